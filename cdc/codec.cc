@@ -1,0 +1,266 @@
+// Copyright 2026 The runnel Authors.
+
+#include "cdc/codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+
+#include "cdc/log.capnp.h"
+
+namespace runnel::log {
+namespace {
+
+capnp::Data::Reader AsData(std::string_view s) {
+  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()),
+                             s.size());
+}
+capnp::Text::Reader AsText(const std::string& s) {
+  return capnp::Text::Reader(s.data(), s.size());
+}
+std::string_view AsView(capnp::Data::Reader d) {
+  return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+// Writes the message in Cap'n Proto's flat-array (stream) format: a segment
+// table, padded to a word, then the segments.
+void AppendFlat(capnp::MessageBuilder& builder, std::string* out) {
+  auto segments = builder.getSegmentsForOutput();
+  const size_t table_words = (segments.size() + 2) / 2;
+  size_t total_words = table_words;
+  for (auto seg : segments) total_words += seg.size();
+  const size_t start = out->size();
+  out->resize(start + total_words * sizeof(capnp::word));
+  char* p = out->data() + start;
+  std::memset(p, 0, table_words * sizeof(capnp::word));
+  const uint32_t count_minus_one = static_cast<uint32_t>(segments.size() - 1);
+  std::memcpy(p, &count_minus_one, 4);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const uint32_t words = static_cast<uint32_t>(segments[i].size());
+    std::memcpy(p + 4 + 4 * i, &words, 4);
+  }
+  p += table_words * sizeof(capnp::word);
+  for (auto seg : segments) {
+    std::memcpy(p, seg.begin(), seg.size() * sizeof(capnp::word));
+    p += seg.size() * sizeof(capnp::word);
+  }
+}
+
+// Bounds a reader by the input: a message can legitimately traverse each of
+// its words at most a few times, so a hostile message that points at the same
+// bytes over and over runs out of budget instead of amplifying work.
+capnp::ReaderOptions LimitsFor(size_t words) {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = words * 4 + 64;
+  options.nestingLimit = 16;
+  return options;
+}
+
+kj::ArrayPtr<const capnp::word> AsWords(std::string_view bytes) {
+  return kj::ArrayPtr<const capnp::word>(
+      reinterpret_cast<const capnp::word*>(bytes.data()),
+      bytes.size() / sizeof(capnp::word));
+}
+
+// Runs fn, turning any exception thrown while decoding into Corruption.
+template <typename Fn>
+Status Guard(const char* what, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const kj::Exception& e) {
+    return Status::Corruption(std::string(what) + ": " +
+                              e.getDescription().cStr());
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string(what) + ": " + e.what());
+  }
+}
+
+void FillTable(const TableEntryData& t, schema::TableEntry::Builder b) {
+  b.setId(t.id);
+  b.setName(AsText(t.name));
+  b.setCreationTimeMicros(t.creation_time_micros);
+  b.setDeletedSeq(t.deleted_seq);
+  auto streams = b.initStreams(static_cast<unsigned>(t.streams.size()));
+  for (size_t i = 0; i < t.streams.size(); ++i) {
+    const StreamEntryData& s = t.streams[i];
+    auto sb = streams[static_cast<unsigned>(i)];
+    sb.setLabel(AsText(s.label));
+    sb.setView(static_cast<schema::View>(s.view));
+    sb.setCreationTimeMicros(s.creation_time_micros);
+    sb.setStartSeq(s.start_seq);
+    sb.setEndSeq(s.end_seq);
+  }
+}
+
+View CheckedView(schema::View v) {
+  const auto raw = static_cast<uint16_t>(v);
+  if (raw > static_cast<uint16_t>(View::kNewAndOldImages)) {
+    throw std::runtime_error("unknown stream view " + std::to_string(raw));
+  }
+  return static_cast<View>(raw);
+}
+
+TableEntryData ReadTable(schema::TableEntry::Reader r) {
+  TableEntryData t;
+  t.id = r.getId();
+  t.name = r.getName().cStr();
+  t.creation_time_micros = r.getCreationTimeMicros();
+  t.deleted_seq = r.getDeletedSeq();
+  for (auto s : r.getStreams()) {
+    StreamEntryData e;
+    e.label = s.getLabel().cStr();
+    e.view = CheckedView(s.getView());
+    e.creation_time_micros = s.getCreationTimeMicros();
+    e.start_seq = s.getStartSeq();
+    e.end_seq = s.getEndSeq();
+    t.streams.push_back(std::move(e));
+  }
+  return t;
+}
+
+}  // namespace
+
+void EncodeBatch(int64_t commit_time_micros,
+                 const std::vector<ChangeData>& changes, std::string* out) {
+  size_t bytes = 64;
+  for (const ChangeData& c : changes) {
+    bytes += 64 + c.key.size() + c.old_image.size() + c.new_image.size();
+  }
+  // One first segment large enough for the whole message keeps the payload a
+  // single segment (no far pointers), which is cheapest to read.
+  capnp::MallocMessageBuilder builder(
+      static_cast<unsigned>(bytes / sizeof(capnp::word) + 8),
+      capnp::AllocationStrategy::FIXED_SIZE);
+  auto root = builder.initRoot<schema::BatchFrame>();
+  root.setCommitTimeMicros(commit_time_micros);
+  auto list = root.initChanges(static_cast<unsigned>(changes.size()));
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const ChangeData& c = changes[i];
+    auto b = list[static_cast<unsigned>(i)];
+    b.setTableId(c.table_id);
+    b.setEvent(static_cast<schema::Event>(static_cast<uint8_t>(c.event) - 1));
+    b.setView(static_cast<schema::View>(c.view));
+    b.setKey(AsData(c.key));
+    if (c.has_old) b.setOldImage(AsData(c.old_image));
+    if (c.has_new) b.setNewImage(AsData(c.new_image));
+    b.setOldSize(c.old_size);
+  }
+  AppendFlat(builder, out);
+}
+
+void EncodeMeta(const MetaData& meta, std::string* out) {
+  capnp::MallocMessageBuilder builder;
+  auto root = builder.initRoot<schema::MetaFrame>();
+  root.setCommitTimeMicros(meta.commit_time_micros);
+  switch (meta.kind) {
+    case MetaData::Kind::kCreateTable:
+      FillTable(meta.table, root.initCreateTable());
+      break;
+    case MetaData::Kind::kDeleteTable:
+      root.setDeleteTable(meta.table_id);
+      break;
+    case MetaData::Kind::kUpdateStream: {
+      auto u = root.initUpdateStream();
+      u.setTableId(meta.table_id);
+      u.setView(static_cast<schema::View>(meta.view));
+      u.setLabel(AsText(meta.label));
+      break;
+    }
+  }
+  AppendFlat(builder, out);
+}
+
+void EncodeCatalog(const CatalogData& catalog, std::string* out) {
+  capnp::MallocMessageBuilder builder;
+  auto root = builder.initRoot<schema::Catalog>();
+  root.setNextTableId(catalog.next_table_id);
+  auto tables = root.initTables(static_cast<unsigned>(catalog.tables.size()));
+  for (size_t i = 0; i < catalog.tables.size(); ++i) {
+    FillTable(catalog.tables[i], tables[static_cast<unsigned>(i)]);
+  }
+  AppendFlat(builder, out);
+}
+
+Status DecodeBatch(std::string_view payload, BatchData* batch) {
+  return Guard("batch frame", [&] {
+    auto words = AsWords(payload);
+    capnp::FlatArrayMessageReader reader(words, LimitsFor(words.size()));
+    auto root = reader.getRoot<schema::BatchFrame>();
+    batch->commit_time_micros = root.getCommitTimeMicros();
+    auto list = root.getChanges();
+    batch->changes.clear();
+    batch->changes.reserve(list.size());
+    for (auto r : list) {
+      ChangeData c;
+      c.table_id = r.getTableId();
+      const auto event = static_cast<uint16_t>(r.getEvent());
+      if (event > 2) {
+        return Status::Corruption("batch frame: unknown event " +
+                                  std::to_string(event));
+      }
+      c.event = static_cast<EventName>(event + 1);
+      c.view = CheckedView(r.getView());
+      c.key = AsView(r.getKey());
+      c.has_old = r.hasOldImage();
+      c.has_new = r.hasNewImage();
+      if (c.has_old) c.old_image = AsView(r.getOldImage());
+      if (c.has_new) c.new_image = AsView(r.getNewImage());
+      c.old_size = r.getOldSize();
+      batch->changes.push_back(c);
+    }
+    return Status::OK();
+  });
+}
+
+Status DecodeMeta(std::string_view payload, MetaData* meta) {
+  return Guard("meta frame", [&] {
+    auto words = AsWords(payload);
+    capnp::FlatArrayMessageReader reader(words, LimitsFor(words.size()));
+    auto root = reader.getRoot<schema::MetaFrame>();
+    meta->commit_time_micros = root.getCommitTimeMicros();
+    switch (root.which()) {
+      case schema::MetaFrame::CREATE_TABLE:
+        meta->kind = MetaData::Kind::kCreateTable;
+        meta->table = ReadTable(root.getCreateTable());
+        break;
+      case schema::MetaFrame::DELETE_TABLE:
+        meta->kind = MetaData::Kind::kDeleteTable;
+        meta->table_id = root.getDeleteTable();
+        break;
+      case schema::MetaFrame::UPDATE_STREAM: {
+        meta->kind = MetaData::Kind::kUpdateStream;
+        auto u = root.getUpdateStream();
+        meta->table_id = u.getTableId();
+        meta->view = CheckedView(u.getView());
+        meta->label = u.getLabel().cStr();
+        break;
+      }
+      default:
+        return Status::NotSupported("meta frame of an unknown kind");
+    }
+    return Status::OK();
+  });
+}
+
+Status DecodeCatalog(std::string_view bytes, CatalogData* catalog) {
+  if (bytes.size() % sizeof(capnp::word) != 0) {
+    return Status::Corruption("catalog size is not a multiple of 8");
+  }
+  return Guard("catalog", [&] {
+    // LevelDB values carry no alignment guarantee: copy into words first.
+    auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+    std::memcpy(words.begin(), bytes.data(), bytes.size());
+    capnp::FlatArrayMessageReader reader(words, LimitsFor(words.size()));
+    auto root = reader.getRoot<schema::Catalog>();
+    catalog->next_table_id = root.getNextTableId();
+    catalog->tables.clear();
+    for (auto t : root.getTables()) catalog->tables.push_back(ReadTable(t));
+    return Status::OK();
+  });
+}
+
+}  // namespace runnel::log

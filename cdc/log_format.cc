@@ -1,0 +1,102 @@
+// Copyright 2026 The runnel Authors.
+
+#include "cdc/log_format.h"
+
+#include <xxhash.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "cdc/coding.h"
+
+namespace runnel::log {
+
+void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst) {
+  const size_t start = dst->size();
+  dst->append(kMagic, sizeof(kMagic));
+  PutFixed32(dst, kFormatVersion);
+  PutFixed32(dst, kSegmentHeaderSize);
+  dst->append(reinterpret_cast<const char*>(header.db_id), kDbIdSize);
+  PutFixed64(dst, header.first_sequence);
+  PutFixed64(dst, XXH3_64bits(dst->data() + start, 40));
+}
+
+Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {
+  if (src.size() < kSegmentHeaderSize) {
+    return Status::Corruption("segment header is short");
+  }
+  if (std::memcmp(src.data(), kMagic, sizeof(kMagic)) != 0) {
+    return Status::Corruption("not a runnel log segment (bad magic)");
+  }
+  if (XXH3_64bits(src.data(), 40) != DecodeFixed64(src.data() + 40)) {
+    return Status::Corruption("segment header checksum mismatch");
+  }
+  const uint32_t version = DecodeFixed32(src.data() + 8);
+  if (version != kFormatVersion) {
+    return Status::NotSupported("segment format version " +
+                                std::to_string(version) + " (this build reads " +
+                                std::to_string(kFormatVersion) + ")");
+  }
+  if (DecodeFixed32(src.data() + 12) != kSegmentHeaderSize) {
+    return Status::Corruption("segment header size mismatch");
+  }
+  std::memcpy(header->db_id, src.data() + 16, kDbIdSize);
+  header->first_sequence = DecodeFixed64(src.data() + 32);
+  return Status::OK();
+}
+
+static uint64_t FrameChecksum(const char* header_bytes,
+                              std::string_view payload) {
+  const uint64_t seed = XXH3_64bits(header_bytes, 24);
+  return XXH3_64bits_withSeed(payload.data(), payload.size(), seed);
+}
+
+void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
+                 std::string_view payload, std::string* dst) {
+  char header[kFrameHeaderSize] = {};
+  EncodeFixed32(header, static_cast<uint32_t>(payload.size()));
+  header[4] = static_cast<char>(type);
+  EncodeFixed64(header + 8, first_sequence);
+  EncodeFixed32(header + 16, count);
+  EncodeFixed64(header + 24, FrameChecksum(header, payload));
+  dst->append(header, kFrameHeaderSize);
+  dst->append(payload);
+  dst->append(FrameHeader::Padded(payload.size()) - payload.size(), '\0');
+}
+
+FrameHeader DecodeFrameHeader(const char* src) {
+  FrameHeader h;
+  h.length = DecodeFixed32(src);
+  h.type = static_cast<uint8_t>(src[4]);
+  h.first_sequence = DecodeFixed64(src + 8);
+  h.count = DecodeFixed32(src + 16);
+  h.checksum = DecodeFixed64(src + 24);
+  return h;
+}
+
+bool VerifyFrame(const char* header_bytes, std::string_view payload,
+                 uint64_t checksum) {
+  return FrameChecksum(header_bytes, payload) == checksum;
+}
+
+std::string SegmentFileName(uint64_t first_sequence) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%020" PRIu64 ".seg", first_sequence);
+  return buf;
+}
+
+bool ParseSegmentFileName(std::string_view name, uint64_t* first_sequence) {
+  if (name.size() != 24 || name.substr(20) != ".seg") return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    const char c = name[i];
+    if (c < '0' || c > '9') return false;
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *first_sequence = v;
+  return true;
+}
+
+}  // namespace runnel::log

@@ -1,0 +1,118 @@
+// Copyright 2026 The runnel Authors.
+//
+// The on-disk format of the runnel log. This comment is the specification;
+// docs/log_format.md repeats it for readers without the source.
+//
+// The log is a sequence of segment files in DIR/wal/, each named by the first
+// sequence number it may hold, as 20 decimal digits: 00000000000000000001.seg.
+// Segments are contiguous: segment N+1's first sequence is one more than the
+// last sequence of segment N. All integers are little-endian.
+//
+// Segment header (48 bytes, at offset 0):
+//   0  char[8]  magic "RUNNELOG"
+//   8  u32      format version (1)
+//  12  u32      header size (48)
+//  16  u8[16]   DB id (random, also in DIR/IDENTITY); a segment of another DB
+//               is corruption
+//  32  u64      first sequence number
+//  40  u64      XXH3-64 of bytes [0, 40)
+//
+// Frames follow the header back to back; every frame starts at an offset that
+// is a multiple of 8, so a payload read from a mapped segment is word-aligned
+// and can be decoded in place.
+//
+// Frame header (32 bytes):
+//   0  u32  payload length in bytes (the payload is then zero-padded to a
+//           multiple of 8)
+//   4  u8   type (below)
+//   5  u8   flags (0; reserved)
+//   6  u16  reserved (0)
+//   8  u64  first sequence number of the frame
+//  16  u32  number of sequence numbers the frame consumes (>= 1)
+//  20  u32  reserved (0)
+//  24  u64  checksum: XXH3-64 of the payload, seeded with XXH3-64 of
+//           header bytes [0, 24); it therefore covers length, type and
+//           sequence range too
+//
+// Frame types. Bit 0x80 marks a type that a reader which does not know it may
+// skip (its sequence numbers are then simply not visible to that reader); an
+// unknown type without the bit is NotSupported: the log was written by a newer
+// version and must not be misread.
+//   1  kBatchFrame: payload schema::BatchFrame (cdc/log.capnp), one atomic
+//      write batch; change i has sequence first + i; count = #changes
+//   2  kMetaFrame: payload schema::MetaFrame; count = 1
+//
+// Damage. A frame whose header is short, whose length runs past the end of
+// the file, or whose checksum does not match is damaged. If it is the last
+// thing in the newest segment (it reaches end of file, or only zero bytes
+// follow it) it is a torn write: the log ends before it. Anywhere else it is
+// corruption, reported with the segment file name and the frame's offset.
+
+#ifndef RUNNEL_CDC_LOG_FORMAT_H_
+#define RUNNEL_CDC_LOG_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "runnel/status.h"
+
+namespace runnel::log {
+
+inline constexpr char kMagic[8] = {'R', 'U', 'N', 'N', 'E', 'L', 'O', 'G'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 48;
+inline constexpr size_t kFrameHeaderSize = 32;
+inline constexpr size_t kDbIdSize = 16;
+// Frames larger than this are rejected by the reader as corrupt lengths.
+inline constexpr uint32_t kMaxFramePayload = 1u << 30;
+
+enum FrameType : uint8_t {
+  kBatchFrame = 1,
+  kMetaFrame = 2,
+};
+inline constexpr uint8_t kSkippableTypeBit = 0x80;
+
+struct SegmentHeader {
+  uint8_t db_id[kDbIdSize] = {};
+  uint64_t first_sequence = 0;
+};
+
+struct FrameHeader {
+  uint32_t length = 0;
+  uint8_t type = 0;
+  uint64_t first_sequence = 0;
+  uint32_t count = 0;
+  uint64_t checksum = 0;
+
+  uint64_t last_sequence() const { return first_sequence + count - 1; }
+  // Bytes the frame occupies in the segment, header and padding included.
+  uint64_t frame_size() const { return kFrameHeaderSize + Padded(length); }
+  static uint64_t Padded(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+};
+
+// Appends the 48-byte header to *dst.
+void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst);
+// Corruption if the magic, version or checksum is wrong.
+Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header);
+
+// Appends header + payload + padding to *dst. REQUIRES: count >= 1.
+void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
+                 std::string_view payload, std::string* dst);
+// Decodes the fixed part of a frame header (no checksum verification).
+// REQUIRES: src.size() >= kFrameHeaderSize.
+FrameHeader DecodeFrameHeader(const char* src);
+// True if the payload matches the header's checksum. `header_bytes` are the
+// first 24 bytes of the frame header.
+bool VerifyFrame(const char* header_bytes, std::string_view payload,
+                 uint64_t checksum);
+
+// "00000000000000000001.seg"
+std::string SegmentFileName(uint64_t first_sequence);
+// Parses a segment file name; false if `name` is not one.
+bool ParseSegmentFileName(std::string_view name, uint64_t* first_sequence);
+
+}  // namespace runnel::log
+
+#endif  // RUNNEL_CDC_LOG_FORMAT_H_

@@ -1,0 +1,96 @@
+// Copyright 2026 The runnel Authors.
+//
+// LogWriter: appends encoded frames to the newest segment, rotates segments
+// and makes them durable.
+//
+// Thread safety: every method may be called from any thread; an internal
+// mutex (io_mu_) serializes file I/O. That mutex is only ever held around
+// file operations, never while calling into LevelDB or waiting for the commit
+// lock, so LevelDB's compaction thread can call SyncAppended() (through the
+// index Env) while the commit leader is blocked inside LevelDB.
+//
+// Errors are sticky: after a failed write or fsync every later Append and
+// Sync returns the first error, so nothing is acknowledged that might not be
+// on disk.
+
+#ifndef RUNNEL_CDC_LOG_WRITER_H_
+#define RUNNEL_CDC_LOG_WRITER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "cdc/log_format.h"
+#include "runnel/status.h"
+
+namespace leveldb {
+class Env;
+class WritableFile;
+}  // namespace leveldb
+
+namespace runnel::log {
+
+class LogWriter {
+ public:
+  // `dir` is the segment directory; `db_id` has kDbIdSize bytes.
+  LogWriter(leveldb::Env* env, std::string dir, const uint8_t* db_id,
+            uint64_t segment_bytes);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Continues the existing segment `first_sequence`, which holds `size`
+  // intact bytes and frames up to `last_sequence`.
+  Status Reopen(uint64_t first_sequence, uint64_t size,
+                uint64_t last_sequence);
+  // Creates a new segment whose first frame will have `first_sequence`.
+  Status StartSegment(uint64_t first_sequence);
+
+  // Appends whole frames holding sequences [first_sequence, last_sequence]
+  // and hands them to the OS (write(2); a process crash cannot lose them).
+  // Switches to a new segment first if the current one would exceed the
+  // segment size. Does not fsync.
+  Status Append(std::string_view frames, uint64_t first_sequence,
+                uint64_t last_sequence);
+  // fsyncs everything appended so far.
+  Status Sync();
+  // Sync() unless everything appended is already durable.
+  Status SyncAppended();
+
+  // Called (outside io_mu_) with the first sequence of each segment created
+  // by a rotation; the previous segment is durable and closed by then.
+  void SetRotationListener(std::function<void(uint64_t)> listener) {
+    rotation_listener_ = std::move(listener);
+  }
+
+  uint64_t appended_sequence() const { return appended_.load(); }
+  uint64_t synced_sequence() const { return synced_.load(); }
+  uint64_t current_segment() const { return current_first_.load(); }
+  // Syncs and closes the current segment.
+  Status Close();
+
+ private:
+  Status SyncLocked();
+  Status StartSegmentLocked(uint64_t first_sequence);
+
+  leveldb::Env* const env_;
+  const std::string dir_;
+  uint8_t db_id_[kDbIdSize];
+  const uint64_t segment_bytes_;
+  std::function<void(uint64_t)> rotation_listener_;
+
+  std::mutex io_mu_;
+  leveldb::WritableFile* file_ = nullptr;  // GUARDED_BY(io_mu_)
+  uint64_t size_ = 0;                      // GUARDED_BY(io_mu_)
+  Status error_;                           // GUARDED_BY(io_mu_); sticky
+  std::atomic<uint64_t> current_first_{0};
+  std::atomic<uint64_t> appended_{0};
+  std::atomic<uint64_t> synced_{0};
+};
+
+}  // namespace runnel::log
+
+#endif  // RUNNEL_CDC_LOG_WRITER_H_

@@ -1,0 +1,148 @@
+// Copyright 2026 The runnel Authors.
+
+#include "cdc/segment_reader.h"
+
+#include <leveldb/env.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "cdc/env_util.h"
+
+namespace runnel::log {
+
+Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
+                           uint64_t first_sequence, const uint8_t* db_id,
+                           std::unique_ptr<SegmentReader>* reader) {
+  std::unique_ptr<SegmentReader> r(new SegmentReader);
+  r->name_ = SegmentFileName(first_sequence);
+  r->path_ = dir + "/" + r->name_;
+  r->first_sequence_ = first_sequence;
+  Status s = FromLevelDB(env->GetFileSize(r->path_, &r->size_));
+  if (s.ok()) s = FromLevelDB(env->NewRandomAccessFile(r->path_, &r->file_));
+  if (!s.ok()) return s;
+  if (r->size_ < kSegmentHeaderSize) {
+    return Status::Corruption(r->name_ + ": file of " +
+                              std::to_string(r->size_) +
+                              " bytes is shorter than a segment header");
+  }
+  std::string_view raw;
+  std::vector<uint64_t> buf;
+  s = r->Read(0, kSegmentHeaderSize, &raw, &buf);
+  if (!s.ok()) return s;
+  SegmentHeader header;
+  s = DecodeSegmentHeader(raw, &header);
+  if (!s.ok()) return s.WithContext(r->name_);
+  if (db_id != nullptr && std::memcmp(header.db_id, db_id, kDbIdSize) != 0) {
+    return Status::Corruption(r->name_ + ": segment belongs to another DB");
+  }
+  if (header.first_sequence != first_sequence) {
+    return Status::Corruption(r->name_ + ": header says first sequence " +
+                              std::to_string(header.first_sequence));
+  }
+  *reader = std::move(r);
+  return Status::OK();
+}
+
+SegmentReader::~SegmentReader() { delete file_; }
+
+Status SegmentReader::Read(uint64_t off, size_t n, std::string_view* out,
+                           std::vector<uint64_t>* buf) {
+  // Reading into a uint64_t buffer keeps copied payloads word-aligned; a
+  // mapped file returns a pointer into the mapping, aligned because frames
+  // start at multiples of 8.
+  buf->resize((n + 7) / 8 + 1);
+  char* scratch = reinterpret_cast<char*>(buf->data());
+  leveldb::Slice result;
+  leveldb::Status s = file_->Read(off, n, &result, scratch);
+  if (!s.ok()) return FromLevelDB(s, path_);
+  if (result.size() != n) {
+    return Status::IOError(path_ + ": short read at offset " +
+                           std::to_string(off));
+  }
+  *out = std::string_view(result.data(), result.size());
+  return Status::OK();
+}
+
+bool SegmentReader::IntactFrameAt(uint64_t off) {
+  if (off + kFrameHeaderSize > size_) return false;
+  std::string_view raw;
+  if (!Read(off, kFrameHeaderSize, &raw, &probe_buf_).ok()) return false;
+  char header_bytes[kFrameHeaderSize];
+  std::memcpy(header_bytes, raw.data(), kFrameHeaderSize);
+  const FrameHeader h = DecodeFrameHeader(header_bytes);
+  if (h.count == 0 || h.length > kMaxFramePayload) return false;
+  if (off + h.frame_size() > size_) return false;
+  std::string_view payload;
+  if (!Read(off + kFrameHeaderSize, h.length, &payload, &probe_buf_).ok()) {
+    return false;
+  }
+  return VerifyFrame(header_bytes, payload, h.checksum);
+}
+
+uint64_t SegmentReader::FindNextIntact(uint64_t off) {
+  for (uint64_t q = off + 8; q + kFrameHeaderSize <= size_; q += 8) {
+    if (IntactFrameAt(q)) return q;
+  }
+  return size_;
+}
+
+SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
+  if (offset_ >= size_) return Result::kEnd;
+  auto damaged = [&](std::string reason) {
+    damage->offset = offset_;
+    damage->reason = std::move(reason);
+    damage->next_intact_offset = FindNextIntact(offset_);
+    damage->to_end_of_file = damage->next_intact_offset >= size_;
+    return Result::kDamaged;
+  };
+  const uint64_t remaining = size_ - offset_;
+  if (remaining < kFrameHeaderSize) {
+    return damaged("frame header cut short (" + std::to_string(remaining) +
+                   " bytes left)");
+  }
+  std::string_view raw;
+  status_ = Read(offset_, kFrameHeaderSize, &raw, &buf_);
+  if (!status_.ok()) return Result::kError;
+  const FrameHeader h = DecodeFrameHeader(raw.data());
+  char header_bytes[24];
+  std::memcpy(header_bytes, raw.data(), 24);
+  if (h.count == 0 || h.length > kMaxFramePayload) {
+    return damaged("implausible frame header");
+  }
+  if (h.frame_size() > remaining) {
+    return damaged("frame of " + std::to_string(h.length) +
+                   " payload bytes runs past end of file");
+  }
+  std::string_view payload;
+  status_ = Read(offset_ + kFrameHeaderSize, h.length, &payload, &buf_);
+  if (!status_.ok()) return Result::kError;
+  if (!VerifyFrame(header_bytes, payload, h.checksum)) {
+    return damaged("frame checksum mismatch");
+  }
+  frame->header = h;
+  frame->offset = offset_;
+  frame->payload = payload;
+  offset_ += h.frame_size();
+  return Result::kFrame;
+}
+
+void SegmentReader::SkipDamage(const Damage& damage) {
+  offset_ = damage.to_end_of_file ? size_ : damage.next_intact_offset;
+}
+
+Status ListSegments(leveldb::Env* env, const std::string& dir,
+                    std::vector<uint64_t>* firsts) {
+  std::vector<std::string> children;
+  Status s = FromLevelDB(env->GetChildren(dir, &children), dir);
+  if (!s.ok()) return s;
+  firsts->clear();
+  for (const std::string& name : children) {
+    uint64_t first;
+    if (ParseSegmentFileName(name, &first)) firsts->push_back(first);
+  }
+  std::sort(firsts->begin(), firsts->end());
+  return Status::OK();
+}
+
+}  // namespace runnel::log

@@ -1,0 +1,106 @@
+// Copyright 2026 The runnel Authors.
+//
+// SegmentReader: reads the frames of one log segment file, verifying each
+// checksum, and classifies damage as a torn tail or corruption.
+
+#ifndef RUNNEL_CDC_SEGMENT_READER_H_
+#define RUNNEL_CDC_SEGMENT_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cdc/log_format.h"
+#include "runnel/status.h"
+
+namespace leveldb {
+class Env;
+class RandomAccessFile;
+}  // namespace leveldb
+
+namespace runnel::log {
+
+// One frame as read. `payload` is 8-byte aligned; it points into the mapped
+// file or into the reader's buffer and stays valid until the reader's next
+// call to Next() or its destruction.
+struct Frame {
+  FrameHeader header;
+  uint64_t offset = 0;  // of the frame header within the segment
+  std::string_view payload;
+};
+
+// Why a frame could not be read.
+struct Damage {
+  uint64_t offset = 0;  // where the damaged frame starts
+  std::string reason;
+  // True if no intact frame follows in this segment: the damage reaches the
+  // end of the file (a torn write, if this is the newest segment).
+  bool to_end_of_file = false;
+  // Offset of the next intact frame when !to_end_of_file.
+  uint64_t next_intact_offset = 0;
+};
+
+// Thread safety: not synchronized; one thread at a time.
+class SegmentReader {
+ public:
+  enum class Result { kFrame, kEnd, kDamaged, kError };
+
+  // Opens DIR/<name>, reads the file size once (frames appended later are not
+  // seen) and verifies the header. Corruption if the header is damaged or
+  // belongs to another DB (db_id mismatch; pass nullptr to skip that check)
+  // or names another first sequence than the file name.
+  static Status Open(leveldb::Env* env, const std::string& dir,
+                     uint64_t first_sequence, const uint8_t* db_id,
+                     std::unique_ptr<SegmentReader>* reader);
+
+  ~SegmentReader();
+
+  // Reads the frame at the current offset and advances past it.
+  //   kFrame:   *frame is set.
+  //   kEnd:     the file ends exactly at the current offset.
+  //   kDamaged: *damage is set; the offset does not move (call SkipDamage to
+  //             continue after it).
+  //   kError:   an I/O error, see status().
+  Result Next(Frame* frame, Damage* damage);
+  // Moves to damage.next_intact_offset (or end of file).
+  void SkipDamage(const Damage& damage);
+  // Positions at `offset`. REQUIRES: a frame boundary previously returned.
+  void SeekToOffset(uint64_t offset) { offset_ = offset; }
+
+  uint64_t offset() const { return offset_; }
+  uint64_t file_size() const { return size_; }
+  const std::string& path() const { return path_; }
+  const std::string& file_name() const { return name_; }
+  uint64_t first_sequence() const { return first_sequence_; }
+  const Status& status() const { return status_; }
+
+ private:
+  SegmentReader() = default;
+  // Reads n bytes at off into an aligned view (mapped or buffered).
+  Status Read(uint64_t off, size_t n, std::string_view* out,
+              std::vector<uint64_t>* buf);
+  // True if an intact frame starts at off.
+  bool IntactFrameAt(uint64_t off);
+  // Finds the first intact frame after `off`; size_ if none.
+  uint64_t FindNextIntact(uint64_t off);
+
+  leveldb::RandomAccessFile* file_ = nullptr;
+  std::string path_;
+  std::string name_;
+  uint64_t first_sequence_ = 0;
+  uint64_t size_ = 0;
+  uint64_t offset_ = kSegmentHeaderSize;
+  std::vector<uint64_t> buf_;        // payloads when the file is not mapped
+  std::vector<uint64_t> probe_buf_;  // used while scanning past damage
+  Status status_;
+};
+
+// Sorted first sequence numbers of the segment files in `dir`.
+Status ListSegments(leveldb::Env* env, const std::string& dir,
+                    std::vector<uint64_t>* firsts);
+
+}  // namespace runnel::log
+
+#endif  // RUNNEL_CDC_SEGMENT_READER_H_

@@ -1,0 +1,324 @@
+// Copyright 2026 The runnel Authors.
+//
+// Open, close, reads and table administration.
+
+#include "db/db_impl.h"
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/iterator.h>
+#include <leveldb/options.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+
+#include "cdc/env_util.h"
+#include "cdc/log_writer.h"
+#include "db/dir_lock.h"
+#include "db/index_env.h"
+#include "db/index_keys.h"
+
+namespace runnel {
+
+Status DB::Open(const Options& options, const std::string& dir,
+                std::unique_ptr<DB>* db) {
+  db->reset();
+  if (dir.empty()) return Status::InvalidArgument("dir: must not be empty");
+  if (options.segment_bytes < (64u << 10)) {
+    return Status::InvalidArgument("options.segment_bytes: must be >= 65536");
+  }
+  auto impl = std::make_unique<DBImpl>(options, dir);
+  Status s = impl->Open();
+  if (!s.ok()) return s;
+  *db = std::move(impl);
+  return Status::OK();
+}
+
+DBImpl::DBImpl(const Options& options, std::string dir)
+    : options_(options),
+      dir_(std::move(dir)),
+      wal_dir_(dir_ + "/wal"),
+      index_dir_(dir_ + "/index"),
+      env_(options.env != nullptr ? options.env : leveldb::Env::Default()) {}
+
+DBImpl::~DBImpl() { Close().ok(); }  // best effort; Close() reports errors
+
+Status DBImpl::Open() {
+  if (::mkdir(dir_.c_str(), 0700) != 0) {
+    if (errno != EEXIST) {
+      return Status::IOError(dir_ + ": mkdir: " + std::strerror(errno));
+    }
+  } else if (!options_.create_if_missing) {
+    ::rmdir(dir_.c_str());
+    return Status::NotFound(dir_ + ": DB does not exist (create_if_missing is false)");
+  }
+  Status s = DirLock::Acquire(dir_, &lock_);
+  if (!s.ok()) return s;
+  s = OpenOrCreateIdentity();
+  if (!s.ok()) return s;
+  env_->CreateDir(wal_dir_);  // may exist; errors surface below
+  env_->CreateDir(index_dir_);
+  s = FromLevelDB(env_->NewLogger(dir_ + "/LOG", &info_log_), dir_ + "/LOG");
+  if (!s.ok()) return s;
+
+  index_env_ = std::make_unique<IndexEnv>(env_);
+  filter_policy_.reset(leveldb::NewBloomFilterPolicy(10));
+  block_cache_.reset(leveldb::NewLRUCache(options_.block_cache_bytes));
+  leveldb::Options lo;
+  lo.create_if_missing = true;
+  lo.env = index_env_.get();
+  lo.filter_policy = filter_policy_.get();
+  lo.block_cache = block_cache_.get();
+  lo.write_buffer_size = options_.write_buffer_bytes;
+  lo.max_open_files = options_.max_open_files;
+  leveldb::DB* index = nullptr;
+  s = FromLevelDB(leveldb::DB::Open(lo, index_dir_, &index), index_dir_);
+  if (!s.ok()) return s;
+  index_.reset(index);
+
+  uint64_t applied = 0;
+  s = LoadIndexState(&applied);
+  if (s.ok()) s = Recover(applied);
+  if (!s.ok()) return s;
+
+  retention_thread_ = std::thread([this] { RetentionLoop(); });
+  return Status::OK();
+}
+
+Status DBImpl::Close() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (closed_.exchange(true)) return Status::OK();
+    // Writers already queued are committed; new ones are refused.
+    idle_cv_.wait(lock, [this] { return writers_.empty(); });
+  }
+  if (retention_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(retention_mu_);
+      retention_stop_ = true;
+    }
+    retention_cv_.notify_all();
+    retention_thread_.join();
+  }
+  Status s;
+  if (log_ != nullptr) s = log_->Sync();
+  // The index goes first: its compaction thread may still sync the log.
+  index_.reset();
+  if (log_ != nullptr) {
+    Status c = log_->Close();
+    if (s.ok()) s = c;
+  }
+  log_.reset();
+  delete info_log_;
+  info_log_ = nullptr;
+  lock_.reset();
+  return s;
+}
+
+Status DBImpl::CheckOpen() const {
+  if (closed_.load()) return Status::FailedPrecondition("DB is closed");
+  return Status::OK();
+}
+
+std::shared_ptr<const Catalog> DBImpl::catalog() const {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  return catalog_;
+}
+
+// leveldb::Log() is not exported by Debian's shared LevelDB; Logv is virtual.
+static void LogLine(leveldb::Logger* logger, const char* format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  logger->Logv(format, ap);
+  va_end(ap);
+}
+
+void DBImpl::Info(const std::string& msg) {
+  if (info_log_ != nullptr) LogLine(info_log_, "%s", msg.c_str());
+}
+
+// --- Tables
+
+Status DBImpl::CreateTable(std::string_view name,
+                           const StreamSpecification& stream) {
+  MetaRequest req{log::MetaData::Kind::kCreateTable, std::string(name), stream};
+  Writer w;
+  w.meta = &req;
+  w.sync = true;
+  return Commit(&w);
+}
+
+Status DBImpl::DeleteTable(std::string_view name) {
+  MetaRequest req{log::MetaData::Kind::kDeleteTable, std::string(name), {}};
+  Writer w;
+  w.meta = &req;
+  w.sync = true;
+  return Commit(&w);
+}
+
+Status DBImpl::UpdateTable(std::string_view name,
+                           const StreamSpecification& stream) {
+  MetaRequest req{log::MetaData::Kind::kUpdateStream, std::string(name),
+                  stream};
+  Writer w;
+  w.meta = &req;
+  w.sync = true;
+  return Commit(&w);
+}
+
+static Status TableNotFound(std::string_view name) {
+  return Status::NotFound("table '" + std::string(name) + "' does not exist");
+}
+
+Status DBImpl::DescribeTable(std::string_view name, TableDescription* d) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  auto cat = catalog();
+  const log::TableEntryData* t = cat->FindLive(name);
+  if (t == nullptr) return TableNotFound(name);
+  *d = TableDescription();
+  d->table_name = t->name;
+  d->table_id = t->id;
+  d->creation_time_micros = t->creation_time_micros;
+  const log::View view = Catalog::CurrentView(*t);
+  d->stream_specification.stream_enabled = view != log::View::kNone;
+  if (view != log::View::kNone) {
+    d->stream_specification.stream_view_type = log::ToStreamViewType(view);
+  }
+  if (!t->streams.empty()) {
+    StreamInfo info = Catalog::MakeStreamInfo(name_, *t, t->streams.back());
+    d->latest_stream_arn = info.arn;
+    d->latest_stream_label = info.label;
+  }
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  auto it = stats_.find(t->id);
+  if (it != stats_.end()) {
+    d->item_count = static_cast<uint64_t>(std::max<int64_t>(0, it->second.count));
+    d->table_size_bytes =
+        static_cast<uint64_t>(std::max<int64_t>(0, it->second.bytes));
+  }
+  return Status::OK();
+}
+
+Status DBImpl::ListTables(std::vector<std::string>* names) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  names->clear();
+  for (const auto& t : catalog()->data().tables) {
+    if (t.deleted_seq == 0) names->push_back(t.name);
+  }
+  std::sort(names->begin(), names->end());
+  return Status::OK();
+}
+
+Status DBImpl::ListStreams(std::string_view table,
+                           std::vector<StreamInfo>* streams) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  streams->clear();
+  auto cat = catalog();
+  if (!table.empty() && cat->FindLive(table) == nullptr) {
+    bool known = false;
+    for (const auto& t : cat->data().tables) known |= t.name == table;
+    if (!known) return TableNotFound(table);
+  }
+  for (const auto& t : cat->data().tables) {
+    if (!table.empty() && t.name != table) continue;
+    for (const auto& st : t.streams) {
+      streams->push_back(Catalog::MakeStreamInfo(name_, t, st));
+    }
+  }
+  std::stable_sort(streams->begin(), streams->end(),
+                   [](const StreamInfo& a, const StreamInfo& b) {
+                     return a.starting_sequence < b.starting_sequence;
+                   });
+  return Status::OK();
+}
+
+// --- Items
+
+static Status ValidateKey(std::string_view key) {
+  if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes) {
+    return Status::InvalidArgument("key: must be 1 to 4096 bytes, got " +
+                                   std::to_string(key.size()));
+  }
+  return Status::OK();
+}
+
+Status DBImpl::Get(std::string_view table, std::string_view key,
+                   std::string* value) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  s = ValidateKey(key);
+  if (!s.ok()) return s;
+  auto cat = catalog();
+  const log::TableEntryData* t = cat->FindLive(table);
+  if (t == nullptr) return TableNotFound(table);
+  leveldb::Status ls =
+      index_->Get(leveldb::ReadOptions(), index::ItemKey(t->id, key), value);
+  if (ls.IsNotFound()) return Status::NotFound("key not found");
+  return FromLevelDB(ls);
+}
+
+Status DBImpl::Scan(std::string_view table, const ScanOptions& o,
+                    ScanResult* result) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  if (!o.exclusive_start_key.empty()) {
+    s = ValidateKey(o.exclusive_start_key);
+    if (!s.ok()) return s.WithContext("exclusive_start_key");
+  }
+  auto cat = catalog();
+  const log::TableEntryData* t = cat->FindLive(table);
+  if (t == nullptr) return TableNotFound(table);
+  *result = ScanResult();
+
+  // The first user key to consider: the largest of the lower bounds.
+  std::string lower = std::max(o.prefix, o.start_key);
+  if (!o.exclusive_start_key.empty()) {
+    std::string after = o.exclusive_start_key;
+    after.push_back('\0');  // the smallest key greater than it
+    lower = std::max(lower, after);
+  }
+  const std::string table_prefix = index::ItemPrefix(t->id);
+  std::unique_ptr<leveldb::Iterator> it(
+      index_->NewIterator(leveldb::ReadOptions()));
+  it->Seek(table_prefix + lower);
+  for (; it->Valid(); it->Next()) {
+    const leveldb::Slice k = it->key();
+    if (!k.starts_with(table_prefix)) break;
+    const std::string_view user(k.data() + table_prefix.size(),
+                                k.size() - table_prefix.size());
+    if (!o.end_key.empty() && user >= o.end_key) break;
+    if (user.substr(0, o.prefix.size()) != o.prefix) break;
+    if (o.limit != 0 && result->items.size() == o.limit) {
+      result->has_more = true;
+      result->last_evaluated_key = result->items.back().first;
+      break;
+    }
+    result->items.emplace_back(std::string(user), it->value().ToString());
+  }
+  return FromLevelDB(it->status());
+}
+
+SequenceNumber DBImpl::FirstAvailableSequence() const {
+  return std::min(first_available_.load(), last_sequence_.load() + 1);
+}
+
+void DBImpl::SetRetentionFloor(std::string_view owner, SequenceNumber keep) {
+  std::lock_guard<std::mutex> lock(retention_mu_);
+  floors_[std::string(owner)] = keep;
+}
+
+void DBImpl::ClearRetentionFloor(std::string_view owner) {
+  std::lock_guard<std::mutex> lock(retention_mu_);
+  auto it = floors_.find(owner);
+  if (it != floors_.end()) floors_.erase(it);
+}
+
+}  // namespace runnel

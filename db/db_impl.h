@@ -1,0 +1,192 @@
+// Copyright 2026 The runnel Authors.
+//
+// DBImpl: the store. Split by concern across db_impl.cc (open, close, reads,
+// tables), db_write.cc (group commit), db_recovery.cc (log replay) and
+// db_retention.cc (segment deletion).
+
+#ifndef RUNNEL_DB_DB_IMPL_H_
+#define RUNNEL_DB_DB_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cdc/codec.h"
+#include "cdc/log_format.h"
+#include "db/catalog.h"
+#include "runnel/db.h"
+
+namespace leveldb {
+class Cache;
+class DB;
+class FilterPolicy;
+class Logger;
+class WriteBatch;
+}  // namespace leveldb
+
+namespace runnel {
+
+class DirLock;
+class IndexEnv;
+namespace log {
+class LogWriter;
+}
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, std::string dir);
+  ~DBImpl() override;
+
+  // Called once by DB::Open.
+  Status Open();
+
+  Status Close() override;
+  Status CreateTable(std::string_view name,
+                     const StreamSpecification& stream) override;
+  Status DeleteTable(std::string_view name) override;
+  Status UpdateTable(std::string_view name,
+                     const StreamSpecification& stream) override;
+  Status DescribeTable(std::string_view name,
+                       TableDescription* description) override;
+  Status ListTables(std::vector<std::string>* names) override;
+  Status ListStreams(std::string_view table,
+                     std::vector<StreamInfo>* streams) override;
+  Status Put(const WriteOptions& options, std::string_view table,
+             std::string_view key, std::string_view value) override;
+  Status Delete(const WriteOptions& options, std::string_view table,
+                std::string_view key) override;
+  Status Write(const WriteOptions& options, const WriteBatch& batch,
+               CommitInfo* info) override;
+  Status Get(std::string_view table, std::string_view key,
+             std::string* value) override;
+  Status Scan(std::string_view table, const ScanOptions& options,
+              ScanResult* result) override;
+  SequenceNumber LastSequence() const override { return last_sequence_.load(); }
+  SequenceNumber FirstAvailableSequence() const override;
+  Status NewChangeIterator(SequenceNumber start,
+                           std::unique_ptr<ChangeIterator>* it) override;
+  void SetRetentionFloor(std::string_view owner,
+                         SequenceNumber keep_from) override;
+  void ClearRetentionFloor(std::string_view owner) override;
+  Status RunRetention(int* deleted) override;
+  const RecoveryReport& recovery_report() const override { return report_; }
+  const std::string& name() const override { return name_; }
+  const std::string& id() const override { return id_hex_; }
+
+ private:
+  struct TableStats {
+    int64_t count = 0;
+    int64_t bytes = 0;
+  };
+  // A metadata request, validated and turned into a frame by the leader.
+  struct MetaRequest {
+    log::MetaData::Kind kind;
+    std::string name;
+    StreamSpecification stream;
+  };
+  // A queued writer (LevelDB's DBImpl::Writer).
+  struct Writer {
+    const WriteBatch* batch = nullptr;
+    const MetaRequest* meta = nullptr;
+    bool sync = false;
+    bool done = false;
+    Status status;
+    CommitInfo info;
+    std::condition_variable cv;
+  };
+
+  // --- db_write.cc
+  Status ValidateBatch(const WriteBatch& batch) const;
+  // Queues w and returns its status once a leader committed it.
+  Status Commit(Writer* w);
+  // Leader only: commits the writers, which are the front of writers_.
+  Status CommitGroup(const std::vector<Writer*>& group);
+  Status CommitBatches(const std::vector<Writer*>& group);
+  Status CommitMeta(Writer* w);
+  // Validates a metadata request against the catalog; fills *meta.
+  Status PrepareMeta(const MetaRequest& req, const Catalog& catalog,
+                     int64_t now_micros, uint64_t seq, log::MetaData* meta);
+  // Adds the index effects of a metadata frame at `seq` to the catalog and
+  // the index (deleting a table's items in chunks). Used by commit and replay.
+  Status ApplyMeta(const log::MetaData& meta, uint64_t seq);
+  void AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
+                  leveldb::WriteBatch* batch);
+
+  // --- db_recovery.cc
+  Status OpenOrCreateIdentity();
+  Status LoadIndexState(uint64_t* applied);
+  Status Recover(uint64_t applied);
+  Status ReplayBatch(std::string_view payload, uint64_t first_seq,
+                     leveldb::WriteBatch* batch,
+                     std::unordered_map<uint32_t, TableStats>* delta);
+  void Info(const std::string& msg);
+
+  // --- db_retention.cc
+  void RetentionLoop();
+  void KickRetention();
+
+  std::shared_ptr<const Catalog> catalog() const;
+  Status CheckOpen() const;
+
+  const Options options_;
+  const std::string dir_;
+  const std::string wal_dir_;
+  const std::string index_dir_;
+  leveldb::Env* const env_;
+  std::string name_;
+  std::string id_hex_;
+  uint8_t id_[log::kDbIdSize] = {};
+
+  std::unique_ptr<DirLock> lock_;
+  leveldb::Logger* info_log_ = nullptr;
+  std::unique_ptr<IndexEnv> index_env_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_policy_;
+  std::unique_ptr<leveldb::Cache> block_cache_;
+  std::unique_ptr<leveldb::DB> index_;
+  std::unique_ptr<log::LogWriter> log_;
+  RecoveryReport report_;
+
+  // Commit queue.
+  mutable std::mutex mu_;
+  std::deque<Writer*> writers_;  // GUARDED_BY(mu_)
+  std::condition_variable idle_cv_;  // signalled when writers_ drains
+  // Sticky: once the log or the index failed a write, every write fails.
+  Status bg_error_;  // GUARDED_BY(mu_)
+  std::atomic<bool> closed_{false};
+
+  // Owned by the group-commit leader (only the writer at the front of
+  // writers_ touches these, and only while it leads).
+  uint64_t next_sequence_ = 1;
+  std::string frames_;
+
+  // The last sequence applied to the index and visible to readers.
+  std::atomic<uint64_t> last_sequence_{0};
+
+  mutable std::mutex catalog_mu_;
+  std::shared_ptr<const Catalog> catalog_;  // GUARDED_BY(catalog_mu_)
+
+  mutable std::mutex stats_mu_;
+  std::unordered_map<uint32_t, TableStats> stats_;  // GUARDED_BY(stats_mu_)
+
+  // Retention.
+  std::mutex retention_mu_;
+  std::condition_variable retention_cv_;
+  bool retention_stop_ = false;   // GUARDED_BY(retention_mu_)
+  bool retention_kick_ = false;   // GUARDED_BY(retention_mu_)
+  std::map<std::string, uint64_t, std::less<>> floors_;  // GUARDED_BY(retention_mu_)
+  std::mutex retention_run_mu_;   // one pass at a time
+  std::atomic<uint64_t> first_available_{1};
+  std::thread retention_thread_;
+};
+
+}  // namespace runnel
+
+#endif  // RUNNEL_DB_DB_IMPL_H_

@@ -1,0 +1,436 @@
+// Copyright 2026 The runnel Authors.
+//
+// Open-time recovery: the DB identity, the index's durable state, and replay
+// of the log after the last sequence the index holds.
+
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/iterator.h>
+#include <leveldb/write_batch.h>
+
+#include <cstdio>
+#include <random>
+
+#include "cdc/env_util.h"
+#include "cdc/log_writer.h"
+#include "cdc/segment_reader.h"
+#include "db/db_impl.h"
+#include "db/index_env.h"
+#include "db/index_keys.h"
+
+namespace runnel {
+namespace {
+
+constexpr char kIdentityHeader[] = "runnel-db 1";
+
+std::string Hex(const uint8_t* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(digits[p[i] >> 4]);
+    out.push_back(digits[p[i] & 15]);
+  }
+  return out;
+}
+
+bool ParseHex(std::string_view s, uint8_t* out, size_t n) {
+  if (s.size() != 2 * n) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+std::string BaseName(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const size_t slash = d.rfind('/');
+  return slash == std::string::npos ? d : d.substr(slash + 1);
+}
+
+// Replay flushes its index batch at this size.
+constexpr size_t kReplayBatchBytes = 4u << 20;
+
+}  // namespace
+
+Status DBImpl::OpenOrCreateIdentity() {
+  const std::string path = dir_ + "/IDENTITY";
+  std::string contents;
+  leveldb::Status ls = leveldb::ReadFileToString(env_, path, &contents);
+  if (ls.ok()) {
+    if (options_.error_if_exists) {
+      return Status::InvalidArgument(dir_ + ": DB exists (error_if_exists)");
+    }
+    // "runnel-db 1\n<32 hex id>\n<name>\n"
+    const size_t a = contents.find('\n');
+    const size_t b = a == std::string::npos ? a : contents.find('\n', a + 1);
+    const size_t c = b == std::string::npos ? b : contents.find('\n', b + 1);
+    if (c == std::string::npos || contents.substr(0, a) != kIdentityHeader ||
+        !ParseHex(std::string_view(contents).substr(a + 1, b - a - 1), id_,
+                  log::kDbIdSize)) {
+      return Status::Corruption(path + ": malformed identity file");
+    }
+    name_ = contents.substr(b + 1, c - b - 1);
+    id_hex_ = Hex(id_, log::kDbIdSize);
+    return Status::OK();
+  }
+  if (!ls.IsNotFound() && env_->FileExists(path)) {
+    return FromLevelDB(ls, path);
+  }
+  std::vector<uint64_t> segments;
+  if (env_->FileExists(wal_dir_) &&
+      log::ListSegments(env_, wal_dir_, &segments).ok() && !segments.empty()) {
+    return Status::Corruption(path + " is missing but wal/ holds segments");
+  }
+  std::random_device rd;
+  for (size_t i = 0; i < log::kDbIdSize; ++i) {
+    id_[i] = static_cast<uint8_t>(rd());
+  }
+  id_hex_ = Hex(id_, log::kDbIdSize);
+  name_ = options_.name.empty() ? BaseName(dir_) : options_.name;
+  contents = std::string(kIdentityHeader) + "\n" + id_hex_ + "\n" + name_ + "\n";
+  // Written to a temporary file, fsynced and renamed, so a crash leaves
+  // either no identity or a complete one.
+  const std::string tmp = path + ".tmp";
+  leveldb::WritableFile* file = nullptr;
+  Status s = FromLevelDB(env_->NewWritableFile(tmp, &file), tmp);
+  if (!s.ok()) return s;
+  s = FromLevelDB(file->Append(contents), tmp);
+  if (s.ok()) s = FromLevelDB(file->Sync(), tmp);
+  if (s.ok()) s = FromLevelDB(file->Close(), tmp);
+  delete file;
+  if (s.ok()) s = FromLevelDB(env_->RenameFile(tmp, path), path);
+  if (s.ok()) s = SyncDirectory(dir_);
+  return s;
+}
+
+Status DBImpl::LoadIndexState(uint64_t* applied) {
+  leveldb::ReadOptions ro;
+  std::string v;
+  leveldb::Status ls = index_->Get(ro, ToSlice(index::kAppliedKey), &v);
+  *applied = 0;
+  if (ls.ok()) {
+    if (v.size() != 8) return Status::Corruption("index: bad applied sequence");
+    *applied = DecodeFixed64(v.data());
+  } else if (!ls.IsNotFound()) {
+    return FromLevelDB(ls, "index");
+  }
+  log::CatalogData data;
+  ls = index_->Get(ro, ToSlice(index::kCatalogKey), &v);
+  if (ls.ok()) {
+    Status s = log::DecodeCatalog(v, &data);
+    if (!s.ok()) return s.WithContext("index");
+  } else if (!ls.IsNotFound()) {
+    return FromLevelDB(ls, "index");
+  }
+  catalog_ = std::make_shared<const Catalog>(std::move(data));
+
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(ro));
+  const leveldb::Slice prefix(index::kStatsPrefix.data(),
+                              index::kStatsPrefix.size());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    if (it->key().size() != prefix.size() + 4 || it->value().size() != 16) {
+      return Status::Corruption("index: malformed table statistics");
+    }
+    const uint32_t id = DecodeBigEndian32(it->key().data() + prefix.size());
+    TableStats& st = stats_[id];
+    st.count = static_cast<int64_t>(DecodeFixed64(it->value().data()));
+    st.bytes = static_cast<int64_t>(DecodeFixed64(it->value().data() + 8));
+  }
+  return FromLevelDB(it->status(), "index");
+}
+
+Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq,
+                           leveldb::WriteBatch* batch,
+                           std::unordered_map<uint32_t, TableStats>* delta) {
+  log::BatchData data;
+  Status s = log::DecodeBatch(payload, &data);
+  if (!s.ok()) return s;
+  const std::shared_ptr<const Catalog> cat = catalog();
+  std::string ikey;
+  for (size_t i = 0; i < data.changes.size(); ++i) {
+    const log::ChangeData& c = data.changes[i];
+    if (cat->FindById(c.table_id) == nullptr) {
+      return Status::Corruption("record " + std::to_string(first_seq + i) +
+                                " names unknown table id " +
+                                std::to_string(c.table_id));
+    }
+    ikey.clear();
+    index::AppendItemKey(c.table_id, c.key, &ikey);
+    TableStats& d = (*delta)[c.table_id];
+    const auto key_bytes = static_cast<int64_t>(c.key.size());
+    if (c.event == EventName::kRemove) {
+      batch->Delete(ikey);
+      d.count -= 1;
+      d.bytes -= key_bytes + c.old_size;
+    } else {
+      if (!c.has_new) {
+        return Status::Corruption("record " + std::to_string(first_seq + i) +
+                                  " has no new image");
+      }
+      batch->Put(ikey, leveldb::Slice(c.new_image.data(), c.new_image.size()));
+      if (c.event == EventName::kInsert) {
+        d.count += 1;
+        d.bytes += key_bytes + static_cast<int64_t>(c.new_image.size());
+      } else {
+        d.bytes += static_cast<int64_t>(c.new_image.size()) - c.old_size;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status DBImpl::Recover(uint64_t applied) {
+  report_.index_sequence = applied;
+  index_env_->NoteDurable(applied);
+  last_sequence_.store(applied);
+  log_ = std::make_unique<log::LogWriter>(env_, wal_dir_, id_,
+                                          options_.segment_bytes);
+  index_env_->SetHooks(
+      [this]() -> leveldb::Status {
+        Status s = log_->SyncAppended();
+        return s.ok() ? leveldb::Status::OK()
+                      : leveldb::Status::IOError(s.ToString());
+      },
+      [this] { return last_sequence_.load(); });
+  log_->SetRotationListener([this](uint64_t) { KickRetention(); });
+
+  std::vector<uint64_t> segs;
+  Status s = log::ListSegments(env_, wal_dir_, &segs);
+  if (!s.ok()) return s;
+  const bool skip_mode =
+      options_.recovery_mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
+  const bool tolerate_tail =
+      options_.recovery_mode != WALRecoveryMode::kAbsoluteConsistency;
+
+  // The segment that holds applied + 1.
+  size_t start = 0;
+  while (start + 1 < segs.size() && segs[start + 1] <= applied + 1) ++start;
+  if (!segs.empty() && segs[start] > applied + 1) {
+    return Status::Corruption(
+        "log starts at sequence " + std::to_string(segs[start]) +
+        " but the index needs the log from sequence " +
+        std::to_string(applied + 1));
+  }
+  if (segs.empty() && applied > 0) {
+    return Status::Corruption("wal/ holds no segments but the index is at "
+                              "sequence " + std::to_string(applied));
+  }
+
+  leveldb::WriteBatch pending;
+  std::unordered_map<uint32_t, TableStats> delta;
+  uint64_t pending_last = applied;
+  auto flush = [&]() -> Status {
+    if (pending_last == last_sequence_.load()) return Status::OK();
+    std::string v;
+    PutFixed64(&v, pending_last);
+    pending.Put(ToSlice(index::kAppliedKey), v);
+    AddStatsTo(delta, &pending);
+    Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pending),
+                            "index write");
+    if (!fs.ok()) return fs;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      for (const auto& [id, d] : delta) {
+        stats_[id].count += d.count;
+        stats_[id].bytes += d.bytes;
+      }
+    }
+    pending.Clear();
+    delta.clear();
+    last_sequence_.store(pending_last);
+    return Status::OK();
+  };
+
+  uint64_t last_seq = segs.empty() ? applied : segs[start] - 1;
+  bool gap_allowed = false;
+  uint64_t newest_size = 0;
+  for (size_t i = start; i < segs.size(); ++i) {
+    const bool newest = i + 1 == segs.size();
+    const std::string name = log::SegmentFileName(segs[i]);
+    const std::string path = wal_dir_ + "/" + name;
+    std::unique_ptr<log::SegmentReader> reader;
+    s = log::SegmentReader::Open(env_, wal_dir_, segs[i], id_, &reader);
+    if (!s.ok()) {
+      uint64_t size = 0;
+      env_->GetFileSize(path, &size);
+      std::string raw;
+      leveldb::ReadFileToString(env_, path, &raw);
+      const bool blank =
+          raw.find_first_not_of('\0') == std::string::npos;
+      if (newest && tolerate_tail && (size < log::kSegmentHeaderSize || blank)) {
+        // A segment created just before a crash whose header never reached
+        // the disk: it cannot hold an acknowledged frame.
+        report_.torn_tail = true;
+        report_.torn_tail_segment = name;
+        report_.torn_tail_offset = 0;
+        report_.torn_tail_bytes = size;
+        Info("recovery: removed torn segment " + name + " (" +
+             std::to_string(size) + " bytes, no intact header)");
+        s = FromLevelDB(env_->RemoveFile(path), path);
+        if (!s.ok()) return s;
+        segs.pop_back();
+        break;
+      }
+      if (skip_mode) {
+        report_.skipped.push_back({name, 0, size, last_seq + 1, 0,
+                                   s.ToString()});
+        Info("recovery: skipped unreadable segment " + name + ": " +
+             s.ToString());
+        gap_allowed = true;
+        continue;
+      }
+      return s.WithContext("wal/" + name);
+    }
+    if (i > start && segs[i] != last_seq + 1 && !gap_allowed) {
+      return Status::Corruption("wal/" + name + ": segment starts at sequence " +
+                                std::to_string(segs[i]) +
+                                " but the previous segment ended at " +
+                                std::to_string(last_seq));
+    }
+    // Nothing may reach the index (whose files LevelDB may fsync at any time)
+    // unless it is durable in the log: make the replayed segment durable.
+    {
+      leveldb::WritableFile* f = nullptr;
+      s = FromLevelDB(env_->NewAppendableFile(path, &f), path);
+      if (s.ok()) s = FromLevelDB(f->Sync(), path);
+      if (f != nullptr) {
+        f->Close();
+        delete f;
+      }
+      if (!s.ok()) return s;
+    }
+
+    log::Frame frame;
+    log::Damage damage;
+    bool segment_done = false;
+    while (!segment_done) {
+      switch (reader->Next(&frame, &damage)) {
+        case log::SegmentReader::Result::kEnd:
+          segment_done = true;
+          break;
+        case log::SegmentReader::Result::kError:
+          return reader->status();
+        case log::SegmentReader::Result::kDamaged: {
+          const std::string where = "wal/" + name + " offset " +
+                                    std::to_string(damage.offset);
+          if (newest && tolerate_tail && damage.to_end_of_file) {
+            report_.torn_tail = true;
+            report_.torn_tail_segment = name;
+            report_.torn_tail_offset = damage.offset;
+            report_.torn_tail_bytes = reader->file_size() - damage.offset;
+            Info("recovery: cut torn tail of " + where + " (" +
+                 std::to_string(report_.torn_tail_bytes) + " bytes): " +
+                 damage.reason);
+            s = TruncateFile(path, damage.offset);
+            if (!s.ok()) return s;
+            reader->SkipDamage(damage);
+            newest_size = damage.offset;
+            segment_done = true;
+            break;
+          }
+          if (!skip_mode) {
+            return Status::Corruption(where + ": " + damage.reason);
+          }
+          RecoveryReport::Skipped sk;
+          sk.segment = name;
+          sk.offset = damage.offset;
+          sk.reason = damage.reason;
+          sk.first_lost = last_seq + 1;
+          reader->SkipDamage(damage);
+          sk.bytes = reader->offset() - damage.offset;
+          log::Frame next;
+          log::Damage ignored;
+          const uint64_t resume = reader->offset();
+          if (reader->Next(&next, &ignored) ==
+              log::SegmentReader::Result::kFrame) {
+            sk.last_lost = next.header.first_sequence - 1;
+          }
+          reader->SeekToOffset(resume);
+          Info("recovery: skipped " + where + " (" + std::to_string(sk.bytes) +
+               " bytes): " + damage.reason);
+          report_.skipped.push_back(sk);
+          gap_allowed = true;
+          break;
+        }
+        case log::SegmentReader::Result::kFrame: {
+          const log::FrameHeader& h = frame.header;
+          if (h.first_sequence != last_seq + 1 && !gap_allowed) {
+            return Status::Corruption(
+                "wal/" + name + " offset " + std::to_string(frame.offset) +
+                ": frame starts at sequence " +
+                std::to_string(h.first_sequence) + ", expected " +
+                std::to_string(last_seq + 1));
+          }
+          gap_allowed = false;
+          last_seq = h.last_sequence();
+          if (h.last_sequence() <= applied) break;  // already in the index
+          if (h.first_sequence <= applied) {
+            return Status::Corruption("wal/" + name + ": frame straddles the "
+                                      "index's applied sequence");
+          }
+          if (h.type == log::kBatchFrame) {
+            s = ReplayBatch(frame.payload, h.first_sequence, &pending, &delta);
+            pending_last = h.last_sequence();
+            if (s.ok() && pending.ApproximateSize() > kReplayBatchBytes) {
+              s = flush();
+            }
+          } else if (h.type == log::kMetaFrame) {
+            log::MetaData meta;
+            s = flush();
+            if (s.ok()) s = log::DecodeMeta(frame.payload, &meta);
+            if (s.ok()) s = ApplyMeta(meta, h.first_sequence);
+            if (s.ok()) {
+              pending_last = h.first_sequence;
+              last_sequence_.store(pending_last);
+            }
+          } else if ((h.type & log::kSkippableTypeBit) == 0) {
+            s = Status::NotSupported("frame type " + std::to_string(h.type) +
+                                     " (written by a newer runnel?)");
+          }
+          if (!s.ok()) {
+            return s.WithContext("wal/" + name + " offset " +
+                                 std::to_string(frame.offset));
+          }
+          ++report_.replayed_frames;
+          if (h.type == log::kBatchFrame) report_.replayed_records += h.count;
+          break;
+        }
+      }
+    }
+    if (newest && !report_.torn_tail) newest_size = reader->file_size();
+  }
+  s = flush();
+  if (!s.ok()) return s;
+
+  last_seq = std::max(last_seq, applied);
+  next_sequence_ = last_seq + 1;
+  last_sequence_.store(last_seq);
+  if (!segs.empty() && newest_size < options_.segment_bytes &&
+      newest_size >= log::kSegmentHeaderSize) {
+    s = log_->Reopen(segs.back(), newest_size, last_seq);
+  } else {
+    s = log_->StartSegment(next_sequence_);
+    if (s.ok() && segs.empty()) segs.push_back(next_sequence_);
+  }
+  if (!s.ok()) return s;
+  first_available_.store(segs.front());
+  if (report_.replayed_frames > 0 || report_.torn_tail ||
+      !report_.skipped.empty()) {
+    Info("recovery: index at " + std::to_string(applied) + ", replayed " +
+         std::to_string(report_.replayed_frames) + " frames (" +
+         std::to_string(report_.replayed_records) + " records) up to " +
+         std::to_string(last_seq));
+  }
+  return Status::OK();
+}
+
+}  // namespace runnel

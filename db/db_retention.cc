@@ -1,0 +1,96 @@
+// Copyright 2026 The runnel Authors.
+//
+// Retention: deletes the oldest log segments once they are durable in the
+// index and either past the stream retention or over the log's size cap,
+// never past a retention floor.
+
+#include <leveldb/env.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <limits>
+
+#include "cdc/env_util.h"
+#include "cdc/log_writer.h"
+#include "cdc/segment_reader.h"
+#include "db/db_impl.h"
+#include "db/index_env.h"
+
+namespace runnel {
+
+void DBImpl::KickRetention() {
+  {
+    std::lock_guard<std::mutex> lock(retention_mu_);
+    retention_kick_ = true;
+  }
+  retention_cv_.notify_all();
+}
+
+void DBImpl::RetentionLoop() {
+  std::unique_lock<std::mutex> lock(retention_mu_);
+  while (!retention_stop_) {
+    retention_cv_.wait_for(
+        lock, std::chrono::seconds(options_.retention_check_seconds),
+        [this] { return retention_stop_ || retention_kick_; });
+    if (retention_stop_) break;
+    retention_kick_ = false;
+    lock.unlock();
+    Status s = RunRetention(nullptr);
+    if (!s.ok()) Info("retention: " + s.ToString());
+    lock.lock();
+  }
+}
+
+Status DBImpl::RunRetention(int* deleted) {
+  if (deleted != nullptr) *deleted = 0;
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> run(retention_run_mu_);
+  uint64_t floor = std::numeric_limits<uint64_t>::max();
+  {
+    std::lock_guard<std::mutex> lock(retention_mu_);
+    for (const auto& [owner, seq] : floors_) floor = std::min(floor, seq);
+  }
+  std::vector<uint64_t> segs;
+  s = log::ListSegments(env_, wal_dir_, &segs);
+  if (!s.ok()) return s;
+  const uint64_t durable = index_env_->durable_sequence();
+  const uint64_t active = log_->current_segment();
+  std::vector<uint64_t> sizes(segs.size(), 0);
+  uint64_t total = 0;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    env_->GetFileSize(wal_dir_ + "/" + log::SegmentFileName(segs[i]),
+                      &sizes[i]);
+    total += sizes[i];
+  }
+  const auto now = std::chrono::system_clock::now();
+  for (size_t i = 0; i + 1 < segs.size() && segs[i] < active; ++i) {
+    const uint64_t last_in_segment = segs[i + 1] - 1;
+    // (a) Everything in it is durable in the index, and nobody pinned it.
+    if (last_in_segment > durable || last_in_segment >= floor) break;
+    // (b) Past retention (its newest frame was written at its mtime), or the
+    // log is over its size cap.
+    const std::string path = wal_dir_ + "/" + log::SegmentFileName(segs[i]);
+    bool expired = false;
+    if (options_.retention_seconds > 0) {
+      struct stat st;
+      if (::stat(path.c_str(), &st) == 0) {
+        const auto mtime = std::chrono::system_clock::from_time_t(st.st_mtime);
+        expired = now - mtime >= std::chrono::seconds(options_.retention_seconds);
+      }
+    }
+    const bool over_cap =
+        options_.max_log_bytes > 0 && total > options_.max_log_bytes;
+    if (!expired && !over_cap) break;
+    s = FromLevelDB(env_->RemoveFile(path), path);
+    if (!s.ok()) return s;
+    first_available_.store(segs[i + 1]);
+    total -= sizes[i];
+    if (deleted != nullptr) ++*deleted;
+    Info("retention: deleted segment " + log::SegmentFileName(segs[i]) +
+         (expired ? " (past retention)" : " (over size cap)"));
+  }
+  return Status::OK();
+}
+
+}  // namespace runnel

@@ -1,0 +1,433 @@
+// Copyright 2026 The runnel Authors.
+//
+// The write path: validation, the group-commit queue, classification of
+// changes against the index, one log append (and at most one fsync) per
+// group, then one index batch per group.
+
+#include <leveldb/db.h>
+#include <leveldb/iterator.h>
+#include <leveldb/write_batch.h>
+
+#include <chrono>
+#include <deque>
+#include <optional>
+
+#include "cdc/env_util.h"
+#include "cdc/log_writer.h"
+#include "db/db_impl.h"
+#include "db/index_keys.h"
+
+namespace runnel {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Fixed64(uint64_t v) {
+  std::string s;
+  PutFixed64(&s, v);
+  return s;
+}
+
+bool ValidView(StreamViewType t) {
+  const auto v = static_cast<uint8_t>(t);
+  return v >= 1 && v <= 4;
+}
+
+// How many deletes one index batch of a table purge may hold.
+constexpr size_t kPurgeChunk = 10000;
+
+}  // namespace
+
+Status DBImpl::Put(const WriteOptions& options, std::string_view table,
+                   std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.Put(table, key, value);
+  return Write(options, batch, nullptr);
+}
+
+Status DBImpl::Delete(const WriteOptions& options, std::string_view table,
+                      std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(table, key);
+  return Write(options, batch, nullptr);
+}
+
+Status DBImpl::ValidateBatch(const WriteBatch& batch) const {
+  Status s;
+  size_t index = 0;
+  size_t total = 0;
+  batch.ForEach([&](const WriteBatch::Op& op) {
+    if (!s.ok()) return;
+    s = ValidateTableName(op.table);
+    if (s.ok() && (op.key.size() < kMinKeyBytes || op.key.size() > kMaxKeyBytes)) {
+      s = Status::InvalidArgument("key: must be 1 to 4096 bytes, got " +
+                                  std::to_string(op.key.size()));
+    }
+    if (s.ok() && op.value.size() > kMaxValueBytes) {
+      s = Status::InvalidArgument("value: must be at most 16777216 bytes, got " +
+                                  std::to_string(op.value.size()));
+    }
+    if (!s.ok() && batch.Count() > 1) {
+      s = s.WithContext("batch operation " + std::to_string(index));
+    }
+    total += op.key.size() + op.value.size();
+    ++index;
+  });
+  if (s.ok() && total > kMaxBatchBytes) {
+    s = Status::InvalidArgument(
+        "batch: keys and values must total at most 67108864 bytes, got " +
+        std::to_string(total));
+  }
+  return s;
+}
+
+Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch,
+                     CommitInfo* info) {
+  Status s = ValidateBatch(batch);
+  if (!s.ok()) return s;
+  Writer w;
+  w.batch = &batch;
+  w.sync = options.sync;
+  s = Commit(&w);
+  if (s.ok() && info != nullptr) *info = w.info;
+  return s;
+}
+
+Status DBImpl::Commit(Writer* w) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_.load()) return Status::FailedPrecondition("DB is closed");
+  writers_.push_back(w);
+  while (!w->done && w != writers_.front()) w->cv.wait(lock);
+  if (w->done) return w->status;
+
+  // This writer leads: take a group of compatible writers behind it. Metadata
+  // changes commit alone; a sync writer never joins a non-sync leader's group
+  // (it would be acknowledged without its fsync).
+  std::vector<Writer*> group{w};
+  if (w->meta == nullptr) {
+    size_t bytes = w->batch->ApproximateSize();
+    for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+      Writer* x = *it;
+      if (x->meta != nullptr || (x->sync && !w->sync)) break;
+      bytes += x->batch->ApproximateSize();
+      if (bytes > options_.max_group_bytes) break;
+      group.push_back(x);
+    }
+  }
+  Status fatal = bg_error_;
+  lock.unlock();
+  if (fatal.ok()) fatal = CommitGroup(group);
+  lock.lock();
+  if (!fatal.ok() && bg_error_.ok()) {
+    bg_error_ = fatal.WithContext(
+        "the DB refuses writes after a failed log or index write; reopen it");
+    Info("write error: " + fatal.ToString());
+  }
+  for (Writer* x : group) {
+    writers_.pop_front();
+    if (!fatal.ok()) x->status = fatal;
+    if (x != w) {
+      x->done = true;
+      x->cv.notify_one();
+    }
+  }
+  if (!writers_.empty()) {
+    writers_.front()->cv.notify_one();
+  } else {
+    idle_cv_.notify_all();
+  }
+  return w->status;
+}
+
+Status DBImpl::CommitGroup(const std::vector<Writer*>& group) {
+  if (group.front()->meta != nullptr) return CommitMeta(group.front());
+  return CommitBatches(group);
+}
+
+Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
+  const std::shared_ptr<const Catalog> cat = catalog();
+  const int64_t now = NowMicros();
+  const uint64_t first_seq = next_sequence_;
+  uint64_t seq = first_seq;
+  frames_.clear();
+  leveldb::WriteBatch index_batch;
+  std::unordered_map<uint32_t, TableStats> delta;
+
+  size_t total_ops = 0;
+  for (Writer* w : group) total_ops += w->batch->Count();
+  // Keys written earlier in this group, so that later operations on them are
+  // classified against the group's own effects. A lone operation needs none.
+  const bool use_overlay = total_ops > 1;
+  std::unordered_map<std::string, std::optional<std::string_view>> overlay;
+  std::deque<std::string> old_values;  // stable storage for index reads
+  std::vector<const log::TableEntryData*> tables;
+  std::vector<log::ChangeData> changes;
+  std::string payload;
+  std::string ikey;
+  Status io;
+
+  for (Writer* w : group) {
+    tables.clear();
+    w->batch->ForEach([&](const WriteBatch::Op& op) {
+      if (!w->status.ok()) return;
+      const log::TableEntryData* t = cat->FindLive(op.table);
+      if (t == nullptr) {
+        w->status = Status::NotFound("table '" + std::string(op.table) +
+                                     "' does not exist");
+      }
+      tables.push_back(t);
+    });
+    if (!w->status.ok()) continue;  // nothing of this batch is written
+
+    changes.clear();
+    size_t i = 0;
+    w->batch->ForEach([&](const WriteBatch::Op& op) {
+      const log::TableEntryData* t = tables[i++];
+      if (!io.ok()) return;
+      ikey.clear();
+      index::AppendItemKey(t->id, op.key, &ikey);
+      bool exists = false;
+      std::string_view old;
+      auto found = use_overlay ? overlay.find(ikey) : overlay.end();
+      if (found != overlay.end()) {
+        exists = found->second.has_value();
+        if (exists) old = *found->second;
+      } else {
+        std::string& slot = old_values.emplace_back();
+        leveldb::Status ls = index_->Get(leveldb::ReadOptions(), ikey, &slot);
+        if (ls.ok()) {
+          exists = true;
+          old = slot;
+        } else if (!ls.IsNotFound()) {
+          io = FromLevelDB(ls, "reading old value");
+          return;
+        }
+      }
+      const bool put = op.type == WriteBatch::OpType::kPut;
+      if (put ? (exists && old == op.value) : !exists) return;  // no change
+
+      log::ChangeData c;
+      c.table_id = t->id;
+      c.event = !put ? EventName::kRemove
+                     : (exists ? EventName::kModify : EventName::kInsert);
+      c.view = Catalog::CurrentView(*t);
+      c.key = op.key;
+      if (exists && log::KeepsOldImage(c.view)) {
+        c.has_old = true;
+        c.old_image = old;
+      }
+      if (put) {
+        c.has_new = true;
+        c.new_image = op.value;
+      }
+      c.old_size = exists ? static_cast<uint32_t>(old.size()) : 0;
+      changes.push_back(c);
+
+      TableStats& d = delta[t->id];
+      if (c.event == EventName::kInsert) {
+        d.count += 1;
+        d.bytes += static_cast<int64_t>(op.key.size() + op.value.size());
+      } else if (c.event == EventName::kModify) {
+        d.bytes += static_cast<int64_t>(op.value.size()) -
+                   static_cast<int64_t>(old.size());
+      } else {
+        d.count -= 1;
+        d.bytes -= static_cast<int64_t>(op.key.size() + old.size());
+      }
+      if (put) {
+        index_batch.Put(ikey, leveldb::Slice(op.value.data(), op.value.size()));
+      } else {
+        index_batch.Delete(ikey);
+      }
+      if (use_overlay) {
+        overlay[ikey] = put ? std::optional<std::string_view>(op.value)
+                            : std::nullopt;
+      }
+    });
+    if (!io.ok()) return io;
+    if (!changes.empty()) {
+      payload.clear();
+      log::EncodeBatch(now, changes, &payload);
+      log::AppendFrame(log::kBatchFrame, seq,
+                       static_cast<uint32_t>(changes.size()), payload, &frames_);
+      w->info.first_sequence = seq;
+      w->info.record_count = static_cast<uint32_t>(changes.size());
+      seq += changes.size();
+    }
+  }
+
+  bool sync = false;
+  for (Writer* w : group) sync |= w->sync;
+  Status s;
+  if (!frames_.empty()) s = log_->Append(frames_, first_seq, seq - 1);
+  // A sync writer whose batch changed nothing still waits for the fsync: the
+  // value it "wrote" may have come from an earlier, not yet durable write.
+  if (s.ok() && sync) s = log_->Sync();
+  if (!s.ok()) return s;
+  if (seq == first_seq) return Status::OK();
+
+  index_batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq - 1));
+  AddStatsTo(delta, &index_batch);
+  leveldb::WriteOptions wo;  // never sync: the log is the WAL
+  s = FromLevelDB(index_->Write(wo, &index_batch), "index write");
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    for (const auto& [id, d] : delta) {
+      stats_[id].count += d.count;
+      stats_[id].bytes += d.bytes;
+    }
+  }
+  next_sequence_ = seq;
+  last_sequence_.store(seq - 1);
+  return Status::OK();
+}
+
+void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
+                        leveldb::WriteBatch* batch) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  for (const auto& [id, d] : delta) {
+    TableStats cur;
+    auto it = stats_.find(id);
+    if (it != stats_.end()) cur = it->second;
+    std::string v;
+    PutFixed64(&v, static_cast<uint64_t>(cur.count + d.count));
+    PutFixed64(&v, static_cast<uint64_t>(cur.bytes + d.bytes));
+    batch->Put(index::StatsKey(id), v);
+  }
+}
+
+Status DBImpl::PrepareMeta(const MetaRequest& req, const Catalog& cat,
+                           int64_t now, uint64_t seq, log::MetaData* meta) {
+  Status s = ValidateTableName(req.name);
+  if (!s.ok()) return s;
+  if (req.stream.stream_enabled && !ValidView(req.stream.stream_view_type)) {
+    return Status::InvalidArgument(
+        "stream view type: must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or "
+        "NEW_AND_OLD_IMAGES");
+  }
+  meta->kind = req.kind;
+  meta->commit_time_micros = now;
+  const log::TableEntryData* t = cat.FindLive(req.name);
+  if (req.kind == log::MetaData::Kind::kCreateTable) {
+    if (t != nullptr) {
+      return Status::Busy("table '" + req.name + "' already exists");
+    }
+    meta->table.id = cat.data().next_table_id;
+    meta->table.name = req.name;
+    meta->table.creation_time_micros = now;
+    if (req.stream.stream_enabled) {
+      log::StreamEntryData st;
+      st.label = StreamLabel(now);
+      st.view = log::ToView(req.stream.stream_view_type);
+      st.creation_time_micros = now;
+      st.start_seq = seq + 1;
+      meta->table.streams.push_back(std::move(st));
+    }
+    return Status::OK();
+  }
+  if (t == nullptr) {
+    return Status::NotFound("table '" + req.name + "' does not exist");
+  }
+  meta->table_id = t->id;
+  if (req.kind == log::MetaData::Kind::kDeleteTable) return Status::OK();
+
+  const log::View current = Catalog::CurrentView(*t);
+  if (req.stream.stream_enabled) {
+    if (current != log::View::kNone) {
+      return Status::Busy(
+          "table '" + req.name + "' already has an enabled stream (" +
+          std::string(StreamViewTypeName(log::ToStreamViewType(current))) +
+          "); to change the view type, disable the stream and enable it "
+          "again (that creates a new stream)");
+    }
+    // Labels identify streams: keep them unique even within a millisecond.
+    int64_t when = now;
+    if (!t->streams.empty()) {
+      when = std::max(when, t->streams.back().creation_time_micros + 1000);
+    }
+    meta->commit_time_micros = when;
+    meta->view = log::ToView(req.stream.stream_view_type);
+    meta->label = StreamLabel(when);
+  } else {
+    if (current == log::View::kNone) {
+      return Status::InvalidArgument("stream specification: table '" +
+                                     req.name +
+                                     "' has no enabled stream to disable");
+    }
+    meta->view = log::View::kNone;
+  }
+  return Status::OK();
+}
+
+Status DBImpl::CommitMeta(Writer* w) {
+  const std::shared_ptr<const Catalog> cat = catalog();
+  const uint64_t seq = next_sequence_;
+  log::MetaData meta;
+  w->status = PrepareMeta(*w->meta, *cat, NowMicros(), seq, &meta);
+  if (!w->status.ok()) return Status::OK();  // rejected; nothing written
+
+  std::string payload;
+  log::EncodeMeta(meta, &payload);
+  frames_.clear();
+  log::AppendFrame(log::kMetaFrame, seq, 1, payload, &frames_);
+  Status s = log_->Append(frames_, seq, seq);
+  if (s.ok()) s = log_->Sync();
+  if (s.ok()) s = ApplyMeta(meta, seq);
+  if (!s.ok()) return s;
+  w->info.first_sequence = seq;
+  next_sequence_ = seq + 1;
+  last_sequence_.store(seq);
+  return Status::OK();
+}
+
+Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
+  const std::shared_ptr<const Catalog> next = catalog()->Apply(meta, seq);
+  leveldb::WriteOptions wo;
+  if (meta.kind == log::MetaData::Kind::kDeleteTable) {
+    // Remove the items in bounded batches. Each carries the previous applied
+    // sequence: if we crash midway, replay of this frame deletes the rest.
+    const std::string prefix = index::ItemPrefix(meta.table_id);
+    std::unique_ptr<leveldb::Iterator> it(
+        index_->NewIterator(leveldb::ReadOptions()));
+    leveldb::WriteBatch chunk;
+    size_t n = 0;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      chunk.Delete(it->key());
+      if (++n % kPurgeChunk == 0) {
+        Status s = FromLevelDB(index_->Write(wo, &chunk), "table purge");
+        if (!s.ok()) return s;
+        chunk.Clear();
+      }
+    }
+    Status s = FromLevelDB(it->status(), "table purge");
+    if (s.ok()) s = FromLevelDB(index_->Write(wo, &chunk), "table purge");
+    if (!s.ok()) return s;
+  }
+  leveldb::WriteBatch batch;
+  std::string encoded;
+  log::EncodeCatalog(next->data(), &encoded);
+  batch.Put(ToSlice(index::kCatalogKey), encoded);
+  batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq));
+  if (meta.kind == log::MetaData::Kind::kDeleteTable) {
+    batch.Delete(index::StatsKey(meta.table_id));
+  }
+  Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    if (meta.kind == log::MetaData::Kind::kDeleteTable) {
+      stats_.erase(meta.table_id);
+    }
+  }
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  catalog_ = next;
+  return Status::OK();
+}
+
+}  // namespace runnel

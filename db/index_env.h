@@ -1,0 +1,69 @@
+// Copyright 2026 The runnel Authors.
+//
+// IndexEnv: the leveldb::Env under the LevelDB index. It makes LevelDB the
+// index of the runnel log rather than a second log:
+//
+//  * LevelDB's own write-ahead log (<n>.log) is discarded: every change is
+//    already in the runnel log, and recovery replays that.
+//  * Before LevelDB fsyncs any other file (tables, MANIFEST, CURRENT), the
+//    runnel log is fsynced up to everything applied so far. So the durable
+//    index is always a prefix of the durable log.
+//  * It tracks which applied sequence number is durable in the index: when
+//    LevelDB switches memtables it creates a new .log file (we note the
+//    sequence applied so far); when it deletes the old .log file the
+//    memtable before the switch has been written to a table and recorded in
+//    a synced MANIFEST, so that sequence is durable. Retention uses it.
+//
+// Thread safety: all methods are called by LevelDB from its foreground and
+// compaction threads; internal state is guarded by mu_. The sync hook must not
+// block on the commit lock (it calls LogWriter::SyncAppended, which only takes
+// the log's I/O mutex).
+
+#ifndef RUNNEL_DB_INDEX_ENV_H_
+#define RUNNEL_DB_INDEX_ENV_H_
+
+#include <leveldb/env.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace runnel {
+
+class IndexEnv : public leveldb::EnvWrapper {
+ public:
+  explicit IndexEnv(leveldb::Env* base) : leveldb::EnvWrapper(base) {}
+
+  // Installed once the log is open; until then (LevelDB's own Open) syncs
+  // need no log sync and the applied sequence is the caller's initial value.
+  void SetHooks(std::function<leveldb::Status()> sync_log,
+                std::function<uint64_t()> applied_sequence);
+  // Raises the durable sequence (e.g. to what Open read from the index).
+  void NoteDurable(uint64_t sequence);
+  // The highest sequence known to be durable in the index.
+  uint64_t durable_sequence() const { return durable_.load(); }
+
+  leveldb::Status NewWritableFile(const std::string& f,
+                                  leveldb::WritableFile** r) override;
+  leveldb::Status NewAppendableFile(const std::string& f,
+                                    leveldb::WritableFile** r) override;
+  leveldb::Status RemoveFile(const std::string& f) override;
+
+ private:
+  leveldb::Status Wrap(leveldb::Status s, leveldb::WritableFile** r);
+  leveldb::Status SyncLog();
+
+  std::mutex mu_;
+  std::function<leveldb::Status()> sync_log_;  // GUARDED_BY(mu_)
+  std::function<uint64_t()> applied_;          // GUARDED_BY(mu_)
+  // LevelDB log number -> sequence applied when it was created.
+  std::map<uint64_t, uint64_t> log_starts_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> durable_{0};
+};
+
+}  // namespace runnel
+
+#endif  // RUNNEL_DB_INDEX_ENV_H_

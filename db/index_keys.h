@@ -1,0 +1,57 @@
+// Copyright 2026 The runnel Authors.
+//
+// The layout of the LevelDB index.
+//
+//   "\x00applied"            u64: last sequence number applied (in every
+//                            index batch, so the durable index names the log
+//                            position it reflects)
+//   "\x00catalog"            schema::Catalog (cdc/log.capnp)
+//   "\x00stats" be32(table)  u64 item count, u64 bytes
+//   "\x01" be32(table) key   the item's value
+//
+// Table ids are never reused, so a deleted table's leftovers can never be
+// mistaken for a new table's items.
+
+#ifndef RUNNEL_DB_INDEX_KEYS_H_
+#define RUNNEL_DB_INDEX_KEYS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cdc/coding.h"
+
+namespace runnel::index {
+
+inline constexpr std::string_view kAppliedKey("\x00" "applied", 8);
+inline constexpr std::string_view kCatalogKey("\x00" "catalog", 8);
+inline constexpr std::string_view kStatsPrefix("\x00" "stats", 6);
+inline constexpr char kItemTag = '\x01';
+
+inline std::string ItemPrefix(uint32_t table_id) {
+  std::string k(1, kItemTag);
+  PutBigEndian32(&k, table_id);
+  return k;
+}
+inline void AppendItemKey(uint32_t table_id, std::string_view key,
+                          std::string* dst) {
+  dst->push_back(kItemTag);
+  PutBigEndian32(dst, table_id);
+  dst->append(key);
+}
+inline std::string ItemKey(uint32_t table_id, std::string_view key) {
+  std::string k;
+  k.reserve(5 + key.size());
+  AppendItemKey(table_id, key, &k);
+  return k;
+}
+inline constexpr size_t kItemKeyPrefixBytes = 5;
+inline std::string StatsKey(uint32_t table_id) {
+  std::string k(kStatsPrefix);
+  PutBigEndian32(&k, table_id);
+  return k;
+}
+
+}  // namespace runnel::index
+
+#endif  // RUNNEL_DB_INDEX_KEYS_H_

@@ -1,0 +1,107 @@
+// Copyright 2026 The runnel Authors.
+//
+// Options that control a DB and its individual operations.
+//
+// Every field has an inline default; a default-constructed Options opens (and
+// creates, if missing) a durable DB with a 24 h stream retention.
+
+#ifndef RUNNEL_INCLUDE_OPTIONS_H_
+#define RUNNEL_INCLUDE_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace leveldb {
+class Env;
+}  // namespace leveldb
+
+namespace runnel {
+
+// What recovery does when the log is damaged. Modelled on RocksDB's
+// WALRecoveryMode; every mode reports what it found in the DB's info log
+// (DIR/LOG) and in DB::recovery_report().
+enum class WALRecoveryMode : uint8_t {
+  // Default. A damaged frame at the very end of the newest segment (a write
+  // torn by a crash or power loss: short, checksum mismatch, or zero-filled up
+  // to end of file) is cut off and reported; such a frame was never
+  // acknowledged as durable. Damage anywhere else fails DB::Open with
+  // Corruption naming the segment file and byte offset.
+  kTolerateCorruptedTailRecords = 0,
+  // Any damage, including a torn tail, fails DB::Open. For callers that
+  // write only with sync=true and want to hear about every anomaly.
+  kAbsoluteConsistency = 1,
+  // Explicit repair: damaged frames anywhere are skipped; recovery resumes at
+  // the next intact frame and reports each skipped byte range together with
+  // the sequence numbers it held (as far as they can be inferred). Data in the
+  // skipped frames is lost; use only after reading the report.
+  kSkipAnyCorruptedRecords = 2,
+};
+
+// Options for DB::Open. The struct is copied at Open; later changes have no
+// effect on an open DB.
+struct Options {
+  // Create the directory and an empty DB if DIR has none.
+  bool create_if_missing = true;
+
+  // Fail Open with Busy if DIR already holds a DB.
+  bool error_if_exists = false;
+
+  // The name used in stream ARNs (arn:runnel:<name>:table/...). Empty means
+  // the base name of the DB directory. Fixed when the DB is created; a
+  // different non-empty value at a later Open is ignored.
+  std::string name;
+
+  // What to do with a damaged log at Open. See WALRecoveryMode.
+  WALRecoveryMode recovery_mode = WALRecoveryMode::kTolerateCorruptedTailRecords;
+
+  // File system seam for tests and fault injection; nullptr means
+  // leveldb::Env::Default(). Both the log and the LevelDB index perform all
+  // file I/O through it (directory fsync aside). Not owned; must outlive the
+  // DB.
+  leveldb::Env* env = nullptr;
+
+  // A log segment is closed (fsynced) and a new one started once it reaches
+  // this size. Retention deletes whole segments, so this is also the
+  // granularity of trimming. Minimum 64 KiB.
+  uint64_t segment_bytes = 64ull << 20;
+
+  // Stream retention: a segment whose newest record is older than this is
+  // deleted once it is durable in the index. DynamoDB Streams keep 24 h.
+  // 0 keeps segments forever (unless max_log_bytes says otherwise).
+  uint64_t retention_seconds = 24 * 3600;
+
+  // Size cap of the log: while the segments together exceed it, the oldest
+  // segment that is durable in the index is deleted even if it is younger
+  // than retention_seconds. 0 means no cap.
+  uint64_t max_log_bytes = 0;
+
+  // How often the background retention pass runs (it also runs after each
+  // segment switch).
+  uint32_t retention_check_seconds = 60;
+
+  // LevelDB tuning of the index. The index always uses a bloom filter
+  // (10 bits per key) so that the commit path's old-value reads of missing
+  // keys rarely touch disk.
+  size_t write_buffer_bytes = 4u << 20;
+  size_t block_cache_bytes = 8u << 20;
+  int max_open_files = 1000;
+
+  // The commit leader takes queued writers into one group until their
+  // batches reach this many bytes.
+  size_t max_group_bytes = 1u << 20;
+};
+
+// Options for a single write.
+struct WriteOptions {
+  // If false, the write survives a crash of the process but may be lost by a
+  // crash of the machine (power loss): similar crash semantics to write(2).
+  // If true, the write is acknowledged only once its log frame is fsynced:
+  // similar to write(2) followed by fdatasync(2). A sync write is never
+  // acknowledged from a group whose fsync did not cover it.
+  bool sync = false;
+};
+
+}  // namespace runnel
+
+#endif  // RUNNEL_INCLUDE_OPTIONS_H_
