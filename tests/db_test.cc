@@ -1,0 +1,460 @@
+// Copyright 2026 The runnel Authors.
+//
+// The public DB API: tables, streams, items, change semantics, limits and
+// bad input.
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+namespace runnel {
+namespace {
+
+using test::ReadAll;
+using test::Rec;
+using test::Stream;
+using test::TempDir;
+
+class DBTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen(Options options = Options()) {
+    if (db_) ASSERT_OK(db_->Close());
+    db_.reset();
+    ASSERT_OK(DB::Open(options, dir_.Sub("db"), &db_));
+  }
+  std::string Get(const std::string& table, const std::string& key) {
+    std::string v;
+    Status s = db_->Get(table, key, &v);
+    if (s.IsNotFound()) return "NOT_FOUND";
+    if (!s.ok()) return "ERROR: " + s.ToString();
+    return v;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DB> db_;
+  WriteOptions wo_;
+};
+
+TEST_F(DBTest, PutGetDeleteAcrossReopen) {
+  ASSERT_OK(db_->CreateTable("tb1", StreamSpecification()));
+  ASSERT_OK(db_->Put(wo_, "tb1", "a", "1"));
+  ASSERT_OK(db_->Put(wo_, "tb1", "b", ""));
+  EXPECT_EQ(Get("tb1", "a"), "1");
+  EXPECT_EQ(Get("tb1", "b"), "");  // empty values are values
+  ASSERT_OK(db_->Delete(wo_, "tb1", "a"));
+  EXPECT_EQ(Get("tb1", "a"), "NOT_FOUND");
+  Reopen();
+  EXPECT_EQ(Get("tb1", "a"), "NOT_FOUND");
+  EXPECT_EQ(Get("tb1", "b"), "");
+}
+
+TEST_F(DBTest, TablesCreateListDescribeDelete) {
+  ASSERT_OK(db_->CreateTable("Music", Stream(StreamViewType::kNewAndOldImages)));
+  ASSERT_OK(db_->CreateTable("Audit", StreamSpecification()));
+  EXPECT_TRUE(db_->CreateTable("Music", StreamSpecification()).IsBusy());
+  std::vector<std::string> names;
+  ASSERT_OK(db_->ListTables(&names));
+  EXPECT_EQ(names, (std::vector<std::string>{"Audit", "Music"}));
+
+  ASSERT_OK(db_->Put(wo_, "Music", "k1", "12345"));
+  ASSERT_OK(db_->Put(wo_, "Music", "k2", "1"));
+  ASSERT_OK(db_->Put(wo_, "Music", "k2", "123"));
+  TableDescription d;
+  ASSERT_OK(db_->DescribeTable("Music", &d));
+  EXPECT_EQ(d.table_name, "Music");
+  EXPECT_TRUE(d.stream_specification.stream_enabled);
+  EXPECT_EQ(d.stream_specification.stream_view_type,
+            StreamViewType::kNewAndOldImages);
+  EXPECT_EQ(d.item_count, 2u);
+  EXPECT_EQ(d.table_size_bytes, 2u + 5u + 2u + 3u);
+  EXPECT_EQ(d.latest_stream_arn,
+            "arn:runnel:db:table/Music/stream/" + d.latest_stream_label);
+  EXPECT_EQ(d.latest_stream_label.size(), 23u);  // 2026-11-27T13:22:23.291
+
+  // Counts survive reopen (they are replayed from the log or read from the
+  // index).
+  Reopen();
+  ASSERT_OK(db_->DescribeTable("Music", &d));
+  EXPECT_EQ(d.item_count, 2u);
+  EXPECT_EQ(d.table_size_bytes, 12u);
+
+  ASSERT_OK(db_->DeleteTable("Music"));
+  EXPECT_TRUE(db_->DescribeTable("Music", &d).IsNotFound());
+  EXPECT_TRUE(db_->DeleteTable("Music").IsNotFound());
+  std::string v;
+  EXPECT_TRUE(db_->Get("Music", "k1", &v).IsNotFound());
+  // A new table of the same name starts empty.
+  ASSERT_OK(db_->CreateTable("Music", StreamSpecification()));
+  EXPECT_EQ(Get("Music", "k1"), "NOT_FOUND");
+  ASSERT_OK(db_->DescribeTable("Music", &d));
+  EXPECT_EQ(d.item_count, 0u);
+  EXPECT_TRUE(d.latest_stream_arn.empty());
+  Reopen();
+  EXPECT_EQ(Get("Music", "k1"), "NOT_FOUND");
+}
+
+TEST_F(DBTest, ChangeSemantics) {
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewAndOldImages)));
+  const SequenceNumber start = db_->LastSequence() + 1;
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v1"));  // INSERT
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v1"));  // same value: nothing
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v2"));  // MODIFY
+  ASSERT_OK(db_->Delete(wo_, "tbl", "k"));     // REMOVE
+  ASSERT_OK(db_->Delete(wo_, "tbl", "k"));     // missing: nothing
+  ASSERT_OK(db_->Delete(wo_, "tbl", "never"));  // missing: nothing
+  std::vector<Rec> recs;
+  ASSERT_OK(ReadAll(db_.get(), start, &recs));
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].event, EventName::kInsert);
+  EXPECT_FALSE(recs[0].has_old);
+  EXPECT_EQ(recs[0].new_image, "v1");
+  EXPECT_EQ(recs[1].event, EventName::kModify);
+  EXPECT_EQ(recs[1].old_image, "v1");
+  EXPECT_EQ(recs[1].new_image, "v2");
+  EXPECT_EQ(recs[2].event, EventName::kRemove);
+  EXPECT_EQ(recs[2].old_image, "v2");
+  EXPECT_FALSE(recs[2].has_new);
+  EXPECT_EQ(recs[1].seq, recs[0].seq + 1);  // no-ops consume no sequence
+  EXPECT_EQ(recs[2].seq, recs[1].seq + 1);
+}
+
+TEST_F(DBTest, ViewTypesDecideTheImages) {
+  struct Case {
+    StreamViewType type;
+    bool old_shown, new_shown;
+  } cases[] = {{StreamViewType::kKeysOnly, false, false},
+               {StreamViewType::kNewImage, false, true},
+               {StreamViewType::kOldImage, true, false},
+               {StreamViewType::kNewAndOldImages, true, true}};
+  for (const Case& c : cases) {
+    const std::string table = "tbl" + std::to_string(static_cast<int>(c.type));
+    ASSERT_OK(db_->CreateTable(table, Stream(c.type)));
+    const SequenceNumber start = db_->LastSequence() + 1;
+    ASSERT_OK(db_->Put(wo_, table, "k", "a"));
+    ASSERT_OK(db_->Put(wo_, table, "k", "b"));
+    ASSERT_OK(db_->Delete(wo_, table, "k"));
+    std::vector<Rec> recs;
+    ASSERT_OK(ReadAll(db_.get(), start, &recs));
+    ASSERT_EQ(recs.size(), 3u);
+    EXPECT_EQ(recs[0].has_new, c.new_shown);
+    EXPECT_FALSE(recs[0].has_old);
+    EXPECT_EQ(recs[1].has_old, c.old_shown);
+    EXPECT_EQ(recs[1].has_new, c.new_shown);
+    if (c.old_shown) {
+      EXPECT_EQ(recs[1].old_image, "a");
+    }
+    if (c.new_shown) {
+      EXPECT_EQ(recs[1].new_image, "b");
+    }
+    EXPECT_EQ(recs[2].has_old, c.old_shown);
+    EXPECT_FALSE(recs[2].has_new);
+    for (const Rec& r : recs) EXPECT_EQ(r.key, "k");
+  }
+}
+
+TEST_F(DBTest, TablesWithoutStreamAreInNoStream) {
+  ASSERT_OK(db_->CreateTable("quiet", StreamSpecification()));
+  ASSERT_OK(db_->CreateTable("loud", Stream(StreamViewType::kKeysOnly)));
+  const SequenceNumber start = db_->LastSequence() + 1;
+  ASSERT_OK(db_->Put(wo_, "quiet", "a", "1"));
+  ASSERT_OK(db_->Put(wo_, "loud", "b", "2"));
+  std::vector<Rec> recs;
+  ASSERT_OK(ReadAll(db_.get(), start, &recs));
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].table, "loud");
+  // The quiet write is still in the log (it is the WAL): it survives reopen.
+  Reopen();
+  EXPECT_EQ(Get("quiet", "a"), "1");
+}
+
+TEST_F(DBTest, StreamEnableDisableRules) {
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
+  // Enabling an enabled stream (even with another view type) is in use.
+  Status s = db_->UpdateTable("tbl", Stream(StreamViewType::kOldImage));
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_NE(s.message().find("disable"), std::string::npos);
+  TableDescription d1, d2;
+  ASSERT_OK(db_->DescribeTable("tbl", &d1));
+  ASSERT_OK(db_->UpdateTable("tbl", StreamSpecification()));  // disable
+  // Disabling without a stream is a validation error.
+  EXPECT_TRUE(db_->UpdateTable("tbl", StreamSpecification()).IsInvalidArgument());
+  ASSERT_OK(db_->DescribeTable("tbl", &d2));
+  EXPECT_FALSE(d2.stream_specification.stream_enabled);
+  EXPECT_EQ(d2.latest_stream_arn, d1.latest_stream_arn);  // still the latest
+
+  const SequenceNumber start = db_->LastSequence() + 1;
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "while-disabled"));
+  ASSERT_OK(db_->UpdateTable("tbl", Stream(StreamViewType::kOldImage)));
+  ASSERT_OK(db_->DescribeTable("tbl", &d2));
+  EXPECT_TRUE(d2.stream_specification.stream_enabled);
+  EXPECT_EQ(d2.stream_specification.stream_view_type, StreamViewType::kOldImage);
+  EXPECT_NE(d2.latest_stream_label, d1.latest_stream_label);  // a new stream
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "after"));
+  std::vector<Rec> recs;
+  ASSERT_OK(ReadAll(db_.get(), start, &recs));
+  ASSERT_EQ(recs.size(), 1u);  // the write while disabled is in no stream
+  EXPECT_EQ(recs[0].event, EventName::kModify);
+  EXPECT_EQ(recs[0].old_image, "while-disabled");
+  EXPECT_FALSE(recs[0].has_new);
+
+  std::vector<StreamInfo> streams;
+  ASSERT_OK(db_->ListStreams("tbl", &streams));
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_FALSE(streams[0].enabled());
+  EXPECT_TRUE(streams[1].enabled());
+  EXPECT_LT(streams[0].ending_sequence, start);
+  EXPECT_GT(streams[1].starting_sequence, start);
+  EXPECT_EQ(streams[1].arn, d2.latest_stream_arn);
+  // Streams survive reopen; a deleted table's streams stay listed.
+  ASSERT_OK(db_->DeleteTable("tbl"));
+  Reopen();
+  ASSERT_OK(db_->ListStreams("", &streams));
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_FALSE(streams[1].enabled());
+  EXPECT_TRUE(db_->ListStreams("nope", &streams).IsNotFound());
+}
+
+TEST_F(DBTest, BatchIsAtomicAndOrderedAcrossTables) {
+  ASSERT_OK(db_->CreateTable("tba", Stream(StreamViewType::kNewAndOldImages)));
+  ASSERT_OK(db_->CreateTable("tbb", Stream(StreamViewType::kNewAndOldImages)));
+  ASSERT_OK(db_->Put(wo_, "tba", "x", "0"));
+  const SequenceNumber start = db_->LastSequence() + 1;
+  WriteBatch batch;
+  batch.Put("tba", "x", "1");   // MODIFY
+  batch.Put("tbb", "y", "1");   // INSERT
+  batch.Put("tba", "x", "2");   // MODIFY again, sees the first
+  batch.Delete("tbb", "y");     // REMOVE of the key inserted above
+  batch.Delete("tbb", "zz");    // nothing
+  CommitInfo info;
+  ASSERT_OK(db_->Write(wo_, batch, &info));
+  EXPECT_EQ(info.first_sequence, start);
+  EXPECT_EQ(info.record_count, 4u);
+  std::vector<Rec> recs;
+  ASSERT_OK(ReadAll(db_.get(), start, &recs));
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0].table, "tba");
+  EXPECT_EQ(recs[0].old_image, "0");
+  EXPECT_EQ(recs[1].event, EventName::kInsert);
+  EXPECT_EQ(recs[2].old_image, "1");
+  EXPECT_EQ(recs[3].event, EventName::kRemove);
+  EXPECT_EQ(recs[3].old_image, "1");
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(recs[i].end_of_batch);
+  EXPECT_TRUE(recs[3].end_of_batch);
+
+  // A batch naming a missing table writes nothing at all.
+  WriteBatch bad;
+  bad.Put("tba", "x", "3");
+  bad.Put("missing", "x", "3");
+  const SequenceNumber before = db_->LastSequence();
+  EXPECT_TRUE(db_->Write(wo_, bad).IsNotFound());
+  EXPECT_EQ(Get("tba", "x"), "2");
+  EXPECT_EQ(db_->LastSequence(), before);
+}
+
+TEST_F(DBTest, ScanPrefixRangeLimitResume) {
+  ASSERT_OK(db_->CreateTable("tbl", StreamSpecification()));
+  ASSERT_OK(db_->CreateTable("tbu", StreamSpecification()));
+  for (const char* k : {"a1", "a2", "a3", "b1", "b2", "c"}) {
+    ASSERT_OK(db_->Put(wo_, "tbl", k, std::string("v") + k));
+  }
+  ASSERT_OK(db_->Put(wo_, "tbu", "a0", "other table"));
+  auto keys = [](const ScanResult& r) {
+    std::string out;
+    for (const auto& [k, v] : r.items) out += k + ",";
+    return out;
+  };
+  ScanResult r;
+  ASSERT_OK(db_->Scan("tbl", ScanOptions(), &r));
+  EXPECT_EQ(keys(r), "a1,a2,a3,b1,b2,c,");
+  EXPECT_FALSE(r.has_more);
+  EXPECT_EQ(r.items[0].second, "va1");
+  ScanOptions o;
+  o.prefix = "a";
+  ASSERT_OK(db_->Scan("tbl", o, &r));
+  EXPECT_EQ(keys(r), "a1,a2,a3,");
+  o = ScanOptions();
+  o.start_key = "a2";
+  o.end_key = "b2";
+  ASSERT_OK(db_->Scan("tbl", o, &r));
+  EXPECT_EQ(keys(r), "a2,a3,b1,");
+  o = ScanOptions();
+  o.limit = 4;
+  ASSERT_OK(db_->Scan("tbl", o, &r));
+  EXPECT_EQ(keys(r), "a1,a2,a3,b1,");
+  EXPECT_TRUE(r.has_more);
+  EXPECT_EQ(r.last_evaluated_key, "b1");
+  o.exclusive_start_key = r.last_evaluated_key;
+  ASSERT_OK(db_->Scan("tbl", o, &r));
+  EXPECT_EQ(keys(r), "b2,c,");
+  EXPECT_FALSE(r.has_more);
+  o = ScanOptions();
+  o.limit = 3;
+  o.prefix = "a";
+  ASSERT_OK(db_->Scan("tbl", o, &r));
+  EXPECT_EQ(keys(r), "a1,a2,a3,");
+  EXPECT_FALSE(r.has_more);  // nothing else matches the prefix
+  EXPECT_TRUE(db_->Scan("nope", ScanOptions(), &r).IsNotFound());
+}
+
+TEST_F(DBTest, LimitsAreEnforcedAndWriteNothing) {
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewAndOldImages)));
+  const SequenceNumber before = db_->LastSequence();
+  auto expect_invalid = [&](const Status& s, const std::string& names) {
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_NE(s.message().find(names), std::string::npos) << s.ToString();
+  };
+  expect_invalid(db_->Put(wo_, "tbl", "", "v"), "key: must be 1 to 4096 bytes, got 0");
+  expect_invalid(db_->Put(wo_, "tbl", std::string(4097, 'k'), "v"), "got 4097");
+  ASSERT_OK(db_->Put(wo_, "tbl", std::string(4096, 'k'), "v"));
+  expect_invalid(db_->Put(wo_, "tbl", "k", std::string((16u << 20) + 1, 'v')),
+                 "value: must be at most 16777216 bytes");
+  ASSERT_OK(db_->Put(wo_, "tbl", "big", std::string(16u << 20, 'v')));
+  expect_invalid(db_->CreateTable("ab", StreamSpecification()),
+                 "table name: must be 3 to 255 characters long, got 2");
+  expect_invalid(db_->CreateTable(std::string(256, 'a'), StreamSpecification()),
+                 "got 256");
+  ASSERT_OK(db_->CreateTable(std::string(255, 'a'), StreamSpecification()));
+  expect_invalid(db_->CreateTable("bad name", StreamSpecification()),
+                 "only [A-Za-z0-9_.-] allowed");
+  expect_invalid(db_->CreateTable("bad/name", StreamSpecification()), "bad/name");
+  ASSERT_OK(db_->CreateTable("Ok_.-9", StreamSpecification()));
+  StreamSpecification weird;
+  weird.stream_enabled = true;
+  weird.stream_view_type = static_cast<StreamViewType>(9);
+  expect_invalid(db_->CreateTable("weird", weird), "stream view type");
+  // A batch with one bad operation is rejected whole, naming the operation.
+  WriteBatch batch;
+  batch.Put("tbl", "fine", "1");
+  batch.Put("tbl", "", "2");
+  expect_invalid(db_->Write(wo_, batch), "batch operation 1: key");
+  WriteBatch huge;
+  for (int i = 0; i < 5; ++i) huge.Put("tbl", "k" + std::to_string(i), std::string(15u << 20, 'x'));
+  expect_invalid(db_->Write(wo_, huge), "batch: keys and values must total at most");
+  EXPECT_EQ(Get("tbl", "fine"), "NOT_FOUND");
+  EXPECT_EQ(Get("tbl", "k0"), "NOT_FOUND");
+  // Only the three successful operations advanced the log.
+  EXPECT_EQ(db_->LastSequence(), before + 4);
+  std::string v;
+  EXPECT_TRUE(db_->Get("tbl", "", &v).IsInvalidArgument());
+  EXPECT_TRUE(db_->Put(wo_, "missing", "k", "v").IsNotFound());
+  EXPECT_TRUE(db_->Get("missing", "k", &v).IsNotFound());
+}
+
+TEST_F(DBTest, ClosedDbRefusesEverything) {
+  ASSERT_OK(db_->CreateTable("tbl", StreamSpecification()));
+  ASSERT_OK(db_->Close());
+  ASSERT_OK(db_->Close());  // idempotent
+  std::string v;
+  EXPECT_TRUE(db_->Put(wo_, "tbl", "k", "v").IsFailedPrecondition());
+  EXPECT_TRUE(db_->Get("tbl", "k", &v).IsFailedPrecondition());
+  EXPECT_TRUE(db_->CreateTable("tbu", StreamSpecification()).IsFailedPrecondition());
+  std::vector<std::string> names;
+  EXPECT_TRUE(db_->ListTables(&names).IsFailedPrecondition());
+  std::unique_ptr<ChangeIterator> it;
+  EXPECT_TRUE(db_->NewChangeIterator(1, &it).IsFailedPrecondition());
+  db_.reset();
+}
+
+TEST_F(DBTest, SecondOpenIsRefusedWithThePid) {
+  std::unique_ptr<DB> second;
+  Status s = DB::Open(Options(), dir_.Sub("db"), &second);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_NE(s.message().find("locked by pid " + std::to_string(getpid())),
+            std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(second, nullptr);
+
+  // Another process is refused too, and told our pid.
+  const pid_t child = fork();
+  if (child == 0) {
+    std::unique_ptr<DB> other;
+    Status cs = DB::Open(Options(), dir_.Sub("db"), &other);
+    const bool ok = cs.IsBusy() && cs.message().find("locked by pid " +
+                                                     std::to_string(getppid())) !=
+                                       std::string::npos;
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  // Once closed, the directory can be opened again.
+  ASSERT_OK(db_->Close());
+  ASSERT_OK(DB::Open(Options(), dir_.Sub("db"), &second));
+}
+
+TEST_F(DBTest, OpenOptions) {
+  Options o;
+  o.create_if_missing = false;
+  std::unique_ptr<DB> other;
+  EXPECT_TRUE(DB::Open(o, dir_.Sub("absent"), &other).IsNotFound());
+  struct stat st;
+  EXPECT_NE(::stat(dir_.Sub("absent").c_str(), &st), 0);  // nothing created
+  ASSERT_OK(db_->Close());
+  o = Options();
+  o.error_if_exists = true;
+  EXPECT_TRUE(DB::Open(o, dir_.Sub("db"), &other).IsInvalidArgument());
+  o = Options();
+  o.segment_bytes = 100;
+  EXPECT_TRUE(DB::Open(o, dir_.Sub("db2"), &other).IsInvalidArgument());
+  // The DB directory is private to its owner.
+  ASSERT_OK(DB::Open(Options(), dir_.Sub("fresh"), &other));
+  ASSERT_EQ(::stat(dir_.Sub("fresh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  // The name for ARNs comes from the directory unless given.
+  EXPECT_EQ(other->name(), "fresh");
+  EXPECT_EQ(other->id().size(), 32u);
+  o = Options();
+  o.name = "edge-1";
+  std::unique_ptr<DB> named;
+  ASSERT_OK(DB::Open(o, dir_.Sub("named"), &named));
+  EXPECT_EQ(named->name(), "edge-1");
+  ASSERT_OK(named->Close());
+  o.name = "ignored-later";
+  ASSERT_OK(DB::Open(o, dir_.Sub("named"), &named));
+  EXPECT_EQ(named->name(), "edge-1");
+}
+
+TEST_F(DBTest, RetentionDeletesOnlyDurableExpiredSegmentsAndReportsTrim) {
+  Options o;
+  o.segment_bytes = 64 << 10;
+  o.write_buffer_bytes = 64 << 10;  // the index flushes often
+  o.retention_seconds = 0;          // age never expires a segment...
+  o.max_log_bytes = 256 << 10;      // ...but the size cap does
+  Reopen(o);
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewAndOldImages)));
+  db_->SetRetentionFloor("test", 1);  // pin everything first
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_OK(db_->Put(wo_, "tbl", "key" + std::to_string(i % 300), value + std::to_string(i)));
+  }
+  int deleted = -1;
+  ASSERT_OK(db_->RunRetention(&deleted));
+  EXPECT_EQ(deleted, 0);  // the floor holds everything
+  EXPECT_EQ(db_->FirstAvailableSequence(), 1u);
+  db_->ClearRetentionFloor("test");
+  ASSERT_OK(db_->RunRetention(&deleted));
+  EXPECT_GT(deleted, 0);
+  const SequenceNumber first = db_->FirstAvailableSequence();
+  EXPECT_GT(first, 1u);
+  std::unique_ptr<ChangeIterator> it;
+  Status s = db_->NewChangeIterator(1, &it);
+  EXPECT_TRUE(s.IsTrimmed()) << s.ToString();
+  EXPECT_NE(s.message().find(std::to_string(first)), std::string::npos);
+  std::vector<Rec> recs;
+  ASSERT_OK(ReadAll(db_.get(), first, &recs));
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs.front().seq, first);
+  EXPECT_EQ(recs.back().seq, db_->LastSequence());
+  // Nothing acknowledged was lost: the data is in the index.
+  Reopen(o);
+  for (int i = 1700; i < 2000; ++i) {
+    EXPECT_EQ(Get("tbl", "key" + std::to_string(i % 300)), value + std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace runnel

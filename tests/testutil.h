@@ -1,0 +1,71 @@
+// Copyright 2026 The runnel Authors.
+//
+// Helpers shared by the test suites.
+
+#ifndef RUNNEL_TESTS_TESTUTIL_H_
+#define RUNNEL_TESTS_TESTUTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runnel/db.h"
+
+namespace runnel::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents when
+// the object is destroyed.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  // path() + "/" + name
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+#define ASSERT_OK(expr)                                   \
+  do {                                                    \
+    const ::runnel::Status _s = (expr);                   \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+  } while (0)
+#define EXPECT_OK(expr)                                   \
+  do {                                                    \
+    const ::runnel::Status _s = (expr);                   \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
+  } while (0)
+
+// One visible change record, copied out of the log.
+struct Rec {
+  SequenceNumber seq = 0;
+  std::string table;
+  EventName event = EventName::kInsert;
+  std::string key;
+  bool has_old = false, has_new = false;
+  std::string old_image, new_image;
+  bool end_of_batch = false;
+};
+
+// All visible records with sequence >= start.
+Status ReadAll(DB* db, SequenceNumber start, std::vector<Rec>* out);
+
+// The whole table via Scan, as (key, value) pairs in key order.
+Status ScanAll(DB* db, const std::string& table,
+               std::vector<std::pair<std::string, std::string>>* out);
+
+StreamSpecification Stream(StreamViewType type);
+
+// Reads a whole file / writes bytes at an offset (for corrupting logs).
+std::string ReadFile(const std::string& path);
+void WriteAt(const std::string& path, uint64_t offset, const std::string& bytes);
+uint64_t FileSize(const std::string& path);
+std::vector<std::string> ListDir(const std::string& dir);
+
+}  // namespace runnel::test
+
+#endif  // RUNNEL_TESTS_TESTUTIL_H_
