@@ -755,6 +755,7 @@ int main(int argc, char** argv) {
     }
 
     if (f.Enabled("concurrent")) {
+      std::map<int, std::pair<double, double>> rate;  // threads -> (r, l)
       for (int t : f.threads) {
         double l = 0, r = 0;
         if (leveldb_first) {
@@ -764,6 +765,7 @@ int main(int argc, char** argv) {
           r = ConcurrentRunnel(f, t, vals);
           l = ConcurrentLevelDB(f, t, vals);
         }
+        rate[t] = {r, l};
         const std::string k = "conc." + std::to_string(t);
         res.Add(k + ".r", r);
         res.Add(k + ".l", l);
@@ -773,18 +775,10 @@ int main(int argc, char** argv) {
             "commits/s, ratio %.3f\n",
             t, f.seconds, r, l, r / l);
       }
-      const std::string lo = "conc." + std::to_string(f.threads.front());
-      const std::string hi = "conc." + std::to_string(f.threads.back());
-      // This run's figures are the last ones added.
-      auto last = [&](const std::string& k) {
-        std::string all = res.All(k, "%.17g");
-        return std::atof(all.substr(all.rfind(',') == std::string::npos
-                                        ? 0
-                                        : all.rfind(',') + 1)
-                             .c_str());
-      };
-      const double sr = last(hi + ".r") / last(lo + ".r");
-      const double sl = last(hi + ".l") / last(lo + ".l");
+      const auto& lo = rate[f.threads.front()];
+      const auto& hi = rate[f.threads.back()];
+      const double sr = hi.first / lo.first;
+      const double sl = hi.second / lo.second;
       res.Add("scale.r", sr);
       res.Add("scale.l", sl);
       res.Add("scale.ratio", sr / sl);

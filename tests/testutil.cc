@@ -74,7 +74,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 void WriteAt(const std::string& path, uint64_t offset, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
   if (fd < 0) std::abort();
   if (::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)) !=
       static_cast<ssize_t>(bytes.size())) {
