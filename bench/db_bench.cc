@@ -48,6 +48,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "runnel/db.h"
@@ -85,6 +87,8 @@ struct Flags {
   double seconds = 2.0;
   uint64_t recovery_num = 1000000;
   size_t recovery_write_buffer_mb = 512;
+  bool run_runnel = true;
+  bool run_leveldb = true;
 
   bool Enabled(std::string_view w) const {
     size_t pos = 0;
@@ -111,7 +115,9 @@ void Usage() {
       "  --threads=LIST               concurrent sync writers (1,4,8)\n"
       "  --seconds=S                  duration of each concurrent test (2)\n"
       "  --recovery_num=N             puts written before the reopen (1000000)\n"
-      "  --recovery_write_buffer_mb=N write buffer for the recovery test (512)\n");
+      "  --recovery_write_buffer_mb=N write buffer for the recovery test (512)\n"
+      "  --engines=LIST               runnel,leveldb (both); one alone is for\n"
+      "                               profiling, ratios are then nan\n");
 }
 
 Flags ParseFlags(int argc, char** argv) {
@@ -158,6 +164,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.recovery_num = num();
     } else if (name == "recovery_write_buffer_mb") {
       f.recovery_write_buffer_mb = num();
+    } else if (name == "engines") {
+      f.run_runnel = value.find("runnel") != std::string::npos;
+      f.run_leveldb = value.find("leveldb") != std::string::npos;
+      if (!f.run_runnel && !f.run_leveldb) Die("--engines: runnel and/or leveldb");
     } else if (name == "threads") {
       f.threads.clear();
       size_t pos = 0;
@@ -374,7 +384,7 @@ double PutsRunnel(const Flags& f, const std::string& keys, const Values& vals) {
 // --- Workload 2: single-writer sync put latency
 
 struct Latency {
-  double p50, p99, mean;
+  double p50 = NAN, p99 = NAN, mean = NAN;
 };
 
 constexpr uint64_t kWarmup = 20;
@@ -495,9 +505,9 @@ double ConcurrentRunnel(const Flags& f, int threads, const Values& vals) {
 // --- Workload 4: recovery replay
 
 struct Replay {
-  double records_per_sec;
-  double open_seconds;
-  uint64_t records;
+  double records_per_sec = NAN;
+  double open_seconds = NAN;
+  double records = NAN;
 };
 
 Replay RecoveryLevelDB(const Flags& f, const std::string& keys,
@@ -527,7 +537,7 @@ Replay RecoveryLevelDB(const Flags& f, const std::string& keys,
                    &v),
         "leveldb get after reopen");
   const double secs = Seconds(t0, t1);
-  return {f.recovery_num / secs, secs, f.recovery_num};
+  return {f.recovery_num / secs, secs, static_cast<double>(f.recovery_num)};
 }
 
 Replay RecoveryRunnel(const Flags& f, const std::string& keys,
@@ -558,7 +568,7 @@ Replay RecoveryRunnel(const Flags& f, const std::string& keys,
         "runnel get after reopen");
   Check(db->Close(), "runnel close");
   const double secs = Seconds(t0, t1);
-  return {replayed / secs, secs, replayed};
+  return {replayed / secs, secs, static_cast<double>(replayed)};
 }
 
 // --- Machine
@@ -710,16 +720,19 @@ int main(int argc, char** argv) {
     const bool leveldb_first = run % 2 == 0;
     std::printf("--- run %d/%d (%s first)\n", run + 1, f.runs,
                 leveldb_first ? "LevelDB" : "runnel");
+    // Runs both engines in this run's order; returns {runnel, LevelDB}.
+    auto both = [&](auto runnel_fn, auto leveldb_fn) {
+      decltype(runnel_fn()) r{}, l{};
+      if (leveldb_first && f.run_leveldb) l = leveldb_fn();
+      if (f.run_runnel) r = runnel_fn();
+      if (!leveldb_first && f.run_leveldb) l = leveldb_fn();
+      return std::make_pair(r, l);
+    };
 
     if (f.Enabled("puts")) {
-      double l = 0, r = 0;
-      if (leveldb_first) {
-        l = PutsLevelDB(f, keys, vals);
-        r = PutsRunnel(f, keys, vals);
-      } else {
-        r = PutsRunnel(f, keys, vals);
-        l = PutsLevelDB(f, keys, vals);
-      }
+      double r = NAN, l = NAN;
+      std::tie(r, l) = both([&] { return PutsRunnel(f, keys, vals); },
+                            [&] { return PutsLevelDB(f, keys, vals); });
       res.Add("puts.r", r);
       res.Add("puts.l", l);
       res.Add("puts.ratio", r / l);
@@ -730,14 +743,9 @@ int main(int argc, char** argv) {
     }
 
     if (f.Enabled("synclat")) {
-      Latency l{}, r{};
-      if (leveldb_first) {
-        l = SyncLevelDB(f, keys, vals);
-        r = SyncRunnel(f, keys, vals);
-      } else {
-        r = SyncRunnel(f, keys, vals);
-        l = SyncLevelDB(f, keys, vals);
-      }
+      Latency r, l;
+      std::tie(r, l) = both([&] { return SyncRunnel(f, keys, vals); },
+                            [&] { return SyncLevelDB(f, keys, vals); });
       res.Add("sync.p50.r", r.p50);
       res.Add("sync.p50.l", l.p50);
       res.Add("sync.p50.ratio", r.p50 / l.p50);
@@ -757,14 +765,9 @@ int main(int argc, char** argv) {
     if (f.Enabled("concurrent")) {
       std::map<int, std::pair<double, double>> rate;  // threads -> (r, l)
       for (int t : f.threads) {
-        double l = 0, r = 0;
-        if (leveldb_first) {
-          l = ConcurrentLevelDB(f, t, vals);
-          r = ConcurrentRunnel(f, t, vals);
-        } else {
-          r = ConcurrentRunnel(f, t, vals);
-          l = ConcurrentLevelDB(f, t, vals);
-        }
+        double r = NAN, l = NAN;
+        std::tie(r, l) = both([&] { return ConcurrentRunnel(f, t, vals); },
+                              [&] { return ConcurrentLevelDB(f, t, vals); });
         rate[t] = {r, l};
         const std::string k = "conc." + std::to_string(t);
         res.Add(k + ".r", r);
@@ -787,18 +790,13 @@ int main(int argc, char** argv) {
     }
 
     if (f.Enabled("recovery")) {
-      Replay l{}, r{};
-      if (leveldb_first) {
-        l = RecoveryLevelDB(f, keys, vals);
-        r = RecoveryRunnel(f, keys, vals);
-      } else {
-        r = RecoveryRunnel(f, keys, vals);
-        l = RecoveryLevelDB(f, keys, vals);
-      }
+      Replay r, l;
+      std::tie(r, l) = both([&] { return RecoveryRunnel(f, keys, vals); },
+                            [&] { return RecoveryLevelDB(f, keys, vals); });
       res.Add("rec.r", r.records_per_sec);
       res.Add("rec.l", l.records_per_sec);
       res.Add("rec.ratio", r.records_per_sec / l.records_per_sec);
-      res.Add("rec.replayed", static_cast<double>(r.records));
+      res.Add("rec.replayed", r.records);
       res.Add("rec.open.r", r.open_seconds * 1e3);
       res.Add("rec.open.l", l.open_seconds * 1e3);
       std::printf(
@@ -806,7 +804,8 @@ int main(int argc, char** argv) {
           "records in %.0f ms = %.0f records/s; LevelDB reopen %.0f ms = %.0f "
           "records/s; ratio %.3f\n",
           static_cast<unsigned long long>(f.recovery_num),
-          f.recovery_write_buffer_mb, static_cast<unsigned long long>(r.records),
+          f.recovery_write_buffer_mb, static_cast<unsigned long long>(
+                                          std::isnan(r.records) ? 0 : r.records),
           r.open_seconds * 1e3, r.records_per_sec, l.open_seconds * 1e3,
           l.records_per_sec, r.records_per_sec / l.records_per_sec);
     }

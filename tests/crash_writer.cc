@@ -1,0 +1,175 @@
+// Copyright 2026 The runnel Authors.
+//
+// crash_writer: the child process of tests/crash_test.cc. It is SIGKILLed by
+// the parent at a random moment; it never exits by itself (except on an
+// error, or after a safety timeout).
+//
+// Usage: crash_writer DIR SEED THREADS
+//
+// Opens (creating if missing) the DB in DIR with small segments and a small
+// LevelDB write buffer, creates (if missing) the tables "crash_a"
+// (NEW_AND_OLD_IMAGES stream) and "crash_b" (NEW_IMAGE stream), then runs
+// THREADS writer threads that loop over random puts, deletes and multi-table
+// WriteBatches. Each thread owns the keys "t<thread>k<n>" of both tables, so
+// per key the thread's program order is the commit order.
+//
+// Protocol on stdout (a pipe to the parent), one line per write(2):
+//   O                            the DB is open
+//   R                            both tables exist
+//   B <tid> <wid> <sync> <n> <op>...
+//                                intent: write <wid> of thread <tid> is about
+//                                to start; <op> is P:<table>:<key>:<value>
+//                                or D:<table>:<key>
+//   A <tid> <wid> <first_seq> <record_count>
+//                                write <wid> returned OK (CommitInfo)
+//   E <message>                  an operation failed; the child exits 3
+// A write is started only after its B line was written completely, so a
+// write the parent never saw announced never happened. Values use only
+// [0-9a-z.] characters. Writes with sync=false are announced and acknowledged
+// the same way: they too survive a crash of the process (runnel's contract;
+// sync only matters for power loss).
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runnel/db.h"
+
+namespace {
+
+std::mutex out_mu;
+
+void Emit(const std::string& line) {
+  std::lock_guard<std::mutex> lock(out_mu);
+  std::string s = line + "\n";
+  const char* p = s.data();
+  size_t left = s.size();
+  while (left > 0) {
+    const ssize_t n = ::write(1, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      _exit(5);  // the parent went away
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+[[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
+  Emit("E " + what + ": " + s.ToString());
+  std::fprintf(stderr, "crash_writer: %s: %s\n", what.c_str(),
+               s.ToString().c_str());
+  _exit(3);
+}
+
+constexpr int kKeysPerThread = 40;
+const char* const kTables[2] = {"crash_a", "crash_b"};
+
+std::string Value(std::mt19937_64& rng, int tid, uint64_t wid) {
+  std::string v = "v" + std::to_string(tid) + "." + std::to_string(wid) + ".";
+  const uint64_t r = rng() % 1000;
+  size_t len;
+  if (r < 800) {
+    len = rng() % 120;
+  } else if (r < 990) {
+    len = 120 + rng() % 1500;
+  } else if (r < 997) {
+    len = 3000 + rng() % 9000;
+  } else {
+    len = 70000 + rng() % 30000;  // a frame larger than a whole segment
+  }
+  if (rng() % 50 == 0) return std::string();  // empty values are allowed
+  v.append(len, static_cast<char>('a' + rng() % 26));
+  return v;
+}
+
+void WriterLoop(runnel::DB* db, int tid, uint64_t seed) {
+  std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(tid) * 7919 + 1);
+  for (uint64_t wid = 0;; ++wid) {
+    runnel::WriteBatch batch;
+    std::string line;
+    const uint64_t kind = rng() % 100;
+    const int nops = kind < 50 ? 1 : kind < 65 ? 1 : 2 + static_cast<int>(rng() % 5);
+    std::set<std::pair<int, int>> used;  // distinct keys within a batch
+    std::string ops;
+    int added = 0;
+    for (int i = 0; i < nops; ++i) {
+      const int t = static_cast<int>(rng() % 2);
+      const int k = static_cast<int>(rng() % kKeysPerThread);
+      if (!used.insert({t, k}).second) continue;
+      const std::string key = "t" + std::to_string(tid) + "k" + std::to_string(k);
+      const bool del = nops == 1 ? (kind >= 50) : (rng() % 4 == 0);
+      if (del) {
+        batch.Delete(kTables[t], key);
+        ops += std::string(" D:") + kTables[t] + ":" + key;
+      } else {
+        const std::string value = Value(rng, tid, wid);
+        batch.Put(kTables[t], key, value);
+        ops += std::string(" P:") + kTables[t] + ":" + key + ":" + value;
+      }
+      ++added;
+    }
+    runnel::WriteOptions wo;
+    wo.sync = rng() % 5 != 0;  // 80% sync
+    Emit("B " + std::to_string(tid) + " " + std::to_string(wid) + " " +
+         (wo.sync ? "1" : "0") + " " + std::to_string(added) + ops);
+    runnel::CommitInfo info;
+    runnel::Status s = db->Write(wo, batch, &info);
+    if (!s.ok()) Fail("write " + std::to_string(tid) + "/" + std::to_string(wid), s);
+    Emit("A " + std::to_string(tid) + " " + std::to_string(wid) + " " +
+         std::to_string(info.first_sequence) + " " +
+         std::to_string(info.record_count));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: crash_writer DIR SEED THREADS\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const uint64_t seed = std::strtoull(argv[2], nullptr, 10);
+  const int threads = std::max(1, std::atoi(argv[3]));
+
+  runnel::Options options;
+  options.segment_bytes = 64 << 10;
+  options.write_buffer_bytes = 64 << 10;
+  std::unique_ptr<runnel::DB> db;
+  runnel::Status s = runnel::DB::Open(options, dir, &db);
+  if (!s.ok()) Fail("open", s);
+  Emit("O");
+
+  const runnel::StreamViewType views[2] = {
+      runnel::StreamViewType::kNewAndOldImages,
+      runnel::StreamViewType::kNewImage};
+  for (int t = 0; t < 2; ++t) {
+    runnel::StreamSpecification spec;
+    spec.stream_enabled = true;
+    spec.stream_view_type = views[t];
+    s = db->CreateTable(kTables[t], spec);
+    if (!s.ok() && !s.IsBusy()) Fail(std::string("create ") + kTables[t], s);
+  }
+  Emit("R");
+
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back(WriterLoop, db.get(), t, seed);
+  }
+  // Safety net: the parent kills us long before this.
+  std::this_thread::sleep_for(std::chrono::seconds(120));
+  std::fprintf(stderr, "crash_writer: not killed within 120 s\n");
+  _exit(4);
+}
