@@ -53,12 +53,14 @@ static uint64_t FrameChecksum(const char* header_bytes,
 }
 
 void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
-                 std::string_view payload, std::string* dst) {
+                 uint32_t table_hint, std::string_view payload,
+                 std::string* dst) {
   char header[kFrameHeaderSize] = {};
   EncodeFixed32(header, static_cast<uint32_t>(payload.size()));
   header[4] = static_cast<char>(type);
   EncodeFixed64(header + 8, first_sequence);
   EncodeFixed32(header + 16, count);
+  EncodeFixed32(header + 20, table_hint);
   EncodeFixed64(header + 24, FrameChecksum(header, payload));
   dst->append(header, kFrameHeaderSize);
   dst->append(payload);
@@ -71,6 +73,7 @@ FrameHeader DecodeFrameHeader(const char* src) {
   h.type = static_cast<uint8_t>(src[4]);
   h.first_sequence = DecodeFixed64(src + 8);
   h.count = DecodeFixed32(src + 16);
+  h.table_hint = DecodeFixed32(src + 20);
   h.checksum = DecodeFixed64(src + 24);
   return h;
 }

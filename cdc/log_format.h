@@ -28,19 +28,28 @@
 //   5  u8   flags (0; reserved)
 //   6  u16  reserved (0)
 //   8  u64  first sequence number of the frame
-//  16  u32  number of sequence numbers the frame consumes (>= 1)
-//  20  u32  reserved (0)
+//  16  u32  number of sequence numbers the frame consumes; >= 1, except
+//           that a skippable frame (type bit 0x80) may consume none (then
+//           `first` is the sequence the next frame starts at)
+//  20  u32  table hint: the id of the one table every change of the frame
+//           belongs to, or 0 (several tables, or none). Stream readers skip
+//           frames of other tables without decoding them.
 //  24  u64  checksum: XXH3-64 of the payload, seeded with XXH3-64 of
-//           header bytes [0, 24); it therefore covers length, type and
-//           sequence range too
+//           header bytes [0, 24); it therefore covers length, type,
+//           sequence range and table hint too
 //
 // Frame types. Bit 0x80 marks a type that a reader which does not know it may
 // skip (its sequence numbers are then simply not visible to that reader); an
 // unknown type without the bit is NotSupported: the log was written by a newer
 // version and must not be misread.
-//   1  kBatchFrame: payload schema::BatchFrame (cdc/log.capnp), one atomic
-//      write batch; change i has sequence first + i; count = #changes
-//   2  kMetaFrame: payload schema::MetaFrame; count = 1
+//   1     kBatchFrame: payload schema::BatchFrame (cdc/log.capnp), one atomic
+//         write batch; change i has sequence first + i; count = #changes
+//   2     kMetaFrame: payload schema::MetaFrame; count = 1
+//   0x83  kCatalogFrame: payload schema::Catalog, the tables and streams as
+//         of the segment's start; the first frame of every segment, count 0.
+//         With it a segment is self-describing: a read-only reader in
+//         another process learns table names and streams from the log alone,
+//         even after retention removed the frames that created them.
 //
 // Damage. A frame whose header is short, whose length runs past the end of
 // the file, or whose checksum does not match is damaged. If it is the last
@@ -68,11 +77,12 @@ inline constexpr size_t kDbIdSize = 16;
 // Frames larger than this are rejected by the reader as corrupt lengths.
 inline constexpr uint32_t kMaxFramePayload = 1u << 30;
 
+inline constexpr uint8_t kSkippableTypeBit = 0x80;
 enum FrameType : uint8_t {
   kBatchFrame = 1,
   kMetaFrame = 2,
+  kCatalogFrame = kSkippableTypeBit | 3,
 };
-inline constexpr uint8_t kSkippableTypeBit = 0x80;
 
 struct SegmentHeader {
   uint8_t db_id[kDbIdSize] = {};
@@ -84,9 +94,17 @@ struct FrameHeader {
   uint8_t type = 0;
   uint64_t first_sequence = 0;
   uint32_t count = 0;
+  uint32_t table_hint = 0;
   uint64_t checksum = 0;
 
+  // first_sequence - 1 for a frame that consumes no sequence number.
   uint64_t last_sequence() const { return first_sequence + count - 1; }
+  // False for headers no writer produces (a zero-filled region, a wild
+  // length): such a frame is damaged whatever its checksum.
+  bool Plausible() const {
+    return length <= kMaxFramePayload &&
+           (count > 0 || (type & kSkippableTypeBit) != 0) && type != 0;
+  }
   // Bytes the frame occupies in the segment, header and padding included.
   uint64_t frame_size() const { return kFrameHeaderSize + Padded(length); }
   static uint64_t Padded(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
@@ -97,9 +115,11 @@ void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst);
 // Corruption if the magic, version or checksum is wrong.
 Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header);
 
-// Appends header + payload + padding to *dst. REQUIRES: count >= 1.
+// Appends header + payload + padding to *dst. REQUIRES: count >= 1 unless
+// the type is skippable.
 void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
-                 std::string_view payload, std::string* dst);
+                 uint32_t table_hint, std::string_view payload,
+                 std::string* dst);
 // Decodes the fixed part of a frame header (no checksum verification).
 // REQUIRES: src.size() >= kFrameHeaderSize.
 FrameHeader DecodeFrameHeader(const char* src);

@@ -50,6 +50,7 @@ Status LogWriter::StartSegmentLocked(uint64_t first_sequence) {
   std::memcpy(h.db_id, db_id_, kDbIdSize);
   h.first_sequence = first_sequence;
   EncodeSegmentHeader(h, &header);
+  if (preamble_) header += preamble_(first_sequence);
   s = FromLevelDB(file->Append(header), path);
   if (s.ok()) s = FromLevelDB(file->Flush(), path);
   // The new directory entry must survive power loss before any frame in the

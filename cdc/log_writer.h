@@ -65,6 +65,12 @@ class LogWriter {
   void SetRotationListener(std::function<void(uint64_t)> listener) {
     rotation_listener_ = std::move(listener);
   }
+  // Returns the frames that open every new segment, right after its header
+  // (the catalog snapshot); called with io_mu_ held, by the thread that
+  // starts the segment. Set before the first segment is started.
+  void SetSegmentPreamble(std::function<std::string(uint64_t)> preamble) {
+    preamble_ = std::move(preamble);
+  }
 
   uint64_t appended_sequence() const { return appended_.load(); }
   uint64_t synced_sequence() const { return synced_.load(); }
@@ -81,6 +87,7 @@ class LogWriter {
   uint8_t db_id_[kDbIdSize];
   const uint64_t segment_bytes_;
   std::function<void(uint64_t)> rotation_listener_;
+  std::function<std::string(uint64_t)> preamble_;
 
   std::mutex io_mu_;
   leveldb::WritableFile* file_ = nullptr;  // GUARDED_BY(io_mu_)

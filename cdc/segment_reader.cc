@@ -71,7 +71,7 @@ bool SegmentReader::IntactFrameAt(uint64_t off) {
   char header_bytes[kFrameHeaderSize];
   std::memcpy(header_bytes, raw.data(), kFrameHeaderSize);
   const FrameHeader h = DecodeFrameHeader(header_bytes);
-  if (h.count == 0 || h.length > kMaxFramePayload) return false;
+  if (!h.Plausible()) return false;
   if (off + h.frame_size() > size_) return false;
   std::string_view payload;
   if (!Read(off + kFrameHeaderSize, h.length, &payload, &probe_buf_).ok()) {
@@ -107,7 +107,7 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   const FrameHeader h = DecodeFrameHeader(raw.data());
   char header_bytes[24];
   std::memcpy(header_bytes, raw.data(), 24);
-  if (h.count == 0 || h.length > kMaxFramePayload) {
+  if (!h.Plausible()) {
     return damaged("implausible frame header");
   }
   if (h.frame_size() > remaining) {

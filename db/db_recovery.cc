@@ -202,6 +202,12 @@ Status DBImpl::Recover(uint64_t applied) {
       },
       [this] { return last_sequence_.load(); });
   log_->SetRotationListener([this](uint64_t) { KickRetention(); });
+  log_->SetSegmentPreamble([this](uint64_t first_sequence) {
+    std::string payload, frame;
+    log::EncodeCatalog(catalog()->data(), &payload);
+    log::AppendFrame(log::kCatalogFrame, first_sequence, 0, 0, payload, &frame);
+    return frame;
+  });
 
   std::vector<uint64_t> segs;
   Status s = log::ListSegments(env_, wal_dir_, &segs);
@@ -371,6 +377,7 @@ Status DBImpl::Recover(uint64_t applied) {
                 std::to_string(last_seq + 1));
           }
           gap_allowed = false;
+          if (h.count == 0) break;  // a catalog snapshot: nothing to apply
           last_seq = h.last_sequence();
           if (h.last_sequence() <= applied) break;  // already in the index
           if (h.first_sequence <= applied) {

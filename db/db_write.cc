@@ -252,8 +252,13 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
     if (!changes.empty()) {
       payload.clear();
       log::EncodeBatch(now, changes, &payload);
+      uint32_t hint = changes.front().table_id;
+      for (const log::ChangeData& c : changes) {
+        if (c.table_id != hint) hint = 0;
+      }
       log::AppendFrame(log::kBatchFrame, seq,
-                       static_cast<uint32_t>(changes.size()), payload, &frames_);
+                       static_cast<uint32_t>(changes.size()), hint, payload,
+                       &frames_);
       w->info.first_sequence = seq;
       w->info.record_count = static_cast<uint32_t>(changes.size());
       seq += changes.size();
@@ -374,7 +379,10 @@ Status DBImpl::CommitMeta(Writer* w) {
   std::string payload;
   log::EncodeMeta(meta, &payload);
   frames_.clear();
-  log::AppendFrame(log::kMetaFrame, seq, 1, payload, &frames_);
+  const uint32_t hint = meta.kind == log::MetaData::Kind::kCreateTable
+                            ? meta.table.id
+                            : meta.table_id;
+  log::AppendFrame(log::kMetaFrame, seq, 1, hint, payload, &frames_);
   Status s = log_->Append(frames_, seq, seq);
   if (s.ok()) s = log_->Sync();
   if (s.ok()) s = ApplyMeta(meta, seq);

@@ -45,7 +45,7 @@ std::vector<uint64_t> WriteSegment(const std::string& dir, uint64_t first,
   std::vector<uint64_t> offsets;
   for (int i = 0; i < n; ++i) {
     offsets.push_back(seg.size());
-    AppendFrame(kBatchFrame, first + i, 1,
+    AppendFrame(kBatchFrame, first + i, 1, 7,
                 BatchPayload("key" + std::to_string(i),
                              std::string(10 + i * 3, 'v')),
                 &seg);

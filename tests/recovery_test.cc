@@ -5,7 +5,11 @@
 
 #include <filesystem>
 
+#include <leveldb/env.h>
+
+#include "cdc/codec.h"
 #include "cdc/log_format.h"
+#include "cdc/segment_reader.h"
 #include "tests/testutil.h"
 
 namespace runnel {
@@ -199,7 +203,7 @@ TEST_F(RecoveryTest, UnknownFrameTypes) {
   db_.reset();
   // A newer version's frame that old readers may skip, then one they must not.
   std::string frame;
-  log::AppendFrame(0x85, last + 1, 2, std::string(16, 'z'), &frame);
+  log::AppendFrame(0x85, last + 1, 2, 0, std::string(16, 'z'), &frame);
   std::string seg_bytes = test::ReadFile(Newest());
   test::WriteAt(Newest(), seg_bytes.size(), frame);
   ASSERT_OK(Open());
@@ -210,7 +214,7 @@ TEST_F(RecoveryTest, UnknownFrameTypes) {
   ASSERT_OK(db_->Close());
   db_.reset();
   frame.clear();
-  log::AppendFrame(0x05, last + 4, 1, std::string(16, 'z'), &frame);
+  log::AppendFrame(0x05, last + 4, 1, 0, std::string(16, 'z'), &frame);
   seg_bytes = test::ReadFile(Newest());
   test::WriteAt(Newest(), seg_bytes.size(), frame);
   Status s = Open();
@@ -228,6 +232,47 @@ TEST_F(RecoveryTest, TornNewSegmentHeaderIsRemoved) {
   ASSERT_OK(db_->Put(WriteOptions(), "tbl", "k3", "v"));
   ASSERT_OK(Open());
   EXPECT_EQ(Get("k3"), "v");
+}
+
+TEST_F(RecoveryTest, EverySegmentStartsWithACatalogSnapshot) {
+  Options o;
+  o.segment_bytes = 64 << 10;
+  ASSERT_OK(Open(o));
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kOldImage)));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), std::string(1000, 'x')));
+  }
+  ASSERT_OK(db_->Close());
+  db_.reset();
+  auto names = test::ListDir(wal());
+  ASSERT_GE(names.size(), 3u);
+  for (size_t i = 0; i < names.size(); ++i) {
+    uint64_t first = 0;
+    ASSERT_TRUE(log::ParseSegmentFileName(names[i], &first));
+    std::unique_ptr<log::SegmentReader> reader;
+    ASSERT_OK(log::SegmentReader::Open(leveldb::Env::Default(), wal(), first,
+                                       nullptr, &reader));
+    log::Frame frame;
+    log::Damage damage;
+    ASSERT_EQ(reader->Next(&frame, &damage), log::SegmentReader::Result::kFrame);
+    ASSERT_EQ(frame.header.type, log::kCatalogFrame);
+    EXPECT_EQ(frame.header.count, 0u);
+    EXPECT_EQ(frame.header.first_sequence, first);
+    log::CatalogData catalog;
+    ASSERT_OK(log::DecodeCatalog(frame.payload, &catalog));
+    if (i == 0) {
+      EXPECT_TRUE(catalog.tables.empty());  // created before the table
+      continue;
+    }
+    ASSERT_EQ(catalog.tables.size(), 1u);
+    EXPECT_EQ(catalog.tables[0].name, "tbl");
+    ASSERT_EQ(catalog.tables[0].streams.size(), 1u);
+    EXPECT_EQ(catalog.tables[0].streams[0].view, log::View::kOldImage);
+    // The batch frames that follow carry the table's id as their hint.
+    ASSERT_EQ(reader->Next(&frame, &damage), log::SegmentReader::Result::kFrame);
+    EXPECT_EQ(frame.header.type, log::kBatchFrame);
+    EXPECT_EQ(frame.header.table_hint, catalog.tables[0].id);
+  }
 }
 
 }  // namespace
