@@ -124,6 +124,27 @@ TableEntryData ReadTable(schema::TableEntry::Reader r) {
 
 }  // namespace
 
+ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
+                            int64_t commit_time_micros, std::string_view table) {
+  ChangeRecord r;
+  r.sequence = sequence;
+  r.commit_time_micros = commit_time_micros;
+  r.table_id = c.table_id;
+  r.table = table;
+  r.event = c.event;
+  r.view_type = ToStreamViewType(c.view);
+  r.key = c.key;
+  r.has_old_image = c.has_old && c.event != EventName::kInsert;
+  if (r.has_old_image) r.old_image = c.old_image;
+  // The new image is always in the log (it is the WAL); the view decides
+  // whether the stream shows it.
+  r.has_new_image = c.has_new && ShowsNewImage(c.view);
+  if (r.has_new_image) r.new_image = c.new_image;
+  r.size_bytes = static_cast<uint32_t>(c.key.size() + r.old_image.size() +
+                                       r.new_image.size());
+  return r;
+}
+
 void EncodeBatch(int64_t commit_time_micros,
                  const std::vector<ChangeData>& changes, std::string* out) {
   size_t bytes = 64;

@@ -87,6 +87,11 @@ struct CatalogData {
   std::vector<TableEntryData> tables;
 };
 
+// The public view of a change. `table` must outlive the record's use;
+// end_of_batch is left false for the caller to set.
+ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
+                            int64_t commit_time_micros, std::string_view table);
+
 // Encoders append one flat-array Cap'n Proto message (a multiple of 8 bytes)
 // to *out.
 void EncodeBatch(int64_t commit_time_micros,

@@ -69,6 +69,14 @@ class SegmentReader {
   // Positions at `offset`. REQUIRES: a frame boundary previously returned.
   void SeekToOffset(uint64_t offset) { offset_ = offset; }
 
+  // True if the frame's payload is in the reader's own buffer (the file is
+  // read with pread, not mapped): it is then overwritten by the next read.
+  bool PayloadBuffered(const Frame& frame) const {
+    const char* p = frame.payload.data();
+    const char* b = reinterpret_cast<const char*>(buf_.data());
+    return p >= b && p < b + buf_.size() * sizeof(uint64_t);
+  }
+
   uint64_t offset() const { return offset_; }
   uint64_t file_size() const { return size_; }
   const std::string& path() const { return path_; }

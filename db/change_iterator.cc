@@ -72,21 +72,10 @@ class LogChangeIterator final : public ChangeIterator {
   }
 
   void Fill(const log::ChangeData& c, uint64_t seq) {
-    record_ = ChangeRecord();
-    record_.sequence = seq;
-    record_.commit_time_micros = batch_.commit_time_micros;
-    record_.table_id = c.table_id;
     const log::TableEntryData* t = catalog_->FindById(c.table_id);
-    record_.table = t != nullptr ? std::string_view(t->name) : std::string_view();
-    record_.event = c.event;
-    record_.view_type = log::ToStreamViewType(c.view);
-    record_.key = c.key;
-    record_.has_old_image = c.has_old && c.event != EventName::kInsert;
-    record_.old_image = record_.has_old_image ? c.old_image : std::string_view();
-    record_.has_new_image = c.has_new && log::ShowsNewImage(c.view);
-    record_.new_image = record_.has_new_image ? c.new_image : std::string_view();
-    record_.size_bytes = static_cast<uint32_t>(
-        c.key.size() + record_.old_image.size() + record_.new_image.size());
+    record_ = log::ToChangeRecord(
+        c, seq, batch_.commit_time_micros,
+        t != nullptr ? std::string_view(t->name) : std::string_view());
     // The last visible record of the frame ends the batch.
     record_.end_of_batch = true;
     for (size_t j = change_index_; j < batch_.changes.size(); ++j) {

@@ -97,6 +97,10 @@ Status DBImpl::Close() {
     // Writers already queued are committed; new ones are refused.
     idle_cv_.wait(lock, [this] { return writers_.empty(); });
   }
+  {
+    std::lock_guard<std::mutex> lock(wait_mu_);
+    wait_cv_.notify_all();  // waiting consumers see closed_ and return
+  }
   if (retention_thread_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(retention_mu_);
@@ -304,6 +308,56 @@ Status DBImpl::Scan(std::string_view table, const ScanOptions& o,
     result->items.emplace_back(std::string(user), it->value().ToString());
   }
   return FromLevelDB(it->status());
+}
+
+void DBImpl::Publish(uint64_t last) {
+  last_sequence_.store(last);
+  // Sequentially consistent with the waiter's increment-then-check: either
+  // the waiter sees the new sequence, or we see the waiter.
+  if (waiters_.load() > 0) {
+    { std::lock_guard<std::mutex> lock(wait_mu_); }
+    wait_cv_.notify_all();
+  }
+}
+
+Status DBImpl::WaitForSequence(SequenceNumber sequence,
+                               std::chrono::microseconds timeout) {
+  return source_.WaitFor(sequence, std::chrono::steady_clock::now() + timeout);
+}
+
+Status DBImpl::Source::WaitFor(SequenceNumber sequence,
+                               std::chrono::steady_clock::time_point deadline) {
+  if (db_->last_sequence_.load() >= sequence) return Status::OK();
+  std::unique_lock<std::mutex> lock(db_->wait_mu_);
+  ++db_->waiters_;
+  Status s;
+  for (;;) {
+    if (db_->last_sequence_.load() >= sequence) break;
+    if (db_->closed_.load()) {
+      s = Status::FailedPrecondition("DB is closed");
+      break;
+    }
+    if (db_->wait_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+        db_->last_sequence_.load() < sequence) {
+      s = Status::TimedOut("no sequence " + std::to_string(sequence) +
+                           " committed before the deadline");
+      break;
+    }
+  }
+  --db_->waiters_;
+  return s;
+}
+
+Status DBImpl::Source::Catalog(std::shared_ptr<const runnel::Catalog>* c) {
+  Status s = db_->CheckOpen();
+  if (s.ok()) *c = db_->catalog();
+  return s;
+}
+
+Status DBImpl::Source::LastSequence(SequenceNumber* last) {
+  Status s = db_->CheckOpen();
+  if (s.ok()) *last = db_->last_sequence_.load();
+  return s;
 }
 
 SequenceNumber DBImpl::FirstAvailableSequence() const {

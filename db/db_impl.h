@@ -21,7 +21,8 @@
 
 #include "cdc/codec.h"
 #include "cdc/log_format.h"
-#include "db/catalog.h"
+#include "cdc/stream_reader.h"
+#include "cdc/catalog.h"
 #include "runnel/db.h"
 
 namespace leveldb {
@@ -71,6 +72,9 @@ class DBImpl final : public DB {
               ScanResult* result) override;
   SequenceNumber LastSequence() const override { return last_sequence_.load(); }
   SequenceNumber FirstAvailableSequence() const override;
+  Status WaitForSequence(SequenceNumber sequence,
+                         std::chrono::microseconds timeout) override;
+  StreamReader* streams() override { return &streams_; }
   Status NewChangeIterator(SequenceNumber start,
                            std::unique_ptr<ChangeIterator>* it) override;
   void SetRetentionFloor(std::string_view owner,
@@ -135,6 +139,25 @@ class DBImpl final : public DB {
 
   std::shared_ptr<const Catalog> catalog() const;
   Status CheckOpen() const;
+  // Makes `last` visible to readers and wakes waiting consumers.
+  void Publish(uint64_t last);
+
+  // The stream API's view of this DB.
+  class Source final : public LogSource {
+   public:
+    explicit Source(DBImpl* db) : db_(db) {}
+    leveldb::Env* env() override { return db_->env_; }
+    const std::string& wal_dir() override { return db_->wal_dir_; }
+    const uint8_t* db_id() override { return db_->id_; }
+    const std::string& db_name() override { return db_->name_; }
+    Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) override;
+    Status LastSequence(SequenceNumber* last) override;
+    Status WaitFor(SequenceNumber sequence,
+                   std::chrono::steady_clock::time_point deadline) override;
+
+   private:
+    DBImpl* const db_;
+  };
 
   const Options options_;
   const std::string dir_;
@@ -169,6 +192,15 @@ class DBImpl final : public DB {
 
   // The last sequence applied to the index and visible to readers.
   std::atomic<uint64_t> last_sequence_{0};
+
+  // Consumers waiting for a sequence (WaitForSequence). The leader takes
+  // wait_mu_ only when waiters_ > 0, so commits without waiters pay one
+  // atomic load.
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  std::atomic<int> waiters_{0};
+  Source source_{this};
+  StreamReaderImpl streams_{&source_};
 
   mutable std::mutex catalog_mu_;
   std::shared_ptr<const Catalog> catalog_;  // GUARDED_BY(catalog_mu_)

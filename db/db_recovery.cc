@@ -9,9 +9,10 @@
 #include <leveldb/write_batch.h>
 
 #include <cstdio>
-#include <random>
+#include <cstring>
 
 #include "cdc/env_util.h"
+#include "cdc/identity.h"
 #include "cdc/log_writer.h"
 #include "cdc/segment_reader.h"
 #include "db/db_impl.h"
@@ -20,33 +21,6 @@
 
 namespace runnel {
 namespace {
-
-constexpr char kIdentityHeader[] = "runnel-db 1";
-
-std::string Hex(const uint8_t* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(digits[p[i] >> 4]);
-    out.push_back(digits[p[i] & 15]);
-  }
-  return out;
-}
-
-bool ParseHex(std::string_view s, uint8_t* out, size_t n) {
-  if (s.size() != 2 * n) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < n; ++i) {
-    const int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return true;
-}
 
 std::string BaseName(const std::string& dir) {
   std::string d = dir;
@@ -61,54 +35,27 @@ constexpr size_t kReplayBatchBytes = 4u << 20;
 }  // namespace
 
 Status DBImpl::OpenOrCreateIdentity() {
-  const std::string path = dir_ + "/IDENTITY";
-  std::string contents;
-  leveldb::Status ls = leveldb::ReadFileToString(env_, path, &contents);
-  if (ls.ok()) {
-    if (options_.error_if_exists) {
-      return Status::InvalidArgument(dir_ + ": DB exists (error_if_exists)");
+  Identity identity;
+  Status s = ReadIdentity(env_, dir_, &identity);
+  if (s.ok() && options_.error_if_exists) {
+    return Status::InvalidArgument(dir_ + ": DB exists (error_if_exists)");
+  }
+  if (s.IsNotFound()) {
+    std::vector<uint64_t> segments;
+    if (env_->FileExists(wal_dir_) &&
+        log::ListSegments(env_, wal_dir_, &segments).ok() && !segments.empty()) {
+      return Status::Corruption(dir_ + "/IDENTITY is missing but wal/ holds "
+                                "segments");
     }
-    // "runnel-db 1\n<32 hex id>\n<name>\n"
-    const size_t a = contents.find('\n');
-    const size_t b = a == std::string::npos ? a : contents.find('\n', a + 1);
-    const size_t c = b == std::string::npos ? b : contents.find('\n', b + 1);
-    if (c == std::string::npos || contents.substr(0, a) != kIdentityHeader ||
-        !ParseHex(std::string_view(contents).substr(a + 1, b - a - 1), id_,
-                  log::kDbIdSize)) {
-      return Status::Corruption(path + ": malformed identity file");
-    }
-    name_ = contents.substr(b + 1, c - b - 1);
-    id_hex_ = Hex(id_, log::kDbIdSize);
-    return Status::OK();
+    s = CreateIdentity(env_, dir_,
+                       options_.name.empty() ? BaseName(dir_) : options_.name,
+                       &identity);
   }
-  if (!ls.IsNotFound() && env_->FileExists(path)) {
-    return FromLevelDB(ls, path);
-  }
-  std::vector<uint64_t> segments;
-  if (env_->FileExists(wal_dir_) &&
-      log::ListSegments(env_, wal_dir_, &segments).ok() && !segments.empty()) {
-    return Status::Corruption(path + " is missing but wal/ holds segments");
-  }
-  std::random_device rd;
-  for (size_t i = 0; i < log::kDbIdSize; ++i) {
-    id_[i] = static_cast<uint8_t>(rd());
-  }
-  id_hex_ = Hex(id_, log::kDbIdSize);
-  name_ = options_.name.empty() ? BaseName(dir_) : options_.name;
-  contents = std::string(kIdentityHeader) + "\n" + id_hex_ + "\n" + name_ + "\n";
-  // Written to a temporary file, fsynced and renamed, so a crash leaves
-  // either no identity or a complete one.
-  const std::string tmp = path + ".tmp";
-  leveldb::WritableFile* file = nullptr;
-  Status s = FromLevelDB(env_->NewWritableFile(tmp, &file), tmp);
   if (!s.ok()) return s;
-  s = FromLevelDB(file->Append(contents), tmp);
-  if (s.ok()) s = FromLevelDB(file->Sync(), tmp);
-  if (s.ok()) s = FromLevelDB(file->Close(), tmp);
-  delete file;
-  if (s.ok()) s = FromLevelDB(env_->RenameFile(tmp, path), path);
-  if (s.ok()) s = SyncDirectory(dir_);
-  return s;
+  std::memcpy(id_, identity.id, log::kDbIdSize);
+  name_ = identity.name;
+  id_hex_ = identity.IdHex();
+  return Status::OK();
 }
 
 Status DBImpl::LoadIndexState(uint64_t* applied) {

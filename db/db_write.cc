@@ -288,7 +288,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
     }
   }
   next_sequence_ = seq;
-  last_sequence_.store(seq - 1);
+  Publish(seq - 1);
   return Status::OK();
 }
 
@@ -389,7 +389,7 @@ Status DBImpl::CommitMeta(Writer* w) {
   if (!s.ok()) return s;
   w->info.first_sequence = seq;
   next_sequence_ = seq + 1;
-  last_sequence_.store(seq);
+  Publish(seq);
   return Status::OK();
 }
 

@@ -21,6 +21,7 @@
 #ifndef RUNNEL_INCLUDE_DB_H_
 #define RUNNEL_INCLUDE_DB_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "runnel/change.h"
 #include "runnel/options.h"
 #include "runnel/status.h"
+#include "runnel/stream.h"
 #include "runnel/write_batch.h"
 
 namespace runnel {
@@ -58,26 +60,6 @@ struct StreamSpecification {
   bool stream_enabled = false;
   // Meaningful only when stream_enabled.
   StreamViewType stream_view_type = StreamViewType::kNewAndOldImages;
-};
-
-// One stream of a table: created when the stream is enabled, closed (but
-// still readable until retention removes its records) when it is disabled or
-// the table is deleted. Re-enabling creates a new stream with a new label.
-struct StreamInfo {
-  std::string table_name;
-  // ISO-8601 UTC time of enabling with milliseconds, e.g.
-  // "2026-11-27T13:22:23.291". Unique per table.
-  std::string label;
-  // arn:runnel:<db-name>:table/<table>/stream/<label>
-  std::string arn;
-  StreamViewType view_type = StreamViewType::kNewAndOldImages;
-  int64_t creation_time_micros = 0;
-  // Records of this stream have sequence numbers in
-  // [starting_sequence, ending_sequence]; ending_sequence is 0 while the
-  // stream is enabled.
-  SequenceNumber starting_sequence = 0;
-  SequenceNumber ending_sequence = 0;
-  bool enabled() const { return ending_sequence == 0; }
 };
 
 struct TableDescription {
@@ -226,6 +208,15 @@ class DB {
   // start is older than what the log still holds.
   virtual Status NewChangeIterator(SequenceNumber start,
                                    std::unique_ptr<ChangeIterator>* it) = 0;
+
+  // Blocks until LastSequence() >= sequence or the timeout passes; returns
+  // OK or TimedOut (FailedPrecondition once the DB closes). The committing
+  // thread wakes waiters directly: no polling.
+  virtual Status WaitForSequence(SequenceNumber sequence,
+                                 std::chrono::microseconds timeout) = 0;
+  // DynamoDB Streams over this DB's log (see runnel/stream.h). Owned by the
+  // DB and valid until it is destroyed; its calls fail once the DB is closed.
+  virtual StreamReader* streams() = 0;
 
   // Retention will not delete any segment holding a sequence >= keep_from
   // while this floor is set. Owners are independent; the lowest floor wins.

@@ -1,6 +1,6 @@
 // Copyright 2026 The runnel Authors.
 
-#include "db/catalog.h"
+#include "cdc/catalog.h"
 
 #include <ctime>
 

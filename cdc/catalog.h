@@ -8,8 +8,8 @@
 // Deleted tables stay in the catalog (their streams stay readable, their ids
 // are never reused).
 
-#ifndef RUNNEL_DB_CATALOG_H_
-#define RUNNEL_DB_CATALOG_H_
+#ifndef RUNNEL_CDC_CATALOG_H_
+#define RUNNEL_CDC_CATALOG_H_
 
 #include <cstdint>
 #include <memory>
@@ -62,4 +62,4 @@ std::string StreamLabel(int64_t micros);
 
 }  // namespace runnel
 
-#endif  // RUNNEL_DB_CATALOG_H_
+#endif  // RUNNEL_CDC_CATALOG_H_

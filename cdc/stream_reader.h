@@ -1,0 +1,95 @@
+// Copyright 2026 The runnel Authors.
+//
+// StreamReaderImpl: the stream API (runnel/stream.h) over a LogSource, which
+// is either the DB that owns the log (in-process) or a read-only view of the
+// log files (another process).
+
+#ifndef RUNNEL_CDC_STREAM_READER_H_
+#define RUNNEL_CDC_STREAM_READER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cdc/catalog.h"
+#include "cdc/log_format.h"
+#include "runnel/stream.h"
+
+namespace leveldb {
+class Env;
+}
+
+namespace runnel {
+
+// What a stream reader needs from the log's owner.
+class LogSource {
+ public:
+  virtual ~LogSource() = default;
+  virtual leveldb::Env* env() = 0;
+  virtual const std::string& wal_dir() = 0;
+  virtual const uint8_t* db_id() = 0;
+  virtual const std::string& db_name() = 0;
+  // The catalog, current as of at least last_sequence() at the time of the
+  // call (callers read last_sequence() first).
+  virtual Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) = 0;
+  // The newest sequence whose frame is complete in the log.
+  virtual Status LastSequence(SequenceNumber* last) = 0;
+  // Waits until LastSequence() >= sequence or the deadline: OK or TimedOut.
+  virtual Status WaitFor(SequenceNumber sequence,
+                         std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+// The decoded form of a shard iterator string.
+struct ShardPosition {
+  std::string arn;
+  // The next sequence number to consider.
+  SequenceNumber next = 0;
+  // Where the frame holding `next` probably starts (a hint: verified, and
+  // ignored if stale).
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+};
+std::string EncodeShardIterator(const ShardPosition& position);
+// InvalidArgument naming what is wrong.
+Status DecodeShardIterator(std::string_view iterator, ShardPosition* position);
+
+class StreamReaderImpl final : public StreamReader {
+ public:
+  explicit StreamReaderImpl(LogSource* source) : source_(source) {}
+  // Owns its source (the read-only reader).
+  explicit StreamReaderImpl(std::unique_ptr<LogSource> source)
+      : owned_(std::move(source)), source_(owned_.get()) {}
+
+  Status ListStreams(std::string_view table,
+                     std::vector<StreamInfo>* streams) override;
+  Status DescribeStream(std::string_view stream_arn,
+                        StreamDescription* description) override;
+  Status GetShardIterator(const ShardIteratorRequest& request,
+                          std::string* iterator) override;
+  Status GetRecords(std::string_view iterator, const GetRecordsOptions& options,
+                    RecordBatch* batch) override;
+  Status WaitForRecords(std::string_view iterator,
+                        std::chrono::milliseconds timeout) override;
+  SequenceNumber LastSequence() override;
+
+ private:
+  struct Found;  // a stream located in the catalog
+  Status Find(const Catalog& catalog, std::string_view arn, Found* found);
+  // Reads records of the stream from `pos` up to `upper`.
+  Status Read(const Found& stream, SequenceNumber upper,
+              const GetRecordsOptions& options, ShardPosition* pos,
+              RecordBatch* batch);
+  Status FirstRecordAtOrAfter(const Found& stream, int64_t micros,
+                              SequenceNumber last, SequenceNumber* seq);
+
+  const std::unique_ptr<LogSource> owned_;
+  LogSource* const source_;
+};
+
+// The shard id of a stream: "shardId-00000000000000000001-<label digits>".
+std::string ShardIdFor(const StreamInfo& stream);
+
+}  // namespace runnel
+
+#endif  // RUNNEL_CDC_STREAM_READER_H_
