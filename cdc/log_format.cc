@@ -46,41 +46,38 @@ Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {
   return Status::OK();
 }
 
-static uint64_t FrameChecksum(const char* header_bytes,
-                              std::string_view payload) {
-  const uint64_t seed = XXH3_64bits(header_bytes, 24);
-  return XXH3_64bits_withSeed(payload.data(), payload.size(), seed);
-}
-
 void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
                  uint32_t table_hint, std::string_view payload,
                  std::string* dst) {
+  const size_t start = dst->size();
   char header[kFrameHeaderSize] = {};
-  EncodeFixed32(header, static_cast<uint32_t>(payload.size()));
-  header[4] = static_cast<char>(type);
-  EncodeFixed64(header + 8, first_sequence);
-  EncodeFixed32(header + 16, count);
-  EncodeFixed32(header + 20, table_hint);
-  EncodeFixed64(header + 24, FrameChecksum(header, payload));
+  EncodeFixed32(header + 8, static_cast<uint32_t>(payload.size()));
+  header[12] = static_cast<char>(type);
+  EncodeFixed64(header + 16, first_sequence);
+  EncodeFixed32(header + 24, count);
+  EncodeFixed32(header + 28, table_hint);
   dst->append(header, kFrameHeaderSize);
   dst->append(payload);
+  EncodeFixed64(dst->data() + start,
+                XXH3_64bits(dst->data() + start + 8,
+                            kFrameHeaderSize - 8 + payload.size()));
   dst->append(FrameHeader::Padded(payload.size()) - payload.size(), '\0');
 }
 
 FrameHeader DecodeFrameHeader(const char* src) {
   FrameHeader h;
-  h.length = DecodeFixed32(src);
-  h.type = static_cast<uint8_t>(src[4]);
-  h.first_sequence = DecodeFixed64(src + 8);
-  h.count = DecodeFixed32(src + 16);
-  h.table_hint = DecodeFixed32(src + 20);
-  h.checksum = DecodeFixed64(src + 24);
+  h.checksum = DecodeFixed64(src);
+  h.length = DecodeFixed32(src + 8);
+  h.type = static_cast<uint8_t>(src[12]);
+  h.first_sequence = DecodeFixed64(src + 16);
+  h.count = DecodeFixed32(src + 24);
+  h.table_hint = DecodeFixed32(src + 28);
   return h;
 }
 
-bool VerifyFrame(const char* header_bytes, std::string_view payload,
-                 uint64_t checksum) {
-  return FrameChecksum(header_bytes, payload) == checksum;
+bool VerifyFrame(const char* frame, uint32_t length) {
+  return XXH3_64bits(frame + 8, kFrameHeaderSize - 8 + length) ==
+         DecodeFixed64(frame);
 }
 
 std::string SegmentFileName(uint64_t first_sequence) {

@@ -22,21 +22,20 @@
 // and can be decoded in place.
 //
 // Frame header (32 bytes):
-//   0  u32  payload length in bytes (the payload is then zero-padded to a
-//           multiple of 8)
-//   4  u8   type (below)
-//   5  u8   flags (0; reserved)
-//   6  u16  reserved (0)
-//   8  u64  first sequence number of the frame
-//  16  u32  number of sequence numbers the frame consumes; >= 1, except
+//   0  u64  checksum: XXH3-64 of bytes [8, 32 + length): the rest of the
+//           header and the payload, contiguous in the file, in one pass
+//   8  u32  payload length in bytes (the payload is then zero-padded to a
+//           multiple of 8; the padding is not checksummed)
+//  12  u8   type (below)
+//  13  u8   flags (0; reserved)
+//  14  u16  reserved (0)
+//  16  u64  first sequence number of the frame
+//  24  u32  number of sequence numbers the frame consumes; >= 1, except
 //           that a skippable frame (type bit 0x80) may consume none (then
 //           `first` is the sequence the next frame starts at)
-//  20  u32  table hint: the id of the one table every change of the frame
+//  28  u32  table hint: the id of the one table every change of the frame
 //           belongs to, or 0 (several tables, or none). Stream readers skip
 //           frames of other tables without decoding them.
-//  24  u64  checksum: XXH3-64 of the payload, seeded with XXH3-64 of
-//           header bytes [0, 24); it therefore covers length, type,
-//           sequence range and table hint too
 //
 // Frame types. Bit 0x80 marks a type that a reader which does not know it may
 // skip (its sequence numbers are then simply not visible to that reader); an
@@ -123,10 +122,9 @@ void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
 // Decodes the fixed part of a frame header (no checksum verification).
 // REQUIRES: src.size() >= kFrameHeaderSize.
 FrameHeader DecodeFrameHeader(const char* src);
-// True if the payload matches the header's checksum. `header_bytes` are the
-// first 24 bytes of the frame header.
-bool VerifyFrame(const char* header_bytes, std::string_view payload,
-                 uint64_t checksum);
+// True if the frame's checksum matches. `frame` holds the header and the
+// payload (kFrameHeaderSize + header.length bytes).
+bool VerifyFrame(const char* frame, uint32_t length);
 
 // "00000000000000000001.seg"
 std::string SegmentFileName(uint64_t first_sequence);

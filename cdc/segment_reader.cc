@@ -51,7 +51,8 @@ Status SegmentReader::Read(uint64_t off, size_t n, std::string_view* out,
   // Reading into a uint64_t buffer keeps copied payloads word-aligned; a
   // mapped file returns a pointer into the mapping, aligned because frames
   // start at multiples of 8.
-  buf->resize((n + 7) / 8 + 1);
+  const size_t words = (n + 7) / 8 + 1;
+  if (buf->size() < words) buf->resize(words);
   char* scratch = reinterpret_cast<char*>(buf->data());
   leveldb::Slice result;
   leveldb::Status s = file_->Read(off, n, &result, scratch);
@@ -68,16 +69,12 @@ bool SegmentReader::IntactFrameAt(uint64_t off) {
   if (off + kFrameHeaderSize > size_) return false;
   std::string_view raw;
   if (!Read(off, kFrameHeaderSize, &raw, &probe_buf_).ok()) return false;
-  char header_bytes[kFrameHeaderSize];
-  std::memcpy(header_bytes, raw.data(), kFrameHeaderSize);
-  const FrameHeader h = DecodeFrameHeader(header_bytes);
-  if (!h.Plausible()) return false;
-  if (off + h.frame_size() > size_) return false;
-  std::string_view payload;
-  if (!Read(off + kFrameHeaderSize, h.length, &payload, &probe_buf_).ok()) {
+  const FrameHeader h = DecodeFrameHeader(raw.data());
+  if (!h.Plausible() || off + h.frame_size() > size_) return false;
+  if (!Read(off, kFrameHeaderSize + h.length, &raw, &probe_buf_).ok()) {
     return false;
   }
-  return VerifyFrame(header_bytes, payload, h.checksum);
+  return VerifyFrame(raw.data(), h.length);
 }
 
 uint64_t SegmentReader::FindNextIntact(uint64_t off) {
@@ -105,24 +102,21 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   status_ = Read(offset_, kFrameHeaderSize, &raw, &buf_);
   if (!status_.ok()) return Result::kError;
   const FrameHeader h = DecodeFrameHeader(raw.data());
-  char header_bytes[24];
-  std::memcpy(header_bytes, raw.data(), 24);
-  if (!h.Plausible()) {
-    return damaged("implausible frame header");
-  }
+  if (!h.Plausible()) return damaged("implausible frame header");
   if (h.frame_size() > remaining) {
     return damaged("frame of " + std::to_string(h.length) +
                    " payload bytes runs past end of file");
   }
-  std::string_view payload;
-  status_ = Read(offset_ + kFrameHeaderSize, h.length, &payload, &buf_);
+  // Header and payload in one read (one pointer, when the file is mapped),
+  // checked in one hash pass.
+  status_ = Read(offset_, kFrameHeaderSize + h.length, &raw, &buf_);
   if (!status_.ok()) return Result::kError;
-  if (!VerifyFrame(header_bytes, payload, h.checksum)) {
+  if (!VerifyFrame(raw.data(), h.length)) {
     return damaged("frame checksum mismatch");
   }
   frame->header = h;
   frame->offset = offset_;
-  frame->payload = payload;
+  frame->payload = raw.substr(kFrameHeaderSize);
   offset_ += h.frame_size();
   return Result::kFrame;
 }

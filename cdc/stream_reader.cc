@@ -326,6 +326,8 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator,
   const SequenceNumber end = f.info.ending_sequence;
   const SequenceNumber upper = end != 0 ? std::min(end, last) : last;
   if (pos.next <= upper) {
+    batch->records_.reserve(
+        std::min<uint64_t>(options.limit, upper - pos.next + 1));
     s = Read(f, upper, options, &pos, batch);
     if (!s.ok()) return s;
   }
