@@ -2,6 +2,7 @@
 
 #include "cdc/catalog.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace runnel {
@@ -17,6 +18,20 @@ Catalog::Catalog(log::CatalogData data) : data_(std::move(data)) {
 const log::TableEntryData* Catalog::FindLive(std::string_view name) const {
   auto it = live_by_name_.find(name);
   return it == live_by_name_.end() ? nullptr : &data_.tables[it->second];
+}
+
+const log::FunctionEntryData* Catalog::FindFunction(std::string_view name) const {
+  for (const auto& f : data_.functions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+const log::MappingEntryData* Catalog::FindMapping(std::string_view uuid) const {
+  for (const auto& m : data_.mappings) {
+    if (m.uuid == uuid) return &m;
+  }
+  return nullptr;
 }
 
 const log::TableEntryData* Catalog::FindById(uint32_t id) const {
@@ -70,6 +85,35 @@ std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta,
           t->streams.push_back(std::move(s));
         }
       }
+      break;
+    case log::MetaData::Kind::kPutFunction: {
+      auto it = std::find_if(next.functions.begin(), next.functions.end(),
+                             [&](const auto& f) { return f.name == meta.function.name; });
+      if (it != next.functions.end()) {
+        *it = meta.function;
+      } else {
+        next.functions.push_back(meta.function);
+      }
+      break;
+    }
+    case log::MetaData::Kind::kDeleteFunction:
+      std::erase_if(next.functions,
+                    [&](const auto& f) { return f.name == meta.function_name; });
+      break;
+    case log::MetaData::Kind::kPutMapping: {
+      auto it = std::find_if(next.mappings.begin(), next.mappings.end(),
+                             [&](const auto& m) { return m.id == meta.mapping.id; });
+      if (it != next.mappings.end()) {
+        *it = meta.mapping;
+      } else {
+        next.mappings.push_back(meta.mapping);
+      }
+      next.next_mapping_id = std::max(next.next_mapping_id, meta.mapping.id + 1);
+      break;
+    }
+    case log::MetaData::Kind::kDeleteMapping:
+      std::erase_if(next.mappings,
+                    [&](const auto& m) { return m.id == meta.mapping_id; });
       break;
   }
   return std::make_shared<const Catalog>(std::move(next));

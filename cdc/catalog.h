@@ -34,6 +34,8 @@ class Catalog {
   const log::TableEntryData* FindLive(std::string_view name) const;
   // Any table (deleted ones too) by id, or nullptr.
   const log::TableEntryData* FindById(uint32_t id) const;
+  const log::FunctionEntryData* FindFunction(std::string_view name) const;
+  const log::MappingEntryData* FindMapping(std::string_view uuid) const;
 
   // The view of the table's enabled stream, kNone if it has none.
   static log::View CurrentView(const log::TableEntryData& table);

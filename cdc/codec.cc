@@ -6,6 +6,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <stdexcept>
@@ -96,6 +97,86 @@ void FillTable(const TableEntryData& t, schema::TableEntry::Builder b) {
   }
 }
 
+void FillFunction(const FunctionEntryData& f, schema::FunctionEntry::Builder b) {
+  b.setName(AsText(f.name));
+  b.setKind(f.in_process ? schema::FunctionKind::IN_PROCESS
+                         : schema::FunctionKind::LIBRARY);
+  b.setLibrary(AsText(f.library));
+  b.setHandler(AsText(f.handler));
+  auto env = b.initEnvironment(static_cast<unsigned>(f.environment.size()));
+  for (size_t i = 0; i < f.environment.size(); ++i) {
+    env[static_cast<unsigned>(i)].setName(AsText(f.environment[i].first));
+    env[static_cast<unsigned>(i)].setValue(AsText(f.environment[i].second));
+  }
+  b.setTimeoutSeconds(f.timeout_seconds);
+  b.setDescription(AsText(f.description));
+  b.setLastModifiedMicros(f.last_modified_micros);
+  b.setCodeHash(AsText(f.code_hash));
+}
+
+FunctionEntryData ReadFunction(schema::FunctionEntry::Reader r) {
+  FunctionEntryData f;
+  f.name = r.getName().cStr();
+  f.in_process = r.getKind() == schema::FunctionKind::IN_PROCESS;
+  f.library = r.getLibrary().cStr();
+  f.handler = r.getHandler().cStr();
+  for (auto e : r.getEnvironment()) {
+    f.environment.emplace_back(e.getName().cStr(), e.getValue().cStr());
+  }
+  f.timeout_seconds = r.getTimeoutSeconds();
+  f.description = r.getDescription().cStr();
+  f.last_modified_micros = r.getLastModifiedMicros();
+  f.code_hash = r.getCodeHash().cStr();
+  return f;
+}
+
+void FillMapping(const MappingEntryData& m, schema::MappingEntry::Builder b) {
+  b.setId(m.id);
+  b.setUuid(AsText(m.uuid));
+  b.setFunctionName(AsText(m.function_name));
+  b.setEventSourceArn(AsText(m.event_source_arn));
+  b.setBatchSize(m.batch_size);
+  b.setMaxBatchingWindowSeconds(m.max_batching_window_seconds);
+  b.setStartingPosition(
+      static_cast<schema::StartingPosition>(m.starting_position));
+  b.setStartingTimestampMicros(m.starting_timestamp_micros);
+  b.setStartingSequence(m.starting_sequence);
+  b.setEnabled(m.enabled);
+  b.setMaxRetryAttempts(m.max_retry_attempts);
+  b.setMaxRecordAgeSeconds(m.max_record_age_seconds);
+  b.setBisectOnError(m.bisect_on_error);
+  b.setOnFailureDestination(AsText(m.on_failure_destination));
+  b.setReportBatchItemFailures(m.report_batch_item_failures);
+  b.setLastModifiedMicros(m.last_modified_micros);
+  b.setStateTransitionReason(AsText(m.state_transition_reason));
+  b.setInitialPosition(m.initial_position);
+}
+
+MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
+  MappingEntryData m;
+  m.id = r.getId();
+  m.uuid = r.getUuid().cStr();
+  m.function_name = r.getFunctionName().cStr();
+  m.event_source_arn = r.getEventSourceArn().cStr();
+  m.batch_size = r.getBatchSize();
+  m.max_batching_window_seconds = r.getMaxBatchingWindowSeconds();
+  const auto sp = static_cast<uint16_t>(r.getStartingPosition());
+  if (sp > 3) throw std::runtime_error("unknown starting position");
+  m.starting_position = static_cast<StartingPositionData>(sp);
+  m.starting_timestamp_micros = r.getStartingTimestampMicros();
+  m.starting_sequence = r.getStartingSequence();
+  m.enabled = r.getEnabled();
+  m.max_retry_attempts = r.getMaxRetryAttempts();
+  m.max_record_age_seconds = r.getMaxRecordAgeSeconds();
+  m.bisect_on_error = r.getBisectOnError();
+  m.on_failure_destination = r.getOnFailureDestination().cStr();
+  m.report_batch_item_failures = r.getReportBatchItemFailures();
+  m.last_modified_micros = r.getLastModifiedMicros();
+  m.state_transition_reason = r.getStateTransitionReason().cStr();
+  m.initial_position = r.getInitialPosition();
+  return m;
+}
+
 View CheckedView(schema::View v) {
   const auto raw = static_cast<uint16_t>(v);
   if (raw > static_cast<uint16_t>(View::kNewAndOldImages)) {
@@ -146,8 +227,10 @@ ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
 }
 
 void EncodeBatch(int64_t commit_time_micros,
-                 const std::vector<ChangeData>& changes, std::string* out) {
-  size_t bytes = 64;
+                 const std::vector<ChangeData>& changes,
+                 const CheckpointData* checkpoint, uint8_t chain_depth,
+                 std::string* out) {
+  size_t bytes = 96 + (checkpoint != nullptr ? checkpoint->result.size() : 0);
   for (const ChangeData& c : changes) {
     bytes += 64 + c.key.size() + c.old_image.size() + c.new_image.size();
   }
@@ -170,6 +253,14 @@ void EncodeBatch(int64_t commit_time_micros,
     if (c.has_new) b.setNewImage(AsData(c.new_image));
     b.setOldSize(c.old_size);
   }
+  if (checkpoint != nullptr) {
+    auto cp = root.initCheckpoint();
+    cp.setMappingId(checkpoint->mapping_id);
+    cp.setPosition(checkpoint->position);
+    cp.setResult(capnp::Text::Reader(checkpoint->result.data(),
+                                     checkpoint->result.size()));
+  }
+  root.setChainDepth(chain_depth);
   AppendFlat(builder, out);
 }
 
@@ -191,6 +282,18 @@ void EncodeMeta(const MetaData& meta, std::string* out) {
       u.setLabel(AsText(meta.label));
       break;
     }
+    case MetaData::Kind::kPutFunction:
+      FillFunction(meta.function, root.initPutFunction());
+      break;
+    case MetaData::Kind::kDeleteFunction:
+      root.setDeleteFunction(AsText(meta.function_name));
+      break;
+    case MetaData::Kind::kPutMapping:
+      FillMapping(meta.mapping, root.initPutMapping());
+      break;
+    case MetaData::Kind::kDeleteMapping:
+      root.setDeleteMapping(meta.mapping_id);
+      break;
   }
   AppendFlat(builder, out);
 }
@@ -203,6 +306,17 @@ void EncodeCatalog(const CatalogData& catalog, std::string* out) {
   for (size_t i = 0; i < catalog.tables.size(); ++i) {
     FillTable(catalog.tables[i], tables[static_cast<unsigned>(i)]);
   }
+  auto functions =
+      root.initFunctions(static_cast<unsigned>(catalog.functions.size()));
+  for (size_t i = 0; i < catalog.functions.size(); ++i) {
+    FillFunction(catalog.functions[i], functions[static_cast<unsigned>(i)]);
+  }
+  auto mappings =
+      root.initMappings(static_cast<unsigned>(catalog.mappings.size()));
+  for (size_t i = 0; i < catalog.mappings.size(); ++i) {
+    FillMapping(catalog.mappings[i], mappings[static_cast<unsigned>(i)]);
+  }
+  root.setNextMappingId(catalog.next_mapping_id);
   AppendFlat(builder, out);
 }
 
@@ -233,6 +347,15 @@ Status DecodeBatch(std::string_view payload, BatchData* batch) {
       c.old_size = r.getOldSize();
       batch->changes.push_back(c);
     }
+    batch->has_checkpoint = root.hasCheckpoint();
+    if (batch->has_checkpoint) {
+      auto cp = root.getCheckpoint();
+      batch->checkpoint.mapping_id = cp.getMappingId();
+      batch->checkpoint.position = cp.getPosition();
+      auto text = cp.getResult();
+      batch->checkpoint.result = std::string_view(text.cStr(), text.size());
+    }
+    batch->chain_depth = root.getChainDepth();
     return Status::OK();
   });
 }
@@ -260,6 +383,22 @@ Status DecodeMeta(std::string_view payload, MetaData* meta) {
         meta->label = u.getLabel().cStr();
         break;
       }
+      case schema::MetaFrame::PUT_FUNCTION:
+        meta->kind = MetaData::Kind::kPutFunction;
+        meta->function = ReadFunction(root.getPutFunction());
+        break;
+      case schema::MetaFrame::DELETE_FUNCTION:
+        meta->kind = MetaData::Kind::kDeleteFunction;
+        meta->function_name = root.getDeleteFunction().cStr();
+        break;
+      case schema::MetaFrame::PUT_MAPPING:
+        meta->kind = MetaData::Kind::kPutMapping;
+        meta->mapping = ReadMapping(root.getPutMapping());
+        break;
+      case schema::MetaFrame::DELETE_MAPPING:
+        meta->kind = MetaData::Kind::kDeleteMapping;
+        meta->mapping_id = root.getDeleteMapping();
+        break;
       default:
         return Status::NotSupported("meta frame of an unknown kind");
     }
@@ -280,6 +419,15 @@ Status DecodeCatalog(std::string_view bytes, CatalogData* catalog) {
     catalog->next_table_id = root.getNextTableId();
     catalog->tables.clear();
     for (auto t : root.getTables()) catalog->tables.push_back(ReadTable(t));
+    catalog->functions.clear();
+    for (auto f : root.getFunctions()) {
+      catalog->functions.push_back(ReadFunction(f));
+    }
+    catalog->mappings.clear();
+    for (auto m : root.getMappings()) {
+      catalog->mappings.push_back(ReadMapping(m));
+    }
+    catalog->next_mapping_id = std::max<uint32_t>(1, root.getNextMappingId());
     return Status::OK();
   });
 }

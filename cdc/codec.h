@@ -51,9 +51,18 @@ struct ChangeData {
   uint32_t old_size = 0;
 };
 
+struct CheckpointData {
+  uint32_t mapping_id = 0;
+  uint64_t position = 0;
+  std::string_view result;  // LastProcessingResult
+};
+
 struct BatchData {
   int64_t commit_time_micros = 0;
   std::vector<ChangeData> changes;
+  bool has_checkpoint = false;
+  CheckpointData checkpoint;  // takes the frame's last sequence number
+  uint8_t chain_depth = 0;
 };
 
 struct StreamEntryData {
@@ -72,19 +81,74 @@ struct TableEntryData {
   std::vector<StreamEntryData> streams;
 };
 
+struct FunctionEntryData {
+  std::string name;
+  bool in_process = false;
+  std::string library;
+  std::string handler;
+  std::vector<std::pair<std::string, std::string>> environment;
+  uint32_t timeout_seconds = 3;
+  std::string description;
+  int64_t last_modified_micros = 0;
+  std::string code_hash;
+};
+
+enum class StartingPositionData : uint8_t {
+  kTrimHorizon = 0,
+  kLatest = 1,
+  kAtTimestamp = 2,
+  kAtSequenceNumber = 3,
+};
+
+struct MappingEntryData {
+  uint32_t id = 0;
+  std::string uuid;
+  std::string function_name;
+  std::string event_source_arn;
+  uint32_t batch_size = 100;
+  uint32_t max_batching_window_seconds = 0;
+  StartingPositionData starting_position = StartingPositionData::kTrimHorizon;
+  int64_t starting_timestamp_micros = 0;
+  uint64_t starting_sequence = 0;
+  bool enabled = true;
+  int32_t max_retry_attempts = -1;
+  int32_t max_record_age_seconds = -1;
+  bool bisect_on_error = false;
+  std::string on_failure_destination;
+  bool report_batch_item_failures = false;
+  int64_t last_modified_micros = 0;
+  std::string state_transition_reason;
+  uint64_t initial_position = 0;
+};
+
 struct MetaData {
-  enum class Kind : uint8_t { kCreateTable, kDeleteTable, kUpdateStream };
+  enum class Kind : uint8_t {
+    kCreateTable,
+    kDeleteTable,
+    kUpdateStream,
+    kPutFunction,
+    kDeleteFunction,
+    kPutMapping,
+    kDeleteMapping,
+  };
   Kind kind = Kind::kCreateTable;
   int64_t commit_time_micros = 0;
   TableEntryData table;  // kCreateTable
   uint32_t table_id = 0;  // kDeleteTable, kUpdateStream
   View view = View::kNone;  // kUpdateStream: kNone disables
   std::string label;        // kUpdateStream when enabling
+  FunctionEntryData function;  // kPutFunction
+  std::string function_name;   // kDeleteFunction
+  MappingEntryData mapping;    // kPutMapping
+  uint32_t mapping_id = 0;     // kDeleteMapping
 };
 
 struct CatalogData {
   uint32_t next_table_id = 1;
   std::vector<TableEntryData> tables;
+  std::vector<FunctionEntryData> functions;
+  std::vector<MappingEntryData> mappings;
+  uint32_t next_mapping_id = 1;
 };
 
 // The public view of a change. `table` must outlive the record's use;
@@ -94,8 +158,11 @@ ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
 
 // Encoders append one flat-array Cap'n Proto message (a multiple of 8 bytes)
 // to *out.
+// `checkpoint` may be null; `chain_depth` 0 for an application's write.
 void EncodeBatch(int64_t commit_time_micros,
-                 const std::vector<ChangeData>& changes, std::string* out);
+                 const std::vector<ChangeData>& changes,
+                 const CheckpointData* checkpoint, uint8_t chain_depth,
+                 std::string* out);
 void EncodeMeta(const MetaData& meta, std::string* out);
 void EncodeCatalog(const CatalogData& catalog, std::string* out);
 

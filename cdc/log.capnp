@@ -45,10 +45,25 @@ struct Change {
   oldSize @6 :UInt32;
 }
 
-# Frame type 1: one atomic batch of item changes.
+# A mapping's progress, committed atomically with the write-backs of the
+# batch it completes (exactly-once effects).
+struct Checkpoint {
+  mappingId @0 :UInt32;
+  # The next stream sequence number the mapping will process.
+  position @1 :UInt64;
+  # LastProcessingResult as of this checkpoint.
+  result @2 :Text;
+}
+
+# Frame type 1: one atomic batch of item changes. With a checkpoint, the
+# checkpoint takes the frame's last sequence number (after the changes).
 struct BatchFrame {
   commitTimeMicros @0 :Int64;
   changes @1 :List(Change);
+  checkpoint @2 :Checkpoint;
+  # How many trigger invocations led to this write: 0 for an application's
+  # write, n + 1 for a handler's write-back caused by records of depth n.
+  chainDepth @3 :UInt8;
 }
 
 struct StreamEntry {
@@ -70,6 +85,57 @@ struct TableEntry {
   streams @4 :List(StreamEntry);
 }
 
+struct EnvVar {
+  name @0 :Text;
+  value @1 :Text;
+}
+
+enum FunctionKind {
+  library @0;    # a shared library loaded with dlopen
+  inProcess @1;  # a C++ callable the application registers after each open
+}
+
+struct FunctionEntry {
+  name @0 :Text;
+  kind @1 :FunctionKind;
+  library @2 :Text;        # resolved absolute path
+  handler @3 :Text;        # exported symbol
+  environment @4 :List(EnvVar);
+  timeoutSeconds @5 :UInt32;
+  description @6 :Text;
+  lastModifiedMicros @7 :Int64;
+  codeHash @8 :Text;       # XXH3-128 of the library file when created/updated
+}
+
+enum StartingPosition {
+  trimHorizon @0;
+  latest @1;
+  atTimestamp @2;
+  atSequenceNumber @3;
+}
+
+struct MappingEntry {
+  id @0 :UInt32;           # internal, never reused (checkpoint key)
+  uuid @1 :Text;
+  functionName @2 :Text;
+  eventSourceArn @3 :Text;
+  batchSize @4 :UInt32;
+  maxBatchingWindowSeconds @5 :UInt32;
+  startingPosition @6 :StartingPosition;
+  startingTimestampMicros @7 :Int64;
+  startingSequence @8 :UInt64;
+  enabled @9 :Bool;
+  maxRetryAttempts @10 :Int32;
+  maxRecordAgeSeconds @11 :Int32;
+  bisectOnError @12 :Bool;
+  onFailureDestination @13 :Text;   # a table name; empty: none
+  reportBatchItemFailures @14 :Bool;
+  lastModifiedMicros @15 :Int64;
+  stateTransitionReason @16 :Text;
+  # The stream position the mapping starts from, resolved at creation.
+  initialPosition @17 :UInt64;
+}
+
 # Frame type 2: one metadata change. It consumes one sequence number.
 struct MetaFrame {
   commitTimeMicros @0 :Int64;
@@ -83,6 +149,10 @@ struct MetaFrame {
       view @4 :View;
       label @5 :Text;
     }
+    putFunction @6 :FunctionEntry;     # create or replace
+    deleteFunction @7 :Text;
+    putMapping @8 :MappingEntry;       # create or replace (by id)
+    deleteMapping @9 :UInt32;
   }
 }
 
@@ -91,4 +161,7 @@ struct MetaFrame {
 struct Catalog {
   nextTableId @0 :UInt32;
   tables @1 :List(TableEntry);
+  functions @2 :List(FunctionEntry);
+  mappings @3 :List(MappingEntry);
+  nextMappingId @4 :UInt32;
 }

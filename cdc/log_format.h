@@ -34,8 +34,9 @@
 //           that a skippable frame (type bit 0x80) may consume none (then
 //           `first` is the sequence the next frame starts at)
 //  28  u32  table hint: the id of the one table every change of the frame
-//           belongs to, or 0 (several tables, or none). Stream readers skip
-//           frames of other tables without decoding them.
+//           belongs to; 0 for several tables; 0xFFFFFFFF for none (functions,
+//           mappings, checkpoint-only frames). Stream readers skip frames of
+//           other tables without decoding them.
 //
 // Frame types. Bit 0x80 marks a type that a reader which does not know it may
 // skip (its sequence numbers are then simply not visible to that reader); an
@@ -77,6 +78,8 @@ inline constexpr size_t kDbIdSize = 16;
 inline constexpr uint32_t kMaxFramePayload = 1u << 30;
 
 inline constexpr uint8_t kSkippableTypeBit = 0x80;
+// Table hint of a frame that changes no table.
+inline constexpr uint32_t kNoTableHint = 0xFFFFFFFFu;
 enum FrameType : uint8_t {
   kBatchFrame = 1,
   kMetaFrame = 2,

@@ -150,29 +150,60 @@ void DBImpl::Info(const std::string& msg) {
 
 Status DBImpl::CreateTable(std::string_view name,
                            const StreamSpecification& stream) {
-  MetaRequest req{log::MetaData::Kind::kCreateTable, std::string(name), stream};
-  Writer w;
-  w.meta = &req;
-  w.sync = true;
-  return Commit(&w);
+  return CommitTableMeta(log::MetaData::Kind::kCreateTable, name, stream);
 }
 
 Status DBImpl::DeleteTable(std::string_view name) {
-  MetaRequest req{log::MetaData::Kind::kDeleteTable, std::string(name), {}};
-  Writer w;
-  w.meta = &req;
-  w.sync = true;
-  return Commit(&w);
+  return CommitTableMeta(log::MetaData::Kind::kDeleteTable, name, {});
 }
 
 Status DBImpl::UpdateTable(std::string_view name,
                            const StreamSpecification& stream) {
-  MetaRequest req{log::MetaData::Kind::kUpdateStream, std::string(name),
-                  stream};
+  return CommitTableMeta(log::MetaData::Kind::kUpdateStream, name, stream);
+}
+
+Status DBImpl::CommitTableMeta(log::MetaData::Kind kind, std::string_view name,
+                               const StreamSpecification& stream) {
+  const std::string table(name);
+  return CommitMeta([&](const Catalog& cat, uint64_t seq, int64_t now,
+                        log::MetaData* meta) {
+    return PrepareTableMeta(kind, table, stream, cat, now, seq, meta);
+  });
+}
+
+Status DBImpl::CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq) {
   Writer w;
-  w.meta = &req;
+  w.meta = &prepare;
+  w.sync = true;
+  Status s = Commit(&w);
+  if (s.ok() && seq != nullptr) *seq = w.info.first_sequence;
+  return s;
+}
+
+Status DBImpl::CommitCheckpoint(const WriteBatch& writes,
+                                const log::CheckpointData& checkpoint,
+                                uint8_t chain_depth) {
+  Status s = ValidateBatch(writes);
+  if (!s.ok()) return s;
+  Writer w;
+  w.batch = &writes;
+  w.checkpoint = &checkpoint;
+  w.chain_depth = chain_depth;
   w.sync = true;
   return Commit(&w);
+}
+
+bool DBImpl::ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
+                            std::string* result) {
+  std::string v;
+  if (!index_->Get(leveldb::ReadOptions(), index::CheckpointKey(mapping_id), &v)
+           .ok() ||
+      v.size() < 8) {
+    return false;
+  }
+  *position = DecodeFixed64(v.data());
+  result->assign(v, 8);
+  return true;
 }
 
 static Status TableNotFound(std::string_view name) {

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,11 @@ class LogWriter;
 
 class DBImpl final : public DB {
  public:
+  // Validates a metadata change against the catalog it will apply to and
+  // fills the frame: (catalog, sequence of the frame, now, out).
+  using MetaPrepare = std::function<Status(const Catalog&, uint64_t, int64_t,
+                                           log::MetaData*)>;
+
   DBImpl(const Options& options, std::string dir);
   ~DBImpl() override;
 
@@ -85,21 +91,36 @@ class DBImpl final : public DB {
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
 
+  // --- Internal API for the trigger runtime (triggers/).
+
+  // Commits a metadata change whose validity `prepare` decides.
+  Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr);
+  // Commits a handler's write-backs (may be empty) together with a mapping
+  // checkpoint, as one frame. Always fsynced.
+  Status CommitCheckpoint(const WriteBatch& writes,
+                          const log::CheckpointData& checkpoint,
+                          uint8_t chain_depth);
+  // The checkpoint of a mapping: false if it has none yet.
+  bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
+                      std::string* result);
+  std::shared_ptr<const Catalog> CurrentCatalog() const { return catalog(); }
+  const std::string& dir() const { return dir_; }
+  leveldb::Env* env() const { return env_; }
+
  private:
   struct TableStats {
     int64_t count = 0;
     int64_t bytes = 0;
   };
-  // A metadata request, validated and turned into a frame by the leader.
-  struct MetaRequest {
-    log::MetaData::Kind kind;
-    std::string name;
-    StreamSpecification stream;
-  };
   // A queued writer (LevelDB's DBImpl::Writer).
   struct Writer {
     const WriteBatch* batch = nullptr;
-    const MetaRequest* meta = nullptr;
+    // A metadata change: validated against the current catalog and turned
+    // into a frame by the leader (so that checks and the change are atomic).
+    const MetaPrepare* meta = nullptr;
+    // A trigger mapping's checkpoint, committed in the batch's frame.
+    const log::CheckpointData* checkpoint = nullptr;
+    uint8_t chain_depth = 0;
     bool sync = false;
     bool done = false;
     Status status;
@@ -109,15 +130,19 @@ class DBImpl final : public DB {
 
   // --- db_write.cc
   Status ValidateBatch(const WriteBatch& batch) const;
+  Status CommitTableMeta(log::MetaData::Kind kind, std::string_view name,
+                         const StreamSpecification& stream);
   // Queues w and returns its status once a leader committed it.
   Status Commit(Writer* w);
   // Leader only: commits the writers, which are the front of writers_.
   Status CommitGroup(const std::vector<Writer*>& group);
   Status CommitBatches(const std::vector<Writer*>& group);
-  Status CommitMeta(Writer* w);
+  Status CommitMetaGroup(Writer* w);
   // Validates a metadata request against the catalog; fills *meta.
-  Status PrepareMeta(const MetaRequest& req, const Catalog& catalog,
-                     int64_t now_micros, uint64_t seq, log::MetaData* meta);
+  Status PrepareTableMeta(log::MetaData::Kind kind, const std::string& name,
+                          const StreamSpecification& stream,
+                          const Catalog& catalog, int64_t now_micros,
+                          uint64_t seq, log::MetaData* meta);
   // Adds the index effects of a metadata frame at `seq` to the catalog and
   // the index (deleting a table's items in chunks). Used by commit and replay.
   Status ApplyMeta(const log::MetaData& meta, uint64_t seq);

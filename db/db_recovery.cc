@@ -132,6 +132,11 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq,
       }
     }
   }
+  if (data.has_checkpoint) {
+    batch->Put(index::CheckpointKey(data.checkpoint.mapping_id),
+               index::CheckpointValue(data.checkpoint.position,
+                                      data.checkpoint.result));
+  }
   return Status::OK();
 }
 

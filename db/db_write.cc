@@ -144,7 +144,7 @@ Status DBImpl::Commit(Writer* w) {
 }
 
 Status DBImpl::CommitGroup(const std::vector<Writer*>& group) {
-  if (group.front()->meta != nullptr) return CommitMeta(group.front());
+  if (group.front()->meta != nullptr) return CommitMetaGroup(group.front());
   return CommitBatches(group);
 }
 
@@ -249,19 +249,26 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
       }
     });
     if (!io.ok()) return io;
-    if (!changes.empty()) {
+    if (!changes.empty() || w->checkpoint != nullptr) {
       payload.clear();
-      log::EncodeBatch(now, changes, &payload);
-      uint32_t hint = changes.front().table_id;
+      log::EncodeBatch(now, changes, w->checkpoint, w->chain_depth, &payload);
+      uint32_t hint = changes.empty() ? log::kNoTableHint
+                                      : changes.front().table_id;
       for (const log::ChangeData& c : changes) {
         if (c.table_id != hint) hint = 0;
       }
-      log::AppendFrame(log::kBatchFrame, seq,
-                       static_cast<uint32_t>(changes.size()), hint, payload,
-                       &frames_);
-      w->info.first_sequence = seq;
+      // A checkpoint takes the sequence number after the changes.
+      const uint32_t count = static_cast<uint32_t>(changes.size()) +
+                             (w->checkpoint != nullptr ? 1 : 0);
+      log::AppendFrame(log::kBatchFrame, seq, count, hint, payload, &frames_);
+      if (w->checkpoint != nullptr) {
+        index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
+                        index::CheckpointValue(w->checkpoint->position,
+                                               w->checkpoint->result));
+      }
+      w->info.first_sequence = changes.empty() ? 0 : seq;
       w->info.record_count = static_cast<uint32_t>(changes.size());
-      seq += changes.size();
+      seq += count;
     }
   }
 
@@ -306,29 +313,32 @@ void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
   }
 }
 
-Status DBImpl::PrepareMeta(const MetaRequest& req, const Catalog& cat,
-                           int64_t now, uint64_t seq, log::MetaData* meta) {
-  Status s = ValidateTableName(req.name);
+Status DBImpl::PrepareTableMeta(log::MetaData::Kind kind,
+                                const std::string& name,
+                                const StreamSpecification& stream,
+                                const Catalog& cat, int64_t now, uint64_t seq,
+                                log::MetaData* meta) {
+  Status s = ValidateTableName(name);
   if (!s.ok()) return s;
-  if (req.stream.stream_enabled && !ValidView(req.stream.stream_view_type)) {
+  if (stream.stream_enabled && !ValidView(stream.stream_view_type)) {
     return Status::InvalidArgument(
         "stream view type: must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or "
         "NEW_AND_OLD_IMAGES");
   }
-  meta->kind = req.kind;
+  meta->kind = kind;
   meta->commit_time_micros = now;
-  const log::TableEntryData* t = cat.FindLive(req.name);
-  if (req.kind == log::MetaData::Kind::kCreateTable) {
+  const log::TableEntryData* t = cat.FindLive(name);
+  if (kind == log::MetaData::Kind::kCreateTable) {
     if (t != nullptr) {
-      return Status::Busy("table '" + req.name + "' already exists");
+      return Status::Busy("table '" + name + "' already exists");
     }
     meta->table.id = cat.data().next_table_id;
-    meta->table.name = req.name;
+    meta->table.name = name;
     meta->table.creation_time_micros = now;
-    if (req.stream.stream_enabled) {
+    if (stream.stream_enabled) {
       log::StreamEntryData st;
       st.label = StreamLabel(now);
-      st.view = log::ToView(req.stream.stream_view_type);
+      st.view = log::ToView(stream.stream_view_type);
       st.creation_time_micros = now;
       st.start_seq = seq + 1;
       meta->table.streams.push_back(std::move(st));
@@ -336,16 +346,16 @@ Status DBImpl::PrepareMeta(const MetaRequest& req, const Catalog& cat,
     return Status::OK();
   }
   if (t == nullptr) {
-    return Status::NotFound("table '" + req.name + "' does not exist");
+    return Status::NotFound("table '" + name + "' does not exist");
   }
   meta->table_id = t->id;
-  if (req.kind == log::MetaData::Kind::kDeleteTable) return Status::OK();
+  if (kind == log::MetaData::Kind::kDeleteTable) return Status::OK();
 
   const log::View current = Catalog::CurrentView(*t);
-  if (req.stream.stream_enabled) {
+  if (stream.stream_enabled) {
     if (current != log::View::kNone) {
       return Status::Busy(
-          "table '" + req.name + "' already has an enabled stream (" +
+          "table '" + name + "' already has an enabled stream (" +
           std::string(StreamViewTypeName(log::ToStreamViewType(current))) +
           "); to change the view type, disable the stream and enable it "
           "again (that creates a new stream)");
@@ -356,12 +366,12 @@ Status DBImpl::PrepareMeta(const MetaRequest& req, const Catalog& cat,
       when = std::max(when, t->streams.back().creation_time_micros + 1000);
     }
     meta->commit_time_micros = when;
-    meta->view = log::ToView(req.stream.stream_view_type);
+    meta->view = log::ToView(stream.stream_view_type);
     meta->label = StreamLabel(when);
   } else {
     if (current == log::View::kNone) {
       return Status::InvalidArgument("stream specification: table '" +
-                                     req.name +
+                                     name +
                                      "' has no enabled stream to disable");
     }
     meta->view = log::View::kNone;
@@ -369,19 +379,22 @@ Status DBImpl::PrepareMeta(const MetaRequest& req, const Catalog& cat,
   return Status::OK();
 }
 
-Status DBImpl::CommitMeta(Writer* w) {
+Status DBImpl::CommitMetaGroup(Writer* w) {
   const std::shared_ptr<const Catalog> cat = catalog();
   const uint64_t seq = next_sequence_;
   log::MetaData meta;
-  w->status = PrepareMeta(*w->meta, *cat, NowMicros(), seq, &meta);
+  w->status = (*w->meta)(*cat, seq, NowMicros(), &meta);
   if (!w->status.ok()) return Status::OK();  // rejected; nothing written
 
   std::string payload;
   log::EncodeMeta(meta, &payload);
   frames_.clear();
-  const uint32_t hint = meta.kind == log::MetaData::Kind::kCreateTable
-                            ? meta.table.id
-                            : meta.table_id;
+  uint32_t hint = log::kNoTableHint;
+  if (meta.kind == log::MetaData::Kind::kCreateTable) hint = meta.table.id;
+  if (meta.kind == log::MetaData::Kind::kDeleteTable ||
+      meta.kind == log::MetaData::Kind::kUpdateStream) {
+    hint = meta.table_id;
+  }
   log::AppendFrame(log::kMetaFrame, seq, 1, hint, payload, &frames_);
   Status s = log_->Append(frames_, seq, seq);
   if (s.ok()) s = log_->Sync();
@@ -424,6 +437,9 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq));
   if (meta.kind == log::MetaData::Kind::kDeleteTable) {
     batch.Delete(index::StatsKey(meta.table_id));
+  }
+  if (meta.kind == log::MetaData::Kind::kDeleteMapping) {
+    batch.Delete(index::CheckpointKey(meta.mapping_id));
   }
   Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
   if (!s.ok()) return s;

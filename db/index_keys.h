@@ -7,6 +7,7 @@
 //                            position it reflects)
 //   "\x00catalog"            schema::Catalog (cdc/log.capnp)
 //   "\x00stats" be32(table)  u64 item count, u64 bytes
+//   "\x00ckpt" be32(mapping) u64 position, then LastProcessingResult
 //   "\x01" be32(table) key   the item's value
 //
 // Table ids are never reused, so a deleted table's leftovers can never be
@@ -26,6 +27,7 @@ namespace runnel::index {
 inline constexpr std::string_view kAppliedKey("\x00" "applied", 8);
 inline constexpr std::string_view kCatalogKey("\x00" "catalog", 8);
 inline constexpr std::string_view kStatsPrefix("\x00" "stats", 6);
+inline constexpr std::string_view kCheckpointPrefix("\x00" "ckpt", 5);
 inline constexpr char kItemTag = '\x01';
 
 inline std::string ItemPrefix(uint32_t table_id) {
@@ -50,6 +52,18 @@ inline std::string StatsKey(uint32_t table_id) {
   std::string k(kStatsPrefix);
   PutBigEndian32(&k, table_id);
   return k;
+}
+
+inline std::string CheckpointKey(uint32_t mapping_id) {
+  std::string k(kCheckpointPrefix);
+  PutBigEndian32(&k, mapping_id);
+  return k;
+}
+inline std::string CheckpointValue(uint64_t position, std::string_view result) {
+  std::string v;
+  PutFixed64(&v, position);
+  v.append(result);
+  return v;
 }
 
 }  // namespace runnel::index

@@ -29,7 +29,7 @@ std::string BatchPayload(const std::string& key, const std::string& value) {
   c.has_new = true;
   c.new_image = value;
   std::string out;
-  EncodeBatch(1234, {c}, &out);
+  EncodeBatch(1234, {c}, nullptr, 0, &out);
   return out;
 }
 
@@ -122,7 +122,7 @@ TEST(LogFormat, BatchRoundTripIsZeroCopy) {
            "old", big, 3};
   in[2] = {2, EventName::kRemove, View::kKeysOnly, "c", false, false, {}, {}, 9};
   std::string payload;
-  EncodeBatch(99, in, &payload);
+  EncodeBatch(99, in, nullptr, 0, &payload);
   ASSERT_EQ(payload.size() % 8, 0u);
   std::vector<uint64_t> aligned((payload.size() + 7) / 8);
   std::memcpy(aligned.data(), payload.data(), payload.size());
