@@ -465,6 +465,7 @@ Status StreamReaderImpl::Read(const Found& f, SequenceNumber upper,
         }
         batch->records_.push_back(
             log::ToChangeRecord(c, seq, data.commit_time_micros, table_name));
+        batch->records_.back().chain_depth = data.chain_depth;
         bytes += batch->records_.back().size_bytes;
         last_of_frame = &batch->records_.back();
       }

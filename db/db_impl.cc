@@ -22,6 +22,7 @@
 #include "db/dir_lock.h"
 #include "db/index_env.h"
 #include "db/index_keys.h"
+#include "triggers/triggers_impl.h"
 
 namespace runnel {
 
@@ -87,20 +88,26 @@ Status DBImpl::Open() {
   if (!s.ok()) return s;
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
+  triggers_ = std::make_unique<TriggersImpl>(this);
+  if (options_.run_triggers) {
+    s = triggers_->Start();
+    if (!s.ok()) return s;
+  }
   return Status::OK();
 }
 
+Triggers* DBImpl::triggers() { return triggers_.get(); }
+
 Status DBImpl::Close() {
+  // Handlers write back through the DB: stop them while it still works.
+  if (triggers_ != nullptr && !closed_.load()) triggers_->Stop();
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (closed_.exchange(true)) return Status::OK();
     // Writers already queued are committed; new ones are refused.
     idle_cv_.wait(lock, [this] { return writers_.empty(); });
   }
-  {
-    std::lock_guard<std::mutex> lock(wait_mu_);
-    wait_cv_.notify_all();  // waiting consumers see closed_ and return
-  }
+  WakeWaiters();  // waiting consumers see closed_ and return
   if (retention_thread_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(retention_mu_);
@@ -189,7 +196,10 @@ Status DBImpl::CommitCheckpoint(const WriteBatch& writes,
   w.batch = &writes;
   w.checkpoint = &checkpoint;
   w.chain_depth = chain_depth;
-  w.sync = true;
+  // Not fsynced: the checkpoint and its write-backs are one frame, so a
+  // power loss drops both together and the batch is simply delivered again
+  // (at least once, effects exactly once). Group commit batches them.
+  w.sync = false;
   return Commit(&w);
 }
 
@@ -341,7 +351,15 @@ Status DBImpl::Scan(std::string_view table, const ScanOptions& o,
   return FromLevelDB(it->status());
 }
 
-void DBImpl::Publish(uint64_t last) {
+void DBImpl::Publish(uint64_t last, const std::vector<uint32_t>& tables) {
+  if (!tables.empty()) {
+    std::lock_guard<std::mutex> lock(wait_mu_);
+    for (uint32_t t : tables) {
+      TableWait& w = table_wait_[t];
+      w.last = last;
+      if (w.waiting > 0) w.cv.notify_all();
+    }
+  }
   last_sequence_.store(last);
   // Sequentially consistent with the waiter's increment-then-check: either
   // the waiter sees the new sequence, or we see the waiter.
@@ -376,6 +394,36 @@ Status DBImpl::Source::WaitFor(SequenceNumber sequence,
     }
   }
   --db_->waiters_;
+  return s;
+}
+
+void DBImpl::WakeWaiters() {
+  std::lock_guard<std::mutex> lock(wait_mu_);
+  wait_cv_.notify_all();
+  for (auto& [id, w] : table_wait_) w.cv.notify_all();
+}
+
+Status DBImpl::WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
+                                  std::chrono::microseconds timeout,
+                                  const std::atomic<bool>* cancel) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(wait_mu_);
+  TableWait& w = table_wait_[table_id];  // nodes are stable in the map
+  ++w.waiting;
+  Status s;
+  while (w.last < sequence) {
+    if (cancel != nullptr && cancel->load()) break;
+    if (closed_.load()) {
+      s = Status::FailedPrecondition("DB is closed");
+      break;
+    }
+    if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout &&
+        w.last < sequence) {
+      s = Status::TimedOut("no change to the table before the deadline");
+      break;
+    }
+  }
+  --w.waiting;
   return s;
 }
 

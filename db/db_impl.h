@@ -38,6 +38,7 @@ namespace runnel {
 
 class DirLock;
 class IndexEnv;
+class TriggersImpl;
 namespace log {
 class LogWriter;
 }
@@ -81,6 +82,7 @@ class DBImpl final : public DB {
   Status WaitForSequence(SequenceNumber sequence,
                          std::chrono::microseconds timeout) override;
   StreamReader* streams() override { return &streams_; }
+  Triggers* triggers() override;
   Status NewChangeIterator(SequenceNumber start,
                            std::unique_ptr<ChangeIterator>* it) override;
   void SetRetentionFloor(std::string_view owner,
@@ -96,10 +98,21 @@ class DBImpl final : public DB {
   // Commits a metadata change whose validity `prepare` decides.
   Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr);
   // Commits a handler's write-backs (may be empty) together with a mapping
-  // checkpoint, as one frame. Always fsynced.
+  // checkpoint, as one frame, without fsync (see the .cc).
   Status CommitCheckpoint(const WriteBatch& writes,
                           const log::CheckpointData& checkpoint,
                           uint8_t chain_depth);
+  // Waits until a change to table `table_id` with sequence >= `sequence` is
+  // committed (OK), the timeout passes (TimedOut) or the DB closes. Commits
+  // to other tables do not wake the caller: a trigger worker caught up on a
+  // quiet table sleeps through a busy neighbour.
+  // `cancel`, if set, ends the wait early (OK) once true and WakeWaiters()
+  // is called.
+  Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
+                            std::chrono::microseconds timeout,
+                            const std::atomic<bool>* cancel = nullptr);
+  // Wakes every waiter so that it rechecks its cancel flag.
+  void WakeWaiters();
   // The checkpoint of a mapping: false if it has none yet.
   bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
                       std::string* result);
@@ -164,8 +177,9 @@ class DBImpl final : public DB {
 
   std::shared_ptr<const Catalog> catalog() const;
   Status CheckOpen() const;
-  // Makes `last` visible to readers and wakes waiting consumers.
-  void Publish(uint64_t last);
+  // Makes `last` visible to readers and wakes waiting consumers; `tables`
+  // are the tables the published frames changed.
+  void Publish(uint64_t last, const std::vector<uint32_t>& tables = {});
 
   // The stream API's view of this DB.
   class Source final : public LogSource {
@@ -224,6 +238,15 @@ class DBImpl final : public DB {
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
   std::atomic<int> waiters_{0};
+  // Per table: the last sequence that changed it (since Open), and the
+  // workers waiting for it, so that a commit wakes only the waiters of the
+  // tables it changed.
+  struct TableWait {
+    uint64_t last = 0;
+    int waiting = 0;
+    std::condition_variable cv;
+  };
+  std::unordered_map<uint32_t, TableWait> table_wait_;  // GUARDED_BY(wait_mu_)
   Source source_{this};
   StreamReaderImpl streams_{&source_};
 
@@ -242,6 +265,9 @@ class DBImpl final : public DB {
   std::mutex retention_run_mu_;   // one pass at a time
   std::atomic<uint64_t> first_available_{1};
   std::thread retention_thread_;
+
+  // Functions and mappings; stopped first in Close().
+  std::unique_ptr<TriggersImpl> triggers_;
 };
 
 }  // namespace runnel

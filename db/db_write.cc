@@ -9,6 +9,7 @@
 #include <leveldb/write_batch.h>
 
 #include <chrono>
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -168,6 +169,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   std::vector<log::ChangeData> changes;
   std::string payload;
   std::string ikey;
+  std::vector<uint32_t> touched;  // tables changed by this group
   Status io;
 
   for (Writer* w : group) {
@@ -226,6 +228,9 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
       }
       c.old_size = exists ? static_cast<uint32_t>(old.size()) : 0;
       changes.push_back(c);
+      if (std::find(touched.begin(), touched.end(), t->id) == touched.end()) {
+        touched.push_back(t->id);
+      }
 
       TableStats& d = delta[t->id];
       if (c.event == EventName::kInsert) {
@@ -295,7 +300,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
     }
   }
   next_sequence_ = seq;
-  Publish(seq - 1);
+  Publish(seq - 1, touched);
   return Status::OK();
 }
 

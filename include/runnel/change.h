@@ -68,6 +68,9 @@ struct ChangeRecord {
   bool end_of_batch = false;
   // Log bytes of the record's key and images (the cloud's SizeBytes).
   uint32_t size_bytes = 0;
+  // 0 for an application's write; n + 1 for a trigger handler's write-back
+  // caused by records of depth n (recursive loop detection).
+  uint8_t chain_depth = 0;
 };
 
 // Iterates over change records in sequence order.

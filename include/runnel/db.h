@@ -34,6 +34,7 @@
 #include "runnel/options.h"
 #include "runnel/status.h"
 #include "runnel/stream.h"
+#include "runnel/triggers.h"
 #include "runnel/write_batch.h"
 
 namespace runnel {
@@ -217,6 +218,11 @@ class DB {
   // DynamoDB Streams over this DB's log (see runnel/stream.h). Owned by the
   // DB and valid until it is destroyed; its calls fail once the DB is closed.
   virtual StreamReader* streams() = 0;
+  // Functions, event source mappings and their runtime (see
+  // runnel/triggers.h). Owned by the DB; valid until it is destroyed. The
+  // runtime runs when Options::run_triggers is set or after
+  // triggers()->Start(); Close() stops it first.
+  virtual Triggers* triggers() = 0;
 
   // Retention will not delete any segment holding a sequence >= keep_from
   // while this floor is set. Owners are independent; the lowest floor wins.

@@ -90,6 +90,11 @@ struct Options {
   // The commit leader takes queued writers into one group until their
   // batches reach this many bytes.
   size_t max_group_bytes = 1u << 20;
+
+  // Start the trigger runtime at Open: every enabled event source mapping
+  // begins invoking its function. Off by default so that tools can open a
+  // DB without running user code; see Triggers::Start().
+  bool run_triggers = false;
 };
 
 // Options for a single write.

@@ -1,0 +1,237 @@
+// Copyright 2026 The runnel Authors.
+//
+// Triggers: functions and event source mappings, as Lambda does them for
+// DynamoDB Streams — locally, and woken by the commit instead of polling.
+//
+// A function is a shared library with the C ABI of runnel/function.h (or a
+// C++ callable registered by the application). An event source mapping reads
+// one stream from a starting position, in batches, and invokes its function;
+// the checkpoint advances only after a batch succeeded or was handed to its
+// failure destination, so delivery is at least once and in order per mapping.
+// A handler's writes back into the DB are committed atomically with the
+// checkpoint of the batch that made them: exactly-once effects.
+//
+// Functions, mappings and checkpoints are frames of the DB's log, so they
+// survive restarts; a mapping resumes right after its last completed batch.
+//
+// Thread safety: all methods may be called concurrently. Handlers run on the
+// runtime's threads, one batch at a time per mapping.
+
+#ifndef RUNNEL_INCLUDE_TRIGGERS_H_
+#define RUNNEL_INCLUDE_TRIGGERS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runnel/change.h"
+#include "runnel/function.h"
+#include "runnel/status.h"
+
+namespace runnel {
+
+// Limits (the cloud's, where it has one).
+inline constexpr uint32_t kMaxFunctionTimeoutSeconds = 900;
+inline constexpr uint32_t kMaxBatchSize = 10000;
+inline constexpr uint32_t kMaxBatchingWindowSeconds = 300;
+inline constexpr int32_t kMaxRetryAttempts = 10000;
+inline constexpr int32_t kMinRecordAgeSeconds = 60;
+inline constexpr int32_t kMaxRecordAgeSeconds = 604800;
+// A handler's write-back that would make a chain of triggers deeper than
+// this is not committed (recursive loop detection).
+inline constexpr int kMaxChainDepth = 16;
+
+struct FunctionConfiguration {
+  // FunctionName: 1–64 characters of [A-Za-z0-9_-].
+  std::string function_name;
+  // The shared library; recorded as an absolute, resolved path. Empty for a
+  // function registered in-process.
+  std::string library;
+  // The exported handler symbol.
+  std::string handler = RUNNEL_DEFAULT_HANDLER_SYMBOL;
+  std::map<std::string, std::string> environment;
+  // 1–900 seconds (the cloud's default is 3).
+  uint32_t timeout_seconds = 3;
+  std::string description;
+
+  // Set by runnel.
+  std::string function_arn;  // arn:runnel:<db>:function:<name>
+  bool in_process = false;
+  int64_t last_modified_micros = 0;
+  std::string code_hash;  // XXH3-128 of the library file (CodeSha256's role)
+};
+
+enum class StartingPosition : uint8_t {
+  kTrimHorizon = 0,
+  kLatest = 1,
+  kAtTimestamp = 2,
+  kAtSequenceNumber = 3,  // runnel goes beyond the cloud here
+};
+std::string_view StartingPositionName(StartingPosition p);
+bool ParseStartingPosition(std::string_view name, StartingPosition* p);
+
+struct EventSourceMappingConfiguration {
+  // Set by runnel.
+  std::string uuid;
+  // FunctionName.
+  std::string function_name;
+  // On create: a stream ARN, or a table name (its latest stream). Returned as
+  // the stream ARN (EventSourceArn).
+  std::string event_source;
+  uint32_t batch_size = 100;                     // 1–10000
+  uint32_t maximum_batching_window_seconds = 0;  // 0–300
+  StartingPosition starting_position = StartingPosition::kTrimHorizon;
+  int64_t starting_position_timestamp_micros = 0;  // kAtTimestamp
+  SequenceNumber starting_sequence_number = 0;     // kAtSequenceNumber
+  bool enabled = true;
+  // -1: retry until the records expire; 0–10000.
+  int32_t maximum_retry_attempts = -1;
+  // -1: no limit; 60–604800.
+  int32_t maximum_record_age_seconds = -1;
+  bool bisect_batch_on_function_error = false;
+  // DestinationConfig.OnFailure: a table of this DB that receives one item
+  // per discarded batch (the cloud's record shape, no record data). Empty:
+  // none.
+  std::string on_failure_destination;
+  // FunctionResponseTypes = [ReportBatchItemFailures].
+  bool report_batch_item_failures = false;
+
+  // Set by runnel.
+  std::string function_arn;
+  // Creating, Enabled, Disabling, Disabled, Updating, Deleting.
+  std::string state;
+  std::string state_transition_reason;  // "User action"
+  int64_t last_modified_micros = 0;
+  // "No records processed", "OK", or "PROBLEM: ...".
+  std::string last_processing_result;
+};
+
+// Fields to change in UpdateEventSourceMapping; unset fields stay.
+struct EventSourceMappingUpdate {
+  std::optional<std::string> function_name;
+  std::optional<uint32_t> batch_size;
+  std::optional<uint32_t> maximum_batching_window_seconds;
+  std::optional<bool> enabled;
+  std::optional<int32_t> maximum_retry_attempts;
+  std::optional<int32_t> maximum_record_age_seconds;
+  std::optional<bool> bisect_batch_on_function_error;
+  std::optional<std::string> on_failure_destination;
+  std::optional<bool> report_batch_item_failures;
+};
+
+struct MappingMetrics {
+  // Age of the last record of the last batch when it was processed.
+  int64_t iterator_age_ms = 0;
+  uint64_t invocations = 0;
+  uint64_t errors = 0;
+  uint64_t records_in = 0;
+  uint64_t records_failed = 0;  // sent to the failure destination
+  double duration_p50_ms = 0;
+  double duration_p99_ms = 0;
+  int64_t last_invocation_micros = 0;
+  // The stream position the mapping processes next.
+  SequenceNumber position = 0;
+};
+
+// One line of a function's log.
+struct FunctionLogLine {
+  int64_t time_micros = 0;
+  std::string text;
+};
+
+// A function the application provides in-process (no shared library). It
+// receives exactly what a plugin's handler receives.
+using InProcessHandler =
+    std::function<int(const runnel_batch& batch, runnel_context* ctx)>;
+
+class Triggers {
+ public:
+  Triggers() = default;
+  Triggers(const Triggers&) = delete;
+  Triggers& operator=(const Triggers&) = delete;
+  virtual ~Triggers() = default;
+
+  // --- Functions.
+
+  // Loads the library to check it (file, ABI version, handler symbol,
+  // runnel_init) before anything is recorded. Busy if the name exists.
+  virtual Status CreateFunction(const FunctionConfiguration& config,
+                                FunctionConfiguration* created) = 0;
+  // Creates (or re-binds, after a restart) a function served by `handler`
+  // in this process. Mappings of the function wait (with a PROBLEM result)
+  // while no handler is bound.
+  virtual Status RegisterInProcessFunction(const FunctionConfiguration& config,
+                                           InProcessHandler handler) = 0;
+  virtual Status GetFunction(std::string_view name,
+                             FunctionConfiguration* config) = 0;
+  virtual Status ListFunctions(std::vector<FunctionConfiguration>* functions) = 0;
+  // Replaces the function's library, handler, environment, timeout and
+  // description (the new library is loaded and checked first) and reloads it.
+  virtual Status UpdateFunction(const FunctionConfiguration& config,
+                                FunctionConfiguration* updated) = 0;
+  // FailedPrecondition while mappings use the function, unless `force`
+  // (then those mappings are deleted too).
+  virtual Status DeleteFunction(std::string_view name, bool force) = 0;
+  // Invokes the function once with `payload`, a DynamoDB Streams event
+  // ({"Records":[...]}, as RecordToJson renders them), like `lambda invoke`.
+  // *response is {"StatusCode":200,...} with "FunctionError" set if the
+  // handler failed and "batchItemFailures" if it reported any. Write-backs
+  // of an invocation are committed if it succeeds.
+  virtual Status Invoke(std::string_view name, std::string_view payload,
+                        std::string* response) = 0;
+
+  // --- Event source mappings.
+
+  // Validates every setting (naming the allowed range), resolves the
+  // starting position, and returns the configuration with its UUID and
+  // State "Creating", as the cloud does.
+  virtual Status CreateEventSourceMapping(
+      const EventSourceMappingConfiguration& config,
+      EventSourceMappingConfiguration* created) = 0;
+  // Filters are optional (empty matches all). Paging: pass the previous
+  // call's *next_marker as `marker`; max_items 0 means all.
+  virtual Status ListEventSourceMappings(
+      std::string_view function_name, std::string_view event_source_arn,
+      std::string_view marker, size_t max_items,
+      std::vector<EventSourceMappingConfiguration>* mappings,
+      std::string* next_marker) = 0;
+  virtual Status GetEventSourceMapping(
+      std::string_view uuid, EventSourceMappingConfiguration* config) = 0;
+  // Returns the configuration with State "Updating" (or "Enabling"/
+  // "Disabling" style transitions reported by later Gets).
+  virtual Status UpdateEventSourceMapping(
+      std::string_view uuid, const EventSourceMappingUpdate& update,
+      EventSourceMappingConfiguration* updated) = 0;
+  // Returns the configuration with State "Deleting".
+  virtual Status DeleteEventSourceMapping(
+      std::string_view uuid, EventSourceMappingConfiguration* deleted) = 0;
+  virtual Status GetMappingMetrics(std::string_view uuid,
+                                   MappingMetrics* metrics) = 0;
+
+  // --- Function logs.
+
+  // Lines logged at or after `since_micros`, oldest first.
+  virtual Status ReadFunctionLog(std::string_view name, int64_t since_micros,
+                                 std::vector<FunctionLogLine>* lines) = 0;
+
+  // --- The runtime (runs in the process that owns the DB).
+
+  // Starts a worker for every enabled mapping (and for mappings created or
+  // enabled later). Idempotent.
+  virtual Status Start() = 0;
+  // Stops the workers after their current invocation. Idempotent.
+  virtual void Stop() = 0;
+  // Waits until every enabled mapping whose function is available has
+  // processed everything committed so far (or is blocked on a failing
+  // batch), or the timeout passes: OK or TimedOut.
+  virtual Status WaitUntilIdle(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace runnel
+
+#endif  // RUNNEL_INCLUDE_TRIGGERS_H_

@@ -1,0 +1,120 @@
+// Copyright 2026 The runnel Authors.
+
+#include "triggers/function_log.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+namespace runnel {
+
+std::string IsoMicros(int64_t micros) {
+  const time_t secs = static_cast<time_t>(micros / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(micros % 1000000));
+  return buf;
+}
+
+// Parses the time IsoMicros wrote; -1 if the line does not start with one.
+static int64_t ParseIsoMicros(std::string_view line) {
+  if (line.size() < 27 || line[10] != 'T' || line[26] != 'Z') return -1;
+  struct tm tm = {};
+  int usec = 0;
+  if (std::sscanf(std::string(line.substr(0, 27)).c_str(),
+                  "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon,
+                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+                  &usec) != 7) {
+    return -1;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000000 + usec;
+}
+
+FunctionLog::FunctionLog(std::string dir, uint64_t rotate_bytes, int keep_files)
+    : dir_(std::move(dir)), rotate_bytes_(rotate_bytes), keep_files_(keep_files) {}
+
+FunctionLog::~FunctionLog() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+void FunctionLog::RotateLocked() {
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    file_ = nullptr;
+  }
+  std::error_code ec;
+  std::filesystem::remove(dir_ + "/" + std::to_string(keep_files_) + ".log", ec);
+  for (int i = keep_files_ - 1; i >= 1; --i) {
+    std::filesystem::rename(dir_ + "/" + std::to_string(i) + ".log",
+                            dir_ + "/" + std::to_string(i + 1) + ".log", ec);
+  }
+  std::filesystem::rename(dir_ + "/current.log", dir_ + "/1.log", ec);
+}
+
+void FunctionLog::Append(int64_t time_micros, std::string_view text) {
+  std::string line = IsoMicros(time_micros);
+  line.push_back(' ');
+  for (char c : text) line.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  line.push_back('\n');
+  std::lock_guard<std::mutex> lock(mu_);
+  if (file_ != nullptr && size_ + line.size() > rotate_bytes_) RotateLocked();
+  if (file_ == nullptr) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    const std::string path = dir_ + "/current.log";
+    file_ = std::fopen(path.c_str(), "a");
+    if (file_ == nullptr) {
+      if (!reported_error_) {
+        std::fprintf(stderr, "runnel: cannot open function log %s: %s\n",
+                     path.c_str(), std::strerror(errno));
+        reported_error_ = true;
+      }
+      return;
+    }
+    struct stat st;
+    size_ = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  // Flushed per line so that `logs --follow` in another shell sees it.
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
+      std::fflush(file_) != 0) {
+    if (!reported_error_) {
+      std::fprintf(stderr, "runnel: writing function log in %s: %s\n",
+                   dir_.c_str(), std::strerror(errno));
+      reported_error_ = true;
+    }
+  }
+  size_ += line.size();
+}
+
+Status FunctionLog::Read(int64_t since_micros,
+                         std::vector<FunctionLogLine>* lines) {
+  lines->clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (file_ != nullptr) std::fflush(file_);
+  std::vector<std::string> files;
+  for (int i = keep_files_; i >= 1; --i) {
+    files.push_back(dir_ + "/" + std::to_string(i) + ".log");
+  }
+  files.push_back(dir_ + "/current.log");
+  for (const std::string& path : files) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      const int64_t t = ParseIsoMicros(line);
+      if (t < 0 || t < since_micros) continue;
+      lines->push_back({t, line});
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace runnel

@@ -1,0 +1,61 @@
+// Copyright 2026 The runnel Authors.
+//
+// FunctionLog: a function's log files (CloudWatch Logs' role), in
+// DIR/logs/<function>/: "current.log", rotated to "1.log" (newest) ... at a
+// size limit. Every line starts with its UTC time (ISO-8601, microseconds);
+// per invocation the runtime writes
+//
+//   <time> START RequestId: <id> Version: $LATEST
+//   <time> <id> <one line the function logged>
+//   <time> END RequestId: <id>
+//   <time> REPORT RequestId: <id> Duration: <ms> ms Records: <n>
+//
+// Thread safety: Append and Read may be called concurrently.
+
+#ifndef RUNNEL_TRIGGERS_FUNCTION_LOG_H_
+#define RUNNEL_TRIGGERS_FUNCTION_LOG_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runnel/status.h"
+#include "runnel/triggers.h"
+
+namespace runnel {
+
+class FunctionLog {
+ public:
+  // `dir` is the function's log directory (created if missing).
+  FunctionLog(std::string dir, uint64_t rotate_bytes = 8u << 20,
+              int keep_files = 4);
+  ~FunctionLog();
+
+  // Appends one line (newlines inside `text` are replaced by spaces, so one
+  // call is one line). Errors are reported once to stderr, never thrown: a
+  // full disk must not fail the invocation that logs.
+  void Append(int64_t time_micros, std::string_view text);
+  // Lines at or after since_micros, oldest first.
+  Status Read(int64_t since_micros, std::vector<FunctionLogLine>* lines);
+
+ private:
+  void RotateLocked();
+
+  const std::string dir_;
+  const uint64_t rotate_bytes_;
+  const int keep_files_;
+  std::mutex mu_;
+  FILE* file_ = nullptr;  // GUARDED_BY(mu_)
+  uint64_t size_ = 0;     // GUARDED_BY(mu_)
+  bool reported_error_ = false;
+};
+
+// "2026-11-27T13:22:23.291123Z"
+std::string IsoMicros(int64_t micros);
+
+}  // namespace runnel
+
+#endif  // RUNNEL_TRIGGERS_FUNCTION_LOG_H_

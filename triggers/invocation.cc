@@ -1,0 +1,158 @@
+// Copyright 2026 The runnel Authors.
+
+#include "triggers/invocation.h"
+
+#include <cstdio>
+#include <exception>
+#include <random>
+
+#include "cdc/catalog.h"
+#include "runnel/db.h"
+#include "triggers/event_json.h"
+#include "triggers/function_log.h"
+
+namespace runnel {
+namespace {
+
+Invocation* Self(runnel_context* ctx) {
+  return reinterpret_cast<Invocation*>(ctx);
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void ApiLog(runnel_context* ctx, const char* line, size_t len) {
+  Self(ctx)->LogLine(std::string_view(line, len));
+}
+
+const char* ApiRequestId(runnel_context* ctx) {
+  return Self(ctx)->request_id.c_str();
+}
+
+int64_t ApiRemaining(runnel_context* ctx) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             Self(ctx)->deadline - std::chrono::steady_clock::now())
+      .count();
+}
+
+int ApiReportFailedItem(runnel_context* ctx, uint64_t seq) {
+  Invocation* inv = Self(ctx);
+  for (size_t i = 0; i < inv->batch->count; ++i) {
+    if (inv->batch->records[i].sequence_number == seq) {
+      inv->failed_items.push_back(seq);
+      return 0;
+    }
+  }
+  // The cloud treats an unknown itemIdentifier as a failure of the whole
+  // batch.
+  inv->bad_failed_item = true;
+  inv->LogLine("runnel: report_failed_item(" + std::to_string(seq) +
+               ") names no record of this batch; the whole batch fails");
+  return 1;
+}
+
+const char* ApiEventJson(runnel_context* ctx, size_t* len) {
+  Invocation* inv = Self(ctx);
+  if (!inv->event_json_rendered) {
+    inv->event_json = BatchToEventJson(*inv->batch, inv->region);
+    inv->event_json_rendered = true;
+  }
+  if (len != nullptr) *len = inv->event_json.size();
+  return inv->event_json.c_str();
+}
+
+const char* ApiGetenv(runnel_context* ctx, const char* name) {
+  Invocation* inv = Self(ctx);
+  if (inv->function == nullptr || name == nullptr) return nullptr;
+  for (const auto& [k, v] : inv->function->environment) {
+    if (k == name) return v.c_str();
+  }
+  return nullptr;
+}
+
+// Validated now, so the handler hears about a bad write at the call.
+int CheckWrite(Invocation* inv, std::string_view table, std::string_view key,
+               std::string_view value) {
+  Status s = ValidateTableName(table);
+  if (s.ok() && (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes)) {
+    s = Status::InvalidArgument("key: must be 1 to 4096 bytes, got " +
+                                std::to_string(key.size()));
+  }
+  if (s.ok() && value.size() > kMaxValueBytes) {
+    s = Status::InvalidArgument("value: must be at most 16777216 bytes");
+  }
+  if (!s.ok()) {
+    inv->bad_write = true;
+    inv->LogLine("runnel: write rejected: " + s.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+int ApiPut(runnel_context* ctx, const char* table, size_t table_len,
+           const char* key, size_t key_len, const char* value,
+           size_t value_len) {
+  Invocation* inv = Self(ctx);
+  const std::string_view t(table, table_len), k(key, key_len), v(value, value_len);
+  if (CheckWrite(inv, t, k, v) != 0) return 1;
+  inv->writes.Put(t, k, v);
+  return 0;
+}
+
+int ApiDelete(runnel_context* ctx, const char* table, size_t table_len,
+              const char* key, size_t key_len) {
+  Invocation* inv = Self(ctx);
+  const std::string_view t(table, table_len), k(key, key_len);
+  if (CheckWrite(inv, t, k, {}) != 0) return 1;
+  inv->writes.Delete(t, k);
+  return 0;
+}
+
+const runnel_context_api kApi = {
+    RUNNEL_FUNCTION_ABI_VERSION, ApiLog,     ApiRequestId,
+    ApiRemaining,                ApiReportFailedItem,
+    ApiEventJson,                ApiGetenv,  ApiPut,
+    ApiDelete,
+};
+
+}  // namespace
+
+Invocation::Invocation() : request_id(NewUuid()) { context.api = &kApi; }
+
+void Invocation::LogLine(std::string_view text) {
+  if (log == nullptr) return;
+  std::string line = request_id;
+  line.push_back(' ');
+  line.append(text);
+  log->Append(NowMicros(), line);
+}
+
+int Invocation::Run(
+    const std::function<int(const runnel_batch*, runnel_context*)>& handler) {
+  try {
+    return handler(batch, &context);
+  } catch (const std::exception& e) {
+    error = std::string("handler threw: ") + e.what();
+  } catch (...) {
+    error = "handler threw a non-standard exception";
+  }
+  LogLine(error);
+  return -1;
+}
+
+std::string NewUuid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t a = rng(), b = rng();
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return buf;
+}
+
+}  // namespace runnel

@@ -1,0 +1,56 @@
+// Copyright 2026 The runnel Authors.
+//
+// Invocation: one call of a handler, and the runnel_context it sees.
+
+#ifndef RUNNEL_TRIGGERS_INVOCATION_H_
+#define RUNNEL_TRIGGERS_INVOCATION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cdc/codec.h"
+#include "runnel/function.h"
+#include "runnel/write_batch.h"
+
+namespace runnel {
+
+class FunctionLog;
+
+struct Invocation {
+  // Must stay the first member: handlers get &context, and the API
+  // functions cast it back.
+  runnel_context context;
+
+  std::string request_id;
+  std::chrono::steady_clock::time_point deadline;
+  const log::FunctionEntryData* function = nullptr;
+  FunctionLog* log = nullptr;
+  const runnel_batch* batch = nullptr;
+  std::string region;
+  bool report_batch_item_failures = false;
+
+  // Results.
+  std::string event_json;
+  bool event_json_rendered = false;
+  std::vector<uint64_t> failed_items;
+  bool bad_failed_item = false;
+  WriteBatch writes;
+  bool bad_write = false;
+  std::string error;  // what made the invocation fail, if it did
+
+  Invocation();
+  // Calls the handler (catching C++ exceptions of in-process handlers) and
+  // returns its result; non-zero also when it threw.
+  int Run(const std::function<int(const runnel_batch*, runnel_context*)>& handler);
+  void LogLine(std::string_view text);
+};
+
+// A random RFC 4122 version 4 UUID.
+std::string NewUuid();
+
+}  // namespace runnel
+
+#endif  // RUNNEL_TRIGGERS_INVOCATION_H_

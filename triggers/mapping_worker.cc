@@ -1,0 +1,431 @@
+// Copyright 2026 The runnel Authors.
+
+#include "triggers/mapping_worker.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "cdc/stream_reader.h"
+#include "db/db_impl.h"
+#include "triggers/invocation.h"
+#include "triggers/triggers_impl.h"
+
+namespace runnel {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The cloud caps payloads at 6 MB; a batch stops growing there.
+constexpr size_t kMaxBatchPayload = 6u << 20;
+
+}  // namespace
+
+MappingWorker::MappingWorker(TriggersImpl* owner, uint32_t mapping_id)
+    : owner_(owner), mapping_id_(mapping_id) {}
+
+MappingWorker::~MappingWorker() { Stop(); }
+
+void MappingWorker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void MappingWorker::RequestStop() {
+  {
+    std::lock_guard<std::mutex> lock(sleep_mu_);
+    stop_ = true;
+  }
+  sleep_cv_.notify_all();
+}
+
+void MappingWorker::Stop() {
+  RequestStop();
+  owner_->db()->WakeWaiters();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool MappingWorker::Sleep(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(sleep_mu_);
+  sleep_cv_.wait_for(lock, d, [this] { return stop_.load(); });
+  return !stop_.load();
+}
+
+bool MappingWorker::Idle() const {
+  return idle_.load() &&
+         (position_.load() > owner_->db()->LastSequence() || blocked_.load());
+}
+
+std::string MappingWorker::LastResult() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_result_;
+}
+
+MappingMetrics MappingWorker::Metrics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MappingMetrics m = metrics_;
+  if (!durations_.empty()) {
+    std::vector<double> d(durations_.begin(), durations_.end());
+    std::sort(d.begin(), d.end());
+    m.duration_p50_ms = d[d.size() / 2];
+    m.duration_p99_ms = d[std::min(d.size() - 1, d.size() * 99 / 100)];
+  }
+  m.position = position_.load();
+  return m;
+}
+
+void MappingWorker::SetResult(const std::string& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_result_ = result;
+}
+
+void MappingWorker::Run() {
+  while (!stop_.load() && Round()) {
+  }
+  idle_ = true;
+}
+
+Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
+                              const std::string& condition, const std::string& arn,
+                              uint64_t next_position, const std::string& result,
+                              uint32_t invoke_count) {
+  DBImpl* db = owner_->db();
+  auto cat = db->CurrentCatalog();
+  const log::MappingEntryData* m = nullptr;
+  for (const auto& e : cat->data().mappings) {
+    if (e.id == mapping_id_) m = &e;
+  }
+  if (m == nullptr) return Status::OK();
+  WriteBatch writes;
+  uint8_t depth = 0;
+  for (const auto& r : records) depth = std::max<uint8_t>(depth, r.chain_depth);
+  if (!m->on_failure_destination.empty() && !records.empty()) {
+    // The cloud's on-failure record: metadata of the batch, no record data.
+    nlohmann::ordered_json j;
+    j["requestContext"] = {{"requestId", NewUuid()},
+                           {"functionArn", "arn:runnel:" + db->name() +
+                                               ":function:" + m->function_name},
+                           {"condition", condition},
+                           {"approximateInvokeCount", invoke_count}};
+    j["responseContext"] = {{"statusCode", 200},
+                            {"executedVersion", "$LATEST"},
+                            {"functionError", "Unhandled"}};
+    j["version"] = "1.0";
+    j["timestamp"] = IsoMicros(NowMicros());
+    StreamDescription sd;
+    std::string shard;
+    if (db->streams()->DescribeStream(arn, &sd).ok()) shard = sd.shard_id;
+    j["DDBStreamBatchInfo"] = {
+        {"shardId", shard},
+        {"startSequenceNumber", std::to_string(records.front().sequence)},
+        {"endSequenceNumber", std::to_string(records.back().sequence)},
+        {"approximateArrivalOfFirstRecord", IsoMicros(records.front().commit_time_micros)},
+        {"approximateArrivalOfLastRecord", IsoMicros(records.back().commit_time_micros)},
+        {"batchSize", records.size()},
+        {"streamArn", arn}};
+    char key[128];
+    std::snprintf(key, sizeof(key), "%s/%020llu", m->uuid.c_str(),
+                  static_cast<unsigned long long>(records.front().sequence));
+    writes.Put(m->on_failure_destination, key, j.dump());
+  }
+  log::CheckpointData cp;
+  cp.mapping_id = mapping_id_;
+  cp.position = next_position;
+  cp.result = result;
+  Status s = db->CommitCheckpoint(writes, cp,
+                                  static_cast<uint8_t>(std::min(depth + 1, 255)));
+  if (s.ok()) {
+    position_ = next_position;
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_.records_failed += records.size();
+    last_result_ = result;
+  }
+  return s;
+}
+
+bool MappingWorker::Round() {
+  DBImpl* db = owner_->db();
+  auto cat = db->CurrentCatalog();
+  const log::MappingEntryData* found = nullptr;
+  for (const auto& e : cat->data().mappings) {
+    if (e.id == mapping_id_) found = &e;
+  }
+  if (found == nullptr || !found->enabled) return false;
+  const log::MappingEntryData m = *found;
+  blocked_ = false;
+  uint32_t source_table = 0;
+  for (const auto& t : cat->data().tables) {
+    for (const auto& st : t.streams) {
+      if (Catalog::MakeStreamInfo(db->name(), t, st).arn == m.event_source_arn) {
+        source_table = t.id;
+      }
+    }
+  }
+
+  if (position_.load() == 0) {
+    uint64_t pos = 0;
+    std::string result;
+    if (db->ReadCheckpoint(mapping_id_, &pos, &result)) {
+      position_ = pos;
+      if (!result.empty()) SetResult(result);
+    } else {
+      position_ = m.initial_position;
+    }
+  }
+
+  ResolvedFunction fn;
+  Status s = owner_->Resolve(m.function_name, &fn);
+  if (!s.ok()) {
+    SetResult("PROBLEM: function unavailable: " + s.message());
+    blocked_ = true;
+    idle_ = true;
+    return Sleep(std::chrono::milliseconds(500));
+  }
+
+  // --- Read a batch.
+  const uint32_t limit = bisect_limit_ != 0 ? bisect_limit_ : m.batch_size;
+  std::vector<RecordBatch> batches;
+  std::vector<ChangeRecord> records;
+  ShardPosition pos;
+  pos.arn = m.event_source_arn;
+  pos.next = position_.load();
+  size_t bytes = 0;
+  const auto window_end = std::chrono::steady_clock::now() +
+                          std::chrono::seconds(bisect_limit_ != 0 ? 0 : m.max_batching_window_seconds);
+  for (;;) {
+    GetRecordsOptions o;
+    o.limit = std::min<size_t>(limit - records.size(), kMaxBatchSize);
+    o.max_bytes = kMaxBatchPayload - bytes;
+    RecordBatch b;
+    s = db->streams()->GetRecords(EncodeShardIterator(pos), o, &b);
+    if (s.IsTrimmed()) {
+      // The records expired before they were processed: say so, hand what
+      // we know to the failure destination, and go on from what is left.
+      const SequenceNumber first = db->FirstAvailableSequence();
+      const std::string result = "PROBLEM: records expired: sequence " +
+                                 std::to_string(pos.next) + " to " +
+                                 std::to_string(first - 1) +
+                                 " were removed by retention before processing";
+      ChangeRecord lost;
+      lost.sequence = pos.next;
+      ChangeRecord lost_end;
+      lost_end.sequence = first - 1;
+      Status ds = Discard({lost, lost_end}, "RecordsExpired", m.event_source_arn,
+                          first, result, 0);
+      if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
+      return Sleep(std::chrono::milliseconds(ds.ok() ? 0 : 500));
+    }
+    if (!s.ok()) {
+      SetResult("PROBLEM: reading the stream: " + s.ToString());
+      blocked_ = true;
+      idle_ = true;
+      return Sleep(std::chrono::milliseconds(500));
+    }
+    for (const auto& r : b.records()) {
+      records.push_back(r);
+      bytes += r.size_bytes;
+    }
+    const std::string next = b.next_shard_iterator();
+    batches.push_back(std::move(b));
+    if (next.empty()) {
+      if (records.empty()) {
+        SetResult("PROBLEM: the stream " + m.event_source_arn +
+                  " is disabled or its table was deleted; no more records will arrive");
+        blocked_ = true;
+        idle_ = true;
+        return Sleep(std::chrono::seconds(1));
+      }
+      pos.next = UINT64_MAX;  // closed: everything was read
+      break;
+    }
+    Status ds = DecodeShardIterator(next, &pos);
+    if (!ds.ok()) return Sleep(std::chrono::milliseconds(100));
+    if (records.size() >= limit || bytes >= kMaxBatchPayload) break;
+    if (records.empty()) {
+      // Caught up: wait for the next commit to the source table (it wakes
+      // us; commits to other tables do not; the timeout only bounds how
+      // long a Stop or reconfiguration waits).
+      position_ = pos.next;
+      idle_ = true;
+      db->WaitForTableChange(source_table, pos.next, std::chrono::seconds(1), &stop_)
+          .ok();
+      return !stop_.load();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= window_end) break;
+    // Batching window: wait for more records until it closes or the batch
+    // is full.
+    idle_ = false;
+    Status ws = db->WaitForSequence(
+        pos.next, std::chrono::duration_cast<std::chrono::microseconds>(window_end - now));
+    if (!ws.ok() && !ws.IsTimedOut()) break;
+    if (stop_.load()) return false;
+  }
+  idle_ = false;
+  const uint64_t next_position =
+      pos.next == UINT64_MAX ? records.back().sequence + 1 : pos.next;
+
+  // --- Checks before invoking.
+  uint8_t depth = 0;
+  for (const auto& r : records) depth = std::max(depth, r.chain_depth);
+  if (depth >= kMaxChainDepth) {
+    Status ds = Discard(records, "RecursiveLoopDetected", m.event_source_arn,
+                        next_position,
+                        "PROBLEM: recursive loop detected: records at trigger chain "
+                        "depth " + std::to_string(depth) + " (limit " +
+                            std::to_string(kMaxChainDepth) +
+                            "); the function was not invoked",
+                        0);
+    if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
+    return ds.ok() || Sleep(std::chrono::milliseconds(500));
+  }
+  const int64_t now_us = NowMicros();
+  if (m.max_record_age_seconds != -1 &&
+      now_us - records.front().commit_time_micros >
+          int64_t{m.max_record_age_seconds} * 1000000) {
+    Status ds = Discard(records, "RecordAgeExceeded", m.event_source_arn, next_position,
+                        "PROBLEM: records older than the maximum record age (" +
+                            std::to_string(m.max_record_age_seconds) +
+                            " s) were sent to the failure destination",
+                        attempts_);
+    attempts_ = 0;
+    bisect_limit_ = 0;
+    return ds.ok() || Sleep(std::chrono::milliseconds(500));
+  }
+
+  // --- Invoke.
+  std::vector<runnel_record> recs(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const ChangeRecord& r = records[i];
+    runnel_record& o = recs[i];
+    o.sequence_number = r.sequence;
+    o.commit_time_micros = r.commit_time_micros;
+    o.event_name = static_cast<int32_t>(r.event);
+    o.size_bytes = r.size_bytes;
+    o.table = r.table.data();
+    o.table_len = r.table.size();
+    o.key = r.key.data();
+    o.key_len = r.key.size();
+    o.has_old_image = r.has_old_image;
+    o.has_new_image = r.has_new_image;
+    o.old_image = r.old_image.data();
+    o.old_image_len = r.old_image.size();
+    o.new_image = r.new_image.data();
+    o.new_image_len = r.new_image.size();
+  }
+  runnel_batch batch;
+  batch.records = recs.data();
+  batch.count = recs.size();
+  batch.event_source_arn = m.event_source_arn.c_str();
+  batch.mapping_uuid = m.uuid.c_str();
+  Invocation inv;
+  inv.deadline = std::chrono::steady_clock::now() +
+                 std::chrono::seconds(fn.config.timeout_seconds);
+  inv.function = &fn.config;
+  inv.log = owner_->LogFor(m.function_name);
+  inv.batch = &batch;
+  inv.region = db->name();
+  inv.report_batch_item_failures = m.report_batch_item_failures;
+  inv.log->Append(NowMicros(), "START RequestId: " + inv.request_id + " Version: $LATEST");
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = inv.Run(fn.call);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  const bool timed_out = elapsed > std::chrono::seconds(fn.config.timeout_seconds);
+  if (timed_out) {
+    inv.LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) +
+                " seconds");
+  }
+  inv.log->Append(NowMicros(), "END RequestId: " + inv.request_id);
+  char report[200];
+  std::snprintf(report, sizeof(report),
+                "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
+                inv.request_id.c_str(), ms, records.size());
+  inv.log->Append(NowMicros(), report);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++metrics_.invocations;
+    metrics_.records_in += records.size();
+    metrics_.last_invocation_micros = NowMicros();
+    metrics_.iterator_age_ms = (NowMicros() - records.back().commit_time_micros) / 1000;
+    durations_.push_back(ms);
+    if (durations_.size() > 1024) durations_.pop_front();
+  }
+
+  bool ok = rc == 0 && !inv.bad_write && !inv.bad_failed_item && !timed_out;
+  uint64_t checkpoint = next_position;
+  std::string result = "OK";
+  if (ok && m.report_batch_item_failures && !inv.failed_items.empty()) {
+    // Partial batch response: everything before the lowest failed record is
+    // done; the rest is retried.
+    checkpoint = *std::min_element(inv.failed_items.begin(), inv.failed_items.end());
+    result = "PROBLEM: Function reported failed items (lowest sequence " +
+             std::to_string(checkpoint) + ")";
+  }
+  if (ok) {
+    log::CheckpointData cp;
+    cp.mapping_id = mapping_id_;
+    cp.position = checkpoint;
+    cp.result = result;
+    s = db->CommitCheckpoint(inv.writes, cp,
+                             static_cast<uint8_t>(std::min(depth + 1, 255)));
+    if (s.ok()) {
+      const bool progressed = checkpoint > position_.load();
+      position_ = checkpoint;
+      SetResult(result);
+      bisect_limit_ = 0;
+      if (checkpoint == next_position) {
+        attempts_ = 0;
+        return true;
+      }
+      if (progressed) attempts_ = 0;
+      // Partial failure: the rest of the batch counts as a failed attempt.
+    } else {
+      inv.error = "committing the batch's writes failed: " + s.ToString();
+      inv.LogLine(inv.error);
+      ok = false;
+    }
+  }
+  if (!ok || checkpoint != next_position) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++metrics_.errors;
+    }
+    if (!ok) SetResult("PROBLEM: Function call failed");
+    if (!ok && m.bisect_on_error && records.size() > 1) {
+      // Bisect: retry the first half alone; splits do not count as retries.
+      bisect_limit_ = static_cast<uint32_t>(records.size() / 2);
+      return Sleep(std::chrono::milliseconds(10));
+    }
+    ++attempts_;
+    if (m.max_retry_attempts != -1 &&
+        attempts_ > static_cast<uint32_t>(m.max_retry_attempts)) {
+      std::vector<ChangeRecord> rest;
+      for (const auto& r : records) {
+        if (r.sequence >= checkpoint || !ok) rest.push_back(r);
+      }
+      Status ds = Discard(rest, "RetryAttemptsExhausted", m.event_source_arn,
+                          next_position,
+                          "PROBLEM: Function call failed " + std::to_string(attempts_) +
+                              " times; the batch was sent to the failure destination",
+                          attempts_);
+      attempts_ = 0;
+      bisect_limit_ = 0;
+      return ds.ok() || Sleep(std::chrono::milliseconds(500));
+    }
+    // The failing batch blocks the mapping (order is kept), retried with
+    // capped exponential backoff.
+    blocked_ = true;
+    idle_ = true;
+    const auto backoff = std::chrono::milliseconds(
+        std::min<int64_t>(10000, int64_t{50} << std::min<uint32_t>(attempts_ - 1, 8)));
+    return Sleep(backoff);
+  }
+  return true;
+}
+
+}  // namespace runnel

@@ -1,0 +1,87 @@
+// Copyright 2026 The runnel Authors.
+//
+// MappingWorker: the thread that runs one event source mapping. It waits for
+// records past its position (woken by the commit), builds a batch (size or
+// batching window), invokes the function, and advances the checkpoint only
+// when the batch succeeded or was handed to the failure destination; failing
+// batches are retried with capped exponential backoff, bisected if asked,
+// and discarded (to the destination) once they exceed the retry count or
+// record age. Write-backs are committed with the checkpoint in one frame.
+
+#ifndef RUNNEL_TRIGGERS_MAPPING_WORKER_H_
+#define RUNNEL_TRIGGERS_MAPPING_WORKER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runnel/stream.h"
+#include "runnel/triggers.h"
+
+namespace runnel {
+
+class TriggersImpl;
+struct ResolvedFunction;
+
+class MappingWorker {
+ public:
+  MappingWorker(TriggersImpl* owner, uint32_t mapping_id);
+  ~MappingWorker();  // stops and joins
+
+  void Start();
+  // Asks the thread to stop after its current invocation (without waiting);
+  // the caller then wakes the DB's waiters.
+  void RequestStop();
+  // RequestStop, then joins the thread.
+  void Stop();
+
+  uint32_t mapping_id() const { return mapping_id_; }
+  // True when the worker has nothing to do: caught up with everything
+  // committed, or waiting out a failing batch's backoff, or blocked on a
+  // missing function.
+  bool Idle() const;
+  std::string LastResult() const;
+  MappingMetrics Metrics() const;
+
+ private:
+  void Run();
+  // One round: read, invoke, checkpoint or retry. Returns false when the
+  // worker should stop.
+  bool Round();
+  void SetResult(const std::string& result);
+  // Sleeps up to `d`; returns false if stopping.
+  bool Sleep(std::chrono::milliseconds d);
+  Status Discard(const std::vector<ChangeRecord>& records,
+                 const std::string& condition, const std::string& arn,
+                 uint64_t next_position, const std::string& result,
+                 uint32_t invoke_count);
+
+  TriggersImpl* const owner_;
+  const uint32_t mapping_id_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex sleep_mu_;
+  std::condition_variable sleep_cv_;
+
+  // Progress, read by other threads.
+  mutable std::mutex mu_;
+  std::string last_result_;        // GUARDED_BY(mu_)
+  MappingMetrics metrics_;         // GUARDED_BY(mu_)
+  std::deque<double> durations_;   // GUARDED_BY(mu_), last 1024
+  std::atomic<bool> idle_{false};
+  std::atomic<bool> blocked_{false};  // failing batch or missing function
+  std::atomic<uint64_t> position_{0};
+
+  // Owned by the worker thread.
+  uint32_t attempts_ = 0;        // failed attempts of the current batch
+  uint32_t bisect_limit_ = 0;    // 0: the mapping's batch size
+};
+
+}  // namespace runnel
+
+#endif  // RUNNEL_TRIGGERS_MAPPING_WORKER_H_

@@ -1,0 +1,752 @@
+// Copyright 2026 The runnel Authors.
+//
+// The function and event source mapping registry, and the runtime's workers.
+
+#include "triggers/triggers_impl.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <fstream>
+#include <thread>
+
+#include "cdc/stream_reader.h"
+#include "db/db_impl.h"
+#include "triggers/event_json.h"
+#include "triggers/invocation.h"
+#include "triggers/mapping_worker.h"
+
+namespace runnel {
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status FunctionNotFound(std::string_view name) {
+  return Status::NotFound("function '" + std::string(name) + "' does not exist");
+}
+
+Status MappingNotFound(std::string_view uuid) {
+  return Status::NotFound("event source mapping '" + std::string(uuid) +
+                          "' does not exist");
+}
+
+}  // namespace
+
+std::string_view StartingPositionName(StartingPosition p) {
+  switch (p) {
+    case StartingPosition::kTrimHorizon: return "TRIM_HORIZON";
+    case StartingPosition::kLatest: return "LATEST";
+    case StartingPosition::kAtTimestamp: return "AT_TIMESTAMP";
+    case StartingPosition::kAtSequenceNumber: return "AT_SEQUENCE_NUMBER";
+  }
+  return "UNKNOWN";
+}
+
+bool ParseStartingPosition(std::string_view name, StartingPosition* p) {
+  for (auto v : {StartingPosition::kTrimHorizon, StartingPosition::kLatest,
+                 StartingPosition::kAtTimestamp, StartingPosition::kAtSequenceNumber}) {
+    if (StartingPositionName(v) == name) {
+      *p = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status HashFile(const std::string& path, std::string* hash) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot read");
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  char buf[1 << 16];
+  while (in) {
+    in.read(buf, sizeof(buf));
+    XXH3_128bits_update(state, buf, static_cast<size_t>(in.gcount()));
+  }
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%016" PRIx64 "%016" PRIx64,
+                static_cast<uint64_t>(h.high64), static_cast<uint64_t>(h.low64));
+  *hash = out;
+  return Status::OK();
+}
+
+TriggersImpl::TriggersImpl(DBImpl* db) : db_(db) {}
+
+TriggersImpl::~TriggersImpl() { Stop(); }
+
+// --- Functions
+
+Status TriggersImpl::ValidateFunction(const FunctionConfiguration& c,
+                                      bool library) const {
+  const std::string& n = c.function_name;
+  if (n.empty() || n.size() > 64) {
+    return Status::InvalidArgument("function name: must be 1 to 64 characters, got " +
+                                   std::to_string(n.size()));
+  }
+  for (char ch : n) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) {
+      return Status::InvalidArgument("function name: only [A-Za-z0-9_-] allowed, got '" +
+                                     n + "'");
+    }
+  }
+  if (c.timeout_seconds < 1 || c.timeout_seconds > kMaxFunctionTimeoutSeconds) {
+    return Status::InvalidArgument("timeout: must be 1 to 900 seconds, got " +
+                                   std::to_string(c.timeout_seconds));
+  }
+  if (library && c.handler.empty()) {
+    return Status::InvalidArgument("handler: must name an exported symbol");
+  }
+  for (const auto& [k, v] : c.environment) {
+    if (k.empty() || k.find('=') != std::string::npos) {
+      return Status::InvalidArgument("environment: bad variable name '" + k + "'");
+    }
+  }
+  return Status::OK();
+}
+
+Status TriggersImpl::LoadChecked(const FunctionConfiguration& c,
+                                 log::FunctionEntryData* entry,
+                                 std::shared_ptr<FunctionLibrary>* library) {
+  Status s = ValidateFunction(c, true);
+  std::string resolved;
+  if (s.ok()) s = ResolveLibraryPath(c.library, &resolved);
+  // Loaded (and initialized) before anything is recorded: a bad plugin is an
+  // error now, not a PROBLEM later.
+  if (s.ok()) s = FunctionLibrary::Load(resolved, c.handler, c.function_name, library);
+  std::string hash;
+  if (s.ok()) s = HashFile(resolved, &hash);
+  if (!s.ok()) return s;
+  entry->name = c.function_name;
+  entry->in_process = false;
+  entry->library = resolved;
+  entry->handler = c.handler;
+  entry->environment.assign(c.environment.begin(), c.environment.end());
+  entry->timeout_seconds = c.timeout_seconds;
+  entry->description = c.description;
+  entry->last_modified_micros = NowMicros();
+  entry->code_hash = hash;
+  return Status::OK();
+}
+
+FunctionConfiguration TriggersImpl::Describe(const log::FunctionEntryData& f) const {
+  FunctionConfiguration c;
+  c.function_name = f.name;
+  c.library = f.library;
+  c.handler = f.handler;
+  c.environment.insert(f.environment.begin(), f.environment.end());
+  c.timeout_seconds = f.timeout_seconds;
+  c.description = f.description;
+  c.function_arn = "arn:runnel:" + db_->name() + ":function:" + f.name;
+  c.in_process = f.in_process;
+  c.last_modified_micros = f.last_modified_micros;
+  c.code_hash = f.code_hash;
+  return c;
+}
+
+Status TriggersImpl::CreateFunction(const FunctionConfiguration& config,
+                                    FunctionConfiguration* created) {
+  log::FunctionEntryData entry;
+  std::shared_ptr<FunctionLibrary> library;
+  Status s = LoadChecked(config, &entry, &library);
+  if (!s.ok()) return s;
+  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
+    if (cat.FindFunction(entry.name) != nullptr) {
+      return Status::Busy("function '" + entry.name + "' already exists");
+    }
+    meta->kind = log::MetaData::Kind::kPutFunction;
+    meta->function = entry;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
+  }
+  if (created != nullptr) *created = Describe(entry);
+  return Status::OK();
+}
+
+Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& config,
+                                               InProcessHandler handler) {
+  Status s = ValidateFunction(config, false);
+  if (!s.ok()) return s;
+  if (!handler) return Status::InvalidArgument("handler: must be callable");
+  log::FunctionEntryData entry;
+  entry.name = config.function_name;
+  entry.in_process = true;
+  entry.environment.assign(config.environment.begin(), config.environment.end());
+  entry.timeout_seconds = config.timeout_seconds;
+  entry.description = config.description;
+  entry.last_modified_micros = NowMicros();
+  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
+    const log::FunctionEntryData* old = cat.FindFunction(entry.name);
+    if (old != nullptr && !old->in_process) {
+      return Status::Busy("function '" + entry.name +
+                          "' already exists as a library function");
+    }
+    meta->kind = log::MetaData::Kind::kPutFunction;
+    meta->function = entry;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_process_[entry.name] = std::move(handler);
+  }
+  Reconcile();
+  return Status::OK();
+}
+
+Status TriggersImpl::GetFunction(std::string_view name, FunctionConfiguration* config) {
+  auto cat = db_->CurrentCatalog();
+  const log::FunctionEntryData* f = cat->FindFunction(name);
+  if (f == nullptr) return FunctionNotFound(name);
+  *config = Describe(*f);
+  return Status::OK();
+}
+
+Status TriggersImpl::ListFunctions(std::vector<FunctionConfiguration>* functions) {
+  functions->clear();
+  auto cat = db_->CurrentCatalog();
+  for (const auto& f : cat->data().functions) functions->push_back(Describe(f));
+  std::sort(functions->begin(), functions->end(),
+            [](const auto& a, const auto& b) { return a.function_name < b.function_name; });
+  return Status::OK();
+}
+
+Status TriggersImpl::UpdateFunction(const FunctionConfiguration& config,
+                                    FunctionConfiguration* updated) {
+  {
+    auto cat = db_->CurrentCatalog();
+    const log::FunctionEntryData* f = cat->FindFunction(config.function_name);
+    if (f == nullptr) return FunctionNotFound(config.function_name);
+    if (f->in_process) {
+      return Status::InvalidArgument(
+          "function '" + config.function_name +
+          "' is registered in-process; re-register it to change it");
+    }
+  }
+  log::FunctionEntryData entry;
+  std::shared_ptr<FunctionLibrary> library;
+  Status s = LoadChecked(config, &entry, &library);
+  if (!s.ok()) return s;
+  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
+    if (cat.FindFunction(entry.name) == nullptr) return FunctionNotFound(entry.name);
+    meta->kind = log::MetaData::Kind::kPutFunction;
+    meta->function = entry;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  {
+    // Workers hold their own reference for the invocation in flight; the old
+    // code is unloaded when that ends.
+    std::lock_guard<std::mutex> lock(mu_);
+    loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
+  }
+  if (updated != nullptr) *updated = Describe(entry);
+  return Status::OK();
+}
+
+Status TriggersImpl::DeleteFunction(std::string_view name, bool force) {
+  const std::string fn(name);
+  std::vector<uint32_t> users;
+  {
+    auto cat = db_->CurrentCatalog();
+    if (cat->FindFunction(fn) == nullptr) return FunctionNotFound(fn);
+    for (const auto& m : cat->data().mappings) {
+      if (m.function_name == fn) users.push_back(m.id);
+    }
+  }
+  if (!users.empty() && !force) {
+    return Status::FailedPrecondition(
+        "function '" + fn + "' is used by " + std::to_string(users.size()) +
+        " event source mapping(s); delete them first or force the deletion");
+  }
+  for (uint32_t id : users) {
+    Status s = db_->CommitMeta([&](const Catalog&, uint64_t, int64_t, log::MetaData* meta) {
+      meta->kind = log::MetaData::Kind::kDeleteMapping;
+      meta->mapping_id = id;
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+  }
+  Reconcile();
+  Status s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
+    if (cat.FindFunction(fn) == nullptr) return FunctionNotFound(fn);
+    for (const auto& m : cat.data().mappings) {
+      if (m.function_name == fn) {
+        return Status::FailedPrecondition("function '" + fn +
+                                          "' gained a mapping meanwhile");
+      }
+    }
+    meta->kind = log::MetaData::Kind::kDeleteFunction;
+    meta->function_name = fn;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  loaded_.erase(fn);
+  in_process_.erase(fn);
+  return Status::OK();
+}
+
+Status TriggersImpl::Resolve(const std::string& name, ResolvedFunction* out) {
+  auto cat = db_->CurrentCatalog();
+  const log::FunctionEntryData* f = cat->FindFunction(name);
+  if (f == nullptr) return FunctionNotFound(name);
+  out->config = *f;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (f->in_process) {
+    auto it = in_process_.find(name);
+    if (it == in_process_.end()) {
+      return Status::FailedPrecondition(
+          "in-process function '" + name +
+          "' has no handler registered in this process");
+    }
+    InProcessHandler h = it->second;
+    out->call = [h](const runnel_batch* b, runnel_context* c) { return h(*b, c); };
+    return Status::OK();
+  }
+  auto it = loaded_.find(name);
+  if (it == loaded_.end() || it->second.path != f->library ||
+      it->second.handler != f->handler || it->second.code_hash != f->code_hash) {
+    std::shared_ptr<FunctionLibrary> lib;
+    Status s = FunctionLibrary::Load(f->library, f->handler, f->name, &lib);
+    if (!s.ok()) return s;
+    loaded_[name] = {f->library, f->handler, f->code_hash, lib};
+    it = loaded_.find(name);
+  }
+  out->library = it->second.library;
+  runnel_handler_fn fn = out->library->handler();
+  out->call = [fn](const runnel_batch* b, runnel_context* c) { return fn(b, c); };
+  return Status::OK();
+}
+
+FunctionLog* TriggersImpl::LogFor(const std::string& function_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& log = logs_[function_name];
+  if (!log) {
+    log = std::make_unique<FunctionLog>(db_->dir() + "/logs/" + function_name);
+  }
+  return log.get();
+}
+
+Status TriggersImpl::ReadFunctionLog(std::string_view name, int64_t since_micros,
+                                     std::vector<FunctionLogLine>* lines) {
+  auto cat = db_->CurrentCatalog();
+  if (cat->FindFunction(name) == nullptr) return FunctionNotFound(name);
+  return LogFor(std::string(name))->Read(since_micros, lines);
+}
+
+Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
+                            std::string* response) {
+  ResolvedFunction fn;
+  Status s = Resolve(std::string(name), &fn);
+  if (!s.ok()) return s;
+  ParsedEvent event;
+  s = ParseEventJson(payload, &event);
+  if (!s.ok()) return s;
+  runnel_batch batch = {};
+  batch.records = event.records.data();
+  batch.count = event.records.size();
+  batch.event_source_arn = event.event_source_arn.c_str();
+  batch.mapping_uuid = "";
+  Invocation inv;
+  inv.deadline = std::chrono::steady_clock::now() +
+                 std::chrono::seconds(fn.config.timeout_seconds);
+  inv.function = &fn.config;
+  inv.log = LogFor(fn.config.name);
+  inv.batch = &batch;
+  inv.region = db_->name();
+  inv.log->Append(NowMicros(), "START RequestId: " + inv.request_id + " Version: $LATEST");
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = inv.Run(fn.call);
+  const double ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - t0).count();
+  inv.log->Append(NowMicros(), "END RequestId: " + inv.request_id);
+  char report[160];
+  std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
+                inv.request_id.c_str(), ms, batch.count);
+  inv.log->Append(NowMicros(), report);
+  const bool failed = rc != 0 || inv.bad_failed_item || inv.bad_write;
+  std::string out = "{\"StatusCode\":200,\"ExecutedVersion\":\"$LATEST\"";
+  if (failed) out += ",\"FunctionError\":\"Unhandled\"";
+  out += ",\"RequestId\":\"" + inv.request_id + "\"";
+  if (!inv.failed_items.empty()) {
+    out += ",\"batchItemFailures\":[";
+    for (size_t i = 0; i < inv.failed_items.size(); ++i) {
+      if (i > 0) out += ",";
+      out += "{\"itemIdentifier\":\"" + std::to_string(inv.failed_items[i]) + "\"}";
+    }
+    out += "]";
+  }
+  out += "}";
+  *response = out;
+  if (!failed && inv.writes.Count() > 0) {
+    return db_->Write(WriteOptions{true}, inv.writes, nullptr);
+  }
+  return Status::OK();
+}
+
+// --- Event source mappings
+
+Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
+  if (m.batch_size < 1 || m.batch_size > kMaxBatchSize) {
+    return Status::InvalidArgument("batch size: must be 1 to 10000, got " +
+                                   std::to_string(m.batch_size));
+  }
+  if (m.max_batching_window_seconds > kMaxBatchingWindowSeconds) {
+    return Status::InvalidArgument(
+        "maximum batching window: must be 0 to 300 seconds, got " +
+        std::to_string(m.max_batching_window_seconds));
+  }
+  if (m.max_retry_attempts < -1 || m.max_retry_attempts > kMaxRetryAttempts) {
+    return Status::InvalidArgument(
+        "maximum retry attempts: must be -1 (until the records expire) or 0 to "
+        "10000, got " + std::to_string(m.max_retry_attempts));
+  }
+  if (m.max_record_age_seconds != -1 &&
+      (m.max_record_age_seconds < kMinRecordAgeSeconds ||
+       m.max_record_age_seconds > kMaxRecordAgeSeconds)) {
+    return Status::InvalidArgument(
+        "maximum record age: must be -1 (no limit) or 60 to 604800 seconds, got " +
+        std::to_string(m.max_record_age_seconds));
+  }
+  return Status::OK();
+}
+
+EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryData& m) {
+  EventSourceMappingConfiguration c;
+  c.uuid = m.uuid;
+  c.function_name = m.function_name;
+  c.function_arn = "arn:runnel:" + db_->name() + ":function:" + m.function_name;
+  c.event_source = m.event_source_arn;
+  c.batch_size = m.batch_size;
+  c.maximum_batching_window_seconds = m.max_batching_window_seconds;
+  c.starting_position = static_cast<StartingPosition>(m.starting_position);
+  c.starting_position_timestamp_micros = m.starting_timestamp_micros;
+  c.starting_sequence_number = m.starting_sequence;
+  c.enabled = m.enabled;
+  c.maximum_retry_attempts = m.max_retry_attempts;
+  c.maximum_record_age_seconds = m.max_record_age_seconds;
+  c.bisect_batch_on_function_error = m.bisect_on_error;
+  c.on_failure_destination = m.on_failure_destination;
+  c.report_batch_item_failures = m.report_batch_item_failures;
+  c.state = m.enabled ? "Enabled" : "Disabled";
+  c.state_transition_reason = m.state_transition_reason;
+  c.last_modified_micros = m.last_modified_micros;
+  c.last_processing_result = "No records processed";
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    auto it = workers_.find(m.id);
+    if (it != workers_.end() && !it->second->LastResult().empty()) {
+      c.last_processing_result = it->second->LastResult();
+      return c;
+    }
+  }
+  uint64_t position;
+  std::string result;
+  if (db_->ReadCheckpoint(m.id, &position, &result) && !result.empty()) {
+    c.last_processing_result = result;
+  }
+  return c;
+}
+
+Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfiguration& config,
+                                              EventSourceMappingConfiguration* created) {
+  log::MappingEntryData m;
+  m.uuid = NewUuid();
+  m.function_name = config.function_name;
+  m.batch_size = config.batch_size;
+  m.max_batching_window_seconds = config.maximum_batching_window_seconds;
+  m.starting_position = static_cast<log::StartingPositionData>(config.starting_position);
+  m.starting_timestamp_micros = config.starting_position_timestamp_micros;
+  m.starting_sequence = config.starting_sequence_number;
+  m.enabled = config.enabled;
+  m.max_retry_attempts = config.maximum_retry_attempts;
+  m.max_record_age_seconds = config.maximum_record_age_seconds;
+  m.bisect_on_error = config.bisect_batch_on_function_error;
+  m.on_failure_destination = config.on_failure_destination;
+  m.report_batch_item_failures = config.report_batch_item_failures;
+  m.state_transition_reason = "User action";
+  Status s = ValidateMapping(m);
+  if (!s.ok()) return s;
+  if (static_cast<uint8_t>(config.starting_position) > 3) {
+    return Status::InvalidArgument(
+        "starting position: must be TRIM_HORIZON, LATEST, AT_TIMESTAMP or "
+        "AT_SEQUENCE_NUMBER");
+  }
+  if (config.event_source.empty()) {
+    return Status::InvalidArgument("event source: a stream ARN or table name is required");
+  }
+  // The event source: a stream ARN, or a table whose latest stream is used.
+  std::string arn = config.event_source;
+  if (arn.rfind("arn:", 0) != 0) {
+    TableDescription d;
+    s = db_->DescribeTable(arn, &d);
+    if (!s.ok()) return s.WithContext("event source");
+    if (!d.stream_specification.stream_enabled) {
+      return Status::InvalidArgument("event source: table '" + arn +
+                                     "' has no enabled stream");
+    }
+    arn = d.latest_stream_arn;
+  }
+  StreamDescription sd;
+  s = db_->streams()->DescribeStream(arn, &sd);
+  if (!s.ok()) return s.WithContext("event source");
+  if (sd.stream_status != "ENABLED") {
+    return Status::InvalidArgument("event source: stream " + arn + " is not enabled");
+  }
+  m.event_source_arn = arn;
+  // Resolve the starting position now: the mapping starts exactly there
+  // (LATEST never misses records committed after this call returns).
+  ShardIteratorRequest req;
+  req.stream_arn = arn;
+  switch (config.starting_position) {
+    case StartingPosition::kTrimHorizon:
+      req.type = ShardIteratorType::kTrimHorizon;
+      break;
+    case StartingPosition::kLatest:
+      req.type = ShardIteratorType::kLatest;
+      break;
+    case StartingPosition::kAtTimestamp:
+      req.type = ShardIteratorType::kAtTimestamp;
+      req.timestamp_micros = config.starting_position_timestamp_micros;
+      break;
+    case StartingPosition::kAtSequenceNumber:
+      req.type = ShardIteratorType::kAtSequenceNumber;
+      req.sequence_number = config.starting_sequence_number;
+      break;
+  }
+  std::string iterator;
+  s = db_->streams()->GetShardIterator(req, &iterator);
+  ShardPosition pos;
+  if (s.ok()) s = DecodeShardIterator(iterator, &pos);
+  if (!s.ok()) return s.WithContext("starting position");
+  m.initial_position = pos.next;
+
+  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t now, log::MetaData* meta) {
+    if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
+    if (!m.on_failure_destination.empty() &&
+        cat.FindLive(m.on_failure_destination) == nullptr) {
+      return Status::InvalidArgument("on-failure destination: table '" +
+                                     m.on_failure_destination + "' does not exist");
+    }
+    m.id = cat.data().next_mapping_id;
+    m.last_modified_micros = now;
+    meta->kind = log::MetaData::Kind::kPutMapping;
+    meta->mapping = m;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  Reconcile();
+  if (created != nullptr) {
+    *created = Describe(m);
+    created->state = "Creating";  // as the cloud returns it
+  }
+  return Status::OK();
+}
+
+Status TriggersImpl::ListEventSourceMappings(
+    std::string_view function_name, std::string_view event_source_arn,
+    std::string_view marker, size_t max_items,
+    std::vector<EventSourceMappingConfiguration>* mappings, std::string* next_marker) {
+  // Copied first: callers naturally pass the previous page's next marker
+  // as both `marker` and `next_marker`.
+  const std::string after(marker);
+  mappings->clear();
+  if (next_marker != nullptr) next_marker->clear();
+  auto cat = db_->CurrentCatalog();
+  std::vector<const log::MappingEntryData*> all;
+  for (const auto& m : cat->data().mappings) {
+    if (!function_name.empty() && m.function_name != function_name) continue;
+    if (!event_source_arn.empty() && m.event_source_arn != event_source_arn) continue;
+    all.push_back(&m);
+  }
+  std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->uuid < b->uuid; });
+  for (const auto* m : all) {
+    if (!after.empty() && m->uuid <= after) continue;
+    if (max_items != 0 && mappings->size() == max_items) {
+      if (next_marker != nullptr) *next_marker = mappings->back().uuid;
+      break;
+    }
+    mappings->push_back(Describe(*m));
+  }
+  return Status::OK();
+}
+
+Status TriggersImpl::GetEventSourceMapping(std::string_view uuid,
+                                           EventSourceMappingConfiguration* config) {
+  auto cat = db_->CurrentCatalog();
+  const log::MappingEntryData* m = cat->FindMapping(uuid);
+  if (m == nullptr) return MappingNotFound(uuid);
+  *config = Describe(*m);
+  return Status::OK();
+}
+
+Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
+                                              const EventSourceMappingUpdate& u,
+                                              EventSourceMappingConfiguration* updated) {
+  log::MappingEntryData m;
+  Status s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t now, log::MetaData* meta) {
+    const log::MappingEntryData* old = cat.FindMapping(uuid);
+    if (old == nullptr) return MappingNotFound(uuid);
+    m = *old;
+    if (u.function_name) m.function_name = *u.function_name;
+    if (u.batch_size) m.batch_size = *u.batch_size;
+    if (u.maximum_batching_window_seconds) {
+      m.max_batching_window_seconds = *u.maximum_batching_window_seconds;
+    }
+    if (u.enabled) m.enabled = *u.enabled;
+    if (u.maximum_retry_attempts) m.max_retry_attempts = *u.maximum_retry_attempts;
+    if (u.maximum_record_age_seconds) m.max_record_age_seconds = *u.maximum_record_age_seconds;
+    if (u.bisect_batch_on_function_error) m.bisect_on_error = *u.bisect_batch_on_function_error;
+    if (u.on_failure_destination) m.on_failure_destination = *u.on_failure_destination;
+    if (u.report_batch_item_failures) {
+      m.report_batch_item_failures = *u.report_batch_item_failures;
+    }
+    Status v = ValidateMapping(m);
+    if (!v.ok()) return v;
+    if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
+    if (!m.on_failure_destination.empty() &&
+        cat.FindLive(m.on_failure_destination) == nullptr) {
+      return Status::InvalidArgument("on-failure destination: table '" +
+                                     m.on_failure_destination + "' does not exist");
+    }
+    m.last_modified_micros = now;
+    m.state_transition_reason = "User action";
+    meta->kind = log::MetaData::Kind::kPutMapping;
+    meta->mapping = m;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  Reconcile();
+  if (updated != nullptr) {
+    *updated = Describe(m);
+    updated->state = "Updating";
+  }
+  return Status::OK();
+}
+
+Status TriggersImpl::DeleteEventSourceMapping(std::string_view uuid,
+                                              EventSourceMappingConfiguration* deleted) {
+  log::MappingEntryData m;
+  Status s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
+    const log::MappingEntryData* old = cat.FindMapping(uuid);
+    if (old == nullptr) return MappingNotFound(uuid);
+    m = *old;
+    meta->kind = log::MetaData::Kind::kDeleteMapping;
+    meta->mapping_id = old->id;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  EventSourceMappingConfiguration d = Describe(m);
+  Reconcile();
+  if (deleted != nullptr) {
+    *deleted = d;
+    deleted->state = "Deleting";
+  }
+  return Status::OK();
+}
+
+Status TriggersImpl::GetMappingMetrics(std::string_view uuid, MappingMetrics* metrics) {
+  auto cat = db_->CurrentCatalog();
+  const log::MappingEntryData* m = cat->FindMapping(uuid);
+  if (m == nullptr) return MappingNotFound(uuid);
+  *metrics = MappingMetrics();
+  std::lock_guard<std::mutex> lock(workers_mu_);
+  auto it = workers_.find(m->id);
+  if (it != workers_.end()) {
+    *metrics = it->second->Metrics();
+  } else {
+    std::string result;
+    if (!db_->ReadCheckpoint(m->id, &metrics->position, &result)) {
+      metrics->position = m->initial_position;
+    }
+  }
+  return Status::OK();
+}
+
+// --- Runtime
+
+Status TriggersImpl::Start() {
+  running_ = true;
+  Reconcile();
+  return Status::OK();
+}
+
+void TriggersImpl::Stop() {
+  running_ = false;
+  std::map<uint32_t, std::unique_ptr<MappingWorker>> workers;
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    workers.swap(workers_);
+  }
+  // Signal everyone first, then join: stopping is as slow as the slowest
+  // invocation in flight, not the sum of them.
+  for (auto& [id, w] : workers) w->RequestStop();
+  db_->WakeWaiters();
+  for (auto& [id, w] : workers) w->Stop();
+}
+
+void TriggersImpl::Reconcile() {
+  if (!running_.load()) return;
+  auto cat = db_->CurrentCatalog();
+  std::vector<std::unique_ptr<MappingWorker>> retired;
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      bool keep = false;
+      for (const auto& m : cat->data().mappings) {
+        if (m.id == it->first && m.enabled) keep = true;
+      }
+      if (!keep) {
+        retired.push_back(std::move(it->second));
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& m : cat->data().mappings) {
+      if (m.enabled && workers_.find(m.id) == workers_.end()) {
+        auto w = std::make_unique<MappingWorker>(this, m.id);
+        w->Start();
+        workers_[m.id] = std::move(w);
+      }
+    }
+  }
+  // Stopped outside the lock: a worker finishing an invocation may be
+  // describing itself meanwhile.
+  for (auto& w : retired) w->RequestStop();
+  if (!retired.empty()) db_->WakeWaiters();
+  for (auto& w : retired) w->Stop();
+}
+
+Status TriggersImpl::WaitUntilIdle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool idle = true;
+    {
+      std::lock_guard<std::mutex> lock(workers_mu_);
+      for (const auto& [id, w] : workers_) idle &= w->Idle();
+    }
+    if (idle) return Status::OK();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::TimedOut("mappings still have records to process");
+    }
+    // A control-plane wait (tests, `run --until-idle`): record delivery
+    // itself never polls.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace runnel

@@ -1,0 +1,113 @@
+// Copyright 2026 The runnel Authors.
+//
+// TriggersImpl: the function and mapping registry (metadata frames of the
+// DB's log) and the runtime that runs one MappingWorker per enabled mapping.
+
+#ifndef RUNNEL_TRIGGERS_TRIGGERS_IMPL_H_
+#define RUNNEL_TRIGGERS_TRIGGERS_IMPL_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cdc/codec.h"
+#include "runnel/triggers.h"
+#include "triggers/function_library.h"
+#include "triggers/function_log.h"
+
+namespace runnel {
+
+class DBImpl;
+class MappingWorker;
+
+// What a worker needs to call a function: a loaded library or an
+// in-process handler, plus the function's configuration at the time.
+struct ResolvedFunction {
+  log::FunctionEntryData config;
+  std::shared_ptr<FunctionLibrary> library;  // keeps the code loaded
+  std::function<int(const runnel_batch*, runnel_context*)> call;
+};
+
+class TriggersImpl final : public Triggers {
+ public:
+  explicit TriggersImpl(DBImpl* db);
+  ~TriggersImpl() override;
+
+  Status CreateFunction(const FunctionConfiguration& config,
+                        FunctionConfiguration* created) override;
+  Status RegisterInProcessFunction(const FunctionConfiguration& config,
+                                   InProcessHandler handler) override;
+  Status GetFunction(std::string_view name,
+                     FunctionConfiguration* config) override;
+  Status ListFunctions(std::vector<FunctionConfiguration>* functions) override;
+  Status UpdateFunction(const FunctionConfiguration& config,
+                        FunctionConfiguration* updated) override;
+  Status DeleteFunction(std::string_view name, bool force) override;
+  Status Invoke(std::string_view name, std::string_view payload,
+                std::string* response) override;
+
+  Status CreateEventSourceMapping(const EventSourceMappingConfiguration& config,
+                                  EventSourceMappingConfiguration* created) override;
+  Status ListEventSourceMappings(
+      std::string_view function_name, std::string_view event_source_arn,
+      std::string_view marker, size_t max_items,
+      std::vector<EventSourceMappingConfiguration>* mappings,
+      std::string* next_marker) override;
+  Status GetEventSourceMapping(std::string_view uuid,
+                               EventSourceMappingConfiguration* config) override;
+  Status UpdateEventSourceMapping(std::string_view uuid,
+                                  const EventSourceMappingUpdate& update,
+                                  EventSourceMappingConfiguration* updated) override;
+  Status DeleteEventSourceMapping(std::string_view uuid,
+                                  EventSourceMappingConfiguration* deleted) override;
+  Status GetMappingMetrics(std::string_view uuid, MappingMetrics* metrics) override;
+  Status ReadFunctionLog(std::string_view name, int64_t since_micros,
+                         std::vector<FunctionLogLine>* lines) override;
+  Status Start() override;
+  void Stop() override;
+  Status WaitUntilIdle(std::chrono::milliseconds timeout) override;
+
+  // --- For MappingWorker.
+  DBImpl* db() const { return db_; }
+  // The function's callable, loading its library on first use. NotFound /
+  // FailedPrecondition (no in-process handler bound) / the load error.
+  Status Resolve(const std::string& name, ResolvedFunction* out);
+  FunctionLog* LogFor(const std::string& function_name);
+  bool running() const { return running_.load(); }
+
+ private:
+  Status ValidateFunction(const FunctionConfiguration& c, bool library) const;
+  Status LoadChecked(const FunctionConfiguration& c, log::FunctionEntryData* entry,
+                     std::shared_ptr<FunctionLibrary>* library);
+  FunctionConfiguration Describe(const log::FunctionEntryData& f) const;
+  EventSourceMappingConfiguration Describe(const log::MappingEntryData& m);
+  Status ValidateMapping(const log::MappingEntryData& m) const;
+  // Starts and stops workers to match the catalog. REQUIRES: mu_ not held.
+  void Reconcile();
+
+  DBImpl* const db_;
+  std::atomic<bool> running_{false};
+
+  std::mutex mu_;
+  std::map<std::string, InProcessHandler, std::less<>> in_process_;  // GUARDED_BY(mu_)
+  struct Loaded {
+    std::string path;
+    std::string handler;
+    std::string code_hash;
+    std::shared_ptr<FunctionLibrary> library;
+  };
+  std::map<std::string, Loaded, std::less<>> loaded_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::unique_ptr<FunctionLog>, std::less<>> logs_;  // GUARDED_BY(mu_)
+
+  std::mutex workers_mu_;  // serializes Reconcile
+  std::map<uint32_t, std::unique_ptr<MappingWorker>> workers_;  // GUARDED_BY(workers_mu_)
+};
+
+// XXH3-128 of a file, as 32 hex digits.
+Status HashFile(const std::string& path, std::string* hash);
+
+}  // namespace runnel
+
+#endif  // RUNNEL_TRIGGERS_TRIGGERS_IMPL_H_
