@@ -13,14 +13,9 @@
 
 #include "cdc/codec.h"
 #include "cdc/segment_reader.h"
+#include "cdc/stream_cursor.h"
 
 namespace runnel {
-
-struct RecordBatch::Pins {
-  std::shared_ptr<const Catalog> catalog;
-  std::vector<std::shared_ptr<log::SegmentReader>> readers;
-  std::deque<std::vector<uint64_t>> copies;  // payloads read with pread
-};
 
 RecordBatch::RecordBatch() = default;
 RecordBatch::~RecordBatch() = default;
@@ -349,138 +344,28 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator,
 Status StreamReaderImpl::Read(const Found& f, SequenceNumber upper,
                               const GetRecordsOptions& options,
                               ShardPosition* pos, RecordBatch* batch) {
-  std::vector<uint64_t> segs;
-  Status s = log::ListSegments(source_->env(), source_->wal_dir(), &segs);
+  StreamCursor cursor(source_, f.table_id, f.info.starting_sequence, f.catalog);
+  cursor.Seek(pos->next, pos->segment, pos->offset);
+  Status s = cursor.Read(upper, options, batch);
   if (!s.ok()) return s;
-  if (segs.empty() || pos->next < segs.front()) {
-    return TrimmedAt(pos->next, segs.empty() ? upper + 1 : segs.front());
-  }
-  if (!batch->pins_) batch->pins_ = std::make_unique<RecordBatch::Pins>();
-  RecordBatch::Pins& pins = *batch->pins_;
-  if (f.catalog) pins.catalog = f.catalog;
-  const log::TableEntryData* table = pins.catalog
-                                         ? pins.catalog->FindById(f.table_id)
-                                         : nullptr;
-  const std::string_view table_name =
-      table != nullptr ? std::string_view(table->name) : std::string_view();
+  pos->next = cursor.position();
+  pos->segment = cursor.segment();
+  pos->offset = cursor.offset();
+  return Status::OK();
+}
 
-  size_t idx = 0;
-  while (idx + 1 < segs.size() && segs[idx + 1] <= pos->next) ++idx;
-  auto open = [&](size_t i, std::shared_ptr<log::SegmentReader>* out) {
-    std::unique_ptr<log::SegmentReader> r;
-    Status os = log::SegmentReader::Open(source_->env(), source_->wal_dir(),
-                                         segs[i], source_->db_id(), &r);
-    if (os.IsNotFound()) return TrimmedAt(pos->next, segs[i] + 1);
-    if (os.ok()) *out = std::move(r);
-    return os;
-  };
-  std::shared_ptr<log::SegmentReader> reader;
-  s = open(idx, &reader);
+Status StreamReaderImpl::Locate(std::string_view arn, uint32_t* table_id,
+                                SequenceNumber* stream_start,
+                                SequenceNumber* stream_end,
+                                std::shared_ptr<const Catalog>* catalog) {
+  Status s = source_->Catalog(catalog);
+  Found f;
+  if (s.ok()) s = Find(**catalog, arn, &f);
   if (!s.ok()) return s;
-  bool hinted = false;
-  if (pos->segment == segs[idx] && pos->offset > log::kSegmentHeaderSize &&
-      pos->offset < reader->file_size() && pos->offset % 8 == 0) {
-    reader->SeekToOffset(pos->offset);
-    hinted = true;
-  }
-  pins.readers.push_back(reader);
-
-  size_t bytes = 0;
-  log::BatchData data;
-  log::Frame frame;
-  log::Damage damage;
-  for (;;) {
-    const uint64_t frame_offset = reader->offset();
-    switch (reader->Next(&frame, &damage)) {
-      case log::SegmentReader::Result::kError:
-        return reader->status();
-      case log::SegmentReader::Result::kDamaged:
-        if (hinted) {  // the hint did not point at a frame: ignore it
-          hinted = false;
-          reader->SeekToOffset(log::kSegmentHeaderSize);
-          continue;
-        }
-        if (damage.to_end_of_file && idx + 1 == segs.size()) {
-          return Status::OK();  // a write still in progress (read-only view)
-        }
-        return Status::Corruption("wal/" + reader->file_name() + " offset " +
-                                  std::to_string(damage.offset) + ": " +
-                                  damage.reason);
-      case log::SegmentReader::Result::kEnd:
-        if (idx + 1 >= segs.size()) return Status::OK();
-        ++idx;
-        s = open(idx, &reader);
-        if (!s.ok()) return s;
-        pins.readers.push_back(reader);
-        hinted = false;
-        continue;
-      case log::SegmentReader::Result::kFrame:
-        break;
-    }
-    const log::FrameHeader& h = frame.header;
-    if (hinted) {
-      hinted = false;
-      if (h.first_sequence > pos->next && h.count > 0) {
-        reader->SeekToOffset(log::kSegmentHeaderSize);  // a stale hint
-        continue;
-      }
-    }
-    if (h.count == 0 || h.last_sequence() < pos->next) continue;
-    if (h.first_sequence > upper) return Status::OK();
-    if (h.type == log::kBatchFrame &&
-        (h.table_hint == 0 || h.table_hint == f.table_id)) {
-      std::string_view payload = frame.payload;
-      if (reader->PayloadBuffered(frame)) {
-        auto& copy = pins.copies.emplace_back((payload.size() + 7) / 8);
-        std::memcpy(copy.data(), payload.data(), payload.size());
-        payload = std::string_view(reinterpret_cast<const char*>(copy.data()),
-                                   payload.size());
-      }
-      s = log::DecodeBatch(payload, &data);
-      if (!s.ok()) {
-        return s.WithContext("wal/" + reader->file_name() + " offset " +
-                             std::to_string(frame_offset));
-      }
-      ChangeRecord* last_of_frame = nullptr;
-      for (size_t i = 0; i < data.changes.size(); ++i) {
-        const SequenceNumber seq = h.first_sequence + i;
-        if (seq < pos->next) continue;
-        const log::ChangeData& c = data.changes[i];
-        if (seq > upper) {
-          pos->next = seq;
-          pos->segment = segs[idx];
-          pos->offset = frame_offset;
-          return Status::OK();
-        }
-        if (c.table_id != f.table_id || c.view == log::View::kNone ||
-            seq < f.info.starting_sequence) {
-          continue;
-        }
-        if (batch->records_.size() >= options.limit ||
-            (bytes >= options.max_bytes && !batch->records_.empty())) {
-          pos->next = seq;
-          pos->segment = segs[idx];
-          pos->offset = frame_offset;
-          return Status::OK();
-        }
-        batch->records_.push_back(
-            log::ToChangeRecord(c, seq, data.commit_time_micros, table_name));
-        batch->records_.back().chain_depth = data.chain_depth;
-        bytes += batch->records_.back().size_bytes;
-        last_of_frame = &batch->records_.back();
-      }
-      if (last_of_frame != nullptr) last_of_frame->end_of_batch = true;
-    } else if (h.type != log::kBatchFrame && h.type != log::kMetaFrame &&
-               (h.type & log::kSkippableTypeBit) == 0) {
-      return Status::NotSupported("wal/" + reader->file_name() + " offset " +
-                                  std::to_string(frame_offset) +
-                                  ": unknown frame type " +
-                                  std::to_string(h.type));
-    }
-    pos->next = h.last_sequence() + 1;
-    pos->segment = segs[idx];
-    pos->offset = reader->offset();
-  }
+  *table_id = f.table_id;
+  *stream_start = f.info.starting_sequence;
+  *stream_end = f.info.ending_sequence;
+  return Status::OK();
 }
 
 Status StreamReaderImpl::WaitForRecords(std::string_view iterator,

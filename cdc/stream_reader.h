@@ -22,6 +22,13 @@ class Env;
 
 namespace runnel {
 
+// What a RecordBatch keeps alive for its views.
+struct RecordBatch::Pins {
+  std::shared_ptr<const Catalog> catalog;
+  // Mapped segment readers and copied payloads the records point into.
+  std::vector<std::shared_ptr<const void>> holds;
+};
+
 // What a stream reader needs from the log's owner.
 class LogSource {
  public:
@@ -76,10 +83,17 @@ class StreamReaderImpl final : public StreamReader {
  private:
   struct Found;  // a stream located in the catalog
   Status Find(const Catalog& catalog, std::string_view arn, Found* found);
-  // Reads records of the stream from `pos` up to `upper`.
+  // Reads records of the stream from `pos` up to `upper` (a StreamCursor
+  // for the one call).
   Status Read(const Found& stream, SequenceNumber upper,
               const GetRecordsOptions& options, ShardPosition* pos,
               RecordBatch* batch);
+ public:
+  // The table and catalog a stream ARN refers to (for cursors).
+  Status Locate(std::string_view arn, uint32_t* table_id,
+                SequenceNumber* stream_start, SequenceNumber* stream_end,
+                std::shared_ptr<const Catalog>* catalog);
+ private:
   Status FirstRecordAtOrAfter(const Found& stream, int64_t micros,
                               SequenceNumber last, SequenceNumber* seq);
 

@@ -397,6 +397,12 @@ Status DBImpl::Source::WaitFor(SequenceNumber sequence,
   return s;
 }
 
+SequenceNumber DBImpl::LastTableChange(uint32_t table_id) {
+  std::lock_guard<std::mutex> lock(wait_mu_);
+  auto it = table_wait_.find(table_id);
+  return it == table_wait_.end() ? 0 : it->second.last;
+}
+
 void DBImpl::WakeWaiters() {
   std::lock_guard<std::mutex> lock(wait_mu_);
   wait_cv_.notify_all();

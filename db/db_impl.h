@@ -111,12 +111,16 @@ class DBImpl final : public DB {
   Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
                             std::chrono::microseconds timeout,
                             const std::atomic<bool>* cancel = nullptr);
+  // The sequence of the last change to the table since Open (0 if none).
+  SequenceNumber LastTableChange(uint32_t table_id);
   // Wakes every waiter so that it rechecks its cancel flag.
   void WakeWaiters();
   // The checkpoint of a mapping: false if it has none yet.
   bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
                       std::string* result);
   std::shared_ptr<const Catalog> CurrentCatalog() const { return catalog(); }
+  StreamReaderImpl* stream_impl() { return &streams_; }
+  LogSource* log_source() { return &source_; }
   const std::string& dir() const { return dir_; }
   leveldb::Env* env() const { return env_; }
 

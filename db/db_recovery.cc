@@ -373,12 +373,18 @@ Status DBImpl::Recover(uint64_t applied) {
   last_seq = std::max(last_seq, applied);
   next_sequence_ = last_seq + 1;
   last_sequence_.store(last_seq);
+  // Continue the newest segment only if it holds frames: one cut back to its
+  // bare header lost its catalog frame (the first frame of every segment),
+  // so it is rewritten from scratch under the same name (it holds no
+  // sequence numbers).
   if (!segs.empty() && newest_size < options_.segment_bytes &&
-      newest_size >= log::kSegmentHeaderSize) {
+      newest_size > log::kSegmentHeaderSize) {
     s = log_->Reopen(segs.back(), newest_size, last_seq);
   } else {
     s = log_->StartSegment(next_sequence_);
-    if (s.ok() && segs.empty()) segs.push_back(next_sequence_);
+    if (s.ok() && (segs.empty() || segs.back() < next_sequence_)) {
+      segs.push_back(next_sequence_);
+    }
   }
   if (!s.ok()) return s;
   first_available_.store(segs.front());

@@ -119,13 +119,20 @@ Status DBImpl::Commit(Writer* w) {
       group.push_back(x);
     }
   }
-  Status fatal = bg_error_;
+  // After a failed log or index write the DB refuses every later write:
+  // the group that hit the error got the I/O error itself, later writers get
+  // FailedPrecondition naming it.
+  Status fatal;
+  if (!bg_error_.ok()) {
+    fatal = Status::FailedPrecondition(
+        "the DB refuses writes after a failed log or index write (" +
+        bg_error_.ToString() + "); reopen it");
+  }
   lock.unlock();
   if (fatal.ok()) fatal = CommitGroup(group);
   lock.lock();
   if (!fatal.ok() && bg_error_.ok()) {
-    bg_error_ = fatal.WithContext(
-        "the DB refuses writes after a failed log or index write; reopen it");
+    bg_error_ = fatal;
     Info("write error: " + fatal.ToString());
   }
   for (Writer* x : group) {

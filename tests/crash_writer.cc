@@ -4,13 +4,13 @@
 // the parent at a random moment; it never exits by itself (except on an
 // error, or after a safety timeout).
 //
-// Usage: crash_writer DIR SEED THREADS
+// Usage: crash_writer DIR SEED THREADS SYNC_PERCENT
 //
 // Opens (creating if missing) the DB in DIR with small segments and a small
 // LevelDB write buffer, creates (if missing) the tables "crash_a"
 // (NEW_AND_OLD_IMAGES stream) and "crash_b" (NEW_IMAGE stream), then runs
 // THREADS writer threads that loop over random puts, deletes and multi-table
-// WriteBatches. Each thread owns the keys "t<thread>k<n>" of both tables, so
+// WriteBatches, SYNC_PERCENT % of them with sync=true. Each thread owns the keys "t<thread>k<n>" of both tables, so
 // per key the thread's program order is the commit order.
 //
 // Protocol on stdout (a pipe to the parent), one line per write(2):
@@ -94,7 +94,7 @@ std::string Value(std::mt19937_64& rng, int tid, uint64_t wid) {
   return v;
 }
 
-void WriterLoop(runnel::DB* db, int tid, uint64_t seed) {
+void WriterLoop(runnel::DB* db, int tid, uint64_t seed, int sync_pct) {
   std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(tid) * 7919 + 1);
   for (uint64_t wid = 0;; ++wid) {
     runnel::WriteBatch batch;
@@ -121,7 +121,7 @@ void WriterLoop(runnel::DB* db, int tid, uint64_t seed) {
       ++added;
     }
     runnel::WriteOptions wo;
-    wo.sync = rng() % 5 != 0;  // 80% sync
+    wo.sync = static_cast<int>(rng() % 100) < sync_pct;
     Emit("B " + std::to_string(tid) + " " + std::to_string(wid) + " " +
          (wo.sync ? "1" : "0") + " " + std::to_string(added) + ops);
     runnel::CommitInfo info;
@@ -136,13 +136,14 @@ void WriterLoop(runnel::DB* db, int tid, uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: crash_writer DIR SEED THREADS\n");
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: crash_writer DIR SEED THREADS SYNC_PERCENT\n");
     return 2;
   }
   const std::string dir = argv[1];
   const uint64_t seed = std::strtoull(argv[2], nullptr, 10);
   const int threads = std::max(1, std::atoi(argv[3]));
+  const int sync_pct = std::atoi(argv[4]);
 
   runnel::Options options;
   options.segment_bytes = 64 << 10;
@@ -166,7 +167,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
-    workers.emplace_back(WriterLoop, db.get(), t, seed);
+    workers.emplace_back(WriterLoop, db.get(), t, seed, sync_pct);
   }
   // Safety net: the parent kills us long before this.
   std::this_thread::sleep_for(std::chrono::seconds(120));

@@ -2,11 +2,13 @@
 
 #include "tests/fault_env.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 namespace runnel::test {
 
@@ -214,21 +216,53 @@ void FaultInjectionEnv::CrashAfter(int64_t n) {
   crash_countdown_ = n < 0 ? -1 : n;
 }
 
-leveldb::Status FaultInjectionEnv::DropUnsyncedData(uint64_t* dropped_bytes) {
+leveldb::Status FaultInjectionEnv::DropUnsyncedData(uint64_t* dropped_bytes,
+                                                    DropMode mode,
+                                                    uint64_t seed) {
   std::lock_guard<std::mutex> lock(mu_);
+  std::mt19937_64 rng(seed);
   leveldb::Status result;
   uint64_t dropped = 0;
+  auto fail = [&](const std::string& path) {
+    if (result.ok()) result = leveldb::Status::IOError(path, std::strerror(errno));
+  };
   for (const auto& [path, synced] : synced_) {
     uint64_t size = 0;
     if (!target()->GetFileSize(path, &size).ok()) continue;  // gone
     if (size <= synced) continue;
-    if (::truncate(path.c_str(), static_cast<off_t>(synced)) != 0) {
-      if (result.ok()) {
-        result = leveldb::Status::IOError(path, std::strerror(errno));
+    uint64_t keep = synced;  // bytes kept as written
+    uint64_t end = synced;   // the file's new size
+    if (mode != DropMode::kDropAll) {
+      keep = synced + rng() % (size - synced + 1);
+      end = keep;
+    }
+    if (mode == DropMode::kZeroFillTail) {
+      // Sectors are written whole: the zeros start at a sector boundary (or
+      // where the synced data ends).
+      keep = std::max(synced, keep / 512 * 512);
+      end = keep;
+    }
+    if (mode == DropMode::kZeroFillTail && keep < size) {
+      constexpr uint64_t kBlock = 4096;
+      end = std::min(size, (keep + 1 + rng() % (size - keep) + kBlock - 1) /
+                               kBlock * kBlock);
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) {
+        fail(path);
+        continue;
       }
+      const std::string zeros(end - keep, '\0');
+      if (::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(keep)) !=
+          static_cast<ssize_t>(zeros.size())) {
+        fail(path);
+      }
+      ::close(fd);
+    }
+    if (::truncate(path.c_str(), static_cast<off_t>(end)) != 0) {
+      fail(path);
       continue;
     }
-    dropped += size - synced;
+    dropped += size - keep;
   }
   synced_.clear();
   if (dropped_bytes != nullptr) *dropped_bytes = dropped;

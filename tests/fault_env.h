@@ -8,7 +8,13 @@
 // tools:
 //
 //  * Power loss. DropUnsyncedData() truncates every tracked file back to its
-//    last synced size (a file that was never synced becomes empty). Call it
+//    last synced size (a file that was never synced becomes empty). Other
+//    modes model what a real power cut can also leave behind of the unsynced
+//    bytes: a prefix of them torn at any byte (kKeepRandomPrefix), or some of
+//    them followed by zeros (kZeroFillTail: the file size reached the disk
+//    but the data did not; the zeros start at a 512-byte sector boundary or
+//    at the synced size, and end at a 4 KiB block boundary or at the end of
+//    the file). Call it
 //    only while no file of this env is open, i.e. after the DB object is
 //    destroyed. To get there without a clean Close (which fsyncs the log),
 //    first SetCrashed(true): from then on every mutating call (file creation,
@@ -66,6 +72,13 @@
 
 namespace runnel::test {
 
+// What DropUnsyncedData leaves of each file's unsynced bytes.
+enum class DropMode {
+  kDropAll,           // nothing: back to the synced size
+  kKeepRandomPrefix,  // a random prefix of them (a write torn at any byte)
+  kZeroFillTail,      // a random prefix (whole sectors), then zeros
+};
+
 // Mutating operations a fault can be injected into.
 enum class FileOp {
   kNewWritableFile,
@@ -119,10 +132,14 @@ class FaultInjectionEnv : public leveldb::EnvWrapper {
   // Enter crashed mode once `n` more mutating calls have succeeded (the next
   // one fails). n < 0 cancels.
   void CrashAfter(int64_t n);
-  // Truncates every tracked file to its synced size and forgets all tracking
-  // (what is on disk afterwards is durable). REQUIRES: no file of this env is
-  // open. Returns the first error; stores the bytes dropped if not null.
-  leveldb::Status DropUnsyncedData(uint64_t* dropped_bytes = nullptr);
+  // Cuts every tracked file back to its synced size (see DropMode for what
+  // else may remain) and forgets all tracking: what is on disk afterwards is
+  // durable. REQUIRES: no file of this env is open. `seed` drives the random
+  // modes. Returns the first error; stores the unsynced bytes lost (not kept
+  // as written) if not null.
+  leveldb::Status DropUnsyncedData(uint64_t* dropped_bytes = nullptr,
+                                   DropMode mode = DropMode::kDropAll,
+                                   uint64_t seed = 0);
   // Sync() records the synced size but skips fsync(2).
   void SetSkipRealSync(bool skip) { skip_real_sync_.store(skip); }
 

@@ -56,8 +56,12 @@ bool MappingWorker::Sleep(std::chrono::milliseconds d) {
 }
 
 bool MappingWorker::Idle() const {
-  return idle_.load() &&
-         (position_.load() > owner_->db()->LastSequence() || blocked_.load());
+  if (!idle_.load()) return false;
+  if (blocked_.load()) return true;
+  // Caught up: nothing of the source table is committed at or after the
+  // position (other tables' commits, like other mappings' checkpoints, do
+  // not count).
+  return position_.load() > owner_->db()->LastTableChange(source_table_.load());
 }
 
 std::string MappingWorker::LastResult() const {
@@ -157,14 +161,6 @@ bool MappingWorker::Round() {
   if (found == nullptr || !found->enabled) return false;
   const log::MappingEntryData m = *found;
   blocked_ = false;
-  uint32_t source_table = 0;
-  for (const auto& t : cat->data().tables) {
-    for (const auto& st : t.streams) {
-      if (Catalog::MakeStreamInfo(db->name(), t, st).arn == m.event_source_arn) {
-        source_table = t.id;
-      }
-    }
-  }
 
   if (position_.load() == 0) {
     uint64_t pos = 0;
@@ -186,72 +182,95 @@ bool MappingWorker::Round() {
     return Sleep(std::chrono::milliseconds(500));
   }
 
+  // The stream's table and range can change (disable, delete): look them up
+  // each round; the cursor survives as long as the ARN is the same.
+  {
+    SequenceNumber start = 0;
+    uint32_t table = 0;
+    std::shared_ptr<const Catalog> stream_catalog;
+    s = db->stream_impl()->Locate(m.event_source_arn, &table, &start,
+                                  &stream_end_, &stream_catalog);
+    source_table_ = table;
+    if (!s.ok()) {
+      SetResult("PROBLEM: " + s.ToString());
+      blocked_ = true;
+      idle_ = true;
+      return Sleep(std::chrono::milliseconds(500));
+    }
+    if (!cursor_ || cursor_arn_ != m.event_source_arn) {
+      cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start,
+                                               stream_catalog);
+      cursor_arn_ = m.event_source_arn;
+      cursor_->Seek(position_.load());
+    }
+  }
+  if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
+
   // --- Read a batch.
   const uint32_t limit = bisect_limit_ != 0 ? bisect_limit_ : m.batch_size;
   std::vector<RecordBatch> batches;
   std::vector<ChangeRecord> records;
-  ShardPosition pos;
-  pos.arn = m.event_source_arn;
-  pos.next = position_.load();
   size_t bytes = 0;
   const auto window_end = std::chrono::steady_clock::now() +
                           std::chrono::seconds(bisect_limit_ != 0 ? 0 : m.max_batching_window_seconds);
   for (;;) {
+    if (stream_end_ != 0 && cursor_->position() > stream_end_) {
+      if (!records.empty()) break;
+      SetResult("PROBLEM: the stream " + m.event_source_arn +
+                " is disabled or its table was deleted; no more records will arrive");
+      blocked_ = true;
+      idle_ = true;
+      return Sleep(std::chrono::seconds(1));
+    }
     GetRecordsOptions o;
     o.limit = std::min<size_t>(limit - records.size(), kMaxBatchSize);
     o.max_bytes = kMaxBatchPayload - bytes;
+    const SequenceNumber last = db->LastSequence();
+    const SequenceNumber upper = stream_end_ != 0 ? std::min(stream_end_, last) : last;
     RecordBatch b;
-    s = db->streams()->GetRecords(EncodeShardIterator(pos), o, &b);
+    const SequenceNumber before = cursor_->position();
+    s = cursor_->position() <= upper ? cursor_->Read(upper, o, &b) : Status::OK();
     if (s.IsTrimmed()) {
       // The records expired before they were processed: say so, hand what
       // we know to the failure destination, and go on from what is left.
       const SequenceNumber first = db->FirstAvailableSequence();
       const std::string result = "PROBLEM: records expired: sequence " +
-                                 std::to_string(pos.next) + " to " +
+                                 std::to_string(before) + " to " +
                                  std::to_string(first - 1) +
                                  " were removed by retention before processing";
       ChangeRecord lost;
-      lost.sequence = pos.next;
+      lost.sequence = before;
       ChangeRecord lost_end;
       lost_end.sequence = first - 1;
       Status ds = Discard({lost, lost_end}, "RecordsExpired", m.event_source_arn,
                           first, result, 0);
       if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
+      cursor_.reset();
       return Sleep(std::chrono::milliseconds(ds.ok() ? 0 : 500));
     }
     if (!s.ok()) {
       SetResult("PROBLEM: reading the stream: " + s.ToString());
       blocked_ = true;
       idle_ = true;
+      cursor_.reset();
       return Sleep(std::chrono::milliseconds(500));
     }
     for (const auto& r : b.records()) {
       records.push_back(r);
       bytes += r.size_bytes;
     }
-    const std::string next = b.next_shard_iterator();
     batches.push_back(std::move(b));
-    if (next.empty()) {
-      if (records.empty()) {
-        SetResult("PROBLEM: the stream " + m.event_source_arn +
-                  " is disabled or its table was deleted; no more records will arrive");
-        blocked_ = true;
-        idle_ = true;
-        return Sleep(std::chrono::seconds(1));
-      }
-      pos.next = UINT64_MAX;  // closed: everything was read
-      break;
-    }
-    Status ds = DecodeShardIterator(next, &pos);
-    if (!ds.ok()) return Sleep(std::chrono::milliseconds(100));
     if (records.size() >= limit || bytes >= kMaxBatchPayload) break;
+    if (stream_end_ != 0 && cursor_->position() > stream_end_) break;
     if (records.empty()) {
       // Caught up: wait for the next commit to the source table (it wakes
       // us; commits to other tables do not; the timeout only bounds how
       // long a Stop or reconfiguration waits).
-      position_ = pos.next;
+      position_ = cursor_->position();
       idle_ = true;
-      db->WaitForTableChange(source_table, pos.next, std::chrono::seconds(1), &stop_)
+      db->WaitForTableChange(source_table_.load(), cursor_->position(),
+                             std::chrono::seconds(1),
+                             &stop_)
           .ok();
       return !stop_.load();
     }
@@ -260,14 +279,14 @@ bool MappingWorker::Round() {
     // Batching window: wait for more records until it closes or the batch
     // is full.
     idle_ = false;
-    Status ws = db->WaitForSequence(
-        pos.next, std::chrono::duration_cast<std::chrono::microseconds>(window_end - now));
+    Status ws = db->WaitForTableChange(
+        source_table_.load(), cursor_->position(),
+        std::chrono::duration_cast<std::chrono::microseconds>(window_end - now), &stop_);
     if (!ws.ok() && !ws.IsTimedOut()) break;
     if (stop_.load()) return false;
   }
   idle_ = false;
-  const uint64_t next_position =
-      pos.next == UINT64_MAX ? records.back().sequence + 1 : pos.next;
+  const uint64_t next_position = cursor_->position();
 
   // --- Checks before invoking.
   uint8_t depth = 0;

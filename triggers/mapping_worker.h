@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "cdc/stream_cursor.h"
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
 
@@ -80,6 +81,11 @@ class MappingWorker {
   // Owned by the worker thread.
   uint32_t attempts_ = 0;        // failed attempts of the current batch
   uint32_t bisect_limit_ = 0;    // 0: the mapping's batch size
+  // Reads the stream; kept across rounds (its decoded frame too).
+  std::unique_ptr<StreamCursor> cursor_;
+  std::string cursor_arn_;
+  std::atomic<uint32_t> source_table_{0};
+  SequenceNumber stream_end_ = 0;  // 0 while the stream is enabled
 };
 
 }  // namespace runnel

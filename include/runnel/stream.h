@@ -131,6 +131,7 @@ class RecordBatch {
 
  private:
   friend class StreamReaderImpl;
+  friend class StreamCursor;
   struct Pins;
   std::vector<ChangeRecord> records_;
   std::string next_;

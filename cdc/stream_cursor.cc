@@ -1,0 +1,260 @@
+// Copyright 2026 The runnel Authors.
+
+#include "cdc/stream_cursor.h"
+
+#include <leveldb/env.h>
+
+#include <cstring>
+
+#include "cdc/stream_reader.h"
+
+namespace runnel {
+
+StreamCursor::StreamCursor(LogSource* source, uint32_t table_id,
+                           SequenceNumber stream_start,
+                           std::shared_ptr<const Catalog> catalog)
+    : source_(source),
+      table_id_(table_id),
+      stream_start_(stream_start),
+      catalog_(std::move(catalog)) {
+  const log::TableEntryData* t = catalog_ ? catalog_->FindById(table_id) : nullptr;
+  if (t != nullptr) table_name_ = t->name;
+}
+
+StreamCursor::~StreamCursor() = default;
+
+void StreamCursor::Seek(SequenceNumber next, uint64_t segment_hint,
+                        uint64_t offset_hint) {
+  if (have_frame_ && next >= frame_.first_sequence &&
+      next <= frame_.last_sequence()) {
+    position_ = next;  // inside the decoded frame: nothing to read again
+    return;
+  }
+  position_ = next;
+  have_frame_ = false;
+  reader_.reset();
+  segment_hint_ = segment_hint;
+  offset_hint_ = offset_hint;
+}
+
+static Status TrimmedAt(SequenceNumber wanted, SequenceNumber first) {
+  return Status::Trimmed("sequence " + std::to_string(wanted) +
+                         " was removed by retention; the first available "
+                         "sequence is " + std::to_string(first));
+}
+
+Status StreamCursor::OpenSegmentFor(SequenceNumber seq) {
+  Status s = log::ListSegments(source_->env(), source_->wal_dir(), &segs_);
+  if (!s.ok()) return s;
+  if (segs_.empty() || seq < segs_.front()) {
+    return TrimmedAt(seq, segs_.empty() ? seq : segs_.front());
+  }
+  idx_ = 0;
+  while (idx_ + 1 < segs_.size() && segs_[idx_ + 1] <= seq) ++idx_;
+  std::unique_ptr<log::SegmentReader> r;
+  s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_],
+                               source_->db_id(), &r);
+  if (s.IsNotFound()) return TrimmedAt(seq, segs_[idx_] + 1);
+  if (!s.ok()) return s;
+  reader_ = std::move(r);
+  segment_ = segs_[idx_];
+  if (segment_hint_ == segment_ && offset_hint_ > log::kSegmentHeaderSize &&
+      offset_hint_ < reader_->file_size() && offset_hint_ % 8 == 0) {
+    reader_->SeekToOffset(offset_hint_);
+  }
+  segment_hint_ = offset_hint_ = 0;
+  return Status::OK();
+}
+
+Status StreamCursor::Reopen() {
+  const uint64_t offset = reader_->offset();
+  std::unique_ptr<log::SegmentReader> r;
+  Status s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segment_,
+                                      source_->db_id(), &r);
+  if (s.IsNotFound()) return TrimmedAt(position_, segment_ + 1);
+  if (!s.ok()) return s;
+  r->SeekToOffset(offset);
+  reader_ = std::move(r);
+  return Status::OK();
+}
+
+void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c,
+                        SequenceNumber seq) {
+  RecordBatch::Pins& pins = *batch->pins_;
+  // Keep what the views point into alive as long as the batch.
+  const void* hold = payload_copy_ ? static_cast<const void*>(payload_copy_.get())
+                                   : static_cast<const void*>(reader_.get());
+  if (pins.holds.empty() || pins.holds.back().get() != hold) {
+    if (payload_copy_) {
+      pins.holds.push_back(payload_copy_);
+    } else {
+      pins.holds.push_back(reader_);
+    }
+  }
+  batch->records_.push_back(
+      log::ToChangeRecord(c, seq, data_.commit_time_micros, table_name_));
+  batch->records_.back().chain_depth = data_.chain_depth;
+}
+
+Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options,
+                          RecordBatch* batch) {
+  if (!batch->pins_) batch->pins_ = std::make_unique<RecordBatch::Pins>();
+  if (!batch->pins_->catalog) batch->pins_->catalog = catalog_;
+  size_t bytes = 0;
+  bool hinted = segment_hint_ != 0;
+  bool reopened = false;
+  Status s;
+  if (!reader_ && !have_frame_) {
+    s = OpenSegmentFor(position_);
+    if (!s.ok()) return s;
+  }
+  for (;;) {
+    if (have_frame_) {
+      ChangeRecord* last_of_frame = nullptr;
+      for (size_t i = position_ - frame_.first_sequence; i < data_.changes.size(); ++i) {
+        const SequenceNumber seq = frame_.first_sequence + i;
+        if (seq > upper) {
+          position_ = seq;
+          return Status::OK();
+        }
+        const log::ChangeData& c = data_.changes[i];
+        if (c.table_id == table_id_ && c.view != log::View::kNone &&
+            seq >= stream_start_) {
+          if (batch->records_.size() >= options.limit ||
+              (bytes >= options.max_bytes && !batch->records_.empty())) {
+            position_ = seq;
+            return Status::OK();
+          }
+          Emit(batch, c, seq);
+          bytes += batch->records_.back().size_bytes;
+          last_of_frame = &batch->records_.back();
+        }
+        position_ = seq + 1;
+      }
+      if (last_of_frame != nullptr) last_of_frame->end_of_batch = true;
+      position_ = std::max(position_, frame_.last_sequence() + 1);
+      have_frame_ = false;
+      payload_copy_.reset();
+      frame_offset_ = reader_ ? reader_->offset() : frame_offset_;
+      if (position_ > upper) return Status::OK();
+    }
+    if (!reader_) {
+      s = OpenSegmentFor(position_);
+      if (!s.ok()) return s;
+    }
+    const uint64_t frame_offset = reader_->offset();
+    log::Frame frame;
+    log::Damage damage;
+    switch (reader_->Next(&frame, &damage)) {
+      case log::SegmentReader::Result::kError:
+        return reader_->status();
+      case log::SegmentReader::Result::kDamaged:
+        if (hinted) {  // the hint did not point at a frame: ignore it
+          hinted = false;
+          reader_->SeekToOffset(log::kSegmentHeaderSize);
+          continue;
+        }
+        if (!reopened) {
+          // Most often the frame is whole on disk and only our view of the
+          // file is old (the reader keeps the size it saw when it opened).
+          reopened = true;
+          uint64_t size = 0;
+          source_->env()->GetFileSize(reader_->path(), &size);
+          if (size > reader_->file_size()) {
+            reader_->SeekToOffset(damage.offset);
+            s = Reopen();
+            if (!s.ok()) return s;
+            continue;
+          }
+        }
+        if (damage.to_end_of_file && idx_ + 1 == segs_.size()) {
+          reader_->SeekToOffset(damage.offset);
+          return Status::OK();  // a write still in progress (read-only view)
+        }
+        return Status::Corruption("wal/" + reader_->file_name() + " offset " +
+                                  std::to_string(damage.offset) + ": " +
+                                  damage.reason);
+      case log::SegmentReader::Result::kEnd: {
+        if (idx_ + 1 < segs_.size()) {
+          ++idx_;
+          std::unique_ptr<log::SegmentReader> r;
+          s = log::SegmentReader::Open(source_->env(), source_->wal_dir(),
+                                       segs_[idx_], source_->db_id(), &r);
+          if (s.IsNotFound()) return TrimmedAt(position_, segs_[idx_] + 1);
+          if (!s.ok()) return s;
+          reader_ = std::move(r);
+          segment_ = segs_[idx_];
+          frame_offset_ = reader_->offset();
+          continue;
+        }
+        if (reopened) return Status::OK();
+        // The newest segment we know: frames may have been appended, or a
+        // new segment started, since we opened it.
+        reopened = true;
+        uint64_t size = 0;
+        source_->env()->GetFileSize(reader_->path(), &size);
+        if (size > reader_->file_size()) {
+          s = Reopen();
+          if (!s.ok()) return s;
+          continue;
+        }
+        std::vector<uint64_t> segs;
+        s = log::ListSegments(source_->env(), source_->wal_dir(), &segs);
+        if (!s.ok()) return s;
+        if (!segs.empty() && segs.back() > segment_) {
+          segs_ = std::move(segs);
+          idx_ = 0;
+          while (idx_ < segs_.size() && segs_[idx_] != segment_) ++idx_;
+          if (idx_ == segs_.size()) return TrimmedAt(position_, segs_.front());
+          continue;
+        }
+        return Status::OK();
+      }
+      case log::SegmentReader::Result::kFrame:
+        break;
+    }
+    const log::FrameHeader& h = frame.header;
+    if (hinted) {
+      hinted = false;
+      if (h.first_sequence > position_ && h.count > 0) {
+        reader_->SeekToOffset(log::kSegmentHeaderSize);  // a stale hint
+        continue;
+      }
+    }
+    frame_offset_ = frame_offset;
+    if (h.count == 0 || h.last_sequence() < position_) continue;
+    if (h.first_sequence > upper) {
+      reader_->SeekToOffset(frame_offset);  // not committed for us yet
+      return Status::OK();
+    }
+    if (h.type == log::kBatchFrame &&
+        (h.table_hint == 0 || h.table_hint == table_id_)) {
+      std::string_view payload = frame.payload;
+      if (reader_->PayloadBuffered(frame)) {
+        payload_copy_ = std::make_shared<std::vector<uint64_t>>((payload.size() + 7) / 8);
+        std::memcpy(payload_copy_->data(), payload.data(), payload.size());
+        payload = std::string_view(reinterpret_cast<const char*>(payload_copy_->data()),
+                                   payload.size());
+      }
+      s = log::DecodeBatch(payload, &data_);
+      if (!s.ok()) {
+        return s.WithContext("wal/" + reader_->file_name() + " offset " +
+                             std::to_string(frame_offset));
+      }
+      frame_ = h;
+      have_frame_ = true;
+      if (position_ < h.first_sequence) position_ = h.first_sequence;
+      continue;
+    }
+    if (h.type != log::kBatchFrame && h.type != log::kMetaFrame &&
+        (h.type & log::kSkippableTypeBit) == 0) {
+      return Status::NotSupported("wal/" + reader_->file_name() + " offset " +
+                                  std::to_string(frame_offset) +
+                                  ": unknown frame type " + std::to_string(h.type));
+    }
+    position_ = h.last_sequence() + 1;
+    frame_offset_ = reader_->offset();
+  }
+}
+
+}  // namespace runnel

@@ -1,0 +1,37 @@
+# Crash, power-loss and fault-injection suites. Included by tests/CMakeLists.txt
+# after runnel_test() and runnel_testutil are defined.
+#
+# Default entries (labels crash / power_loss / fault) are sized to finish in
+# well under a minute together. The long entries carry the label "long"
+# (run them with `ctest -L long`); their names deliberately do not match
+# 'Crash|Power|Fault' so that `ctest -R 'Crash|Power|Fault'` stays quick.
+
+# The fault-injecting Env (tests/fault_env.h).
+add_library(runnel_fault_env STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fault_env.cc)
+target_link_libraries(runnel_fault_env PUBLIC runnel_testutil leveldb::leveldb)
+target_compile_options(runnel_fault_env PRIVATE -Wall -Wextra)
+
+# The child process of crash_test: writes and reports acknowledgements.
+add_executable(crash_writer ${CMAKE_CURRENT_SOURCE_DIR}/crash_writer.cc)
+target_link_libraries(crash_writer PRIVATE runnel::runnel Threads::Threads)
+target_compile_options(crash_writer PRIVATE -Wall -Wextra)
+
+runnel_test(crash_test crash_test.cc LABELS crash TIMEOUT 600)
+target_compile_definitions(crash_test PRIVATE
+  CRASH_WRITER_PATH="$<TARGET_FILE:crash_writer>")
+add_dependencies(crash_test crash_writer)
+
+runnel_test(power_loss_test power_loss_test.cc LABELS power_loss TIMEOUT 600
+            LIBS runnel_fault_env)
+runnel_test(fault_test fault_test.cc LABELS fault TIMEOUT 300
+            LIBS runnel_fault_env)
+
+# Long runs: many more trials of the same tests.
+add_test(NAME long_crash_500_trials
+         COMMAND crash_test --gtest_filter=CrashTest.RandomKills)
+set_tests_properties(long_crash_500_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_CRASH_TRIALS=500" LABELS long TIMEOUT 3600)
+add_test(NAME long_power_loss_300_iterations
+         COMMAND power_loss_test --gtest_filter=PowerLossTest.*)
+set_tests_properties(long_power_loss_300_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_POWER_LOSS_ITERATIONS=300" LABELS long TIMEOUT 3600)
