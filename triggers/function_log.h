@@ -15,6 +15,7 @@
 #ifndef RUNNEL_TRIGGERS_FUNCTION_LOG_H_
 #define RUNNEL_TRIGGERS_FUNCTION_LOG_H_
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -38,11 +39,16 @@ class FunctionLog {
   // call is one line). Errors are reported once to stderr, never thrown: a
   // full disk must not fail the invocation that logs.
   void Append(int64_t time_micros, std::string_view text);
+  // Hands buffered lines to the file (visible to other processes).
+  void Flush();
+  // Flush() if lines are waiting and the last flush was >= 100 ms ago.
+  void FlushIfDue();
   // Lines at or after since_micros, oldest first.
   Status Read(int64_t since_micros, std::vector<FunctionLogLine>* lines);
 
  private:
   void RotateLocked();
+  void FlushLocked();
 
   const std::string dir_;
   const uint64_t rotate_bytes_;
@@ -51,6 +57,8 @@ class FunctionLog {
   FILE* file_ = nullptr;  // GUARDED_BY(mu_)
   uint64_t size_ = 0;     // GUARDED_BY(mu_)
   bool reported_error_ = false;
+  bool dirty_ = false;                                  // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point last_flush_;   // GUARDED_BY(mu_)
 };
 
 // "2026-11-27T13:22:23.291123Z"

@@ -90,7 +90,23 @@ void MappingWorker::SetResult(const std::string& result) {
 void MappingWorker::Run() {
   while (!stop_.load() && Round()) {
   }
+  PersistPosition();
+  if (log_ != nullptr) log_->Flush();
   idle_ = true;
+}
+
+void MappingWorker::PersistPosition() {
+  const uint64_t pos = position_.load();
+  if (pos == 0 || pos == persisted_) return;
+  log::CheckpointData cp;
+  cp.mapping_id = mapping_id_;
+  cp.position = pos;
+  const std::string result = LastResult();
+  cp.result = result;
+  if (owner_->db()->CommitCheckpoint(WriteBatch(), cp, 0).ok()) {
+    persisted_ = pos;
+    persisted_at_ = std::chrono::steady_clock::now();
+  }
 }
 
 Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
@@ -144,6 +160,8 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
                                   static_cast<uint8_t>(std::min(depth + 1, 255)));
   if (s.ok()) {
     position_ = next_position;
+    persisted_ = next_position;
+    persisted_at_ = std::chrono::steady_clock::now();
     std::lock_guard<std::mutex> lock(mu_);
     metrics_.records_failed += records.size();
     last_result_ = result;
@@ -153,13 +171,38 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
 
 bool MappingWorker::Round() {
   DBImpl* db = owner_->db();
+  // Configuration, function and stream are looked up again only when the
+  // catalog changed (any metadata commit swaps it).
   auto cat = db->CurrentCatalog();
-  const log::MappingEntryData* found = nullptr;
-  for (const auto& e : cat->data().mappings) {
-    if (e.id == mapping_id_) found = &e;
+  if (cat.get() != catalog_.get()) {
+    catalog_ = cat;
+    const log::MappingEntryData* found = nullptr;
+    for (const auto& e : cat->data().mappings) {
+      if (e.id == mapping_id_) found = &e;
+    }
+    if (found == nullptr || !found->enabled) return false;
+    mapping_ = *found;
+    function_ok_ = false;
+    SequenceNumber start = 0;
+    uint32_t table = 0;
+    std::shared_ptr<const Catalog> stream_catalog;
+    Status ls = db->stream_impl()->Locate(mapping_.event_source_arn, &table, &start,
+                                          &stream_end_, &stream_catalog);
+    if (!ls.ok()) {
+      catalog_.reset();
+      SetResult("PROBLEM: " + ls.ToString());
+      blocked_ = true;
+      idle_ = true;
+      return Sleep(std::chrono::milliseconds(500));
+    }
+    source_table_ = table;
+    if (!cursor_ || cursor_arn_ != mapping_.event_source_arn) {
+      cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start,
+                                               stream_catalog);
+      cursor_arn_ = mapping_.event_source_arn;
+    }
   }
-  if (found == nullptr || !found->enabled) return false;
-  const log::MappingEntryData m = *found;
+  const log::MappingEntryData& m = mapping_;
   blocked_ = false;
 
   if (position_.load() == 0) {
@@ -171,39 +214,24 @@ bool MappingWorker::Round() {
     } else {
       position_ = m.initial_position;
     }
+    persisted_ = position_.load();
   }
 
-  ResolvedFunction fn;
-  Status s = owner_->Resolve(m.function_name, &fn);
-  if (!s.ok()) {
-    SetResult("PROBLEM: function unavailable: " + s.message());
-    blocked_ = true;
-    idle_ = true;
-    return Sleep(std::chrono::milliseconds(500));
-  }
-
-  // The stream's table and range can change (disable, delete): look them up
-  // each round; the cursor survives as long as the ARN is the same.
-  {
-    SequenceNumber start = 0;
-    uint32_t table = 0;
-    std::shared_ptr<const Catalog> stream_catalog;
-    s = db->stream_impl()->Locate(m.event_source_arn, &table, &start,
-                                  &stream_end_, &stream_catalog);
-    source_table_ = table;
-    if (!s.ok()) {
-      SetResult("PROBLEM: " + s.ToString());
+  if (!function_ok_) {
+    Status rs = owner_->Resolve(m.function_name, &function_);
+    if (!rs.ok()) {
+      SetResult("PROBLEM: function unavailable: " + rs.message());
       blocked_ = true;
       idle_ = true;
+      catalog_.reset();  // look again next round
       return Sleep(std::chrono::milliseconds(500));
     }
-    if (!cursor_ || cursor_arn_ != m.event_source_arn) {
-      cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start,
-                                               stream_catalog);
-      cursor_arn_ = m.event_source_arn;
-      cursor_->Seek(position_.load());
-    }
+    function_ok_ = true;
+    log_ = owner_->LogFor(m.function_name);
   }
+  const ResolvedFunction& fn = function_;
+  Status s;
+
   if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
 
   // --- Read a batch.
@@ -261,12 +289,18 @@ bool MappingWorker::Round() {
     }
     batches.push_back(std::move(b));
     if (records.size() >= limit || bytes >= kMaxBatchPayload) break;
-    if (stream_end_ != 0 && cursor_->position() > stream_end_) break;
+    if (stream_end_ != 0 && cursor_->position() > stream_end_) {
+      if (records.empty()) continue;  // closed and read: said at the top
+      break;
+    }
     if (records.empty()) {
-      // Caught up: wait for the next commit to the source table (it wakes
-      // us; commits to other tables do not; the timeout only bounds how
-      // long a Stop or reconfiguration waits).
+      // Caught up: persist the position, make the function's log visible,
+      // and wait for the next commit to the source table (it wakes us;
+      // commits to other tables do not; the timeout only bounds how long a
+      // Stop or reconfiguration waits).
       position_ = cursor_->position();
+      PersistPosition();
+      if (log_ != nullptr) log_->Flush();
       idle_ = true;
       db->WaitForTableChange(source_table_.load(), cursor_->position(),
                              std::chrono::seconds(1),
@@ -285,6 +319,7 @@ bool MappingWorker::Round() {
     if (!ws.ok() && !ws.IsTimedOut()) break;
     if (stop_.load()) return false;
   }
+  if (records.empty()) return true;
   idle_ = false;
   const uint64_t next_position = cursor_->position();
 
@@ -345,7 +380,7 @@ bool MappingWorker::Round() {
   inv.deadline = std::chrono::steady_clock::now() +
                  std::chrono::seconds(fn.config.timeout_seconds);
   inv.function = &fn.config;
-  inv.log = owner_->LogFor(m.function_name);
+  inv.log = log_;
   inv.batch = &batch;
   inv.region = db->name();
   inv.report_batch_item_failures = m.report_batch_item_failures;
@@ -385,6 +420,21 @@ bool MappingWorker::Round() {
     result = "PROBLEM: Function reported failed items (lowest sequence " +
              std::to_string(checkpoint) + ")";
   }
+  if (ok && inv.writes.Count() == 0 && checkpoint == next_position) {
+    // Nothing to commit with the checkpoint: keep it in memory and persist
+    // it when the mapping catches up, stops, or every 100 ms. A crash before
+    // then delivers those batches again (at least once), and no effect of
+    // theirs is lost or doubled because they had none.
+    position_ = checkpoint;
+    SetResult(result);
+    bisect_limit_ = 0;
+    attempts_ = 0;
+    if (std::chrono::steady_clock::now() - persisted_at_ >= std::chrono::milliseconds(100)) {
+      PersistPosition();
+    }
+    if (log_ != nullptr) log_->FlushIfDue();
+    return true;
+  }
   if (ok) {
     log::CheckpointData cp;
     cp.mapping_id = mapping_id_;
@@ -393,12 +443,17 @@ bool MappingWorker::Round() {
     s = db->CommitCheckpoint(inv.writes, cp,
                              static_cast<uint8_t>(std::min(depth + 1, 255)));
     if (s.ok()) {
+      persisted_ = checkpoint;
+      persisted_at_ = std::chrono::steady_clock::now();
+    }
+    if (s.ok()) {
       const bool progressed = checkpoint > position_.load();
       position_ = checkpoint;
       SetResult(result);
       bisect_limit_ = 0;
       if (checkpoint == next_position) {
         attempts_ = 0;
+        if (log_ != nullptr) log_->FlushIfDue();
         return true;
       }
       if (progressed) attempts_ = 0;

@@ -20,14 +20,14 @@
 #include <thread>
 #include <vector>
 
+#include "cdc/catalog.h"
 #include "cdc/stream_cursor.h"
+#include "triggers/triggers_impl.h"
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
 
 namespace runnel {
 
-class TriggersImpl;
-struct ResolvedFunction;
 
 class MappingWorker {
  public:
@@ -57,6 +57,9 @@ class MappingWorker {
   void SetResult(const std::string& result);
   // Sleeps up to `d`; returns false if stopping.
   bool Sleep(std::chrono::milliseconds d);
+  // Commits the in-memory position as a checkpoint if it moved since the
+  // last one.
+  void PersistPosition();
   Status Discard(const std::vector<ChangeRecord>& records,
                  const std::string& condition, const std::string& arn,
                  uint64_t next_position, const std::string& result,
@@ -81,6 +84,15 @@ class MappingWorker {
   // Owned by the worker thread.
   uint32_t attempts_ = 0;        // failed attempts of the current batch
   uint32_t bisect_limit_ = 0;    // 0: the mapping's batch size
+  // The configuration as of catalog_ (refreshed when the catalog changes).
+  std::shared_ptr<const Catalog> catalog_;
+  log::MappingEntryData mapping_;
+  bool function_ok_ = false;
+  ResolvedFunction function_;
+  FunctionLog* log_ = nullptr;
+  // The last checkpoint committed, and when.
+  uint64_t persisted_ = 0;
+  std::chrono::steady_clock::time_point persisted_at_;
   // Reads the stream; kept across rounds (its decoded frame too).
   std::unique_ptr<StreamCursor> cursor_;
   std::string cursor_arn_;
