@@ -53,7 +53,10 @@ bool AttributeBytes(const json& a, std::string* out) {
 // A typed attribute back to plain JSON.
 bool Untyped(const json& a, json* out) {
   if (!a.is_object() || a.size() != 1) return false;
-  const auto& [type, v] = *a.items().begin();
+  // (Not a structured binding over items(): its proxy is a temporary.)
+  const auto it = a.begin();
+  const std::string& type = it.key();
+  const json& v = it.value();
   if (type == "S" && v.is_string()) {
     *out = v;
   } else if (type == "N" && v.is_string()) {
