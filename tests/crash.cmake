@@ -35,3 +35,22 @@ add_test(NAME long_power_loss_300_iterations
          COMMAND power_loss_test --gtest_filter=PowerLossTest.*)
 set_tests_properties(long_power_loss_300_iterations PROPERTIES
   ENVIRONMENT "RUNNEL_POWER_LOSS_ITERATIONS=300" LABELS long TIMEOUT 3600)
+
+# Trigger write-backs under SIGKILL: the child process of trigger_crash_test
+# runs the trigger runtime (tests/trigger_crash_host.cc) and is killed at
+# random moments; the test checks that write-backs are exactly-once.
+add_executable(trigger_crash_host ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_host.cc)
+target_link_libraries(trigger_crash_host PRIVATE runnel::runnel Threads::Threads)
+target_compile_options(trigger_crash_host PRIVATE -Wall -Wextra)
+
+runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600)
+target_compile_definitions(trigger_crash_test PRIVATE
+  TRIGGER_HOST_PATH="$<TARGET_FILE:trigger_crash_host>"
+  TEST_FUNCTION="$<TARGET_FILE:test_function>")
+add_dependencies(trigger_crash_test trigger_crash_host test_function)
+
+add_test(NAME long_trigger_crash_300_trials
+         COMMAND trigger_crash_test
+                 --gtest_filter=TriggerCrashTest.WriteBacksAreExactlyOnceUnderSigkill)
+set_tests_properties(long_trigger_crash_300_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=300" LABELS long TIMEOUT 3600)

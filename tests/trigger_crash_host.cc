@@ -1,0 +1,217 @@
+// Copyright 2026 The runnel Authors.
+//
+// trigger_crash_host: the child process of tests/trigger_crash_test.cc. It
+// owns a DB with the trigger runtime running (Options::run_triggers) and is
+// SIGKILLed by the parent at a random moment, except in drain mode.
+//
+// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS
+//   MODE   "write": set up (if missing), then write to "src" until killed;
+//          "drain": set up (if missing), write nothing, wait until the
+//          mapping has caught up, close the DB and exit 0.
+//   RUN    the run's number; keys written are "k<RUN*10^6 + n>" (unique
+//          across the runs on one directory).
+//   PLUGIN the test_function plugin; BATCH_SIZE and SLEEP_MS configure the
+//          function and the mapping when they are created (the first run
+//          that gets that far); later runs find them and leave them alone.
+//
+// Setup (idempotent, so a kill anywhere in it is repaired by the next run):
+// tables "src" (NEW_IMAGE stream) and "Seen" (no stream), the function "rec"
+// (TARGET=Seen: one item per record, keyed by the record's 20-digit sequence
+// number; COUNT_FILE=DIR.count: one line per invocation with its batch size)
+// and one event source mapping src -> rec from TRIM_HORIZON.
+//
+// Protocol on stdout (a pipe to the parent), one line per write(2):
+//   O                      the DB is open
+//   M <uuid> <batch_size>  the mapping exists
+//   R                      setup is complete
+//   B <wid> <n> <key>:<value>...
+//                          intent: write <wid> (one WriteBatch of n puts to
+//                          "src") is about to start
+//   A <wid> <first_seq> <record_count>
+//                          write <wid> was acknowledged (sync=true)
+//   I <status>             drain: WaitUntilIdle returned
+//   C <status>             drain: Close returned; the process exits 0 next
+//   E <message>            an operation failed; the process exits 3
+// A write is started only after its B line was written completely. Values
+// use only [0-9a-z.] characters.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runnel/db.h"
+
+namespace {
+
+void Emit(const std::string& line) {
+  std::string s = line + "\n";
+  const char* p = s.data();
+  size_t left = s.size();
+  while (left > 0) {
+    const ssize_t n = ::write(1, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      _exit(5);  // the parent went away
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+[[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
+  Emit("E " + what + ": " + s.ToString());
+  std::fprintf(stderr, "trigger_crash_host: %s: %s\n", what.c_str(),
+               s.ToString().c_str());
+  _exit(3);
+}
+
+constexpr const char* kFunction = "rec";
+
+void Setup(runnel::DB* db, const std::string& plugin,
+           const std::string& count_file, uint32_t batch_size, int sleep_ms) {
+  runnel::StreamSpecification stream;
+  stream.stream_enabled = true;
+  stream.stream_view_type = runnel::StreamViewType::kNewImage;
+  runnel::Status s = db->CreateTable("src", stream);
+  if (!s.ok() && !s.IsBusy()) Fail("create table src", s);
+  s = db->CreateTable("Seen", runnel::StreamSpecification());
+  if (!s.ok() && !s.IsBusy()) Fail("create table Seen", s);
+
+  runnel::Triggers* t = db->triggers();
+  runnel::FunctionConfiguration fn;
+  s = t->GetFunction(kFunction, &fn);
+  if (s.IsNotFound()) {
+    fn = runnel::FunctionConfiguration();
+    fn.function_name = kFunction;
+    fn.library = plugin;
+    fn.environment["TARGET"] = "Seen";
+    if (sleep_ms > 0) fn.environment["SLEEP_MS"] = std::to_string(sleep_ms);
+    // Every invocation appends its batch size here (before its write-backs
+    // are committed): the parent counts deliveries, redeliveries included.
+    fn.environment["COUNT_FILE"] = count_file;
+    fn.timeout_seconds = 60;
+    s = t->CreateFunction(fn, nullptr);
+  }
+  if (!s.ok()) Fail("function", s);
+
+  std::vector<runnel::EventSourceMappingConfiguration> mappings;
+  s = t->ListEventSourceMappings(kFunction, "", "", 0, &mappings, nullptr);
+  if (!s.ok()) Fail("list mappings", s);
+  if (mappings.size() > 1) {
+    Fail("list mappings",
+         runnel::Status::Corruption(std::to_string(mappings.size()) +
+                                    " mappings of one function"));
+  }
+  runnel::EventSourceMappingConfiguration m;
+  if (mappings.empty()) {
+    runnel::EventSourceMappingConfiguration want;
+    want.function_name = kFunction;
+    want.event_source = "src";
+    want.batch_size = batch_size;
+    want.starting_position = runnel::StartingPosition::kTrimHorizon;
+    s = t->CreateEventSourceMapping(want, &m);
+    if (!s.ok()) Fail("create mapping", s);
+  } else {
+    m = mappings[0];
+  }
+  Emit("M " + m.uuid + " " + std::to_string(m.batch_size));
+}
+
+std::string Value(std::mt19937_64& rng, uint64_t n) {
+  std::string v = "v" + std::to_string(n) + ".";
+  const uint64_t r = rng() % 100;
+  const size_t len = r < 90 ? rng() % 64 : 64 + rng() % 2000;
+  v.append(len, static_cast<char>('a' + rng() % 26));
+  return v;
+}
+
+[[noreturn]] void WriteLoop(runnel::DB* db, uint64_t run, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  uint64_t n = run * 1000000;
+  for (uint64_t wid = 0;; ++wid) {
+    // Mostly single puts; some atomic batches of several records (one log
+    // frame that a mapping batch may cut in the middle).
+    const int puts = rng() % 5 == 0 ? 2 + static_cast<int>(rng() % 6) : 1;
+    runnel::WriteBatch batch;
+    std::string line = "B " + std::to_string(wid) + " " + std::to_string(puts);
+    for (int i = 0; i < puts; ++i) {
+      const std::string key = "k" + std::to_string(n);
+      const std::string value = Value(rng, n);
+      ++n;
+      batch.Put("src", key, value);
+      line += " " + key + ":" + value;
+    }
+    Emit(line);
+    runnel::WriteOptions wo;
+    wo.sync = true;
+    runnel::CommitInfo info;
+    const runnel::Status s = db->Write(wo, batch, &info);
+    if (!s.ok()) Fail("write " + std::to_string(wid), s);
+    Emit("A " + std::to_string(wid) + " " + std::to_string(info.first_sequence) +
+         " " + std::to_string(info.record_count));
+    // Now and then a pause, so the mapping sometimes catches up (and
+    // persists a position without write-backs) while the writer is idle.
+    if (rng() % 40 == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 8) {
+    std::fprintf(stderr,
+                 "usage: trigger_crash_host DIR write|drain RUN SEED PLUGIN "
+                 "BATCH_SIZE SLEEP_MS\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const std::string mode = argv[2];
+  const uint64_t run = std::strtoull(argv[3], nullptr, 10);
+  const uint64_t seed = std::strtoull(argv[4], nullptr, 10);
+  const std::string plugin = argv[5];
+  const uint32_t batch_size =
+      static_cast<uint32_t>(std::strtoul(argv[6], nullptr, 10));
+  const int sleep_ms = std::atoi(argv[7]);
+  if (mode != "write" && mode != "drain") {
+    std::fprintf(stderr, "trigger_crash_host: bad mode '%s'\n", mode.c_str());
+    return 2;
+  }
+
+  runnel::Options options;
+  options.segment_bytes = 64 << 10;
+  options.write_buffer_bytes = 64 << 10;
+  options.run_triggers = true;
+  std::unique_ptr<runnel::DB> db;
+  runnel::Status s = runnel::DB::Open(options, dir, &db);
+  if (!s.ok()) Fail("open", s);
+  Emit("O");
+  Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms);
+  Emit("R");
+
+  if (mode == "write") {
+    // Safety net: the parent kills us long before this.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(120));
+      std::fprintf(stderr, "trigger_crash_host: not killed within 120 s\n");
+      _exit(4);
+    }).detach();
+    WriteLoop(db.get(), run, seed);
+  }
+
+  s = db->triggers()->WaitUntilIdle(std::chrono::seconds(120));
+  Emit("I " + (s.ok() ? std::string("OK") : s.ToString()));
+  s = db->Close();
+  Emit("C " + (s.ok() ? std::string("OK") : s.ToString()));
+  db.reset();
+  return 0;
+}
