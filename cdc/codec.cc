@@ -16,10 +16,6 @@
 namespace runnel::log {
 namespace {
 
-capnp::Data::Reader AsData(std::string_view s) {
-  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()),
-                             s.size());
-}
 capnp::Text::Reader AsText(const std::string& s) {
   return capnp::Text::Reader(s.data(), s.size());
 }
@@ -230,28 +226,41 @@ void EncodeBatch(int64_t commit_time_micros,
                  const std::vector<ChangeData>& changes,
                  const CheckpointData* checkpoint, uint8_t chain_depth,
                  std::string* out) {
-  size_t bytes = 96 + (checkpoint != nullptr ? checkpoint->result.size() : 0);
+  size_t data_bytes = 0;
   for (const ChangeData& c : changes) {
-    bytes += 64 + c.key.size() + c.old_image.size() + c.new_image.size();
+    data_bytes += c.key.size() + (c.has_old ? c.old_image.size() : 0) +
+                  (c.has_new ? c.new_image.size() : 0);
   }
   // One first segment large enough for the whole message keeps the payload a
   // single segment (no far pointers), which is cheapest to read.
-  capnp::MallocMessageBuilder builder(
-      static_cast<unsigned>(bytes / sizeof(capnp::word) + 8),
-      capnp::AllocationStrategy::FIXED_SIZE);
+  const size_t words = (data_bytes + 7) / 8 + 4 * changes.size() + 32 +
+                       (checkpoint != nullptr ? checkpoint->result.size() / 8 + 8 : 0);
+  capnp::MallocMessageBuilder builder(static_cast<unsigned>(words),
+                                      capnp::AllocationStrategy::FIXED_SIZE);
   auto root = builder.initRoot<schema::BatchFrame>();
   root.setCommitTimeMicros(commit_time_micros);
   auto list = root.initChanges(static_cast<unsigned>(changes.size()));
+  auto data = root.initData(static_cast<unsigned>(data_bytes));
+  char* p = reinterpret_cast<char*>(data.begin());
+  auto put = [&p](std::string_view bytes) {
+    if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    p += bytes.size();
+  };
   for (size_t i = 0; i < changes.size(); ++i) {
     const ChangeData& c = changes[i];
     auto b = list[static_cast<unsigned>(i)];
     b.setTableId(c.table_id);
     b.setEvent(static_cast<schema::Event>(static_cast<uint8_t>(c.event) - 1));
     b.setView(static_cast<schema::View>(c.view));
-    b.setKey(AsData(c.key));
-    if (c.has_old) b.setOldImage(AsData(c.old_image));
-    if (c.has_new) b.setNewImage(AsData(c.new_image));
+    b.setKeySize(static_cast<uint32_t>(c.key.size()));
+    b.setHasOldImage(c.has_old);
+    b.setHasNewImage(c.has_new);
+    b.setOldImageSize(c.has_old ? static_cast<uint32_t>(c.old_image.size()) : 0);
+    b.setNewImageSize(c.has_new ? static_cast<uint32_t>(c.new_image.size()) : 0);
     b.setOldSize(c.old_size);
+    put(c.key);
+    if (c.has_old) put(c.old_image);
+    if (c.has_new) put(c.new_image);
   }
   if (checkpoint != nullptr) {
     auto cp = root.initCheckpoint();
@@ -327,6 +336,15 @@ Status DecodeBatch(std::string_view payload, BatchData* batch) {
     auto root = reader.getRoot<schema::BatchFrame>();
     batch->commit_time_micros = root.getCommitTimeMicros();
     auto list = root.getChanges();
+    const std::string_view data = AsView(root.getData());
+    size_t offset = 0;
+    // Takes the next n bytes of `data`; false if the sizes run past it.
+    auto take = [&](uint32_t n, std::string_view* out) {
+      if (n > data.size() - offset) return false;
+      *out = data.substr(offset, n);
+      offset += n;
+      return true;
+    };
     batch->changes.clear();
     batch->changes.reserve(list.size());
     for (auto r : list) {
@@ -339,13 +357,18 @@ Status DecodeBatch(std::string_view payload, BatchData* batch) {
       }
       c.event = static_cast<EventName>(event + 1);
       c.view = CheckedView(r.getView());
-      c.key = AsView(r.getKey());
-      c.has_old = r.hasOldImage();
-      c.has_new = r.hasNewImage();
-      if (c.has_old) c.old_image = AsView(r.getOldImage());
-      if (c.has_new) c.new_image = AsView(r.getNewImage());
+      c.has_old = r.getHasOldImage();
+      c.has_new = r.getHasNewImage();
       c.old_size = r.getOldSize();
+      if (!take(r.getKeySize(), &c.key) ||
+          (c.has_old && !take(r.getOldImageSize(), &c.old_image)) ||
+          (c.has_new && !take(r.getNewImageSize(), &c.new_image))) {
+        return Status::Corruption("batch frame: change sizes exceed its data");
+      }
       batch->changes.push_back(c);
+    }
+    if (offset != data.size()) {
+      return Status::Corruption("batch frame: data holds bytes of no change");
     }
     batch->has_checkpoint = root.hasCheckpoint();
     if (batch->has_checkpoint) {

@@ -29,20 +29,23 @@ enum View {
 }
 
 # One changed item. Its sequence number is the frame's first sequence plus
-# the change's index in `changes`.
+# the change's index in `changes`. A data-only struct (no pointers): its
+# bytes are in the frame's `data`, so reading a change follows no pointer.
 struct Change {
   tableId @0 :UInt32;
   event @1 :Event;
   view @2 :View;
-  key @3 :Data;
-  # The value before the change; stored only when `view` keeps old images.
-  oldImage @4 :Data;
-  # The value after the change; always stored for insert/modify (the log is
-  # the WAL), null for remove.
-  newImage @5 :Data;
+  keySize @3 :UInt32;
+  # The value before the change is stored only when `view` keeps old
+  # images; the value after it always for insert/modify (the log is the
+  # WAL), never for remove.
+  hasOldImage @4 :Bool;
+  hasNewImage @5 :Bool;
+  oldImageSize @6 :UInt32;
+  newImageSize @7 :UInt32;
   # Byte size of the old value (0 for insert), so replay can keep table
   # sizes exact without the old image.
-  oldSize @6 :UInt32;
+  oldSize @8 :UInt32;
 }
 
 # A mapping's progress, committed atomically with the write-backs of the
@@ -60,10 +63,13 @@ struct Checkpoint {
 struct BatchFrame {
   commitTimeMicros @0 :Int64;
   changes @1 :List(Change);
-  checkpoint @2 :Checkpoint;
+  # The bytes of all changes back to back, in change order: each change's
+  # key, then its old image (if stored), then its new image (if stored).
+  data @2 :Data;
+  checkpoint @3 :Checkpoint;
   # How many trigger invocations led to this write: 0 for an application's
   # write, n + 1 for a handler's write-back caused by records of depth n.
-  chainDepth @3 :UInt8;
+  chainDepth @4 :UInt8;
 }
 
 struct StreamEntry {
