@@ -25,6 +25,10 @@
 //            [--num=1000000] [--key_size=16] [--value_size=100]
 //            [--sync_num=2000] [--threads=1,4,8] [--seconds=2]
 //            [--recovery_num=1000000] [--recovery_write_buffer_mb=512]
+//            [--engines=runnel,leveldb]
+//
+// --engines=runnel (or leveldb) runs one engine alone, for profilers such as
+// valgrind --tool=callgrind --toggle-collect='*PutsRunnel*'.
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
@@ -49,6 +53,7 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -585,6 +590,15 @@ std::string CpuModel() {
   return "unknown";
 }
 
+// The first three fields of /proc/loadavg: other work on the machine shows
+// up here, and in the spread between runs.
+std::string LoadAvg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
 std::string MemTotal() {
   std::ifstream in("/proc/meminfo");
   std::string line;
@@ -648,6 +662,7 @@ void PrintMachine(const Flags& f) {
 // --- Summary
 
 std::string Fmt(const char* fmt, double v) {
+  if (std::isnan(v)) return "n/a";
   char buf[64];
   std::snprintf(buf, sizeof(buf), fmt, v);
   return buf;
@@ -718,11 +733,13 @@ int main(int argc, char** argv) {
     // Alternate which engine goes first, so that neither always inherits the
     // other's leftovers (page cache, write-back, CPU frequency).
     const bool leveldb_first = run % 2 == 0;
-    std::printf("--- run %d/%d (%s first)\n", run + 1, f.runs,
-                leveldb_first ? "LevelDB" : "runnel");
+    std::printf("--- run %d/%d (%s first; load average %s)\n", run + 1,
+                f.runs, leveldb_first ? "LevelDB" : "runnel", LoadAvg().c_str());
     // Runs both engines in this run's order; returns {runnel, LevelDB}.
     auto both = [&](auto runnel_fn, auto leveldb_fn) {
-      decltype(runnel_fn()) r{}, l{};
+      using T = decltype(runnel_fn());
+      T r{}, l{};
+      if constexpr (std::is_floating_point_v<T>) r = l = NAN;  // not run
       if (leveldb_first && f.run_leveldb) l = leveldb_fn();
       if (f.run_runnel) r = runnel_fn();
       if (!leveldb_first && f.run_leveldb) l = leveldb_fn();
@@ -808,6 +825,13 @@ int main(int argc, char** argv) {
                                           std::isnan(r.records) ? 0 : r.records),
           r.open_seconds * 1e3, r.records_per_sec, l.open_seconds * 1e3,
           l.records_per_sec, r.records_per_sec / l.records_per_sec);
+      if (f.run_runnel && r.records < 0.9 * f.recovery_num) {
+        std::printf(
+            "    WARNING: runnel replayed only %.0f of %llu records: the index "
+            "made most of them durable before the close (raise "
+            "--recovery_write_buffer_mb), or the build is inconsistent\n",
+            r.records, static_cast<unsigned long long>(f.recovery_num));
+      }
     }
   }
 
@@ -865,6 +889,7 @@ int main(int argc, char** argv) {
         f.recovery_write_buffer_mb, res.All("rec.replayed", "%.0f").c_str(),
         static_cast<unsigned long long>(f.recovery_num));
   }
-  std::printf("total time %.1f s\n", Seconds(start, Clock::now()));
+  std::printf("total time %.1f s; load average at the end %s\n",
+              Seconds(start, Clock::now()), LoadAvg().c_str());
   return 0;
 }
