@@ -27,9 +27,6 @@ class ReadOnlySource final : public LogSource {
  public:
   explicit ReadOnlySource(std::string dir)
       : dir_(std::move(dir)), wal_dir_(dir_ + "/wal") {}
-  ~ReadOnlySource() override {
-    if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  }
 
   Status Init() {
     Status s = ReadIdentity(env_, dir_, &identity_);
@@ -37,13 +34,6 @@ class ReadOnlySource final : public LogSource {
       return Status::NotFound(dir_ + " is not a runnel DB (no IDENTITY)");
     }
     if (!s.ok()) return s;
-    inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (inotify_fd_ < 0 ||
-        ::inotify_add_watch(inotify_fd_, wal_dir_.c_str(),
-                            IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE) <
-            0) {
-      return Status::IOError(wal_dir_ + ": inotify: " + std::strerror(errno));
-    }
     std::lock_guard<std::mutex> lock(mu_);
     return RefreshLocked();
   }
@@ -72,6 +62,25 @@ class ReadOnlySource final : public LogSource {
 
   Status WaitFor(SequenceNumber sequence,
                  std::chrono::steady_clock::time_point deadline) override {
+    // One inotify instance per wait: concurrent waiters must not drain each
+    // other's events. It is set up before the first scan, so a write after
+    // that scan is always seen.
+    const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0 || ::inotify_add_watch(fd, wal_dir_.c_str(),
+                                      IN_MODIFY | IN_CREATE | IN_MOVED_TO |
+                                          IN_DELETE) < 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      return Status::IOError(wal_dir_ + ": inotify: " + std::strerror(err));
+    }
+    Status result = WaitWith(fd, sequence, deadline);
+    ::close(fd);
+    return result;
+  }
+
+ private:
+  Status WaitWith(int fd, SequenceNumber sequence,
+                  std::chrono::steady_clock::time_point deadline) {
     for (;;) {
       SequenceNumber last = 0;
       Status s = LastSequence(&last);
@@ -89,15 +98,14 @@ class ReadOnlySource final : public LogSource {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - now)
                           .count();
-      struct pollfd p = {inotify_fd_, POLLIN, 0};
+      struct pollfd p = {fd, POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(std::min<int64_t>(ms + 1, INT32_MAX)));
       char buf[4096];
-      while (::read(inotify_fd_, buf, sizeof(buf)) > 0) {
+      while (::read(fd, buf, sizeof(buf)) > 0) {
       }
     }
   }
 
- private:
   // Scans frames appended since the last call. REQUIRES: mu_ held.
   Status RefreshLocked() {
     std::vector<uint64_t> segs;
@@ -162,7 +170,6 @@ class ReadOnlySource final : public LogSource {
   const std::string dir_;
   const std::string wal_dir_;
   Identity identity_;
-  int inotify_fd_ = -1;
 
   std::mutex mu_;
   std::shared_ptr<const runnel::Catalog> catalog_;  // GUARDED_BY(mu_)

@@ -32,6 +32,7 @@ void StreamCursor::Seek(SequenceNumber next, uint64_t segment_hint,
   }
   position_ = next;
   have_frame_ = false;
+  payload_copy_.reset();
   reader_.reset();
   segment_hint_ = segment_hint;
   offset_hint_ = offset_hint;
@@ -54,7 +55,13 @@ Status StreamCursor::OpenSegmentFor(SequenceNumber seq) {
   std::unique_ptr<log::SegmentReader> r;
   s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_],
                                source_->db_id(), &r);
-  if (s.IsNotFound()) return TrimmedAt(seq, segs_[idx_] + 1);
+  if (s.IsNotFound()) {
+    // Deleted between listing and opening: only an older segment can go.
+    std::vector<uint64_t> now;
+    Status ls = log::ListSegments(source_->env(), source_->wal_dir(), &now);
+    if (!ls.ok()) return ls;
+    return TrimmedAt(seq, now.empty() ? seq : now.front());
+  }
   if (!s.ok()) return s;
   reader_ = std::move(r);
   segment_ = segs_[idx_];
@@ -71,7 +78,7 @@ Status StreamCursor::Reopen() {
   std::unique_ptr<log::SegmentReader> r;
   Status s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segment_,
                                       source_->db_id(), &r);
-  if (s.IsNotFound()) return TrimmedAt(position_, segment_ + 1);
+  if (s.IsNotFound()) return OpenSegmentFor(position_);
   if (!s.ok()) return s;
   r->SeekToOffset(offset);
   reader_ = std::move(r);
@@ -180,7 +187,13 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           std::unique_ptr<log::SegmentReader> r;
           s = log::SegmentReader::Open(source_->env(), source_->wal_dir(),
                                        segs_[idx_], source_->db_id(), &r);
-          if (s.IsNotFound()) return TrimmedAt(position_, segs_[idx_] + 1);
+          if (s.IsNotFound()) {
+            // Retention moved on meanwhile: find the position afresh (it is
+            // Trimmed only if it is older than what the log still holds).
+            s = OpenSegmentFor(position_);
+            if (!s.ok()) return s;
+            continue;
+          }
           if (!s.ok()) return s;
           reader_ = std::move(r);
           segment_ = segs_[idx_];
@@ -205,7 +218,11 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           segs_ = std::move(segs);
           idx_ = 0;
           while (idx_ < segs_.size() && segs_[idx_] != segment_) ++idx_;
-          if (idx_ == segs_.size()) return TrimmedAt(position_, segs_.front());
+          if (idx_ == segs_.size()) {
+            // Our (fully read) segment was deleted: continue from the list.
+            s = OpenSegmentFor(position_);
+            if (!s.ok()) return s;
+          }
           continue;
         }
         return Status::OK();
@@ -230,6 +247,7 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
     if (h.type == log::kBatchFrame &&
         (h.table_hint == 0 || h.table_hint == table_id_)) {
       std::string_view payload = frame.payload;
+      payload_copy_.reset();
       if (reader_->PayloadBuffered(frame)) {
         payload_copy_ = std::make_shared<std::vector<uint64_t>>((payload.size() + 7) / 8);
         std::memcpy(payload_copy_->data(), payload.data(), payload.size());

@@ -217,8 +217,11 @@ Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req,
   const SequenceNumber start = f.info.starting_sequence;
   const SequenceNumber end = f.info.ending_sequence;  // 0: open
   const SequenceNumber upper = end != 0 ? end : last;
+  // AT may name the next sequence to be committed; AFTER only one that is.
   auto check_range = [&](SequenceNumber n) -> Status {
-    if (n < start || (end != 0 && n > end) || (end == 0 && n > last + 1)) {
+    const bool after = req.type == ShardIteratorType::kAfterSequenceNumber;
+    if (n < start || (end != 0 && n > end) ||
+        (end == 0 && n > last + (after ? 0 : 1))) {
       return Status::InvalidArgument(
           "sequence number: " + std::to_string(n) +
           " is outside the stream's range [" + std::to_string(start) + ", " +

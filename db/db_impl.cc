@@ -205,6 +205,7 @@ Status DBImpl::CommitCheckpoint(const WriteBatch& writes,
 
 bool DBImpl::ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
                             std::string* result) {
+  if (!CheckOpen().ok()) return false;
   std::string v;
   if (!index_->Get(leveldb::ReadOptions(), index::CheckpointKey(mapping_id), &v)
            .ok() ||

@@ -115,7 +115,10 @@ class DBImpl final : public DB {
   SequenceNumber LastTableChange(uint32_t table_id);
   // Wakes every waiter so that it rechecks its cancel flag.
   void WakeWaiters();
-  // The checkpoint of a mapping: false if it has none yet.
+  // FailedPrecondition once the DB is closed.
+  Status CheckOpenForTriggers() const { return CheckOpen(); }
+  // The checkpoint of a mapping: false if it has none yet (or the DB is
+  // closed).
   bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
                       std::string* result);
   std::shared_ptr<const Catalog> CurrentCatalog() const { return catalog(); }

@@ -174,6 +174,12 @@ TEST_F(StreamTest, SequenceNumberIteratorsAtTheEdges) {
   EXPECT_NE(s.message().find("outside the stream's range"), std::string::npos);
   req.sequence_number = 1;  // the create-table frame, before the stream
   EXPECT_TRUE(db_->streams()->GetShardIterator(req, &out).IsInvalidArgument());
+  // AT may name the next sequence to be committed; AFTER only a committed
+  // one (AFTER last+1 would skip the next record).
+  req.sequence_number = db_->LastSequence() + 1;
+  EXPECT_OK(db_->streams()->GetShardIterator(req, &out));
+  req.type = ShardIteratorType::kAfterSequenceNumber;
+  EXPECT_TRUE(db_->streams()->GetShardIterator(req, &out).IsInvalidArgument());
 }
 
 TEST_F(StreamTest, AtTimestamp) {

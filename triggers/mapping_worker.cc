@@ -90,9 +90,15 @@ void MappingWorker::SetResult(const std::string& result) {
 void MappingWorker::Run() {
   while (!stop_.load() && Round()) {
   }
-  PersistPosition();
+  // A deleted mapping's checkpoint was removed with it: do not write it back.
+  bool exists = false;
+  for (const auto& e : owner_->db()->CurrentCatalog()->data().mappings) {
+    exists |= e.id == mapping_id_;
+  }
+  if (exists) PersistPosition();
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
+  finished_ = true;
 }
 
 void MappingWorker::PersistPosition() {
@@ -180,7 +186,7 @@ bool MappingWorker::Round() {
     for (const auto& e : cat->data().mappings) {
       if (e.id == mapping_id_) found = &e;
     }
-    if (found == nullptr || !found->enabled) return false;
+      if (found == nullptr || !found->enabled) return false;
     mapping_ = *found;
     function_ok_ = false;
     SequenceNumber start = 0;
@@ -258,6 +264,9 @@ bool MappingWorker::Round() {
     RecordBatch b;
     const SequenceNumber before = cursor_->position();
     s = cursor_->position() <= upper ? cursor_->Read(upper, o, &b) : Status::OK();
+    if (s.IsTrimmed() && !records.empty()) {
+      break;  // invoke what was read; the next round meets the gap
+    }
     if (s.IsTrimmed()) {
       // The records expired before they were processed: say so, hand what
       // we know to the failure destination, and go on from what is left.
@@ -274,6 +283,7 @@ bool MappingWorker::Round() {
                           first, result, 0);
       if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
       cursor_.reset();
+      catalog_.reset();  // rebuilds the cursor next round
       return Sleep(std::chrono::milliseconds(ds.ok() ? 0 : 500));
     }
     if (!s.ok()) {
@@ -281,6 +291,7 @@ bool MappingWorker::Round() {
       blocked_ = true;
       idle_ = true;
       cursor_.reset();
+      catalog_.reset();  // rebuilds the cursor next round
       return Sleep(std::chrono::milliseconds(500));
     }
     for (const auto& r : b.records()) {

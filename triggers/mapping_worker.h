@@ -47,6 +47,9 @@ class MappingWorker {
   // missing function.
   bool Idle() const;
   std::string LastResult() const;
+  // True once the thread has returned (its mapping was disabled or deleted,
+  // or it was stopped).
+  bool Finished() const { return finished_.load(); }
   MappingMetrics Metrics() const;
 
  private:
@@ -78,7 +81,8 @@ class MappingWorker {
   MappingMetrics metrics_;         // GUARDED_BY(mu_)
   std::deque<double> durations_;   // GUARDED_BY(mu_), last 1024
   std::atomic<bool> idle_{false};
-  std::atomic<bool> blocked_{false};  // failing batch or missing function
+  std::atomic<bool> blocked_{false};
+  std::atomic<bool> finished_{false};  // failing batch or missing function
   std::atomic<uint64_t> position_{0};
 
   // Owned by the worker thread.

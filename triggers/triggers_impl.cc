@@ -679,16 +679,23 @@ Status TriggersImpl::GetMappingMetrics(std::string_view uuid, MappingMetrics* me
 // --- Runtime
 
 Status TriggersImpl::Start() {
-  running_ = true;
+  Status s = db_->CheckOpenForTriggers();
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(workers_mu_);
+    running_ = true;
+  }
   Reconcile();
   return Status::OK();
 }
 
 void TriggersImpl::Stop() {
-  running_ = false;
   std::map<uint32_t, std::unique_ptr<MappingWorker>> workers;
   {
+    // Under the lock, so that a Reconcile racing with Stop cannot start a
+    // worker after it.
     std::lock_guard<std::mutex> lock(workers_mu_);
+    running_ = false;
     workers.swap(workers_);
   }
   // Signal everyone first, then join: stopping is as slow as the slowest
@@ -699,16 +706,21 @@ void TriggersImpl::Stop() {
 }
 
 void TriggersImpl::Reconcile() {
-  if (!running_.load()) return;
   auto cat = db_->CurrentCatalog();
   std::vector<std::unique_ptr<MappingWorker>> retired;
   {
     std::lock_guard<std::mutex> lock(workers_mu_);
+    if (!running_.load()) return;
+    cat = db_->CurrentCatalog();  // the newest, now that we are serialized
     for (auto it = workers_.begin(); it != workers_.end();) {
-      bool keep = false;
+      // A worker whose thread returned (it saw its mapping disabled) is
+      // replaced if the mapping is enabled again.
+      bool keep = !it->second->Finished();
+      bool enabled = false;
       for (const auto& m : cat->data().mappings) {
-        if (m.id == it->first && m.enabled) keep = true;
+        if (m.id == it->first && m.enabled) enabled = true;
       }
+      keep &= enabled;
       if (!keep) {
         retired.push_back(std::move(it->second));
         it = workers_.erase(it);
