@@ -152,15 +152,22 @@ FunctionConfiguration TriggersImpl::Describe(const log::FunctionEntryData& f) co
   return c;
 }
 
-Status TriggersImpl::CreateFunction(const FunctionConfiguration& config,
-                                    FunctionConfiguration* created) {
+Status TriggersImpl::PutLibraryFunction(const FunctionConfiguration& config,
+                                        bool create, FunctionConfiguration* out) {
   log::FunctionEntryData entry;
   std::shared_ptr<FunctionLibrary> library;
   Status s = LoadChecked(config, &entry, &library);
   if (!s.ok()) return s;
   s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
-    if (cat.FindFunction(entry.name) != nullptr) {
+    const log::FunctionEntryData* old = cat.FindFunction(entry.name);
+    if (create && old != nullptr) {
       return Status::Busy("function '" + entry.name + "' already exists");
+    }
+    if (!create && old == nullptr) return FunctionNotFound(entry.name);
+    if (!create && old->in_process) {
+      return Status::InvalidArgument(
+          "function '" + entry.name +
+          "' is registered in-process; re-register it to change it");
     }
     meta->kind = log::MetaData::Kind::kPutFunction;
     meta->function = entry;
@@ -168,11 +175,18 @@ Status TriggersImpl::CreateFunction(const FunctionConfiguration& config,
   });
   if (!s.ok()) return s;
   {
+    // Workers hold their own reference for the invocation in flight; old
+    // code is unloaded when that ends.
     std::lock_guard<std::mutex> lock(mu_);
     loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
   }
-  if (created != nullptr) *created = Describe(entry);
+  if (out != nullptr) *out = Describe(entry);
   return Status::OK();
+}
+
+Status TriggersImpl::CreateFunction(const FunctionConfiguration& config,
+                                    FunctionConfiguration* created) {
+  return PutLibraryFunction(config, /*create=*/true, created);
 }
 
 Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& config,
@@ -226,6 +240,7 @@ Status TriggersImpl::ListFunctions(std::vector<FunctionConfiguration>* functions
 Status TriggersImpl::UpdateFunction(const FunctionConfiguration& config,
                                     FunctionConfiguration* updated) {
   {
+    // Checked before loading the new library too, for a clear error.
     auto cat = db_->CurrentCatalog();
     const log::FunctionEntryData* f = cat->FindFunction(config.function_name);
     if (f == nullptr) return FunctionNotFound(config.function_name);
@@ -235,25 +250,7 @@ Status TriggersImpl::UpdateFunction(const FunctionConfiguration& config,
           "' is registered in-process; re-register it to change it");
     }
   }
-  log::FunctionEntryData entry;
-  std::shared_ptr<FunctionLibrary> library;
-  Status s = LoadChecked(config, &entry, &library);
-  if (!s.ok()) return s;
-  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
-    if (cat.FindFunction(entry.name) == nullptr) return FunctionNotFound(entry.name);
-    meta->kind = log::MetaData::Kind::kPutFunction;
-    meta->function = entry;
-    return Status::OK();
-  });
-  if (!s.ok()) return s;
-  {
-    // Workers hold their own reference for the invocation in flight; the old
-    // code is unloaded when that ends.
-    std::lock_guard<std::mutex> lock(mu_);
-    loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
-  }
-  if (updated != nullptr) *updated = Describe(entry);
-  return Status::OK();
+  return PutLibraryFunction(config, /*create=*/false, updated);
 }
 
 Status TriggersImpl::DeleteFunction(std::string_view name, bool force) {

@@ -81,6 +81,10 @@ class TriggersImpl final : public Triggers {
   Status ValidateFunction(const FunctionConfiguration& c, bool library) const;
   Status LoadChecked(const FunctionConfiguration& c, log::FunctionEntryData* entry,
                      std::shared_ptr<FunctionLibrary>* library);
+  // Loads and checks the library, then records the function: a new one
+  // (Busy if it exists) or a replacement (NotFound if it does not).
+  Status PutLibraryFunction(const FunctionConfiguration& config, bool create,
+                            FunctionConfiguration* out);
   FunctionConfiguration Describe(const log::FunctionEntryData& f) const;
   EventSourceMappingConfiguration Describe(const log::MappingEntryData& m);
   Status ValidateMapping(const log::MappingEntryData& m) const;
