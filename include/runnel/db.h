@@ -150,9 +150,12 @@ class DB {
   // Closes the DB if it is still open (see Close()).
   virtual ~DB() = default;
 
-  // Waits for in-flight writes, makes the log durable, stops background work
-  // and releases the directory lock. Every later call returns
-  // FailedPrecondition. Idempotent.
+  // Stops the trigger runtime, waits for in-flight writes, makes the log
+  // durable, stops background work and releases the directory lock. Every
+  // later call returns FailedPrecondition. Idempotent.
+  // REQUIRES: no call on this DB (or its streams() / triggers()) is running
+  // concurrently with Close(); writes queued before it are committed, but a
+  // read racing with it may use freed state.
   virtual Status Close() = 0;
 
   // --- Tables. Metadata changes are frames of the log, always fsynced.
