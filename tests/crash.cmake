@@ -15,6 +15,7 @@ target_compile_options(runnel_fault_env PRIVATE -Wall -Wextra)
 add_executable(crash_writer ${CMAKE_CURRENT_SOURCE_DIR}/crash_writer.cc)
 target_link_libraries(crash_writer PRIVATE runnel::runnel Threads::Threads)
 target_compile_options(crash_writer PRIVATE -Wall -Wextra)
+target_include_directories(crash_writer PRIVATE ${PROJECT_SOURCE_DIR})
 
 runnel_test(crash_test crash_test.cc LABELS crash TIMEOUT 600)
 target_compile_definitions(crash_test PRIVATE
@@ -40,6 +41,7 @@ set_tests_properties(long_power_loss_300_iterations PROPERTIES
 # runs the trigger runtime (tests/trigger_crash_host.cc) and is killed at
 # random moments; the test checks that write-backs are exactly-once.
 add_executable(trigger_crash_host ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_host.cc)
+target_include_directories(trigger_crash_host PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(trigger_crash_host PRIVATE runnel::runnel Threads::Threads)
 target_compile_options(trigger_crash_host PRIVATE -Wall -Wextra)
 

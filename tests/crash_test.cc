@@ -45,6 +45,7 @@
 
 #include "cdc/log_format.h"
 #include "runnel/db.h"
+#include "tests/child_process.h"
 #include "tests/testutil.h"
 
 #ifndef CRASH_WRITER_PATH
@@ -237,82 +238,22 @@ void HandleLine(const std::string& line, ChildRun* run) {
 void RunChild(const std::string& dir, uint64_t seed, int threads,
               int sync_pct, int early_kill_ms, int after_ready_ms,
               const std::string& stderr_path, ChildRun* run) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  const std::string seed_s = std::to_string(seed);
-  const std::string threads_s = std::to_string(threads);
-  const std::string sync_s = std::to_string(sync_pct);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    const int err = ::open(stderr_path.c_str(),
-                           O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (err >= 0) ::dup2(err, 2);
-    const char* args[] = {CRASH_WRITER_PATH, dir.c_str(), seed_s.c_str(),
-                          threads_s.c_str(), sync_s.c_str(), nullptr};
-    ::execv(CRASH_WRITER_PATH, const_cast<char* const*>(args));
-    _exit(127);
-  }
-  ::close(fds[1]);
-  const int rfd = fds[0];
-
-  const Clock::time_point start = Clock::now();
-  std::optional<Clock::time_point> kill_at;
+  ChildSchedule schedule;
   if (early_kill_ms >= 0) {
-    kill_at = start + std::chrono::milliseconds(early_kill_ms);
+    schedule.kill_after_start = std::chrono::milliseconds(early_kill_ms);
+  } else {
+    schedule.kill_after_ready = std::chrono::milliseconds(after_ready_ms);
   }
-  const Clock::time_point give_up = start + std::chrono::seconds(30);
-  std::string buf;
-  // An incomplete last line is a write that never started: it is dropped.
-  auto consume = [&] {
-    size_t pos;
-    while ((pos = buf.find('\n')) != std::string::npos) {
-      HandleLine(buf.substr(0, pos), run);
-      buf.erase(0, pos + 1);
-      if (run->ready && !kill_at) {
-        kill_at = Clock::now() + std::chrono::milliseconds(after_ready_ms);
-      }
-    }
-  };
-  bool eof = false;
-  char chunk[1 << 16];
-  while (!eof) {
-    const Clock::time_point now = Clock::now();
-    if ((kill_at && now >= *kill_at) || now >= give_up) break;
-    const auto until = kill_at ? std::min(*kill_at, give_up) : give_up;
-    const int wait_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(until - now)
-            .count()) + 1;
-    pollfd p{rfd, POLLIN, 0};
-    const int r = ::poll(&p, 1, wait_ms);
-    if (r < 0 && errno == EINTR) continue;
-    if (r > 0) {
-      const ssize_t n = ::read(rfd, chunk, sizeof(chunk));
-      if (n > 0) {
-        buf.append(chunk, static_cast<size_t>(n));
-        consume();
-      } else if (n == 0) {
-        eof = true;
-      }
-    }
-  }
-  run->timed_out = !eof && (!kill_at || Clock::now() < *kill_at);
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  // Drain what the child wrote before it died.
-  for (;;) {
-    const ssize_t n = ::read(rfd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    buf.append(chunk, static_cast<size_t>(n));
-  }
-  consume();
-  ::close(rfd);
-  run->exit_status = status;
-  run->killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  const ChildExit e = test::RunChild(
+      {CRASH_WRITER_PATH, dir, std::to_string(seed), std::to_string(threads),
+       std::to_string(sync_pct)},
+      stderr_path, schedule, [run](const std::string& line) {
+        HandleLine(line, run);
+        return run->ready;
+      });
+  run->timed_out = e.timed_out;
+  run->exit_status = e.status;
+  run->killed = e.killed;
 }
 
 struct Totals {

@@ -48,23 +48,11 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "tests/child_process.h"
 
 namespace {
 
-void Emit(const std::string& line) {
-  std::string s = line + "\n";
-  const char* p = s.data();
-  size_t left = s.size();
-  while (left > 0) {
-    const ssize_t n = ::write(1, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      _exit(5);  // the parent went away
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
+void Emit(const std::string& line) { runnel::test::EmitLine(line); }
 
 [[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
   Emit("E " + what + ": " + s.ToString());

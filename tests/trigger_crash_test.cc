@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "tests/child_process.h"
 #include "tests/testutil.h"
 
 #ifndef TRIGGER_HOST_PATH
@@ -188,84 +189,26 @@ struct Schedule {
 void RunHost(const std::string& dir, uint64_t run_no, uint64_t seed,
              uint32_t batch_size, int sleep_ms, const Schedule& sched,
              const std::string& stderr_path, HostRun* run) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  const std::string run_s = std::to_string(run_no);
-  const std::string seed_s = std::to_string(seed);
-  const std::string batch_s = std::to_string(batch_size);
-  const std::string sleep_s = std::to_string(sleep_ms);
-  const char* mode = sched.drain ? "drain" : "write";
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (err >= 0) ::dup2(err, 2);
-    const char* args[] = {TRIGGER_HOST_PATH, dir.c_str(),    mode,
-                          run_s.c_str(),     seed_s.c_str(), TEST_FUNCTION,
-                          batch_s.c_str(),   sleep_s.c_str(), nullptr};
-    ::execv(TRIGGER_HOST_PATH, const_cast<char* const*>(args));
-    _exit(127);
+  ChildSchedule schedule;
+  if (sched.drain) {
+    schedule.give_up = std::chrono::seconds(180);
+  } else if (sched.early_kill_ms >= 0) {
+    schedule.kill_after_start = std::chrono::milliseconds(sched.early_kill_ms);
+  } else {
+    schedule.kill_after_ready = std::chrono::milliseconds(sched.after_ready_ms);
   }
-  ::close(fds[1]);
-  const int rfd = fds[0];
-
-  const Clock::time_point start = Clock::now();
-  std::optional<Clock::time_point> kill_at;
-  if (!sched.drain && sched.early_kill_ms >= 0) {
-    kill_at = start + std::chrono::milliseconds(sched.early_kill_ms);
-  }
-  const Clock::time_point give_up =
-      start + (sched.drain ? std::chrono::seconds(180) : std::chrono::seconds(30));
-  std::string buf;
-  // An incomplete last line is a write that never started: it is dropped.
-  auto consume = [&] {
-    size_t pos;
-    while ((pos = buf.find('\n')) != std::string::npos) {
-      HandleLine(buf.substr(0, pos), run);
-      buf.erase(0, pos + 1);
-      if (run->ready && !kill_at && !sched.drain) {
-        kill_at = Clock::now() + std::chrono::milliseconds(sched.after_ready_ms);
-      }
-    }
-  };
-  bool eof = false;
-  char chunk[1 << 16];
-  while (!eof) {
-    const Clock::time_point now = Clock::now();
-    if ((kill_at && now >= *kill_at) || now >= give_up) break;
-    const auto until = kill_at ? std::min(*kill_at, give_up) : give_up;
-    const int wait_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) + 1;
-    pollfd p{rfd, POLLIN, 0};
-    const int r = ::poll(&p, 1, wait_ms);
-    if (r < 0 && errno == EINTR) continue;
-    if (r > 0) {
-      const ssize_t n = ::read(rfd, chunk, sizeof(chunk));
-      if (n > 0) {
-        buf.append(chunk, static_cast<size_t>(n));
-        consume();
-      } else if (n == 0) {
-        eof = true;
-      }
-    }
-  }
-  run->timed_out = !eof && (!kill_at || Clock::now() < *kill_at);
-  if (!eof) ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  for (;;) {
-    const ssize_t n = ::read(rfd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    buf.append(chunk, static_cast<size_t>(n));
-  }
-  consume();
-  ::close(rfd);
-  run->exit_status = status;
-  run->killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  run->exited = WIFEXITED(status);
+  const ChildExit e = RunChild(
+      {TRIGGER_HOST_PATH, dir, sched.drain ? "drain" : "write", std::to_string(run_no),
+       std::to_string(seed), TEST_FUNCTION, std::to_string(batch_size),
+       std::to_string(sleep_ms)},
+      stderr_path, schedule, [run](const std::string& line) {
+        HandleLine(line, run);
+        return run->ready;
+      });
+  run->timed_out = e.timed_out;
+  run->exit_status = e.status;
+  run->killed = e.killed;
+  run->exited = e.exited;
 }
 
 struct Totals {
