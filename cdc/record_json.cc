@@ -106,6 +106,10 @@ json Image(std::string_view key, std::string_view value) {
 
 }  // namespace
 
+std::string ImageToJson(std::string_view key, std::string_view value) {
+  return Image(key, value).dump();
+}
+
 std::string RecordToJson(const ChangeRecord& r, std::string_view stream_arn,
                          std::string_view region) {
   char id[40];

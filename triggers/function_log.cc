@@ -24,7 +24,7 @@ std::string IsoMicros(int64_t micros) {
 }
 
 // Parses the time IsoMicros wrote; -1 if the line does not start with one.
-static int64_t ParseIsoMicros(std::string_view line) {
+int64_t ParseIsoMicros(std::string_view line) {
   if (line.size() < 27 || line[10] != 'T' || line[26] != 'Z') return -1;
   struct tm tm = {};
   int usec = 0;

@@ -63,6 +63,8 @@ class FunctionLog {
 
 // "2026-11-27T13:22:23.291123Z"
 std::string IsoMicros(int64_t micros);
+// Parses the time IsoMicros wrote at the start of `line`; -1 if there is none.
+int64_t ParseIsoMicros(std::string_view line);
 
 }  // namespace runnel
 

@@ -203,6 +203,11 @@ std::string RecordToJson(const ChangeRecord& record,
                          std::string_view stream_arn,
                          std::string_view region);
 
+// An item (key and value) as the attribute map RecordToJson uses for its
+// images, e.g. {"key":{"S":"song#1"},"title":{"S":"Call Me Today"}}: what
+// `runnel get-item` prints as "Item".
+std::string ImageToJson(std::string_view key, std::string_view value);
+
 }  // namespace runnel
 
 #endif  // RUNNEL_INCLUDE_STREAM_H_

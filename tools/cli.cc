@@ -1,0 +1,323 @@
+// Copyright 2026 The runnel Authors.
+
+#include "tools/cli.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <sstream>
+
+#include <kj/encoding.h>
+
+namespace runnel::cli {
+
+DB* Context::Db() {
+  DB* db = nullptr;
+  Status s = session_->Db(&db);
+  if (!s.ok()) {
+    Fail(s);
+    return nullptr;
+  }
+  return db;
+}
+
+int Context::Fail(std::string_view message) {
+  std::fprintf(io_->err, "runnel: %s: %.*s\n", command_.c_str(),
+               static_cast<int>(message.size()), message.data());
+  std::fflush(io_->err);
+  return 1;
+}
+
+int Context::Fail(const Status& s) {
+  return Fail(ExceptionName(s) + ": " + s.message());
+}
+
+int Context::Usage(std::string_view message) {
+  std::fprintf(io_->err, "runnel: %s: %.*s (see `runnel %s --help`)\n", command_.c_str(),
+               static_cast<int>(message.size()), message.data(), command_.c_str());
+  std::fflush(io_->err);
+  return 2;
+}
+
+void Context::Print(const nlohmann::ordered_json& j) {
+  const std::string text = j.dump(4) + "\n";
+  std::fwrite(text.data(), 1, text.size(), io_->out);
+  std::fflush(io_->out);
+}
+
+std::string Context::Path(const std::string& path) const {
+  if (path.empty() || path[0] == '/' || io_->cwd.empty()) return path;
+  return io_->cwd + "/" + path;
+}
+
+bool Context::ErrIsTerminal() const { return isatty(fileno(io_->err)) == 1; }
+
+CLI::App* Registry::Add(std::string name, std::string description, Needs needs,
+                        Handler h, CLI::App* parent) {
+  CLI::App* sub =
+      (parent ? parent : app_)->add_subcommand(std::move(name), std::move(description));
+  entries_[sub] = Entry{needs, std::move(h)};
+  return sub;
+}
+
+const Registry::Entry* Registry::Find(CLI::App* sub) const {
+  auto it = entries_.find(sub);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+Cli::Cli() : app_(std::make_unique<CLI::App>(
+                 "runnel: an embedded key-value store whose log is its change "
+                 "stream, with triggers.\nCommands and flags follow the cloud "
+                 "CLI (aws dynamodb / dynamodbstreams / lambda).",
+                 "runnel")) {
+  app_->add_option("--db", db_flag_, "The DB directory")
+      ->envname("RUNNEL_DB")
+      ->type_name("DIR");
+  app_->require_subcommand(1);
+  app_->fallthrough();
+  registry_ = std::make_unique<Registry>(app_.get());
+  AddTableCommands(registry_.get());
+  AddStreamCommands(registry_.get());
+  AddFunctionCommands(registry_.get());
+  AddAdminCommands(registry_.get());
+}
+
+Cli::~Cli() = default;
+
+namespace {
+
+// The innermost parsed subcommand.
+CLI::App* Selected(CLI::App* app) {
+  for (CLI::App* sub : app->get_subcommands()) return Selected(sub);
+  return app;
+}
+
+std::string CommandName(CLI::App* app) {
+  std::string name;
+  for (CLI::App* a = app; a != nullptr && a->get_parent() != nullptr;
+       a = a->get_parent()) {
+    name = name.empty() ? a->get_name() : a->get_name() + " " + name;
+  }
+  return name;
+}
+
+void Write(FILE* f, const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), f);
+  std::fflush(f);
+}
+
+}  // namespace
+
+int Cli::Parse(const std::vector<std::string>& args, Io& io) {
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app_->parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp& e) {
+    std::ostringstream out, err;
+    // Help of the innermost command named on the line.
+    app_->exit(e, out, err);
+    Write(io.out, out.str());
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    std::ostringstream out, err;
+    app_->exit(e, out, err);
+    Write(io.out, out.str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    CLI::App* sub = Selected(app_.get());
+    std::string where = sub == app_.get() ? "" : CommandName(sub) + ": ";
+    std::string msg = e.what();
+    // CLI11's messages can span lines; one line is the contract.
+    for (char& c : msg) {
+      if (c == '\n') c = ' ';
+    }
+    Write(io.err, "runnel: " + where + msg + " (see `runnel " +
+                      (where.empty() ? "" : CommandName(sub) + " ") +
+                      "--help`)\n");
+    return 2;
+  }
+  selected_ = Selected(app_.get());
+  if (registry_->Find(selected_) == nullptr) {
+    // A group like `inspect` without its subcommand.
+    Write(io.err, "runnel: " + CommandName(selected_) +
+                      ": a subcommand is required (see `runnel " +
+                      CommandName(selected_) + " --help`)\n");
+    return 2;
+  }
+  return -1;
+}
+
+Needs Cli::needs() const {
+  const Registry::Entry* e = registry_->Find(selected_);
+  return e ? e->needs : Needs::kNothing;
+}
+
+std::string Cli::command() const { return CommandName(selected_); }
+
+std::string Cli::DbDir(const Io& io) const {
+  if (db_flag_.empty()) return "";
+  std::string dir = db_flag_;
+  if (dir[0] != '/' && !io.cwd.empty()) dir = io.cwd + "/" + dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+int Cli::Run(Io& io, Session& session) {
+  const Registry::Entry* e = registry_->Find(selected_);
+  Context ctx(&io, &session, command());
+  return e->handler(ctx);
+}
+
+std::string IsoTime(int64_t micros) {
+  const time_t secs = static_cast<time_t>(micros / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<int>(micros % 1000000));
+  return buf;
+}
+
+std::string ExceptionName(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound:
+      return "ResourceNotFoundException";
+    case Status::Code::kInvalidArgument:
+      return "ValidationException";
+    case Status::Code::kBusy:
+      return "ResourceInUseException";
+    case Status::Code::kTrimmed:
+      return "TrimmedDataAccessException";
+    case Status::Code::kFailedPrecondition:
+      return "ResourceConflictException";
+    case Status::Code::kCorruption:
+      return "Corruption";
+    case Status::Code::kNotSupported:
+      return "NotSupported";
+    case Status::Code::kIOError:
+      return "IOError";
+    case Status::Code::kTimedOut:
+      return "TimedOut";
+    case Status::Code::kOk:
+      break;
+  }
+  return "OK";
+}
+
+Status ReadFile(const std::string& path, std::string* data) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return Status::IOError("cannot read '" + path + "': " + std::strerror(errno));
+  }
+  data->clear();
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) data->append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::IOError("error reading '" + path + "'");
+  return Status::OK();
+}
+
+Status WriteFile(const std::string& path, std::string_view data) {
+  // Written beside the target and renamed over it, so a failed write never
+  // leaves a half file under the name the user asked for.
+  const std::string tmp = path + ".tmp" + std::to_string(getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IOError("cannot write '" + path + "': " + std::strerror(errno));
+  }
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::IOError("cannot write '" + path + "': " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::IOError("cannot write '" + path + "': " + std::strerror(err));
+  }
+  return Status::OK();
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros) {
+  const std::string t(text);
+  // A relative duration: digits and one unit.
+  size_t pos = 0;
+  while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') ++pos;
+  if (pos > 0 && pos + 1 == t.size() && pos < 12) {
+    const int64_t n = std::stoll(t.substr(0, pos));
+    int64_t unit = 0;
+    switch (t[pos]) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: break;
+    }
+    if (unit != 0) {
+      *micros = NowMicros() - n * unit * 1000000;
+      return Status::OK();
+    }
+  }
+  // An absolute UTC time: 2026-11-27T15:00:00[.ffffff][Z|+00:00].
+  struct tm tm = {};
+  const char* end = strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end != nullptr) {
+    int64_t frac = 0;
+    if (*end == '.') {
+      ++end;
+      int digits = 0;
+      while (*end >= '0' && *end <= '9') {
+        if (digits < 6) frac = frac * 10 + (*end - '0');
+        ++digits;
+        ++end;
+      }
+      for (; digits < 6; ++digits) frac *= 10;
+    }
+    if (*end == 'Z' || std::strcmp(end, "+00:00") == 0 || *end == '\0') {
+      *micros = static_cast<int64_t>(timegm(&tm)) * 1000000 + frac;
+      return Status::OK();
+    }
+  }
+  return Status::InvalidArgument(
+      std::string(flag) + ": expected a duration like 30s, 10m, 2h, 1d or a UTC "
+      "time like 2026-11-27T15:00:00Z, got '" + t + "'");
+}
+
+std::string Base64(std::string_view bytes) {
+  kj::String s = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
+      reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  return std::string(s.cStr(), s.size());
+}
+
+bool DecodeBase64(std::string_view text, std::string* bytes) {
+  auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(text.data(), text.size()));
+  if (decoded.hadErrors) return false;
+  bytes->assign(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+  return true;
+}
+
+}  // namespace runnel::cli

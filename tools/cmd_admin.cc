@@ -1,0 +1,590 @@
+// Copyright 2026 The runnel Authors.
+//
+// run, dump, load.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <cstdio>
+#include <cstring>
+#include <kj/io.h>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "tools/cli.h"
+#include "tools/dump.capnp.h"
+#include "tools/host.h"
+#include "tools/progress.h"
+
+namespace runnel::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+void AddRun(Registry* r) {
+  auto o = std::make_shared<HostOptions>();
+  CLI::App* c = r->Add(
+      "run",
+      "Host the DB: run its triggers and serve other shells' commands on DIR/runnel.sock "
+      "until SIGINT/SIGTERM",
+      Needs::kHost, [o](Context& ctx) { return RunHost(ctx, *o); });
+  c->add_flag("--until-idle", o->until_idle,
+              "Stop once every enabled mapping has processed everything committed");
+}
+
+// --- Dump formats.
+
+struct DumpTable {
+  std::string name;
+  StreamSpecification spec;
+};
+
+// Receives a dump's entries in order.
+class DumpSink {
+ public:
+  virtual ~DumpSink() = default;
+  virtual Status Header(const std::string& db_name, SequenceNumber last) = 0;
+  virtual Status Table(const DumpTable& t) = 0;
+  virtual Status Item(const std::string& table, std::string_view key, std::string_view value) = 0;
+  virtual Status End(uint64_t tables, uint64_t items) = 0;
+};
+
+bool ValidUtf8(std::string_view s) {
+  // Text that nlohmann can carry as a JSON string; anything else is base64.
+  nlohmann::json j = s;
+  try {
+    (void)j.dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+class JsonlSink final : public DumpSink {
+ public:
+  explicit JsonlSink(FILE* f) : f_(f) {}
+  Status Header(const std::string& db_name, SequenceNumber last) override {
+    return Line(ojson{{"Format", "runnel-dump"},
+                      {"Version", 1},
+                      {"DbName", db_name},
+                      {"LastSequenceNumber", std::to_string(last)}});
+  }
+  Status Table(const DumpTable& t) override {
+    ojson spec{{"StreamEnabled", t.spec.stream_enabled}};
+    if (t.spec.stream_enabled) {
+      spec["StreamViewType"] = std::string(StreamViewTypeName(t.spec.stream_view_type));
+    }
+    return Line(ojson{{"Table", {{"TableName", t.name}, {"StreamSpecification", spec}}}});
+  }
+  Status Item(const std::string& table, std::string_view key, std::string_view value) override {
+    ojson j;
+    j["TableName"] = table;
+    if (ValidUtf8(key)) {
+      j["Key"] = key;
+    } else {
+      j["KeyBase64"] = Base64(key);
+    }
+    if (ValidUtf8(value)) {
+      j["Value"] = value;
+    } else {
+      j["ValueBase64"] = Base64(value);
+    }
+    return Line(j);
+  }
+  Status End(uint64_t tables, uint64_t items) override {
+    return Line(ojson{{"End", {{"Tables", tables}, {"Items", items}}}});
+  }
+
+ private:
+  Status Line(const ojson& j) {
+    std::string s = j.dump();
+    s += '\n';
+    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) {
+      return Status::IOError(std::string("write failed: ") + std::strerror(errno));
+    }
+    return Status::OK();
+  }
+  FILE* f_;
+};
+
+class FileOutput final : public kj::OutputStream {
+ public:
+  explicit FileOutput(FILE* f) : f_(f) {}
+  void write(const void* buffer, size_t size) override {
+    if (std::fwrite(buffer, 1, size, f_) != size) failed_ = true;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  FILE* f_;
+  bool failed_ = false;
+};
+
+class CapnpSink final : public DumpSink {
+ public:
+  explicit CapnpSink(FILE* f) : out_(std::make_unique<FileOutput>(f)) {}
+  Status Header(const std::string& db_name, SequenceNumber last) override {
+    capnp::MallocMessageBuilder m;
+    auto h = m.initRoot<dump::Entry>().initHeader();
+    h.setFormat("runnel-dump");
+    h.setVersion(1);
+    h.setDbName(db_name);
+    h.setLastSequenceNumber(last);
+    return Write(m);
+  }
+  Status Table(const DumpTable& t) override {
+    capnp::MallocMessageBuilder m;
+    auto e = m.initRoot<dump::Entry>().initTable();
+    e.setName(t.name);
+    e.setStreamEnabled(t.spec.stream_enabled);
+    if (t.spec.stream_enabled) {
+      e.setStreamViewType(std::string(StreamViewTypeName(t.spec.stream_view_type)));
+    }
+    return Write(m);
+  }
+  Status Item(const std::string& table, std::string_view key, std::string_view value) override {
+    capnp::MallocMessageBuilder m;
+    auto e = m.initRoot<dump::Entry>().initItem();
+    e.setTable(table);
+    e.setKey(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
+    e.setValue(
+        capnp::Data::Reader(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
+    return Write(m);
+  }
+  Status End(uint64_t tables, uint64_t items) override {
+    capnp::MallocMessageBuilder m;
+    auto e = m.initRoot<dump::Entry>().initEnd();
+    e.setTables(tables);
+    e.setItems(items);
+    return Write(m);
+  }
+
+ private:
+  Status Write(capnp::MallocMessageBuilder& m) {
+    capnp::writeMessage(*out_, m);
+    if (out_->failed()) return Status::IOError(std::string("write failed: ") + std::strerror(errno));
+    return Status::OK();
+  }
+  // Held by pointer: kj streams' destructors may throw, a DumpSink's not.
+  std::unique_ptr<FileOutput> out_;
+};
+
+// Reads a dump (either format) and hands its entries to a sink, checking the
+// structure: header first, each table declared once before its items, items
+// only of declared tables, the end entry last with matching totals.
+class FileInput final : public kj::InputStream {
+ public:
+  explicit FileInput(FILE* f) : f_(f) {}
+  size_t tryRead(void* buffer, size_t min_bytes, size_t max_bytes) override {
+    size_t got = 0;
+    while (got < min_bytes) {
+      size_t n = std::fread(static_cast<char*>(buffer) + got, 1, max_bytes - got, f_);
+      if (n == 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+ private:
+  FILE* f_;
+};
+
+Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
+  std::set<std::string> tables;
+  bool have_header = false, have_end = false;
+  uint64_t items = 0;
+  size_t entry = 0;
+  auto where = [&]() {
+    return (capnp_format ? "message " : "line ") + std::to_string(entry) + ": ";
+  };
+  auto check_table = [&](const DumpTable& t) -> Status {
+    if (!have_header) return Status::InvalidArgument(where() + "a Table before the header");
+    if (!tables.insert(t.name).second) {
+      return Status::InvalidArgument(where() + "table '" + t.name + "' declared twice");
+    }
+    return sink->Table(t);
+  };
+  auto check_item = [&](const std::string& table, std::string_view key,
+                        std::string_view value) -> Status {
+    if (tables.count(table) == 0) {
+      return Status::InvalidArgument(where() + "item of undeclared table '" + table + "'");
+    }
+    if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes) {
+      return Status::InvalidArgument(where() + "key of " + std::to_string(key.size()) +
+                                     " bytes (allowed 1 to 4096)");
+    }
+    if (value.size() > kMaxValueBytes) {
+      return Status::InvalidArgument(where() + "value larger than 16 MiB");
+    }
+    ++items;
+    return sink->Item(table, key, value);
+  };
+  auto check_end = [&](uint64_t t, uint64_t i) -> Status {
+    if (t != tables.size() || i != items) {
+      return Status::InvalidArgument(where() + "the end entry counts " + std::to_string(t) +
+                                     " tables and " + std::to_string(i) + " items, the dump has " +
+                                     std::to_string(tables.size()) + " and " +
+                                     std::to_string(items));
+    }
+    have_end = true;
+    return sink->End(t, i);
+  };
+  auto check_header = [&](const std::string& format, uint64_t version, const std::string& name,
+                          uint64_t last) -> Status {
+    if (have_header || entry != 1) return Status::InvalidArgument(where() + "unexpected header");
+    if (format != "runnel-dump" || version != 1) {
+      return Status::InvalidArgument(where() + "not a runnel dump of version 1");
+    }
+    have_header = true;
+    return sink->Header(name, last);
+  };
+
+  if (capnp_format) {
+    FileInput in(f);
+    capnp::ReaderOptions o;
+    // An item carries up to 4 KiB of key and 16 MiB of value.
+    o.traversalLimitInWords = (kMaxValueBytes + kMaxKeyBytes + 4096) / 8;
+    for (;;) {
+      int c = std::fgetc(f);
+      if (c == EOF) break;
+      std::ungetc(c, f);
+      ++entry;
+      if (have_end) return Status::InvalidArgument(where() + "data after the end entry");
+      try {
+        capnp::InputStreamMessageReader reader(in, o);
+        dump::Entry::Reader e = reader.getRoot<dump::Entry>();
+        Status s;
+        switch (e.which()) {
+          case dump::Entry::HEADER: {
+            auto h = e.getHeader();
+            s = check_header(h.getFormat(), h.getVersion(), h.getDbName(),
+                             h.getLastSequenceNumber());
+            break;
+          }
+          case dump::Entry::TABLE: {
+            auto t = e.getTable();
+            DumpTable dt;
+            dt.name = t.getName();
+            dt.spec.stream_enabled = t.getStreamEnabled();
+            if (dt.spec.stream_enabled &&
+                !ParseStreamViewType(std::string(t.getStreamViewType()),
+                                     &dt.spec.stream_view_type)) {
+              return Status::InvalidArgument(where() + "bad StreamViewType");
+            }
+            s = check_table(dt);
+            break;
+          }
+          case dump::Entry::ITEM: {
+            auto i = e.getItem();
+            auto k = i.getKey();
+            auto v = i.getValue();
+            s = check_item(i.getTable(),
+                           std::string_view(reinterpret_cast<const char*>(k.begin()), k.size()),
+                           std::string_view(reinterpret_cast<const char*>(v.begin()), v.size()));
+            break;
+          }
+          case dump::Entry::END:
+            s = check_end(e.getEnd().getTables(), e.getEnd().getItems());
+            break;
+          default:
+            return Status::InvalidArgument(where() + "unknown entry");
+        }
+        if (!s.ok()) return s;
+      } catch (const kj::Exception& e) {
+        return Status::InvalidArgument(where() + "not a valid Cap'n Proto dump message (" +
+                                       std::string(e.getDescription().cStr()) + ")");
+      }
+    }
+  } else {
+    std::string line;
+    char buf[1 << 16];
+    bool eof = false;
+    while (!eof) {
+      line.clear();
+      // One line, however long (values reach 16 MiB).
+      for (;;) {
+        if (std::fgets(buf, sizeof(buf), f) == nullptr) {
+          eof = true;
+          break;
+        }
+        line += buf;
+        if (!line.empty() && line.back() == '\n') break;
+      }
+      if (line.empty()) break;
+      ++entry;
+      if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+      if (have_end) return Status::InvalidArgument(where() + "data after the end entry");
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) {
+        return Status::InvalidArgument(where() + "invalid JSON");
+      }
+      Status s;
+      try {
+        if (j.contains("Format")) {
+          s = check_header(j.at("Format").get<std::string>(), j.value("Version", 0u),
+                           j.value("DbName", std::string()),
+                           std::stoull(j.value("LastSequenceNumber", std::string("0"))));
+        } else if (j.contains("Table")) {
+          const auto& t = j.at("Table");
+          DumpTable dt;
+          dt.name = t.at("TableName").get<std::string>();
+          const auto& spec = t.at("StreamSpecification");
+          dt.spec.stream_enabled = spec.at("StreamEnabled").get<bool>();
+          if (dt.spec.stream_enabled &&
+              !ParseStreamViewType(spec.at("StreamViewType").get<std::string>(),
+                                   &dt.spec.stream_view_type)) {
+            return Status::InvalidArgument(where() + "bad StreamViewType");
+          }
+          s = check_table(dt);
+        } else if (j.contains("End")) {
+          s = check_end(j.at("End").at("Tables").get<uint64_t>(),
+                        j.at("End").at("Items").get<uint64_t>());
+        } else {
+          std::string key, value;
+          if (j.contains("KeyBase64")) {
+            if (!DecodeBase64(j.at("KeyBase64").get<std::string>(), &key)) {
+              return Status::InvalidArgument(where() + "KeyBase64 is not base64");
+            }
+          } else {
+            key = j.at("Key").get<std::string>();
+          }
+          if (j.contains("ValueBase64")) {
+            if (!DecodeBase64(j.at("ValueBase64").get<std::string>(), &value)) {
+              return Status::InvalidArgument(where() + "ValueBase64 is not base64");
+            }
+          } else {
+            value = j.at("Value").get<std::string>();
+          }
+          s = check_item(j.at("TableName").get<std::string>(), key, value);
+        }
+      } catch (const std::exception& e) {
+        return Status::InvalidArgument(where() + "unexpected shape (" + e.what() + ")");
+      }
+      if (!s.ok()) return s;
+    }
+  }
+  if (!have_header) return Status::InvalidArgument("empty input: not a runnel dump");
+  if (!have_end) {
+    return Status::InvalidArgument("the dump has no end entry: it was cut short");
+  }
+  return Status::OK();
+}
+
+// Counts a dump's items while it is validated.
+class CountingSink final : public DumpSink {
+ public:
+  Status Header(const std::string&, SequenceNumber) override { return Status::OK(); }
+  Status Table(const DumpTable& t) override {
+    tables.push_back(t.name);
+    return Status::OK();
+  }
+  Status Item(const std::string&, std::string_view, std::string_view) override {
+    ++items;
+    return Status::OK();
+  }
+  Status End(uint64_t, uint64_t) override { return Status::OK(); }
+  std::vector<std::string> tables;
+  uint64_t items = 0;
+};
+
+// Applies a validated dump to the DB: tables, then items in batches of about
+// 4 MiB; the last batch is synced, so a finished load is durable.
+class LoadingSink final : public DumpSink {
+ public:
+  LoadingSink(DB* db, Progress* progress) : db_(db), progress_(progress) {}
+  Status Header(const std::string&, SequenceNumber) override { return Status::OK(); }
+  Status Table(const DumpTable& t) override {
+    Status s = Flush(false);
+    if (!s.ok()) return s;
+    return db_->CreateTable(t.name, t.spec);
+  }
+  Status Item(const std::string& table, std::string_view key, std::string_view value) override {
+    batch_.Put(table, key, value);
+    bytes_ += key.size() + value.size();
+    ++pending_;
+    if (bytes_ >= (4u << 20)) return Flush(false);
+    return Status::OK();
+  }
+  Status End(uint64_t, uint64_t) override { return Flush(true); }
+
+ private:
+  Status Flush(bool sync) {
+    if (batch_.Count() == 0 && !sync) return Status::OK();
+    WriteOptions w;
+    w.sync = sync;
+    Status s = batch_.Count() == 0 ? Status::OK() : db_->Write(w, batch_);
+    batch_.Clear();
+    bytes_ = 0;
+    progress_->Add(pending_);
+    pending_ = 0;
+    return s;
+  }
+  DB* db_;
+  Progress* progress_;
+  WriteBatch batch_;
+  size_t bytes_ = 0;
+  uint64_t pending_ = 0;
+};
+
+void AddDump(Registry* r) {
+  struct Args {
+    std::string table, format = "jsonl", output = "-";
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add(
+      "dump", "Write tables (definitions and items) to a file or stdout", Needs::kDb,
+      [a](Context& ctx) {
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        std::vector<std::string> names;
+        if (!a->table.empty()) {
+          names.push_back(a->table);
+        } else {
+          Status s = db->ListTables(&names);
+          if (!s.ok()) return ctx.Fail(s);
+        }
+        std::vector<TableDescription> descs(names.size());
+        uint64_t total = 0;
+        for (size_t i = 0; i < names.size(); ++i) {
+          Status s = db->DescribeTable(names[i], &descs[i]);
+          if (!s.ok()) return ctx.Fail(s);
+          total += descs[i].item_count;
+        }
+        // A file is written beside its name and renamed into place at the
+        // end: a failed dump never leaves a truncated file that looks whole.
+        const bool to_stdout = a->output == "-";
+        const std::string path = to_stdout ? "" : ctx.Path(a->output);
+        const std::string tmp = path + ".tmp" + std::to_string(getpid());
+        FILE* f = to_stdout ? ctx.io().out : std::fopen(tmp.c_str(), "wb");
+        if (f == nullptr) {
+          return ctx.Fail("--output: cannot write '" + path + "': " + std::strerror(errno));
+        }
+        std::unique_ptr<DumpSink> sink;
+        if (a->format == "capnp") {
+          sink = std::make_unique<CapnpSink>(f);
+        } else {
+          sink = std::make_unique<JsonlSink>(f);
+        }
+        Progress progress(ctx, "dump", total, "items");
+        uint64_t items = 0;
+        Status s = sink->Header(db->name(), db->LastSequence());
+        for (size_t i = 0; s.ok() && i < descs.size(); ++i) {
+          DumpTable t{descs[i].table_name, descs[i].stream_specification};
+          s = sink->Table(t);
+          ScanOptions o;
+          o.limit = 1000;
+          while (s.ok()) {
+            ScanResult page;
+            s = db->Scan(t.name, o, &page);
+            for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
+              s = sink->Item(t.name, page.items[k].first, page.items[k].second);
+              ++items;
+            }
+            progress.Add(page.items.size());
+            if (!page.has_more) break;
+            o.exclusive_start_key = page.last_evaluated_key;
+          }
+        }
+        if (s.ok()) s = sink->End(descs.size(), items);
+        progress.Done();
+        if (to_stdout) {
+          std::fflush(f);
+          return s.ok() ? 0 : ctx.Fail(s);
+        }
+        const bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+        std::fclose(f);
+        if (s.ok() && !flushed) s = Status::IOError("cannot write '" + path + "'");
+        if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+          s = Status::IOError("cannot rename to '" + path + "': " + std::strerror(errno));
+        }
+        if (!s.ok()) {
+          ::unlink(tmp.c_str());
+          return ctx.Fail(s);
+        }
+        std::fprintf(ctx.io().err, "runnel: dump: %zu tables, %llu items to %s\n", descs.size(),
+                     static_cast<unsigned long long>(items), path.c_str());
+        return 0;
+      });
+  c->add_option("--table-name", a->table, "Only this table (default: every table)");
+  c->add_option("--format", a->format, "jsonl (default) or capnp")
+      ->check(CLI::IsMember({"jsonl", "capnp"}));
+  c->add_option("--output", a->output, "The file to write (default - : stdout)");
+}
+
+void AddLoad(Registry* r) {
+  struct Args {
+    std::string input = "-", format;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add(
+      "load",
+      "Restore a dump into a new or empty DB (it refuses a DB that has tables; the whole dump "
+      "is checked before anything is written)",
+      Needs::kCreateDb, [a](Context& ctx) {
+        // stdin cannot be read twice (check, then apply): it is buffered.
+        std::string buffered;
+        FILE* f = nullptr;
+        if (a->input == "-") {
+          char buf[1 << 16];
+          size_t n;
+          while ((n = std::fread(buf, 1, sizeof(buf), ctx.io().in)) > 0) buffered.append(buf, n);
+          if (buffered.empty()) return ctx.Fail("--input: stdin is empty: not a runnel dump");
+          f = fmemopen(buffered.data(), buffered.size(), "rb");
+        } else {
+          f = std::fopen(ctx.Path(a->input).c_str(), "rb");
+          if (f == nullptr) {
+            return ctx.Fail("--input: cannot read '" + ctx.Path(a->input) +
+                            "': " + std::strerror(errno));
+          }
+        }
+        std::unique_ptr<FILE, int (*)(FILE*)> closer(f, &std::fclose);
+        bool capnp_format = a->format == "capnp";
+        if (a->format.empty()) {
+          int first = std::fgetc(f);
+          capnp_format = first != '{' && first != EOF;
+          std::rewind(f);
+        }
+        CountingSink counted;
+        Status s = ReadDump(f, capnp_format, &counted);
+        if (!s.ok()) return ctx.Fail("--input: " + s.message());
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        std::vector<std::string> existing;
+        s = db->ListTables(&existing);
+        if (!s.ok()) return ctx.Fail(s);
+        if (!existing.empty()) {
+          std::string list;
+          for (const auto& t : existing) list += (list.empty() ? "" : ", ") + t;
+          return ctx.Fail("ResourceInUseException: the DB already has tables (" + list +
+                          "); load restores only into a new or empty DB");
+        }
+        std::rewind(f);
+        Progress progress(ctx, "load", counted.items, "items");
+        LoadingSink loading(db, &progress);
+        s = ReadDump(f, capnp_format, &loading);
+        progress.Done();
+        if (!s.ok()) return ctx.Fail(s);
+        ctx.Print(ojson{{"Tables", counted.tables}, {"ItemCount", counted.items}});
+        return 0;
+      });
+  c->add_option("--input", a->input, "The dump file (default - : stdin)");
+  c->add_option("--format", a->format, "jsonl or capnp (default: detected)")
+      ->check(CLI::IsMember({"jsonl", "capnp"}));
+}
+
+}  // namespace
+
+void AddInspectCommands(Registry* r);
+
+void AddAdminCommands(Registry* r) {
+  AddRun(r);
+  AddDump(r);
+  AddLoad(r);
+  AddInspectCommands(r);
+}
+
+}  // namespace runnel::cli

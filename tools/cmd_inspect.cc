@@ -1,0 +1,444 @@
+// Copyright 2026 The runnel Authors.
+//
+// inspect log | record | stats.
+//
+// `inspect log` and `inspect record` read the log files directly, like the
+// read-only stream reader: no lock, no host, nothing written; they work on a
+// live DB (the newest frame may then be one being written: it is reported as
+// an incomplete tail, not as corruption).
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <leveldb/env.h>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+
+#include "cdc/codec.h"
+#include "cdc/identity.h"
+#include "cdc/log_format.h"
+#include "cdc/segment_reader.h"
+#include "tools/cli.h"
+#include "tools/progress.h"
+
+namespace runnel::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+uint64_t FileSize(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+uint64_t TreeSize(const std::string& dir) {
+  uint64_t total = 0;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    total += S_ISDIR(st.st_mode) ? TreeSize(path) : static_cast<uint64_t>(st.st_size);
+  }
+  ::closedir(d);
+  return total;
+}
+
+// Table names learned while walking the log (catalog snapshots and
+// create-table frames).
+class TableNames {
+ public:
+  void Learn(const log::Frame& f) {
+    if (f.header.type == log::kCatalogFrame) {
+      log::CatalogData c;
+      if (log::DecodeCatalog(f.payload, &c).ok()) {
+        for (const auto& t : c.tables) names_[t.id] = t.name;
+      }
+    } else if (f.header.type == log::kMetaFrame) {
+      log::MetaData m;
+      if (log::DecodeMeta(f.payload, &m).ok() && m.kind == log::MetaData::Kind::kCreateTable) {
+        names_[m.table.id] = m.table.name;
+      }
+    }
+  }
+  std::string Name(uint32_t id) const {
+    auto it = names_.find(id);
+    return it == names_.end() ? "table#" + std::to_string(id) : it->second;
+  }
+
+ private:
+  std::map<uint32_t, std::string> names_;
+};
+
+const char* FrameTypeName(uint8_t type) {
+  switch (type) {
+    case log::kBatchFrame:
+      return "batch";
+    case log::kMetaFrame:
+      return "meta";
+    case log::kCatalogFrame:
+      return "catalog";
+    default:
+      return "unknown";
+  }
+}
+
+struct LogOpen {
+  std::string wal;
+  std::vector<uint64_t> segments;
+  Identity identity;
+};
+
+Status OpenLog(const std::string& dir, LogOpen* out) {
+  leveldb::Env* env = leveldb::Env::Default();
+  Status s = ReadIdentity(env, dir, &out->identity);
+  if (s.IsNotFound()) {
+    return Status::NotFound("no DB at '" + dir + "' (create-table or load creates one)");
+  }
+  if (!s.ok()) return s;
+  out->wal = dir + "/wal";
+  return log::ListSegments(env, out->wal, &out->segments);
+}
+
+void AddInspectLog(Registry* r, CLI::App* parent) {
+  auto verify = std::make_shared<bool>(false);
+  CLI::App* c = r->Add(
+      "log",
+      "Segments, sequence ranges, sizes, frames and records per table; with --verify, every "
+      "checksum, payload and sequence number is checked (exit 1 on damage)",
+      Needs::kLogFiles,
+      [verify](Context& ctx) {
+        LogOpen lo;
+        Status s = OpenLog(ctx.session().dir(), &lo);
+        if (!s.ok()) return ctx.Fail(s);
+        leveldb::Env* env = leveldb::Env::Default();
+        TableNames names;
+        std::map<std::string, std::pair<uint64_t, uint64_t>> per_table;  // records, frames
+        ojson segments = ojson::array();
+        ojson problems = ojson::array();
+        ojson torn = nullptr;
+        uint64_t total_bytes = 0, total_frames = 0, total_records = 0;
+        uint64_t first_seq = 0, last_seq = 0, expected = 0;
+        uint64_t total_size = 0;
+        for (uint64_t first : lo.segments) total_size += FileSize(lo.wal + "/" + log::SegmentFileName(first));
+        Progress progress(ctx, "inspect log", total_size, "bytes");
+        for (size_t i = 0; i < lo.segments.size(); ++i) {
+          const bool newest = i + 1 == lo.segments.size();
+          std::unique_ptr<log::SegmentReader> reader;
+          s = log::SegmentReader::Open(env, lo.wal, lo.segments[i], lo.identity.id, &reader);
+          ojson seg;
+          seg["File"] = log::SegmentFileName(lo.segments[i]);
+          if (!s.ok()) {
+            seg["Error"] = s.ToString();
+            problems.push_back({{"Segment", seg["File"]}, {"Reason", s.ToString()}});
+            segments.push_back(seg);
+            continue;
+          }
+          if (*verify && expected != 0 && lo.segments[i] != expected) {
+            problems.push_back({{"Segment", seg["File"]},
+                                {"Reason", "sequence gap: segment starts at " +
+                                               std::to_string(lo.segments[i]) + ", expected " +
+                                               std::to_string(expected)}});
+          }
+          uint64_t frames = 0, records = 0, seg_first = 0, seg_last = 0;
+          std::map<std::string, uint64_t> frame_types;
+          ojson damage = ojson::array();
+          for (;;) {
+            log::Frame f;
+            log::Damage d;
+            const log::SegmentReader::Result res = reader->Next(&f, &d);
+            if (res == log::SegmentReader::Result::kEnd) break;
+            if (res == log::SegmentReader::Result::kError) {
+              problems.push_back({{"Segment", seg["File"]}, {"Reason", reader->status().ToString()}});
+              break;
+            }
+            if (res == log::SegmentReader::Result::kDamaged) {
+              ojson dj{{"Offset", d.offset}, {"Reason", d.reason}};
+              if (d.to_end_of_file && newest) {
+                dj["Bytes"] = reader->file_size() - d.offset;
+                torn = dj;
+                torn["Segment"] = seg["File"];
+                break;
+              }
+              damage.push_back(dj);
+              problems.push_back({{"Segment", seg["File"]}, {"Offset", d.offset}, {"Reason", d.reason}});
+              reader->SkipDamage(d);
+              expected = 0;  // continuity cannot be checked across the damage
+              continue;
+            }
+            ++frames;
+            ++frame_types[FrameTypeName(f.header.type)];
+            names.Learn(f);
+            if (f.header.count > 0) {
+              if (*verify && expected != 0 && f.header.first_sequence != expected) {
+                problems.push_back({{"Segment", seg["File"]},
+                                    {"Offset", f.offset},
+                                    {"Reason", "sequence gap: frame starts at " +
+                                                   std::to_string(f.header.first_sequence) +
+                                                   ", expected " + std::to_string(expected)}});
+              }
+              expected = f.header.last_sequence() + 1;
+              if (seg_first == 0) seg_first = f.header.first_sequence;
+              seg_last = f.header.last_sequence();
+            }
+            if (f.header.type == log::kBatchFrame) {
+              log::BatchData b;
+              Status ds = log::DecodeBatch(f.payload, &b);
+              if (!ds.ok()) {
+                problems.push_back({{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
+                continue;
+              }
+              std::set<std::string> tables_in_frame;
+              for (const auto& ch : b.changes) {
+                const std::string t = names.Name(ch.table_id);
+                ++per_table[t].first;
+                tables_in_frame.insert(t);
+              }
+              for (const auto& t : tables_in_frame) ++per_table[t].second;
+              records += b.changes.size();
+            } else if (*verify && f.header.type == log::kMetaFrame) {
+              log::MetaData m;
+              Status ds = log::DecodeMeta(f.payload, &m);
+              if (!ds.ok()) {
+                problems.push_back({{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
+              }
+            }
+          }
+          const uint64_t bytes = reader->file_size();
+          progress.Add(bytes);
+          seg["FirstSequenceNumber"] = std::to_string(seg_first);
+          seg["LastSequenceNumber"] = std::to_string(seg_last);
+          seg["Bytes"] = bytes;
+          seg["Frames"] = frames;
+          ojson types = ojson::object();
+          for (const auto& [k, v] : frame_types) types[k] = v;
+          seg["FrameTypes"] = types;
+          seg["Records"] = records;
+          if (!damage.empty()) seg["Damage"] = damage;
+          segments.push_back(seg);
+          total_bytes += bytes;
+          total_frames += frames;
+          total_records += records;
+          if (first_seq == 0) first_seq = seg_first;
+          if (seg_last != 0) last_seq = seg_last;
+        }
+        progress.Done();
+        ojson tables = ojson::object();
+        for (const auto& [t, rf] : per_table) tables[t] = {{"Records", rf.first}, {"Frames", rf.second}};
+        ojson out;
+        out["Directory"] = ctx.session().dir();
+        out["DbName"] = lo.identity.name;
+        out["DbId"] = lo.identity.IdHex();
+        out["Segments"] = segments;
+        out["Tables"] = tables;
+        out["Totals"] = {{"Segments", lo.segments.size()},
+                         {"Bytes", total_bytes},
+                         {"Frames", total_frames},
+                         {"Records", total_records},
+                         {"FirstSequenceNumber", std::to_string(first_seq)},
+                         {"LastSequenceNumber", std::to_string(last_seq)}};
+        if (!torn.is_null()) {
+          torn["Note"] = "an incomplete last frame: a write in progress, or a torn write that "
+                         "the next open cuts off";
+          out["IncompleteTail"] = torn;
+        }
+        out["Verified"] = *verify;
+        out["Problems"] = problems;
+        ctx.Print(out);
+        if (*verify && !problems.empty()) {
+          const ojson& p = problems[0];
+          std::string where = p["Segment"].get<std::string>();
+          if (p.contains("Offset")) where += " at offset " + std::to_string(p["Offset"].get<uint64_t>());
+          return ctx.Fail("Corruption: " + std::to_string(problems.size()) +
+                          " problem(s) in the log; first: " + where + ": " +
+                          p["Reason"].get<std::string>());
+        }
+        return 0;
+      },
+      parent);
+  c->add_flag("--verify", *verify, "Check everything; exit 1 if anything is damaged");
+}
+
+std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
+  nlohmann::json probe = bytes;
+  try {
+    (void)probe.dump();
+    (*j)[name] = bytes;
+  } catch (const nlohmann::json::type_error&) {
+    (*j)[std::string(name) + "Base64"] = Base64(bytes);
+  }
+  return "";
+}
+
+void AddInspectRecord(Registry* r, CLI::App* parent) {
+  auto seq = std::make_shared<uint64_t>(0);
+  CLI::App* c = r->Add(
+      "record", "One change record by sequence number, with where it is in the log",
+      Needs::kLogFiles,
+      [seq](Context& ctx) {
+        LogOpen lo;
+        Status s = OpenLog(ctx.session().dir(), &lo);
+        if (!s.ok()) return ctx.Fail(s);
+        if (lo.segments.empty() || *seq < lo.segments.front()) {
+          return ctx.Fail(
+              "TrimmedDataAccessException: sequence number " + std::to_string(*seq) +
+              " is no longer in the log (first available: " +
+              (lo.segments.empty() ? std::string("none") : std::to_string(lo.segments.front())) + ")");
+        }
+        TableNames names;
+        // Names come from the catalog that opens the record's segment.
+        size_t i = lo.segments.size() - 1;
+        while (lo.segments[i] > *seq) --i;
+        std::unique_ptr<log::SegmentReader> reader;
+        s = log::SegmentReader::Open(leveldb::Env::Default(), lo.wal, lo.segments[i],
+                                     lo.identity.id, &reader);
+        if (!s.ok()) return ctx.Fail(s);
+        for (;;) {
+          log::Frame f;
+          log::Damage d;
+          const auto res = reader->Next(&f, &d);
+          if (res == log::SegmentReader::Result::kEnd) break;
+          if (res == log::SegmentReader::Result::kError) return ctx.Fail(reader->status());
+          if (res == log::SegmentReader::Result::kDamaged) {
+            if (d.to_end_of_file) break;
+            reader->SkipDamage(d);
+            continue;
+          }
+          names.Learn(f);
+          if (f.header.count == 0 || f.header.last_sequence() < *seq) continue;
+          if (f.header.first_sequence > *seq) break;
+          ojson out;
+          out["SequenceNumber"] = std::to_string(*seq);
+          out["Segment"] = reader->file_name();
+          out["FrameOffset"] = f.offset;
+          out["FrameType"] = FrameTypeName(f.header.type);
+          out["FrameFirstSequenceNumber"] = std::to_string(f.header.first_sequence);
+          out["FrameRecords"] = f.header.count;
+          if (f.header.type == log::kBatchFrame) {
+            log::BatchData b;
+            s = log::DecodeBatch(f.payload, &b);
+            if (!s.ok()) return ctx.Fail(s);
+            out["CommitTime"] = IsoTime(b.commit_time_micros);
+            out["ChainDepth"] = b.chain_depth;
+            const uint64_t index = *seq - f.header.first_sequence;
+            if (index < b.changes.size()) {
+              const log::ChangeData& ch = b.changes[index];
+              out["TableName"] = names.Name(ch.table_id);
+              out["eventName"] = std::string(EventNameString(ch.event));
+              out["StreamViewType"] =
+                  ch.view == log::View::kNone
+                      ? "NONE (table without a stream)"
+                      : std::string(StreamViewTypeName(log::ToStreamViewType(ch.view)));
+              TextOrBase64(ch.key, &out, "Key");
+              if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
+              if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
+            } else if (b.has_checkpoint) {
+              out["Checkpoint"] = {{"MappingId", b.checkpoint.mapping_id},
+                                   {"Position", std::to_string(b.checkpoint.position)},
+                                   {"LastProcessingResult", std::string(b.checkpoint.result)}};
+            }
+          } else if (f.header.type == log::kMetaFrame) {
+            log::MetaData m;
+            s = log::DecodeMeta(f.payload, &m);
+            if (!s.ok()) return ctx.Fail(s);
+            static const char* kKinds[] = {"CreateTable",    "DeleteTable",  "UpdateStream",
+                                           "PutFunction",    "DeleteFunction", "PutMapping",
+                                           "DeleteMapping"};
+            out["Meta"] = kKinds[static_cast<int>(m.kind)];
+            out["CommitTime"] = IsoTime(m.commit_time_micros);
+          }
+          ctx.Print(out);
+          return 0;
+        }
+        return ctx.Fail("ResourceNotFoundException: no record with sequence number " +
+                        std::to_string(*seq) + " in the log");
+      },
+      parent);
+  c->add_option("sequence-number", *seq, "The record's sequence number")->required();
+}
+
+void AddInspectStats(Registry* r, CLI::App* parent) {
+  r->Add(
+      "stats", "Sizes, tables, and every mapping's lag and last result", Needs::kDb,
+      [](Context& ctx) {
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        const std::string& dir = ctx.session().dir();
+        ojson out;
+        out["Directory"] = dir;
+        out["DbName"] = db->name();
+        out["Hosted"] = ctx.session().hosted();
+        out["Log"] = {{"Bytes", TreeSize(dir + "/wal")},
+                      {"FirstSequenceNumber", std::to_string(db->FirstAvailableSequence())},
+                      {"LastSequenceNumber", std::to_string(db->LastSequence())}};
+        out["Index"] = {{"Bytes", TreeSize(dir + "/index")}};
+        std::vector<std::string> names;
+        Status s = db->ListTables(&names);
+        if (!s.ok()) return ctx.Fail(s);
+        ojson tables = ojson::array();
+        for (const auto& n : names) {
+          TableDescription d;
+          s = db->DescribeTable(n, &d);
+          if (!s.ok()) return ctx.Fail(s);
+          tables.push_back({{"TableName", n},
+                            {"ItemCount", d.item_count},
+                            {"TableSizeBytes", d.table_size_bytes},
+                            {"StreamEnabled", d.stream_specification.stream_enabled}});
+        }
+        out["Tables"] = tables;
+        std::vector<EventSourceMappingConfiguration> mappings;
+        std::string next;
+        s = db->triggers()->ListEventSourceMappings("", "", "", 0, &mappings, &next);
+        if (!s.ok()) return ctx.Fail(s);
+        ojson ms = ojson::array();
+        const SequenceNumber last = db->LastSequence();
+        for (const auto& m : mappings) {
+          MappingMetrics mm;
+          s = db->triggers()->GetMappingMetrics(m.uuid, &mm);
+          ojson j;
+          j["UUID"] = m.uuid;
+          j["FunctionName"] = m.function_name;
+          j["EventSourceArn"] = m.event_source;
+          j["State"] = m.state;
+          j["LastProcessingResult"] = m.last_processing_result;
+          if (s.ok()) {
+            j["NextSequenceNumber"] = std::to_string(mm.position);
+            // Sequence numbers of every table count here, so this is an
+            // upper bound of the stream records still to process.
+            j["SequencesBehind"] = mm.position <= last ? last - mm.position + 1 : 0;
+            j["IteratorAgeMs"] = mm.iterator_age_ms;
+            j["Invocations"] = mm.invocations;
+            j["Errors"] = mm.errors;
+            j["RecordsIn"] = mm.records_in;
+            j["RecordsFailed"] = mm.records_failed;
+            j["DurationP50Ms"] = mm.duration_p50_ms;
+            j["DurationP99Ms"] = mm.duration_p99_ms;
+          }
+          ms.push_back(j);
+        }
+        out["EventSourceMappings"] = ms;
+        ctx.Print(out);
+        return 0;
+      },
+      parent);
+}
+
+}  // namespace
+
+void AddInspectCommands(Registry* r) {
+  CLI::App* inspect =
+      r->app()->add_subcommand("inspect", "Look inside the DB: log, record, stats");
+  inspect->require_subcommand(1);
+  AddInspectLog(r, inspect);
+  AddInspectRecord(r, inspect);
+  AddInspectStats(r, inspect);
+}
+
+}  // namespace runnel::cli

@@ -1,0 +1,487 @@
+// Copyright 2026 The runnel Authors.
+//
+// Tables and items: the `aws dynamodb` commands.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "tools/cli.h"
+#include "tools/json_shapes.h"
+
+namespace runnel::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// --stream-specification in the cloud CLI's shorthand
+// (StreamEnabled=true,StreamViewType=NEW_IMAGE) or as JSON.
+Status ParseStreamSpecification(const std::string& text, StreamSpecification* spec) {
+  const std::string flag = "--stream-specification";
+  bool have_enabled = false;
+  std::string view;
+  if (!text.empty() && text[0] == '{') {
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Status::InvalidArgument(flag + ": invalid JSON");
+    }
+    for (const auto& [k, v] : j.items()) {
+      if (k == "StreamEnabled" && v.is_boolean()) {
+        spec->stream_enabled = v.get<bool>();
+        have_enabled = true;
+      } else if (k == "StreamViewType" && v.is_string()) {
+        view = v.get<std::string>();
+      } else {
+        return Status::InvalidArgument(flag + ": unexpected member '" + k + "'");
+      }
+    }
+  } else {
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t comma = text.find(',', pos);
+      if (comma == std::string::npos) comma = text.size();
+      const std::string part = text.substr(pos, comma - pos);
+      const size_t eq = part.find('=');
+      const std::string k = part.substr(0, eq);
+      const std::string v = eq == std::string::npos ? "" : part.substr(eq + 1);
+      if (k == "StreamEnabled" && (v == "true" || v == "false")) {
+        spec->stream_enabled = v == "true";
+        have_enabled = true;
+      } else if (k == "StreamViewType" && !v.empty()) {
+        view = v;
+      } else {
+        return Status::InvalidArgument(
+            flag + ": expected StreamEnabled=true|false[,StreamViewType=TYPE], got '" +
+            part + "'");
+      }
+      pos = comma + 1;
+    }
+  }
+  if (!have_enabled) return Status::InvalidArgument(flag + ": StreamEnabled is required");
+  if (!view.empty()) {
+    if (!spec->stream_enabled) {
+      return Status::InvalidArgument(
+          flag + ": StreamViewType is only valid with StreamEnabled=true");
+    }
+    if (!ParseStreamViewType(view, &spec->stream_view_type)) {
+      return Status::InvalidArgument(flag + ": StreamViewType must be KEYS_ONLY, NEW_IMAGE, "
+                                            "OLD_IMAGE or NEW_AND_OLD_IMAGES, got '" +
+                                     view + "'");
+    }
+  } else if (spec->stream_enabled) {
+    return Status::InvalidArgument(flag + ": StreamViewType is required with StreamEnabled=true");
+  }
+  return Status::OK();
+}
+
+// A key given as --key TEXT or --key-base64 B64.
+struct KeyFlags {
+  std::string text;
+  std::string base64;
+  void Add(CLI::App* c, bool required = true) {
+    auto* k = c->add_option("--key", text, "The item's key (text)");
+    auto* b = c->add_option("--key-base64", base64, "The item's key, base64 (binary keys)");
+    k->excludes(b);
+    if (required) {
+      // One of the two is required; checked in Get so the message names both.
+    }
+  }
+  Status Get(std::string* key) const {
+    if (!base64.empty()) {
+      if (!DecodeBase64(base64, key)) {
+        return Status::InvalidArgument("--key-base64: not valid base64");
+      }
+    } else {
+      *key = text;
+    }
+    if (key->empty()) return Status::InvalidArgument("--key or --key-base64 is required (1 to 4096 bytes)");
+    return Status::OK();
+  }
+};
+
+int DescribeTableTo(Context& ctx, DB* db, const std::string& table, const char* wrapper,
+                    const char* status) {
+  TableDescription d;
+  Status s = db->DescribeTable(table, &d);
+  if (!s.ok()) return ctx.Fail(s);
+  ctx.Print(ojson{{wrapper, TableJson(*db, d, status)}});
+  return 0;
+}
+
+void AddCreateTable(Registry* r) {
+  struct Args {
+    std::string table, stream;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add(
+      "create-table", "Create a table (and the DB, if the directory has none)",
+      Needs::kCreateDb, [a](Context& ctx) {
+        StreamSpecification spec;
+        if (!a->stream.empty()) {
+          Status s = ParseStreamSpecification(a->stream, &spec);
+          if (!s.ok()) return ctx.Fail(s);
+        }
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        Status s = db->CreateTable(a->table, spec);
+        if (!s.ok()) return ctx.Fail(s);
+        return DescribeTableTo(ctx, db, a->table, "TableDescription", "ACTIVE");
+      });
+  c->add_option("--table-name", a->table, "Table name (3-255 of A-Z a-z 0-9 _ . -)")->required();
+  c->add_option("--stream-specification", a->stream,
+                "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|"
+                "KEYS_ONLY (or the same as JSON)");
+}
+
+void AddDescribeTable(Registry* r) {
+  auto table = std::make_shared<std::string>();
+  CLI::App* c = r->Add("describe-table", "Describe a table", Needs::kDb, [table](Context& ctx) {
+    DB* db = ctx.Db();
+    if (db == nullptr) return 1;
+    return DescribeTableTo(ctx, db, *table, "Table", "ACTIVE");
+  });
+  c->add_option("--table-name", *table, "Table name")->required();
+}
+
+void AddListTables(Registry* r) {
+  r->Add("list-tables", "List the tables", Needs::kDb, [](Context& ctx) {
+    DB* db = ctx.Db();
+    if (db == nullptr) return 1;
+    std::vector<std::string> names;
+    Status s = db->ListTables(&names);
+    if (!s.ok()) return ctx.Fail(s);
+    ctx.Print(ojson{{"TableNames", names}});
+    return 0;
+  });
+}
+
+void AddUpdateTable(Registry* r) {
+  struct Args {
+    std::string table, stream;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add("update-table", "Enable or disable a table's stream", Needs::kDb,
+                       [a](Context& ctx) {
+                         StreamSpecification spec;
+                         Status s = ParseStreamSpecification(a->stream, &spec);
+                         if (!s.ok()) return ctx.Fail(s);
+                         DB* db = ctx.Db();
+                         if (db == nullptr) return 1;
+                         s = db->UpdateTable(a->table, spec);
+                         if (!s.ok()) return ctx.Fail(s);
+                         return DescribeTableTo(ctx, db, a->table, "TableDescription",
+                                                "ACTIVE");
+                       });
+  c->add_option("--table-name", a->table, "Table name")->required();
+  c->add_option("--stream-specification", a->stream,
+                "StreamEnabled=true,StreamViewType=... or StreamEnabled=false")
+      ->required();
+}
+
+void AddDeleteTable(Registry* r) {
+  auto table = std::make_shared<std::string>();
+  CLI::App* c = r->Add("delete-table", "Delete a table and its items (its streams stay "
+                                       "readable until retention removes them)",
+                       Needs::kDb, [table](Context& ctx) {
+                         DB* db = ctx.Db();
+                         if (db == nullptr) return 1;
+                         TableDescription d;
+                         Status s = db->DescribeTable(*table, &d);
+                         if (s.ok()) s = db->DeleteTable(*table);
+                         if (!s.ok()) return ctx.Fail(s);
+                         ctx.Print(ojson{{"TableDescription", TableJson(*db, d, "DELETING")}});
+                         return 0;
+                       });
+  c->add_option("--table-name", *table, "Table name")->required();
+}
+
+// The value of put-item: exactly one of --value, --value-file, --value-base64.
+struct ValueFlags {
+  std::string text, file, base64;
+  CLI::Option* text_opt = nullptr;
+  void Add(CLI::App* c) {
+    text_opt = c->add_option("--value", text,
+                             "The value as text (a JSON object becomes typed attributes in "
+                             "stream records)");
+    auto* f = c->add_option("--value-file", file, "Read the value from a file (- for stdin)");
+    auto* b = c->add_option("--value-base64", base64, "The value, base64 (binary data)");
+    text_opt->excludes(f)->excludes(b);
+    f->excludes(b);
+  }
+  // 2 for a usage error, 1 for a failure, 0 with *value set.
+  int Get(Context& ctx, std::string* value) const {
+    if (!file.empty()) {
+      if (file == "-") {
+        char buf[1 << 16];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof(buf), ctx.io().in)) > 0) value->append(buf, n);
+        return 0;
+      }
+      Status s = ReadFile(ctx.Path(file), value);
+      return s.ok() ? 0 : ctx.Fail("--value-file: " + s.message());
+    }
+    if (!base64.empty()) {
+      if (!DecodeBase64(base64, value)) return ctx.Fail("--value-base64: not valid base64");
+      return 0;
+    }
+    if (text_opt->count() == 0) {
+      return ctx.Usage("one of --value, --value-file or --value-base64 is required");
+    }
+    *value = text;
+    return 0;
+  }
+};
+
+void AddPutItem(Registry* r) {
+  struct Args {
+    std::string table;
+    KeyFlags key;
+    ValueFlags value;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add(
+      "put-item", "Write an item (durably: the command returns after fsync)", Needs::kDb,
+      [a](Context& ctx) {
+        std::string key, value;
+        Status s = a->key.Get(&key);
+        if (!s.ok()) return ctx.Fail(s);
+        if (int rc = a->value.Get(ctx, &value); rc != 0) return rc;
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        WriteOptions w;
+        w.sync = true;
+        s = db->Put(w, a->table, key, value);
+        return s.ok() ? 0 : ctx.Fail(s);
+      });
+  c->add_option("--table-name", a->table, "Table name")->required();
+  a->key.Add(c);
+  a->value.Add(c);
+}
+
+void AddGetItem(Registry* r) {
+  struct Args {
+    std::string table, value_file;
+    KeyFlags key;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add(
+      "get-item", "Read an item: {\"Item\": attributes}, or {} if the key is missing",
+      Needs::kDb, [a](Context& ctx) {
+        std::string key, value;
+        Status s = a->key.Get(&key);
+        if (!s.ok()) return ctx.Fail(s);
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        s = db->Get(a->table, key, &value);
+        if (s.IsNotFound()) {
+          // A missing table is an error; a missing key is an empty answer,
+          // as in the cloud.
+          TableDescription d;
+          Status t = db->DescribeTable(a->table, &d);
+          if (!t.ok()) return ctx.Fail(t);
+          ctx.Print(ojson::object());
+          return 0;
+        }
+        if (!s.ok()) return ctx.Fail(s);
+        if (!a->value_file.empty()) {
+          if (a->value_file == "-") {
+            std::fwrite(value.data(), 1, value.size(), ctx.io().out);
+            std::fflush(ctx.io().out);
+            return 0;
+          }
+          s = WriteFile(ctx.Path(a->value_file), value);
+          return s.ok() ? 0 : ctx.Fail("--value-file: " + s.message());
+        }
+        ctx.Print(ojson{{"Item", ojson::parse(ImageToJson(key, value))}});
+        return 0;
+      });
+  c->add_option("--table-name", a->table, "Table name")->required();
+  a->key.Add(c);
+  c->add_option("--value-file", a->value_file,
+                "Write the raw value bytes to this file (- for stdout) instead of JSON");
+}
+
+void AddDeleteItem(Registry* r) {
+  struct Args {
+    std::string table;
+    KeyFlags key;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add("delete-item", "Delete an item (durably)", Needs::kDb, [a](Context& ctx) {
+    std::string key;
+    Status s = a->key.Get(&key);
+    if (!s.ok()) return ctx.Fail(s);
+    DB* db = ctx.Db();
+    if (db == nullptr) return 1;
+    WriteOptions w;
+    w.sync = true;
+    s = db->Delete(w, a->table, key);
+    return s.ok() ? 0 : ctx.Fail(s);
+  });
+  c->add_option("--table-name", a->table, "Table name")->required();
+  a->key.Add(c);
+}
+
+void AddScan(Registry* r) {
+  struct Args {
+    std::string table, prefix, starting_token;
+    size_t max_items = 0;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* c = r->Add("scan", "Items in key order (one consistent snapshot per page)",
+                       Needs::kDb, [a](Context& ctx) {
+                         ScanOptions o;
+                         o.prefix = a->prefix;
+                         o.limit = a->max_items;
+                         if (!a->starting_token.empty() &&
+                             !DecodeBase64(a->starting_token, &o.exclusive_start_key)) {
+                           return ctx.Fail("--starting-token: not a NextToken of scan");
+                         }
+                         DB* db = ctx.Db();
+                         if (db == nullptr) return 1;
+                         ScanResult res;
+                         Status s = db->Scan(a->table, o, &res);
+                         if (!s.ok()) return ctx.Fail(s);
+                         ojson items = ojson::array();
+                         for (const auto& [k, v] : res.items) {
+                           items.push_back(ojson::parse(ImageToJson(k, v)));
+                         }
+                         ojson out;
+                         out["Items"] = std::move(items);
+                         out["Count"] = res.items.size();
+                         out["ScannedCount"] = res.items.size();
+                         if (res.has_more) out["NextToken"] = Base64(res.last_evaluated_key);
+                         ctx.Print(out);
+                         return 0;
+                       });
+  c->add_option("--table-name", a->table, "Table name")->required();
+  c->add_option("--prefix", a->prefix, "Only keys starting with this prefix");
+  c->add_option("--max-items,--limit", a->max_items,
+                "At most this many items; NextToken continues")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--starting-token", a->starting_token, "The NextToken of the previous page");
+}
+
+// One line of a batch-write-item file:
+//   {"PutRequest": {"TableName": T, "Key": K, "Value": V}}
+//   {"DeleteRequest": {"TableName": T, "Key": K}}
+// K and V are text ("KeyBase64"/"ValueBase64" for bytes); a V that is a JSON
+// object, array, number or boolean is stored as its compact JSON text.
+Status ParseWriteLine(const std::string& line, WriteBatch* batch) {
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return Status::InvalidArgument("invalid JSON");
+  if (!j.is_object() || j.size() != 1 ||
+      !(j.contains("PutRequest") || j.contains("DeleteRequest"))) {
+    return Status::InvalidArgument(
+        "expected {\"PutRequest\":{...}} or {\"DeleteRequest\":{...}}");
+  }
+  const bool put = j.contains("PutRequest");
+  const nlohmann::json& req = put ? j["PutRequest"] : j["DeleteRequest"];
+  if (!req.is_object()) return Status::InvalidArgument("the request must be an object");
+  auto text = [&](const char* name, const char* b64name, std::string* out,
+                  bool json_ok) -> Status {
+    if (req.contains(b64name)) {
+      if (!req[b64name].is_string() || !DecodeBase64(req[b64name].get<std::string>(), out)) {
+        return Status::InvalidArgument(std::string(b64name) + " must be a base64 string");
+      }
+      return Status::OK();
+    }
+    if (!req.contains(name)) {
+      return Status::InvalidArgument(std::string(name) + " (or " + b64name + ") is missing");
+    }
+    const nlohmann::json& v = req[name];
+    if (v.is_string()) {
+      *out = v.get<std::string>();
+    } else if (json_ok && !v.is_null()) {
+      *out = v.dump();
+    } else {
+      return Status::InvalidArgument(std::string(name) + " must be a string");
+    }
+    return Status::OK();
+  };
+  if (!req.contains("TableName") || !req["TableName"].is_string()) {
+    return Status::InvalidArgument("TableName (a string) is missing");
+  }
+  const std::string table = req["TableName"].get<std::string>();
+  std::string key, value;
+  Status s = text("Key", "KeyBase64", &key, false);
+  if (!s.ok()) return s;
+  if (put) {
+    s = text("Value", "ValueBase64", &value, true);
+    if (!s.ok()) return s;
+    batch->Put(table, key, value);
+  } else {
+    batch->Delete(table, key);
+  }
+  return Status::OK();
+}
+
+void AddBatchWriteItem(Registry* r) {
+  auto file = std::make_shared<std::string>();
+  CLI::App* c = r->Add(
+      "batch-write-item",
+      "Apply a JSON-lines file of PutRequest/DeleteRequest lines as one atomic batch",
+      Needs::kDb, [file](Context& ctx) {
+        std::string data;
+        if (*file == "-") {
+          char buf[1 << 16];
+          size_t n;
+          while ((n = std::fread(buf, 1, sizeof(buf), ctx.io().in)) > 0) data.append(buf, n);
+        } else {
+          Status s = ReadFile(ctx.Path(*file), &data);
+          if (!s.ok()) return ctx.Fail("--file: " + s.message());
+        }
+        // Every line is checked before anything is written.
+        WriteBatch batch;
+        size_t line_no = 0, pos = 0;
+        while (pos < data.size()) {
+          size_t nl = data.find('\n', pos);
+          if (nl == std::string::npos) nl = data.size();
+          const std::string line = data.substr(pos, nl - pos);
+          pos = nl + 1;
+          ++line_no;
+          if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+          Status s = ParseWriteLine(line, &batch);
+          if (!s.ok()) {
+            return ctx.Fail("--file: line " + std::to_string(line_no) + ": " + s.message());
+          }
+        }
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        WriteOptions w;
+        w.sync = true;
+        CommitInfo info;
+        Status s = db->Write(w, batch, &info);
+        if (!s.ok()) return ctx.Fail(s);
+        ojson out;
+        out["UnprocessedItems"] = ojson::object();
+        out["RecordCount"] = info.record_count;
+        if (info.record_count > 0) {
+          out["FirstSequenceNumber"] = std::to_string(info.first_sequence);
+        }
+        ctx.Print(out);
+        return 0;
+      });
+  c->add_option("--file", *file,
+                "JSON lines: {\"PutRequest\":{\"TableName\":T,\"Key\":K,\"Value\":V}} or "
+                "{\"DeleteRequest\":{\"TableName\":T,\"Key\":K}}; - for stdin")
+      ->required();
+}
+
+}  // namespace
+
+void AddTableCommands(Registry* r) {
+  AddCreateTable(r);
+  AddDescribeTable(r);
+  AddListTables(r);
+  AddUpdateTable(r);
+  AddDeleteTable(r);
+  AddPutItem(r);
+  AddGetItem(r);
+  AddDeleteItem(r);
+  AddScan(r);
+  AddBatchWriteItem(r);
+}
+
+}  // namespace runnel::cli

@@ -1,0 +1,343 @@
+// Copyright 2026 The runnel Authors.
+
+#include "tools/host.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <capnp/rpc-twoparty.h>
+#include <cerrno>
+#include <cstring>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+
+#include "tools/host.capnp.h"
+
+namespace runnel::cli {
+namespace {
+
+// Messages on the socket are small (a command line); these limits keep a
+// malformed or hostile message from making the host allocate much.
+capnp::ReaderOptions SocketReaderOptions() {
+  capnp::ReaderOptions o;
+  o.traversalLimitInWords = 1u << 17;  // 1 MiB
+  o.nestingLimit = 16;
+  return o;
+}
+constexpr unsigned kMaxFdsPerMessage = 3;
+
+// The session of a command run by the host: the host's open DB.
+class HostSession final : public Session {
+ public:
+  HostSession(std::string dir, DB* db) : dir_(std::move(dir)), db_(db) {}
+  const std::string& dir() const override { return dir_; }
+  Status Db(DB** db) override {
+    *db = db_;
+    return Status::OK();
+  }
+  bool hosted() const override { return true; }
+
+ private:
+  std::string dir_;
+  DB* db_;
+};
+
+// A FILE* on a duplicate of a received descriptor; closed with it.
+FILE* OpenReceived(kj::Maybe<int> fd, const char* mode) {
+  KJ_IF_MAYBE(f, fd) {
+    const int copy = ::fcntl(*f, F_DUPFD_CLOEXEC, 3);
+    if (copy >= 0) {
+      FILE* file = ::fdopen(copy, mode);
+      if (file != nullptr) return file;
+      ::close(copy);
+    }
+  }
+  return nullptr;
+}
+
+class HostImpl final : public host::Host::Server {
+ public:
+  HostImpl(std::string dir, DB* db) : dir_(std::move(dir)), db_(db) {}
+
+ protected:
+  kj::Promise<void> run(RunContext context) override {
+    auto params = context.getParams();
+    std::vector<std::string> args = {"runnel"};
+    for (capnp::Text::Reader a : params.getArgs()) args.emplace_back(a.cStr(), a.size());
+    std::string cwd(params.getCwd().cStr(), params.getCwd().size());
+    auto fds = kj::heapArrayBuilder<kj::Promise<kj::Maybe<int>>>(3);
+    fds.add(params.getStdin().getFd());
+    fds.add(params.getStdout().getFd());
+    fds.add(params.getStderr().getFd());
+    return kj::joinPromises(fds.finish())
+        .then([this, context, args = std::move(args),
+               cwd = std::move(cwd)](kj::Array<kj::Maybe<int>> got) mutable {
+          FILE* in = OpenReceived(got[0], "r");
+          FILE* out = OpenReceived(got[1], "w");
+          FILE* err = OpenReceived(got[2], "w");
+          int status = 1;
+          if (in != nullptr && out != nullptr && err != nullptr) {
+            status = RunOne(args, cwd, in, out, err);
+          } else {
+            // Without the caller's streams there is nowhere to answer.
+            std::fprintf(stderr, "runnel: run: a client sent no usable stdin/stdout/stderr\n");
+          }
+          for (FILE* f : {in, out, err}) {
+            if (f != nullptr) std::fclose(f);
+          }
+          context.getResults().setExitStatus(status);
+        });
+  }
+
+  kj::Promise<void> info(InfoContext context) override {
+    auto r = context.getResults();
+    r.setPid(static_cast<int32_t>(::getpid()));
+    r.setDbName(db_->name());
+    r.setVersion("0.1.0");
+    return kj::READY_NOW;
+  }
+
+ private:
+  int RunOne(const std::vector<std::string>& args, const std::string& cwd, FILE* in,
+             FILE* out, FILE* err) {
+    Io io;
+    io.in = in;
+    io.out = out;
+    io.err = err;
+    io.cwd = cwd;
+    Cli cli;
+    int rc = cli.Parse(args, io);
+    if (rc >= 0) return rc;
+    if (cli.needs() == Needs::kHost) {
+      std::fprintf(err, "runnel: run: %s is already hosted by pid %d\n", dir_.c_str(),
+                   static_cast<int>(::getpid()));
+      return 1;
+    }
+    HostSession session(dir_, db_);
+    return cli.Run(io, session);
+  }
+
+  std::string dir_;
+  DB* db_;
+};
+
+// One accepted client.
+struct Connection {
+  Connection(kj::Own<kj::AsyncCapabilityStream> s, capnp::Capability::Client bootstrap)
+      : stream(kj::mv(s)),
+        network(*stream, kMaxFdsPerMessage, capnp::rpc::twoparty::Side::SERVER,
+                SocketReaderOptions()),
+        rpc(capnp::makeRpcServer(network, kj::mv(bootstrap))) {}
+  kj::Own<kj::AsyncCapabilityStream> stream;
+  capnp::TwoPartyVatNetwork network;
+  capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
+};
+
+class Errors final : public kj::TaskSet::ErrorHandler {
+ public:
+  void taskFailed(kj::Exception&& e) override {
+    // A client that disconnects mid-call is routine; nothing to report.
+    if (e.getType() == kj::Exception::Type::DISCONNECTED) return;
+    std::fprintf(stderr, "runnel: run: connection failed: %s\n", e.getDescription().cStr());
+  }
+};
+
+// Binds DIR/runnel.sock, owner-only. The caller holds the DB lock, so a
+// socket file already there is a dead host's and is replaced.
+Status Listen(const std::string& path, int* fd_out) {
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return Status::InvalidArgument("--db: the socket path '" + path + "' is longer than " +
+                                   std::to_string(sizeof(addr.sun_path) - 1) +
+                                   " bytes; use a shorter DB directory path");
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
+  ::unlink(path.c_str());
+  // The umask makes the socket 0600 from the moment it exists.
+  const mode_t old = ::umask(0177);
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  const int bind_errno = errno;
+  ::umask(old);
+  if (rc != 0 || ::listen(fd, 16) != 0) {
+    const int err = rc != 0 ? bind_errno : errno;
+    ::close(fd);
+    return Status::IOError("cannot listen on '" + path + "': " + std::strerror(err));
+  }
+  *fd_out = fd;
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string SocketPath(const std::string& dir) { return dir + "/runnel.sock"; }
+
+int RunHost(Context& ctx, const HostOptions& options) {
+  // Captured before the DB starts its threads, so they inherit the blocked
+  // mask and only the event loop below receives these signals.
+  kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGTERM);
+
+  const std::string& dir = ctx.session().dir();
+  struct stat st;
+  if (::stat((dir + "/IDENTITY").c_str(), &st) != 0) {
+    return ctx.Fail("ResourceNotFoundException: no DB at '" + dir +
+                    "' (create-table or load creates one)");
+  }
+  Options o;
+  o.create_if_missing = false;
+  o.run_triggers = true;
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(o, dir, &db);
+  if (!s.ok()) return ctx.Fail(s);
+
+  const std::string path = SocketPath(dir);
+  int listen_fd = -1;
+  s = Listen(path, &listen_fd);
+  if (!s.ok()) {
+    (void)db->Close();
+    return ctx.Fail(s);
+  }
+  std::fprintf(ctx.io().err, "runnel: hosting %s (pid %d) on %s%s\n", dir.c_str(),
+               static_cast<int>(::getpid()), path.c_str(),
+               options.until_idle ? " until idle" : "; Ctrl-C stops");
+  std::fflush(ctx.io().err);
+
+  int status = 0;
+  {
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    capnp::Capability::Client bootstrap = kj::heap<HostImpl>(dir, db.get());
+    Errors errors;
+    kj::TaskSet connections(errors);
+    kj::UnixEventPort::FdObserver observer(io.unixEventPort, listen_fd,
+                                           kj::UnixEventPort::FdObserver::OBSERVE_READ);
+    const uid_t me = ::geteuid();
+
+    // Accepts every pending connection, then waits for more.
+    std::function<kj::Promise<void>()> accept_loop = [&]() -> kj::Promise<void> {
+      return observer.whenBecomesReadable().then([&]() {
+        for (;;) {
+          int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+          if (fd < 0) break;
+          ucred cred = {};
+          socklen_t len = sizeof(cred);
+          if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != me) {
+            std::fprintf(stderr, "runnel: run: refused a connection from uid %d (only uid %d "
+                                 "may use this DB)\n",
+                         static_cast<int>(cred.uid), static_cast<int>(me));
+            ::close(fd);
+            continue;
+          }
+          auto stream = io.lowLevelProvider->wrapUnixSocketFd(
+              fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                      kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
+                      kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+          auto conn = kj::heap<Connection>(kj::mv(stream), bootstrap);
+          auto done = conn->network.onDisconnect();
+          connections.add(done.attach(kj::mv(conn)));
+        }
+        return accept_loop();
+      });
+    };
+
+    kj::Promise<void> stop = io.unixEventPort.onSignal(SIGINT)
+                                 .ignoreResult()
+                                 .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM).ignoreResult());
+    if (options.until_idle) {
+      std::function<kj::Promise<void>()> idle_loop = [&]() -> kj::Promise<void> {
+        return io.provider->getTimer()
+            .afterDelay(20 * kj::MILLISECONDS)
+            .then([&]() -> kj::Promise<void> {
+              if (db->triggers()->WaitUntilIdle(std::chrono::milliseconds(0)).ok()) {
+                return kj::READY_NOW;
+              }
+              return idle_loop();
+            });
+      };
+      stop = stop.exclusiveJoin(idle_loop());
+      stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
+    } else {
+      stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
+    }
+  }
+  ::unlink(path.c_str());
+  ::close(listen_fd);
+  s = db->Close();
+  if (!s.ok()) {
+    ctx.Fail(s);
+    status = 1;
+  }
+  return status;
+}
+
+namespace {
+
+// A descriptor of this process, to be passed to the host.
+class PassedFd final : public host::Stream::Server {
+ public:
+  explicit PassedFd(int fd) : fd_(fd) {}
+  kj::Maybe<int> getFd() override { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+bool TryRunOnHost(const std::string& dir, const std::vector<std::string>& args,
+                  const std::string& cwd, int* exit_status) {
+  const std::string path = SocketPath(dir);
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == ECONNREFUSED || err == ENOENT) return false;  // a dead host's socket
+    std::fprintf(stderr, "runnel: cannot reach the host of %s on %s: %s\n", dir.c_str(),
+                 path.c_str(), std::strerror(err));
+    *exit_status = 1;
+    return true;
+  }
+  try {
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    auto stream = io.lowLevelProvider->wrapUnixSocketFd(
+        fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+    // The client receives no descriptors, but Cap'n Proto 0.9 only attaches
+    // outgoing ones on a network that accepts some, so the same limit is set.
+    capnp::TwoPartyVatNetwork network(*stream, kMaxFdsPerMessage, capnp::rpc::twoparty::Side::CLIENT,
+                                      SocketReaderOptions());
+    auto rpc = capnp::makeRpcClient(network);
+    capnp::MallocMessageBuilder vat_id;
+    auto id = vat_id.initRoot<capnp::rpc::twoparty::VatId>();
+    id.setSide(capnp::rpc::twoparty::Side::SERVER);
+    host::Host::Client host = rpc.bootstrap(id).castAs<host::Host>();
+    auto req = host.runRequest();
+    auto list = req.initArgs(static_cast<unsigned>(args.size()));
+    for (size_t i = 0; i < args.size(); ++i) list.set(static_cast<unsigned>(i), args[i]);
+    req.setCwd(cwd);
+    req.setStdin(kj::heap<PassedFd>(STDIN_FILENO));
+    req.setStdout(kj::heap<PassedFd>(STDOUT_FILENO));
+    req.setStderr(kj::heap<PassedFd>(STDERR_FILENO));
+    *exit_status = req.send().wait(io.waitScope).getExitStatus();
+  } catch (const kj::Exception& e) {
+    std::fprintf(stderr, "runnel: the host of %s failed to answer: %s\n", dir.c_str(),
+                 e.getDescription().cStr());
+    *exit_status = 1;
+  }
+  return true;
+}
+
+}  // namespace runnel::cli

@@ -1,0 +1,118 @@
+// Copyright 2026 The runnel Authors.
+
+#include "tools/json_shapes.h"
+
+#include "tools/cli.h"
+
+namespace runnel::cli {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// runnel's tables have one key attribute, a string named "key".
+ojson KeySchema() {
+  return ojson::array({ojson{{"AttributeName", "key"}, {"KeyType", "HASH"}}});
+}
+
+}  // namespace
+
+ojson TableJson(DB& db, const TableDescription& d, const char* status) {
+  ojson j;
+  j["AttributeDefinitions"] =
+      ojson::array({ojson{{"AttributeName", "key"}, {"AttributeType", "S"}}});
+  j["TableName"] = d.table_name;
+  j["KeySchema"] = KeySchema();
+  j["TableStatus"] = status;
+  j["CreationDateTime"] = IsoTime(d.creation_time_micros);
+  j["TableSizeBytes"] = d.table_size_bytes;
+  j["ItemCount"] = d.item_count;
+  j["TableArn"] = "arn:runnel:" + db.name() + ":table/" + d.table_name;
+  j["TableId"] = std::to_string(d.table_id);
+  if (d.stream_specification.stream_enabled) {
+    j["StreamSpecification"] = {
+        {"StreamEnabled", true},
+        {"StreamViewType", std::string(StreamViewTypeName(d.stream_specification.stream_view_type))}};
+  } else if (!d.latest_stream_arn.empty()) {
+    j["StreamSpecification"] = {{"StreamEnabled", false}};
+  }
+  if (!d.latest_stream_arn.empty()) {
+    j["LatestStreamLabel"] = d.latest_stream_label;
+    j["LatestStreamArn"] = d.latest_stream_arn;
+  }
+  return j;
+}
+
+ojson StreamDescriptionJson(const StreamDescription& d) {
+  ojson range;
+  range["StartingSequenceNumber"] = std::to_string(d.starting_sequence);
+  if (d.ending_sequence != 0) range["EndingSequenceNumber"] = std::to_string(d.ending_sequence);
+  ojson shard;
+  shard["ShardId"] = d.shard_id;
+  shard["SequenceNumberRange"] = std::move(range);
+  ojson j;
+  j["StreamArn"] = d.stream_arn;
+  j["StreamLabel"] = d.stream_label;
+  j["StreamStatus"] = d.stream_status;
+  j["StreamViewType"] = std::string(StreamViewTypeName(d.view_type));
+  j["CreationRequestDateTime"] = IsoTime(d.creation_request_time_micros);
+  j["TableName"] = d.table_name;
+  j["KeySchema"] = KeySchema();
+  j["Shards"] = ojson::array({shard});
+  return j;
+}
+
+ojson FunctionJson(const FunctionConfiguration& f) {
+  ojson j;
+  j["FunctionName"] = f.function_name;
+  j["FunctionArn"] = f.function_arn;
+  j["Runtime"] = f.in_process ? "in-process" : "provided.shared-library";
+  j["Handler"] = f.handler;
+  if (!f.library.empty()) j["Library"] = f.library;
+  j["Description"] = f.description;
+  j["Timeout"] = f.timeout_seconds;
+  j["LastModified"] = IsoTime(f.last_modified_micros);
+  if (!f.code_hash.empty()) j["CodeSha256"] = f.code_hash;
+  j["Version"] = "$LATEST";
+  if (!f.environment.empty()) {
+    ojson vars = ojson::object();
+    for (const auto& [k, v] : f.environment) vars[k] = v;
+    j["Environment"] = {{"Variables", std::move(vars)}};
+  }
+  j["State"] = "Active";
+  j["PackageType"] = "SharedLibrary";
+  return j;
+}
+
+ojson MappingJson(const EventSourceMappingConfiguration& m) {
+  ojson j;
+  j["UUID"] = m.uuid;
+  j["StartingPosition"] = std::string(StartingPositionName(m.starting_position));
+  if (m.starting_position == StartingPosition::kAtTimestamp) {
+    j["StartingPositionTimestamp"] = IsoTime(m.starting_position_timestamp_micros);
+  }
+  if (m.starting_position == StartingPosition::kAtSequenceNumber) {
+    j["StartingSequenceNumber"] = std::to_string(m.starting_sequence_number);
+  }
+  j["BatchSize"] = m.batch_size;
+  j["MaximumBatchingWindowInSeconds"] = m.maximum_batching_window_seconds;
+  j["ParallelizationFactor"] = 1;
+  j["EventSourceArn"] = m.event_source;
+  j["FunctionArn"] = m.function_arn;
+  j["LastModified"] = IsoTime(m.last_modified_micros);
+  j["LastProcessingResult"] = m.last_processing_result;
+  j["State"] = m.state;
+  j["StateTransitionReason"] = m.state_transition_reason;
+  ojson on_failure = ojson::object();
+  if (!m.on_failure_destination.empty()) on_failure["Destination"] = m.on_failure_destination;
+  j["DestinationConfig"] = {{"OnFailure", std::move(on_failure)}};
+  j["MaximumRecordAgeInSeconds"] = m.maximum_record_age_seconds;
+  j["BisectBatchOnFunctionError"] = m.bisect_batch_on_function_error;
+  j["MaximumRetryAttempts"] = m.maximum_retry_attempts;
+  j["FunctionResponseTypes"] = m.report_batch_item_failures
+                                   ? ojson::array({"ReportBatchItemFailures"})
+                                   : ojson::array();
+  return j;
+}
+
+}  // namespace runnel::cli

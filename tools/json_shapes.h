@@ -1,0 +1,27 @@
+// Copyright 2026 The runnel Authors.
+//
+// runnel's objects in the JSON shapes the cloud CLI prints for them.
+
+#ifndef RUNNEL_TOOLS_JSON_SHAPES_H_
+#define RUNNEL_TOOLS_JSON_SHAPES_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "runnel/db.h"
+
+namespace runnel::cli {
+
+// DynamoDB's TableDescription; `status` is TableStatus ("ACTIVE",
+// "DELETING").
+nlohmann::ordered_json TableJson(DB& db, const TableDescription& d, const char* status);
+// DynamoDB Streams' StreamDescription.
+nlohmann::ordered_json StreamDescriptionJson(const StreamDescription& d);
+// Lambda's FunctionConfiguration.
+nlohmann::ordered_json FunctionJson(const FunctionConfiguration& f);
+// Lambda's EventSourceMappingConfiguration.
+nlohmann::ordered_json MappingJson(const EventSourceMappingConfiguration& m);
+
+}  // namespace runnel::cli
+
+#endif  // RUNNEL_TOOLS_JSON_SHAPES_H_
