@@ -132,6 +132,23 @@ int Cli::Parse(const std::vector<std::string>& args, Io& io) {
     return 0;
   } catch (const CLI::ParseError& e) {
     CLI::App* sub = Selected(app_.get());
+    if (sub == app_.get()) {
+      // CLI11 reports an unknown command as a missing one; name it.
+      for (size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--db") {
+          ++i;
+          continue;
+        }
+        if (args[i].empty() || args[i][0] == '-') continue;
+        bool known = false;
+        for (const CLI::App* a : app_->get_subcommands({})) known |= a->check_name(args[i]);
+        if (!known) {
+          Write(io.err, "runnel: unknown command '" + args[i] + "' (see `runnel --help`)\n");
+          return 2;
+        }
+        break;
+      }
+    }
     std::string where = sub == app_.get() ? "" : CommandName(sub) + ": ";
     std::string msg = e.what();
     // CLI11's messages can span lines; one line is the contract.

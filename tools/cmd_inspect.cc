@@ -364,6 +364,34 @@ void AddInspectRecord(Registry* r, CLI::App* parent) {
   c->add_option("sequence-number", *seq, "The record's sequence number")->required();
 }
 
+// Stream records of `arn` at or after `position`, counted by reading them
+// (at most 100,000; *capped then says there are more).
+bool CountRecordsFrom(DB* db, const std::string& arn, SequenceNumber position, uint64_t* count,
+                      bool* capped) {
+  constexpr uint64_t kCap = 100000;
+  *count = 0;
+  *capped = false;
+  if (position > db->LastSequence()) return true;
+  ShardIteratorRequest req;
+  req.stream_arn = arn;
+  req.type = ShardIteratorType::kAtSequenceNumber;
+  req.sequence_number = position;
+  std::string it;
+  if (!db->streams()->GetShardIterator(req, &it).ok()) return false;
+  while (!it.empty()) {
+    RecordBatch batch;
+    if (!db->streams()->GetRecords(it, GetRecordsOptions(), &batch).ok()) return false;
+    if (batch.records().empty()) break;
+    *count += batch.records().size();
+    if (*count >= kCap) {
+      *capped = true;
+      break;
+    }
+    it = batch.next_shard_iterator();
+  }
+  return true;
+}
+
 void AddInspectStats(Registry* r, CLI::App* parent) {
   r->Add(
       "stats", "Sizes, tables, and every mapping's lag and last result", Needs::kDb,
@@ -398,7 +426,6 @@ void AddInspectStats(Registry* r, CLI::App* parent) {
         s = db->triggers()->ListEventSourceMappings("", "", "", 0, &mappings, &next);
         if (!s.ok()) return ctx.Fail(s);
         ojson ms = ojson::array();
-        const SequenceNumber last = db->LastSequence();
         for (const auto& m : mappings) {
           MappingMetrics mm;
           s = db->triggers()->GetMappingMetrics(m.uuid, &mm);
@@ -410,9 +437,12 @@ void AddInspectStats(Registry* r, CLI::App* parent) {
           j["LastProcessingResult"] = m.last_processing_result;
           if (s.ok()) {
             j["NextSequenceNumber"] = std::to_string(mm.position);
-            // Sequence numbers of every table count here, so this is an
-            // upper bound of the stream records still to process.
-            j["SequencesBehind"] = mm.position <= last ? last - mm.position + 1 : 0;
+            uint64_t behind = 0;
+            bool capped = false;
+            if (CountRecordsFrom(db, m.event_source, mm.position, &behind, &capped)) {
+              j["RecordsBehind"] = behind;
+              if (capped) j["RecordsBehindIsAtLeast"] = true;
+            }
             j["IteratorAgeMs"] = mm.iterator_age_ms;
             j["Invocations"] = mm.invocations;
             j["Errors"] = mm.errors;
