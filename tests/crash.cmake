@@ -56,3 +56,11 @@ add_test(NAME long_trigger_crash_300_trials
                  --gtest_filter=TriggerCrashTest.WriteBacksAreExactlyOnceUnderSigkill)
 set_tests_properties(long_trigger_crash_300_trials PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=300" LABELS long TIMEOUT 3600)
+
+# Trigger write-backs under power loss (in-process, over the fault env).
+runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss
+            TIMEOUT 600 LIBS runnel_fault_env)
+add_test(NAME long_trigger_power_loss_1000_iterations
+         COMMAND trigger_power_loss_test)
+set_tests_properties(long_trigger_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
