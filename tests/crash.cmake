@@ -28,14 +28,14 @@ runnel_test(fault_test fault_test.cc LABELS fault TIMEOUT 300
             LIBS runnel_fault_env)
 
 # Long runs: many more trials of the same tests.
-add_test(NAME long_crash_500_trials
+add_test(NAME long_crash_1000_trials
          COMMAND crash_test --gtest_filter=CrashTest.RandomKills)
-set_tests_properties(long_crash_500_trials PROPERTIES
-  ENVIRONMENT "RUNNEL_CRASH_TRIALS=500" LABELS long TIMEOUT 3600)
-add_test(NAME long_power_loss_300_iterations
+set_tests_properties(long_crash_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_CRASH_TRIALS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_power_loss_1000_iterations
          COMMAND power_loss_test --gtest_filter=PowerLossTest.*)
-set_tests_properties(long_power_loss_300_iterations PROPERTIES
-  ENVIRONMENT "RUNNEL_POWER_LOSS_ITERATIONS=300" LABELS long TIMEOUT 3600)
+set_tests_properties(long_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
 
 # Trigger write-backs under SIGKILL: the child process of trigger_crash_test
 # runs the trigger runtime (tests/trigger_crash_host.cc) and is killed at
@@ -51,11 +51,11 @@ target_compile_definitions(trigger_crash_test PRIVATE
   TEST_FUNCTION="$<TARGET_FILE:test_function>")
 add_dependencies(trigger_crash_test trigger_crash_host test_function)
 
-add_test(NAME long_trigger_crash_300_trials
+add_test(NAME long_trigger_crash_1000_trials
          COMMAND trigger_crash_test
                  --gtest_filter=TriggerCrashTest.WriteBacksAreExactlyOnceUnderSigkill)
-set_tests_properties(long_trigger_crash_300_trials PROPERTIES
-  ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=300" LABELS long TIMEOUT 3600)
+set_tests_properties(long_trigger_crash_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=1000" LABELS long TIMEOUT 3600)
 
 # Trigger write-backs under power loss (in-process, over the fault env).
 runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss
