@@ -17,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -730,6 +731,60 @@ TEST_F(CliBase, HostRefusesAnotherUid) {
   EXPECT_EQ(host.Stop(), 0);
   EXPECT_NE(ReadFile(tmp_.Sub("host.err")).find("refused a connection from uid 65534"),
             std::string::npos);
+}
+
+// Raw bytes on the socket: what a buggy or hostile peer of the same uid
+// might send. The host drops such a connection without allocating what the
+// bytes claim, and goes on serving.
+TEST_F(CliBase, HostDropsOversizedAndMalformedMessages) {
+  MakeTable("Music");
+  Host host(db(), tmp_.Sub("host.err"));
+  const std::string sock = db() + "/runnel.sock";
+  auto send_and_wait_for_close = [&](const std::string& bytes) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, sock.c_str(), sock.size() + 1);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), (ssize_t)bytes.size());
+    ::shutdown(fd, SHUT_WR);
+    // The host answers nothing useful and closes.
+    char buf[4096];
+    ssize_t n;
+    std::string got;
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0) got.append(buf, n);
+    ::close(fd);
+    return got;
+  };
+  // A segment table claiming 1 segment of 2^29 words (4 GiB).
+  // The host's Abort message names the limit that refused it.
+  std::string huge("\0\0\0\0\0\0\0\x20", 8);
+  EXPECT_NE(send_and_wait_for_close(huge).find("traversalLimitInWords"), std::string::npos);
+  // A segment table claiming 2^31 segments.
+  EXPECT_NE(send_and_wait_for_close(std::string("\xff\xff\xff\x7f\x01\0\0\0", 8))
+                .find("segmentCount"),
+            std::string::npos);
+  // Noise.
+  std::mt19937 rng(7);
+  std::string noise(1 << 16, '\0');
+  for (char& c : noise) c = static_cast<char>(rng());
+  send_and_wait_for_close(noise);
+  // A plausible header, then the connection ends mid-message.
+  send_and_wait_for_close(std::string("\0\0\0\0\x10\0\0\0\0\0\0\0", 12));
+
+  // Still serving, and it never grew for what the bytes claimed.
+  Result r = R({"list-tables"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["TableNames"], json({"Music"}));
+  std::ifstream status("/proc/" + std::to_string(host.pid()) + "/status");
+  std::string line;
+  long peak_kb = -1;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) peak_kb = std::stol(line.substr(6));
+  }
+  EXPECT_GT(peak_kb, 0);
+  EXPECT_LT(peak_kb, 512 * 1024) << "the host's peak RSS";
+  EXPECT_EQ(host.Stop(), 0);
 }
 
 // --- Bad input: a clear error, a non-zero exit, nothing changed.
