@@ -46,7 +46,10 @@ int Context::Usage(std::string_view message) {
 }
 
 void Context::Print(const nlohmann::ordered_json& j) {
-  const std::string text = j.dump(4) + "\n";
+  // Text from users or plugins (a description, an error message) may not be
+  // UTF-8; it is printed with U+FFFD rather than failing the command.
+  const std::string text =
+      j.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), io_->out);
   std::fflush(io_->out);
 }
@@ -189,7 +192,12 @@ std::string Cli::DbDir(const Io& io) const {
 int Cli::Run(Io& io, Session& session) {
   const Registry::Entry* e = registry_->Find(selected_);
   Context ctx(&io, &session, command());
-  return e->handler(ctx);
+  try {
+    return e->handler(ctx);
+  } catch (const std::exception& ex) {
+    // A bug, not bad input (inputs are checked before use); still one line.
+    return ctx.Fail(std::string("internal error: ") + ex.what());
+  }
 }
 
 std::string IsoTime(int64_t micros) {
