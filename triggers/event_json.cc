@@ -4,6 +4,7 @@
 
 #include <kj/encoding.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "runnel/stream.h"
@@ -31,6 +32,13 @@ ChangeRecord ToChange(const runnel_record& r) {
                 : c.has_old_image                  ? StreamViewType::kOldImage
                                                    : StreamViewType::kKeysOnly;
   return c;
+}
+
+// The member `name` of object `o` if it is a string, else "" (json::value
+// would throw for a member of another type).
+std::string StringMember(const json& o, const char* name) {
+  const auto it = o.find(name);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 // The bytes of an S or B attribute.
@@ -139,7 +147,7 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
     }
     const json& d = r["dynamodb"];
     runnel_record rec = {};
-    const std::string name = r.value("eventName", "");
+    const std::string name = StringMember(r, "eventName");
     if (name == "INSERT") rec.event_name = RUNNEL_INSERT;
     else if (name == "MODIFY") rec.event_name = RUNNEL_MODIFY;
     else if (name == "REMOVE") rec.event_name = RUNNEL_REMOVE;
@@ -160,8 +168,13 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
     }
     if (d.contains("ApproximateCreationDateTime") &&
         d["ApproximateCreationDateTime"].is_number()) {
-      rec.commit_time_micros = static_cast<int64_t>(
-          d["ApproximateCreationDateTime"].get<double>() * 1e6);
+      const double seconds = d["ApproximateCreationDateTime"].get<double>();
+      // Outside this range the conversion to int64_t is undefined.
+      if (!(std::fabs(seconds) < 9.2e12)) {
+        return Status::InvalidArgument(
+            where + ": dynamodb.ApproximateCreationDateTime is out of range");
+      }
+      rec.commit_time_micros = static_cast<int64_t>(seconds * 1e6);
     }
     for (const char* which : {"OldImage", "NewImage"}) {
       if (!d.contains(which)) continue;
@@ -183,7 +196,7 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
     }
     rec.size_bytes = static_cast<uint32_t>(rec.key_len + rec.old_image_len + rec.new_image_len);
     std::string table;
-    const std::string arn = r.value("eventSourceARN", "");
+    const std::string arn = StringMember(r, "eventSourceARN");
     if (event->event_source_arn.empty()) event->event_source_arn = arn;
     // arn:...:table/<table>/stream/...
     const size_t t = arn.find(":table/");
