@@ -137,6 +137,21 @@ struct Connection {
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
 };
 
+}  // namespace
+
+capnp::Capability::Client NewHost(const std::string& dir, DB* db) {
+  return kj::heap<HostImpl>(dir, db);
+}
+
+kj::Promise<void> ServeConnection(kj::Own<kj::AsyncCapabilityStream> stream,
+                                  capnp::Capability::Client host) {
+  auto conn = kj::heap<Connection>(kj::mv(stream), kj::mv(host));
+  auto done = conn->network.onDisconnect();
+  return done.attach(kj::mv(conn));
+}
+
+namespace {
+
 class Errors final : public kj::TaskSet::ErrorHandler {
  public:
   void taskFailed(kj::Exception&& e) override {
@@ -212,7 +227,7 @@ int RunHost(Context& ctx, const HostOptions& options) {
   int status = 0;
   {
     kj::AsyncIoContext io = kj::setupAsyncIo();
-    capnp::Capability::Client bootstrap = kj::heap<HostImpl>(dir, db.get());
+    capnp::Capability::Client bootstrap = NewHost(dir, db.get());
     Errors errors;
     kj::TaskSet connections(errors);
     kj::UnixEventPort::FdObserver observer(io.unixEventPort, listen_fd,
@@ -238,9 +253,7 @@ int RunHost(Context& ctx, const HostOptions& options) {
               fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
                       kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
                       kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
-          auto conn = kj::heap<Connection>(kj::mv(stream), bootstrap);
-          auto done = conn->network.onDisconnect();
-          connections.add(done.attach(kj::mv(conn)));
+          connections.add(ServeConnection(kj::mv(stream), bootstrap));
         }
         return accept_loop();
       });

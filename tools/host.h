@@ -15,6 +15,8 @@
 #ifndef RUNNEL_TOOLS_HOST_H_
 #define RUNNEL_TOOLS_HOST_H_
 
+#include <capnp/capability.h>
+#include <kj/async-io.h>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,16 @@ struct HostOptions {
 // REQUIRES: called on the main thread before any other thread was started
 // (the signals are captured for the whole process).
 int RunHost(Context& ctx, const HostOptions& options);
+
+// The Host interface (tools/host.capnp) over an open DB: runs the command
+// lines it receives against `db`, for DB directory `dir`.
+capnp::Capability::Client NewHost(const std::string& dir, DB* db);
+// Serves `host` on one connection, with the socket's reader limits, until
+// the peer disconnects or sends something malformed (the promise then
+// rejects). Used by RunHost for every accepted connection, and by the
+// socket fuzz target.
+kj::Promise<void> ServeConnection(kj::Own<kj::AsyncCapabilityStream> stream,
+                                  capnp::Capability::Client host);
 
 // If a host answers on the socket of `dir`, runs `args` (without the program
 // name) there with this process's standard streams, stores the command's
