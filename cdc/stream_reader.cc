@@ -5,9 +5,12 @@
 #include "cdc/stream_reader.h"
 
 #include <kj/encoding.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 
@@ -54,13 +57,25 @@ std::string ShardIdFor(const StreamInfo& stream) {
   return "shardId-" + digits + "-00000001";
 }
 
-// An iterator is base64 of "1|<next>|<segment>|<offset>|<arn>": opaque to
-// users, but stable across processes and reopening (it names a log position,
-// not an in-memory object).
-std::string EncodeShardIterator(const ShardPosition& p) {
-  const std::string plain = "1|" + std::to_string(p.next) + "|" +
+// An iterator is base64 of "2|<next>|<segment>|<offset>|<tag>|<arn>": opaque
+// to users, but stable across processes and reopening (it names a log
+// position, not an in-memory object). <tag> is 16 hex digits, see
+// stream_reader.h.
+static uint64_t IteratorTag(const ShardPosition& p, const uint8_t* key) {
+  uint64_t a = 0, b = 0;
+  std::memcpy(&a, key, 8);
+  std::memcpy(&b, key + 8, 8);
+  const std::string fields = std::to_string(p.next) + "|" + std::to_string(p.segment) + "|" +
+                             std::to_string(p.offset) + "|" + p.arn;
+  return XXH3_64bits_withSeed(fields.data(), fields.size(), a ^ (b * 0x9E3779B97F4A7C15ull));
+}
+
+std::string EncodeShardIterator(const ShardPosition& p, const uint8_t* key) {
+  char tag[17];
+  std::snprintf(tag, sizeof(tag), "%016" PRIx64, IteratorTag(p, key));
+  const std::string plain = "2|" + std::to_string(p.next) + "|" +
                             std::to_string(p.segment) + "|" +
-                            std::to_string(p.offset) + "|" + p.arn;
+                            std::to_string(p.offset) + "|" + tag + "|" + p.arn;
   kj::String enc = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
       reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
   return std::string(enc.cStr(), enc.size());
@@ -79,10 +94,11 @@ static bool ParseU64(std::string_view s, uint64_t* v) {
   return true;
 }
 
-Status DecodeShardIterator(std::string_view iterator, ShardPosition* p) {
+Status DecodeShardIterator(std::string_view iterator, const uint8_t* key,
+                           ShardPosition* p) {
   const Status bad = Status::InvalidArgument(
       "shard iterator: not an iterator returned by GetShardIterator or "
-      "GetRecords");
+      "GetRecords of this DB");
   if (iterator.empty() || iterator.size() > 4096) return bad;
   auto decoded = kj::decodeBase64(
       kj::ArrayPtr<const char>(iterator.data(), iterator.size()));
@@ -91,18 +107,21 @@ Status DecodeShardIterator(std::string_view iterator, ShardPosition* p) {
                           decoded.size());
   std::vector<std::string_view> parts;
   std::string_view rest(plain);
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     const size_t bar = rest.find('|');
     if (bar == std::string_view::npos) return bad;
     parts.push_back(rest.substr(0, bar));
     rest.remove_prefix(bar + 1);
   }
-  if (parts[0] != "1" || !ParseU64(parts[1], &p->next) ||
+  if (parts[0] != "2" || !ParseU64(parts[1], &p->next) ||
       !ParseU64(parts[2], &p->segment) || !ParseU64(parts[3], &p->offset) ||
-      rest.substr(0, 11) != "arn:runnel:" || p->next == 0) {
+      parts[4].size() != 16 || rest.substr(0, 11) != "arn:runnel:" || p->next == 0) {
     return bad;
   }
   p->arn = std::string(rest);
+  char tag[17];
+  std::snprintf(tag, sizeof(tag), "%016" PRIx64, IteratorTag(*p, key));
+  if (parts[4] != std::string_view(tag, 16)) return bad;
   return Status::OK();
 }
 
@@ -263,7 +282,7 @@ Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req,
       return Status::InvalidArgument("shard iterator type: unknown");
   }
   if (!s.ok()) return s;
-  *iterator = EncodeShardIterator(pos);
+  *iterator = EncodeShardIterator(pos, source_->db_id());
   return Status::OK();
 }
 
@@ -310,7 +329,7 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator,
   // Decoded before the batch is reset: callers naturally pass the previous
   // batch's next_shard_iterator() with the same batch.
   ShardPosition pos;
-  Status s = DecodeShardIterator(iterator, &pos);
+  Status s = DecodeShardIterator(iterator, source_->db_id(), &pos);
   *batch = RecordBatch();
   SequenceNumber last = 0;
   if (s.ok()) s = source_->LastSequence(&last);
@@ -332,7 +351,7 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator,
   if (end != 0 && pos.next > end) {
     batch->next_.clear();  // closed and fully read
   } else {
-    batch->next_ = EncodeShardIterator(pos);
+    batch->next_ = EncodeShardIterator(pos, source_->db_id());
   }
   if (!batch->records_.empty()) {
     const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -374,7 +393,7 @@ Status StreamReaderImpl::Locate(std::string_view arn, uint32_t* table_id,
 Status StreamReaderImpl::WaitForRecords(std::string_view iterator,
                                         std::chrono::milliseconds timeout) {
   ShardPosition pos;
-  Status s = DecodeShardIterator(iterator, &pos);
+  Status s = DecodeShardIterator(iterator, source_->db_id(), &pos);
   std::shared_ptr<const Catalog> catalog;
   if (s.ok()) s = source_->Catalog(&catalog);
   Found f;

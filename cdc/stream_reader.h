@@ -57,9 +57,17 @@ struct ShardPosition {
   uint64_t segment = 0;
   uint64_t offset = 0;
 };
-std::string EncodeShardIterator(const ShardPosition& position);
-// InvalidArgument naming what is wrong.
-Status DecodeShardIterator(std::string_view iterator, ShardPosition* position);
+// Iterators carry a tag keyed by the DB's random 16-byte id, so that a
+// position (a file offset the reader seeks to) can only come from this DB's
+// own encoder: a garbled or hand-made iterator is refused instead of
+// pointing the reader into the middle of a value, where a stored value could
+// even hold a well-formed frame. The tag is XXH3-64 with a seed from the
+// id: tamper-evident against accidents and against anyone who cannot read
+// DIR/IDENTITY (the DB's owner can; iterators are not a security boundary).
+std::string EncodeShardIterator(const ShardPosition& position, const uint8_t* key);
+// InvalidArgument naming what is wrong (also for a tag that does not match).
+Status DecodeShardIterator(std::string_view iterator, const uint8_t* key,
+                           ShardPosition* position);
 
 class StreamReaderImpl final : public StreamReader {
  public:

@@ -92,6 +92,8 @@ class DBImpl final : public DB {
   const RecoveryReport& recovery_report() const override { return report_; }
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
+  // The raw 16-byte id (the key of shard iterator tags).
+  const uint8_t* id_bytes() const { return id_; }
 
   // --- Internal API for the trigger runtime (triggers/).
 

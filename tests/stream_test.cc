@@ -7,12 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <kj/encoding.h>
+
 #include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "cdc/log_format.h"
 #include "cdc/stream_reader.h"
+#include "db/db_impl.h"
 #include "runnel/stream.h"
 #include "tests/testutil.h"
 
@@ -182,6 +186,48 @@ TEST_F(StreamTest, SequenceNumberIteratorsAtTheEdges) {
   EXPECT_TRUE(db_->streams()->GetShardIterator(req, &out).IsInvalidArgument());
 }
 
+// An iterator names a file position; only this DB's own iterators are
+// believed. A position moved by hand (here: into the middle of a stored
+// value that itself holds a well-formed frame), an iterator of another DB,
+// or garbage is InvalidArgument, never a read from that position.
+TEST_F(StreamTest, TamperedOrForeignIteratorsAreRefused) {
+  ASSERT_OK(db_->CreateTable("tam", Stream(StreamViewType::kNewImage)));
+  const uint8_t* key = static_cast<DBImpl*>(db_.get())->id_bytes();
+  std::string it = Iterator(Arn("tam"), ShardIteratorType::kTrimHorizon);
+  // A value that is a whole frame, checksum and all.
+  std::string forged;
+  log::AppendFrame(log::kBatchFrame, 3, 1, 0, std::string(64, 'x'), &forged);
+  Put("tam", "k", forged);
+  ShardPosition pos;
+  ASSERT_OK(DecodeShardIterator(it, key, &pos));
+  RecordBatch b;
+  ASSERT_OK(db_->streams()->GetRecords(it, GetRecordsOptions(), &b));
+  ASSERT_EQ(b.records().size(), 1u);
+
+  // The same iterator with another offset, its old tag kept.
+  auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(it.data(), it.size()));
+  std::string plain(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+  const std::string old_offset = "|" + std::to_string(pos.offset) + "|";
+  const size_t at = plain.find(old_offset);
+  ASSERT_NE(at, std::string::npos);
+  plain.replace(at, old_offset.size(), "|" + std::to_string(pos.offset + 64) + "|");
+  kj::String moved = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
+      reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
+  Status s = db_->streams()->GetRecords(std::string(moved.cStr()), GetRecordsOptions(), &b);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+
+  // A well-formed iterator of another DB (another key).
+  uint8_t other[16] = {1, 2, 3};
+  s = db_->streams()->GetRecords(EncodeShardIterator(pos, other), GetRecordsOptions(), &b);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  // The v1 format (no tag) and garbage.
+  for (const std::string bad : {std::string("MXwxfDF8NDh8YXJuOnJ1bm5lbDp4"), std::string("%%"),
+                                it.substr(0, it.size() / 2)}) {
+    s = db_->streams()->GetRecords(bad, GetRecordsOptions(), &b);
+    EXPECT_TRUE(s.IsInvalidArgument()) << bad << ": " << s.ToString();
+  }
+}
+
 TEST_F(StreamTest, AtTimestamp) {
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
   const std::string arn = Arn("tbl");
@@ -240,11 +286,12 @@ TEST_F(StreamTest, OtherTablesAreSkippedAndTheQuietIteratorAdvances) {
   std::string it = Iterator(Arn("quiet"), ShardIteratorType::kTrimHorizon);
   for (int i = 0; i < 100; ++i) Put("busy", "k" + std::to_string(i), "v");
   ShardPosition before, after;
-  ASSERT_OK(DecodeShardIterator(it, &before));
+  ASSERT_OK(DecodeShardIterator(it, static_cast<DBImpl*>(db_.get())->id_bytes(), &before));
   RecordBatch b;
   ASSERT_OK(db_->streams()->GetRecords(it, GetRecordsOptions(), &b));
   EXPECT_TRUE(b.records().empty());
-  ASSERT_OK(DecodeShardIterator(b.next_shard_iterator(), &after));
+  ASSERT_OK(DecodeShardIterator(b.next_shard_iterator(),
+                                static_cast<DBImpl*>(db_.get())->id_bytes(), &after));
   EXPECT_EQ(after.next, db_->LastSequence() + 1);  // moved past busy's records
   EXPECT_GT(after.next, before.next);
   // A mixed batch: only the quiet table's change is in its stream.

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "cdc/stream_reader.h"
+
 namespace runnel::fuzz {
 
 void Die(std::string_view what) {
@@ -187,7 +189,7 @@ bool SplitIterator(std::string_view iterator, std::string* numbers,
   const std::string plain(reinterpret_cast<const char*>(decoded.begin()),
                           decoded.size());
   size_t pos = 0;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     pos = plain.find('|', pos);
     if (pos == std::string::npos) return false;
     ++pos;
@@ -197,8 +199,25 @@ bool SplitIterator(std::string_view iterator, std::string* numbers,
   return true;
 }
 
-std::string JoinIterator(std::string_view numbers, std::string_view arn) {
-  const std::string plain = std::string(numbers) + std::string(arn);
+std::string JoinIterator(std::string_view numbers, std::string_view arn,
+                         const uint8_t* key) {
+  // "2|next|segment|offset|tag|": re-signed with `key` when the numbers
+  // parse, so that mutated positions reach the reader.
+  ShardPosition p;
+  p.arn = std::string(arn);
+  unsigned long long next = 0, segment = 0, offset = 0;
+  char tail = 0;
+  const std::string n(numbers);
+  if (key != nullptr &&
+      std::sscanf(n.c_str(), "2|%llu|%llu|%llu|%*16[0-9a-f]%c", &next, &segment, &offset,
+                  &tail) == 4 &&
+      tail == '|') {
+    p.next = next;
+    p.segment = segment;
+    p.offset = offset;
+    return EncodeShardIterator(p, key);
+  }
+  const std::string plain = n + std::string(arn);
   kj::String enc = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
       reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
   return std::string(enc.cStr(), enc.size());

@@ -285,7 +285,7 @@ void IteratorCorpus() {
   auto emit = [&](const std::string& placeholder, const std::string& it) {
     std::string numbers, arn;
     if (!fuzz::SplitIterator(it, &numbers, &arn)) Die("unparsable iterator");
-    const std::string seed = fuzz::JoinIterator(numbers, placeholder);
+    const std::string seed = fuzz::JoinIterator(numbers, placeholder, nullptr);
     if (!seen.insert(seed).second) return;
     Emit("shard_iterator", "it" + std::to_string(n++), seed);
   };
@@ -328,7 +328,8 @@ void IteratorCorpus() {
   // Near misses of the format.
   Emit(
       "shard_iterator", "bad_version",
-      fuzz::JoinIterator("2|1|1|48|", "arn:runnel:fuzz:table/items/stream/@0"));
+      fuzz::JoinIterator("3|1|1|48|0000000000000000|", "arn:runnel:fuzz:table/items/stream/@0",
+                         nullptr));
   Emit("shard_iterator", "not_base64", "1|1|1|48|arn:runnel:fuzz:table/x");
   CheckOk(fx.db->Close(), "close fixture");
 }

@@ -19,6 +19,7 @@
 
 #include "runnel/db.h"
 #include "runnel/stream.h"
+#include "db/db_impl.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace runnel {
@@ -68,7 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (runnel::fuzz::SplitIterator(input, &numbers, &arn)) {
     const auto it = runnel::fixture->placeholders.find(arn);
     if (it != runnel::fixture->placeholders.end()) {
-      runnel::Read(streams, runnel::fuzz::JoinIterator(numbers, it->second),
+      const uint8_t* key =
+          static_cast<runnel::DBImpl*>(runnel::fixture->db.get())->id_bytes();
+      runnel::Read(streams, runnel::fuzz::JoinIterator(numbers, it->second, key),
                    true);
     }
   }
