@@ -475,6 +475,39 @@ TEST_F(TriggersTest, InProcessFunctionAndInvoke) {
   EXPECT_EQ(v, "again");
 }
 
+// After a restart a mapping of an in-process function waits (blocked, with
+// a PROBLEM result) until the application binds the handler again; waiting
+// for idle right after binding must then wait for the backlog, not report
+// the stale "blocked" as idle.
+TEST_F(TriggersTest, WaitUntilIdleAfterRebindingWaitsForTheBacklog) {
+  ASSERT_OK(db_->CreateTable("src", Stream(StreamViewType::kNewImage)));
+  ASSERT_OK(db_->CreateTable("out", StreamSpecification()));
+  FunctionConfiguration f;
+  f.function_name = "copy";
+  auto copy = [](const runnel_batch& b, runnel_context* c) {
+    fn::Context ctx(c);
+    for (const fn::Record& r : fn::Batch(b)) ctx.Put("out", r.key(), r.new_image());
+    return 0;
+  };
+  ASSERT_OK(t()->RegisterInProcessFunction(f, copy));
+  ASSERT_OK(t()->CreateEventSourceMapping(Mapping("copy", "src"), nullptr));
+  Open(/*run=*/false);
+  for (int i = 0; i < 200; ++i) Put("src", "k" + std::to_string(i), "v");
+  Open(/*run=*/true);
+  // Let the worker find no handler and block.
+  std::vector<EventSourceMappingConfiguration> list;
+  std::string next;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_OK(t()->ListEventSourceMappings("", "", "", 0, &list, &next));
+    if (Result(list[0].uuid).find("PROBLEM") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_NE(Result(list[0].uuid).find("PROBLEM"), std::string::npos);
+  ASSERT_OK(t()->RegisterInProcessFunction(f, copy));
+  Idle();
+  EXPECT_EQ(Items("out").size(), 200u);
+}
+
 TEST_F(TriggersTest, HundredMappingsOnOneStream) {
   ASSERT_OK(db_->CreateTable("src", Stream(StreamViewType::kKeysOnly)));
   std::atomic<int> records{0};

@@ -51,11 +51,22 @@ void MappingWorker::Stop() {
 
 bool MappingWorker::Sleep(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(sleep_mu_);
-  sleep_cv_.wait_for(lock, d, [this] { return stop_.load(); });
+  sleep_cv_.wait_for(lock, d, [this] { return stop_.load() || retry_pending_.load(); });
   return !stop_.load();
 }
 
+void MappingWorker::Retry() {
+  {
+    std::lock_guard<std::mutex> lock(sleep_mu_);
+    retry_pending_ = true;
+  }
+  sleep_cv_.notify_all();
+}
+
 bool MappingWorker::Idle() const {
+  // A worker asked to retry is not idle until it has: otherwise a wait for
+  // idle right after registering a handler would see the old "blocked".
+  if (retry_pending_.load()) return false;
   if (!idle_.load()) return false;
   if (blocked_.load()) return true;
   // Caught up: nothing of the source table is committed at or after the
@@ -88,7 +99,11 @@ void MappingWorker::SetResult(const std::string& result) {
 }
 
 void MappingWorker::Run() {
-  while (!stop_.load() && Round()) {
+  for (;;) {
+    // A retry requested before this round starts is served by it.
+    const bool retrying = retry_pending_.load();
+    if (stop_.load() || !Round()) break;
+    if (retrying) retry_pending_ = false;
   }
   // A deleted mapping's checkpoint was removed with it: do not write it back.
   bool exists = false;

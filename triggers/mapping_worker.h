@@ -46,6 +46,9 @@ class MappingWorker {
   // committed, or waiting out a failing batch's backoff, or blocked on a
   // missing function.
   bool Idle() const;
+  // Something it was blocked on may have changed (a handler was registered,
+  // a function created or updated): wake up and try again now.
+  void Retry();
   std::string LastResult() const;
   // True once the thread has returned (its mapping was disabled or deleted,
   // or it was stopped).
@@ -82,6 +85,9 @@ class MappingWorker {
   std::deque<double> durations_;   // GUARDED_BY(mu_), last 1024
   std::atomic<bool> idle_{false};
   std::atomic<bool> blocked_{false};
+  // Set by Retry(): the worker looks again at once, and does not count as
+  // idle until a round has started after it.
+  std::atomic<bool> retry_pending_{false};
   std::atomic<bool> finished_{false};  // failing batch or missing function
   std::atomic<uint64_t> position_{0};
 

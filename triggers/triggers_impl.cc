@@ -217,7 +217,13 @@ Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& conf
     in_process_[entry.name] = std::move(handler);
   }
   Reconcile();
+  RetryWorkers();
   return Status::OK();
+}
+
+void TriggersImpl::RetryWorkers() {
+  std::lock_guard<std::mutex> lock(workers_mu_);
+  for (auto& [id, w] : workers_) w->Retry();
 }
 
 Status TriggersImpl::GetFunction(std::string_view name, FunctionConfiguration* config) {
@@ -527,7 +533,7 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   std::string iterator;
   s = db_->streams()->GetShardIterator(req, &iterator);
   ShardPosition pos;
-  if (s.ok()) s = DecodeShardIterator(iterator, &pos);
+  if (s.ok()) s = DecodeShardIterator(iterator, db_->id_bytes(), &pos);
   if (!s.ok()) return s.WithContext("starting position");
   m.initial_position = pos.next;
 

@@ -90,6 +90,9 @@ class TriggersImpl final : public Triggers {
   Status ValidateMapping(const log::MappingEntryData& m) const;
   // Starts and stops workers to match the catalog. REQUIRES: mu_ not held.
   void Reconcile();
+  // Wakes every worker to look again at what blocked it (a function that
+  // was missing may now be there).
+  void RetryWorkers();
 
   DBImpl* const db_;
   std::atomic<bool> running_{false};
