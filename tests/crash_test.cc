@@ -15,7 +15,13 @@
 //      value), and every acknowledged write appears at the sequence numbers
 //      its CommitInfo named, with its keys and new images;
 //  (c) recovery_report() is sane, and DescribeTable's item_count and
-//      table_size_bytes match the table.
+//      table_size_bytes match the table;
+//  (d) trigger write-backs are exactly once: the child runs the mapping
+//      crash_a -> mirror, whose handler writes crash_seen[<sequence>] =
+//      "<event> <key> <new image>" for every crash_a record. With P the
+//      mapping's durable checkpoint, crash_seen holds exactly the records of
+//      crash_a below P (none skipped, none ahead of its checkpoint), each
+//      with its record's event, key and image, and P never moves backwards.
 //
 // Trials reuse the directory (so recovery of an interrupted recovery is
 // exercised: a kill can land while the child is still opening) and start over
@@ -266,6 +272,7 @@ struct Totals {
   uint64_t torn_tails = 0;
   uint64_t replayed_records = 0;
   uint64_t max_sequence = 0;
+  uint64_t write_backs_checked = 0;
   std::vector<std::string> violations;
 };
 
@@ -283,6 +290,69 @@ class Verifier {
 };
 
 // Replays the change records; checks their internal consistency.
+// (d): crash_seen against crash_a's records and the mirror's checkpoint.
+void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, uint64_t* last_checkpoint,
+                     Totals* totals, Verifier* v) {
+  std::vector<EventSourceMappingConfiguration> mappings;
+  std::string next;
+  Status s = db->triggers()->ListEventSourceMappings("", "", "", 0, &mappings, &next);
+  if (!s.ok() || mappings.size() > 1) {
+    v->Violation("mappings: " + s.ToString() + ", " + std::to_string(mappings.size()));
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> seen;
+  s = ScanAll(db, "crash_seen", &seen);
+  if (s.IsNotFound()) return;  // killed before the table was created
+  if (!s.ok()) {
+    v->Violation("scan crash_seen: " + s.ToString());
+    return;
+  }
+  if (mappings.empty()) {
+    if (!seen.empty()) v->Violation("write-backs without a mapping");
+    return;
+  }
+  MappingMetrics m;
+  s = db->triggers()->GetMappingMetrics(mappings[0].uuid, &m);
+  if (!s.ok()) {
+    v->Violation("GetMappingMetrics: " + s.ToString());
+    return;
+  }
+  const uint64_t p = m.position;
+  if (p < *last_checkpoint) {
+    v->Violation("the mirror's checkpoint moved back from " + std::to_string(*last_checkpoint) +
+                 " to " + std::to_string(p));
+  }
+  *last_checkpoint = std::max(*last_checkpoint, p);
+  std::map<std::string, std::string> want;
+  for (const Rec& r : recs) {
+    if (r.table != "crash_a" || r.seq >= p) continue;
+    char key[32];
+    std::snprintf(key, sizeof(key), "%020llu", static_cast<unsigned long long>(r.seq));
+    want[key] = std::string(EventNameString(r.event)) + " " + r.key + " " + r.new_image;
+  }
+  std::map<std::string, std::string> got(seen.begin(), seen.end());
+  if (got != want) {
+    size_t shown = 0;
+    for (const auto& [k, w] : want) {
+      auto it = got.find(k);
+      if (it == got.end()) {
+        if (shown++ < 3) v->Violation("record " + k + " below checkpoint " + std::to_string(p) +
+                                      " has no write-back (skipped)");
+      } else if (it->second != w) {
+        if (shown++ < 3) v->Violation("write-back " + k + " is '" + it->second.substr(0, 60) +
+                                      "', expected '" + w.substr(0, 60) + "'");
+      }
+    }
+    for (const auto& [k, g] : got) {
+      if (want.count(k) == 0 && shown++ < 6) {
+        v->Violation("write-back " + k + " without its checkpoint (P = " + std::to_string(p) +
+                     ") or without a crash_a record");
+      }
+    }
+  }
+  totals->write_backs_checked += got.size();
+}
+
 void ReplayRecords(const std::vector<Rec>& recs,
                    const std::map<std::string, StreamViewType>& views,
                    State* replayed, Verifier* v) {
@@ -292,6 +362,7 @@ void ReplayRecords(const std::vector<Rec>& recs,
                               r.table + "/" + r.key + ")";
     if (r.seq <= prev) v->Violation(where + ": sequence not increasing");
     prev = r.seq;
+    if (r.table == "crash_seen") continue;  // write-backs: checked by (d)
     auto vi = views.find(r.table);
     if (vi == views.end()) {
       v->Violation(where + ": unexpected table");
@@ -437,6 +508,7 @@ TEST(CrashTest, RandomKills) {
   const Clock::time_point t0 = Clock::now();
 
   std::string dir;
+  uint64_t last_checkpoint = 0;  // the mirror mapping's, in this directory
   State state;          // acknowledged state of the current directory
   bool dir_ready = false;  // some child reported R in this directory
   const std::map<std::string, StreamViewType> views = {
@@ -447,6 +519,7 @@ TEST(CrashTest, RandomKills) {
     if (trial % fresh_every == 0) {
       dir = tmp.Sub("db" + std::to_string(trial));
       state.clear();
+      last_checkpoint = 0;
       dir_ready = false;
     }
     Verifier v(&totals, trial);
@@ -595,6 +668,7 @@ TEST(CrashTest, RandomKills) {
         std::map<SequenceNumber, const Rec*> by_seq;
         for (const Rec& r : recs) by_seq[r.seq] = &r;
         for (const Acked& a : run.acked) CheckAckedRecords(a, by_seq, &v);
+        CheckWriteBacks(db.get(), recs, &last_checkpoint, &totals, &v);
         if (!recs.empty() && recs.back().seq > db->LastSequence()) {
           v.Violation("record beyond LastSequence");
         }
@@ -631,7 +705,8 @@ TEST(CrashTest, RandomKills) {
       "crash test: %llu trials in %.1f s, %llu acknowledged writes (%llu "
       "sync=false), %llu in flight at the kill (%llu of them applied), %llu "
       "kills before the tables were ready, %llu torn tails cut, %llu records "
-      "replayed by recovery, highest sequence %llu; %zu violations\n",
+      "replayed by recovery, highest sequence %llu, %llu trigger write-backs "
+      "checked; %zu violations\n",
       static_cast<unsigned long long>(totals.trials), secs,
       static_cast<unsigned long long>(totals.acked),
       static_cast<unsigned long long>(totals.acked_nosync),
@@ -641,6 +716,7 @@ TEST(CrashTest, RandomKills) {
       static_cast<unsigned long long>(totals.torn_tails),
       static_cast<unsigned long long>(totals.replayed_records),
       static_cast<unsigned long long>(totals.max_sequence),
+      static_cast<unsigned long long>(totals.write_backs_checked),
       totals.violations.size());
   for (const std::string& e : totals.violations) {
     ADD_FAILURE() << e << " (seed " << seed << ")";

@@ -10,7 +10,12 @@
 // LevelDB write buffer, creates (if missing) the tables "crash_a"
 // (NEW_AND_OLD_IMAGES stream) and "crash_b" (NEW_IMAGE stream), then runs
 // THREADS writer threads that loop over random puts, deletes and multi-table
-// WriteBatches, SYNC_PERCENT % of them with sync=true. Each thread owns the keys "t<thread>k<n>" of both tables, so
+// WriteBatches, SYNC_PERCENT % of them with sync=true. Meanwhile the trigger
+// runtime runs (Options::run_triggers): the mapping crash_a -> "mirror" (an
+// in-process function bound at every start, batch size from SEED) writes
+// back, for every record of crash_a, the item crash_seen[<20-digit
+// sequence>] = "<event> <key> <new image>" (table crash_seen has no
+// stream). Each thread owns the keys "t<thread>k<n>" of both tables, so
 // per key the thread's program order is the commit order.
 //
 // Protocol on stdout (a pipe to the parent), one line per write(2):
@@ -45,6 +50,7 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "runnel/function.hpp"
 #include "tests/child_process.h"
 
 namespace {
@@ -138,6 +144,7 @@ int main(int argc, char** argv) {
   runnel::Options options;
   options.segment_bytes = 64 << 10;
   options.write_buffer_bytes = 64 << 10;
+  options.run_triggers = true;
   std::unique_ptr<runnel::DB> db;
   runnel::Status s = runnel::DB::Open(options, dir, &db);
   if (!s.ok()) Fail("open", s);
@@ -152,6 +159,37 @@ int main(int argc, char** argv) {
     spec.stream_view_type = views[t];
     s = db->CreateTable(kTables[t], spec);
     if (!s.ok() && !s.IsBusy()) Fail(std::string("create ") + kTables[t], s);
+  }
+  s = db->CreateTable("crash_seen", runnel::StreamSpecification());
+  if (!s.ok() && !s.IsBusy()) Fail("create crash_seen", s);
+  runnel::FunctionConfiguration fn;
+  fn.function_name = "mirror";
+  s = db->triggers()->RegisterInProcessFunction(
+      fn, [](const runnel_batch& b, runnel_context* c) {
+        runnel::fn::Context ctx(c);
+        for (const runnel::fn::Record& r : runnel::fn::Batch(b)) {
+          char key[32];
+          std::snprintf(key, sizeof(key), "%020llu",
+                        static_cast<unsigned long long>(r.sequence_number()));
+          const std::string v = std::string(r.event_name()) + " " + std::string(r.key()) + " " +
+                                std::string(r.new_image());
+          if (!ctx.Put("crash_seen", key, v)) return 1;
+        }
+        return 0;
+      });
+  if (!s.ok()) Fail("register mirror", s);
+  std::vector<runnel::EventSourceMappingConfiguration> mappings;
+  std::string next;
+  s = db->triggers()->ListEventSourceMappings("mirror", "", "", 0, &mappings, &next);
+  if (!s.ok()) Fail("list mappings", s);
+  if (mappings.empty()) {
+    runnel::EventSourceMappingConfiguration m;
+    m.function_name = "mirror";
+    m.event_source = "crash_a";
+    m.batch_size = 1 + static_cast<uint32_t>(seed % 50);
+    m.starting_position = runnel::StartingPosition::kTrimHorizon;
+    s = db->triggers()->CreateEventSourceMapping(m, nullptr);
+    if (!s.ok()) Fail("create mapping", s);
   }
   Emit("R");
 
