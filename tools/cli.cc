@@ -272,8 +272,11 @@ Status WriteFile(const std::string& path, std::string_view data) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
+  const bool synced = ::fsync(fd) == 0;
+  const int sync_errno = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = !synced ? sync_errno : errno;
     ::unlink(tmp.c_str());
     return Status::IOError("cannot write '" + path + "': " + std::strerror(err));
   }
@@ -330,6 +333,19 @@ Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros)
   return Status::InvalidArgument(
       std::string(flag) + ": expected a duration like 30s, 10m, 2h, 1d or a UTC "
       "time like 2026-11-27T15:00:00Z, got '" + t + "'");
+}
+
+Status ReadStdin(const Io& io, std::string_view flag, std::string* data) {
+  if (io.stdin_is_foreign_terminal) {
+    return Status::InvalidArgument(
+        std::string(flag) + " -: a `runnel run` host cannot read your terminal; pipe the "
+        "input in (cmd | runnel ...) or give a file");
+  }
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), io.in)) > 0) data->append(buf, n);
+  if (std::ferror(io.in)) return Status::IOError(std::string(flag) + " -: cannot read stdin");
+  return Status::OK();
 }
 
 std::string Base64(std::string_view bytes) {

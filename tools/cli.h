@@ -41,6 +41,9 @@ struct Io {
   FILE* err = stderr;
   // Relative paths in flags are resolved against this directory.
   std::string cwd;
+  // Set in a host when the caller's stdin is its terminal: the host may not
+  // read it (see ReadStdin).
+  bool stdin_is_foreign_terminal = false;
 };
 
 // How a command reaches the DB.
@@ -163,6 +166,10 @@ Status WriteFile(const std::string& path, std::string_view data);
 // Parses "10m", "2h", "30s", "1d" (or an ISO-8601 time) into micros since
 // the epoch, relative to now; InvalidArgument naming `flag`.
 Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros);
+// All of the caller's stdin (for `-` file arguments); `flag` names the
+// argument in errors, e.g. when a host is asked to read the caller's
+// terminal.
+Status ReadStdin(const Io& io, std::string_view flag, std::string* data);
 std::string Base64(std::string_view bytes);
 bool DecodeBase64(std::string_view text, std::string* bytes);
 int64_t NowMicros();

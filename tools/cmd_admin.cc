@@ -203,6 +203,16 @@ Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
   };
   auto check_table = [&](const DumpTable& t) -> Status {
     if (!have_header) return Status::InvalidArgument(where() + "a Table before the header");
+    // The table-name rules, so that a load never fails half-way on them.
+    bool name_ok = t.name.size() >= kMinTableNameBytes && t.name.size() <= kMaxTableNameBytes;
+    for (char c : t.name) {
+      name_ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.' || c == '-';
+    }
+    if (!name_ok) {
+      return Status::InvalidArgument(where() + "table name '" + t.name +
+                                     "' is not 3 to 255 characters of [A-Za-z0-9_.-]");
+    }
     if (!tables.insert(t.name).second) {
       return Status::InvalidArgument(where() + "table '" + t.name + "' declared twice");
     }
@@ -492,7 +502,10 @@ void AddDump(Registry* r) {
         if (s.ok()) s = sink->End(descs.size(), items);
         progress.Done();
         if (to_stdout) {
-          std::fflush(f);
+          if (s.ok() && (std::fflush(f) != 0 || std::ferror(f))) {
+            s = Status::IOError(std::string("writing the dump to stdout failed: ") +
+                                std::strerror(errno));
+          }
           return s.ok() ? 0 : ctx.Fail(s);
         }
         const bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
@@ -529,9 +542,8 @@ void AddLoad(Registry* r) {
         std::string buffered;
         FILE* f = nullptr;
         if (a->input == "-") {
-          char buf[1 << 16];
-          size_t n;
-          while ((n = std::fread(buf, 1, sizeof(buf), ctx.io().in)) > 0) buffered.append(buf, n);
+          Status rs = ReadStdin(ctx.io(), "--input", &buffered);
+          if (!rs.ok()) return ctx.Fail(rs.message());
           if (buffered.empty()) return ctx.Fail("--input: stdin is empty: not a runnel dump");
           f = fmemopen(buffered.data(), buffered.size(), "rb");
         } else {

@@ -103,7 +103,7 @@ void AddCreateFunction(Registry* r) {
                        Needs::kCreateDb, [a](Context& ctx) {
                          FunctionConfiguration config;
                          Status s = a->Apply(ctx, &config);
-                         if (!s.ok()) return ctx.Fail(s);
+                         if (!s.ok()) return ctx.Usage(s.message());
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
                          FunctionConfiguration created;
@@ -128,7 +128,7 @@ void AddUpdateFunction(Registry* r) {
         Status s = db->triggers()->GetFunction(a->name, &config);
         if (!s.ok()) return ctx.Fail(s);
         s = a->Apply(ctx, &config);
-        if (!s.ok()) return ctx.Fail(s);
+        if (!s.ok()) return ctx.Usage(s.message());
         FunctionConfiguration updated;
         s = db->triggers()->UpdateFunction(config, &updated);
         if (!s.ok()) return ctx.Fail(s);
@@ -204,7 +204,7 @@ void AddInvoke(Registry* r) {
           if (!s.ok()) return ctx.Fail("--payload: " + s.message());
         }
         if (!nlohmann::json::accept(payload)) {
-          return ctx.Fail("--payload: invalid JSON (expected {\"Records\":[...]} or file://PATH)");
+          return ctx.Usage("--payload: invalid JSON (expected {\"Records\":[...]} or file://PATH)");
         }
         DB* db = ctx.Db();
         if (db == nullptr) return 1;
@@ -326,10 +326,14 @@ struct MappingFlags {
   }
 };
 
-// Flag values outside 32 bits would wrap in the configuration structs; the
-// library names the exact ranges, so only the wrap is caught here.
+// Flag values that would wrap in the configuration structs (uint32 sizes,
+// int32 counts); the library names the exact ranges of what fits.
 Status Fits32(const char* flag, int64_t v) {
-  if (v < INT32_MIN || v > UINT32_MAX) {
+  const bool is_signed = std::string_view(flag) == "--maximum-retry-attempts" ||
+                         std::string_view(flag) == "--maximum-record-age-in-seconds";
+  const int64_t lo = is_signed ? INT32_MIN : 0;
+  const int64_t hi = is_signed ? INT32_MAX : UINT32_MAX;
+  if (v < lo || v > hi) {
     return Status::InvalidArgument(std::string(flag) + ": " + std::to_string(v) + " is out of range");
   }
   return Status::OK();
@@ -354,7 +358,7 @@ void AddCreateMapping(Registry* r) {
           }
           Status s = ParseSince("--starting-position-timestamp", a->starting_timestamp,
                                 &m.starting_position_timestamp_micros);
-          if (!s.ok()) return ctx.Fail(s);
+          if (!s.ok()) return ctx.Usage(s.message());
         } else if (a->Given("start_ts")) {
           return ctx.Usage("--starting-position-timestamp is only valid with AT_TIMESTAMP");
         }
@@ -389,10 +393,10 @@ void AddCreateMapping(Registry* r) {
         m.bisect_batch_on_function_error = a->bisect;
         if (a->Given("dest")) {
           Status s = a->Destination(&m.on_failure_destination);
-          if (!s.ok()) return ctx.Fail(s);
+          if (!s.ok()) return ctx.Usage(s.message());
         }
         Status s = a->ResponseTypes(&m.report_batch_item_failures);
-        if (!s.ok()) return ctx.Fail(s);
+        if (!s.ok()) return ctx.Usage(s.message());
         DB* db = ctx.Db();
         if (db == nullptr) return 1;
         EventSourceMappingConfiguration created;
@@ -439,13 +443,13 @@ void AddUpdateMapping(Registry* r) {
         if (a->Given("dest")) {
           std::string table;
           Status s = a->Destination(&table);
-          if (!s.ok()) return ctx.Fail(s);
+          if (!s.ok()) return ctx.Usage(s.message());
           u.on_failure_destination = table;
         }
         if (a->Given("types")) {
           bool report = false;
           Status s = a->ResponseTypes(&report);
-          if (!s.ok()) return ctx.Fail(s);
+          if (!s.ok()) return ctx.Usage(s.message());
           u.report_batch_item_failures = report;
         }
         DB* db = ctx.Db();
@@ -477,6 +481,10 @@ void AddListMappings(Registry* r) {
           TableDescription d;
           Status s = db->DescribeTable(source, &d);
           if (!s.ok()) return ctx.Fail(s.WithContext("--event-source-arn"));
+          if (d.latest_stream_arn.empty()) {
+            return ctx.Fail("ResourceNotFoundException: --event-source-arn: table '" + source +
+                            "' has no stream");
+          }
           source = d.latest_stream_arn;
         }
         std::vector<EventSourceMappingConfiguration> mappings;
@@ -489,15 +497,15 @@ void AddListMappings(Registry* r) {
         for (const auto& m : mappings) list.push_back(MappingJson(m));
         ojson out;
         out["EventSourceMappings"] = std::move(list);
-        if (!next.empty()) out["NextMarker"] = next;
+        if (!next.empty()) out["NextToken"] = next;
         ctx.Print(out);
         return 0;
       });
   c->add_option("--function-name", a->function_name, "Only this function's mappings");
   c->add_option("--event-source-arn,--event-source", a->event_source,
                 "Only this stream's mappings (an ARN or a table name)");
-  c->add_option("--max-items", a->max_items, "At most this many; NextMarker continues");
-  c->add_option("--starting-token,--marker", a->starting_token, "The NextMarker of the last page");
+  c->add_option("--max-items", a->max_items, "At most this many; NextToken continues");
+  c->add_option("--starting-token,--marker", a->starting_token, "The NextToken of the last page");
 }
 
 void AddGetMapping(Registry* r) {
@@ -542,7 +550,7 @@ void AddLogs(Registry* r) {
       [a](Context& ctx) {
         int64_t since = 0;
         Status s = ParseSince("--since", a->since, &since);
-        if (!s.ok()) return ctx.Fail(s);
+        if (!s.ok()) return ctx.Usage(s.message());
         const std::string dir = ctx.session().dir() + "/logs/" + a->name;
         struct stat st;
         const bool follow = a->follow || a->follow_seconds > 0;

@@ -99,7 +99,7 @@ void AddGetShardIterator(Registry* r) {
             req.sequence_number = std::stoull(a->sequence, &used);
             if (used != a->sequence.size()) throw std::invalid_argument("");
           } catch (const std::exception&) {
-            return ctx.Fail("--sequence-number: expected a decimal sequence number, got '" +
+            return ctx.Usage("--sequence-number: expected a decimal sequence number, got '" +
                             a->sequence + "'");
           }
         } else if (!a->sequence.empty()) {
@@ -109,7 +109,7 @@ void AddGetShardIterator(Registry* r) {
         if (req.type == ShardIteratorType::kAtTimestamp) {
           if (a->timestamp.empty()) return ctx.Usage("--timestamp is required with AT_TIMESTAMP");
           Status s = ParseSince("--timestamp", a->timestamp, &req.timestamp_micros);
-          if (!s.ok()) return ctx.Fail(s);
+          if (!s.ok()) return ctx.Usage(s.message());
         } else if (!a->timestamp.empty()) {
           return ctx.Usage("--timestamp is only valid with AT_TIMESTAMP");
         }

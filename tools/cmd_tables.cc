@@ -120,7 +120,7 @@ void AddCreateTable(Registry* r) {
         StreamSpecification spec;
         if (!a->stream.empty()) {
           Status s = ParseStreamSpecification(a->stream, &spec);
-          if (!s.ok()) return ctx.Fail(s);
+          if (!s.ok()) return ctx.Usage(s.message());
         }
         DB* db = ctx.Db();
         if (db == nullptr) return 1;
@@ -165,7 +165,7 @@ void AddUpdateTable(Registry* r) {
                        [a](Context& ctx) {
                          StreamSpecification spec;
                          Status s = ParseStreamSpecification(a->stream, &spec);
-                         if (!s.ok()) return ctx.Fail(s);
+                         if (!s.ok()) return ctx.Usage(s.message());
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
                          s = db->UpdateTable(a->table, spec);
@@ -213,16 +213,14 @@ struct ValueFlags {
   int Get(Context& ctx, std::string* value) const {
     if (!file.empty()) {
       if (file == "-") {
-        char buf[1 << 16];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof(buf), ctx.io().in)) > 0) value->append(buf, n);
-        return 0;
+        Status s = ReadStdin(ctx.io(), "--value-file", value);
+        return s.ok() ? 0 : ctx.Fail(s.message());
       }
       Status s = ReadFile(ctx.Path(file), value);
       return s.ok() ? 0 : ctx.Fail("--value-file: " + s.message());
     }
     if (!base64.empty()) {
-      if (!DecodeBase64(base64, value)) return ctx.Fail("--value-base64: not valid base64");
+      if (!DecodeBase64(base64, value)) return ctx.Usage("--value-base64: not valid base64");
       return 0;
     }
     if (text_opt->count() == 0) {
@@ -245,7 +243,7 @@ void AddPutItem(Registry* r) {
       [a](Context& ctx) {
         std::string key, value;
         Status s = a->key.Get(&key);
-        if (!s.ok()) return ctx.Fail(s);
+        if (!s.ok()) return ctx.Usage(s.message());
         if (int rc = a->value.Get(ctx, &value); rc != 0) return rc;
         DB* db = ctx.Db();
         if (db == nullptr) return 1;
@@ -270,7 +268,7 @@ void AddGetItem(Registry* r) {
       Needs::kDb, [a](Context& ctx) {
         std::string key, value;
         Status s = a->key.Get(&key);
-        if (!s.ok()) return ctx.Fail(s);
+        if (!s.ok()) return ctx.Usage(s.message());
         DB* db = ctx.Db();
         if (db == nullptr) return 1;
         s = db->Get(a->table, key, &value);
@@ -311,7 +309,7 @@ void AddDeleteItem(Registry* r) {
   CLI::App* c = r->Add("delete-item", "Delete an item (durably)", Needs::kDb, [a](Context& ctx) {
     std::string key;
     Status s = a->key.Get(&key);
-    if (!s.ok()) return ctx.Fail(s);
+    if (!s.ok()) return ctx.Usage(s.message());
     DB* db = ctx.Db();
     if (db == nullptr) return 1;
     WriteOptions w;
@@ -336,7 +334,7 @@ void AddScan(Registry* r) {
                          o.limit = a->max_items;
                          if (!a->starting_token.empty() &&
                              !DecodeBase64(a->starting_token, &o.exclusive_start_key)) {
-                           return ctx.Fail("--starting-token: not a NextToken of scan");
+                           return ctx.Usage("--starting-token: not a NextToken of scan");
                          }
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
@@ -425,9 +423,8 @@ void AddBatchWriteItem(Registry* r) {
       Needs::kDb, [file](Context& ctx) {
         std::string data;
         if (*file == "-") {
-          char buf[1 << 16];
-          size_t n;
-          while ((n = std::fread(buf, 1, sizeof(buf), ctx.io().in)) > 0) data.append(buf, n);
+          Status s = ReadStdin(ctx.io(), "--file", &data);
+          if (!s.ok()) return ctx.Fail(s.message());
         } else {
           Status s = ReadFile(ctx.Path(*file), &data);
           if (!s.ok()) return ctx.Fail("--file: " + s.message());

@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include <capnp/rpc-twoparty.h>
+#include <atomic>
 #include <cerrno>
+#include <list>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
@@ -59,9 +63,45 @@ FILE* OpenReceived(kj::Maybe<int> fd, const char* mode) {
   return nullptr;
 }
 
+}  // namespace
+
+// Commands run on threads of their own, so that one that waits (for its
+// caller's stdin, a slow pipe, a long `invoke`) never stalls the event loop:
+// other callers, and SIGINT/SIGTERM, are still served.
+class CommandThreads {
+ public:
+  ~CommandThreads() { JoinAll(); }
+  template <typename F>
+  void Start(F&& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++running_;
+    threads_.emplace_back([this, f = std::forward<F>(f)]() mutable {
+      f();
+      --running_;
+    });
+  }
+  int running() const { return running_.load(); }
+  void JoinAll() {
+    std::list<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::thread> threads_;
+  std::atomic<int> running_{0};
+};
+
+namespace {
+
 class HostImpl final : public host::Host::Server {
  public:
-  HostImpl(std::string dir, DB* db) : dir_(std::move(dir)), db_(db) {}
+  HostImpl(std::string dir, DB* db, CommandThreads* threads)
+      : dir_(std::move(dir)), db_(db), threads_(threads) {}
 
  protected:
   kj::Promise<void> run(RunContext context) override {
@@ -74,23 +114,42 @@ class HostImpl final : public host::Host::Server {
     fds.add(params.getStdout().getFd());
     fds.add(params.getStderr().getFd());
     return kj::joinPromises(fds.finish())
-        .then([this, context, args = std::move(args),
+        .then([this, args = std::move(args),
                cwd = std::move(cwd)](kj::Array<kj::Maybe<int>> got) mutable {
           FILE* in = OpenReceived(got[0], "r");
           FILE* out = OpenReceived(got[1], "w");
           FILE* err = OpenReceived(got[2], "w");
-          int status = 1;
-          if (in != nullptr && out != nullptr && err != nullptr) {
-            status = RunOne(args, cwd, in, out, err);
-          } else {
+          if (in == nullptr || out == nullptr || err == nullptr) {
             // Without the caller's streams there is nowhere to answer.
             std::fprintf(stderr, "runnel: run: a client sent no usable stdin/stdout/stderr\n");
+            for (FILE* f : {in, out, err}) {
+              if (f != nullptr) std::fclose(f);
+            }
+            return kj::Promise<int>(1);
           }
-          for (FILE* f : {in, out, err}) {
-            if (f != nullptr) std::fclose(f);
+          if (threads_ == nullptr) {  // no threads (the fuzz target): run here
+            const int status = RunOne(args, cwd, in, out, err);
+            for (FILE* f : {in, out, err}) std::fclose(f);
+            return kj::Promise<int>(status);
           }
-          context.getResults().setExitStatus(status);
-        });
+          auto paf = kj::newPromiseAndCrossThreadFulfiller<int>();
+          // (Held in a struct whose destructor is noexcept, as std::thread
+          // requires of what it runs; kj's may throw in principle.)
+          struct Answer {
+            kj::Own<kj::CrossThreadPromiseFulfiller<int>> fulfiller;
+            ~Answer() noexcept {}
+          };
+          auto answer = std::make_shared<Answer>();
+          answer->fulfiller = kj::mv(paf.fulfiller);
+          threads_->Start([this, args = std::move(args), cwd = std::move(cwd), in, out, err,
+                           answer]() mutable {
+            const int status = RunOne(args, cwd, in, out, err);
+            for (FILE* f : {in, out, err}) std::fclose(f);
+            answer->fulfiller->fulfill(kj::cp(status));
+          });
+          return kj::mv(paf.promise);
+        })
+        .then([context](int status) mutable { context.getResults().setExitStatus(status); });
   }
 
   kj::Promise<void> info(InfoContext context) override {
@@ -108,6 +167,10 @@ class HostImpl final : public host::Host::Server {
     io.in = in;
     io.out = out;
     io.err = err;
+    // The host cannot read the caller's terminal: it is not the terminal's
+    // foreground process (a background `runnel run &` would be stopped by
+    // SIGTTIN). Pipes and files are fine.
+    io.stdin_is_foreign_terminal = ::isatty(fileno(in)) == 1;
     io.cwd = cwd;
     Cli cli;
     int rc = cli.Parse(args, io);
@@ -123,6 +186,7 @@ class HostImpl final : public host::Host::Server {
 
   std::string dir_;
   DB* db_;
+  CommandThreads* threads_;
 };
 
 // One accepted client.
@@ -139,8 +203,8 @@ struct Connection {
 
 }  // namespace
 
-capnp::Capability::Client NewHost(const std::string& dir, DB* db) {
-  return kj::heap<HostImpl>(dir, db);
+capnp::Capability::Client NewHost(const std::string& dir, DB* db, CommandThreads* threads) {
+  return kj::heap<HostImpl>(dir, db, threads);
 }
 
 kj::Promise<void> ServeConnection(kj::Own<kj::AsyncCapabilityStream> stream,
@@ -175,11 +239,13 @@ Status Listen(const std::string& path, int* fd_out) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
   ::unlink(path.c_str());
-  // The umask makes the socket 0600 from the moment it exists.
-  const mode_t old = ::umask(0177);
+  // Made 0600 right after it exists. (The process-wide umask is not touched:
+  // the DB's threads are running. Until the chmod the socket is as the
+  // umask makes it, inside the owner-only DB directory, and connecting
+  // needs write permission on it.)
   int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   const int bind_errno = errno;
-  ::umask(old);
+  if (rc == 0 && ::chmod(path.c_str(), 0600) != 0) rc = -1;
   if (rc != 0 || ::listen(fd, 16) != 0) {
     const int err = rc != 0 ? bind_errno : errno;
     ::close(fd);
@@ -198,6 +264,7 @@ int RunHost(Context& ctx, const HostOptions& options) {
   // mask and only the event loop below receives these signals.
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGHUP);
 
   const std::string& dir = ctx.session().dir();
   struct stat st;
@@ -225,9 +292,10 @@ int RunHost(Context& ctx, const HostOptions& options) {
   std::fflush(ctx.io().err);
 
   int status = 0;
+  CommandThreads commands;
   {
     kj::AsyncIoContext io = kj::setupAsyncIo();
-    capnp::Capability::Client bootstrap = NewHost(dir, db.get());
+    capnp::Capability::Client bootstrap = NewHost(dir, db.get(), &commands);
     Errors errors;
     kj::TaskSet connections(errors);
     kj::UnixEventPort::FdObserver observer(io.unixEventPort, listen_fd,
@@ -259,9 +327,13 @@ int RunHost(Context& ctx, const HostOptions& options) {
       });
     };
 
-    kj::Promise<void> stop = io.unixEventPort.onSignal(SIGINT)
-                                 .ignoreResult()
-                                 .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM).ignoreResult());
+    auto on_signal = [&]() {
+      return io.unixEventPort.onSignal(SIGINT)
+          .ignoreResult()
+          .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM).ignoreResult())
+          .exclusiveJoin(io.unixEventPort.onSignal(SIGHUP).ignoreResult());
+    };
+    kj::Promise<void> stop = on_signal();
     if (options.until_idle) {
       std::function<kj::Promise<void>()> idle_loop = [&]() -> kj::Promise<void> {
         return io.provider->getTimer()
@@ -278,8 +350,33 @@ int RunHost(Context& ctx, const HostOptions& options) {
     } else {
       stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
     }
+    // No new callers; the commands still running finish (their callers get
+    // their answers), unless a second signal says to quit at once.
+    ::unlink(path.c_str());
+    if (commands.running() > 0) {
+      std::fprintf(ctx.io().err,
+                   "runnel: run: waiting for %d running command(s); Ctrl-C again quits at "
+                   "once\n",
+                   commands.running());
+      std::fflush(ctx.io().err);
+      auto again = on_signal().fork();
+      bool quit = false;
+      while (commands.running() > 0 && !quit) {
+        again.addBranch()
+            .then([&quit]() { quit = true; })
+            .exclusiveJoin(io.provider->getTimer().afterDelay(20 * kj::MILLISECONDS))
+            .wait(io.waitScope);
+      }
+      // Every acknowledged write is in the log already; the next open
+      // recovers the rest.
+      if (quit) ::_exit(130);
+    }
+    commands.JoinAll();
+    // Let the last answers go out.
+    connections.onEmpty()
+        .exclusiveJoin(io.provider->getTimer().afterDelay(1 * kj::SECONDS))
+        .wait(io.waitScope);
   }
-  ::unlink(path.c_str());
   ::close(listen_fd);
   s = db->Close();
   if (!s.ok()) {
@@ -311,7 +408,18 @@ bool TryRunOnHost(const std::string& dir, const std::vector<std::string>& args,
   if (path.size() >= sizeof(addr.sun_path)) return false;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return false;
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  // Our command line and our terminal go to whoever listens there: only to
+  // a socket of our own, served by a process of our own.
+  const uid_t me = ::geteuid();
+  if (!S_ISSOCK(st.st_mode) || st.st_uid != me) {
+    std::fprintf(stderr,
+                 "runnel: refusing %s: it is not a socket owned by uid %d (owner uid %d); "
+                 "remove it if it is stale\n",
+                 path.c_str(), static_cast<int>(me), static_cast<int>(st.st_uid));
+    *exit_status = 1;
+    return true;
+  }
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -320,6 +428,15 @@ bool TryRunOnHost(const std::string& dir, const std::vector<std::string>& args,
     if (err == ECONNREFUSED || err == ENOENT) return false;  // a dead host's socket
     std::fprintf(stderr, "runnel: cannot reach the host of %s on %s: %s\n", dir.c_str(),
                  path.c_str(), std::strerror(err));
+    *exit_status = 1;
+    return true;
+  }
+  ucred cred = {};
+  socklen_t cred_len = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0 || cred.uid != me) {
+    ::close(fd);
+    std::fprintf(stderr, "runnel: refusing the host on %s: it runs as uid %d, not %d\n",
+                 path.c_str(), static_cast<int>(cred.uid), static_cast<int>(me));
     *exit_status = 1;
     return true;
   }

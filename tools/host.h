@@ -40,9 +40,11 @@ struct HostOptions {
 // (the signals are captured for the whole process).
 int RunHost(Context& ctx, const HostOptions& options);
 
+class CommandThreads;
 // The Host interface (tools/host.capnp) over an open DB: runs the command
-// lines it receives against `db`, for DB directory `dir`.
-capnp::Capability::Client NewHost(const std::string& dir, DB* db);
+// lines it receives against `db`, for DB directory `dir`, each on a thread
+// of `threads` (or, if null, on the event loop's thread).
+capnp::Capability::Client NewHost(const std::string& dir, DB* db, CommandThreads* threads);
 // Serves `host` on one connection, with the socket's reader limits, until
 // the peer disconnects or sends something malformed (the promise then
 // rejects). Used by RunHost for every accepted connection, and by the

@@ -71,7 +71,9 @@ ojson FunctionJson(const FunctionConfiguration& f) {
   if (!f.library.empty()) j["Library"] = f.library;
   j["Description"] = f.description;
   j["Timeout"] = f.timeout_seconds;
-  j["LastModified"] = IsoTime(f.last_modified_micros);
+  // Lambda's own format: milliseconds and "+0000".
+  const std::string t = IsoTime(f.last_modified_micros);
+  j["LastModified"] = t.substr(0, 23) + "+0000";
   if (!f.code_hash.empty()) j["CodeSha256"] = f.code_hash;
   j["Version"] = "$LATEST";
   if (!f.environment.empty()) {

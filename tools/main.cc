@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,12 +26,18 @@ namespace {
 class DirectSession final : public Session {
  public:
   DirectSession(std::string dir, bool create) : dir_(std::move(dir)), create_(create) {}
-  ~DirectSession() override {
-    if (db_) {
-      Status s = db_->Close();
-      if (!s.ok()) std::fprintf(stderr, "runnel: closing the DB: %s\n", s.ToString().c_str());
-    }
+  ~DirectSession() override { (void)Close(); }
+  // Closes the DB if this session opened it; an error is printed (the
+  // command's status then becomes 1: what it wrote may not be durable).
+  bool Close() {
+    if (!db_) return true;
+    Status s = db_->Close();
+    db_.reset();
+    if (!s.ok()) std::fprintf(stderr, "runnel: closing the DB: %s\n", s.ToString().c_str());
+    return s.ok();
   }
+  // True if this session created the DB directory.
+  bool created_dir() const { return created_dir_; }
   const std::string& dir() const override { return dir_; }
   bool hosted() const override { return false; }
   Status Db(DB** db) override {
@@ -45,6 +52,7 @@ class DirectSession final : public Session {
         if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
           return Status::IOError("cannot create '" + dir_ + "': " + std::strerror(errno));
         }
+        created_dir_ = true;
       }
       Options o;
       o.create_if_missing = create_;
@@ -63,6 +71,7 @@ class DirectSession final : public Session {
  private:
   std::string dir_;
   bool create_;
+  bool created_dir_ = false;
   std::unique_ptr<DB> db_;
 };
 
@@ -92,7 +101,15 @@ int Main(int argc, char** argv) {
     if (TryRunOnHost(dir, forwarded, io.cwd, &status)) return status;
   }
   DirectSession session(dir, cli.needs() == Needs::kCreateDb);
-  return cli.Run(io, session);
+  int status = cli.Run(io, session);
+  if (!session.Close() && status == 0) status = 1;
+  if (status != 0 && session.created_dir()) {
+    // A failed create-table / create-function / load leaves nothing behind
+    // when it was the one to create the DB.
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return status;
 }
 
 }  // namespace
