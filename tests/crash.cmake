@@ -9,12 +9,12 @@
 # The fault-injecting Env (tests/fault_env.h).
 add_library(runnel_fault_env STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fault_env.cc)
 target_link_libraries(runnel_fault_env PUBLIC runnel_testutil leveldb::leveldb)
-target_compile_options(runnel_fault_env PRIVATE -Wall -Wextra)
+target_compile_options(runnel_fault_env PRIVATE -Wall -Wextra -Werror)
 
 # The child process of crash_test: writes and reports acknowledgements.
 add_executable(crash_writer ${CMAKE_CURRENT_SOURCE_DIR}/crash_writer.cc)
 target_link_libraries(crash_writer PRIVATE runnel::runnel Threads::Threads)
-target_compile_options(crash_writer PRIVATE -Wall -Wextra)
+target_compile_options(crash_writer PRIVATE -Wall -Wextra -Werror)
 target_include_directories(crash_writer PRIVATE ${PROJECT_SOURCE_DIR})
 
 runnel_test(crash_test crash_test.cc LABELS crash TIMEOUT 600)
@@ -43,7 +43,7 @@ set_tests_properties(long_power_loss_1000_iterations PROPERTIES
 add_executable(trigger_crash_host ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_host.cc)
 target_include_directories(trigger_crash_host PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(trigger_crash_host PRIVATE runnel::runnel Threads::Threads)
-target_compile_options(trigger_crash_host PRIVATE -Wall -Wextra)
+target_compile_options(trigger_crash_host PRIVATE -Wall -Wextra -Werror)
 
 runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600)
 target_compile_definitions(trigger_crash_test PRIVATE

@@ -221,7 +221,7 @@ TEST_F(StreamTest, TamperedOrForeignIteratorsAreRefused) {
   s = db_->streams()->GetRecords(EncodeShardIterator(pos, other), GetRecordsOptions(), &b);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   // The v1 format (no tag) and garbage.
-  for (const std::string bad : {std::string("MXwxfDF8NDh8YXJuOnJ1bm5lbDp4"), std::string("%%"),
+  for (const std::string& bad : {std::string("MXwxfDF8NDh8YXJuOnJ1bm5lbDp4"), std::string("%%"),
                                 it.substr(0, it.size() / 2)}) {
     s = db_->streams()->GetRecords(bad, GetRecordsOptions(), &b);
     EXPECT_TRUE(s.IsInvalidArgument()) << bad << ": " << s.ToString();
