@@ -345,6 +345,15 @@ Status DecodeBatch(std::string_view payload, BatchData* batch) {
       offset += n;
       return true;
     };
+    // Every change owns at least one byte of `data` (its key) and a struct
+    // of its own in the list: a list that claims more (zero-sized elements
+    // cost nothing on the wire) would make the decoder allocate far more
+    // than the frame holds.
+    if (list.size() > data.size() || list.size() > payload.size() / 16) {
+      return Status::Corruption("batch frame: " + std::to_string(list.size()) +
+                                " changes cannot fit in a frame of " +
+                                std::to_string(payload.size()) + " bytes");
+    }
     batch->changes.clear();
     batch->changes.reserve(list.size());
     for (auto r : list) {
@@ -360,6 +369,7 @@ Status DecodeBatch(std::string_view payload, BatchData* batch) {
       c.has_old = r.getHasOldImage();
       c.has_new = r.getHasNewImage();
       c.old_size = r.getOldSize();
+      if (r.getKeySize() == 0) return Status::Corruption("batch frame: a change without a key");
       if (!take(r.getKeySize(), &c.key) ||
           (c.has_old && !take(r.getOldImageSize(), &c.old_image)) ||
           (c.has_new && !take(r.getNewImageSize(), &c.new_image))) {

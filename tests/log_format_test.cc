@@ -143,6 +143,23 @@ TEST(LogFormat, BatchRoundTripIsZeroCopy) {
   EXPECT_LT(out.changes[1].new_image.data(), view.data() + view.size());
 }
 
+// A change always has a key (1 byte at least): a frame whose changes own no
+// bytes is corrupt. This also bounds how many changes a frame can claim, so
+// a crafted frame cannot make the decoder allocate far more than it holds.
+TEST(LogFormat, BatchChangesWithoutKeysAreCorruption) {
+  std::vector<ChangeData> in(2);
+  in[0] = {1, EventName::kInsert, View::kNewImage, "", false, true, {}, "1", 0};
+  in[1] = {1, EventName::kInsert, View::kNewImage, "k", false, true, {}, "1", 0};
+  std::string payload;
+  EncodeBatch(1, in, nullptr, 0, &payload);
+  std::vector<uint64_t> aligned((payload.size() + 7) / 8);
+  std::memcpy(aligned.data(), payload.data(), payload.size());
+  BatchData out;
+  const Status s = DecodeBatch(
+      std::string_view(reinterpret_cast<const char*>(aligned.data()), payload.size()), &out);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
 TEST(LogFormat, MetaAndCatalogRoundTrip) {
   MetaData m;
   m.kind = MetaData::Kind::kCreateTable;
