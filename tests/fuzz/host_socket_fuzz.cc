@@ -27,7 +27,9 @@ struct Fixture {
     dir = std::make_unique<runnel::fuzz::ScratchDir>("host");
     runnel::fuzz::CheckOk(runnel::DB::Open(runnel::Options(), dir->path() + "/db", &db),
                           "open");
-    host = runnel::cli::NewHost(dir->path() + "/db", db.get());
+    // No command threads: a call is answered on the event loop (it never
+    // runs a command here: no descriptors arrive over the pipe).
+    host = runnel::cli::NewHost(dir->path() + "/db", db.get(), nullptr);
   }
   kj::AsyncIoContext io;
   std::unique_ptr<runnel::fuzz::ScratchDir> dir;
