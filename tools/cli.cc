@@ -15,6 +15,8 @@
 
 #include <kj/encoding.h>
 
+#include "triggers/function_log.h"
+
 namespace runnel::cli {
 
 DB* Context::Db() {
@@ -201,14 +203,9 @@ int Cli::Run(Io& io, Session& session) {
 }
 
 std::string IsoTime(int64_t micros) {
-  const time_t secs = static_cast<time_t>(micros / 1000000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(micros % 1000000));
-  return buf;
+  std::string t = IsoMicros(micros);  // "...T15:47:46.123456Z"
+  t.pop_back();
+  return t + "+00:00";
 }
 
 std::string ExceptionName(const Status& s) {

@@ -508,33 +508,20 @@ void AddListMappings(Registry* r) {
   c->add_option("--starting-token,--marker", a->starting_token, "The NextToken of the last page");
 }
 
-void AddGetMapping(Registry* r) {
+// get- and delete-event-source-mapping: one UUID in, the mapping out.
+void AddMappingByUuid(Registry* r, const char* name, const char* description,
+                      Status (Triggers::*op)(std::string_view,
+                                             EventSourceMappingConfiguration*)) {
   auto uuid = std::make_shared<std::string>();
-  CLI::App* c = r->Add("get-event-source-mapping", "Describe a mapping", Needs::kDb,
-                       [uuid](Context& ctx) {
-                         DB* db = ctx.Db();
-                         if (db == nullptr) return 1;
-                         EventSourceMappingConfiguration m;
-                         Status s = db->triggers()->GetEventSourceMapping(*uuid, &m);
-                         if (!s.ok()) return ctx.Fail(s);
-                         ctx.Print(MappingJson(m));
-                         return 0;
-                       });
-  c->add_option("--uuid", *uuid, "The mapping's UUID")->required();
-}
-
-void AddDeleteMapping(Registry* r) {
-  auto uuid = std::make_shared<std::string>();
-  CLI::App* c = r->Add("delete-event-source-mapping", "Delete a mapping", Needs::kDb,
-                       [uuid](Context& ctx) {
-                         DB* db = ctx.Db();
-                         if (db == nullptr) return 1;
-                         EventSourceMappingConfiguration m;
-                         Status s = db->triggers()->DeleteEventSourceMapping(*uuid, &m);
-                         if (!s.ok()) return ctx.Fail(s);
-                         ctx.Print(MappingJson(m));
-                         return 0;
-                       });
+  CLI::App* c = r->Add(name, description, Needs::kDb, [uuid, op](Context& ctx) {
+    DB* db = ctx.Db();
+    if (db == nullptr) return 1;
+    EventSourceMappingConfiguration m;
+    Status s = (db->triggers()->*op)(*uuid, &m);
+    if (!s.ok()) return ctx.Fail(s);
+    ctx.Print(MappingJson(m));
+    return 0;
+  });
   c->add_option("--uuid", *uuid, "The mapping's UUID")->required();
 }
 
@@ -611,9 +598,11 @@ void AddFunctionCommands(Registry* r) {
   AddInvoke(r);
   AddCreateMapping(r);
   AddListMappings(r);
-  AddGetMapping(r);
+  AddMappingByUuid(r, "get-event-source-mapping", "Describe a mapping",
+                   &Triggers::GetEventSourceMapping);
   AddUpdateMapping(r);
-  AddDeleteMapping(r);
+  AddMappingByUuid(r, "delete-event-source-mapping", "Delete a mapping",
+                   &Triggers::DeleteEventSourceMapping);
   AddLogs(r);
 }
 
