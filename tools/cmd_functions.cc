@@ -284,6 +284,36 @@ struct MappingFlags {
     auto it = opts.find(name);
     return it != opts.end() && it->second->count() > 0;
   }
+  // The numeric flags against what the configuration's fields can hold
+  // (uint32 sizes, int32 counts), and the two lower bounds a wrap would
+  // hide; the library names the exact ranges of the rest. Flags not given
+  // keep their defaults, which pass.
+  Status CheckNumbers() const {
+    const struct {
+      const char* flag;
+      int64_t value, lo, hi;
+    } fields[] = {
+        {"--batch-size", batch_size, 0, UINT32_MAX},
+        {"--maximum-batching-window-in-seconds", window, INT32_MIN, UINT32_MAX},
+        {"--maximum-retry-attempts", retries, INT32_MIN, INT32_MAX},
+        {"--maximum-record-age-in-seconds", record_age, INT32_MIN, INT32_MAX},
+    };
+    for (const auto& f : fields) {
+      if (f.value < f.lo || f.value > f.hi) {
+        return Status::InvalidArgument(std::string(f.flag) + ": " + std::to_string(f.value) +
+                                       " is out of range");
+      }
+    }
+    if (batch_size < 1) {
+      return Status::InvalidArgument("--batch-size must be 1 to 10000, got " +
+                                     std::to_string(batch_size));
+    }
+    if (window < 0) {
+      return Status::InvalidArgument("--maximum-batching-window-in-seconds must be 0 to 300, "
+                                     "got " + std::to_string(window));
+    }
+    return Status::OK();
+  }
   Status Destination(std::string* table) const {
     const std::string flag = "--destination-config";
     if (!destination_config.empty() && destination_config[0] == '{') {
@@ -326,19 +356,6 @@ struct MappingFlags {
   }
 };
 
-// Flag values that would wrap in the configuration structs (uint32 sizes,
-// int32 counts); the library names the exact ranges of what fits.
-Status Fits32(const char* flag, int64_t v) {
-  const bool is_signed = std::string_view(flag) == "--maximum-retry-attempts" ||
-                         std::string_view(flag) == "--maximum-record-age-in-seconds";
-  const int64_t lo = is_signed ? INT32_MIN : 0;
-  const int64_t hi = is_signed ? INT32_MAX : UINT32_MAX;
-  if (v < lo || v > hi) {
-    return Status::InvalidArgument(std::string(flag) + ": " + std::to_string(v) + " is out of range");
-  }
-  return Status::OK();
-}
-
 void AddCreateMapping(Registry* r) {
   auto a = std::make_shared<MappingFlags>();
   CLI::App* c = r->Add(
@@ -370,21 +387,7 @@ void AddCreateMapping(Registry* r) {
         } else if (a->Given("start_seq")) {
           return ctx.Usage("--starting-sequence-number is only valid with AT_SEQUENCE_NUMBER");
         }
-        for (auto [flag, v] : {std::pair{"--batch-size", a->batch_size},
-                               {"--maximum-batching-window-in-seconds", a->window},
-                               {"--maximum-retry-attempts", a->retries},
-                               {"--maximum-record-age-in-seconds", a->record_age}}) {
-          Status s = Fits32(flag, v);
-          if (!s.ok()) return ctx.Fail(s);
-        }
-        if (a->batch_size < 1) {
-          return ctx.Fail("ValidationException: --batch-size must be 1 to 10000, got " +
-                          std::to_string(a->batch_size));
-        }
-        if (a->window < 0) {
-          return ctx.Fail("ValidationException: --maximum-batching-window-in-seconds must be 0 "
-                          "to 300, got " + std::to_string(a->window));
-        }
+        if (Status n = a->CheckNumbers(); !n.ok()) return ctx.Fail(n);
         m.batch_size = static_cast<uint32_t>(a->batch_size);
         m.maximum_batching_window_seconds = static_cast<uint32_t>(a->window);
         m.enabled = a->enabled;
@@ -415,25 +418,9 @@ void AddUpdateMapping(Registry* r) {
       [a](Context& ctx) {
         EventSourceMappingUpdate u;
         if (a->Given("function")) u.function_name = a->function_name;
-        for (auto [flag, v] : {std::pair{"--batch-size", a->batch_size},
-                               {"--maximum-batching-window-in-seconds", a->window},
-                               {"--maximum-retry-attempts", a->retries},
-                               {"--maximum-record-age-in-seconds", a->record_age}}) {
-          Status s = Fits32(flag, v);
-          if (!s.ok()) return ctx.Fail(s);
-        }
-        if (a->Given("batch")) {
-          if (a->batch_size < 1) {
-            return ctx.Fail("ValidationException: --batch-size must be 1 to 10000, got " +
-                            std::to_string(a->batch_size));
-          }
-          u.batch_size = static_cast<uint32_t>(a->batch_size);
-        }
+        if (Status n = a->CheckNumbers(); !n.ok()) return ctx.Fail(n);
+        if (a->Given("batch")) u.batch_size = static_cast<uint32_t>(a->batch_size);
         if (a->Given("window")) {
-          if (a->window < 0) {
-            return ctx.Fail("ValidationException: --maximum-batching-window-in-seconds must be "
-                            "0 to 300, got " + std::to_string(a->window));
-          }
           u.maximum_batching_window_seconds = static_cast<uint32_t>(a->window);
         }
         if (a->Given("enabled")) u.enabled = a->enabled;
