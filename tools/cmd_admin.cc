@@ -264,10 +264,13 @@ Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
       std::ungetc(c, f);
       ++entry;
       if (have_end) return Status::InvalidArgument(where() + "data after the end entry");
+      // The reader's destructor reads the rest of the message and can throw
+      // on a truncated one, so no return leaves this try block: a return value
+      // built before such a throw would never be destroyed.
+      Status s;
       try {
         capnp::InputStreamMessageReader reader(in, o);
         dump::Entry::Reader e = reader.getRoot<dump::Entry>();
-        Status s;
         switch (e.which()) {
           case dump::Entry::HEADER: {
             auto h = e.getHeader();
@@ -283,9 +286,10 @@ Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
             if (dt.spec.stream_enabled &&
                 !ParseStreamViewType(std::string(t.getStreamViewType()),
                                      &dt.spec.stream_view_type)) {
-              return Status::InvalidArgument(where() + "bad StreamViewType");
+              s = Status::InvalidArgument(where() + "bad StreamViewType");
+            } else {
+              s = check_table(dt);
             }
-            s = check_table(dt);
             break;
           }
           case dump::Entry::ITEM: {
@@ -301,13 +305,14 @@ Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
             s = check_end(e.getEnd().getTables(), e.getEnd().getItems());
             break;
           default:
-            return Status::InvalidArgument(where() + "unknown entry");
+            s = Status::InvalidArgument(where() + "unknown entry");
         }
-        if (!s.ok()) return s;
       } catch (const kj::Exception& e) {
+        if (!s.ok()) return s;
         return Status::InvalidArgument(where() + "not a valid Cap'n Proto dump message (" +
                                        std::string(e.getDescription().cStr()) + ")");
       }
+      if (!s.ok()) return s;
     }
   } else {
     std::string line;
