@@ -17,7 +17,13 @@ namespace runnel {
 static_assert(std::endian::native == std::endian::little,
               "runnel's on-disk formats assume a little-endian host");
 
+inline void EncodeFixed16(char* dst, uint16_t v) { std::memcpy(dst, &v, 2); }
 inline void EncodeFixed32(char* dst, uint32_t v) { std::memcpy(dst, &v, 4); }
+inline uint16_t DecodeFixed16(const char* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
 inline void EncodeFixed64(char* dst, uint64_t v) { std::memcpy(dst, &v, 8); }
 inline uint32_t DecodeFixed32(const char* p) {
   uint32_t v;

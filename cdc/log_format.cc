@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "cdc/coding.h"
 
@@ -19,7 +20,15 @@ void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst) {
   PutFixed32(dst, kSegmentHeaderSize);
   dst->append(reinterpret_cast<const char*>(header.db_id), kDbIdSize);
   PutFixed64(dst, header.first_sequence);
-  PutFixed64(dst, XXH3_64bits(dst->data() + start, 40));
+  PutFixed64(dst, header.salt);
+  PutFixed64(dst, XXH3_64bits(dst->data() + start, 48));
+}
+
+uint64_t NewSalt() {
+  // A salt only needs to be unpredictable to whoever writes values;
+  // random_device reads the kernel's generator on Linux.
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) ^ rd();
 }
 
 Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {
@@ -29,10 +38,17 @@ Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {
   if (std::memcmp(src.data(), kMagic, sizeof(kMagic)) != 0) {
     return Status::Corruption("not a runnel log segment (bad magic)");
   }
-  if (XXH3_64bits(src.data(), 40) != DecodeFixed64(src.data() + 40)) {
+  const uint32_t version = DecodeFixed32(src.data() + 8);
+  if (version == 1) {
+    // Its 48-byte header has no salt; this build never reads such frames.
+    return Status::NotSupported(
+        "segment format version 1, written by a pre-release runnel (this "
+        "build reads version " +
+        std::to_string(kFormatVersion) + ")");
+  }
+  if (XXH3_64bits(src.data(), 48) != DecodeFixed64(src.data() + 48)) {
     return Status::Corruption("segment header checksum mismatch");
   }
-  const uint32_t version = DecodeFixed32(src.data() + 8);
   if (version != kFormatVersion) {
     return Status::NotSupported("segment format version " +
                                 std::to_string(version) + " (this build reads " +
@@ -43,13 +59,12 @@ Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {
   }
   std::memcpy(header->db_id, src.data() + 16, kDbIdSize);
   header->first_sequence = DecodeFixed64(src.data() + 32);
+  header->salt = DecodeFixed64(src.data() + 40);
   return Status::OK();
 }
 
-void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
-                 uint32_t table_hint, std::string_view payload,
-                 std::string* dst) {
-  const size_t start = dst->size();
+void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count, uint32_t table_hint,
+                 std::string_view payload, std::string* dst) {
   char header[kFrameHeaderSize] = {};
   EncodeFixed32(header + 8, static_cast<uint32_t>(payload.size()));
   header[12] = static_cast<char>(type);
@@ -58,10 +73,31 @@ void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
   EncodeFixed32(header + 28, table_hint);
   dst->append(header, kFrameHeaderSize);
   dst->append(payload);
-  EncodeFixed64(dst->data() + start,
-                XXH3_64bits(dst->data() + start + 8,
-                            kFrameHeaderSize - 8 + payload.size()));
   dst->append(FrameHeader::Padded(payload.size()) - payload.size(), '\0');
+}
+
+namespace {
+
+uint16_t HeaderCheck(const char* header, uint64_t seed) {
+  // Bytes [16, 32) then [8, 14): everything but the checksum and the check.
+  char buf[22];
+  std::memcpy(buf, header + 16, 16);
+  std::memcpy(buf + 16, header + 8, 6);
+  return static_cast<uint16_t>(XXH3_64bits_withSeed(buf, sizeof(buf), seed));
+}
+
+}  // namespace
+
+void SealFrames(char* frames, size_t size, uint64_t salt, uint64_t offset) {
+  size_t at = 0;
+  while (at + kFrameHeaderSize <= size) {
+    char* f = frames + at;
+    const uint64_t seed = FrameSeed(salt, offset + at);
+    const uint32_t length = DecodeFixed32(f + 8);
+    EncodeFixed16(f + 14, HeaderCheck(f, seed));
+    EncodeFixed64(f, XXH3_64bits_withSeed(f + 8, kFrameHeaderSize - 8 + length, seed));
+    at += kFrameHeaderSize + FrameHeader::Padded(length);
+  }
 }
 
 FrameHeader DecodeFrameHeader(const char* src) {
@@ -75,8 +111,12 @@ FrameHeader DecodeFrameHeader(const char* src) {
   return h;
 }
 
-bool VerifyFrame(const char* frame, uint32_t length) {
-  return XXH3_64bits(frame + 8, kFrameHeaderSize - 8 + length) ==
+bool HeaderCheckMatches(const char* header, uint64_t salt, uint64_t offset) {
+  return HeaderCheck(header, FrameSeed(salt, offset)) == DecodeFixed16(header + 14);
+}
+
+bool VerifyFrame(const char* frame, uint32_t length, uint64_t salt, uint64_t offset) {
+  return XXH3_64bits_withSeed(frame + 8, kFrameHeaderSize - 8 + length, FrameSeed(salt, offset)) ==
          DecodeFixed64(frame);
 }
 

@@ -8,27 +8,39 @@
 // Segments are contiguous: segment N+1's first sequence is one more than the
 // last sequence of segment N. All integers are little-endian.
 //
-// Segment header (48 bytes, at offset 0):
+// Segment header (56 bytes, at offset 0):
 //   0  char[8]  magic "RUNNELOG"
-//   8  u32      format version (1)
-//  12  u32      header size (48)
+//   8  u32      format version (2)
+//  12  u32      header size (56)
 //  16  u8[16]   DB id (random, also in DIR/IDENTITY); a segment of another DB
 //               is corruption
 //  32  u64      first sequence number
-//  40  u64      XXH3-64 of bytes [0, 40)
+//  40  u64      salt: random, chosen when the segment is created
+//  48  u64      XXH3-64 of bytes [0, 48)
 //
 // Frames follow the header back to back; every frame starts at an offset that
 // is a multiple of 8, so a payload read from a mapped segment is word-aligned
 // and can be decoded in place.
 //
+// Every frame hash is XXH3-64 seeded with the frame seed, salt XOR the
+// frame's offset in the segment. Stored values are arbitrary bytes and may
+// themselves hold a well-formed frame; the seed makes such a frame (and a
+// frame copied from another segment or offset) fail its checksum, so neither
+// resynchronization after damage nor a moved position can ever read one as a
+// real frame. Nobody can forge a frame without reading the segment's salt.
+//
 // Frame header (32 bytes):
-//   0  u64  checksum: XXH3-64 of bytes [8, 32 + length): the rest of the
-//           header and the payload, contiguous in the file, in one pass
+//   0  u64  checksum: seeded XXH3-64 of bytes [8, 32 + length): the rest of
+//           the header and the payload, contiguous in the file, in one pass
 //   8  u32  payload length in bytes (the payload is then zero-padded to a
 //           multiple of 8; the padding is not checksummed)
 //  12  u8   type (below)
 //  13  u8   flags (0; reserved)
-//  14  u16  reserved (0)
+//  14  u16  header check: the low 16 bits of the seeded XXH3-64 of bytes
+//           [16, 32) followed by [8, 14). It lets a scan for the next intact
+//           frame after damage reject almost every candidate offset without
+//           hashing the payload its length field claims, so the scan stays
+//           linear in the size of the damage.
 //  16  u64  first sequence number of the frame
 //  24  u32  number of sequence numbers the frame consumes; >= 1, except
 //           that a skippable frame (type bit 0x80) may consume none (then
@@ -70,8 +82,8 @@
 namespace runnel::log {
 
 inline constexpr char kMagic[8] = {'R', 'U', 'N', 'N', 'E', 'L', 'O', 'G'};
-inline constexpr uint32_t kFormatVersion = 1;
-inline constexpr size_t kSegmentHeaderSize = 48;
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr size_t kSegmentHeaderSize = 56;
 inline constexpr size_t kFrameHeaderSize = 32;
 inline constexpr size_t kDbIdSize = 16;
 // Frames larger than this are rejected by the reader as corrupt lengths.
@@ -89,6 +101,7 @@ enum FrameType : uint8_t {
 struct SegmentHeader {
   uint8_t db_id[kDbIdSize] = {};
   uint64_t first_sequence = 0;
+  uint64_t salt = 0;
 };
 
 struct FrameHeader {
@@ -112,22 +125,36 @@ struct FrameHeader {
   static uint64_t Padded(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 };
 
-// Appends the 48-byte header to *dst.
+// A fresh random salt for a new segment.
+uint64_t NewSalt();
+// The seed of every hash of the frame at `offset` of a segment with `salt`.
+inline uint64_t FrameSeed(uint64_t salt, uint64_t offset) { return salt ^ offset; }
+
+// Appends the 56-byte header to *dst.
 void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst);
 // Corruption if the magic, version or checksum is wrong.
 Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header);
 
-// Appends header + payload + padding to *dst. REQUIRES: count >= 1 unless
-// the type is skippable.
+// Appends header + payload + padding to *dst, unsealed: the checksum and
+// header check are left zero until SealFrames, which needs to know where the
+// frame will be written. REQUIRES: count >= 1 unless the type is skippable.
 void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
                  uint32_t table_hint, std::string_view payload,
                  std::string* dst);
+// Fills in the header check and checksum of every frame of `frames` (whole
+// frames back to back, as AppendFrame produces them) for frames[0] being
+// written at `offset` of the segment with `salt`.
+void SealFrames(char* frames, size_t size, uint64_t salt, uint64_t offset);
 // Decodes the fixed part of a frame header (no checksum verification).
 // REQUIRES: src.size() >= kFrameHeaderSize.
 FrameHeader DecodeFrameHeader(const char* src);
+// True if the header check of the frame header at `header` (32 bytes, at
+// `offset` of the segment with `salt`) matches. Cheap; a scan uses it to
+// reject an offset before hashing a payload.
+bool HeaderCheckMatches(const char* header, uint64_t salt, uint64_t offset);
 // True if the frame's checksum matches. `frame` holds the header and the
-// payload (kFrameHeaderSize + header.length bytes).
-bool VerifyFrame(const char* frame, uint32_t length);
+// payload (kFrameHeaderSize + length bytes) of the frame at `offset`.
+bool VerifyFrame(const char* frame, uint32_t length, uint64_t salt, uint64_t offset);
 
 // "00000000000000000001.seg"
 std::string SegmentFileName(uint64_t first_sequence);

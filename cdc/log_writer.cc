@@ -18,8 +18,8 @@ LogWriter::LogWriter(leveldb::Env* env, std::string dir, const uint8_t* db_id,
 
 LogWriter::~LogWriter() { Close().ok(); }  // errors were reported by Close()
 
-Status LogWriter::Reopen(uint64_t first_sequence, uint64_t size,
-                         uint64_t last_sequence) {
+Status LogWriter::Reopen(uint64_t first_sequence, uint64_t size, uint64_t last_sequence,
+                         uint64_t salt) {
   std::lock_guard<std::mutex> lock(io_mu_);
   const std::string path = dir_ + "/" + SegmentFileName(first_sequence);
   leveldb::WritableFile* file = nullptr;
@@ -27,6 +27,7 @@ Status LogWriter::Reopen(uint64_t first_sequence, uint64_t size,
   if (!s.ok()) return s;
   file_ = file;
   size_ = size;
+  salt_ = salt;
   current_first_ = first_sequence;
   appended_ = last_sequence;
   synced_ = last_sequence;  // recovery read it back from disk
@@ -49,8 +50,13 @@ Status LogWriter::StartSegmentLocked(uint64_t first_sequence) {
   SegmentHeader h;
   std::memcpy(h.db_id, db_id_, kDbIdSize);
   h.first_sequence = first_sequence;
+  h.salt = NewSalt();
   EncodeSegmentHeader(h, &header);
-  if (preamble_) header += preamble_(first_sequence);
+  if (preamble_) {
+    header += preamble_(first_sequence);
+    SealFrames(header.data() + kSegmentHeaderSize, header.size() - kSegmentHeaderSize, h.salt,
+               kSegmentHeaderSize);
+  }
   s = FromLevelDB(file->Append(header), path);
   if (s.ok()) s = FromLevelDB(file->Flush(), path);
   // The new directory entry must survive power loss before any frame in the
@@ -62,18 +68,18 @@ Status LogWriter::StartSegmentLocked(uint64_t first_sequence) {
   }
   file_ = file;
   size_ = header.size();
+  salt_ = h.salt;
   current_first_ = first_sequence;
   return Status::OK();
 }
 
-Status LogWriter::Append(std::string_view frames, uint64_t first_sequence,
-                         uint64_t last_sequence) {
+Status LogWriter::Append(std::string* frames, uint64_t first_sequence, uint64_t last_sequence) {
   bool rotated = false;
   {
     std::lock_guard<std::mutex> lock(io_mu_);
     if (!error_.ok()) return error_;
     if (file_ == nullptr) return Status::FailedPrecondition("log is closed");
-    if (size_ > kSegmentHeaderSize && size_ + frames.size() > segment_bytes_) {
+    if (size_ > kSegmentHeaderSize && size_ + frames->size() > segment_bytes_) {
       // A segment is durable before the next one exists, so a torn write can
       // only ever be at the end of the newest segment.
       Status s = SyncLocked();
@@ -91,13 +97,16 @@ Status LogWriter::Append(std::string_view frames, uint64_t first_sequence,
       }
       rotated = true;
     }
-    Status s = FromLevelDB(file_->Append(leveldb::Slice(frames.data(), frames.size())));
+    // Sealed here, where the segment and offset are known; hashing under
+    // io_mu_ costs what hashing before it would.
+    SealFrames(frames->data(), frames->size(), salt_, size_);
+    Status s = FromLevelDB(file_->Append(leveldb::Slice(frames->data(), frames->size())));
     if (s.ok()) s = FromLevelDB(file_->Flush());
     if (!s.ok()) {
       error_ = s.WithContext("log append");
       return error_;
     }
-    size_ += frames.size();
+    size_ += frames->size();
     appended_ = last_sequence;
   }
   if (rotated && rotation_listener_) rotation_listener_(first_sequence);

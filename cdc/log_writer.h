@@ -43,18 +43,17 @@ class LogWriter {
   LogWriter& operator=(const LogWriter&) = delete;
 
   // Continues the existing segment `first_sequence`, which holds `size`
-  // intact bytes and frames up to `last_sequence`.
-  Status Reopen(uint64_t first_sequence, uint64_t size,
-                uint64_t last_sequence);
+  // intact bytes and frames up to `last_sequence`; `salt` is from its header.
+  Status Reopen(uint64_t first_sequence, uint64_t size, uint64_t last_sequence, uint64_t salt);
   // Creates a new segment whose first frame will have `first_sequence`.
   Status StartSegment(uint64_t first_sequence);
 
-  // Appends whole frames holding sequences [first_sequence, last_sequence]
-  // and hands them to the OS (write(2); a process crash cannot lose them).
-  // Switches to a new segment first if the current one would exceed the
-  // segment size. Does not fsync.
-  Status Append(std::string_view frames, uint64_t first_sequence,
-                uint64_t last_sequence);
+  // Appends whole unsealed frames (log::AppendFrame) holding sequences
+  // [first_sequence, last_sequence] and hands them to the OS (write(2); a
+  // process crash cannot lose them). Switches to a new segment first if the
+  // current one would exceed the segment size. Seals *frames in place for
+  // the segment and offset they land at (log::SealFrames). Does not fsync.
+  Status Append(std::string* frames, uint64_t first_sequence, uint64_t last_sequence);
   // fsyncs everything appended so far.
   Status Sync();
   // Sync() unless everything appended is already durable.
@@ -65,8 +64,8 @@ class LogWriter {
   void SetRotationListener(std::function<void(uint64_t)> listener) {
     rotation_listener_ = std::move(listener);
   }
-  // Returns the frames that open every new segment, right after its header
-  // (the catalog snapshot); called with io_mu_ held, by the thread that
+  // Returns the unsealed frames that open every new segment, right after its
+  // header (the catalog snapshot); called with io_mu_ held, by the thread that
   // starts the segment. Set before the first segment is started.
   void SetSegmentPreamble(std::function<std::string(uint64_t)> preamble) {
     preamble_ = std::move(preamble);
@@ -92,6 +91,7 @@ class LogWriter {
   std::mutex io_mu_;
   leveldb::WritableFile* file_ = nullptr;  // GUARDED_BY(io_mu_)
   uint64_t size_ = 0;                      // GUARDED_BY(io_mu_)
+  uint64_t salt_ = 0;                      // GUARDED_BY(io_mu_); the segment's
   Status error_;                           // GUARDED_BY(io_mu_); sticky
   std::atomic<uint64_t> current_first_{0};
   std::atomic<uint64_t> appended_{0};

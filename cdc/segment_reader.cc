@@ -40,6 +40,7 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
     return Status::Corruption(r->name_ + ": header says first sequence " +
                               std::to_string(header.first_sequence));
   }
+  r->salt_ = header.salt;
   *reader = std::move(r);
   return Status::OK();
 }
@@ -71,10 +72,13 @@ bool SegmentReader::IntactFrameAt(uint64_t off) {
   if (!Read(off, kFrameHeaderSize, &raw, &probe_buf_).ok()) return false;
   const FrameHeader h = DecodeFrameHeader(raw.data());
   if (!h.Plausible() || off + h.frame_size() > size_) return false;
+  // Without this, damage full of plausible headers whose lengths reach the
+  // end of the file would hash O(n) bytes per candidate: O(n^2) in all.
+  if (!HeaderCheckMatches(raw.data(), salt_, off)) return false;
   if (!Read(off, kFrameHeaderSize + h.length, &raw, &probe_buf_).ok()) {
     return false;
   }
-  return VerifyFrame(raw.data(), h.length);
+  return VerifyFrame(raw.data(), h.length, salt_, off);
 }
 
 uint64_t SegmentReader::FindNextIntact(uint64_t off) {
@@ -111,7 +115,7 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   // checked in one hash pass.
   status_ = Read(offset_, kFrameHeaderSize + h.length, &raw, &buf_);
   if (!status_.ok()) return Result::kError;
-  if (!VerifyFrame(raw.data(), h.length)) {
+  if (!VerifyFrame(raw.data(), h.length, salt_, offset_)) {
     return damaged("frame checksum mismatch");
   }
   frame->header = h;

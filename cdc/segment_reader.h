@@ -82,6 +82,8 @@ class SegmentReader {
   const std::string& path() const { return path_; }
   const std::string& file_name() const { return name_; }
   uint64_t first_sequence() const { return first_sequence_; }
+  // The salt of the segment header, which seeds every frame hash.
+  uint64_t salt() const { return salt_; }
   const Status& status() const { return status_; }
 
  private:
@@ -91,13 +93,16 @@ class SegmentReader {
               std::vector<uint64_t>* buf);
   // True if an intact frame starts at off.
   bool IntactFrameAt(uint64_t off);
-  // Finds the first intact frame after `off`; size_ if none.
+  // Finds the first intact frame after `off`; size_ if none. Linear in the
+  // bytes scanned: a candidate offset must pass the header check before its
+  // payload is hashed.
   uint64_t FindNextIntact(uint64_t off);
 
   leveldb::RandomAccessFile* file_ = nullptr;
   std::string path_;
   std::string name_;
   uint64_t first_sequence_ = 0;
+  uint64_t salt_ = 0;
   uint64_t size_ = 0;
   uint64_t offset_ = kSegmentHeaderSize;
   std::vector<uint64_t> buf_;        // payloads when the file is not mapped

@@ -211,6 +211,7 @@ Status DBImpl::Recover(uint64_t applied) {
   uint64_t last_seq = segs.empty() ? applied : segs[start] - 1;
   bool gap_allowed = false;
   uint64_t newest_size = 0;
+  uint64_t newest_salt = 0;
   for (size_t i = start; i < segs.size(); ++i) {
     const bool newest = i + 1 == segs.size();
     const std::string name = log::SegmentFileName(segs[i]);
@@ -366,6 +367,7 @@ Status DBImpl::Recover(uint64_t applied) {
       }
     }
     if (newest && !report_.torn_tail) newest_size = reader->file_size();
+    if (newest) newest_salt = reader->salt();
   }
   s = flush();
   if (!s.ok()) return s;
@@ -379,7 +381,7 @@ Status DBImpl::Recover(uint64_t applied) {
   // sequence numbers).
   if (!segs.empty() && newest_size < options_.segment_bytes &&
       newest_size > log::kSegmentHeaderSize) {
-    s = log_->Reopen(segs.back(), newest_size, last_seq);
+    s = log_->Reopen(segs.back(), newest_size, last_seq, newest_salt);
   } else {
     s = log_->StartSegment(next_sequence_);
     if (s.ok() && (segs.empty() || segs.back() < next_sequence_)) {

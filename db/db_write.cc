@@ -287,7 +287,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   bool sync = false;
   for (Writer* w : group) sync |= w->sync;
   Status s;
-  if (!frames_.empty()) s = log_->Append(frames_, first_seq, seq - 1);
+  if (!frames_.empty()) s = log_->Append(&frames_, first_seq, seq - 1);
   // A sync writer whose batch changed nothing still waits for the fsync: the
   // value it "wrote" may have come from an earlier, not yet durable write.
   if (s.ok() && sync) s = log_->Sync();
@@ -408,7 +408,7 @@ Status DBImpl::CommitMetaGroup(Writer* w) {
     hint = meta.table_id;
   }
   log::AppendFrame(log::kMetaFrame, seq, 1, hint, payload, &frames_);
-  Status s = log_->Append(frames_, seq, seq);
+  Status s = log_->Append(&frames_, seq, seq);
   if (s.ok()) s = log_->Sync();
   if (s.ok()) s = ApplyMeta(meta, seq);
   if (!s.ok()) return s;

@@ -192,7 +192,7 @@ LogScan ScanLog(const std::string& wal_dir) {
         h = log::DecodeFrameHeader(data.data() + off);
         if (!h.Plausible() || off + h.frame_size() > data.size()) {
           reason = "bad length";
-        } else if (!log::VerifyFrame(data.data() + off, h.length)) {
+        } else if (!log::VerifyFrame(data.data() + off, h.length, sh.salt, off)) {
           reason = "checksum";
         } else if (h.first_sequence != out.last_seq + 1) {
           out.error = segs[i].second + " offset " + std::to_string(off) +

@@ -3,9 +3,10 @@
 // Recovery on open: replay of the log into the index, torn tails, corruption
 // before the tail under each WALRecoveryMode, unknown frame types.
 
-#include <filesystem>
-
 #include <leveldb/env.h>
+
+#include <cstring>
+#include <filesystem>
 
 #include "cdc/codec.h"
 #include "cdc/log_format.h"
@@ -176,6 +177,68 @@ TEST_F(RecoveryTest, CorruptionBeforeTheTailFailsOpenWithSegmentAndOffset) {
             std::string::npos);
 }
 
+// Stored values are arbitrary bytes, so one may hold a well-formed frame.
+// After damage, kSkipAnyCorruptedRecords resynchronizes at the next intact
+// frame; a frame inside a value must never count as one, or repair would
+// replay a write nobody made. Frame hashes are seeded with the segment's
+// random salt and the frame's offset, so a forger who cannot read the file
+// cannot seal one (here: sealed exactly for where it lies, with the old
+// unseeded hash).
+TEST_F(RecoveryTest, SkippingDamageNeverReplaysAFrameStoredInAValue) {
+  auto offsets = Fill(3);  // sequence 1 creates the table; k0..k2 are 2..4
+  // The table id, from a real frame.
+  std::string seg = test::ReadFile(Newest());
+  const log::FrameHeader h0 = log::DecodeFrameHeader(seg.data() + offsets[0]);
+  std::vector<uint64_t> aligned(h0.length / 8 + 1);
+  std::memcpy(aligned.data(), seg.data() + offsets[0] + log::kFrameHeaderSize, h0.length);
+  log::BatchData real;
+  ASSERT_OK(log::DecodeBatch(
+      std::string_view(reinterpret_cast<const char*>(aligned.data()), h0.length), &real));
+  ASSERT_EQ(real.changes.size(), 1u);
+
+  // A frame putting "forged", claiming the carrier's own sequence number 5.
+  log::ChangeData c;
+  c.table_id = real.changes[0].table_id;
+  c.event = EventName::kInsert;
+  c.view = log::View::kNewAndOldImages;
+  c.key = "forged";
+  c.has_new = true;
+  c.new_image = "evil";
+  std::string payload, forged;
+  log::EncodeBatch(1, {c}, nullptr, 0, &payload);
+  log::AppendFrame(log::kBatchFrame, 5, 1, c.table_id, payload, &forged);
+
+  ASSERT_OK(Open());
+  const uint64_t carrier = test::FileSize(Newest());
+  ASSERT_OK(db_->Put(WriteOptions(), "tbl", "carrier1", forged));  // 8-byte key: aligned value
+  ASSERT_OK(db_->Put(WriteOptions(), "tbl", "after", "1"));
+  ASSERT_OK(db_->Close());
+  db_.reset();
+
+  seg = test::ReadFile(Newest());
+  const size_t at = seg.find(forged, carrier);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(at % 8, 0u);  // where a scan for frames looks
+  // Seed salt ^ offset = 0: the unseeded XXH3 anyone can compute.
+  log::SealFrames(forged.data(), forged.size(), /*salt=*/at, at);
+  test::WriteAt(Newest(), at, forged);
+  // Damage the carrier's frame header.
+  test::WriteAt(Newest(), carrier + 8, std::string(1, static_cast<char>(seg[carrier + 8] ^ 0x04)));
+
+  Options o;
+  o.recovery_mode = WALRecoveryMode::kSkipAnyCorruptedRecords;
+  ASSERT_OK(Open(o));
+  const RecoveryReport& r = db_->recovery_report();
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].offset, carrier);
+  EXPECT_EQ(r.skipped[0].first_lost, 5u);
+  EXPECT_EQ(r.skipped[0].last_lost, 5u);
+  EXPECT_EQ(Get("forged"), "NOT_FOUND");
+  EXPECT_EQ(Get("carrier1"), "NOT_FOUND");
+  EXPECT_EQ(Get("k2"), "value2");
+  EXPECT_EQ(Get("after"), "1");
+}
+
 TEST_F(RecoveryTest, MissingSegmentInTheMiddleIsCorruption) {
   ASSERT_OK(Open());
   Options o;
@@ -204,8 +267,7 @@ TEST_F(RecoveryTest, UnknownFrameTypes) {
   // A newer version's frame that old readers may skip, then one they must not.
   std::string frame;
   log::AppendFrame(0x85, last + 1, 2, 0, std::string(16, 'z'), &frame);
-  std::string seg_bytes = test::ReadFile(Newest());
-  test::WriteAt(Newest(), seg_bytes.size(), frame);
+  test::AppendFramesToSegment(Newest(), frame);
   ASSERT_OK(Open());
   ASSERT_OK(db_->Put(WriteOptions(), "tbl", "next", "v"));
   std::vector<Rec> recs;
@@ -215,8 +277,7 @@ TEST_F(RecoveryTest, UnknownFrameTypes) {
   db_.reset();
   frame.clear();
   log::AppendFrame(0x05, last + 4, 1, 0, std::string(16, 'z'), &frame);
-  seg_bytes = test::ReadFile(Newest());
-  test::WriteAt(Newest(), seg_bytes.size(), frame);
+  test::AppendFramesToSegment(Newest(), frame);
   Status s = Open();
   EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
 }

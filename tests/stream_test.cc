@@ -197,6 +197,7 @@ TEST_F(StreamTest, TamperedOrForeignIteratorsAreRefused) {
   // A value that is a whole frame, checksum and all.
   std::string forged;
   log::AppendFrame(log::kBatchFrame, 3, 1, 0, std::string(64, 'x'), &forged);
+  log::SealFrames(forged.data(), forged.size(), 0, log::kSegmentHeaderSize);
   Put("tam", "k", forged);
   ShardPosition pos;
   ASSERT_OK(DecodeShardIterator(it, key, &pos));

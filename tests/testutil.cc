@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "cdc/log_format.h"
+
 namespace runnel::test {
 
 TempDir::TempDir() {
@@ -81,6 +83,14 @@ void WriteAt(const std::string& path, uint64_t offset, const std::string& bytes)
     std::abort();
   }
   ::close(fd);
+}
+
+void AppendFramesToSegment(const std::string& path, std::string frames) {
+  const std::string seg = ReadFile(path);
+  log::SegmentHeader h;
+  if (!log::DecodeSegmentHeader(seg, &h).ok()) std::abort();
+  log::SealFrames(frames.data(), frames.size(), h.salt, seg.size());
+  WriteAt(path, seg.size(), frames);
 }
 
 uint64_t FileSize(const std::string& path) {

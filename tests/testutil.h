@@ -64,6 +64,9 @@ StreamSpecification Stream(StreamViewType type);
 std::string ReadFile(const std::string& path);
 void WriteAt(const std::string& path, uint64_t offset, const std::string& bytes);
 uint64_t FileSize(const std::string& path);
+// Seals unsealed frames (log::AppendFrame) for the end of the segment file at
+// `path`, as the log writer would, and appends them there.
+void AppendFramesToSegment(const std::string& path, std::string frames);
 std::vector<std::string> ListDir(const std::string& dir);
 
 }  // namespace runnel::test

@@ -201,6 +201,7 @@ void SyntheticSegments() {
   log::SegmentHeader h;
   for (size_t i = 0; i < log::kDbIdSize; ++i) h.db_id[i] = uint8_t(i + 1);
   h.first_sequence = 1;
+  h.salt = 0x0123456789abcdefull;
   std::string seg;
   log::EncodeSegmentHeader(h, &seg);
   log::AppendFrame(log::kCatalogFrame, 1, 0, log::kNoTableHint, Catalog(),
@@ -214,6 +215,8 @@ void SyntheticSegments() {
   // A type this reader does not know but may skip, consuming nothing.
   log::AppendFrame(0x85, seq, 0, log::kNoTableHint, "future", &seg);
   log::AppendFrame(log::kBatchFrame, seq, 3, 1, Batch(false), &seg);
+  log::SealFrames(seg.data() + log::kSegmentHeaderSize, seg.size() - log::kSegmentHeaderSize,
+                  h.salt, log::kSegmentHeaderSize);
   Emit("segment_reader", "synthetic.seg", seg);
 }
 

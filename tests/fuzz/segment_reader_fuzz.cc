@@ -105,22 +105,25 @@ void ReadSegment(leveldb::Env* env, const std::string& dir, uint64_t first) {
   }
 }
 
-// The checksums a writer would have computed. False if nothing changed.
+// The header checks and checksums a writer would have computed (with the
+// salt the header holds). False if nothing changed.
 bool RepairChecksums(std::string* seg) {
   const std::string before = *seg;
+  uint64_t salt = 0;
   if (seg->size() >= kSegmentHeaderSize) {
     char* p = seg->data();
     std::memcpy(p, kMagic, sizeof(kMagic));
     EncodeFixed32(p + 8, kFormatVersion);
     EncodeFixed32(p + 12, kSegmentHeaderSize);
-    EncodeFixed64(p + 40, XXH3_64bits(p, 40));
+    EncodeFixed64(p + 48, XXH3_64bits(p, 48));
+    salt = DecodeFixed64(p + 40);
   }
   uint64_t off = kSegmentHeaderSize;
   while (off + kFrameHeaderSize <= seg->size()) {
     char* p = seg->data() + off;
     const FrameHeader h = DecodeFrameHeader(p);
     if (!h.Plausible() || h.frame_size() > seg->size() - off) break;
-    EncodeFixed64(p, XXH3_64bits(p + 8, kFrameHeaderSize - 8 + h.length));
+    SealFrames(p, h.frame_size(), salt, off);
     off += h.frame_size();
   }
   return *seg != before;
