@@ -167,8 +167,19 @@ void EncodeMeta(const MetaData& meta, std::string* out);
 void EncodeCatalog(const CatalogData& catalog, std::string* out);
 
 // REQUIRES: payload.data() is 8-byte aligned (frames guarantee it).
-// *batch's views point into payload.
+// *batch's views point into payload. Tries DecodeBatchFast first and falls
+// back to DecodeBatchWithCapnp; the result is the same either way.
 Status DecodeBatch(std::string_view payload, BatchData* batch);
+// The reference decoder: Cap'n Proto's checked reader with limits derived
+// from the payload's size.
+Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch);
+// A bounds-checked decoder of the one layout our writer produces (a single
+// segment, a composite list of changes, a byte blob, no checkpoint), with the
+// field offsets taken from the compiled schema. Returns true with *batch set
+// exactly as DecodeBatchWithCapnp would set it; false (and *batch
+// unspecified) for any other input, valid or not, which the reference
+// decoder must then judge. Checked against it by tests/fuzz/codec_fuzz.
+bool DecodeBatchFast(std::string_view payload, BatchData* batch);
 Status DecodeMeta(std::string_view payload, MetaData* meta);
 // `bytes` need not be aligned (the catalog comes from LevelDB).
 Status DecodeCatalog(std::string_view bytes, CatalogData* catalog);

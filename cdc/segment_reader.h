@@ -89,8 +89,14 @@ class SegmentReader {
  private:
   SegmentReader() = default;
   // Reads n bytes at off into an aligned view (mapped or buffered).
-  Status Read(uint64_t off, size_t n, std::string_view* out,
-              std::vector<uint64_t>* buf);
+  Status Read(uint64_t off, size_t n, std::string_view* out, std::vector<uint64_t>* buf) {
+    if (mapped_ != nullptr && off <= size_ && n <= size_ - off) {
+      *out = std::string_view(mapped_ + off, n);
+      return Status::OK();
+    }
+    return ReadFromFile(off, n, out, buf);
+  }
+  Status ReadFromFile(uint64_t off, size_t n, std::string_view* out, std::vector<uint64_t>* buf);
   // True if an intact frame starts at off.
   bool IntactFrameAt(uint64_t off);
   // Finds the first intact frame after `off`; size_ if none. Linear in the
@@ -99,6 +105,9 @@ class SegmentReader {
   uint64_t FindNextIntact(uint64_t off);
 
   leveldb::RandomAccessFile* file_ = nullptr;
+  // The whole file (size_ bytes) mapped read-only, when read through the
+  // default Env; then reads are pointer arithmetic. Null otherwise.
+  const char* mapped_ = nullptr;
   std::string path_;
   std::string name_;
   uint64_t first_sequence_ = 0;
