@@ -14,6 +14,12 @@
 
 namespace runnel::log {
 
+namespace {
+// Address space a mapped reader reserves: the default segment size and a
+// little more (a segment may end with one frame past the size).
+constexpr uint64_t kMapReserveBytes = (64ull << 20) + (1ull << 20);
+}  // namespace
+
 Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
                            uint64_t first_sequence, const uint8_t* db_id,
                            std::unique_ptr<SegmentReader>* reader) {
@@ -21,21 +27,32 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
   r->name_ = SegmentFileName(first_sequence);
   r->path_ = dir + "/" + r->name_;
   r->first_sequence_ = first_sequence;
-  Status s = FromLevelDB(env->GetFileSize(r->path_, &r->size_));
-  if (s.ok()) s = FromLevelDB(env->NewRandomAccessFile(r->path_, &r->file_));
+  Status s = FromLevelDB(env->GetFileSize(r->path_, &r->size_), r->path_);
   if (!s.ok()) return s;
   if (env == leveldb::Env::Default() && r->size_ > 0) {
-    // Our own read-only mapping of the size seen now: a stream reader walks
-    // frames one after another, and a read through the Env (a virtual call
-    // and a Status per read) cost as much per frame as the rest of the
-    // framing. Any other Env (tests inject faults, fuzzers force pread) is
-    // read through. If mapping fails, the Env's file serves.
+    // Our own read-only mapping: a stream reader walks frames one after
+    // another, and a read through the Env (a virtual call and a Status per
+    // read) cost as much per frame as the rest of the framing. It reserves
+    // room for the segment to grow to the usual segment size, so a consumer
+    // waiting at the tail sees new frames after a stat instead of an open,
+    // a mmap and a munmap per wake-up. Pages past the end of the file are
+    // never read (reads stop at size_, which only grows to sizes the file
+    // had). Any other Env (tests inject faults, fuzzers force pread) is read
+    // through; so is the file if mapping fails.
     const int fd = ::open(r->path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
-      void* p = ::mmap(nullptr, r->size_, PROT_READ, MAP_SHARED, fd, 0);
+      const uint64_t bytes = std::max<uint64_t>(r->size_, kMapReserveBytes);
+      void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
       ::close(fd);
-      if (p != MAP_FAILED) r->mapped_ = static_cast<const char*>(p);
+      if (p != MAP_FAILED) {
+        r->mapped_ = static_cast<const char*>(p);
+        r->map_bytes_ = bytes;
+      }
     }
+  }
+  if (r->mapped_ == nullptr) {
+    s = FromLevelDB(env->NewRandomAccessFile(r->path_, &r->file_), r->path_);
+    if (!s.ok()) return s;
   }
   if (r->size_ < kSegmentHeaderSize) {
     return Status::Corruption(r->name_ + ": file of " +
@@ -62,12 +79,26 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
 }
 
 SegmentReader::~SegmentReader() {
-  if (mapped_ != nullptr) ::munmap(const_cast<char*>(mapped_), size_);
+  if (mapped_ != nullptr) ::munmap(const_cast<char*>(mapped_), map_bytes_);
   delete file_;
+}
+
+bool SegmentReader::Grew(leveldb::Env* env, bool* in_place) {
+  uint64_t size = 0;
+  *in_place = false;
+  if (!env->GetFileSize(path_, &size).ok() || size <= size_) return false;
+  if (mapped_ != nullptr && size <= map_bytes_) {
+    size_ = size;
+    *in_place = true;
+  }
+  return true;
 }
 
 Status SegmentReader::ReadFromFile(uint64_t off, size_t n, std::string_view* out,
                                    std::vector<uint64_t>* buf) {
+  if (file_ == nullptr) {  // mapped, and the read runs past the end
+    return Status::IOError(path_ + ": short read at offset " + std::to_string(off));
+  }
   // Reading into a uint64_t buffer keeps copied payloads word-aligned; a
   // mapped file returns a pointer into the mapping, aligned because frames
   // start at multiples of 8.

@@ -77,6 +77,12 @@ class SegmentReader {
     return p >= b && p < b + buf_.size() * sizeof(uint64_t);
   }
 
+  // Looks at the file's size again (a stat). True if it grew: then, if the
+  // new bytes lie within the reader's mapping, they are readable at once
+  // (*in_place); otherwise the caller must open the segment afresh to see
+  // them. Views handed out before stay valid either way.
+  bool Grew(leveldb::Env* env, bool* in_place);
+
   uint64_t offset() const { return offset_; }
   uint64_t file_size() const { return size_; }
   const std::string& path() const { return path_; }
@@ -105,9 +111,12 @@ class SegmentReader {
   uint64_t FindNextIntact(uint64_t off);
 
   leveldb::RandomAccessFile* file_ = nullptr;
-  // The whole file (size_ bytes) mapped read-only, when read through the
-  // default Env; then reads are pointer arithmetic. Null otherwise.
+  // The file mapped read-only (map_bytes_ >= size_; bytes past the file's
+  // end are never touched), when read through the default Env: reads are
+  // then pointer arithmetic, and frames appended later become readable by
+  // raising size_. Null otherwise (file_ serves).
   const char* mapped_ = nullptr;
+  uint64_t map_bytes_ = 0;
   std::string path_;
   std::string name_;
   uint64_t first_sequence_ = 0;

@@ -165,12 +165,13 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           // Most often the frame is whole on disk and only our view of the
           // file is old (the reader keeps the size it saw when it opened).
           reopened = true;
-          uint64_t size = 0;
-          source_->env()->GetFileSize(reader_->path(), &size);
-          if (size > reader_->file_size()) {
+          bool in_place = false;
+          if (reader_->Grew(source_->env(), &in_place)) {
             reader_->SeekToOffset(damage.offset);
-            s = Reopen();
-            if (!s.ok()) return s;
+            if (!in_place) {
+              s = Reopen();
+              if (!s.ok()) return s;
+            }
             continue;
           }
         }
@@ -183,6 +184,19 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
                                   damage.reason);
       case log::SegmentReader::Result::kEnd: {
         if (idx_ + 1 < segs_.size()) {
+          // A newer segment exists, so this one was complete when the list
+          // was taken: the writer closes a segment before starting the
+          // next. But our reader may have opened it earlier, while frames
+          // were still being appended; look at its size once more before
+          // leaving it, or those frames would be skipped.
+          bool in_place = false;
+          if (reader_->Grew(source_->env(), &in_place)) {
+            if (!in_place) {
+              s = Reopen();
+              if (!s.ok()) return s;
+            }
+            continue;
+          }
           ++idx_;
           std::unique_ptr<log::SegmentReader> r;
           s = log::SegmentReader::Open(source_->env(), source_->wal_dir(),
@@ -204,11 +218,12 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
         // The newest segment we know: frames may have been appended, or a
         // new segment started, since we opened it.
         reopened = true;
-        uint64_t size = 0;
-        source_->env()->GetFileSize(reader_->path(), &size);
-        if (size > reader_->file_size()) {
-          s = Reopen();
-          if (!s.ok()) return s;
+        bool in_place = false;
+        if (reader_->Grew(source_->env(), &in_place)) {
+          if (!in_place) {
+            s = Reopen();
+            if (!s.ok()) return s;
+          }
           continue;
         }
         std::vector<uint64_t> segs;
