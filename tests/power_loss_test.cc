@@ -45,7 +45,6 @@
 #include <thread>
 #include <vector>
 
-#include "cdc/log_format.h"
 #include "runnel/db.h"
 #include "tests/fault_env.h"
 #include "tests/testutil.h"
@@ -129,92 +128,6 @@ std::string DiffStates(const State& want, const State& got) {
   }
   out << " (" << total << " keys differ)";
   return out.str();
-}
-
-// The last sequence number of the log as found on disk, parsed from the
-// segment files the way recovery reads them (a damaged tail of the newest
-// segment, or a newest segment without an intact header, ends the log).
-struct LogScan {
-  uint64_t last_seq = 0;
-  int segments = 0;
-  bool torn = false;
-  std::string error;  // damage recovery must not tolerate
-  std::vector<std::string> preamble_errors;  // segments without a catalog frame
-};
-
-LogScan ScanLog(const std::string& wal_dir) {
-  LogScan out;
-  std::vector<std::pair<uint64_t, std::string>> segs;
-  for (const std::string& name : ListDir(wal_dir)) {
-    uint64_t first;
-    if (log::ParseSegmentFileName(name, &first)) segs.emplace_back(first, name);
-  }
-  std::sort(segs.begin(), segs.end());
-  for (size_t i = 0; i < segs.size(); ++i) {
-    const bool newest = i + 1 == segs.size();
-    const std::string data = ReadFile(wal_dir + "/" + segs[i].second);
-    log::SegmentHeader sh;
-    if (data.size() < log::kSegmentHeaderSize ||
-        !log::DecodeSegmentHeader(data.substr(0, log::kSegmentHeaderSize), &sh)
-             .ok()) {
-      if (newest) {
-        out.torn = true;
-        break;
-      }
-      out.error = segs[i].second + ": damaged header in a non-newest segment";
-      return out;
-    }
-    if (sh.first_sequence != segs[i].first) {
-      out.error = segs[i].second + ": header names another first sequence";
-      return out;
-    }
-    if (out.segments > 0 && segs[i].first != out.last_seq + 1) {
-      out.error = segs[i].second + ": segment does not continue the log at " +
-                  std::to_string(out.last_seq + 1);
-      return out;
-    }
-    ++out.segments;
-    out.last_seq = segs[i].first - 1;
-    // cdc/log_format.h: a catalog snapshot is "the first frame of every
-    // segment". (The newest may have lost it to the power cut.)
-    if (!newest && (data.size() < log::kSegmentHeaderSize + log::kFrameHeaderSize ||
-                    log::DecodeFrameHeader(data.data() + log::kSegmentHeaderSize)
-                            .type != log::kCatalogFrame)) {
-      out.preamble_errors.push_back(segs[i].second);
-    }
-    uint64_t off = log::kSegmentHeaderSize;
-    while (off < data.size()) {
-      std::string reason;
-      log::FrameHeader h;
-      if (data.size() - off < log::kFrameHeaderSize) {
-        reason = "short frame header";
-      } else {
-        h = log::DecodeFrameHeader(data.data() + off);
-        if (!h.Plausible() || off + h.frame_size() > data.size()) {
-          reason = "bad length";
-        } else if (!log::VerifyFrame(data.data() + off, h.length, sh.salt, off)) {
-          reason = "checksum";
-        } else if (h.first_sequence != out.last_seq + 1) {
-          out.error = segs[i].second + " offset " + std::to_string(off) +
-                      ": frame starts at " + std::to_string(h.first_sequence) +
-                      ", expected " + std::to_string(out.last_seq + 1);
-          return out;
-        }
-      }
-      if (!reason.empty()) {
-        if (newest) {
-          out.torn = true;
-          break;
-        }
-        out.error = segs[i].second + " offset " + std::to_string(off) + ": " +
-                    reason + " in a non-newest segment";
-        return out;
-      }
-      out.last_seq = h.last_sequence();
-      off += h.frame_size();
-    }
-  }
-  return out;
 }
 
 class Violations {

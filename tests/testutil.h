@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,20 @@ uint64_t FileSize(const std::string& path);
 // `path`, as the log writer would, and appends them there.
 void AppendFramesToSegment(const std::string& path, std::string frames);
 std::vector<std::string> ListDir(const std::string& dir);
+
+// The log as found on disk in `wal_dir`, parsed from the segment files
+// independently of the DB, the way recovery reads them: a damaged tail of the
+// newest segment, or a newest segment without an intact header, ends the log.
+// The power-loss suites compare it with what a reopened DB reports (the
+// durable index must be a prefix of the durable log).
+struct LogScan {
+  uint64_t last_seq = 0;  // the last sequence of the last intact frame
+  int segments = 0;
+  bool torn = false;                         // the newest segment ended in damage (a torn tail)
+  std::string error;                         // damage recovery must not tolerate
+  std::vector<std::string> preamble_errors;  // segments without a catalog frame
+};
+LogScan ScanLog(const std::string& wal_dir);
 
 }  // namespace runnel::test
 

@@ -1,40 +1,76 @@
 // Copyright 2026 The runnel Authors.
 //
-// Trigger power-loss test: the trigger runtime and its write-backs when the
-// power is cut, over the FaultInjectionEnv (tests/fault_env.h) that drops
-// every byte not yet fsynced.
+// Trigger power-loss test: the crash campaign's mixed workload, with a
+// trigger that writes back, over the FaultInjectionEnv (tests/fault_env.h)
+// that drops every byte not yet fsynced when the power is cut.
 //
-// Each iteration opens the DB with Options::run_triggers and an in-process
-// function "rec" that writes back, for every record of table "src", one item
-// into table "Seen" keyed by the record's 20-digit sequence number with value
-// "<event> <key> <new image>"; a mapping src -> rec (random batch size) runs
-// while a writer puts unique keys into src (some sync=true, some not). At a
-// random point the power is cut (after a random number of file operations:
-// inside a commit, a checkpoint, a rotation, a LevelDB flush; or after a
-// random time), the DB is abandoned, the unsynced bytes are dropped (all, a
-// torn prefix, or a zero-filled tail), and the DB is reopened without the
-// runtime to check:
+// Tables: "src" (NEW_AND_OLD_IMAGES), "aux" (NEW_IMAGE) and "Seen" (no
+// stream). Each iteration opens the DB with Options::run_triggers and an
+// in-process function "rec" that writes back, for every record of src, the
+// item Seen[<20-digit sequence number>] = "<event> <key> <old> <new>", where
+// an image is "+<bytes>", or "-" if the record has none (INSERT has no old
+// image, REMOVE no new one). A mapping src -> rec (random batch size) runs
+// while one writer thread commits a mixed workload on 64 keys per table:
+// single puts that insert or overwrite (INSERT, MODIFY; most go to src),
+// single deletes of present keys (REMOVE), WriteBatches of 2-5 puts and
+// deletes of distinct keys (src only, aux only, or both tables), and 3 % of
+// writes that change nothing (the same value again, or a delete of an absent
+// key: no record); 10, 50 or 90 % of the writes are sync=true. Every other
+// put writes a new value (1-200 bytes, 2 % 2-8 KB, so the log rotates
+// often). The writer keeps a model of both tables and predicts each write's
+// records before committing it. At a random point the power is
+// cut (after a random number of file operations: inside a commit, a
+// checkpoint, a rotation, a LevelDB flush; or after a random time), the DB is
+// abandoned, the unsynced bytes are dropped (all, a torn prefix, or a
+// zero-filled tail), the log left on disk is parsed independently
+// (ScanLog, tests/testutil.h), and the DB is reopened without the runtime to
+// check:
 //
-//  (a) every write acknowledged with sync=true is in src, with its value;
+//  (a) the writes: the src and aux records added since the last check are
+//      exactly the records of a prefix of the writer's writes, in commit
+//      order; each write's records are contiguous, at the sequence numbers
+//      its CommitInfo named (as many as it said), with the events, keys and
+//      images the writer's model of the tables predicts, end_of_batch on its
+//      last; that prefix includes every write up to the last one
+//      acknowledged with sync=true (a sync write that changed nothing still
+//      waited for the fsync), so an acknowledged sync put is there with its
+//      value and an acknowledged sync delete has its key absent unless a
+//      later surviving write changed it; the write that failed at the cut is
+//      there whole or not at all; no batch is cut in two; the records of
+//      earlier iterations are all still there; and src and aux (Scan) equal
+//      the model after that prefix;
 //  (b) every item of Seen is the write-back of a src record still in the
-//      log, with exactly that record's "<event> <key> <new image>";
+//      log, with exactly that record's "<event> <key> <old> <new>" (no aux
+//      record has one);
 //  (c) Seen holds an item for EXACTLY the src records below the mapping's
 //      durable checkpoint P: a power cut never separates write-backs from
 //      the checkpoint of their batch (one atomic frame), never skips a
-//      record, never keeps a write-back whose checkpoint was lost;
-//  (d) the function binding aside, the mapping survives (same UUID).
+//      record, never keeps a write-back whose checkpoint was lost; and P
+//      never moves back;
+//  (d) the function binding aside, the mapping survives (same UUID);
+//  (e) replaying the change records of src and aux from sequence 1
+//      reproduces both tables' Scan;
+//  (f) the durable index is a prefix of the durable log: the log on disk has
+//      no damage but a torn tail of its newest segment, every segment but
+//      the newest opens with a catalog snapshot, recovery_report()
+//      .index_sequence is at most the last sequence of the log on disk, and
+//      LastSequence() equals it.
 //
-// Every fifth iteration ends with a drain instead: the runtime catches up
-// (WaitUntilIdle) and Seen then holds one item per src record.
+// Every fifth iteration ends with a drain instead of a power cut: the
+// runtime catches up (WaitUntilIdle), the DB is closed, the same checks run
+// and Seen then holds one item per src record. A fresh directory is used
+// every five iterations.
 //
 // Environment: RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS (default 20),
 // RUNNEL_TRIGGER_POWER_LOSS_SEED (default random; printed).
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -51,9 +87,15 @@
 namespace runnel::test {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+constexpr char kSrc[] = "src";  // NEW_AND_OLD_IMAGES, the mapping's source
+constexpr char kAux[] = "aux";  // NEW_IMAGE
+constexpr int kKeys = 64;       // per table
+
 uint64_t EnvU64(const char* name, uint64_t def) {
   const char* v = std::getenv(name);
-  return v == nullptr ? def : std::strtoull(v, nullptr, 10);
+  return v == nullptr || *v == '\0' ? def : std::strtoull(v, nullptr, 10);
 }
 
 std::string SeqKey(uint64_t seq) {
@@ -62,109 +104,423 @@ std::string SeqKey(uint64_t seq) {
   return buf;
 }
 
+std::string Image(bool has, std::string_view image) { return has ? "+" + std::string(image) : "-"; }
+
+// The write-back of a record: "<event> <key> <old> <new>".
+std::string WriteBack(std::string_view event, std::string_view key, bool has_old,
+                      std::string_view old_image, bool has_new, std::string_view new_image) {
+  return std::string(event) + " " + std::string(key) + " " + Image(has_old, old_image) + " " +
+         Image(has_new, new_image);
+}
+
+std::string Short(const std::string& v) {
+  if (v.size() <= 40) return "'" + v + "'";
+  return "'" + v.substr(0, 30) + "...'(" + std::to_string(v.size()) + " bytes)";
+}
+
 // Binds the write-back function in this process (after every open).
 Status BindFunction(DB* db) {
   FunctionConfiguration f;
   f.function_name = "rec";
-  return db->triggers()->RegisterInProcessFunction(
-      f, [](const runnel_batch& b, runnel_context* c) {
-        fn::Context ctx(c);
-        for (const fn::Record& r : fn::Batch(b)) {
-          std::string v = std::string(r.event_name()) + " " + std::string(r.key()) + " " +
-                          std::string(r.new_image());
-          if (!ctx.Put("Seen", SeqKey(r.sequence_number()), v)) return 1;
-        }
-        return 0;
-      });
+  return db->triggers()->RegisterInProcessFunction(f, [](const runnel_batch& b, runnel_context* c) {
+    fn::Context ctx(c);
+    for (const fn::Record& r : fn::Batch(b)) {
+      const std::string v = WriteBack(r.event_name(), r.key(), r.has_old_image(), r.old_image(),
+                                      r.has_new_image(), r.new_image());
+      if (!ctx.Put("Seen", SeqKey(r.sequence_number()), v)) return 1;
+    }
+    return 0;
+  });
 }
 
-struct Acked {
-  std::string key, value;
+// table -> key -> value, for src and aux.
+using State = std::map<std::string, std::map<std::string, std::string>>;
+
+struct Op {
+  bool del = false;
+  std::string table, key, value;
+};
+
+// A change record as the writer's model predicts it.
+struct Expected {
+  std::string table, key;
+  EventName event = EventName::kInsert;
+  bool has_old = false, has_new = false;
+  std::string old_image, new_image;
+};
+
+struct Write {
+  std::vector<Op> ops;
+  std::vector<Expected> records;  // predicted before the write was committed
   bool sync = false;
+  bool ok = false;  // acknowledged
+  CommitInfo info;
 };
 
-struct Check {
-  size_t src_records = 0;
-  size_t below_checkpoint = 0;
-};
+// Applies `ops` to *state and returns the records they make (none for an
+// operation that changes nothing), by the images of each table's view type.
+std::vector<Expected> ApplyAndPredict(const std::vector<Op>& ops, State* state) {
+  std::vector<Expected> out;
+  for (const Op& op : ops) {
+    auto& items = (*state)[op.table];
+    const auto cur = items.find(op.key);
+    const bool with_old = op.table == kSrc;
+    Expected e;
+    e.table = op.table;
+    e.key = op.key;
+    if (op.del) {
+      if (cur == items.end()) continue;
+      e.event = EventName::kRemove;
+      e.has_old = with_old;
+      if (with_old) e.old_image = cur->second;
+      items.erase(cur);
+    } else {
+      if (cur != items.end() && cur->second == op.value) continue;
+      e.event = cur == items.end() ? EventName::kInsert : EventName::kModify;
+      e.has_old = with_old && cur != items.end();
+      if (e.has_old) e.old_image = cur->second;
+      e.has_new = true;
+      e.new_image = op.value;
+      items[op.key] = op.value;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 
-// The checks (a)-(d) on a DB opened without the runtime.
-Check CheckDb(DB* db, const std::vector<Acked>& acked, const std::string& uuid, bool drained,
-              std::vector<std::string>* violations) {
-  auto violation = [&](const std::string& s) {
-    if (violations->size() < 20) violations->push_back(s);
+// Why record `r` is not the predicted `e`; empty if it is.
+std::string Mismatch(const Rec& r, const Expected& e) {
+  if (r.table == e.table && r.key == e.key && r.event == e.event && r.has_old == e.has_old &&
+      r.has_new == e.has_new && (!e.has_old || r.old_image == e.old_image) &&
+      (!e.has_new || r.new_image == e.new_image)) {
+    return "";
+  }
+  return "record " + std::to_string(r.seq) + " is " + r.table + "/" +
+         WriteBack(EventNameString(r.event), r.key, r.has_old, Short(r.old_image), r.has_new,
+                   Short(r.new_image)) +
+         ", expected " + e.table + "/" +
+         WriteBack(EventNameString(e.event), e.key, e.has_old, Short(e.old_image), e.has_new,
+                   Short(e.new_image));
+}
+
+std::string Key(std::mt19937_64& rng) { return "k" + std::to_string(rng() % kKeys); }
+
+// The operations of one write, given the tables as the writer sees them.
+std::vector<Op> MakeOps(std::mt19937_64& rng, const State& live, uint64_t* value_counter) {
+  auto value = [&] {
+    std::string v = "v" + std::to_string(++*value_counter) + ".";
+    const size_t len = rng() % 50 == 0 ? 2000 + rng() % 6000 : 1 + rng() % 200;
+    v.append(len, static_cast<char>('a' + rng() % 26));
+    return v;
   };
-  Check out;
-  for (const Acked& a : acked) {
-    if (!a.sync) continue;
-    std::string v;
-    Status s = db->Get("src", a.key, &v);
-    if (!s.ok() || v != a.value) {
-      violation("sync-acknowledged put of " + a.key + " lost: " + s.ToString());
+  auto table = [&]() -> std::string { return rng() % 4 == 0 ? kAux : kSrc; };
+  // A present key of `t` not in `used`; empty if none was found.
+  auto present = [&](const std::string& t, const std::set<std::string>& used) -> std::string {
+    const auto it = live.find(t);
+    if (it == live.end() || it->second.empty()) return "";
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      auto k = it->second.begin();
+      std::advance(k, static_cast<long>(rng() % it->second.size()));
+      if (used.count(t + "/" + k->first) == 0) return k->first;
+    }
+    return "";
+  };
+  std::vector<Op> ops;
+  const uint64_t kind = rng() % 100;
+  if (kind < 70) {  // one put, or one delete of a present key
+    Op op;
+    op.table = table();
+    if (kind >= 48) op.key = present(op.table, {});
+    op.del = !op.key.empty();
+    if (!op.del) {
+      op.key = Key(rng);
+      op.value = value();
+    }
+    ops.push_back(std::move(op));
+  } else if (kind < 73) {  // a write that changes nothing
+    Op op;
+    op.table = table();
+    op.key = present(op.table, {});
+    if (!op.key.empty() && rng() % 2 == 0) {
+      op.value = live.at(op.table).at(op.key);  // the same value again
+    } else {
+      op.del = true;  // a delete of an absent key
+      const auto it = live.find(op.table);
+      do {
+        op.key = "absent" + std::to_string(rng() % 1000);
+      } while (it != live.end() && it->second.count(op.key) != 0);
+    }
+    ops.push_back(std::move(op));
+  } else {  // a batch: src only, aux only, or both tables
+    const int scope = static_cast<int>(rng() % 3);
+    const int n = 2 + static_cast<int>(rng() % 4);
+    std::set<std::string> used;
+    for (int i = 0; i < n; ++i) {
+      Op op;
+      op.table = scope == 0 ? kSrc : scope == 1 ? kAux : i == 0 ? kSrc : i == 1 ? kAux : table();
+      if (rng() % 4 == 0) op.key = present(op.table, used);
+      op.del = !op.key.empty();
+      if (!op.del) {
+        op.key = Key(rng);
+        op.value = value();
+      }
+      if (!used.insert(op.table + "/" + op.key).second) continue;
+      ops.push_back(std::move(op));
     }
   }
-  std::vector<Rec> recs;
-  Status s = ReadAll(db, 1, &recs);
-  if (!s.ok()) violation("reading the log: " + s.ToString());
+  return ops;
+}
+
+// One writer: commits writes made by MakeOps until `budget` or the first
+// failure (the power is out). `live` is the writer's model of the tables.
+void RunWriter(DB* db, uint64_t seed, int budget, int sync_pct, State live, uint64_t* value_counter,
+               std::vector<Write>* out) {
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < budget; ++i) {
+    Write w;
+    w.ops = MakeOps(rng, live, value_counter);
+    w.sync = static_cast<int>(rng() % 100) < sync_pct;
+    State next = live;
+    w.records = ApplyAndPredict(w.ops, &next);
+    WriteBatch batch;
+    for (const Op& op : w.ops) {
+      if (op.del) {
+        batch.Delete(op.table, op.key);
+      } else {
+        batch.Put(op.table, op.key, op.value);
+      }
+    }
+    WriteOptions wo;
+    wo.sync = w.sync;
+    w.ok = db->Write(wo, batch, &w.info).ok();
+    const bool stop = !w.ok;
+    out->push_back(std::move(w));
+    if (stop) return;
+    live = std::move(next);
+  }
+}
+
+struct Totals {
+  uint64_t cuts = 0, writes_acked = 0, sync_acked = 0, noop_writes = 0, batches = 0;
+  uint64_t modifies = 0, removes = 0, acked_lost = 0, failed_in_log = 0;
+  uint64_t records_checked = 0, src_records = 0, below_checkpoint = 0;
+  uint64_t torn_tails = 0, index_behind = 0, max_segments = 0;
+};
+
+// What the checks carry from one iteration to the next (per directory).
+struct Carried {
+  State state;                  // src and aux as last checked
+  size_t records = 0;           // visible records at the last check
+  SequenceNumber last_seq = 0;  // the last of them
+  uint64_t checkpoint = 0;      // the mapping's P at the last check
+};
+
+class Violations {
+ public:
+  void Add(const std::string& s) {
+    ++count_;
+    if (list_.size() < 20) list_.push_back(s);
+  }
+  const std::vector<std::string>& list() const { return list_; }
+  size_t count() const { return count_; }
+
+ private:
+  std::vector<std::string> list_;
+  size_t count_ = 0;
+};
+
+// Check (a): the new records against the writes; returns the state the
+// tables must have.
+State CheckWrites(const std::vector<Rec>& recs, const std::vector<Write>& writes,
+                  const Carried& before, Totals* totals, Violations* v) {
+  size_t old = 0;
+  while (old < recs.size() && recs[old].seq <= before.last_seq) ++old;
+  if (old != before.records) {
+    v->Add(std::to_string(before.records) + " records up to sequence " +
+           std::to_string(before.last_seq) + " at the last check, " + std::to_string(old) + " now");
+  }
+  State state = before.state;
+  size_t i = old;                     // the next record to explain
+  size_t first_lost = writes.size();  // the first write with records not in the log
+  for (size_t k = 0; k < writes.size(); ++k) {
+    const Write& w = writes[k];
+    const std::string name = "write #" + std::to_string(k) + (w.sync ? " (sync, " : " (") +
+                             (w.ok ? "acknowledged)" : "failed at the cut)");
+    if (w.ok && w.info.record_count != w.records.size()) {
+      v->Add(name + ": CommitInfo says " + std::to_string(w.info.record_count) +
+             " records, the model predicts " + std::to_string(w.records.size()));
+    }
+    if (w.records.empty()) continue;  // nothing to find (its fsync: below)
+    if (first_lost == writes.size() && i == recs.size()) first_lost = k;
+    if (k >= first_lost) {
+      totals->acked_lost += w.ok;
+      continue;
+    }
+    for (size_t j = 0; j < w.records.size(); ++j, ++i) {
+      if (i == recs.size()) {
+        v->Add(name + " is cut in two: the log ends after " + std::to_string(j) + " of its " +
+               std::to_string(w.records.size()) + " records");
+        return state;
+      }
+      const Rec& r = recs[i];
+      std::string why = Mismatch(r, w.records[j]);
+      if (why.empty() && w.ok && r.seq != w.info.first_sequence + j) {
+        why = "record " + std::to_string(r.seq) + " should be at " +
+              std::to_string(w.info.first_sequence + j) + " (CommitInfo)";
+      }
+      if (why.empty() && j > 0 && r.seq != recs[i - 1].seq + 1) {
+        why = "record " + std::to_string(r.seq) + " does not follow " +
+              std::to_string(recs[i - 1].seq);
+      }
+      if (why.empty() && r.end_of_batch != (j + 1 == w.records.size())) {
+        why = "record " + std::to_string(r.seq) + ": wrong end_of_batch";
+      }
+      if (!why.empty()) {
+        v->Add(name + ": " + why);
+        return state;
+      }
+    }
+    totals->failed_in_log += !w.ok;
+    ApplyAndPredict(w.ops, &state);
+  }
+  // Every write up to the last sync-acknowledged one is in the log.
+  for (size_t k = writes.size(); k-- > first_lost;) {
+    if (!writes[k].ok || !writes[k].sync) continue;
+    v->Add("write #" + std::to_string(k) + " was acknowledged with sync=true, but " +
+           (k == first_lost ? std::string("its records are")
+                            : "the records of write #" + std::to_string(first_lost) + " are") +
+           " not in the log (its last record is " +
+           std::to_string(recs.empty() ? 0 : recs.back().seq) + ")");
+    break;
+  }
+  if (i < recs.size()) {
+    v->Add("records " + std::to_string(recs[i].seq) + ".." + std::to_string(recs.back().seq) +
+           " belong to no write (" + std::to_string(writes.size()) + " writes)");
+  }
+  totals->records_checked += i - old;
+  return state;
+}
+
+// Reads src and aux; compares them with `want` (check (a)) and with the
+// replay of `recs` (check (e)).
+State CheckTables(DB* db, const std::vector<Rec>& recs, const State& want, Violations* v) {
+  State actual, replayed;
+  for (const char* t : {kSrc, kAux}) {
+    std::vector<std::pair<std::string, std::string>> items;
+    const Status s = ScanAll(db, t, &items);
+    if (!s.ok()) v->Add(std::string("scan ") + t + ": " + s.ToString());
+    actual[t].insert(items.begin(), items.end());
+    replayed[t];
+  }
+  for (const Rec& r : recs) {
+    if (r.event == EventName::kRemove) {
+      replayed[r.table].erase(r.key);
+    } else {
+      replayed[r.table][r.key] = r.new_image;
+    }
+  }
+  auto diff = [](const State& a, const State& b) {
+    std::string out;
+    int shown = 0;
+    for (const char* t : {kSrc, kAux}) {
+      const auto& x = a.count(t) != 0 ? a.at(t) : std::map<std::string, std::string>();
+      const auto& y = b.count(t) != 0 ? b.at(t) : std::map<std::string, std::string>();
+      std::set<std::string> keys;
+      for (const auto& [k, val] : x) keys.insert(k);
+      for (const auto& [k, val] : y) keys.insert(k);
+      for (const std::string& k : keys) {
+        const auto p = x.find(k), q = y.find(k);
+        if ((p == x.end()) == (q == y.end()) && (p == x.end() || p->second == q->second)) {
+          continue;
+        }
+        if (shown++ < 6) {
+          out += std::string(" [") + t + "/" + k + ": " +
+                 (p == x.end() ? "absent" : Short(p->second)) + " vs " +
+                 (q == y.end() ? "absent" : Short(q->second)) + "]";
+        }
+      }
+    }
+    return out;
+  };
+  State expected = want;
+  for (const char* t : {kSrc, kAux}) expected[t];
+  if (actual != expected)
+    v->Add("the tables differ from the writes (expected vs got):" + diff(expected, actual));
+  if (actual != replayed)
+    v->Add(
+        "replaying the change records does not reproduce the tables "
+        "(replay vs Scan):" +
+        diff(replayed, actual));
+  return actual;
+}
+
+// Checks (b)-(d).
+void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, const std::string& uuid, bool drained,
+                     Carried* carried, Totals* totals, Violations* v) {
   std::map<uint64_t, std::string> src;  // seq -> expected write-back
   for (const Rec& r : recs) {
-    if (r.table != "src") continue;
-    src[r.seq] = std::string(EventNameString(r.event)) + " " + r.key + " " + r.new_image;
+    if (r.table != kSrc) continue;
+    src[r.seq] =
+        WriteBack(EventNameString(r.event), r.key, r.has_old, r.old_image, r.has_new, r.new_image);
   }
-  out.src_records = src.size();
+  totals->src_records += src.size();
   std::vector<std::pair<std::string, std::string>> seen;
-  s = ScanAll(db, "Seen", &seen);
-  if (!s.ok()) violation("scan Seen: " + s.ToString());
+  Status s = ScanAll(db, "Seen", &seen);
+  if (!s.ok()) v->Add("scan Seen: " + s.ToString());
   std::set<uint64_t> seen_seqs;
-  for (const auto& [k, v] : seen) {
+  for (const auto& [k, val] : seen) {
     const uint64_t q = std::strtoull(k.c_str(), nullptr, 10);
     seen_seqs.insert(q);
     auto it = src.find(q);
     if (it == src.end()) {
-      violation("Seen has " + k + " but the log has no src record there");
-    } else if (it->second != v) {
-      violation("Seen " + k + " is '" + v + "', expected '" + it->second + "'");
+      v->Add("Seen has " + k + " but the log has no src record there");
+    } else if (it->second != val) {
+      v->Add("Seen " + k + " is " + Short(val) + ", expected " + Short(it->second));
     }
   }
   std::vector<EventSourceMappingConfiguration> mappings;
   std::string next;
   s = db->triggers()->ListEventSourceMappings("", "", "", 0, &mappings, &next);
   if (!s.ok() || mappings.size() != 1 || mappings[0].uuid != uuid) {
-    violation("the mapping " + uuid + " did not survive (" + std::to_string(mappings.size()) +
-              " mappings)");
-    return out;
+    v->Add("the mapping " + uuid + " did not survive (" + std::to_string(mappings.size()) +
+           " mappings)");
+    return;
   }
   MappingMetrics m;
   s = db->triggers()->GetMappingMetrics(uuid, &m);
-  if (!s.ok()) violation("GetMappingMetrics: " + s.ToString());
+  if (!s.ok()) v->Add("GetMappingMetrics: " + s.ToString());
   const uint64_t p = m.position;
+  if (p < carried->checkpoint) {
+    v->Add("the checkpoint moved back from " + std::to_string(carried->checkpoint) + " to " +
+           std::to_string(p));
+  }
+  carried->checkpoint = std::max(carried->checkpoint, p);
   for (const auto& [q, want] : src) {
     if (q < p) {
-      ++out.below_checkpoint;
+      ++totals->below_checkpoint;
       if (seen_seqs.count(q) == 0) {
-        violation("record " + std::to_string(q) + " is below the checkpoint " +
-                  std::to_string(p) + " but has no write-back (skipped)");
+        v->Add("record " + std::to_string(q) + " is below the checkpoint " + std::to_string(p) +
+               " but has no write-back (skipped)");
       }
     } else if (seen_seqs.count(q) != 0) {
-      violation("write-back of record " + std::to_string(q) +
-                " survived but the checkpoint is " + std::to_string(p) +
-                " (separated from its checkpoint)");
+      v->Add("write-back of record " + std::to_string(q) + " survived but the checkpoint is " +
+             std::to_string(p) + " (separated from its checkpoint)");
     }
   }
   if (drained && seen.size() != src.size()) {
-    violation("after the drain Seen has " + std::to_string(seen.size()) + " items for " +
-              std::to_string(src.size()) + " src records");
+    v->Add("after the drain Seen has " + std::to_string(seen.size()) + " items for " +
+           std::to_string(src.size()) + " src records");
   }
-  return out;
 }
 
 TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
   const uint64_t iterations = EnvU64("RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS", 20);
   const uint64_t seed = EnvU64("RUNNEL_TRIGGER_POWER_LOSS_SEED", std::random_device()());
-  std::printf("trigger power-loss test: %llu iterations, seed %llu "
-              "(RUNNEL_TRIGGER_POWER_LOSS_SEED=%llu to repeat)\n",
-              static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  std::printf(
+      "trigger power-loss test: %llu iterations, seed %llu "
+      "(RUNNEL_TRIGGER_POWER_LOSS_SEED=%llu to repeat)\n",
+      static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(seed),
+      static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   TempDir tmp;
   FaultInjectionEnv env;
@@ -173,25 +529,28 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
   options.env = &env;
   options.segment_bytes = 64 << 10;
   options.write_buffer_bytes = 64 << 10;
+  const Clock::time_point t0 = Clock::now();
 
   std::string dir, uuid;
-  std::vector<Acked> acked;
-  uint64_t key_counter = 0;
-  size_t total_violations = 0, cuts = 0, sync_acked = 0, src_records = 0, checked_below = 0;
+  Carried carried;
+  uint64_t value_counter = 0;
+  Totals totals;
+  size_t total_violations = 0;
   for (uint64_t it = 0; it < iterations; ++it) {
-    std::vector<std::string> violations;
+    Violations violations;
     const bool drain = it % 5 == 4;
     if (it % 5 == 0) {
       dir = tmp.Sub("db" + std::to_string(it));
-      acked.clear();
+      carried = Carried();
       std::unique_ptr<DB> db;
       ASSERT_OK(DB::Open(options, dir, &db));
-      ASSERT_OK(db->CreateTable("src", Stream(StreamViewType::kNewImage)));
+      ASSERT_OK(db->CreateTable(kSrc, Stream(StreamViewType::kNewAndOldImages)));
+      ASSERT_OK(db->CreateTable(kAux, Stream(StreamViewType::kNewImage)));
       ASSERT_OK(db->CreateTable("Seen", StreamSpecification()));
       ASSERT_OK(BindFunction(db.get()));
       EventSourceMappingConfiguration m, created;
       m.function_name = "rec";
-      m.event_source = "src";
+      m.event_source = kSrc;
       m.batch_size = 1 + static_cast<uint32_t>(rng() % 50);
       m.starting_position = StartingPosition::kTrimHorizon;
       ASSERT_OK(db->triggers()->CreateEventSourceMapping(m, &created));
@@ -204,6 +563,7 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
     Status s = DB::Open(run, dir, &db);
     ASSERT_TRUE(s.ok()) << "iteration " << it << ": " << s.ToString();
     ASSERT_OK(BindFunction(db.get()));
+    std::vector<Write> writes;
     if (drain) {
       s = db->triggers()->WaitUntilIdle(std::chrono::milliseconds(30000));
       EXPECT_TRUE(s.ok()) << s.ToString();
@@ -214,20 +574,8 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
       const int budget = 100 + static_cast<int>(rng() % 400);
       const bool by_ops = rng() % 2 == 0;
       if (by_ops) env.CrashAfter(static_cast<int64_t>(rng() % 2000));
-      std::mt19937_64 wrng(rng());
-      std::vector<Acked> mine;
-      std::thread writer([&] {
-        for (int i = 0; i < budget; ++i) {
-          Acked a;
-          a.key = "k" + std::to_string(++key_counter);
-          a.value = std::string(1 + wrng() % 200, static_cast<char>('a' + wrng() % 26));
-          a.sync = static_cast<int>(wrng() % 100) < sync_pct;
-          WriteOptions w;
-          w.sync = a.sync;
-          if (!db->Put(w, "src", a.key, a.value).ok()) break;  // the power is out
-          mine.push_back(a);
-        }
-      });
+      std::thread writer(RunWriter, db.get(), rng(), budget, sync_pct, carried.state,
+                         &value_counter, &writes);
       if (!by_ops) {
         std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
         env.SetCrashed(true);
@@ -243,26 +591,84 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
       const leveldb::Status ds = env.DropUnsyncedData(nullptr, modes[rng() % 3], rng());
       ASSERT_TRUE(ds.ok()) << ds.ToString();
       env.SetCrashed(false);
-      ++cuts;
-      for (const Acked& a : mine) {
-        acked.push_back(a);
-        sync_acked += a.sync;
+      ++totals.cuts;
+      for (const Write& w : writes) {
+        if (!w.ok) continue;
+        ++totals.writes_acked;
+        totals.sync_acked += w.sync;
+        totals.noop_writes += w.records.empty();
+        totals.batches += w.ops.size() > 1;
+        for (const Expected& e : w.records) {
+          totals.modifies += e.event == EventName::kModify;
+          totals.removes += e.event == EventName::kRemove;
+        }
       }
     }
+
+    // (f), first half: the log as the power cut left it.
+    const LogScan scan = ScanLog(dir + "/wal");
+    if (!scan.error.empty()) violations.Add("log on disk: " + scan.error);
+    for (const std::string& seg : scan.preamble_errors) {
+      violations.Add("log on disk: " + seg + " does not open with a catalog snapshot");
+    }
+    totals.max_segments = std::max<uint64_t>(totals.max_segments, scan.segments);
+
     std::unique_ptr<DB> check;
     s = DB::Open(options, dir, &check);
     ASSERT_TRUE(s.ok()) << "reopen after iteration " << it << ": " << s.ToString();
-    const Check c = CheckDb(check.get(), acked, uuid, drain, &violations);
-    src_records += c.src_records;
-    checked_below += c.below_checkpoint;
+    const RecoveryReport& report = check->recovery_report();
+    const SequenceNumber last = check->LastSequence();
+    if (report.index_sequence > scan.last_seq) {
+      violations.Add("the durable index (sequence " + std::to_string(report.index_sequence) +
+                     ") is ahead of the durable log (last sequence " +
+                     std::to_string(scan.last_seq) + ")");
+    }
+    if (last != scan.last_seq) {
+      violations.Add("LastSequence " + std::to_string(last) + " but the log on disk ends at " +
+                     std::to_string(scan.last_seq));
+    }
+    totals.torn_tails += report.torn_tail;
+    totals.index_behind += report.index_sequence < last;
+
+    std::vector<Rec> recs;
+    s = ReadAll(check.get(), 1, &recs);
+    if (!s.ok()) violations.Add("reading the log: " + s.ToString());
+    const State want = CheckWrites(recs, writes, carried, &totals, &violations);
+    carried.state = CheckTables(check.get(), recs, want, &violations);
+    carried.records = recs.size();
+    carried.last_seq = recs.empty() ? 0 : recs.back().seq;
+    CheckWriteBacks(check.get(), recs, uuid, drain, &carried, &totals, &violations);
     ASSERT_OK(check->Close());
-    for (const std::string& v : violations) ADD_FAILURE() << "iteration " << it << ": " << v;
-    total_violations += violations.size();
+    for (const std::string& v : violations.list()) {
+      ADD_FAILURE() << "iteration " << it << ": " << v << " (seed " << seed << ")";
+    }
+    total_violations += violations.count();
   }
-  std::printf("trigger power-loss test: %llu iterations, %zu power cuts, %zu sync-acknowledged "
-              "puts, %zu src records checked (%zu below a checkpoint), %zu violations\n",
-              static_cast<unsigned long long>(iterations), cuts, sync_acked, src_records,
-              checked_below, total_violations);
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf(
+      "trigger power-loss test: %llu iterations in %.1f s, %llu power cuts; %llu acknowledged "
+      "writes (%llu sync, %llu batches, %llu changing nothing; %llu MODIFY, %llu REMOVE), "
+      "%llu sync=false "
+      "writes lost to power cuts (allowed), %llu writes failed at the cut found in the log; "
+      "%llu new records checked, %llu src records checked against Seen (%llu below a "
+      "checkpoint); %llu torn tails cut, %llu reopens replayed the log, up to %llu segments; "
+      "%zu violations\n",
+      static_cast<unsigned long long>(iterations), secs,
+      static_cast<unsigned long long>(totals.cuts),
+      static_cast<unsigned long long>(totals.writes_acked),
+      static_cast<unsigned long long>(totals.sync_acked),
+      static_cast<unsigned long long>(totals.batches),
+      static_cast<unsigned long long>(totals.noop_writes),
+      static_cast<unsigned long long>(totals.modifies),
+      static_cast<unsigned long long>(totals.removes),
+      static_cast<unsigned long long>(totals.acked_lost),
+      static_cast<unsigned long long>(totals.failed_in_log),
+      static_cast<unsigned long long>(totals.records_checked),
+      static_cast<unsigned long long>(totals.src_records),
+      static_cast<unsigned long long>(totals.below_checkpoint),
+      static_cast<unsigned long long>(totals.torn_tails),
+      static_cast<unsigned long long>(totals.index_behind),
+      static_cast<unsigned long long>(totals.max_segments), total_violations);
 }
 
 }  // namespace
