@@ -73,6 +73,12 @@ Status StreamCursor::OpenSegmentFor(SequenceNumber seq) {
   return Status::OK();
 }
 
+Status StreamCursor::Refresh(bool* grew) {
+  bool in_place = false;
+  *grew = reader_->Grew(source_->env(), &in_place);
+  return *grew && !in_place ? Reopen() : Status::OK();
+}
+
 Status StreamCursor::Reopen() {
   const uint64_t offset = reader_->offset();
   std::unique_ptr<log::SegmentReader> r;
@@ -165,15 +171,10 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           // Most often the frame is whole on disk and only our view of the
           // file is old (the reader keeps the size it saw when it opened).
           reopened = true;
-          bool in_place = false;
-          if (reader_->Grew(source_->env(), &in_place)) {
-            reader_->SeekToOffset(damage.offset);
-            if (!in_place) {
-              s = Reopen();
-              if (!s.ok()) return s;
-            }
-            continue;
-          }
+          bool grew = false;
+          s = Refresh(&grew);  // the reader is still at damage.offset
+          if (!s.ok()) return s;
+          if (grew) continue;
         }
         if (damage.to_end_of_file && idx_ + 1 == segs_.size()) {
           reader_->SeekToOffset(damage.offset);
@@ -189,14 +190,10 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           // next. But our reader may have opened it earlier, while frames
           // were still being appended; look at its size once more before
           // leaving it, or those frames would be skipped.
-          bool in_place = false;
-          if (reader_->Grew(source_->env(), &in_place)) {
-            if (!in_place) {
-              s = Reopen();
-              if (!s.ok()) return s;
-            }
-            continue;
-          }
+          bool grew = false;
+          s = Refresh(&grew);
+          if (!s.ok()) return s;
+          if (grew) continue;
           ++idx_;
           std::unique_ptr<log::SegmentReader> r;
           s = log::SegmentReader::Open(source_->env(), source_->wal_dir(),
@@ -218,14 +215,10 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
         // The newest segment we know: frames may have been appended, or a
         // new segment started, since we opened it.
         reopened = true;
-        bool in_place = false;
-        if (reader_->Grew(source_->env(), &in_place)) {
-          if (!in_place) {
-            s = Reopen();
-            if (!s.ok()) return s;
-          }
-          continue;
-        }
+        bool grew = false;
+        s = Refresh(&grew);
+        if (!s.ok()) return s;
+        if (grew) continue;
         std::vector<uint64_t> segs;
         s = log::ListSegments(source_->env(), source_->wal_dir(), &segs);
         if (!s.ok()) return s;

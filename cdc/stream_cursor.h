@@ -50,6 +50,9 @@ class StreamCursor {
  private:
   Status OpenSegmentFor(SequenceNumber seq);
   Status Reopen();  // the same segment, to see frames appended since
+  // Looks at the segment file's size again; if it grew (*grew), makes the
+  // new bytes readable: in place, or by Reopen().
+  Status Refresh(bool* grew);
   void Emit(RecordBatch* batch, const log::ChangeData& c, SequenceNumber seq);
 
   LogSource* const source_;
