@@ -2,12 +2,15 @@
 
 #include "cdc/log_format.h"
 
+#include <sys/random.h>
+#include <unistd.h>
 #include <xxhash.h>
 
+#include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <random>
 
 #include "cdc/coding.h"
 
@@ -25,10 +28,17 @@ void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst) {
 }
 
 uint64_t NewSalt() {
-  // A salt only needs to be unpredictable to whoever writes values;
-  // random_device reads the kernel's generator on Linux.
-  std::random_device rd;
-  return (uint64_t{rd()} << 32) ^ rd();
+  // A salt only needs to be unpredictable to whoever writes values. The
+  // kernel's generator, without std::random_device's exceptions (a writer
+  // returns Status); if it is unavailable, the clock, the process and a
+  // counter, hashed, are still unknown to a value's author.
+  uint64_t salt = 0;
+  if (::getrandom(&salt, sizeof(salt), 0) == static_cast<ssize_t>(sizeof(salt))) return salt;
+  static std::atomic<uint64_t> counter{0};
+  const uint64_t mix[3] = {
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()),
+      static_cast<uint64_t>(::getpid()), counter.fetch_add(1)};
+  return XXH3_64bits(mix, sizeof(mix));
 }
 
 Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {

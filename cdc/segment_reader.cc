@@ -86,10 +86,18 @@ SegmentReader::~SegmentReader() {
 bool SegmentReader::Grew(leveldb::Env* env, bool* in_place) {
   uint64_t size = 0;
   *in_place = false;
-  if (!env->GetFileSize(path_, &size).ok() || size <= size_) return false;
-  if (mapped_ != nullptr && size <= map_bytes_) {
-    size_ = size;
-    *in_place = true;
+  if (!env->GetFileSize(path_, &size).ok() || size == size_) return false;
+  // A file that shrank was cut by recovery (a torn tail), or rewritten under
+  // the same name (a new segment whose catalog frame was torn): only a
+  // fresh open sees it as it is now. A rewrite that is already longer than
+  // our view has a new salt in the same place; the mapping shows it.
+  if (size > size_ && mapped_ != nullptr && size <= map_bytes_) {
+    SegmentHeader now;
+    if (DecodeSegmentHeader(std::string_view(mapped_, kSegmentHeaderSize), &now).ok() &&
+        now.salt == salt_) {
+      size_ = size;
+      *in_place = true;
+    }
   }
   return true;
 }

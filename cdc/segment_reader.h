@@ -77,10 +77,11 @@ class SegmentReader {
     return p >= b && p < b + buf_.size() * sizeof(uint64_t);
   }
 
-  // Looks at the file's size again (a stat). True if it grew: then, if the
-  // new bytes lie within the reader's mapping, they are readable at once
-  // (*in_place); otherwise the caller must open the segment afresh to see
-  // them. Views handed out before stay valid either way.
+  // Looks at the file's size again (a stat). True if it changed: then, if
+  // it grew, the new bytes lie within the reader's mapping and the file is
+  // still the one opened (same salt), they are readable at once (*in_place);
+  // otherwise the caller must open the segment afresh. Views handed out
+  // before stay valid either way.
   bool Grew(leveldb::Env* env, bool* in_place);
 
   uint64_t offset() const { return offset_; }

@@ -8,6 +8,7 @@
 #include <leveldb/env.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "cdc/codec.h"
 #include "cdc/coding.h"
@@ -38,13 +39,13 @@ std::string BatchPayload(const std::string& key, const std::string& value) {
 
 // Writes a segment starting at sequence `first` with `n` single-change
 // frames; returns the frame offsets.
-std::vector<uint64_t> WriteSegment(const std::string& dir, uint64_t first,
-                                   int n, std::string* bytes = nullptr) {
+std::vector<uint64_t> WriteSegment(const std::string& dir, uint64_t first, int n,
+                                   std::string* bytes = nullptr, uint64_t salt = kSalt) {
   std::string seg;
   SegmentHeader h;
   std::memcpy(h.db_id, kId, kDbIdSize);
   h.first_sequence = first;
-  h.salt = kSalt;
+  h.salt = salt;
   EncodeSegmentHeader(h, &seg);
   std::vector<uint64_t> offsets;
   for (int i = 0; i < n; ++i) {
@@ -381,6 +382,40 @@ TEST(SegmentReader, EveryFlippedByteIsDetected) {
       EXPECT_FALSE(r.damage.to_end_of_file) << "flip at " << pos;
     }
   }
+}
+
+// A reader at the tail sees appended frames by raising its size in place,
+// but a file rewritten under the same name (recovery rewrites a new segment
+// whose catalog frame was torn) or cut shorter needs a fresh open: reading it
+// with the old salt would call every new frame damaged.
+TEST(SegmentReader, GrowsInPlaceOnlyWhileTheFileIsTheSame) {
+  TempDir dir;
+  leveldb::Env* env = leveldb::Env::Default();
+  WriteSegment(dir.path(), 1, 2);
+  std::unique_ptr<SegmentReader> r;
+  ASSERT_OK(SegmentReader::Open(env, dir.path(), 1, kId, &r));
+  const uint64_t first_size = r->file_size();
+  bool in_place = true;
+  EXPECT_FALSE(r->Grew(env, &in_place));
+
+  WriteSegment(dir.path(), 1, 4);  // the same file, two frames longer
+  ASSERT_TRUE(r->Grew(env, &in_place));
+  EXPECT_TRUE(in_place);
+  EXPECT_GT(r->file_size(), first_size);
+  Frame f;
+  Damage d;
+  int frames = 0;
+  while (r->Next(&f, &d) == SegmentReader::Result::kFrame) ++frames;
+  EXPECT_EQ(frames, 4);
+
+  WriteSegment(dir.path(), 1, 6, nullptr, kSalt + 1);  // rewritten: another salt
+  ASSERT_TRUE(r->Grew(env, &in_place));
+  EXPECT_FALSE(in_place);
+
+  ASSERT_OK(SegmentReader::Open(env, dir.path(), 1, kId, &r));
+  std::filesystem::resize_file(dir.path() + "/" + SegmentFileName(1), first_size);  // cut
+  ASSERT_TRUE(r->Grew(env, &in_place));
+  EXPECT_FALSE(in_place);
 }
 
 // A frame hash is seeded by the segment's salt and the frame's offset, so a
