@@ -419,6 +419,13 @@ struct DataSection {
 // The signed word offset of a struct or list pointer.
 int64_t PointerOffset(uint64_t w) { return static_cast<int32_t>(static_cast<uint32_t>(w)) >> 2; }
 
+// Every change owns at least one byte of `data` (its key) and a struct of its
+// own in the list: a list that claims more (zero-sized elements cost nothing
+// on the wire) would make a decoder allocate far more than the frame holds.
+bool ChangesCanFit(uint64_t count, std::string_view data, std::string_view payload) {
+  return count <= data.size() && count <= payload.size() / 16;
+}
+
 enum class ChangeCheck { kOk, kUnknownEvent, kUnknownView, kNoKey, kSizesExceedData };
 
 // Checks a change's fields and takes its bytes from `data` at *offset, as
@@ -515,7 +522,7 @@ bool DecodeBatchFast(std::string_view payload, BatchData* batch) {
     if (stride == 0 && count > 0) return false;
     elems = seg + (at + 1) * 8;
   }
-  if (count > data.size() || count > payload.size() / 16) return false;
+  if (!ChangesCanFit(count, data, payload)) return false;
 
   batch->commit_time_micros = root_section.Get<int64_t>(l.commit_time);
   batch->changes.resize(count);
@@ -551,11 +558,7 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
     auto list = root.getChanges();
     const std::string_view data = AsView(root.getData());
     size_t offset = 0;
-    // Every change owns at least one byte of `data` (its key) and a struct
-    // of its own in the list: a list that claims more (zero-sized elements
-    // cost nothing on the wire) would make the decoder allocate far more
-    // than the frame holds.
-    if (list.size() > data.size() || list.size() > payload.size() / 16) {
+    if (!ChangesCanFit(list.size(), data, payload)) {
       return Status::Corruption("batch frame: " + std::to_string(list.size()) +
                                 " changes cannot fit in a frame of " +
                                 std::to_string(payload.size()) + " bytes");

@@ -33,6 +33,12 @@ class RecoveryTest : public ::testing::Test {
     db_.reset();
     return DB::Open(o, db_dir(), &db_);
   }
+  // Opens with the explicit repair mode, which skips damage.
+  Status OpenSkippingDamage() {
+    Options o;
+    o.recovery_mode = WALRecoveryMode::kSkipAnyCorruptedRecords;
+    return Open(o);
+  }
   // Creates the table and writes n single-put frames; returns the offset of
   // each frame in the (single) segment.
   std::vector<uint64_t> Fill(int n) {
@@ -157,9 +163,7 @@ TEST_F(RecoveryTest, CorruptionBeforeTheTailFailsOpenWithSegmentAndOffset) {
   EXPECT_EQ(db_, nullptr);
 
   // Explicit repair skips it and says exactly what was lost.
-  Options o;
-  o.recovery_mode = WALRecoveryMode::kSkipAnyCorruptedRecords;
-  ASSERT_OK(Open(o));
+  ASSERT_OK(OpenSkippingDamage());
   const RecoveryReport& r = db_->recovery_report();
   ASSERT_EQ(r.skipped.size(), 1u);
   EXPECT_EQ(r.skipped[0].segment, name);
@@ -225,9 +229,7 @@ TEST_F(RecoveryTest, SkippingDamageNeverReplaysAFrameStoredInAValue) {
   // Damage the carrier's frame header.
   test::WriteAt(Newest(), carrier + 8, std::string(1, static_cast<char>(seg[carrier + 8] ^ 0x04)));
 
-  Options o;
-  o.recovery_mode = WALRecoveryMode::kSkipAnyCorruptedRecords;
-  ASSERT_OK(Open(o));
+  ASSERT_OK(OpenSkippingDamage());
   const RecoveryReport& r = db_->recovery_report();
   ASSERT_EQ(r.skipped.size(), 1u);
   EXPECT_EQ(r.skipped[0].offset, carrier);
