@@ -251,8 +251,7 @@ struct LevelDB {
 };
 
 // The options runnel's index uses (db/db_impl.cc), with LevelDB's WAL on.
-std::unique_ptr<LevelDB> OpenLevelDB(const std::string& dir,
-                                     size_t write_buffer) {
+std::unique_ptr<LevelDB> OpenLevelDB(const std::string& dir, size_t write_buffer) {
   auto l = std::make_unique<LevelDB>();
   l->filter.reset(leveldb::NewBloomFilterPolicy(10));
   l->cache.reset(leveldb::NewLRUCache(8u << 20));
@@ -268,17 +267,16 @@ std::unique_ptr<LevelDB> OpenLevelDB(const std::string& dir,
   return l;
 }
 
-std::unique_ptr<runnel::DB> OpenRunnel(const std::string& dir,
-                                       size_t write_buffer, bool create_table) {
+std::unique_ptr<runnel::DB> OpenRunnel(const std::string& dir, size_t write_buffer,
+                                       bool create_table) {
   runnel::Options o;
   o.write_buffer_bytes = write_buffer;
   o.block_cache_bytes = 8u << 20;
   std::unique_ptr<runnel::DB> db;
   Check(runnel::DB::Open(o, dir, &db), "runnel open");
   if (create_table) {
-    Check(db->CreateTable(kTable, runnel::StreamSpecification{
-                                      true,
-                                      runnel::StreamViewType::kNewAndOldImages}),
+    Check(db->CreateTable(
+              kTable, runnel::StreamSpecification{true, runnel::StreamViewType::kNewAndOldImages}),
           "runnel create table");
   }
   return db;
@@ -360,9 +358,8 @@ double PutsLevelDB(const Flags& f, const std::string& keys, const Values& vals) 
   const auto t0 = Clock::now();
   for (uint64_t i = 0; i < f.num; ++i) {
     const std::string_view v = vals.Get(i);
-    leveldb::Status s = l->db->Put(
-        wo, leveldb::Slice(keys.data() + i * f.key_size, f.key_size),
-        leveldb::Slice(v.data(), v.size()));
+    leveldb::Status s = l->db->Put(wo, leveldb::Slice(keys.data() + i * f.key_size, f.key_size),
+                                   leveldb::Slice(v.data(), v.size()));
     if (!s.ok()) Check(s, "leveldb put");
   }
   const auto t1 = Clock::now();
@@ -376,9 +373,8 @@ double PutsRunnel(const Flags& f, const std::string& keys, const Values& vals) {
   Quiesce();
   const auto t0 = Clock::now();
   for (uint64_t i = 0; i < f.num; ++i) {
-    runnel::Status s =
-        db->Put(wo, kTable, std::string_view(keys.data() + i * f.key_size, f.key_size),
-                vals.Get(i));
+    runnel::Status s = db->Put(
+        wo, kTable, std::string_view(keys.data() + i * f.key_size, f.key_size), vals.Get(i));
     if (!s.ok()) Check(s, "runnel put");
   }
   const auto t1 = Clock::now();
@@ -432,8 +428,7 @@ Latency SyncRunnel(const Flags& f, const std::string& keys, const Values& vals) 
   wo.sync = true;
   Quiesce();
   Latency lat = MeasureLatency(f.sync_num, [&](uint64_t i) {
-    Check(db->Put(wo, kTable,
-                  std::string_view(keys.data() + i * f.key_size, f.key_size),
+    Check(db->Put(wo, kTable, std::string_view(keys.data() + i * f.key_size, f.key_size),
                   vals.Get(i)),
           "runnel sync put");
   });
@@ -484,8 +479,7 @@ double ConcurrentLevelDB(const Flags& f, int threads, const Values& vals) {
     char key[runnel::kMaxKeyBytes];
     MakeKey(1000 + t, i, f.key_size, key);
     const std::string_view v = vals.Get(i * 8 + t);
-    Check(l->db->Put(wo, leveldb::Slice(key, f.key_size),
-                     leveldb::Slice(v.data(), v.size())),
+    Check(l->db->Put(wo, leveldb::Slice(key, f.key_size), leveldb::Slice(v.data(), v.size())),
           "leveldb sync put");
   });
 }
@@ -499,8 +493,7 @@ double ConcurrentRunnel(const Flags& f, int threads, const Values& vals) {
   const double rate = RunWriters(threads, f.seconds, [&](int t, uint64_t i) {
     char key[runnel::kMaxKeyBytes];
     MakeKey(1000 + t, i, f.key_size, key);
-    Check(db->Put(wo, kTable, std::string_view(key, f.key_size),
-                  vals.Get(i * 8 + t)),
+    Check(db->Put(wo, kTable, std::string_view(key, f.key_size), vals.Get(i * 8 + t)),
           "runnel sync put");
   });
   Check(db->Close(), "runnel close");
@@ -515,8 +508,7 @@ struct Replay {
   double records = NAN;
 };
 
-Replay RecoveryLevelDB(const Flags& f, const std::string& keys,
-                       const Values& vals) {
+Replay RecoveryLevelDB(const Flags& f, const std::string& keys, const Values& vals) {
   ScratchDir dir(f.dir);
   const size_t wb = f.recovery_write_buffer_mb << 20;
   {
@@ -524,9 +516,8 @@ Replay RecoveryLevelDB(const Flags& f, const std::string& keys,
     const leveldb::WriteOptions wo;
     for (uint64_t i = 0; i < f.recovery_num; ++i) {
       const std::string_view v = vals.Get(i);
-      leveldb::Status s = l->db->Put(
-          wo, leveldb::Slice(keys.data() + i * f.key_size, f.key_size),
-          leveldb::Slice(v.data(), v.size()));
+      leveldb::Status s = l->db->Put(wo, leveldb::Slice(keys.data() + i * f.key_size, f.key_size),
+                                     leveldb::Slice(v.data(), v.size()));
       if (!s.ok()) Check(s, "leveldb put");
     }
   }  // closed: everything is in LevelDB's WAL only
@@ -538,15 +529,13 @@ Replay RecoveryLevelDB(const Flags& f, const std::string& keys,
   std::string v;
   const uint64_t last = f.recovery_num - 1;
   Check(l->db->Get(leveldb::ReadOptions(),
-                   leveldb::Slice(keys.data() + last * f.key_size, f.key_size),
-                   &v),
+                   leveldb::Slice(keys.data() + last * f.key_size, f.key_size), &v),
         "leveldb get after reopen");
   const double secs = Seconds(t0, t1);
   return {f.recovery_num / secs, secs, static_cast<double>(f.recovery_num)};
 }
 
-Replay RecoveryRunnel(const Flags& f, const std::string& keys,
-                      const Values& vals) {
+Replay RecoveryRunnel(const Flags& f, const std::string& keys, const Values& vals) {
   ScratchDir dir(f.dir);
   const size_t wb = f.recovery_write_buffer_mb << 20;
   {
@@ -554,8 +543,7 @@ Replay RecoveryRunnel(const Flags& f, const std::string& keys,
     const runnel::WriteOptions wo;
     for (uint64_t i = 0; i < f.recovery_num; ++i) {
       runnel::Status s = db->Put(
-          wo, kTable, std::string_view(keys.data() + i * f.key_size, f.key_size),
-          vals.Get(i));
+          wo, kTable, std::string_view(keys.data() + i * f.key_size, f.key_size), vals.Get(i));
       if (!s.ok()) Check(s, "runnel put");
     }
     Check(db->Close(), "runnel close");
@@ -567,9 +555,7 @@ Replay RecoveryRunnel(const Flags& f, const std::string& keys,
   const uint64_t replayed = db->recovery_report().replayed_records;
   std::string v;
   const uint64_t last = f.recovery_num - 1;
-  Check(db->Get(kTable,
-                std::string_view(keys.data() + last * f.key_size, f.key_size),
-                &v),
+  Check(db->Get(kTable, std::string_view(keys.data() + last * f.key_size, f.key_size), &v),
         "runnel get after reopen");
   Check(db->Close(), "runnel close");
   const double secs = Seconds(t0, t1);
@@ -632,14 +618,11 @@ std::string FileSystem(const std::string& dir) {
 void PrintMachine(const Flags& f) {
   struct utsname u;
   ::uname(&u);
-  std::printf("machine: nproc=%ld, cpu=\"%s\", memory=%s\n",
-              ::sysconf(_SC_NPROCESSORS_ONLN), CpuModel().c_str(),
-              MemTotal().c_str());
-  std::printf("kernel:  %s %s %s %s\n", u.sysname, u.release, u.version,
-              u.machine);
+  std::printf("machine: nproc=%ld, cpu=\"%s\", memory=%s\n", ::sysconf(_SC_NPROCESSORS_ONLN),
+              CpuModel().c_str(), MemTotal().c_str());
+  std::printf("kernel:  %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
   std::printf("dir:     %s on %s\n", f.dir.c_str(), FileSystem(f.dir).c_str());
-  std::printf("leveldb: %d.%d (system library)\n", leveldb::kMajorVersion,
-              leveldb::kMinorVersion);
+  std::printf("leveldb: %d.%d (system library)\n", leveldb::kMajorVersion, leveldb::kMinorVersion);
   std::printf(
       "config:  runs=%d keys=%zu B values=%zu B num=%llu sync_num=%llu "
       "threads=",
@@ -648,9 +631,8 @@ void PrintMachine(const Flags& f) {
   for (size_t i = 0; i < f.threads.size(); ++i) {
     std::printf("%s%d", i ? "," : "", f.threads[i]);
   }
-  std::printf(" seconds=%.1f recovery_num=%llu recovery_write_buffer=%zu MiB\n",
-              f.seconds, static_cast<unsigned long long>(f.recovery_num),
-              f.recovery_write_buffer_mb);
+  std::printf(" seconds=%.1f recovery_num=%llu recovery_write_buffer=%zu MiB\n", f.seconds,
+              static_cast<unsigned long long>(f.recovery_num), f.recovery_write_buffer_mb);
   std::printf(
       "engines: LevelDB: bloom 10 bits/key, 8 MiB block cache, 4 MiB write "
       "buffer, own WAL on;\n"
@@ -682,13 +664,11 @@ struct Row {
 };
 
 void PrintTable(const std::vector<Row>& rows) {
-  const char* head[6] = {"workload", "runnel", "LevelDB", "runnel/LevelDB",
-                         "target", "result"};
+  const char* head[6] = {"workload", "runnel", "LevelDB", "runnel/LevelDB", "target", "result"};
   size_t w[6];
   for (int i = 0; i < 6; ++i) w[i] = std::strlen(head[i]);
   for (const Row& r : rows) {
-    const std::string* c[6] = {&r.name, &r.runnel, &r.leveldb,
-                               &r.ratio, &r.target, &r.verdict};
+    const std::string* c[6] = {&r.name, &r.runnel, &r.leveldb, &r.ratio, &r.target, &r.verdict};
     for (int i = 0; i < 6; ++i) w[i] = std::max(w[i], c[i]->size());
   }
   auto line = [&](const std::string* c[6]) {
@@ -709,8 +689,7 @@ void PrintTable(const std::vector<Row>& rows) {
   for (int i = 0; i < 6; ++i) std::printf("%s|", std::string(w[i] + 2, '-').c_str());
   std::printf("\n");
   for (const Row& r : rows) {
-    const std::string* c[6] = {&r.name, &r.runnel, &r.leveldb,
-                               &r.ratio, &r.target, &r.verdict};
+    const std::string* c[6] = {&r.name, &r.runnel, &r.leveldb, &r.ratio, &r.target, &r.verdict};
     line(c);
   }
 }
@@ -722,8 +701,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   PrintMachine(f);
 
-  const uint64_t key_count =
-      std::max({f.num, f.sync_num + kWarmup, f.recovery_num});
+  const uint64_t key_count = std::max({f.num, f.sync_num + kWarmup, f.recovery_num});
   const std::string keys = MakeKeys(1, key_count, f.key_size);
   const Values vals(f.value_size, 2);
   Results res;
@@ -733,8 +711,8 @@ int main(int argc, char** argv) {
     // Alternate which engine goes first, so that neither always inherits the
     // other's leftovers (page cache, write-back, CPU frequency).
     const bool leveldb_first = run % 2 == 0;
-    std::printf("--- run %d/%d (%s first; load average %s)\n", run + 1,
-                f.runs, leveldb_first ? "LevelDB" : "runnel", LoadAvg().c_str());
+    std::printf("--- run %d/%d (%s first; load average %s)\n", run + 1, f.runs,
+                leveldb_first ? "LevelDB" : "runnel", LoadAvg().c_str());
     // Runs both engines in this run's order; returns {runnel, LevelDB}.
     auto both = [&](auto runnel_fn, auto leveldb_fn) {
       using T = decltype(runnel_fn());
@@ -775,8 +753,8 @@ int main(int argc, char** argv) {
       std::printf(
           "[2] sync put latency (%llu, 1 writer): runnel p50 %.1f p99 %.1f mean "
           "%.1f us; LevelDB p50 %.1f p99 %.1f mean %.1f us; p50 ratio %.3f\n",
-          static_cast<unsigned long long>(f.sync_num), r.p50, r.p99, r.mean,
-          l.p50, l.p99, l.mean, r.p50 / l.p50);
+          static_cast<unsigned long long>(f.sync_num), r.p50, r.p99, r.mean, l.p50, l.p99, l.mean,
+          r.p50 / l.p50);
     }
 
     if (f.Enabled("concurrent")) {
@@ -802,8 +780,8 @@ int main(int argc, char** argv) {
       res.Add("scale.r", sr);
       res.Add("scale.l", sl);
       res.Add("scale.ratio", sr / sl);
-      std::printf("[3] scaling x%d/x%d: runnel %.2fx, LevelDB %.2fx\n",
-                  f.threads.back(), f.threads.front(), sr, sl);
+      std::printf("[3] scaling x%d/x%d: runnel %.2fx, LevelDB %.2fx\n", f.threads.back(),
+                  f.threads.front(), sr, sl);
     }
 
     if (f.Enabled("recovery")) {
@@ -820,11 +798,10 @@ int main(int argc, char** argv) {
           "[4] recovery (%llu puts, write buffer %zu MiB): runnel replayed %llu "
           "records in %.0f ms = %.0f records/s; LevelDB reopen %.0f ms = %.0f "
           "records/s; ratio %.3f\n",
-          static_cast<unsigned long long>(f.recovery_num),
-          f.recovery_write_buffer_mb, static_cast<unsigned long long>(
-                                          std::isnan(r.records) ? 0 : r.records),
-          r.open_seconds * 1e3, r.records_per_sec, l.open_seconds * 1e3,
-          l.records_per_sec, r.records_per_sec / l.records_per_sec);
+          static_cast<unsigned long long>(f.recovery_num), f.recovery_write_buffer_mb,
+          static_cast<unsigned long long>(std::isnan(r.records) ? 0 : r.records),
+          r.open_seconds * 1e3, r.records_per_sec, l.open_seconds * 1e3, l.records_per_sec,
+          r.records_per_sec / l.records_per_sec);
       if (f.run_runnel && r.records < 0.9 * f.recovery_num) {
         std::printf(
             "    WARNING: runnel replayed only %.0f of %llu records: the index "
@@ -838,21 +815,18 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   auto ratio = [&](const std::string& k) { return Fmt("%.3f", res.Med(k)); };
   if (res.Has("puts.r")) {
-    rows.push_back({"[1] random puts, sync=false (puts/s)",
-                    Fmt("%.0f", res.Med("puts.r")), Fmt("%.0f", res.Med("puts.l")),
-                    ratio("puts.ratio"), "ratio >= 0.9",
+    rows.push_back({"[1] random puts, sync=false (puts/s)", Fmt("%.0f", res.Med("puts.r")),
+                    Fmt("%.0f", res.Med("puts.l")), ratio("puts.ratio"), "ratio >= 0.9",
                     Verdict(res.Med("puts.ratio"), 0.9, true)});
   }
   if (res.Has("sync.p50.r")) {
     rows.push_back({"[2] sync put p50 (us)", Fmt("%.1f", res.Med("sync.p50.r")),
-                    Fmt("%.1f", res.Med("sync.p50.l")), ratio("sync.p50.ratio"),
-                    "ratio <= 1.1", Verdict(res.Med("sync.p50.ratio"), 1.1, false)});
+                    Fmt("%.1f", res.Med("sync.p50.l")), ratio("sync.p50.ratio"), "ratio <= 1.1",
+                    Verdict(res.Med("sync.p50.ratio"), 1.1, false)});
     rows.push_back({"[2] sync put p99 (us)", Fmt("%.1f", res.Med("sync.p99.r")),
-                    Fmt("%.1f", res.Med("sync.p99.l")), ratio("sync.p99.ratio"),
-                    "-", "-"});
+                    Fmt("%.1f", res.Med("sync.p99.l")), ratio("sync.p99.ratio"), "-", "-"});
     rows.push_back({"[2] sync put mean (us)", Fmt("%.1f", res.Med("sync.mean.r")),
-                    Fmt("%.1f", res.Med("sync.mean.l")), ratio("sync.mean.ratio"),
-                    "-", "-"});
+                    Fmt("%.1f", res.Med("sync.mean.l")), ratio("sync.mean.ratio"), "-", "-"});
   }
   if (res.Has("scale.r")) {
     for (int t : f.threads) {
@@ -861,24 +835,23 @@ int main(int argc, char** argv) {
                       Fmt("%.0f", res.Med(k + ".r")), Fmt("%.0f", res.Med(k + ".l")),
                       ratio(k + ".ratio"), "-", "-"});
     }
-    rows.push_back(
-        {"[3] scaling " + std::to_string(f.threads.back()) + " / " +
-             std::to_string(f.threads.front()) + " writers",
-         Fmt("%.2fx", res.Med("scale.r")), Fmt("%.2fx", res.Med("scale.l")),
-         ratio("scale.ratio"), "runnel >= 5x",
-         Verdict(res.Med("scale.r"), 5.0, true)});
+    rows.push_back({"[3] scaling " + std::to_string(f.threads.back()) + " / " +
+                        std::to_string(f.threads.front()) + " writers",
+                    Fmt("%.2fx", res.Med("scale.r")), Fmt("%.2fx", res.Med("scale.l")),
+                    ratio("scale.ratio"), "runnel >= 5x", Verdict(res.Med("scale.r"), 5.0, true)});
   }
   if (res.Has("rec.r")) {
     rows.push_back({"[4] recovery replay (records/s)", Fmt("%.0f", res.Med("rec.r")),
-                    Fmt("%.0f", res.Med("rec.l")), ratio("rec.ratio"),
-                    "runnel >= 2000000", Verdict(res.Med("rec.r"), 2e6, true)});
+                    Fmt("%.0f", res.Med("rec.l")), ratio("rec.ratio"), "runnel >= 2000000",
+                    Verdict(res.Med("rec.r"), 2e6, true)});
     rows.push_back({"[4] reopen time (ms)", Fmt("%.0f", res.Med("rec.open.r")),
                     Fmt("%.0f", res.Med("rec.open.l")), "-", "-", "-"});
   }
 
-  std::printf("\n=== medians of %d run(s); ratio = median of the per-run "
-              "runnel/LevelDB ratios ===\n",
-              f.runs);
+  std::printf(
+      "\n=== medians of %d run(s); ratio = median of the per-run "
+      "runnel/LevelDB ratios ===\n",
+      f.runs);
   PrintTable(rows);
   if (res.Has("rec.r")) {
     std::printf(
@@ -889,7 +862,7 @@ int main(int argc, char** argv) {
         f.recovery_write_buffer_mb, res.All("rec.replayed", "%.0f").c_str(),
         static_cast<unsigned long long>(f.recovery_num));
   }
-  std::printf("total time %.1f s; load average at the end %s\n",
-              Seconds(start, Clock::now()), LoadAvg().c_str());
+  std::printf("total time %.1f s; load average at the end %s\n", Seconds(start, Clock::now()),
+              LoadAvg().c_str());
   return 0;
 }

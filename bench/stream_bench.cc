@@ -37,9 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 void Check(const runnel::Status& s, const char* what) {
   if (!s.ok()) {
@@ -126,8 +124,7 @@ double RunnelGetRecords(const std::string& dir, size_t n) {
 
 class CountingHandler : public rocksdb::WriteBatch::Handler {
  public:
-  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& k,
-                        const rocksdb::Slice& v) override {
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
     ++records;
     bytes += k.size() + v.size();
     return rocksdb::Status::OK();
@@ -178,8 +175,7 @@ struct Latency {
 // Commit -> consumer latency. The writer stamps each value with the time
 // just before its Put; the consumer, blocked in WaitForRecords, notes when it
 // wakes and when it holds the record (after GetRecords).
-Latency CommitToWake(const std::string& dir, size_t commits, int writer_cpu,
-                     int reader_cpu) {
+Latency CommitToWake(const std::string& dir, size_t commits, int writer_cpu, int reader_cpu) {
   std::filesystem::remove_all(dir);
   std::unique_ptr<runnel::DB> db;
   Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
@@ -205,8 +201,7 @@ Latency CommitToWake(const std::string& dir, size_t commits, int writer_cpu,
       Check(db->streams()->WaitForRecords(it, std::chrono::seconds(10)), "wait");
       const auto woke = Clock::now();
       runnel::RecordBatch batch;
-      Check(db->streams()->GetRecords(it, runnel::GetRecordsOptions(), &batch),
-            "get-records");
+      Check(db->streams()->GetRecords(it, runnel::GetRecordsOptions(), &batch), "get-records");
       const auto got = Clock::now();
       for (const auto& r : batch.records()) {
         int64_t stamp;
@@ -229,8 +224,7 @@ Latency CommitToWake(const std::string& dir, size_t commits, int writer_cpu,
     const int64_t stamp = Clock::now().time_since_epoch().count();
     std::string value(sizeof(stamp), '\0');
     std::memcpy(value.data(), &stamp, sizeof(stamp));
-    Check(db->Put(runnel::WriteOptions(), "lat", "k" + std::to_string(i % 1000), value),
-          "put");
+    Check(db->Put(runnel::WriteOptions(), "lat", "k" + std::to_string(i % 1000), value), "put");
   }
   consumer.join();
   Check(db->Close(), "close");
@@ -255,9 +249,8 @@ void PrintMachine() {
   }
   struct utsname u;
   uname(&u);
-  std::printf("machine: %u vCPU, %s, %s %s\n",
-              std::thread::hardware_concurrency(), model.c_str(), u.sysname,
-              u.release);
+  std::printf("machine: %u vCPU, %s, %s %s\n", std::thread::hardware_concurrency(), model.c_str(),
+              u.sysname, u.release);
 }
 
 }  // namespace
@@ -268,10 +261,14 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/runnel-stream-bench";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--records") records = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--commits") commits = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--runs") runs = std::atoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
+    if (flag == "--records")
+      records = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--commits")
+      commits = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--runs")
+      runs = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -279,23 +276,23 @@ int main(int argc, char** argv) {
   }
   PrintMachine();
   std::filesystem::create_directories(dir);
-  std::printf("records=%zu commits=%zu runs=%d (medians of the runs)\n\n",
-              records, commits, runs);
+  std::printf("records=%zu commits=%zu runs=%d (medians of the runs)\n\n", records, commits, runs);
 
   std::vector<double> ours, rocks, ratio;
   for (int r = 0; r < runs; ++r) {
     ours.push_back(RunnelGetRecords(dir + "/runnel", records));
     rocks.push_back(RocksGetUpdatesSince(dir + "/rocksdb", records));
     ratio.push_back(ours.back() / rocks.back());
-    std::printf("  run %d: runnel %.2fM rec/s, rocksdb %.2fM rec/s, ratio %.2f\n",
-                r + 1, ours.back() / 1e6, rocks.back() / 1e6, ratio.back());
+    std::printf("  run %d: runnel %.2fM rec/s, rocksdb %.2fM rec/s, ratio %.2f\n", r + 1,
+                ours.back() / 1e6, rocks.back() / 1e6, ratio.back());
   }
-  std::printf("GetRecords throughput: runnel %.2fM rec/s, RocksDB GetUpdatesSince "
-              "%.2fM rec/s, ratio %.2fx (target >= 1.5x and >= 6M rec/s)\n\n",
-              Median(ours) / 1e6, Median(rocks) / 1e6, Median(ratio));
+  std::printf(
+      "GetRecords throughput: runnel %.2fM rec/s, RocksDB GetUpdatesSince "
+      "%.2fM rec/s, ratio %.2fx (target >= 1.5x and >= 6M rec/s)\n\n",
+      Median(ours) / 1e6, Median(rocks) / 1e6, Median(ratio));
 
-  for (auto [name, wcpu, rcpu] : {std::tuple<const char*, int, int>{"same core", 0, 0},
-                                  {"cross core", 0, 1}}) {
+  for (auto [name, wcpu, rcpu] :
+       {std::tuple<const char*, int, int>{"same core", 0, 0}, {"cross core", 0, 1}}) {
     std::vector<double> w50, w99, r50, r99;
     for (int r = 0; r < runs; ++r) {
       Latency l = CommitToWake(dir + "/lat", commits, wcpu, rcpu);
@@ -304,10 +301,11 @@ int main(int argc, char** argv) {
       r50.push_back(l.read_p50);
       r99.push_back(l.read_p99);
     }
-    std::printf("commit -> wake-up (%s): p50 %.1f us, p99 %.1f us; "
-                "-> record in hand: p50 %.1f us, p99 %.1f us "
-                "(target p50 <= 60 us, p99 <= 250 us)\n",
-                name, Median(w50), Median(w99), Median(r50), Median(r99));
+    std::printf(
+        "commit -> wake-up (%s): p50 %.1f us, p99 %.1f us; "
+        "-> record in hand: p50 %.1f us, p99 %.1f us "
+        "(target p50 <= 60 us, p99 <= 250 us)\n",
+        name, Median(w50), Median(w99), Median(r50), Median(r99));
   }
   std::filesystem::remove_all(dir);
   return 0;

@@ -129,8 +129,7 @@ void Latency(const std::string& dir, size_t commits, double* p50, double* p99) {
     const int64_t stamp = Clock::now().time_since_epoch().count();
     std::string value(sizeof(stamp), '\0');
     std::memcpy(value.data(), &stamp, sizeof(stamp));
-    Check(db->Put(runnel::WriteOptions(), "src", "k" + std::to_string(i % 1000), value),
-          "put");
+    Check(db->Put(runnel::WriteOptions(), "src", "k" + std::to_string(i % 1000), value), "put");
   }
   Check(db->triggers()->WaitUntilIdle(std::chrono::minutes(1)), "idle");
   Check(db->Close(), "close");
@@ -148,12 +147,18 @@ int main(int argc, char** argv) {
   int runs = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--plugin") plugin = argv[i + 1];
-    else if (flag == "--records") records = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--invocations") invocations = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--commits") commits = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--runs") runs = std::atoi(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
+    if (flag == "--plugin")
+      plugin = argv[i + 1];
+    else if (flag == "--records")
+      records = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--invocations")
+      invocations = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--commits")
+      commits = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (flag == "--runs")
+      runs = std::atoi(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -181,9 +186,10 @@ int main(int argc, char** argv) {
   std::printf("\nmedians of %d runs:\n", runs);
   std::printf("records/s at batch 1000: %.2fM (target >= 3M)\n", Median(big) / 1e6);
   std::printf("invocations/s at batch 1: %.0fk (target >= 150k)\n", Median(small) / 1e3);
-  std::printf("commit -> handler start: p50 %.1f us, p99 %.1f us "
-              "(target p50 <= 60 us, p99 <= 250 us)\n",
-              Median(p50s), Median(p99s));
+  std::printf(
+      "commit -> handler start: p50 %.1f us, p99 %.1f us "
+      "(target p50 <= 60 us, p99 <= 250 us)\n",
+      Median(p50s), Median(p99s));
   std::filesystem::remove_all(dir);
   return 0;
 }

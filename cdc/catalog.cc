@@ -46,8 +46,7 @@ log::View Catalog::CurrentView(const log::TableEntryData& table) {
   return table.streams.back().view;
 }
 
-std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta,
-                                              uint64_t seq) const {
+std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta, uint64_t seq) const {
   log::CatalogData next = data_;
   auto find = [&next](uint32_t id) -> log::TableEntryData* {
     for (auto& t : next.tables) {
@@ -97,8 +96,7 @@ std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta,
       break;
     }
     case log::MetaData::Kind::kDeleteFunction:
-      std::erase_if(next.functions,
-                    [&](const auto& f) { return f.name == meta.function_name; });
+      std::erase_if(next.functions, [&](const auto& f) { return f.name == meta.function_name; });
       break;
     case log::MetaData::Kind::kPutMapping: {
       auto it = std::find_if(next.mappings.begin(), next.mappings.end(),
@@ -112,21 +110,18 @@ std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta,
       break;
     }
     case log::MetaData::Kind::kDeleteMapping:
-      std::erase_if(next.mappings,
-                    [&](const auto& m) { return m.id == meta.mapping_id; });
+      std::erase_if(next.mappings, [&](const auto& m) { return m.id == meta.mapping_id; });
       break;
   }
   return std::make_shared<const Catalog>(std::move(next));
 }
 
-StreamInfo Catalog::MakeStreamInfo(const std::string& db_name,
-                                   const log::TableEntryData& table,
+StreamInfo Catalog::MakeStreamInfo(const std::string& db_name, const log::TableEntryData& table,
                                    const log::StreamEntryData& stream) {
   StreamInfo info;
   info.table_name = table.name;
   info.label = stream.label;
-  info.arn = "arn:runnel:" + db_name + ":table/" + table.name + "/stream/" +
-             stream.label;
+  info.arn = "arn:runnel:" + db_name + ":table/" + table.name + "/stream/" + stream.label;
   info.view_type = log::ToStreamViewType(stream.view);
   info.creation_time_micros = stream.creation_time_micros;
   info.starting_sequence = stream.start_seq;
@@ -136,17 +131,15 @@ StreamInfo Catalog::MakeStreamInfo(const std::string& db_name,
 
 Status ValidateTableName(std::string_view name) {
   if (name.size() < kMinTableNameBytes || name.size() > kMaxTableNameBytes) {
-    return Status::InvalidArgument(
-        "table name: must be 3 to 255 characters long, got " +
-        std::to_string(name.size()));
+    return Status::InvalidArgument("table name: must be 3 to 255 characters long, got " +
+                                   std::to_string(name.size()));
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
     if (!ok) {
-      return Status::InvalidArgument(
-          "table name: only [A-Za-z0-9_.-] allowed, got '" + std::string(name) +
-          "'");
+      return Status::InvalidArgument("table name: only [A-Za-z0-9_.-] allowed, got '" +
+                                     std::string(name) + "'");
     }
   }
   return Status::OK();
@@ -157,9 +150,9 @@ std::string StreamLabel(int64_t micros) {
   struct tm tm;
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03d",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>((micros / 1000) % 1000));
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((micros / 1000) % 1000));
   return buf;
 }
 

@@ -42,12 +42,10 @@ class Catalog {
 
   // A new catalog with `meta` (the frame with sequence `seq`) applied.
   // REQUIRES: the change was validated against this catalog.
-  std::shared_ptr<const Catalog> Apply(const log::MetaData& meta,
-                                       uint64_t seq) const;
+  std::shared_ptr<const Catalog> Apply(const log::MetaData& meta, uint64_t seq) const;
 
   // Public descriptions.
-  static StreamInfo MakeStreamInfo(const std::string& db_name,
-                                   const log::TableEntryData& table,
+  static StreamInfo MakeStreamInfo(const std::string& db_name, const log::TableEntryData& table,
                                    const log::StreamEntryData& stream);
 
  private:

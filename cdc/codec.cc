@@ -18,9 +18,7 @@
 namespace runnel::log {
 namespace {
 
-capnp::Text::Reader AsText(const std::string& s) {
-  return capnp::Text::Reader(s.data(), s.size());
-}
+capnp::Text::Reader AsText(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
 std::string_view AsView(capnp::Data::Reader d) {
   return std::string_view(reinterpret_cast<const char*>(d.begin()), d.size());
 }
@@ -60,9 +58,8 @@ capnp::ReaderOptions LimitsFor(size_t words) {
 }
 
 kj::ArrayPtr<const capnp::word> AsWords(std::string_view bytes) {
-  return kj::ArrayPtr<const capnp::word>(
-      reinterpret_cast<const capnp::word*>(bytes.data()),
-      bytes.size() / sizeof(capnp::word));
+  return kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(bytes.data()),
+                                         bytes.size() / sizeof(capnp::word));
 }
 
 // Runs fn, turning any exception thrown while decoding into Corruption.
@@ -71,8 +68,7 @@ Status Guard(const char* what, Fn&& fn) {
   try {
     return fn();
   } catch (const kj::Exception& e) {
-    return Status::Corruption(std::string(what) + ": " +
-                              e.getDescription().cStr());
+    return Status::Corruption(std::string(what) + ": " + e.getDescription().cStr());
   } catch (const std::exception& e) {
     return Status::Corruption(std::string(what) + ": " + e.what());
   }
@@ -97,8 +93,7 @@ void FillTable(const TableEntryData& t, schema::TableEntry::Builder b) {
 
 void FillFunction(const FunctionEntryData& f, schema::FunctionEntry::Builder b) {
   b.setName(AsText(f.name));
-  b.setKind(f.in_process ? schema::FunctionKind::IN_PROCESS
-                         : schema::FunctionKind::LIBRARY);
+  b.setKind(f.in_process ? schema::FunctionKind::IN_PROCESS : schema::FunctionKind::LIBRARY);
   b.setLibrary(AsText(f.library));
   b.setHandler(AsText(f.handler));
   auto env = b.initEnvironment(static_cast<unsigned>(f.environment.size()));
@@ -135,8 +130,7 @@ void FillMapping(const MappingEntryData& m, schema::MappingEntry::Builder b) {
   b.setEventSourceArn(AsText(m.event_source_arn));
   b.setBatchSize(m.batch_size);
   b.setMaxBatchingWindowSeconds(m.max_batching_window_seconds);
-  b.setStartingPosition(
-      static_cast<schema::StartingPosition>(m.starting_position));
+  b.setStartingPosition(static_cast<schema::StartingPosition>(m.starting_position));
   b.setStartingTimestampMicros(m.starting_timestamp_micros);
   b.setStartingSequence(m.starting_sequence);
   b.setEnabled(m.enabled);
@@ -203,8 +197,8 @@ TableEntryData ReadTable(schema::TableEntry::Reader r) {
 
 }  // namespace
 
-ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
-                            int64_t commit_time_micros, std::string_view table) {
+ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence, int64_t commit_time_micros,
+                            std::string_view table) {
   ChangeRecord r;
   r.sequence = sequence;
   r.commit_time_micros = commit_time_micros;
@@ -219,19 +213,16 @@ ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
   // whether the stream shows it.
   r.has_new_image = c.has_new && ShowsNewImage(c.view);
   if (r.has_new_image) r.new_image = c.new_image;
-  r.size_bytes = static_cast<uint32_t>(c.key.size() + r.old_image.size() +
-                                       r.new_image.size());
+  r.size_bytes = static_cast<uint32_t>(c.key.size() + r.old_image.size() + r.new_image.size());
   return r;
 }
 
-void EncodeBatch(int64_t commit_time_micros,
-                 const std::vector<ChangeData>& changes,
-                 const CheckpointData* checkpoint, uint8_t chain_depth,
-                 std::string* out) {
+void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& changes,
+                 const CheckpointData* checkpoint, uint8_t chain_depth, std::string* out) {
   size_t data_bytes = 0;
   for (const ChangeData& c : changes) {
-    data_bytes += c.key.size() + (c.has_old ? c.old_image.size() : 0) +
-                  (c.has_new ? c.new_image.size() : 0);
+    data_bytes +=
+        c.key.size() + (c.has_old ? c.old_image.size() : 0) + (c.has_new ? c.new_image.size() : 0);
   }
   // One first segment large enough for the whole message keeps the payload a
   // single segment (no far pointers), which is cheapest to read.
@@ -268,8 +259,7 @@ void EncodeBatch(int64_t commit_time_micros,
     auto cp = root.initCheckpoint();
     cp.setMappingId(checkpoint->mapping_id);
     cp.setPosition(checkpoint->position);
-    cp.setResult(capnp::Text::Reader(checkpoint->result.data(),
-                                     checkpoint->result.size()));
+    cp.setResult(capnp::Text::Reader(checkpoint->result.data(), checkpoint->result.size()));
   }
   root.setChainDepth(chain_depth);
   AppendFlat(builder, out);
@@ -317,13 +307,11 @@ void EncodeCatalog(const CatalogData& catalog, std::string* out) {
   for (size_t i = 0; i < catalog.tables.size(); ++i) {
     FillTable(catalog.tables[i], tables[static_cast<unsigned>(i)]);
   }
-  auto functions =
-      root.initFunctions(static_cast<unsigned>(catalog.functions.size()));
+  auto functions = root.initFunctions(static_cast<unsigned>(catalog.functions.size()));
   for (size_t i = 0; i < catalog.functions.size(); ++i) {
     FillFunction(catalog.functions[i], functions[static_cast<unsigned>(i)]);
   }
-  auto mappings =
-      root.initMappings(static_cast<unsigned>(catalog.mappings.size()));
+  auto mappings = root.initMappings(static_cast<unsigned>(catalog.mappings.size()));
   for (size_t i = 0; i < catalog.mappings.size(); ++i) {
     FillMapping(catalog.mappings[i], mappings[static_cast<unsigned>(i)]);
   }

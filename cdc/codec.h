@@ -28,16 +28,10 @@ enum class View : uint8_t {
   kOldImage = 3,
   kNewAndOldImages = 4,
 };
-inline bool KeepsOldImage(View v) {
-  return v == View::kOldImage || v == View::kNewAndOldImages;
-}
-inline bool ShowsNewImage(View v) {
-  return v == View::kNewImage || v == View::kNewAndOldImages;
-}
+inline bool KeepsOldImage(View v) { return v == View::kOldImage || v == View::kNewAndOldImages; }
+inline bool ShowsNewImage(View v) { return v == View::kNewImage || v == View::kNewAndOldImages; }
 inline View ToView(StreamViewType t) { return static_cast<View>(t); }
-inline StreamViewType ToStreamViewType(View v) {
-  return static_cast<StreamViewType>(v);
-}
+inline StreamViewType ToStreamViewType(View v) { return static_cast<StreamViewType>(v); }
 
 struct ChangeData {
   uint32_t table_id = 0;
@@ -133,10 +127,10 @@ struct MetaData {
   };
   Kind kind = Kind::kCreateTable;
   int64_t commit_time_micros = 0;
-  TableEntryData table;  // kCreateTable
-  uint32_t table_id = 0;  // kDeleteTable, kUpdateStream
-  View view = View::kNone;  // kUpdateStream: kNone disables
-  std::string label;        // kUpdateStream when enabling
+  TableEntryData table;        // kCreateTable
+  uint32_t table_id = 0;       // kDeleteTable, kUpdateStream
+  View view = View::kNone;     // kUpdateStream: kNone disables
+  std::string label;           // kUpdateStream when enabling
   FunctionEntryData function;  // kPutFunction
   std::string function_name;   // kDeleteFunction
   MappingEntryData mapping;    // kPutMapping
@@ -153,16 +147,14 @@ struct CatalogData {
 
 // The public view of a change. `table` must outlive the record's use;
 // end_of_batch is left false for the caller to set.
-ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence,
-                            int64_t commit_time_micros, std::string_view table);
+ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence, int64_t commit_time_micros,
+                            std::string_view table);
 
 // Encoders append one flat-array Cap'n Proto message (a multiple of 8 bytes)
 // to *out.
 // `checkpoint` may be null; `chain_depth` 0 for an application's write.
-void EncodeBatch(int64_t commit_time_micros,
-                 const std::vector<ChangeData>& changes,
-                 const CheckpointData* checkpoint, uint8_t chain_depth,
-                 std::string* out);
+void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& changes,
+                 const CheckpointData* checkpoint, uint8_t chain_depth, std::string* out);
 void EncodeMeta(const MetaData& meta, std::string* out);
 void EncodeCatalog(const CatalogData& catalog, std::string* out);
 

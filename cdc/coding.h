@@ -47,14 +47,13 @@ inline void PutFixed64(std::string* dst, uint64_t v) {
 }
 // Big-endian, for index keys that must sort numerically.
 inline void PutBigEndian32(std::string* dst, uint32_t v) {
-  char buf[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                 static_cast<char>(v >> 8), static_cast<char>(v)};
+  char buf[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                 static_cast<char>(v)};
   dst->append(buf, 4);
 }
 inline uint32_t DecodeBigEndian32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) |
-         (uint32_t{u[2]} << 8) | uint32_t{u[3]};
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | uint32_t{u[3]};
 }
 
 }  // namespace runnel

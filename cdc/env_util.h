@@ -16,9 +16,7 @@
 
 namespace runnel {
 
-inline leveldb::Slice ToSlice(std::string_view s) {
-  return leveldb::Slice(s.data(), s.size());
-}
+inline leveldb::Slice ToSlice(std::string_view s) { return leveldb::Slice(s.data(), s.size()); }
 
 // Translates a LevelDB status; `context` (e.g. a path) prefixes the message.
 Status FromLevelDB(const leveldb::Status& s, const std::string& context = {});

@@ -51,21 +51,19 @@ Status ReadIdentity(leveldb::Env* env, const std::string& dir, Identity* out) {
   const size_t b = a == std::string::npos ? a : contents.find('\n', a + 1);
   const size_t c = b == std::string::npos ? b : contents.find('\n', b + 1);
   if (c == std::string::npos || contents.substr(0, a) != kHeader ||
-      !ParseHex(std::string_view(contents).substr(a + 1, b - a - 1), out->id,
-                log::kDbIdSize)) {
+      !ParseHex(std::string_view(contents).substr(a + 1, b - a - 1), out->id, log::kDbIdSize)) {
     return Status::Corruption(path + ": malformed identity file");
   }
   out->name = contents.substr(b + 1, c - b - 1);
   return Status::OK();
 }
 
-Status CreateIdentity(leveldb::Env* env, const std::string& dir,
-                      const std::string& name, Identity* out) {
+Status CreateIdentity(leveldb::Env* env, const std::string& dir, const std::string& name,
+                      Identity* out) {
   std::random_device rd;
   for (uint8_t& b : out->id) b = static_cast<uint8_t>(rd());
   out->name = name;
-  const std::string contents =
-      std::string(kHeader) + "\n" + out->IdHex() + "\n" + name + "\n";
+  const std::string contents = std::string(kHeader) + "\n" + out->IdHex() + "\n" + name + "\n";
   const std::string path = dir + "/IDENTITY";
   const std::string tmp = path + ".tmp";
   leveldb::WritableFile* file = nullptr;

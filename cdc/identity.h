@@ -29,8 +29,8 @@ struct Identity {
 Status ReadIdentity(leveldb::Env* env, const std::string& dir, Identity* out);
 // A new random identity, written durably (temporary file, fsync, rename,
 // directory fsync): a crash leaves no identity or a complete one.
-Status CreateIdentity(leveldb::Env* env, const std::string& dir,
-                      const std::string& name, Identity* out);
+Status CreateIdentity(leveldb::Env* env, const std::string& dir, const std::string& name,
+                      Identity* out);
 
 }  // namespace runnel
 

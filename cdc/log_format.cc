@@ -60,9 +60,8 @@ Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {
     return Status::Corruption("segment header checksum mismatch");
   }
   if (version != kFormatVersion) {
-    return Status::NotSupported("segment format version " +
-                                std::to_string(version) + " (this build reads " +
-                                std::to_string(kFormatVersion) + ")");
+    return Status::NotSupported("segment format version " + std::to_string(version) +
+                                " (this build reads " + std::to_string(kFormatVersion) + ")");
   }
   if (DecodeFixed32(src.data() + 12) != kSegmentHeaderSize) {
     return Status::Corruption("segment header size mismatch");

@@ -117,8 +117,8 @@ struct FrameHeader {
   // False for headers no writer produces (a zero-filled region, a wild
   // length): such a frame is damaged whatever its checksum.
   bool Plausible() const {
-    return length <= kMaxFramePayload &&
-           (count > 0 || (type & kSkippableTypeBit) != 0) && type != 0;
+    return length <= kMaxFramePayload && (count > 0 || (type & kSkippableTypeBit) != 0) &&
+           type != 0;
   }
   // Bytes the frame occupies in the segment, header and padding included.
   uint64_t frame_size() const { return kFrameHeaderSize + Padded(length); }
@@ -138,9 +138,8 @@ Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header);
 // Appends header + payload + padding to *dst, unsealed: the checksum and
 // header check are left zero until SealFrames, which needs to know where the
 // frame will be written. REQUIRES: count >= 1 unless the type is skippable.
-void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count,
-                 uint32_t table_hint, std::string_view payload,
-                 std::string* dst);
+void AppendFrame(uint8_t type, uint64_t first_sequence, uint32_t count, uint32_t table_hint,
+                 std::string_view payload, std::string* dst);
 // Fills in the header check and checksum of every frame of `frames` (whole
 // frames back to back, as AppendFrame produces them) for frames[0] being
 // written at `offset` of the segment with `salt`.

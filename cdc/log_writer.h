@@ -36,8 +36,7 @@ namespace runnel::log {
 class LogWriter {
  public:
   // `dir` is the segment directory; `db_id` has kDbIdSize bytes.
-  LogWriter(leveldb::Env* env, std::string dir, const uint8_t* db_id,
-            uint64_t segment_bytes);
+  LogWriter(leveldb::Env* env, std::string dir, const uint8_t* db_id, uint64_t segment_bytes);
   ~LogWriter();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;

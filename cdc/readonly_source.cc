@@ -25,8 +25,7 @@ namespace {
 
 class ReadOnlySource final : public LogSource {
  public:
-  explicit ReadOnlySource(std::string dir)
-      : dir_(std::move(dir)), wal_dir_(dir_ + "/wal") {}
+  explicit ReadOnlySource(std::string dir) : dir_(std::move(dir)), wal_dir_(dir_ + "/wal") {}
 
   Status Init() {
     Status s = ReadIdentity(env_, dir_, &identity_);
@@ -47,9 +46,7 @@ class ReadOnlySource final : public LogSource {
     std::lock_guard<std::mutex> lock(mu_);
     Status s = RefreshLocked();
     if (!s.ok()) return s;
-    *catalog = catalog_ ? catalog_
-                        : std::make_shared<const runnel::Catalog>(
-                              log::CatalogData());
+    *catalog = catalog_ ? catalog_ : std::make_shared<const runnel::Catalog>(log::CatalogData());
     return Status::OK();
   }
 
@@ -60,15 +57,13 @@ class ReadOnlySource final : public LogSource {
     return s;
   }
 
-  Status WaitFor(SequenceNumber sequence,
-                 std::chrono::steady_clock::time_point deadline) override {
+  Status WaitFor(SequenceNumber sequence, std::chrono::steady_clock::time_point deadline) override {
     // One inotify instance per wait: concurrent waiters must not drain each
     // other's events. It is set up before the first scan, so a write after
     // that scan is always seen.
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0 || ::inotify_add_watch(fd, wal_dir_.c_str(),
-                                      IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-                                          IN_DELETE) < 0) {
+                                      IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE) < 0) {
       const int err = errno;
       if (fd >= 0) ::close(fd);
       return Status::IOError(wal_dir_ + ": inotify: " + std::strerror(err));
@@ -79,8 +74,7 @@ class ReadOnlySource final : public LogSource {
   }
 
  private:
-  Status WaitWith(int fd, SequenceNumber sequence,
-                  std::chrono::steady_clock::time_point deadline) {
+  Status WaitWith(int fd, SequenceNumber sequence, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
       SequenceNumber last = 0;
       Status s = LastSequence(&last);
@@ -95,9 +89,7 @@ class ReadOnlySource final : public LogSource {
       // for a fixed interval. Events are drained only after poll returns and
       // before the next scan, so a write that lands between our scan and the
       // poll is still queued and wakes us at once.
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - now)
-                          .count();
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
       struct pollfd p = {fd, POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(std::min<int64_t>(ms + 1, INT32_MAX)));
       char buf[4096];
@@ -118,12 +110,10 @@ class ReadOnlySource final : public LogSource {
       offset_ = log::kSegmentHeaderSize;
       catalog_.reset();
     }
-    size_t idx = static_cast<size_t>(
-        std::find(segs.begin(), segs.end(), segment_) - segs.begin());
+    size_t idx = static_cast<size_t>(std::find(segs.begin(), segs.end(), segment_) - segs.begin());
     for (;;) {
       std::unique_ptr<log::SegmentReader> reader;
-      s = log::SegmentReader::Open(env_, wal_dir_, segs[idx], identity_.id,
-                                   &reader);
+      s = log::SegmentReader::Open(env_, wal_dir_, segs[idx], identity_.id, &reader);
       if (s.IsNotFound() || (!s.ok() && idx + 1 == segs.size())) {
         return Status::OK();  // deleted meanwhile, or a header being written
       }
@@ -140,8 +130,7 @@ class ReadOnlySource final : public LogSource {
             return Status::OK();
           }
           return Status::Corruption("wal/" + reader->file_name() + " offset " +
-                                    std::to_string(damage.offset) + ": " +
-                                    damage.reason);
+                                    std::to_string(damage.offset) + ": " + damage.reason);
         }
         if (r == log::SegmentReader::Result::kEnd) break;
         const log::FrameHeader& h = frame.header;
@@ -173,15 +162,14 @@ class ReadOnlySource final : public LogSource {
 
   std::mutex mu_;
   std::shared_ptr<const runnel::Catalog> catalog_;  // GUARDED_BY(mu_)
-  SequenceNumber last_ = 0;                          // GUARDED_BY(mu_)
-  uint64_t segment_ = 0;                             // GUARDED_BY(mu_)
-  uint64_t offset_ = 0;                              // GUARDED_BY(mu_)
+  SequenceNumber last_ = 0;                         // GUARDED_BY(mu_)
+  uint64_t segment_ = 0;                            // GUARDED_BY(mu_)
+  uint64_t offset_ = 0;                             // GUARDED_BY(mu_)
 };
 
 }  // namespace
 
-Status StreamReader::OpenReadOnly(const std::string& dir,
-                                  std::unique_ptr<StreamReader>* reader) {
+Status StreamReader::OpenReadOnly(const std::string& dir, std::unique_ptr<StreamReader>* reader) {
   auto source = std::make_unique<ReadOnlySource>(dir);
   Status s = source->Init();
   if (!s.ok()) return s;

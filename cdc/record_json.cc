@@ -3,13 +3,12 @@
 // A change record as DynamoDB Streams' JSON, with the byte-to-attribute
 // mapping documented in runnel/stream.h.
 
+#include <kj/encoding.h>
 #include <xxhash.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-
-#include <kj/encoding.h>
 
 #include "runnel/stream.h"
 
@@ -46,9 +45,8 @@ bool ValidUtf8(std::string_view s) {
       cp = (cp << 6) | (cc & 0x3F);
     }
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-        (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return false;
     }
     i += n + 1;
@@ -58,8 +56,8 @@ bool ValidUtf8(std::string_view s) {
 
 json Bytes(std::string_view s) {
   if (ValidUtf8(s)) return json{{"S", std::string(s)}};
-  kj::String b64 = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
-      reinterpret_cast<const kj::byte*>(s.data()), s.size()));
+  kj::String b64 = kj::encodeBase64(
+      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(s.data()), s.size()));
   return json{{"B", std::string(b64.cStr(), b64.size())}};
 }
 
@@ -114,13 +112,11 @@ std::string RecordToJson(const ChangeRecord& r, std::string_view stream_arn,
                          std::string_view region) {
   char id[40];
   std::snprintf(id, sizeof(id), "%016" PRIx64 "%016" PRIx64,
-                static_cast<uint64_t>(
-                    XXH3_64bits(stream_arn.data(), stream_arn.size())),
+                static_cast<uint64_t>(XXH3_64bits(stream_arn.data(), stream_arn.size())),
                 static_cast<uint64_t>(r.sequence));
   // Field order as the cloud prints it.
   nlohmann::ordered_json ddb = nlohmann::ordered_json::object();
-  ddb["ApproximateCreationDateTime"] =
-      static_cast<double>(r.commit_time_micros / 1000) / 1000.0;
+  ddb["ApproximateCreationDateTime"] = static_cast<double>(r.commit_time_micros / 1000) / 1000.0;
   ddb["Keys"] = json{{"key", Bytes(r.key)}};
   if (r.has_new_image) ddb["NewImage"] = Image(r.key, r.new_image);
   if (r.has_old_image) ddb["OldImage"] = Image(r.key, r.old_image);

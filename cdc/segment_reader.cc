@@ -20,9 +20,8 @@ namespace {
 constexpr uint64_t kMapReserveBytes = (64ull << 20) + (1ull << 20);
 }  // namespace
 
-Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
-                           uint64_t first_sequence, const uint8_t* db_id,
-                           std::unique_ptr<SegmentReader>* reader) {
+Status SegmentReader::Open(leveldb::Env* env, const std::string& dir, uint64_t first_sequence,
+                           const uint8_t* db_id, std::unique_ptr<SegmentReader>* reader) {
   std::unique_ptr<SegmentReader> r(new SegmentReader);
   r->name_ = SegmentFileName(first_sequence);
   r->path_ = dir + "/" + r->name_;
@@ -55,8 +54,7 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir,
     if (!s.ok()) return s;
   }
   if (r->size_ < kSegmentHeaderSize) {
-    return Status::Corruption(r->name_ + ": file of " +
-                              std::to_string(r->size_) +
+    return Status::Corruption(r->name_ + ": file of " + std::to_string(r->size_) +
                               " bytes is shorter than a segment header");
   }
   std::string_view raw;
@@ -117,8 +115,7 @@ Status SegmentReader::ReadFromFile(uint64_t off, size_t n, std::string_view* out
   leveldb::Status s = file_->Read(off, n, &result, scratch);
   if (!s.ok()) return FromLevelDB(s, path_);
   if (result.size() != n) {
-    return Status::IOError(path_ + ": short read at offset " +
-                           std::to_string(off));
+    return Status::IOError(path_ + ": short read at offset " + std::to_string(off));
   }
   *out = std::string_view(result.data(), result.size());
   return Status::OK();
@@ -157,8 +154,7 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   };
   const uint64_t remaining = size_ - offset_;
   if (remaining < kFrameHeaderSize) {
-    return damaged("frame header cut short (" + std::to_string(remaining) +
-                   " bytes left)");
+    return damaged("frame header cut short (" + std::to_string(remaining) + " bytes left)");
   }
   std::string_view raw;
   status_ = Read(offset_, kFrameHeaderSize, &raw, &buf_);
@@ -166,8 +162,7 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   const FrameHeader h = DecodeFrameHeader(raw.data());
   if (!h.Plausible()) return damaged("implausible frame header");
   if (h.frame_size() > remaining) {
-    return damaged("frame of " + std::to_string(h.length) +
-                   " payload bytes runs past end of file");
+    return damaged("frame of " + std::to_string(h.length) + " payload bytes runs past end of file");
   }
   // Header and payload in one read (one pointer, when the file is mapped),
   // checked in one hash pass.
@@ -187,8 +182,7 @@ void SegmentReader::SkipDamage(const Damage& damage) {
   offset_ = damage.to_end_of_file ? size_ : damage.next_intact_offset;
 }
 
-Status ListSegments(leveldb::Env* env, const std::string& dir,
-                    std::vector<uint64_t>* firsts) {
+Status ListSegments(leveldb::Env* env, const std::string& dir, std::vector<uint64_t>* firsts) {
   std::vector<std::string> children;
   Status s = FromLevelDB(env->GetChildren(dir, &children), dir);
   if (!s.ok()) return s;

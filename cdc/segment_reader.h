@@ -51,9 +51,8 @@ class SegmentReader {
   // seen) and verifies the header. Corruption if the header is damaged or
   // belongs to another DB (db_id mismatch; pass nullptr to skip that check)
   // or names another first sequence than the file name.
-  static Status Open(leveldb::Env* env, const std::string& dir,
-                     uint64_t first_sequence, const uint8_t* db_id,
-                     std::unique_ptr<SegmentReader>* reader);
+  static Status Open(leveldb::Env* env, const std::string& dir, uint64_t first_sequence,
+                     const uint8_t* db_id, std::unique_ptr<SegmentReader>* reader);
 
   ~SegmentReader();
 
@@ -130,8 +129,7 @@ class SegmentReader {
 };
 
 // Sorted first sequence numbers of the segment files in `dir`.
-Status ListSegments(leveldb::Env* env, const std::string& dir,
-                    std::vector<uint64_t>* firsts);
+Status ListSegments(leveldb::Env* env, const std::string& dir, std::vector<uint64_t>* firsts);
 
 }  // namespace runnel::log
 

@@ -10,8 +10,7 @@
 
 namespace runnel {
 
-StreamCursor::StreamCursor(LogSource* source, uint32_t table_id,
-                           SequenceNumber stream_start,
+StreamCursor::StreamCursor(LogSource* source, uint32_t table_id, SequenceNumber stream_start,
                            std::shared_ptr<const Catalog> catalog)
     : source_(source),
       table_id_(table_id),
@@ -23,10 +22,8 @@ StreamCursor::StreamCursor(LogSource* source, uint32_t table_id,
 
 StreamCursor::~StreamCursor() = default;
 
-void StreamCursor::Seek(SequenceNumber next, uint64_t segment_hint,
-                        uint64_t offset_hint) {
-  if (have_frame_ && next >= frame_.first_sequence &&
-      next <= frame_.last_sequence()) {
+void StreamCursor::Seek(SequenceNumber next, uint64_t segment_hint, uint64_t offset_hint) {
+  if (have_frame_ && next >= frame_.first_sequence && next <= frame_.last_sequence()) {
     position_ = next;  // inside the decoded frame: nothing to read again
     return;
   }
@@ -41,7 +38,8 @@ void StreamCursor::Seek(SequenceNumber next, uint64_t segment_hint,
 static Status TrimmedAt(SequenceNumber wanted, SequenceNumber first) {
   return Status::Trimmed("sequence " + std::to_string(wanted) +
                          " was removed by retention; the first available "
-                         "sequence is " + std::to_string(first));
+                         "sequence is " +
+                         std::to_string(first));
 }
 
 Status StreamCursor::OpenSegmentFor(SequenceNumber seq) {
@@ -53,8 +51,8 @@ Status StreamCursor::OpenSegmentFor(SequenceNumber seq) {
   idx_ = 0;
   while (idx_ + 1 < segs_.size() && segs_[idx_ + 1] <= seq) ++idx_;
   std::unique_ptr<log::SegmentReader> r;
-  s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_],
-                               source_->db_id(), &r);
+  s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_], source_->db_id(),
+                               &r);
   if (s.IsNotFound()) {
     // Deleted between listing and opening: only an older segment can go.
     std::vector<uint64_t> now;
@@ -82,8 +80,8 @@ Status StreamCursor::Refresh(bool* grew) {
 Status StreamCursor::Reopen() {
   const uint64_t offset = reader_->offset();
   std::unique_ptr<log::SegmentReader> r;
-  Status s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segment_,
-                                      source_->db_id(), &r);
+  Status s =
+      log::SegmentReader::Open(source_->env(), source_->wal_dir(), segment_, source_->db_id(), &r);
   if (s.IsNotFound()) return OpenSegmentFor(position_);
   if (!s.ok()) return s;
   r->SeekToOffset(offset);
@@ -91,8 +89,7 @@ Status StreamCursor::Reopen() {
   return Status::OK();
 }
 
-void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c,
-                        SequenceNumber seq) {
+void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c, SequenceNumber seq) {
   RecordBatch::Pins& pins = *batch->pins_;
   // Keep what the views point into alive as long as the batch.
   const void* hold = payload_copy_ ? static_cast<const void*>(payload_copy_.get())
@@ -104,8 +101,7 @@ void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c,
       pins.holds.push_back(reader_);
     }
   }
-  batch->records_.push_back(
-      log::ToChangeRecord(c, seq, data_.commit_time_micros, table_name_));
+  batch->records_.push_back(log::ToChangeRecord(c, seq, data_.commit_time_micros, table_name_));
   batch->records_.back().chain_depth = data_.chain_depth;
 }
 
@@ -131,8 +127,7 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           return Status::OK();
         }
         const log::ChangeData& c = data_.changes[i];
-        if (c.table_id == table_id_ && c.view != log::View::kNone &&
-            seq >= stream_start_) {
+        if (c.table_id == table_id_ && c.view != log::View::kNone && seq >= stream_start_) {
           if (batch->records_.size() >= options.limit ||
               (bytes >= options.max_bytes && !batch->records_.empty())) {
             position_ = seq;
@@ -181,8 +176,7 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           return Status::OK();  // a write still in progress (read-only view)
         }
         return Status::Corruption("wal/" + reader_->file_name() + " offset " +
-                                  std::to_string(damage.offset) + ": " +
-                                  damage.reason);
+                                  std::to_string(damage.offset) + ": " + damage.reason);
       case log::SegmentReader::Result::kEnd: {
         if (idx_ + 1 < segs_.size()) {
           // A newer segment exists, so this one was complete when the list
@@ -196,8 +190,8 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
           if (grew) continue;
           ++idx_;
           std::unique_ptr<log::SegmentReader> r;
-          s = log::SegmentReader::Open(source_->env(), source_->wal_dir(),
-                                       segs_[idx_], source_->db_id(), &r);
+          s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_],
+                                       source_->db_id(), &r);
           if (s.IsNotFound()) {
             // Retention moved on meanwhile: find the position afresh (it is
             // Trimmed only if it is older than what the log still holds).
@@ -252,15 +246,14 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
       reader_->SeekToOffset(frame_offset);  // not committed for us yet
       return Status::OK();
     }
-    if (h.type == log::kBatchFrame &&
-        (h.table_hint == 0 || h.table_hint == table_id_)) {
+    if (h.type == log::kBatchFrame && (h.table_hint == 0 || h.table_hint == table_id_)) {
       std::string_view payload = frame.payload;
       payload_copy_.reset();
       if (reader_->PayloadBuffered(frame)) {
         payload_copy_ = std::make_shared<std::vector<uint64_t>>((payload.size() + 7) / 8);
         std::memcpy(payload_copy_->data(), payload.data(), payload.size());
-        payload = std::string_view(reinterpret_cast<const char*>(payload_copy_->data()),
-                                   payload.size());
+        payload =
+            std::string_view(reinterpret_cast<const char*>(payload_copy_->data()), payload.size());
       }
       s = log::DecodeBatch(payload, &data_);
       if (!s.ok()) {
@@ -275,8 +268,8 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
     if (h.type != log::kBatchFrame && h.type != log::kMetaFrame &&
         (h.type & log::kSkippableTypeBit) == 0) {
       return Status::NotSupported("wal/" + reader_->file_name() + " offset " +
-                                  std::to_string(frame_offset) +
-                                  ": unknown frame type " + std::to_string(h.type));
+                                  std::to_string(frame_offset) + ": unknown frame type " +
+                                  std::to_string(h.type));
     }
     position_ = h.last_sequence() + 1;
     frame_offset_ = reader_->offset();

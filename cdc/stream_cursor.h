@@ -39,8 +39,7 @@ class StreamCursor {
   // *batch, up to options.limit records / options.max_bytes (at least one
   // record if any), and advances past what it read — including other
   // tables' frames. Trimmed if position() was removed by retention.
-  Status Read(SequenceNumber upper, const GetRecordsOptions& options,
-              RecordBatch* batch);
+  Status Read(SequenceNumber upper, const GetRecordsOptions& options, RecordBatch* batch);
 
   SequenceNumber position() const { return position_; }
   // Where the frame holding position() starts (a hint for iterators).

@@ -27,19 +27,23 @@ RecordBatch& RecordBatch::operator=(RecordBatch&&) noexcept = default;
 
 std::string_view ShardIteratorTypeName(ShardIteratorType type) {
   switch (type) {
-    case ShardIteratorType::kTrimHorizon: return "TRIM_HORIZON";
-    case ShardIteratorType::kLatest: return "LATEST";
-    case ShardIteratorType::kAtSequenceNumber: return "AT_SEQUENCE_NUMBER";
-    case ShardIteratorType::kAfterSequenceNumber: return "AFTER_SEQUENCE_NUMBER";
-    case ShardIteratorType::kAtTimestamp: return "AT_TIMESTAMP";
+    case ShardIteratorType::kTrimHorizon:
+      return "TRIM_HORIZON";
+    case ShardIteratorType::kLatest:
+      return "LATEST";
+    case ShardIteratorType::kAtSequenceNumber:
+      return "AT_SEQUENCE_NUMBER";
+    case ShardIteratorType::kAfterSequenceNumber:
+      return "AFTER_SEQUENCE_NUMBER";
+    case ShardIteratorType::kAtTimestamp:
+      return "AT_TIMESTAMP";
   }
   return "UNKNOWN";
 }
 
 bool ParseShardIteratorType(std::string_view name, ShardIteratorType* type) {
   for (auto t : {ShardIteratorType::kTrimHorizon, ShardIteratorType::kLatest,
-                 ShardIteratorType::kAtSequenceNumber,
-                 ShardIteratorType::kAfterSequenceNumber,
+                 ShardIteratorType::kAtSequenceNumber, ShardIteratorType::kAfterSequenceNumber,
                  ShardIteratorType::kAtTimestamp}) {
     if (ShardIteratorTypeName(t) == name) {
       *type = t;
@@ -73,11 +77,10 @@ static uint64_t IteratorTag(const ShardPosition& p, const uint8_t* key) {
 std::string EncodeShardIterator(const ShardPosition& p, const uint8_t* key) {
   char tag[17];
   std::snprintf(tag, sizeof(tag), "%016" PRIx64, IteratorTag(p, key));
-  const std::string plain = "2|" + std::to_string(p.next) + "|" +
-                            std::to_string(p.segment) + "|" +
+  const std::string plain = "2|" + std::to_string(p.next) + "|" + std::to_string(p.segment) + "|" +
                             std::to_string(p.offset) + "|" + tag + "|" + p.arn;
-  kj::String enc = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
-      reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
+  kj::String enc = kj::encodeBase64(
+      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
   return std::string(enc.cStr(), enc.size());
 }
 
@@ -94,17 +97,14 @@ static bool ParseU64(std::string_view s, uint64_t* v) {
   return true;
 }
 
-Status DecodeShardIterator(std::string_view iterator, const uint8_t* key,
-                           ShardPosition* p) {
+Status DecodeShardIterator(std::string_view iterator, const uint8_t* key, ShardPosition* p) {
   const Status bad = Status::InvalidArgument(
       "shard iterator: not an iterator returned by GetShardIterator or "
       "GetRecords of this DB");
   if (iterator.empty() || iterator.size() > 4096) return bad;
-  auto decoded = kj::decodeBase64(
-      kj::ArrayPtr<const char>(iterator.data(), iterator.size()));
+  auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(iterator.data(), iterator.size()));
   if (decoded.hadErrors) return bad;
-  const std::string plain(reinterpret_cast<const char*>(decoded.begin()),
-                          decoded.size());
+  const std::string plain(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
   std::vector<std::string_view> parts;
   std::string_view rest(plain);
   for (int i = 0; i < 5; ++i) {
@@ -113,9 +113,9 @@ Status DecodeShardIterator(std::string_view iterator, const uint8_t* key,
     parts.push_back(rest.substr(0, bar));
     rest.remove_prefix(bar + 1);
   }
-  if (parts[0] != "2" || !ParseU64(parts[1], &p->next) ||
-      !ParseU64(parts[2], &p->segment) || !ParseU64(parts[3], &p->offset) ||
-      parts[4].size() != 16 || rest.substr(0, 11) != "arn:runnel:" || p->next == 0) {
+  if (parts[0] != "2" || !ParseU64(parts[1], &p->next) || !ParseU64(parts[2], &p->segment) ||
+      !ParseU64(parts[3], &p->offset) || parts[4].size() != 16 ||
+      rest.substr(0, 11) != "arn:runnel:" || p->next == 0) {
     return bad;
   }
   p->arn = std::string(rest);
@@ -138,11 +138,11 @@ static Status StreamNotFound(std::string_view arn) {
 static Status TrimmedAt(SequenceNumber wanted, SequenceNumber first) {
   return Status::Trimmed("sequence " + std::to_string(wanted) +
                          " was removed by retention; the first available "
-                         "sequence is " + std::to_string(first));
+                         "sequence is " +
+                         std::to_string(first));
 }
 
-Status StreamReaderImpl::Find(const Catalog& catalog, std::string_view arn,
-                              Found* found) {
+Status StreamReaderImpl::Find(const Catalog& catalog, std::string_view arn, Found* found) {
   for (const auto& t : catalog.data().tables) {
     for (const auto& s : t.streams) {
       StreamInfo info = Catalog::MakeStreamInfo(source_->db_name(), t, s);
@@ -162,8 +162,7 @@ SequenceNumber StreamReaderImpl::LastSequence() {
   return s.ok() ? last : 0;
 }
 
-Status StreamReaderImpl::ListStreams(std::string_view table,
-                                     std::vector<StreamInfo>* streams) {
+Status StreamReaderImpl::ListStreams(std::string_view table, std::vector<StreamInfo>* streams) {
   std::shared_ptr<const Catalog> catalog;
   Status s = source_->Catalog(&catalog);
   if (!s.ok()) return s;
@@ -179,15 +178,13 @@ Status StreamReaderImpl::ListStreams(std::string_view table,
   if (!known) {
     return Status::NotFound("table '" + std::string(table) + "' does not exist");
   }
-  std::stable_sort(streams->begin(), streams->end(),
-                   [](const StreamInfo& a, const StreamInfo& b) {
-                     return a.starting_sequence < b.starting_sequence;
-                   });
+  std::stable_sort(streams->begin(), streams->end(), [](const StreamInfo& a, const StreamInfo& b) {
+    return a.starting_sequence < b.starting_sequence;
+  });
   return Status::OK();
 }
 
-Status StreamReaderImpl::DescribeStream(std::string_view arn,
-                                        StreamDescription* d) {
+Status StreamReaderImpl::DescribeStream(std::string_view arn, StreamDescription* d) {
   std::shared_ptr<const Catalog> catalog;
   Status s = source_->Catalog(&catalog);
   if (!s.ok()) return s;
@@ -215,8 +212,7 @@ static Status FirstAvailable(LogSource* source, SequenceNumber* first) {
   return Status::OK();
 }
 
-Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req,
-                                          std::string* iterator) {
+Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req, std::string* iterator) {
   SequenceNumber last = 0;
   Status s = source_->LastSequence(&last);
   std::shared_ptr<const Catalog> catalog;
@@ -226,9 +222,8 @@ Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req,
   if (!s.ok()) return s;
   f.catalog = catalog;
   if (!req.shard_id.empty() && req.shard_id != ShardIdFor(f.info)) {
-    return Status::NotFound("shard '" + req.shard_id + "' is not a shard of " +
-                            req.stream_arn + " (its shard is " +
-                            ShardIdFor(f.info) + ")");
+    return Status::NotFound("shard '" + req.shard_id + "' is not a shard of " + req.stream_arn +
+                            " (its shard is " + ShardIdFor(f.info) + ")");
   }
   SequenceNumber first = 0;
   s = FirstAvailable(source_, &first);
@@ -239,12 +234,11 @@ Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req,
   // AT may name the next sequence to be committed; AFTER only one that is.
   auto check_range = [&](SequenceNumber n) -> Status {
     const bool after = req.type == ShardIteratorType::kAfterSequenceNumber;
-    if (n < start || (end != 0 && n > end) ||
-        (end == 0 && n > last + (after ? 0 : 1))) {
-      return Status::InvalidArgument(
-          "sequence number: " + std::to_string(n) +
-          " is outside the stream's range [" + std::to_string(start) + ", " +
-          (end != 0 ? std::to_string(end) : std::to_string(last)) + "]");
+    if (n < start || (end != 0 && n > end) || (end == 0 && n > last + (after ? 0 : 1))) {
+      return Status::InvalidArgument("sequence number: " + std::to_string(n) +
+                                     " is outside the stream's range [" + std::to_string(start) +
+                                     ", " +
+                                     (end != 0 ? std::to_string(end) : std::to_string(last)) + "]");
     }
     if (n < first) return TrimmedAt(n, first);
     return Status::OK();
@@ -286,8 +280,7 @@ Status StreamReaderImpl::GetShardIterator(const ShardIteratorRequest& req,
   return Status::OK();
 }
 
-Status StreamReaderImpl::FirstRecordAtOrAfter(const Found& f, int64_t micros,
-                                              SequenceNumber upper,
+Status StreamReaderImpl::FirstRecordAtOrAfter(const Found& f, int64_t micros, SequenceNumber upper,
                                               SequenceNumber* seq) {
   // Read the stream from its oldest available record until a record is new
   // enough. Commit times grow with sequence numbers, so the first match is
@@ -319,8 +312,7 @@ Status StreamReaderImpl::FirstRecordAtOrAfter(const Found& f, int64_t micros,
   return Status::OK();
 }
 
-Status StreamReaderImpl::GetRecords(std::string_view iterator,
-                                    const GetRecordsOptions& options,
+Status StreamReaderImpl::GetRecords(std::string_view iterator, const GetRecordsOptions& options,
                                     RecordBatch* batch) {
   if (options.limit == 0 || options.limit > 10000) {
     return Status::InvalidArgument("limit: must be 1 to 10000, got " +
@@ -343,8 +335,7 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator,
   const SequenceNumber end = f.info.ending_sequence;
   const SequenceNumber upper = end != 0 ? std::min(end, last) : last;
   if (pos.next <= upper) {
-    batch->records_.reserve(
-        std::min<uint64_t>(options.limit, upper - pos.next + 1));
+    batch->records_.reserve(std::min<uint64_t>(options.limit, upper - pos.next + 1));
     s = Read(f, upper, options, &pos, batch);
     if (!s.ok()) return s;
   }
@@ -364,8 +355,8 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator,
 }
 
 Status StreamReaderImpl::Read(const Found& f, SequenceNumber upper,
-                              const GetRecordsOptions& options,
-                              ShardPosition* pos, RecordBatch* batch) {
+                              const GetRecordsOptions& options, ShardPosition* pos,
+                              RecordBatch* batch) {
   StreamCursor cursor(source_, f.table_id, f.info.starting_sequence, f.catalog);
   cursor.Seek(pos->next, pos->segment, pos->offset);
   Status s = cursor.Read(upper, options, batch);
@@ -377,8 +368,7 @@ Status StreamReaderImpl::Read(const Found& f, SequenceNumber upper,
 }
 
 Status StreamReaderImpl::Locate(std::string_view arn, uint32_t* table_id,
-                                SequenceNumber* stream_start,
-                                SequenceNumber* stream_end,
+                                SequenceNumber* stream_start, SequenceNumber* stream_end,
                                 std::shared_ptr<const Catalog>* catalog) {
   Status s = source_->Catalog(catalog);
   Found f;

@@ -66,8 +66,7 @@ struct ShardPosition {
 // DIR/IDENTITY (the DB's owner can; iterators are not a security boundary).
 std::string EncodeShardIterator(const ShardPosition& position, const uint8_t* key);
 // InvalidArgument naming what is wrong (also for a tag that does not match).
-Status DecodeShardIterator(std::string_view iterator, const uint8_t* key,
-                           ShardPosition* position);
+Status DecodeShardIterator(std::string_view iterator, const uint8_t* key, ShardPosition* position);
 
 class StreamReaderImpl final : public StreamReader {
  public:
@@ -76,16 +75,12 @@ class StreamReaderImpl final : public StreamReader {
   explicit StreamReaderImpl(std::unique_ptr<LogSource> source)
       : owned_(std::move(source)), source_(owned_.get()) {}
 
-  Status ListStreams(std::string_view table,
-                     std::vector<StreamInfo>* streams) override;
-  Status DescribeStream(std::string_view stream_arn,
-                        StreamDescription* description) override;
-  Status GetShardIterator(const ShardIteratorRequest& request,
-                          std::string* iterator) override;
+  Status ListStreams(std::string_view table, std::vector<StreamInfo>* streams) override;
+  Status DescribeStream(std::string_view stream_arn, StreamDescription* description) override;
+  Status GetShardIterator(const ShardIteratorRequest& request, std::string* iterator) override;
   Status GetRecords(std::string_view iterator, const GetRecordsOptions& options,
                     RecordBatch* batch) override;
-  Status WaitForRecords(std::string_view iterator,
-                        std::chrono::milliseconds timeout) override;
+  Status WaitForRecords(std::string_view iterator, std::chrono::milliseconds timeout) override;
   SequenceNumber LastSequence() override;
 
  private:
@@ -93,17 +88,17 @@ class StreamReaderImpl final : public StreamReader {
   Status Find(const Catalog& catalog, std::string_view arn, Found* found);
   // Reads records of the stream from `pos` up to `upper` (a StreamCursor
   // for the one call).
-  Status Read(const Found& stream, SequenceNumber upper,
-              const GetRecordsOptions& options, ShardPosition* pos,
-              RecordBatch* batch);
+  Status Read(const Found& stream, SequenceNumber upper, const GetRecordsOptions& options,
+              ShardPosition* pos, RecordBatch* batch);
+
  public:
   // The table and catalog a stream ARN refers to (for cursors).
-  Status Locate(std::string_view arn, uint32_t* table_id,
-                SequenceNumber* stream_start, SequenceNumber* stream_end,
-                std::shared_ptr<const Catalog>* catalog);
+  Status Locate(std::string_view arn, uint32_t* table_id, SequenceNumber* stream_start,
+                SequenceNumber* stream_end, std::shared_ptr<const Catalog>* catalog);
+
  private:
-  Status FirstRecordAtOrAfter(const Found& stream, int64_t micros,
-                              SequenceNumber last, SequenceNumber* seq);
+  Status FirstRecordAtOrAfter(const Found& stream, int64_t micros, SequenceNumber last,
+                              SequenceNumber* seq);
 
   const std::unique_ptr<LogSource> owned_;
   LogSource* const source_;

@@ -13,9 +13,8 @@ namespace {
 
 class LogChangeIterator final : public ChangeIterator {
  public:
-  LogChangeIterator(leveldb::Env* env, std::string wal_dir,
-                    const uint8_t* db_id, std::shared_ptr<const Catalog> cat,
-                    SequenceNumber start, SequenceNumber end)
+  LogChangeIterator(leveldb::Env* env, std::string wal_dir, const uint8_t* db_id,
+                    std::shared_ptr<const Catalog> cat, SequenceNumber start, SequenceNumber end)
       : env_(env),
         wal_dir_(std::move(wal_dir)),
         db_id_(db_id),
@@ -31,14 +30,13 @@ class LogChangeIterator final : public ChangeIterator {
       const uint64_t first = segments_.empty() ? end_ + 1 : segments_.front();
       return Status::Trimmed("sequence " + std::to_string(start_) +
                              " was removed by retention; the first available "
-                             "sequence is " + std::to_string(first));
+                             "sequence is " +
+                             std::to_string(first));
     }
-    while (seg_index_ + 1 < segments_.size() &&
-           segments_[seg_index_ + 1] <= start_) {
+    while (seg_index_ + 1 < segments_.size() && segments_[seg_index_ + 1] <= start_) {
       ++seg_index_;
     }
-    s = log::SegmentReader::Open(env_, wal_dir_, segments_[seg_index_], db_id_,
-                                 &reader_);
+    s = log::SegmentReader::Open(env_, wal_dir_, segments_[seg_index_], db_id_, &reader_);
     if (!s.ok()) return s;
     Advance();
     return status_;
@@ -73,9 +71,8 @@ class LogChangeIterator final : public ChangeIterator {
 
   void Fill(const log::ChangeData& c, uint64_t seq) {
     const log::TableEntryData* t = catalog_->FindById(c.table_id);
-    record_ = log::ToChangeRecord(
-        c, seq, batch_.commit_time_micros,
-        t != nullptr ? std::string_view(t->name) : std::string_view());
+    record_ = log::ToChangeRecord(c, seq, batch_.commit_time_micros,
+                                  t != nullptr ? std::string_view(t->name) : std::string_view());
     record_.chain_depth = batch_.chain_depth;
     // The last visible record of the frame ends the batch.
     record_.end_of_batch = true;
@@ -113,10 +110,8 @@ class LogChangeIterator final : public ChangeIterator {
             frame_first_ = h.first_sequence;
             return true;
           }
-          if (h.type != log::kMetaFrame &&
-              (h.type & log::kSkippableTypeBit) == 0) {
-            status_ = Status::NotSupported(Where(frame.offset) +
-                                           ": unknown frame type " +
+          if (h.type != log::kMetaFrame && (h.type & log::kSkippableTypeBit) == 0) {
+            status_ = Status::NotSupported(Where(frame.offset) + ": unknown frame type " +
                                            std::to_string(h.type));
             return false;
           }
@@ -128,12 +123,10 @@ class LogChangeIterator final : public ChangeIterator {
             return false;
           }
           ++seg_index_;
-          Status s = log::SegmentReader::Open(env_, wal_dir_,
-                                              segments_[seg_index_], db_id_,
-                                              &reader_);
+          Status s =
+              log::SegmentReader::Open(env_, wal_dir_, segments_[seg_index_], db_id_, &reader_);
           if (s.IsNotFound()) {
-            s = Status::Trimmed("segment " +
-                                log::SegmentFileName(segments_[seg_index_]) +
+            s = Status::Trimmed("segment " + log::SegmentFileName(segments_[seg_index_]) +
                                 " was removed by retention while reading");
           }
           if (!s.ok()) {
@@ -143,8 +136,7 @@ class LogChangeIterator final : public ChangeIterator {
           continue;
         }
         case log::SegmentReader::Result::kDamaged:
-          status_ = Status::Corruption(Where(damage.offset) + ": " +
-                                       damage.reason);
+          status_ = Status::Corruption(Where(damage.offset) + ": " + damage.reason);
           return false;
         case log::SegmentReader::Result::kError:
           status_ = reader_->status();
@@ -178,8 +170,7 @@ class LogChangeIterator final : public ChangeIterator {
 
 }  // namespace
 
-Status DBImpl::NewChangeIterator(SequenceNumber start,
-                                 std::unique_ptr<ChangeIterator>* it) {
+Status DBImpl::NewChangeIterator(SequenceNumber start, std::unique_ptr<ChangeIterator>* it) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   if (start == 0) start = 1;
@@ -187,14 +178,14 @@ Status DBImpl::NewChangeIterator(SequenceNumber start,
   if (start < first) {
     return Status::Trimmed("sequence " + std::to_string(start) +
                            " was removed by retention; the first available "
-                           "sequence is " + std::to_string(first));
+                           "sequence is " +
+                           std::to_string(first));
   }
   // The sequence first, then the catalog: a metadata change swaps the
   // catalog before it publishes its sequence, so this catalog knows every
   // table the records up to `end` can name.
   const SequenceNumber end = LastSequence();
-  auto iter = std::make_unique<LogChangeIterator>(env_, wal_dir_, id_, catalog(),
-                                                  start, end);
+  auto iter = std::make_unique<LogChangeIterator>(env_, wal_dir_, id_, catalog(), start, end);
   s = iter->Init();
   if (!s.ok()) return s;
   *it = std::move(iter);

@@ -26,8 +26,7 @@
 
 namespace runnel {
 
-Status DB::Open(const Options& options, const std::string& dir,
-                std::unique_ptr<DB>* db) {
+Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db) {
   db->reset();
   if (dir.empty()) return Status::InvalidArgument("dir: must not be empty");
   if (options.segment_bytes < (64u << 10)) {
@@ -155,8 +154,7 @@ void DBImpl::Info(const std::string& msg) {
 
 // --- Tables
 
-Status DBImpl::CreateTable(std::string_view name,
-                           const StreamSpecification& stream) {
+Status DBImpl::CreateTable(std::string_view name, const StreamSpecification& stream) {
   return CommitTableMeta(log::MetaData::Kind::kCreateTable, name, stream);
 }
 
@@ -164,16 +162,14 @@ Status DBImpl::DeleteTable(std::string_view name) {
   return CommitTableMeta(log::MetaData::Kind::kDeleteTable, name, {});
 }
 
-Status DBImpl::UpdateTable(std::string_view name,
-                           const StreamSpecification& stream) {
+Status DBImpl::UpdateTable(std::string_view name, const StreamSpecification& stream) {
   return CommitTableMeta(log::MetaData::Kind::kUpdateStream, name, stream);
 }
 
 Status DBImpl::CommitTableMeta(log::MetaData::Kind kind, std::string_view name,
                                const StreamSpecification& stream) {
   const std::string table(name);
-  return CommitMeta([&](const Catalog& cat, uint64_t seq, int64_t now,
-                        log::MetaData* meta) {
+  return CommitMeta([&](const Catalog& cat, uint64_t seq, int64_t now, log::MetaData* meta) {
     return PrepareTableMeta(kind, table, stream, cat, now, seq, meta);
   });
 }
@@ -187,8 +183,7 @@ Status DBImpl::CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq) {
   return s;
 }
 
-Status DBImpl::CommitCheckpoint(const WriteBatch& writes,
-                                const log::CheckpointData& checkpoint,
+Status DBImpl::CommitCheckpoint(const WriteBatch& writes, const log::CheckpointData& checkpoint,
                                 uint8_t chain_depth) {
   Status s = ValidateBatch(writes);
   if (!s.ok()) return s;
@@ -203,12 +198,10 @@ Status DBImpl::CommitCheckpoint(const WriteBatch& writes,
   return Commit(&w);
 }
 
-bool DBImpl::ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
-                            std::string* result) {
+bool DBImpl::ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) {
   if (!CheckOpen().ok()) return false;
   std::string v;
-  if (!index_->Get(leveldb::ReadOptions(), index::CheckpointKey(mapping_id), &v)
-           .ok() ||
+  if (!index_->Get(leveldb::ReadOptions(), index::CheckpointKey(mapping_id), &v).ok() ||
       v.size() < 8) {
     return false;
   }
@@ -245,8 +238,7 @@ Status DBImpl::DescribeTable(std::string_view name, TableDescription* d) {
   auto it = stats_.find(t->id);
   if (it != stats_.end()) {
     d->item_count = static_cast<uint64_t>(std::max<int64_t>(0, it->second.count));
-    d->table_size_bytes =
-        static_cast<uint64_t>(std::max<int64_t>(0, it->second.bytes));
+    d->table_size_bytes = static_cast<uint64_t>(std::max<int64_t>(0, it->second.bytes));
   }
   return Status::OK();
 }
@@ -262,8 +254,7 @@ Status DBImpl::ListTables(std::vector<std::string>* names) {
   return Status::OK();
 }
 
-Status DBImpl::ListStreams(std::string_view table,
-                           std::vector<StreamInfo>* streams) {
+Status DBImpl::ListStreams(std::string_view table, std::vector<StreamInfo>* streams) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   streams->clear();
@@ -279,10 +270,9 @@ Status DBImpl::ListStreams(std::string_view table,
       streams->push_back(Catalog::MakeStreamInfo(name_, t, st));
     }
   }
-  std::stable_sort(streams->begin(), streams->end(),
-                   [](const StreamInfo& a, const StreamInfo& b) {
-                     return a.starting_sequence < b.starting_sequence;
-                   });
+  std::stable_sort(streams->begin(), streams->end(), [](const StreamInfo& a, const StreamInfo& b) {
+    return a.starting_sequence < b.starting_sequence;
+  });
   return Status::OK();
 }
 
@@ -296,8 +286,7 @@ static Status ValidateKey(std::string_view key) {
   return Status::OK();
 }
 
-Status DBImpl::Get(std::string_view table, std::string_view key,
-                   std::string* value) {
+Status DBImpl::Get(std::string_view table, std::string_view key, std::string* value) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   s = ValidateKey(key);
@@ -305,14 +294,12 @@ Status DBImpl::Get(std::string_view table, std::string_view key,
   auto cat = catalog();
   const log::TableEntryData* t = cat->FindLive(table);
   if (t == nullptr) return TableNotFound(table);
-  leveldb::Status ls =
-      index_->Get(leveldb::ReadOptions(), index::ItemKey(t->id, key), value);
+  leveldb::Status ls = index_->Get(leveldb::ReadOptions(), index::ItemKey(t->id, key), value);
   if (ls.IsNotFound()) return Status::NotFound("key not found");
   return FromLevelDB(ls);
 }
 
-Status DBImpl::Scan(std::string_view table, const ScanOptions& o,
-                    ScanResult* result) {
+Status DBImpl::Scan(std::string_view table, const ScanOptions& o, ScanResult* result) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   if (!o.exclusive_start_key.empty()) {
@@ -332,14 +319,12 @@ Status DBImpl::Scan(std::string_view table, const ScanOptions& o,
     lower = std::max(lower, after);
   }
   const std::string table_prefix = index::ItemPrefix(t->id);
-  std::unique_ptr<leveldb::Iterator> it(
-      index_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
   it->Seek(table_prefix + lower);
   for (; it->Valid(); it->Next()) {
     const leveldb::Slice k = it->key();
     if (!k.starts_with(table_prefix)) break;
-    const std::string_view user(k.data() + table_prefix.size(),
-                                k.size() - table_prefix.size());
+    const std::string_view user(k.data() + table_prefix.size(), k.size() - table_prefix.size());
     if (!o.end_key.empty() && user >= o.end_key) break;
     if (user.substr(0, o.prefix.size()) != o.prefix) break;
     if (o.limit != 0 && result->items.size() == o.limit) {
@@ -370,8 +355,7 @@ void DBImpl::Publish(uint64_t last, const std::vector<uint32_t>& tables) {
   }
 }
 
-Status DBImpl::WaitForSequence(SequenceNumber sequence,
-                               std::chrono::microseconds timeout) {
+Status DBImpl::WaitForSequence(SequenceNumber sequence, std::chrono::microseconds timeout) {
   return source_.WaitFor(sequence, std::chrono::steady_clock::now() + timeout);
 }
 
@@ -424,8 +408,7 @@ Status DBImpl::WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
       s = Status::FailedPrecondition("DB is closed");
       break;
     }
-    if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout &&
-        w.last < sequence) {
+    if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout && w.last < sequence) {
       s = Status::TimedOut("no change to the table before the deadline");
       break;
     }

@@ -20,10 +20,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cdc/catalog.h"
 #include "cdc/codec.h"
 #include "cdc/log_format.h"
 #include "cdc/stream_reader.h"
-#include "cdc/catalog.h"
 #include "runnel/db.h"
 
 namespace leveldb {
@@ -47,8 +47,7 @@ class DBImpl final : public DB {
  public:
   // Validates a metadata change against the catalog it will apply to and
   // fills the frame: (catalog, sequence of the frame, now, out).
-  using MetaPrepare = std::function<Status(const Catalog&, uint64_t, int64_t,
-                                           log::MetaData*)>;
+  using MetaPrepare = std::function<Status(const Catalog&, uint64_t, int64_t, log::MetaData*)>;
 
   DBImpl(const Options& options, std::string dir);
   ~DBImpl() override;
@@ -57,36 +56,25 @@ class DBImpl final : public DB {
   Status Open();
 
   Status Close() override;
-  Status CreateTable(std::string_view name,
-                     const StreamSpecification& stream) override;
+  Status CreateTable(std::string_view name, const StreamSpecification& stream) override;
   Status DeleteTable(std::string_view name) override;
-  Status UpdateTable(std::string_view name,
-                     const StreamSpecification& stream) override;
-  Status DescribeTable(std::string_view name,
-                       TableDescription* description) override;
+  Status UpdateTable(std::string_view name, const StreamSpecification& stream) override;
+  Status DescribeTable(std::string_view name, TableDescription* description) override;
   Status ListTables(std::vector<std::string>* names) override;
-  Status ListStreams(std::string_view table,
-                     std::vector<StreamInfo>* streams) override;
-  Status Put(const WriteOptions& options, std::string_view table,
-             std::string_view key, std::string_view value) override;
-  Status Delete(const WriteOptions& options, std::string_view table,
-                std::string_view key) override;
-  Status Write(const WriteOptions& options, const WriteBatch& batch,
-               CommitInfo* info) override;
-  Status Get(std::string_view table, std::string_view key,
-             std::string* value) override;
-  Status Scan(std::string_view table, const ScanOptions& options,
-              ScanResult* result) override;
+  Status ListStreams(std::string_view table, std::vector<StreamInfo>* streams) override;
+  Status Put(const WriteOptions& options, std::string_view table, std::string_view key,
+             std::string_view value) override;
+  Status Delete(const WriteOptions& options, std::string_view table, std::string_view key) override;
+  Status Write(const WriteOptions& options, const WriteBatch& batch, CommitInfo* info) override;
+  Status Get(std::string_view table, std::string_view key, std::string* value) override;
+  Status Scan(std::string_view table, const ScanOptions& options, ScanResult* result) override;
   SequenceNumber LastSequence() const override { return last_sequence_.load(); }
   SequenceNumber FirstAvailableSequence() const override;
-  Status WaitForSequence(SequenceNumber sequence,
-                         std::chrono::microseconds timeout) override;
+  Status WaitForSequence(SequenceNumber sequence, std::chrono::microseconds timeout) override;
   StreamReader* streams() override { return &streams_; }
   Triggers* triggers() override;
-  Status NewChangeIterator(SequenceNumber start,
-                           std::unique_ptr<ChangeIterator>* it) override;
-  void SetRetentionFloor(std::string_view owner,
-                         SequenceNumber keep_from) override;
+  Status NewChangeIterator(SequenceNumber start, std::unique_ptr<ChangeIterator>* it) override;
+  void SetRetentionFloor(std::string_view owner, SequenceNumber keep_from) override;
   void ClearRetentionFloor(std::string_view owner) override;
   Status RunRetention(int* deleted) override;
   const RecoveryReport& recovery_report() const override { return report_; }
@@ -101,8 +89,7 @@ class DBImpl final : public DB {
   Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr);
   // Commits a handler's write-backs (may be empty) together with a mapping
   // checkpoint, as one frame, without fsync (see the .cc).
-  Status CommitCheckpoint(const WriteBatch& writes,
-                          const log::CheckpointData& checkpoint,
+  Status CommitCheckpoint(const WriteBatch& writes, const log::CheckpointData& checkpoint,
                           uint8_t chain_depth);
   // Waits until a change to table `table_id` with sequence >= `sequence` is
   // committed (OK), the timeout passes (TimedOut) or the DB closes. Commits
@@ -121,8 +108,7 @@ class DBImpl final : public DB {
   Status CheckOpenForTriggers() const { return CheckOpen(); }
   // The checkpoint of a mapping: false if it has none yet (or the DB is
   // closed).
-  bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position,
-                      std::string* result);
+  bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result);
   std::shared_ptr<const Catalog> CurrentCatalog() const { return catalog(); }
   StreamReaderImpl* stream_impl() { return &streams_; }
   LogSource* log_source() { return &source_; }
@@ -162,9 +148,8 @@ class DBImpl final : public DB {
   Status CommitMetaGroup(Writer* w);
   // Validates a metadata request against the catalog; fills *meta.
   Status PrepareTableMeta(log::MetaData::Kind kind, const std::string& name,
-                          const StreamSpecification& stream,
-                          const Catalog& catalog, int64_t now_micros,
-                          uint64_t seq, log::MetaData* meta);
+                          const StreamSpecification& stream, const Catalog& catalog,
+                          int64_t now_micros, uint64_t seq, log::MetaData* meta);
   // Adds the index effects of a metadata frame at `seq` to the catalog and
   // the index (deleting a table's items in chunks). Used by commit and replay.
   Status ApplyMeta(const log::MetaData& meta, uint64_t seq);
@@ -175,8 +160,7 @@ class DBImpl final : public DB {
   Status OpenOrCreateIdentity();
   Status LoadIndexState(uint64_t* applied);
   Status Recover(uint64_t applied);
-  Status ReplayBatch(std::string_view payload, uint64_t first_seq,
-                     leveldb::WriteBatch* batch,
+  Status ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb::WriteBatch* batch,
                      std::unordered_map<uint32_t, TableStats>* delta);
   void Info(const std::string& msg);
 
@@ -227,7 +211,7 @@ class DBImpl final : public DB {
 
   // Commit queue.
   mutable std::mutex mu_;
-  std::deque<Writer*> writers_;  // GUARDED_BY(mu_)
+  std::deque<Writer*> writers_;      // GUARDED_BY(mu_)
   std::condition_variable idle_cv_;  // signalled when writers_ drains
   // Sticky: once the log or the index failed a write, every write fails.
   Status bg_error_;  // GUARDED_BY(mu_)
@@ -268,10 +252,10 @@ class DBImpl final : public DB {
   // Retention.
   std::mutex retention_mu_;
   std::condition_variable retention_cv_;
-  bool retention_stop_ = false;   // GUARDED_BY(retention_mu_)
-  bool retention_kick_ = false;   // GUARDED_BY(retention_mu_)
+  bool retention_stop_ = false;                          // GUARDED_BY(retention_mu_)
+  bool retention_kick_ = false;                          // GUARDED_BY(retention_mu_)
   std::map<std::string, uint64_t, std::less<>> floors_;  // GUARDED_BY(retention_mu_)
-  std::mutex retention_run_mu_;   // one pass at a time
+  std::mutex retention_run_mu_;                          // one pass at a time
   std::atomic<uint64_t> first_available_{1};
   std::thread retention_thread_;
 

@@ -42,13 +42,13 @@ Status DBImpl::OpenOrCreateIdentity() {
   }
   if (s.IsNotFound()) {
     std::vector<uint64_t> segments;
-    if (env_->FileExists(wal_dir_) &&
-        log::ListSegments(env_, wal_dir_, &segments).ok() && !segments.empty()) {
-      return Status::Corruption(dir_ + "/IDENTITY is missing but wal/ holds "
+    if (env_->FileExists(wal_dir_) && log::ListSegments(env_, wal_dir_, &segments).ok() &&
+        !segments.empty()) {
+      return Status::Corruption(dir_ +
+                                "/IDENTITY is missing but wal/ holds "
                                 "segments");
     }
-    s = CreateIdentity(env_, dir_,
-                       options_.name.empty() ? BaseName(dir_) : options_.name,
+    s = CreateIdentity(env_, dir_, options_.name.empty() ? BaseName(dir_) : options_.name,
                        &identity);
   }
   if (!s.ok()) return s;
@@ -80,10 +80,8 @@ Status DBImpl::LoadIndexState(uint64_t* applied) {
   catalog_ = std::make_shared<const Catalog>(std::move(data));
 
   std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(ro));
-  const leveldb::Slice prefix(index::kStatsPrefix.data(),
-                              index::kStatsPrefix.size());
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-       it->Next()) {
+  const leveldb::Slice prefix(index::kStatsPrefix.data(), index::kStatsPrefix.size());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->key().size() != prefix.size() + 4 || it->value().size() != 16) {
       return Status::Corruption("index: malformed table statistics");
     }
@@ -95,8 +93,7 @@ Status DBImpl::LoadIndexState(uint64_t* applied) {
   return FromLevelDB(it->status(), "index");
 }
 
-Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq,
-                           leveldb::WriteBatch* batch,
+Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb::WriteBatch* batch,
                            std::unordered_map<uint32_t, TableStats>* delta) {
   log::BatchData data;
   Status s = log::DecodeBatch(payload, &data);
@@ -107,8 +104,7 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq,
     const log::ChangeData& c = data.changes[i];
     if (cat->FindById(c.table_id) == nullptr) {
       return Status::Corruption("record " + std::to_string(first_seq + i) +
-                                " names unknown table id " +
-                                std::to_string(c.table_id));
+                                " names unknown table id " + std::to_string(c.table_id));
     }
     ikey.clear();
     index::AppendItemKey(c.table_id, c.key, &ikey);
@@ -120,8 +116,7 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq,
       d.bytes -= key_bytes + c.old_size;
     } else {
       if (!c.has_new) {
-        return Status::Corruption("record " + std::to_string(first_seq + i) +
-                                  " has no new image");
+        return Status::Corruption("record " + std::to_string(first_seq + i) + " has no new image");
       }
       batch->Put(ikey, leveldb::Slice(c.new_image.data(), c.new_image.size()));
       if (c.event == EventName::kInsert) {
@@ -134,8 +129,7 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq,
   }
   if (data.has_checkpoint) {
     batch->Put(index::CheckpointKey(data.checkpoint.mapping_id),
-               index::CheckpointValue(data.checkpoint.position,
-                                      data.checkpoint.result));
+               index::CheckpointValue(data.checkpoint.position, data.checkpoint.result));
   }
   return Status::OK();
 }
@@ -144,13 +138,11 @@ Status DBImpl::Recover(uint64_t applied) {
   report_.index_sequence = applied;
   index_env_->NoteDurable(applied);
   last_sequence_.store(applied);
-  log_ = std::make_unique<log::LogWriter>(env_, wal_dir_, id_,
-                                          options_.segment_bytes);
+  log_ = std::make_unique<log::LogWriter>(env_, wal_dir_, id_, options_.segment_bytes);
   index_env_->SetHooks(
       [this]() -> leveldb::Status {
         Status s = log_->SyncAppended();
-        return s.ok() ? leveldb::Status::OK()
-                      : leveldb::Status::IOError(s.ToString());
+        return s.ok() ? leveldb::Status::OK() : leveldb::Status::IOError(s.ToString());
       },
       [this] { return last_sequence_.load(); });
   log_->SetRotationListener([this](uint64_t) { KickRetention(); });
@@ -164,23 +156,22 @@ Status DBImpl::Recover(uint64_t applied) {
   std::vector<uint64_t> segs;
   Status s = log::ListSegments(env_, wal_dir_, &segs);
   if (!s.ok()) return s;
-  const bool skip_mode =
-      options_.recovery_mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
-  const bool tolerate_tail =
-      options_.recovery_mode != WALRecoveryMode::kAbsoluteConsistency;
+  const bool skip_mode = options_.recovery_mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
+  const bool tolerate_tail = options_.recovery_mode != WALRecoveryMode::kAbsoluteConsistency;
 
   // The segment that holds applied + 1.
   size_t start = 0;
   while (start + 1 < segs.size() && segs[start + 1] <= applied + 1) ++start;
   if (!segs.empty() && segs[start] > applied + 1) {
-    return Status::Corruption(
-        "log starts at sequence " + std::to_string(segs[start]) +
-        " but the index needs the log from sequence " +
-        std::to_string(applied + 1));
+    return Status::Corruption("log starts at sequence " + std::to_string(segs[start]) +
+                              " but the index needs the log from sequence " +
+                              std::to_string(applied + 1));
   }
   if (segs.empty() && applied > 0) {
-    return Status::Corruption("wal/ holds no segments but the index is at "
-                              "sequence " + std::to_string(applied));
+    return Status::Corruption(
+        "wal/ holds no segments but the index is at "
+        "sequence " +
+        std::to_string(applied));
   }
 
   leveldb::WriteBatch pending;
@@ -192,8 +183,7 @@ Status DBImpl::Recover(uint64_t applied) {
     PutFixed64(&v, pending_last);
     pending.Put(ToSlice(index::kAppliedKey), v);
     AddStatsTo(delta, &pending);
-    Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pending),
-                            "index write");
+    Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pending), "index write");
     if (!fs.ok()) return fs;
     {
       std::lock_guard<std::mutex> lock(stats_mu_);
@@ -223,8 +213,7 @@ Status DBImpl::Recover(uint64_t applied) {
       env_->GetFileSize(path, &size);
       std::string raw;
       leveldb::ReadFileToString(env_, path, &raw);
-      const bool blank =
-          raw.find_first_not_of('\0') == std::string::npos;
+      const bool blank = raw.find_first_not_of('\0') == std::string::npos;
       if (newest && tolerate_tail && (size < log::kSegmentHeaderSize || blank)) {
         // A segment created just before a crash whose header never reached
         // the disk: it cannot hold an acknowledged frame.
@@ -232,18 +221,16 @@ Status DBImpl::Recover(uint64_t applied) {
         report_.torn_tail_segment = name;
         report_.torn_tail_offset = 0;
         report_.torn_tail_bytes = size;
-        Info("recovery: removed torn segment " + name + " (" +
-             std::to_string(size) + " bytes, no intact header)");
+        Info("recovery: removed torn segment " + name + " (" + std::to_string(size) +
+             " bytes, no intact header)");
         s = FromLevelDB(env_->RemoveFile(path), path);
         if (!s.ok()) return s;
         segs.pop_back();
         break;
       }
       if (skip_mode) {
-        report_.skipped.push_back({name, 0, size, last_seq + 1, 0,
-                                   s.ToString()});
-        Info("recovery: skipped unreadable segment " + name + ": " +
-             s.ToString());
+        report_.skipped.push_back({name, 0, size, last_seq + 1, 0, s.ToString()});
+        Info("recovery: skipped unreadable segment " + name + ": " + s.ToString());
         gap_allowed = true;
         continue;
       }
@@ -251,8 +238,7 @@ Status DBImpl::Recover(uint64_t applied) {
     }
     if (i > start && segs[i] != last_seq + 1 && !gap_allowed) {
       return Status::Corruption("wal/" + name + ": segment starts at sequence " +
-                                std::to_string(segs[i]) +
-                                " but the previous segment ended at " +
+                                std::to_string(segs[i]) + " but the previous segment ended at " +
                                 std::to_string(last_seq));
     }
     // Nothing may reach the index (whose files LevelDB may fsync at any time)
@@ -279,16 +265,14 @@ Status DBImpl::Recover(uint64_t applied) {
         case log::SegmentReader::Result::kError:
           return reader->status();
         case log::SegmentReader::Result::kDamaged: {
-          const std::string where = "wal/" + name + " offset " +
-                                    std::to_string(damage.offset);
+          const std::string where = "wal/" + name + " offset " + std::to_string(damage.offset);
           if (newest && tolerate_tail && damage.to_end_of_file) {
             report_.torn_tail = true;
             report_.torn_tail_segment = name;
             report_.torn_tail_offset = damage.offset;
             report_.torn_tail_bytes = reader->file_size() - damage.offset;
             Info("recovery: cut torn tail of " + where + " (" +
-                 std::to_string(report_.torn_tail_bytes) + " bytes): " +
-                 damage.reason);
+                 std::to_string(report_.torn_tail_bytes) + " bytes): " + damage.reason);
             s = TruncateFile(path, damage.offset);
             if (!s.ok()) return s;
             reader->SkipDamage(damage);
@@ -309,8 +293,7 @@ Status DBImpl::Recover(uint64_t applied) {
           log::Frame next;
           log::Damage ignored;
           const uint64_t resume = reader->offset();
-          if (reader->Next(&next, &ignored) ==
-              log::SegmentReader::Result::kFrame) {
+          if (reader->Next(&next, &ignored) == log::SegmentReader::Result::kFrame) {
             sk.last_lost = next.header.first_sequence - 1;
           }
           reader->SeekToOffset(resume);
@@ -323,18 +306,18 @@ Status DBImpl::Recover(uint64_t applied) {
         case log::SegmentReader::Result::kFrame: {
           const log::FrameHeader& h = frame.header;
           if (h.first_sequence != last_seq + 1 && !gap_allowed) {
-            return Status::Corruption(
-                "wal/" + name + " offset " + std::to_string(frame.offset) +
-                ": frame starts at sequence " +
-                std::to_string(h.first_sequence) + ", expected " +
-                std::to_string(last_seq + 1));
+            return Status::Corruption("wal/" + name + " offset " + std::to_string(frame.offset) +
+                                      ": frame starts at sequence " +
+                                      std::to_string(h.first_sequence) + ", expected " +
+                                      std::to_string(last_seq + 1));
           }
           gap_allowed = false;
           if (h.count == 0) break;  // a catalog snapshot: nothing to apply
           last_seq = h.last_sequence();
           if (h.last_sequence() <= applied) break;  // already in the index
           if (h.first_sequence <= applied) {
-            return Status::Corruption("wal/" + name + ": frame straddles the "
+            return Status::Corruption("wal/" + name +
+                                      ": frame straddles the "
                                       "index's applied sequence");
           }
           if (h.type == log::kBatchFrame) {
@@ -357,8 +340,7 @@ Status DBImpl::Recover(uint64_t applied) {
                                      " (written by a newer runnel?)");
           }
           if (!s.ok()) {
-            return s.WithContext("wal/" + name + " offset " +
-                                 std::to_string(frame.offset));
+            return s.WithContext("wal/" + name + " offset " + std::to_string(frame.offset));
           }
           ++report_.replayed_frames;
           if (h.type == log::kBatchFrame) report_.replayed_records += h.count;
@@ -390,12 +372,10 @@ Status DBImpl::Recover(uint64_t applied) {
   }
   if (!s.ok()) return s;
   first_available_.store(segs.front());
-  if (report_.replayed_frames > 0 || report_.torn_tail ||
-      !report_.skipped.empty()) {
+  if (report_.replayed_frames > 0 || report_.torn_tail || !report_.skipped.empty()) {
     Info("recovery: index at " + std::to_string(applied) + ", replayed " +
          std::to_string(report_.replayed_frames) + " frames (" +
-         std::to_string(report_.replayed_records) + " records) up to " +
-         std::to_string(last_seq));
+         std::to_string(report_.replayed_records) + " records) up to " + std::to_string(last_seq));
   }
   return Status::OK();
 }

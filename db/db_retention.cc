@@ -29,9 +29,8 @@ void DBImpl::KickRetention() {
 void DBImpl::RetentionLoop() {
   std::unique_lock<std::mutex> lock(retention_mu_);
   while (!retention_stop_) {
-    retention_cv_.wait_for(
-        lock, std::chrono::seconds(options_.retention_check_seconds),
-        [this] { return retention_stop_ || retention_kick_; });
+    retention_cv_.wait_for(lock, std::chrono::seconds(options_.retention_check_seconds),
+                           [this] { return retention_stop_ || retention_kick_; });
     if (retention_stop_) break;
     retention_kick_ = false;
     lock.unlock();
@@ -59,8 +58,7 @@ Status DBImpl::RunRetention(int* deleted) {
   std::vector<uint64_t> sizes(segs.size(), 0);
   uint64_t total = 0;
   for (size_t i = 0; i < segs.size(); ++i) {
-    env_->GetFileSize(wal_dir_ + "/" + log::SegmentFileName(segs[i]),
-                      &sizes[i]);
+    env_->GetFileSize(wal_dir_ + "/" + log::SegmentFileName(segs[i]), &sizes[i]);
     total += sizes[i];
   }
   const auto now = std::chrono::system_clock::now();
@@ -79,8 +77,7 @@ Status DBImpl::RunRetention(int* deleted) {
         expired = now - mtime >= std::chrono::seconds(options_.retention_seconds);
       }
     }
-    const bool over_cap =
-        options_.max_log_bytes > 0 && total > options_.max_log_bytes;
+    const bool over_cap = options_.max_log_bytes > 0 && total > options_.max_log_bytes;
     if (!expired && !over_cap) break;
     s = FromLevelDB(env_->RemoveFile(path), path);
     if (!s.ok()) return s;

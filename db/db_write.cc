@@ -8,8 +8,8 @@
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <optional>
 
@@ -43,15 +43,14 @@ constexpr size_t kPurgeChunk = 10000;
 
 }  // namespace
 
-Status DBImpl::Put(const WriteOptions& options, std::string_view table,
-                   std::string_view key, std::string_view value) {
+Status DBImpl::Put(const WriteOptions& options, std::string_view table, std::string_view key,
+                   std::string_view value) {
   WriteBatch batch;
   batch.Put(table, key, value);
   return Write(options, batch, nullptr);
 }
 
-Status DBImpl::Delete(const WriteOptions& options, std::string_view table,
-                      std::string_view key) {
+Status DBImpl::Delete(const WriteOptions& options, std::string_view table, std::string_view key) {
   WriteBatch batch;
   batch.Delete(table, key);
   return Write(options, batch, nullptr);
@@ -79,15 +78,13 @@ Status DBImpl::ValidateBatch(const WriteBatch& batch) const {
     ++index;
   });
   if (s.ok() && total > kMaxBatchBytes) {
-    s = Status::InvalidArgument(
-        "batch: keys and values must total at most 67108864 bytes, got " +
-        std::to_string(total));
+    s = Status::InvalidArgument("batch: keys and values must total at most 67108864 bytes, got " +
+                                std::to_string(total));
   }
   return s;
 }
 
-Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch,
-                     CommitInfo* info) {
+Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch, CommitInfo* info) {
   Status s = ValidateBatch(batch);
   if (!s.ok()) return s;
   Writer w;
@@ -124,9 +121,8 @@ Status DBImpl::Commit(Writer* w) {
   // FailedPrecondition naming it.
   Status fatal;
   if (!bg_error_.ok()) {
-    fatal = Status::FailedPrecondition(
-        "the DB refuses writes after a failed log or index write (" +
-        bg_error_.ToString() + "); reopen it");
+    fatal = Status::FailedPrecondition("the DB refuses writes after a failed log or index write (" +
+                                       bg_error_.ToString() + "); reopen it");
   }
   lock.unlock();
   if (fatal.ok()) fatal = CommitGroup(group);
@@ -185,8 +181,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
       if (!w->status.ok()) return;
       const log::TableEntryData* t = cat->FindLive(op.table);
       if (t == nullptr) {
-        w->status = Status::NotFound("table '" + std::string(op.table) +
-                                     "' does not exist");
+        w->status = Status::NotFound("table '" + std::string(op.table) + "' does not exist");
       }
       tables.push_back(t);
     });
@@ -221,8 +216,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
 
       log::ChangeData c;
       c.table_id = t->id;
-      c.event = !put ? EventName::kRemove
-                     : (exists ? EventName::kModify : EventName::kInsert);
+      c.event = !put ? EventName::kRemove : (exists ? EventName::kModify : EventName::kInsert);
       c.view = Catalog::CurrentView(*t);
       c.key = op.key;
       if (exists && log::KeepsOldImage(c.view)) {
@@ -244,8 +238,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
         d.count += 1;
         d.bytes += static_cast<int64_t>(op.key.size() + op.value.size());
       } else if (c.event == EventName::kModify) {
-        d.bytes += static_cast<int64_t>(op.value.size()) -
-                   static_cast<int64_t>(old.size());
+        d.bytes += static_cast<int64_t>(op.value.size()) - static_cast<int64_t>(old.size());
       } else {
         d.count -= 1;
         d.bytes -= static_cast<int64_t>(op.key.size() + old.size());
@@ -256,27 +249,24 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
         index_batch.Delete(ikey);
       }
       if (use_overlay) {
-        overlay[ikey] = put ? std::optional<std::string_view>(op.value)
-                            : std::nullopt;
+        overlay[ikey] = put ? std::optional<std::string_view>(op.value) : std::nullopt;
       }
     });
     if (!io.ok()) return io;
     if (!changes.empty() || w->checkpoint != nullptr) {
       payload.clear();
       log::EncodeBatch(now, changes, w->checkpoint, w->chain_depth, &payload);
-      uint32_t hint = changes.empty() ? log::kNoTableHint
-                                      : changes.front().table_id;
+      uint32_t hint = changes.empty() ? log::kNoTableHint : changes.front().table_id;
       for (const log::ChangeData& c : changes) {
         if (c.table_id != hint) hint = 0;
       }
       // A checkpoint takes the sequence number after the changes.
-      const uint32_t count = static_cast<uint32_t>(changes.size()) +
-                             (w->checkpoint != nullptr ? 1 : 0);
+      const uint32_t count =
+          static_cast<uint32_t>(changes.size()) + (w->checkpoint != nullptr ? 1 : 0);
       log::AppendFrame(log::kBatchFrame, seq, count, hint, payload, &frames_);
       if (w->checkpoint != nullptr) {
         index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
-                        index::CheckpointValue(w->checkpoint->position,
-                                               w->checkpoint->result));
+                        index::CheckpointValue(w->checkpoint->position, w->checkpoint->result));
       }
       w->info.first_sequence = changes.empty() ? 0 : seq;
       w->info.record_count = static_cast<uint32_t>(changes.size());
@@ -325,11 +315,9 @@ void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
   }
 }
 
-Status DBImpl::PrepareTableMeta(log::MetaData::Kind kind,
-                                const std::string& name,
-                                const StreamSpecification& stream,
-                                const Catalog& cat, int64_t now, uint64_t seq,
-                                log::MetaData* meta) {
+Status DBImpl::PrepareTableMeta(log::MetaData::Kind kind, const std::string& name,
+                                const StreamSpecification& stream, const Catalog& cat, int64_t now,
+                                uint64_t seq, log::MetaData* meta) {
   Status s = ValidateTableName(name);
   if (!s.ok()) return s;
   if (stream.stream_enabled && !ValidView(stream.stream_view_type)) {
@@ -366,11 +354,10 @@ Status DBImpl::PrepareTableMeta(log::MetaData::Kind kind,
   const log::View current = Catalog::CurrentView(*t);
   if (stream.stream_enabled) {
     if (current != log::View::kNone) {
-      return Status::Busy(
-          "table '" + name + "' already has an enabled stream (" +
-          std::string(StreamViewTypeName(log::ToStreamViewType(current))) +
-          "); to change the view type, disable the stream and enable it "
-          "again (that creates a new stream)");
+      return Status::Busy("table '" + name + "' already has an enabled stream (" +
+                          std::string(StreamViewTypeName(log::ToStreamViewType(current))) +
+                          "); to change the view type, disable the stream and enable it "
+                          "again (that creates a new stream)");
     }
     // Labels identify streams: keep them unique even within a millisecond.
     int64_t when = now;
@@ -382,8 +369,7 @@ Status DBImpl::PrepareTableMeta(log::MetaData::Kind kind,
     meta->label = StreamLabel(when);
   } else {
     if (current == log::View::kNone) {
-      return Status::InvalidArgument("stream specification: table '" +
-                                     name +
+      return Status::InvalidArgument("stream specification: table '" + name +
                                      "' has no enabled stream to disable");
     }
     meta->view = log::View::kNone;
@@ -425,12 +411,10 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
     // Remove the items in bounded batches. Each carries the previous applied
     // sequence: if we crash midway, replay of this frame deletes the rest.
     const std::string prefix = index::ItemPrefix(meta.table_id);
-    std::unique_ptr<leveldb::Iterator> it(
-        index_->NewIterator(leveldb::ReadOptions()));
+    std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
     leveldb::WriteBatch chunk;
     size_t n = 0;
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
-         it->Next()) {
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       chunk.Delete(it->key());
       if (++n % kPurgeChunk == 0) {
         Status s = FromLevelDB(index_->Write(wo, &chunk), "table purge");

@@ -12,8 +12,7 @@
 
 namespace runnel {
 
-Status DirLock::Acquire(const std::string& dir,
-                        std::unique_ptr<DirLock>* lock) {
+Status DirLock::Acquire(const std::string& dir, std::unique_ptr<DirLock>* lock) {
   const std::string path = dir + "/LOCK";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -36,8 +35,7 @@ Status DirLock::Acquire(const std::string& dir,
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) !=
-          static_cast<ssize_t>(pid.size())) {
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int err = errno;
     ::close(fd);
     return Status::IOError(path + ": write pid: " + std::strerror(err));

@@ -34,13 +34,10 @@ class DiscardingFile final : public leveldb::WritableFile {
 // Syncs the runnel log before the file itself.
 class LogFirstFile final : public leveldb::WritableFile {
  public:
-  LogFirstFile(leveldb::WritableFile* base,
-               std::function<leveldb::Status()> sync_log)
+  LogFirstFile(leveldb::WritableFile* base, std::function<leveldb::Status()> sync_log)
       : base_(base), sync_log_(std::move(sync_log)) {}
   ~LogFirstFile() override { delete base_; }
-  leveldb::Status Append(const leveldb::Slice& d) override {
-    return base_->Append(d);
-  }
+  leveldb::Status Append(const leveldb::Slice& d) override { return base_->Append(d); }
   leveldb::Status Close() override { return base_->Close(); }
   leveldb::Status Flush() override { return base_->Flush(); }
   leveldb::Status Sync() override {
@@ -78,15 +75,13 @@ leveldb::Status IndexEnv::SyncLog() {
   return hook ? hook() : leveldb::Status::OK();
 }
 
-leveldb::Status IndexEnv::Wrap(leveldb::Status s,
-                               leveldb::WritableFile** r) {
+leveldb::Status IndexEnv::Wrap(leveldb::Status s, leveldb::WritableFile** r) {
   if (!s.ok()) return s;
   *r = new LogFirstFile(*r, [this] { return SyncLog(); });
   return s;
 }
 
-leveldb::Status IndexEnv::NewWritableFile(const std::string& f,
-                                          leveldb::WritableFile** r) {
+leveldb::Status IndexEnv::NewWritableFile(const std::string& f, leveldb::WritableFile** r) {
   uint64_t number;
   if (ParseLevelDBLog(f, &number)) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,8 +100,7 @@ leveldb::Status IndexEnv::NewWritableFile(const std::string& f,
   return Wrap(target()->NewWritableFile(f, r), r);
 }
 
-leveldb::Status IndexEnv::NewAppendableFile(const std::string& f,
-                                            leveldb::WritableFile** r) {
+leveldb::Status IndexEnv::NewAppendableFile(const std::string& f, leveldb::WritableFile** r) {
   uint64_t number;
   if (ParseLevelDBLog(f, &number)) {
     std::lock_guard<std::mutex> lock(mu_);

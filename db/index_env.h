@@ -46,10 +46,8 @@ class IndexEnv : public leveldb::EnvWrapper {
   // The highest sequence known to be durable in the index.
   uint64_t durable_sequence() const { return durable_.load(); }
 
-  leveldb::Status NewWritableFile(const std::string& f,
-                                  leveldb::WritableFile** r) override;
-  leveldb::Status NewAppendableFile(const std::string& f,
-                                    leveldb::WritableFile** r) override;
+  leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override;
+  leveldb::Status NewAppendableFile(const std::string& f, leveldb::WritableFile** r) override;
   leveldb::Status RemoveFile(const std::string& f) override;
 
  private:

@@ -24,10 +24,22 @@
 
 namespace runnel::index {
 
-inline constexpr std::string_view kAppliedKey("\x00" "applied", 8);
-inline constexpr std::string_view kCatalogKey("\x00" "catalog", 8);
-inline constexpr std::string_view kStatsPrefix("\x00" "stats", 6);
-inline constexpr std::string_view kCheckpointPrefix("\x00" "ckpt", 5);
+inline constexpr std::string_view kAppliedKey(
+    "\x00"
+    "applied",
+    8);
+inline constexpr std::string_view kCatalogKey(
+    "\x00"
+    "catalog",
+    8);
+inline constexpr std::string_view kStatsPrefix(
+    "\x00"
+    "stats",
+    6);
+inline constexpr std::string_view kCheckpointPrefix(
+    "\x00"
+    "ckpt",
+    5);
 inline constexpr char kItemTag = '\x01';
 
 inline std::string ItemPrefix(uint32_t table_id) {
@@ -35,8 +47,7 @@ inline std::string ItemPrefix(uint32_t table_id) {
   PutBigEndian32(&k, table_id);
   return k;
 }
-inline void AppendItemKey(uint32_t table_id, std::string_view key,
-                          std::string* dst) {
+inline void AppendItemKey(uint32_t table_id, std::string_view key, std::string* dst) {
   dst->push_back(kItemTag);
   PutBigEndian32(dst, table_id);
   dst->append(key);

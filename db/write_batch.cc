@@ -9,8 +9,7 @@ namespace runnel {
 // rep_ is a sequence of [type u8][table len u32][table][key len u32][key]
 // and, for puts, [value len u32][value]: appending is one allocation-free
 // memcpy per field once the string has grown, and ops are views into it.
-void WriteBatch::Put(std::string_view table, std::string_view key,
-                     std::string_view value) {
+void WriteBatch::Put(std::string_view table, std::string_view key, std::string_view value) {
   rep_.push_back(static_cast<char>(OpType::kPut));
   PutFixed32(&rep_, static_cast<uint32_t>(table.size()));
   rep_.append(table);

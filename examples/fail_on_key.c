@@ -22,8 +22,8 @@ RUNNEL_EXPORT int runnel_handler(const runnel_batch* batch, runnel_context* ctx)
     if (fail_key != NULL && strlen(fail_key) == r->key_len &&
         memcmp(fail_key, r->key, r->key_len) == 0) {
       char line[96];
-      int len = snprintf(line, sizeof(line), "failing on key %s (sequence %llu)",
-                         fail_key, (unsigned long long)r->sequence_number);
+      int len = snprintf(line, sizeof(line), "failing on key %s (sequence %llu)", fail_key,
+                         (unsigned long long)r->sequence_number);
       runnel_log(ctx, line, (size_t)len);
       if (report != NULL && strcmp(report, "1") == 0) {
         runnel_report_failed_item(ctx, r->sequence_number);

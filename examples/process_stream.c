@@ -20,15 +20,14 @@ RUNNEL_EXPORT int runnel_handler(const runnel_batch* batch, runnel_context* ctx)
     if (line == NULL) return 1;
     int len = snprintf(line, cap, "%s key=%.*s SequenceNumber=%llu",
                        kNames[r->event_name >= 1 && r->event_name <= 3 ? r->event_name : 0],
-                       (int)r->key_len, r->key,
-                       (unsigned long long)r->sequence_number);
+                       (int)r->key_len, r->key, (unsigned long long)r->sequence_number);
     if (r->has_old_image) {
-      len += snprintf(line + len, cap - (size_t)len, " OldImage=%.*s",
-                      (int)r->old_image_len, r->old_image);
+      len += snprintf(line + len, cap - (size_t)len, " OldImage=%.*s", (int)r->old_image_len,
+                      r->old_image);
     }
     if (r->has_new_image) {
-      len += snprintf(line + len, cap - (size_t)len, " NewImage=%.*s",
-                      (int)r->new_image_len, r->new_image);
+      len += snprintf(line + len, cap - (size_t)len, " NewImage=%.*s", (int)r->new_image_len,
+                      r->new_image);
     }
     runnel_log(ctx, line, (size_t)len);
     free(line);

@@ -70,9 +70,8 @@ int main(int argc, char** argv) {
   for (; it->Valid(); it->Next()) {
     const runnel::ChangeRecord& r = it->record();
     std::printf("  #%llu %-6s %s key=%.*s", static_cast<unsigned long long>(r.sequence),
-                std::string(runnel::EventNameString(r.event)).c_str(),
-                std::string(r.table).c_str(), static_cast<int>(r.key.size()),
-                r.key.data());
+                std::string(runnel::EventNameString(r.event)).c_str(), std::string(r.table).c_str(),
+                static_cast<int>(r.key.size()), r.key.data());
     if (r.has_old_image) {
       std::printf(" old=%.*s", static_cast<int>(r.old_image.size()), r.old_image.data());
     }

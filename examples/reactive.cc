@@ -26,8 +26,8 @@ int Handle(const runnel::fn::Batch& batch, runnel::fn::Context& ctx) {
     char seq[24];
     std::snprintf(seq, sizeof(seq), "%020llu",
                   static_cast<unsigned long long>(r.sequence_number()));
-    const std::string entry = std::string(r.event_name()) + " " +
-                              std::string(r.table()) + "/" + std::string(r.key());
+    const std::string entry =
+        std::string(r.event_name()) + " " + std::string(r.table()) + "/" + std::string(r.key());
     if (!ctx.Put(audit_table, seq, entry)) return 1;
     // Later records of the same key in the batch overwrite earlier ones.
     if (!ctx.Put(latest_table, std::string(r.table()) + "/" + std::string(r.key()),

@@ -14,8 +14,8 @@ namespace runnel::test {
 
 using Clock = std::chrono::steady_clock;
 
-ChildExit RunChild(const std::vector<std::string>& argv,
-                   const std::string& stderr_path, const ChildSchedule& schedule,
+ChildExit RunChild(const std::vector<std::string>& argv, const std::string& stderr_path,
+                   const ChildSchedule& schedule,
                    const std::function<bool(const std::string&)>& on_line) {
   ChildExit out;
   int fds[2];
@@ -56,8 +56,10 @@ ChildExit RunChild(const std::vector<std::string>& argv,
     const Clock::time_point now = Clock::now();
     if ((kill_at && now >= *kill_at) || now >= give_up) break;
     const auto until = kill_at ? std::min(*kill_at, give_up) : give_up;
-    const int wait_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) + 1;
+    const int wait_ms =
+        static_cast<int>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count()) +
+        1;
     pollfd p{rfd, POLLIN, 0};
     const int r = ::poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;

@@ -27,7 +27,7 @@ struct ChildSchedule {
 };
 
 struct ChildExit {
-  int status = 0;  // from waitpid
+  int status = 0;          // from waitpid
   bool killed = false;     // died of our SIGKILL
   bool exited = false;     // exited by itself
   bool timed_out = false;  // give_up passed before the planned kill or exit
@@ -39,8 +39,8 @@ struct ChildExit {
 // An incomplete last line (a write cut by the kill) is dropped. The child is
 // killed only if it has not closed its stdout, so a child that exits by
 // itself keeps its exit status.
-ChildExit RunChild(const std::vector<std::string>& argv,
-                   const std::string& stderr_path, const ChildSchedule& schedule,
+ChildExit RunChild(const std::vector<std::string>& argv, const std::string& stderr_path,
+                   const ChildSchedule& schedule,
                    const std::function<bool(const std::string&)>& on_line);
 
 // The child's side: writes one line to stdout with write(2), whole (a kill

@@ -122,8 +122,7 @@ class Host {
   explicit Host(const std::string& db, const std::string& err_path) : db_(db) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<std::string> s = {RUNNEL_BIN, "--db", db, "run"};
     std::vector<char*> argv;
     for (auto& a : s) argv.push_back(a.data());
@@ -265,8 +264,8 @@ TEST_P(CliTest, TutorialWalkThrough) {
   const std::string arn = MakeTable("Music");
   ASSERT_NE(arn.find(":table/Music/stream/"), std::string::npos) << arn;
   // The function (ProcessDynamoDBStream) from examples/process_stream.
-  Result r = R({"create-function", "--function-name", "ProcessDynamoDBStream", "--library",
-                PROCESS_STREAM});
+  Result r = R(
+      {"create-function", "--function-name", "ProcessDynamoDBStream", "--library", PROCESS_STREAM});
   ASSERT_EQ(r.exit, 0) << r;
   EXPECT_EQ(r.Json()["FunctionName"], "ProcessDynamoDBStream");
   // Step 3.2: the mapping, with the tutorial's flags; note the UUID.
@@ -280,17 +279,21 @@ TEST_P(CliTest, TutorialWalkThrough) {
   EXPECT_EQ(m["BatchSize"], 100);
   EXPECT_EQ(m["StartingPosition"], "TRIM_HORIZON");
   EXPECT_EQ(m["EventSourceArn"], arn);
-  r = R({"list-event-source-mappings", "--function-name", "ProcessDynamoDBStream",
-         "--event-source", arn});
+  r = R({"list-event-source-mappings", "--function-name", "ProcessDynamoDBStream", "--event-source",
+         arn});
   ASSERT_EQ(r.exit, 0) << r;
   ASSERT_EQ(r.Json()["EventSourceMappings"].size(), 1u);
   EXPECT_EQ(r.Json()["EventSourceMappings"][0]["LastProcessingResult"], "No records processed");
   EXPECT_EQ(r.Json()["EventSourceMappings"][0]["UUID"], uuid);
   // Step 3.3: add, update, delete items.
   ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "song#1", "--value",
-               R"({"title":"Call Me Today"})"}).exit, 0);
+               R"({"title":"Call Me Today"})"})
+                .exit,
+            0);
   ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "song#1", "--value",
-               R"({"title":"Call Me Tomorrow"})"}).exit, 0);
+               R"({"title":"Call Me Tomorrow"})"})
+                .exit,
+            0);
   ASSERT_EQ(R({"delete-item", "--table-name", "Music", "--key", "song#1"}).exit, 0);
   // The mapping runs while the DB is hosted.
   RunMappingsUntilIdle();
@@ -304,8 +307,10 @@ TEST_P(CliTest, TutorialWalkThrough) {
   EXPECT_NE(r.out.find(R"(INSERT key=song#1 SequenceNumber=)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"(NewImage={"title":"Call Me Today"})"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"(MODIFY key=song#1)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"(OldImage={"title":"Call Me Today"} NewImage={"title":"Call Me Tomorrow"})"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(R"(OldImage={"title":"Call Me Today"} NewImage={"title":"Call Me Tomorrow"})"),
+      std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find(R"(REMOVE key=song#1)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("END RequestId: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("REPORT RequestId: "), std::string::npos) << r.out;
@@ -344,9 +349,13 @@ TEST_P(CliTest, TablesAndItems) {
   const std::string file = tmp_.Sub("value.bin");
   { std::ofstream(file, std::ios::binary) << std::string("\x00\x01\xff", 3); }
   ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "b", "--value-file", file}).exit, 0);
-  ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key-base64", "/w==", "--value-base64",
-               "aGk="}).exit, 0);
-  ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "c", "--value-file", "-"}, "stdin!").exit, 0);
+  ASSERT_EQ(
+      R({"put-item", "--table-name", "Music", "--key-base64", "/w==", "--value-base64", "aGk="})
+          .exit,
+      0);
+  ASSERT_EQ(
+      R({"put-item", "--table-name", "Music", "--key", "c", "--value-file", "-"}, "stdin!").exit,
+      0);
   r = R({"get-item", "--table-name", "Music", "--key", "a"});
   ASSERT_EQ(r.exit, 0) << r;
   EXPECT_EQ(r.Json()["Item"]["n"]["N"], "1");
@@ -387,9 +396,12 @@ TEST_P(CliTest, TablesAndItems) {
 
   // batch-write-item: one atomic batch across tables.
   const std::string lines =
-      R"({"PutRequest":{"TableName":"Plain","Key":"x","Value":{"deep":[1,2]}}})" "\n"
-      R"({"PutRequest":{"TableName":"Plain","KeyBase64":"AAE=","ValueBase64":"AAE="}})" "\n"
-      R"({"DeleteRequest":{"TableName":"Music","Key":"a"}})" "\n";
+      R"({"PutRequest":{"TableName":"Plain","Key":"x","Value":{"deep":[1,2]}}})"
+      "\n"
+      R"({"PutRequest":{"TableName":"Plain","KeyBase64":"AAE=","ValueBase64":"AAE="}})"
+      "\n"
+      R"({"DeleteRequest":{"TableName":"Music","Key":"a"}})"
+      "\n";
   r = R({"batch-write-item", "--file", "-"}, lines);
   ASSERT_EQ(r.exit, 0) << r;
   EXPECT_EQ(r.Json()["RecordCount"], 3);
@@ -432,8 +444,8 @@ TEST_P(CliTest, Streams) {
   EXPECT_EQ(d["TableName"], "Music");
   const std::string shard = d["Shards"][0]["ShardId"];
 
-  r = R({"get-shard-iterator", "--stream-arn", arn, "--shard-id", shard,
-         "--shard-iterator-type", "TRIM_HORIZON"});
+  r = R({"get-shard-iterator", "--stream-arn", arn, "--shard-id", shard, "--shard-iterator-type",
+         "TRIM_HORIZON"});
   ASSERT_EQ(r.exit, 0) << r;
   const std::string it = r.Json()["ShardIterator"];
   r = R({"get-records", "--shard-iterator", it, "--limit", "2"});
@@ -455,8 +467,8 @@ TEST_P(CliTest, Streams) {
   ASSERT_EQ(r.exit, 0) << r;
   r = R({"get-records", "--shard-iterator", r.Json()["ShardIterator"]});
   EXPECT_EQ(r.Json()["Records"][0]["eventName"], "REMOVE");
-  r = R({"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type",
-         "AT_SEQUENCE_NUMBER", "--sequence-number", seq2});
+  r = R({"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "AT_SEQUENCE_NUMBER",
+         "--sequence-number", seq2});
   r = R({"get-records", "--shard-iterator", r.Json()["ShardIterator"]});
   EXPECT_EQ(r.Json()["Records"][0]["eventName"], "MODIFY");
   r = R({"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "LATEST"});
@@ -465,7 +477,9 @@ TEST_P(CliTest, Streams) {
   r = R({"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "AT_TIMESTAMP",
          "--timestamp", "1h"});
   ASSERT_EQ(r.exit, 0) << r;
-  EXPECT_EQ(R({"get-records", "--shard-iterator", r.Json()["ShardIterator"]}).Json()["Records"].size(), 3u);
+  EXPECT_EQ(
+      R({"get-records", "--shard-iterator", r.Json()["ShardIterator"]}).Json()["Records"].size(),
+      3u);
 
   // tail: the records so far, then one written while it follows.
   r = R({"tail", "--table-name", "Music", "--from", "TRIM_HORIZON", "--max-records", "3"});
@@ -528,12 +542,27 @@ TEST_P(CliTest, FunctionsMappingsAndInvoke) {
   EXPECT_NE(ReadFile(outfile).find("errorMessage"), std::string::npos) << ReadFile(outfile);
 
   // Mappings: every setting, echoed back; update; delete.
-  r = R({"create-event-source-mapping", "--function-name", "fail", "--event-source-arn", "Music",
-         "--batch-size", "10", "--starting-position", "LATEST",
-         "--maximum-batching-window-in-seconds", "1", "--maximum-retry-attempts", "2",
-         "--maximum-record-age-in-seconds", "60", "--bisect-batch-on-function-error",
-         "--destination-config", "OnFailure={Destination=Music}", "--function-response-types",
-         "ReportBatchItemFailures", "--no-enabled"});
+  r = R({"create-event-source-mapping",
+         "--function-name",
+         "fail",
+         "--event-source-arn",
+         "Music",
+         "--batch-size",
+         "10",
+         "--starting-position",
+         "LATEST",
+         "--maximum-batching-window-in-seconds",
+         "1",
+         "--maximum-retry-attempts",
+         "2",
+         "--maximum-record-age-in-seconds",
+         "60",
+         "--bisect-batch-on-function-error",
+         "--destination-config",
+         "OnFailure={Destination=Music}",
+         "--function-response-types",
+         "ReportBatchItemFailures",
+         "--no-enabled"});
   ASSERT_EQ(r.exit, 0) << r;
   json m = r.Json();
   const std::string uuid = m["UUID"];
@@ -580,8 +609,10 @@ TEST_P(CliTest, InspectLogRecordAndStats) {
   MakeTable("Music");
   MakeMapping("proc", PROCESS_STREAM, "Music");
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "k" + std::to_string(i),
-                 "--value", "v"}).exit, 0);
+    ASSERT_EQ(
+        R({"put-item", "--table-name", "Music", "--key", "k" + std::to_string(i), "--value", "v"})
+            .exit,
+        0);
   }
   Result r = R({"inspect", "log", "--verify"});
   ASSERT_EQ(r.exit, 0) << r;
@@ -622,8 +653,10 @@ TEST_P(CliTest, InspectLogRecordAndStats) {
 TEST_F(CliBase, InspectLogVerifyFindsAFlippedByte) {
   MakeTable("Music");
   for (int i = 0; i < 20; ++i) {
-    ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "key" + std::to_string(i),
-                 "--value", std::string(100, 'a' + i % 26)}).exit, 0);
+    ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "key" + std::to_string(i), "--value",
+                 std::string(100, 'a' + i % 26)})
+                  .exit,
+              0);
   }
   ASSERT_EQ(R({"inspect", "log", "--verify"}).exit, 0);
   const std::vector<std::string> segs = ListDir(db() + "/wal");
@@ -661,9 +694,9 @@ TEST_F(CliBase, CommandsReachALiveHostThroughTheSocket) {
   EXPECT_EQ(r.Json()["Item"]["value"]["S"], "v1");
   // Relative paths are the caller's, not the host's.
   { std::ofstream(tmp_.Sub("rel.txt")) << "from a file"; }
-  r = Runnel({"--db", "db", "put-item", "--table-name", "Music", "--key", "f", "--value-file",
-              "rel.txt"},
-             "", tmp_.path());
+  r = Runnel(
+      {"--db", "db", "put-item", "--table-name", "Music", "--key", "f", "--value-file", "rel.txt"},
+      "", tmp_.path());
   ASSERT_EQ(r.exit, 0) << r;
   EXPECT_EQ(R({"get-item", "--table-name", "Music", "--key", "f"}).Json()["Item"]["value"]["S"],
             "from a file");
@@ -771,9 +804,9 @@ TEST_F(CliBase, HostDropsOversizedAndMalformedMessages) {
   std::string huge("\0\0\0\0\0\0\0\x20", 8);
   EXPECT_NE(send_and_wait_for_close(huge).find("traversalLimitInWords"), std::string::npos);
   // A segment table claiming 2^31 segments.
-  EXPECT_NE(send_and_wait_for_close(std::string("\xff\xff\xff\x7f\x01\0\0\0", 8))
-                .find("segmentCount"),
-            std::string::npos);
+  EXPECT_NE(
+      send_and_wait_for_close(std::string("\xff\xff\xff\x7f\x01\0\0\0", 8)).find("segmentCount"),
+      std::string::npos);
   // Noise.
   std::mt19937 rng(7);
   std::string noise(1 << 16, '\0');
@@ -844,48 +877,124 @@ TEST_P(CliTest, BadInputChangesNothing) {
   const std::vector<Case> cases = {
       {{"describe-table", "--table-name", "Nope"}, 1, "Nope"},
       {{"put-item", "--table-name", "Nope", "--key", "k", "--value", "v"}, 1, "Nope"},
-      {{"put-item", "--table-name", "Music", "--key", std::string(5000, 'k'), "--value", "v"}, 1, "key"},
+      {{"put-item", "--table-name", "Music", "--key", std::string(5000, 'k'), "--value", "v"},
+       1,
+       "key"},
       {{"put-item", "--table-name", "Music", "--key", "k"}, 2, "--value"},
-      {{"put-item", "--table-name", "Music", "--key", "k", "--value", "a", "--value-base64", "YQ=="}, 2, "--value"},
-      {{"put-item", "--table-name", "Music", "--key-base64", "!!!", "--value", "v"}, 2, "--key-base64"},
-      {{"put-item", "--table-name", "Music", "--key", "k", "--value-file", "/nonexistent/x"}, 1, "--value-file"},
+      {{"put-item", "--table-name", "Music", "--key", "k", "--value", "a", "--value-base64",
+        "YQ=="},
+       2,
+       "--value"},
+      {{"put-item", "--table-name", "Music", "--key-base64", "!!!", "--value", "v"},
+       2,
+       "--key-base64"},
+      {{"put-item", "--table-name", "Music", "--key", "k", "--value-file", "/nonexistent/x"},
+       1,
+       "--value-file"},
       {{"create-table", "--table-name", "Music"}, 1, "ResourceInUseException"},
       {{"create-table", "--table-name", "x"}, 1, "ValidationException"},
-      {{"create-table", "--table-name", "T2", "--stream-specification", "StreamEnabled=maybe"}, 2, "--stream-specification"},
-      {{"create-table", "--table-name", "T2", "--stream-specification", "StreamEnabled=true,StreamViewType=ALL"}, 2, "StreamViewType"},
-      {{"update-table", "--table-name", "Music", "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_IMAGE"}, 1, "ResourceInUseException"},
+      {{"create-table", "--table-name", "T2", "--stream-specification", "StreamEnabled=maybe"},
+       2,
+       "--stream-specification"},
+      {{"create-table", "--table-name", "T2", "--stream-specification",
+        "StreamEnabled=true,StreamViewType=ALL"},
+       2,
+       "StreamViewType"},
+      {{"update-table", "--table-name", "Music", "--stream-specification",
+        "StreamEnabled=true,StreamViewType=NEW_IMAGE"},
+       1,
+       "ResourceInUseException"},
       {{"get-item", "--table-name", "Nope", "--key", "k"}, 1, "Nope"},
       {{"scan", "--table-name", "Music", "--starting-token", "%%%"}, 2, "--starting-token"},
       {{"scan", "--table-name", "Music", "--max-items", "-1"}, 2, "--max-items"},
       {{"batch-write-item", "--file", bad_lines}, 1, "line 2"},
-      {{"batch-write-item", "--file", "-"}, 1, "line 1", R"({"PutRequest":{"TableName":"Nope"}})" "\n"},
-      {{"get-shard-iterator", "--stream-arn", arn + "x", "--shard-iterator-type", "LATEST"}, 1, "ResourceNotFoundException"},
-      {{"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "SOMEWHERE"}, 2, "--shard-iterator-type"},
-      {{"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "AT_SEQUENCE_NUMBER"}, 2, "--sequence-number"},
-      {{"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "AT_SEQUENCE_NUMBER", "--sequence-number", "x1"}, 2, "--sequence-number"},
+      {{"batch-write-item", "--file", "-"},
+       1,
+       "line 1",
+       R"({"PutRequest":{"TableName":"Nope"}})"
+       "\n"},
+      {{"get-shard-iterator", "--stream-arn", arn + "x", "--shard-iterator-type", "LATEST"},
+       1,
+       "ResourceNotFoundException"},
+      {{"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "SOMEWHERE"},
+       2,
+       "--shard-iterator-type"},
+      {{"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "AT_SEQUENCE_NUMBER"},
+       2,
+       "--sequence-number"},
+      {{"get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type", "AT_SEQUENCE_NUMBER",
+        "--sequence-number", "x1"},
+       2,
+       "--sequence-number"},
       {{"get-records", "--shard-iterator", "not-an-iterator"}, 1, "ValidationException"},
       {{"get-records", "--shard-iterator", "x", "--limit", "5000"}, 2, "--limit"},
       {{"tail", "--table-name", "Nope"}, 1, "Nope"},
-      {{"create-function", "--function-name", "f2", "--library", "/nonexistent/lib.so"}, 1, "/nonexistent/lib.so"},
-      {{"create-function", "--function-name", "f2", "--library", PROCESS_STREAM, "--handler", "no_such_symbol"}, 1, "no_such_symbol"},
-      {{"create-function", "--function-name", "f2", "--library", PROCESS_STREAM, "--timeout", "901"}, 1, "900"},
-      {{"create-function", "--function-name", "f2", "--library", PROCESS_STREAM, "--environment", "Vars=x"}, 2, "--environment"},
-      {{"create-function", "--function-name", "proc", "--library", PROCESS_STREAM}, 1, "ResourceInUseException"},
+      {{"create-function", "--function-name", "f2", "--library", "/nonexistent/lib.so"},
+       1,
+       "/nonexistent/lib.so"},
+      {{"create-function", "--function-name", "f2", "--library", PROCESS_STREAM, "--handler",
+        "no_such_symbol"},
+       1,
+       "no_such_symbol"},
+      {{"create-function", "--function-name", "f2", "--library", PROCESS_STREAM, "--timeout",
+        "901"},
+       1,
+       "900"},
+      {{"create-function", "--function-name", "f2", "--library", PROCESS_STREAM, "--environment",
+        "Vars=x"},
+       2,
+       "--environment"},
+      {{"create-function", "--function-name", "proc", "--library", PROCESS_STREAM},
+       1,
+       "ResourceInUseException"},
       {{"get-function", "--function-name", "nope"}, 1, "nope"},
-      {{"invoke", "--function-name", "proc", "--payload", "{not json", tmp_.Sub("o.json")}, 2, "--payload"},
+      {{"invoke", "--function-name", "proc", "--payload", "{not json", tmp_.Sub("o.json")},
+       2,
+       "--payload"},
       {{"invoke", "--function-name", "nope", "--payload", "{}", tmp_.Sub("o.json")}, 1, "nope"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--batch-size", "0", "--starting-position", "LATEST"}, 1, "--batch-size"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--batch-size", "10001", "--starting-position", "LATEST"}, 1, "10000"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--batch-size", "abc", "--starting-position", "LATEST"}, 2, "--batch-size"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--starting-position", "BOGUS"}, 2, "--starting-position"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", "NoTable", "--starting-position", "LATEST"}, 1, "NoTable"},
-      {{"create-event-source-mapping", "--function-name", "nope", "--event-source", arn, "--starting-position", "LATEST"}, 1, "nope"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--starting-position", "LATEST", "--maximum-record-age-in-seconds", "5"}, 1, "60"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--starting-position", "LATEST", "--maximum-retry-attempts", "4294967295"}, 1, "--maximum-retry-attempts"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--batch-size", "0", "--starting-position", "LATEST"},
+       1,
+       "--batch-size"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--batch-size", "10001", "--starting-position", "LATEST"},
+       1,
+       "10000"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--batch-size", "abc", "--starting-position", "LATEST"},
+       2,
+       "--batch-size"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--starting-position", "BOGUS"},
+       2,
+       "--starting-position"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", "NoTable",
+        "--starting-position", "LATEST"},
+       1,
+       "NoTable"},
+      {{"create-event-source-mapping", "--function-name", "nope", "--event-source", arn,
+        "--starting-position", "LATEST"},
+       1,
+       "nope"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--starting-position", "LATEST", "--maximum-record-age-in-seconds", "5"},
+       1,
+       "60"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--starting-position", "LATEST", "--maximum-retry-attempts", "4294967295"},
+       1,
+       "--maximum-retry-attempts"},
       {{"list-event-source-mappings", "--event-source", "Plain"}, 1, "Plain"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn, "--starting-position", "LATEST", "--function-response-types", "Everything"}, 2, "--function-response-types"},
-      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn}, 2, "--starting-position"},
-      {{"get-event-source-mapping", "--uuid", "00000000-0000-0000-0000-000000000000"}, 1, "00000000-0000-0000-0000-000000000000"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn,
+        "--starting-position", "LATEST", "--function-response-types", "Everything"},
+       2,
+       "--function-response-types"},
+      {{"create-event-source-mapping", "--function-name", "proc", "--event-source", arn},
+       2,
+       "--starting-position"},
+      {{"get-event-source-mapping", "--uuid", "00000000-0000-0000-0000-000000000000"},
+       1,
+       "00000000-0000-0000-0000-000000000000"},
       {{"update-event-source-mapping", "--uuid", "nope", "--batch-size", "5"}, 1, "nope"},
       {{"update-event-source-mapping", "--uuid", uuid, "--batch-size", "0"}, 1, "--batch-size"},
       {{"delete-event-source-mapping", "--uuid", "nope"}, 1, "nope"},
@@ -894,14 +1003,17 @@ TEST_P(CliTest, BadInputChangesNothing) {
       {{"inspect", "record", "abc"}, 2, "sequence-number"},
       {{"dump", "--format", "xml"}, 2, "--format"},
       {{"no-such-command"}, 2, "no-such-command"},
-      {{"put-item", "--table-name", "Music", "--key", "k", "--value", "v", "--bogus"}, 2, "--bogus"},
+      {{"put-item", "--table-name", "Music", "--key", "k", "--value", "v", "--bogus"},
+       2,
+       "--bogus"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args[0] + " " + (c.args.size() > 1 ? c.args[1] : ""));
     Result r = R(c.args, c.input);
     EXPECT_EQ(r.exit, c.exit) << r;
     EXPECT_TRUE(r.OneErrorLine()) << r;
-    EXPECT_NE(r.err.find(c.mentions), std::string::npos) << "expected '" << c.mentions << "': " << r;
+    EXPECT_NE(r.err.find(c.mentions), std::string::npos)
+        << "expected '" << c.mentions << "': " << r;
     EXPECT_TRUE(r.out.empty()) << r;
   }
   // (A host's runtime may write checkpoints meanwhile: the log is compared
@@ -965,15 +1077,19 @@ TEST_F(CliBase, MissingDirectoryAndLockedDb) {
 TEST_P(CliTest, DumpLoadRoundTripBothFormats) {
   MakeTable("Music");
   ASSERT_EQ(R({"create-table", "--table-name", "Other", "--stream-specification",
-               "StreamEnabled=true,StreamViewType=KEYS_ONLY"}).exit, 0);
+               "StreamEnabled=true,StreamViewType=KEYS_ONLY"})
+                .exit,
+            0);
   ASSERT_EQ(R({"create-table", "--table-name", "Plain"}).exit, 0);
   std::string lines;
   for (int i = 0; i < 2500; ++i) {
     lines += R"({"PutRequest":{"TableName":"Music","Key":"song#)" + std::to_string(i) +
              R"(","Value":{"n":)" + std::to_string(i) + "}}}\n";
   }
-  lines += R"({"PutRequest":{"TableName":"Other","KeyBase64":"AP8=","ValueBase64":"gAD/"}})" "\n";
-  lines += R"({"PutRequest":{"TableName":"Plain","Key":"empty","Value":""}})" "\n";
+  lines += R"({"PutRequest":{"TableName":"Other","KeyBase64":"AP8=","ValueBase64":"gAD/"}})"
+           "\n";
+  lines += R"({"PutRequest":{"TableName":"Plain","Key":"empty","Value":""}})"
+           "\n";
   ASSERT_EQ(R({"batch-write-item", "--file", "-"}, lines).exit, 0);
 
   for (const std::string format : {"jsonl", "capnp"}) {
@@ -1033,7 +1149,8 @@ TEST_F(CliBase, ProgressBarOnlyOnATerminal) {
   std::string lines;
   for (int i = 0; i < 20000; ++i) {
     lines += R"({"PutRequest":{"TableName":"Music","Key":"k)" + std::to_string(i) +
-             R"(","Value":"v"}})" "\n";
+             R"(","Value":"v"}})"
+             "\n";
   }
   ASSERT_EQ(R({"batch-write-item", "--file", "-"}, lines).exit, 0);
   const std::string out = tmp_.Sub("d.jsonl");

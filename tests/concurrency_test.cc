@@ -22,7 +22,7 @@ using test::TempDir;
 TEST(ConcurrencyTest, WritersReadersAndTheStreamAgree) {
   TempDir dir;
   Options o;
-  o.segment_bytes = 256 << 10;  // rotations happen during the run
+  o.segment_bytes = 256 << 10;       // rotations happen during the run
   o.write_buffer_bytes = 128 << 10;  // so do index flushes and compactions
   std::unique_ptr<DB> db;
   ASSERT_OK(DB::Open(o, dir.Sub("db"), &db));

@@ -140,14 +140,13 @@ std::string DiffStates(const State& want, const State& got) {
     for (const std::string& k : keys) {
       const auto a = w.find(k);
       const auto b = g.find(k);
-      const bool same = (a == w.end()) == (b == g.end()) &&
-                        (a == w.end() || a->second == b->second);
+      const bool same =
+          (a == w.end()) == (b == g.end()) && (a == w.end() || a->second == b->second);
       if (same) continue;
       const std::string ws = a == w.end() ? "<absent>" : Short(a->second);
       const std::string gs = b == g.end() ? "<absent>" : Short(b->second);
       if (shown++ < 8) {
-        out << " [" << table << "/" << k << " expected " << ws << " got " << gs
-            << "]";
+        out << " [" << table << "/" << k << " expected " << ws << " got " << gs << "]";
       }
     }
   }
@@ -211,8 +210,7 @@ void HandleLine(const std::string& line, ChildRun* run) {
     }
     a.sync = sync != 0;
     if (run->pending.count(tid) != 0) {
-      run->protocol_errors.push_back("two writes in flight for thread " +
-                                     std::to_string(tid));
+      run->protocol_errors.push_back("two writes in flight for thread " + std::to_string(tid));
     }
     run->pending[tid] = std::move(a);
   } else if (tag == "A") {
@@ -241,22 +239,20 @@ void HandleLine(const std::string& line, ChildRun* run) {
 // Spawns the writer, reads its pipe, kills it per the schedule.
 // early_kill_ms >= 0: kill that long after spawning, whatever the child does.
 // Otherwise kill `after_ready_ms` after the child reported R.
-void RunChild(const std::string& dir, uint64_t seed, int threads,
-              int sync_pct, int early_kill_ms, int after_ready_ms,
-              const std::string& stderr_path, ChildRun* run) {
+void RunChild(const std::string& dir, uint64_t seed, int threads, int sync_pct, int early_kill_ms,
+              int after_ready_ms, const std::string& stderr_path, ChildRun* run) {
   ChildSchedule schedule;
   if (early_kill_ms >= 0) {
     schedule.kill_after_start = std::chrono::milliseconds(early_kill_ms);
   } else {
     schedule.kill_after_ready = std::chrono::milliseconds(after_ready_ms);
   }
-  const ChildExit e = test::RunChild(
-      {CRASH_WRITER_PATH, dir, std::to_string(seed), std::to_string(threads),
-       std::to_string(sync_pct)},
-      stderr_path, schedule, [run](const std::string& line) {
-        HandleLine(line, run);
-        return run->ready;
-      });
+  const ChildExit e = test::RunChild({CRASH_WRITER_PATH, dir, std::to_string(seed),
+                                      std::to_string(threads), std::to_string(sync_pct)},
+                                     stderr_path, schedule, [run](const std::string& line) {
+                                       HandleLine(line, run);
+                                       return run->ready;
+                                     });
   run->timed_out = e.timed_out;
   run->exit_status = e.status;
   run->killed = e.killed;
@@ -280,8 +276,7 @@ class Verifier {
  public:
   Verifier(Totals* totals, uint64_t trial) : totals_(totals), trial_(trial) {}
   void Violation(const std::string& what) {
-    totals_->violations.push_back("trial " + std::to_string(trial_) + ": " +
-                                  what);
+    totals_->violations.push_back("trial " + std::to_string(trial_) + ": " + what);
   }
 
  private:
@@ -336,11 +331,13 @@ void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, uint64_t* last_checkp
     for (const auto& [k, w] : want) {
       auto it = got.find(k);
       if (it == got.end()) {
-        if (shown++ < 3) v->Violation("record " + k + " below checkpoint " + std::to_string(p) +
-                                      " has no write-back (skipped)");
+        if (shown++ < 3)
+          v->Violation("record " + k + " below checkpoint " + std::to_string(p) +
+                       " has no write-back (skipped)");
       } else if (it->second != w) {
-        if (shown++ < 3) v->Violation("write-back " + k + " is '" + it->second.substr(0, 60) +
-                                      "', expected '" + w.substr(0, 60) + "'");
+        if (shown++ < 3)
+          v->Violation("write-back " + k + " is '" + it->second.substr(0, 60) + "', expected '" +
+                       w.substr(0, 60) + "'");
       }
     }
     for (const auto& [k, g] : got) {
@@ -353,13 +350,12 @@ void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, uint64_t* last_checkp
   totals->write_backs_checked += got.size();
 }
 
-void ReplayRecords(const std::vector<Rec>& recs,
-                   const std::map<std::string, StreamViewType>& views,
+void ReplayRecords(const std::vector<Rec>& recs, const std::map<std::string, StreamViewType>& views,
                    State* replayed, Verifier* v) {
   SequenceNumber prev = 0;
   for (const Rec& r : recs) {
-    const std::string where = "record " + std::to_string(r.seq) + " (" +
-                              r.table + "/" + r.key + ")";
+    const std::string where =
+        "record " + std::to_string(r.seq) + " (" + r.table + "/" + r.key + ")";
     if (r.seq <= prev) v->Violation(where + ": sequence not increasing");
     prev = r.seq;
     if (r.table == "crash_seen") continue;  // write-backs: checked by (d)
@@ -386,10 +382,9 @@ void ReplayRecords(const std::vector<Rec>& recs,
         if (!r.has_new || r.has_old != with_old) {
           v->Violation(where + ": MODIFY images");
         }
-        if (with_old && r.has_old && cur != items.end() &&
-            cur->second != r.old_image) {
-          v->Violation(where + ": MODIFY old image " + Short(r.old_image) +
-                       " but replayed value " + Short(cur->second));
+        if (with_old && r.has_old && cur != items.end() && cur->second != r.old_image) {
+          v->Violation(where + ": MODIFY old image " + Short(r.old_image) + " but replayed value " +
+                       Short(cur->second));
         }
         items[r.key] = r.new_image;
         break;
@@ -398,8 +393,7 @@ void ReplayRecords(const std::vector<Rec>& recs,
         if (r.has_new || r.has_old != with_old) {
           v->Violation(where + ": REMOVE images");
         }
-        if (with_old && r.has_old && cur != items.end() &&
-            cur->second != r.old_image) {
+        if (with_old && r.has_old && cur != items.end() && cur->second != r.old_image) {
           v->Violation(where + ": REMOVE old image mismatch");
         }
         items.erase(r.key);
@@ -410,12 +404,10 @@ void ReplayRecords(const std::vector<Rec>& recs,
 
 // Checks that an acknowledged write's records are at the sequence numbers
 // its CommitInfo named.
-void CheckAckedRecords(const Acked& a,
-                       const std::map<SequenceNumber, const Rec*>& by_seq,
+void CheckAckedRecords(const Acked& a, const std::map<SequenceNumber, const Rec*>& by_seq,
                        Verifier* v) {
-  const std::string who = "write " + std::to_string(a.tid) + "/" +
-                          std::to_string(a.write.wid) + " (seq " +
-                          std::to_string(a.first_seq) + " count " +
+  const std::string who = "write " + std::to_string(a.tid) + "/" + std::to_string(a.write.wid) +
+                          " (seq " + std::to_string(a.first_seq) + " count " +
                           std::to_string(a.count) + ")";
   if (a.count == 0) return;
   size_t op_index = 0;
@@ -428,28 +420,24 @@ void CheckAckedRecords(const Acked& a,
     }
     const Rec& r = *it->second;
     while (op_index < a.write.ops.size() &&
-           (a.write.ops[op_index].table != r.table ||
-            a.write.ops[op_index].key != r.key)) {
+           (a.write.ops[op_index].table != r.table || a.write.ops[op_index].key != r.key)) {
       ++op_index;
     }
     if (op_index == a.write.ops.size()) {
-      v->Violation(who + ": record " + std::to_string(r.seq) + " (" + r.table +
-                   "/" + r.key + ") is not an operation of the write");
+      v->Violation(who + ": record " + std::to_string(r.seq) + " (" + r.table + "/" + r.key +
+                   ") is not an operation of the write");
       return;
     }
     const Op& op = a.write.ops[op_index++];
     if (op.del != (r.event == EventName::kRemove)) {
-      v->Violation(who + ": record " + std::to_string(r.seq) +
-                   " has the wrong event");
+      v->Violation(who + ": record " + std::to_string(r.seq) + " has the wrong event");
     }
     if (!op.del && r.new_image != op.value) {
-      v->Violation(who + ": record " + std::to_string(r.seq) +
-                   " has new image " + Short(r.new_image) + ", wrote " +
-                   Short(op.value));
+      v->Violation(who + ": record " + std::to_string(r.seq) + " has new image " +
+                   Short(r.new_image) + ", wrote " + Short(op.value));
     }
     if (r.end_of_batch != (i + 1 == a.count)) {
-      v->Violation(who + ": record " + std::to_string(r.seq) +
-                   " end_of_batch is wrong");
+      v->Violation(who + ": record " + std::to_string(r.seq) + " end_of_batch is wrong");
     }
   }
 }
@@ -458,12 +446,11 @@ void CheckReport(DB* db, Verifier* v, Totals* totals) {
   const RecoveryReport& r = db->recovery_report();
   const SequenceNumber last = db->LastSequence();
   if (r.index_sequence > last) {
-    v->Violation("report: index_sequence " + std::to_string(r.index_sequence) +
-                 " > LastSequence " + std::to_string(last));
+    v->Violation("report: index_sequence " + std::to_string(r.index_sequence) + " > LastSequence " +
+                 std::to_string(last));
   }
   if (r.replayed_records > last - std::min(last, r.index_sequence)) {
-    v->Violation("report: replayed " + std::to_string(r.replayed_records) +
-                 " records but only " +
+    v->Violation("report: replayed " + std::to_string(r.replayed_records) + " records but only " +
                  std::to_string(last - r.index_sequence) + " after the index");
   }
   if (r.replayed_frames > last - std::min(last, r.index_sequence)) {
@@ -477,16 +464,13 @@ void CheckReport(DB* db, Verifier* v, Totals* totals) {
       v->Violation("report: torn tail names '" + r.torn_tail_segment + "'");
     }
     if (r.torn_tail_offset != 0 &&
-        (r.torn_tail_offset < log::kSegmentHeaderSize ||
-         r.torn_tail_offset % 8 != 0)) {
-      v->Violation("report: torn tail offset " +
-                   std::to_string(r.torn_tail_offset));
+        (r.torn_tail_offset < log::kSegmentHeaderSize || r.torn_tail_offset % 8 != 0)) {
+      v->Violation("report: torn tail offset " + std::to_string(r.torn_tail_offset));
     }
     if (r.torn_tail_offset != 0 && r.torn_tail_bytes == 0) {
       v->Violation("report: torn tail of 0 bytes");
     }
-  } else if (!r.torn_tail_segment.empty() || r.torn_tail_offset != 0 ||
-             r.torn_tail_bytes != 0) {
+  } else if (!r.torn_tail_segment.empty() || r.torn_tail_offset != 0 || r.torn_tail_bytes != 0) {
     v->Violation("report: torn tail fields set without torn_tail");
   }
   totals->replayed_records += r.replayed_records;
@@ -496,11 +480,11 @@ TEST(CrashTest, RandomKills) {
   const uint64_t trials = EnvU64("RUNNEL_CRASH_TRIALS", 50);
   const uint64_t fresh_every = std::max<uint64_t>(1, EnvU64("RUNNEL_CRASH_FRESH_EVERY", 8));
   const uint64_t seed = EnvU64("RUNNEL_CRASH_SEED", std::random_device()());
-  std::printf("crash test: %llu trials, seed %llu (RUNNEL_CRASH_SEED=%llu to "
-              "repeat the schedule)\n",
-              static_cast<unsigned long long>(trials),
-              static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  std::printf(
+      "crash test: %llu trials, seed %llu (RUNNEL_CRASH_SEED=%llu to "
+      "repeat the schedule)\n",
+      static_cast<unsigned long long>(trials), static_cast<unsigned long long>(seed),
+      static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   TempDir tmp;
   const std::string stderr_path = tmp.Sub("child_stderr.txt");
@@ -509,11 +493,10 @@ TEST(CrashTest, RandomKills) {
 
   std::string dir;
   uint64_t last_checkpoint = 0;  // the mirror mapping's, in this directory
-  State state;          // acknowledged state of the current directory
-  bool dir_ready = false;  // some child reported R in this directory
+  State state;                   // acknowledged state of the current directory
+  bool dir_ready = false;        // some child reported R in this directory
   const std::map<std::string, StreamViewType> views = {
-      {"crash_a", StreamViewType::kNewAndOldImages},
-      {"crash_b", StreamViewType::kNewImage}};
+      {"crash_a", StreamViewType::kNewAndOldImages}, {"crash_b", StreamViewType::kNewImage}};
 
   for (uint64_t trial = 0; trial < trials; ++trial) {
     if (trial % fresh_every == 0) {
@@ -540,15 +523,17 @@ TEST(CrashTest, RandomKills) {
     ++totals.trials;
     if (!run.killed || run.child_error) {
       ADD_FAILURE() << "trial " << trial << ": the child was not killed by us "
-                    << "(wait status " << run.exit_status << ") "
-                    << run.error_line << "\nchild stderr:\n"
+                    << "(wait status " << run.exit_status << ") " << run.error_line
+                    << "\nchild stderr:\n"
                     << ReadFile(stderr_path);
       return;
     }
     for (const std::string& e : run.protocol_errors) v.Violation(e);
     if (run.timed_out) {
-      v.Violation("the child did not get ready (open + create tables) within "
-                  "30 s; opened: " + std::string(run.opened ? "yes" : "no"));
+      v.Violation(
+          "the child did not get ready (open + create tables) within "
+          "30 s; opened: " +
+          std::string(run.opened ? "yes" : "no"));
     }
     if (!run.ready) ++totals.killed_before_ready;
     dir_ready |= run.ready;
@@ -558,8 +543,7 @@ TEST(CrashTest, RandomKills) {
       Apply(a.write.ops, &state);
       ++totals.acked;
       if (!a.write.sync) ++totals.acked_nosync;
-      totals.max_sequence =
-          std::max<uint64_t>(totals.max_sequence, a.first_seq + a.count);
+      totals.max_sequence = std::max<uint64_t>(totals.max_sequence, a.first_seq + a.count);
     }
 
     Options options;
@@ -599,9 +583,8 @@ TEST(CrashTest, RandomKills) {
         v.Violation("describe: " + s.ToString());
       } else if (d.item_count != m.size() || d.table_size_bytes != bytes) {
         v.Violation(std::string("describe ") + table + ": item_count " +
-                    std::to_string(d.item_count) + " size " +
-                    std::to_string(d.table_size_bytes) + ", table has " +
-                    std::to_string(m.size()) + " items of " +
+                    std::to_string(d.item_count) + " size " + std::to_string(d.table_size_bytes) +
+                    ", table has " + std::to_string(m.size()) + " items of " +
                     std::to_string(bytes) + " bytes");
       }
     }
@@ -676,10 +659,8 @@ TEST(CrashTest, RandomKills) {
     }
     for (const Acked& a : run.acked) {
       if (a.count > 0 && a.first_seq + a.count - 1 > db->LastSequence()) {
-        v.Violation("acknowledged sequence " +
-                    std::to_string(a.first_seq + a.count - 1) +
-                    " beyond LastSequence " +
-                    std::to_string(db->LastSequence()));
+        v.Violation("acknowledged sequence " + std::to_string(a.first_seq + a.count - 1) +
+                    " beyond LastSequence " + std::to_string(db->LastSequence()));
       }
     }
     s = db->Close();
@@ -689,18 +670,16 @@ TEST(CrashTest, RandomKills) {
     // The verified state resolves whatever was in flight.
     state = actual;
     if (totals.violations.size() > violations_before) {
-      std::printf("trial %llu: %zu violation(s); threads %d, sync %d%%, %s, "
-                  "%zu acked\n",
-                  static_cast<unsigned long long>(trial),
-                  totals.violations.size() - violations_before, threads,
-                  sync_pct,
-                  early ? "early kill" : "kill after ready", run.acked.size());
+      std::printf(
+          "trial %llu: %zu violation(s); threads %d, sync %d%%, %s, "
+          "%zu acked\n",
+          static_cast<unsigned long long>(trial), totals.violations.size() - violations_before,
+          threads, sync_pct, early ? "early kill" : "kill after ready", run.acked.size());
     }
     if (totals.violations.size() > 50) break;
   }
 
-  const double secs =
-      std::chrono::duration<double>(Clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf(
       "crash test: %llu trials in %.1f s, %llu acknowledged writes (%llu "
       "sync=false), %llu in flight at the kill (%llu of them applied), %llu "
@@ -716,8 +695,7 @@ TEST(CrashTest, RandomKills) {
       static_cast<unsigned long long>(totals.torn_tails),
       static_cast<unsigned long long>(totals.replayed_records),
       static_cast<unsigned long long>(totals.max_sequence),
-      static_cast<unsigned long long>(totals.write_backs_checked),
-      totals.violations.size());
+      static_cast<unsigned long long>(totals.write_backs_checked), totals.violations.size());
   for (const std::string& e : totals.violations) {
     ADD_FAILURE() << e << " (seed " << seed << ")";
   }

@@ -64,8 +64,7 @@ void Emit(const std::string& line) {
 
 [[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
   Emit("E " + what + ": " + s.ToString());
-  std::fprintf(stderr, "crash_writer: %s: %s\n", what.c_str(),
-               s.ToString().c_str());
+  std::fprintf(stderr, "crash_writer: %s: %s\n", what.c_str(), s.ToString().c_str());
   _exit(3);
 }
 
@@ -118,14 +117,13 @@ void WriterLoop(runnel::DB* db, int tid, uint64_t seed, int sync_pct) {
     }
     runnel::WriteOptions wo;
     wo.sync = static_cast<int>(rng() % 100) < sync_pct;
-    Emit("B " + std::to_string(tid) + " " + std::to_string(wid) + " " +
-         (wo.sync ? "1" : "0") + " " + std::to_string(added) + ops);
+    Emit("B " + std::to_string(tid) + " " + std::to_string(wid) + " " + (wo.sync ? "1" : "0") +
+         " " + std::to_string(added) + ops);
     runnel::CommitInfo info;
     runnel::Status s = db->Write(wo, batch, &info);
     if (!s.ok()) Fail("write " + std::to_string(tid) + "/" + std::to_string(wid), s);
     Emit("A " + std::to_string(tid) + " " + std::to_string(wid) + " " +
-         std::to_string(info.first_sequence) + " " +
-         std::to_string(info.record_count));
+         std::to_string(info.first_sequence) + " " + std::to_string(info.record_count));
   }
 }
 
@@ -150,9 +148,8 @@ int main(int argc, char** argv) {
   if (!s.ok()) Fail("open", s);
   Emit("O");
 
-  const runnel::StreamViewType views[2] = {
-      runnel::StreamViewType::kNewAndOldImages,
-      runnel::StreamViewType::kNewImage};
+  const runnel::StreamViewType views[2] = {runnel::StreamViewType::kNewAndOldImages,
+                                           runnel::StreamViewType::kNewImage};
   for (int t = 0; t < 2; ++t) {
     runnel::StreamSpecification spec;
     spec.stream_enabled = true;
@@ -164,19 +161,18 @@ int main(int argc, char** argv) {
   if (!s.ok() && !s.IsBusy()) Fail("create crash_seen", s);
   runnel::FunctionConfiguration fn;
   fn.function_name = "mirror";
-  s = db->triggers()->RegisterInProcessFunction(
-      fn, [](const runnel_batch& b, runnel_context* c) {
-        runnel::fn::Context ctx(c);
-        for (const runnel::fn::Record& r : runnel::fn::Batch(b)) {
-          char key[32];
-          std::snprintf(key, sizeof(key), "%020llu",
-                        static_cast<unsigned long long>(r.sequence_number()));
-          const std::string v = std::string(r.event_name()) + " " + std::string(r.key()) + " " +
-                                std::string(r.new_image());
-          if (!ctx.Put("crash_seen", key, v)) return 1;
-        }
-        return 0;
-      });
+  s = db->triggers()->RegisterInProcessFunction(fn, [](const runnel_batch& b, runnel_context* c) {
+    runnel::fn::Context ctx(c);
+    for (const runnel::fn::Record& r : runnel::fn::Batch(b)) {
+      char key[32];
+      std::snprintf(key, sizeof(key), "%020llu",
+                    static_cast<unsigned long long>(r.sequence_number()));
+      const std::string v = std::string(r.event_name()) + " " + std::string(r.key()) + " " +
+                            std::string(r.new_image());
+      if (!ctx.Put("crash_seen", key, v)) return 1;
+    }
+    return 0;
+  });
   if (!s.ok()) Fail("register mirror", s);
   std::vector<runnel::EventSourceMappingConfiguration> mappings;
   std::string next;

@@ -66,12 +66,10 @@ TEST_F(DBTest, TablesCreateListDescribeDelete) {
   ASSERT_OK(db_->DescribeTable("Music", &d));
   EXPECT_EQ(d.table_name, "Music");
   EXPECT_TRUE(d.stream_specification.stream_enabled);
-  EXPECT_EQ(d.stream_specification.stream_view_type,
-            StreamViewType::kNewAndOldImages);
+  EXPECT_EQ(d.stream_specification.stream_view_type, StreamViewType::kNewAndOldImages);
   EXPECT_EQ(d.item_count, 2u);
   EXPECT_EQ(d.table_size_bytes, 2u + 5u + 2u + 3u);
-  EXPECT_EQ(d.latest_stream_arn,
-            "arn:runnel:db:table/Music/stream/" + d.latest_stream_label);
+  EXPECT_EQ(d.latest_stream_arn, "arn:runnel:db:table/Music/stream/" + d.latest_stream_label);
   EXPECT_EQ(d.latest_stream_label.size(), 23u);  // 2026-11-27T13:22:23.291
 
   // Counts survive reopen (they are replayed from the log or read from the
@@ -99,11 +97,11 @@ TEST_F(DBTest, TablesCreateListDescribeDelete) {
 TEST_F(DBTest, ChangeSemantics) {
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewAndOldImages)));
   const SequenceNumber start = db_->LastSequence() + 1;
-  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v1"));  // INSERT
-  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v1"));  // same value: nothing
-  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v2"));  // MODIFY
-  ASSERT_OK(db_->Delete(wo_, "tbl", "k"));     // REMOVE
-  ASSERT_OK(db_->Delete(wo_, "tbl", "k"));     // missing: nothing
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v1"));   // INSERT
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v1"));   // same value: nothing
+  ASSERT_OK(db_->Put(wo_, "tbl", "k", "v2"));   // MODIFY
+  ASSERT_OK(db_->Delete(wo_, "tbl", "k"));      // REMOVE
+  ASSERT_OK(db_->Delete(wo_, "tbl", "k"));      // missing: nothing
   ASSERT_OK(db_->Delete(wo_, "tbl", "never"));  // missing: nothing
   std::vector<Rec> recs;
   ASSERT_OK(ReadAll(db_.get(), start, &recs));
@@ -223,11 +221,11 @@ TEST_F(DBTest, BatchIsAtomicAndOrderedAcrossTables) {
   ASSERT_OK(db_->Put(wo_, "tba", "x", "0"));
   const SequenceNumber start = db_->LastSequence() + 1;
   WriteBatch batch;
-  batch.Put("tba", "x", "1");   // MODIFY
-  batch.Put("tbb", "y", "1");   // INSERT
-  batch.Put("tba", "x", "2");   // MODIFY again, sees the first
-  batch.Delete("tbb", "y");     // REMOVE of the key inserted above
-  batch.Delete("tbb", "zz");    // nothing
+  batch.Put("tba", "x", "1");  // MODIFY
+  batch.Put("tbb", "y", "1");  // INSERT
+  batch.Put("tba", "x", "2");  // MODIFY again, sees the first
+  batch.Delete("tbb", "y");    // REMOVE of the key inserted above
+  batch.Delete("tbb", "zz");   // nothing
   CommitInfo info;
   ASSERT_OK(db_->Write(wo_, batch, &info));
   EXPECT_EQ(info.first_sequence, start);
@@ -314,8 +312,7 @@ TEST_F(DBTest, LimitsAreEnforcedAndWriteNothing) {
   ASSERT_OK(db_->Put(wo_, "tbl", "big", std::string(16u << 20, 'v')));
   expect_invalid(db_->CreateTable("ab", StreamSpecification()),
                  "table name: must be 3 to 255 characters long, got 2");
-  expect_invalid(db_->CreateTable(std::string(256, 'a'), StreamSpecification()),
-                 "got 256");
+  expect_invalid(db_->CreateTable(std::string(256, 'a'), StreamSpecification()), "got 256");
   ASSERT_OK(db_->CreateTable(std::string(255, 'a'), StreamSpecification()));
   expect_invalid(db_->CreateTable("bad name", StreamSpecification()),
                  "only [A-Za-z0-9_.-] allowed");
@@ -362,8 +359,7 @@ TEST_F(DBTest, SecondOpenIsRefusedWithThePid) {
   std::unique_ptr<DB> second;
   Status s = DB::Open(Options(), dir_.Sub("db"), &second);
   EXPECT_TRUE(s.IsBusy()) << s.ToString();
-  EXPECT_NE(s.message().find("locked by pid " + std::to_string(getpid())),
-            std::string::npos)
+  EXPECT_NE(s.message().find("locked by pid " + std::to_string(getpid())), std::string::npos)
       << s.ToString();
   EXPECT_EQ(second, nullptr);
 
@@ -372,9 +368,9 @@ TEST_F(DBTest, SecondOpenIsRefusedWithThePid) {
   if (child == 0) {
     std::unique_ptr<DB> other;
     Status cs = DB::Open(Options(), dir_.Sub("db"), &other);
-    const bool ok = cs.IsBusy() && cs.message().find("locked by pid " +
-                                                     std::to_string(getppid())) !=
-                                       std::string::npos;
+    const bool ok =
+        cs.IsBusy() &&
+        cs.message().find("locked by pid " + std::to_string(getppid())) != std::string::npos;
     _exit(ok ? 0 : 1);
   }
   int status = 0;

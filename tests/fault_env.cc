@@ -22,15 +22,13 @@ const char kCrashedMessage[] = "simulated power loss (env crashed)";
 // OS at once, and tells the env how far it has been synced.
 class FaultInjectionEnv::File final : public leveldb::WritableFile {
  public:
-  File(FaultInjectionEnv* env, std::string path, leveldb::WritableFile* base,
-       uint64_t pos)
+  File(FaultInjectionEnv* env, std::string path, leveldb::WritableFile* base, uint64_t pos)
       : env_(env), path_(std::move(path)), base_(base), pos_(pos) {}
   ~File() override { delete base_; }  // base_ holds no buffered bytes
 
   leveldb::Status Append(const leveldb::Slice& data) override {
     size_t partial = 0;
-    leveldb::Status s =
-        env_->Check(FileOp::kAppend, path_, pos_, data.size(), &partial);
+    leveldb::Status s = env_->Check(FileOp::kAppend, path_, pos_, data.size(), &partial);
     if (!s.ok()) {
       if (partial > 0) {
         leveldb::Status w = base_->Append(leveldb::Slice(data.data(), partial));
@@ -78,17 +76,14 @@ class FaultInjectionEnv::File final : public leveldb::WritableFile {
   uint64_t pos_;
 };
 
-FaultInjectionEnv::FaultInjectionEnv()
-    : FaultInjectionEnv(leveldb::Env::Default()) {}
+FaultInjectionEnv::FaultInjectionEnv() : FaultInjectionEnv(leveldb::Env::Default()) {}
 
-FaultInjectionEnv::FaultInjectionEnv(leveldb::Env* base)
-    : leveldb::EnvWrapper(base) {}
+FaultInjectionEnv::FaultInjectionEnv(leveldb::Env* base) : leveldb::EnvWrapper(base) {}
 
 FaultInjectionEnv::~FaultInjectionEnv() = default;
 
-leveldb::Status FaultInjectionEnv::Check(FileOp op, const std::string& path,
-                                         uint64_t offset, size_t size,
-                                         size_t* partial) {
+leveldb::Status FaultInjectionEnv::Check(FileOp op, const std::string& path, uint64_t offset,
+                                         size_t size, size_t* partial) {
   if (crashed_.load()) return leveldb::Status::IOError(path, kCrashedMessage);
   std::lock_guard<std::mutex> lock(mu_);
   if (crash_countdown_ >= 0) {
@@ -101,8 +96,7 @@ leveldb::Status FaultInjectionEnv::Check(FileOp op, const std::string& path,
   }
   for (Fault& f : faults_) {
     if (f.spec.op != op) continue;
-    if (!f.spec.path_contains.empty() &&
-        path.find(f.spec.path_contains) == std::string::npos) {
+    if (!f.spec.path_contains.empty() && path.find(f.spec.path_contains) == std::string::npos) {
       continue;
     }
     if (op == FileOp::kAppend && f.spec.only_at_file_start && offset != 0) {
@@ -142,8 +136,8 @@ leveldb::Status FaultInjectionEnv::NewWritableFile(const std::string& f,
   return s;
 }
 
-leveldb::Status FaultInjectionEnv::NewAppendableFile(
-    const std::string& f, leveldb::WritableFile** r) {
+leveldb::Status FaultInjectionEnv::NewAppendableFile(const std::string& f,
+                                                     leveldb::WritableFile** r) {
   *r = nullptr;
   leveldb::Status s = Check(FileOp::kNewAppendableFile, f);
   if (!s.ok()) return s;
@@ -177,8 +171,7 @@ leveldb::Status FaultInjectionEnv::RemoveFile(const std::string& f) {
   return s;
 }
 
-leveldb::Status FaultInjectionEnv::RenameFile(const std::string& src,
-                                              const std::string& dst) {
+leveldb::Status FaultInjectionEnv::RenameFile(const std::string& src, const std::string& dst) {
   leveldb::Status s = Check(FileOp::kRename, src);
   if (!s.ok()) return s;
   s = target()->RenameFile(src, dst);
@@ -216,8 +209,7 @@ void FaultInjectionEnv::CrashAfter(int64_t n) {
   crash_countdown_ = n < 0 ? -1 : n;
 }
 
-leveldb::Status FaultInjectionEnv::DropUnsyncedData(uint64_t* dropped_bytes,
-                                                    DropMode mode,
+leveldb::Status FaultInjectionEnv::DropUnsyncedData(uint64_t* dropped_bytes, DropMode mode,
                                                     uint64_t seed) {
   std::lock_guard<std::mutex> lock(mu_);
   std::mt19937_64 rng(seed);
@@ -244,8 +236,7 @@ leveldb::Status FaultInjectionEnv::DropUnsyncedData(uint64_t* dropped_bytes,
     }
     if (mode == DropMode::kZeroFillTail && keep < size) {
       constexpr uint64_t kBlock = 4096;
-      end = std::min(size, (keep + 1 + rng() % (size - keep) + kBlock - 1) /
-                               kBlock * kBlock);
+      end = std::min(size, (keep + 1 + rng() % (size - keep) + kBlock - 1) / kBlock * kBlock);
       const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0) {
         fail(path);

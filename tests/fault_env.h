@@ -115,13 +115,10 @@ class FaultInjectionEnv : public leveldb::EnvWrapper {
   ~FaultInjectionEnv() override;
 
   // --- leveldb::Env
-  leveldb::Status NewWritableFile(const std::string& f,
-                                  leveldb::WritableFile** r) override;
-  leveldb::Status NewAppendableFile(const std::string& f,
-                                    leveldb::WritableFile** r) override;
+  leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override;
+  leveldb::Status NewAppendableFile(const std::string& f, leveldb::WritableFile** r) override;
   leveldb::Status RemoveFile(const std::string& f) override;
-  leveldb::Status RenameFile(const std::string& s,
-                             const std::string& t) override;
+  leveldb::Status RenameFile(const std::string& s, const std::string& t) override;
   leveldb::Status CreateDir(const std::string& d) override;
   leveldb::Status RemoveDir(const std::string& d) override;
 
@@ -138,8 +135,7 @@ class FaultInjectionEnv : public leveldb::EnvWrapper {
   // modes. Returns the first error; stores the unsynced bytes lost (not kept
   // as written) if not null.
   leveldb::Status DropUnsyncedData(uint64_t* dropped_bytes = nullptr,
-                                   DropMode mode = DropMode::kDropAll,
-                                   uint64_t seed = 0);
+                                   DropMode mode = DropMode::kDropAll, uint64_t seed = 0);
   // Sync() records the synced size but skips fsync(2).
   void SetSkipRealSync(bool skip) { skip_real_sync_.store(skip); }
 
@@ -161,8 +157,7 @@ class FaultInjectionEnv : public leveldb::EnvWrapper {
 
   // Returns an error if the call must fail (crashed mode, CrashAfter, or an
   // injected fault); for kAppend stores the bytes to write first in *partial.
-  leveldb::Status Check(FileOp op, const std::string& path,
-                        uint64_t offset = 0, size_t size = 0,
+  leveldb::Status Check(FileOp op, const std::string& path, uint64_t offset = 0, size_t size = 0,
                         size_t* partial = nullptr);
   void NoteSynced(const std::string& path, uint64_t size);
 

@@ -78,8 +78,7 @@ TEST(FaultEnvTest, DropModesKeepPrefixOrZeros) {
     ASSERT_TRUE(f->Sync().ok());
     ASSERT_TRUE(f->Append(written.substr(100)).ok());
     delete f;
-    const DropMode mode =
-        seed % 2 == 0 ? DropMode::kKeepRandomPrefix : DropMode::kZeroFillTail;
+    const DropMode mode = seed % 2 == 0 ? DropMode::kKeepRandomPrefix : DropMode::kZeroFillTail;
     uint64_t dropped = 0;
     ASSERT_TRUE(env.DropUnsyncedData(&dropped, mode, seed).ok());
     const std::string got = Slurp(&env, path);
@@ -134,7 +133,7 @@ TEST(FaultEnvTest, CrashedModeChangesNothing) {
   EXPECT_FALSE(env.RemoveFile(a).ok());
   leveldb::WritableFile* g = nullptr;
   EXPECT_FALSE(env.NewWritableFile(a, &g).ok());  // would truncate
-  delete f;  // closing an abandoned file writes nothing
+  delete f;                                       // closing an abandoned file writes nothing
   EXPECT_EQ(Slurp(&env, a), "abc");
   ASSERT_TRUE(env.DropUnsyncedData().ok());
   env.SetCrashed(false);
@@ -179,8 +178,7 @@ class FaultTest : public ::testing::Test {
  protected:
   static constexpr char kTable[] = "fault_t";
 
-  void Open(uint64_t segment_bytes = 64ull << 20,
-            size_t write_buffer = 4u << 20) {
+  void Open(uint64_t segment_bytes = 64ull << 20, size_t write_buffer = 4u << 20) {
     options_.env = &env_;
     options_.segment_bytes = segment_bytes;
     options_.write_buffer_bytes = write_buffer;
@@ -226,8 +224,7 @@ class FaultTest : public ::testing::Test {
     batch.Put(kTable, "later2", "v");
     batch.Delete(kTable, "k1");
     results.emplace_back("batch", db_->Write(nosync, batch));
-    results.emplace_back("create table",
-                         db_->CreateTable("fault_other", StreamSpecification()));
+    results.emplace_back("create table", db_->CreateTable("fault_other", StreamSpecification()));
     for (const auto& [what, s] : results) {
       EXPECT_FALSE(s.ok()) << what << " succeeded after a sticky error";
       // The status code is checked by StickyErrorIsFailedPrecondition.
@@ -238,8 +235,7 @@ class FaultTest : public ::testing::Test {
 
   // Reads work and show exactly the acknowledged state (plus, possibly, the
   // one write that failed: `maybe_key` -> `maybe_value`).
-  void ExpectAckedState(const std::string& maybe_key = "",
-                        const std::string& maybe_value = "") {
+  void ExpectAckedState(const std::string& maybe_key = "", const std::string& maybe_value = "") {
     std::vector<std::pair<std::string, std::string>> items;
     ASSERT_OK(ScanAll(db_.get(), kTable, &items));
     std::map<std::string, std::string> got(items.begin(), items.end());
@@ -254,8 +250,8 @@ class FaultTest : public ::testing::Test {
       if (it == got.end()) {
         ADD_FAILURE() << "acknowledged key " << k << " is missing";
       } else if (it->second != v) {
-        ADD_FAILURE() << "key " << k << " has " << it->second.size()
-                      << " bytes, acknowledged " << v.size();
+        ADD_FAILURE() << "key " << k << " has " << it->second.size() << " bytes, acknowledged "
+                      << v.size();
       }
       std::string value;
       EXPECT_OK(db_->Get(kTable, k, &value));
@@ -429,8 +425,7 @@ TEST_F(FaultTest, FailedLogFsyncFailsWholeGroup) {
     EXPECT_TRUE(known) << "unexpected key " << k;
   }
   ExpectWritableAgain();
-  printf("group fsync failure: %zu writes acknowledged before it\n",
-         acked_.size());
+  printf("group fsync failure: %zu writes acknowledged before it\n", acked_.size());
 }
 
 TEST_F(FaultTest, EnospcOnLogAppend) {
@@ -485,8 +480,7 @@ TEST_F(FaultTest, EnospcOnSyncWriteThenPowerLoss) {
 
 // Writes ~1 KiB values until the log rotates; returns the first error.
 Status WriteUntilError(DB* db, const char* table, int max_writes, bool sync,
-                       std::map<std::string, std::string>* acked,
-                       std::string* failed_key) {
+                       std::map<std::string, std::string>* acked, std::string* failed_key) {
   WriteOptions wo;
   wo.sync = sync;
   for (int i = 0; i < max_writes; ++i) {
@@ -579,12 +573,11 @@ TEST_F(FaultTest, EnospcInSegmentPreamble) {
       ADD_FAILURE() << name << " holds " << data.size() << " bytes only";
       continue;
     }
-    const log::FrameHeader h =
-        log::DecodeFrameHeader(data.data() + log::kSegmentHeaderSize);
+    const log::FrameHeader h = log::DecodeFrameHeader(data.data() + log::kSegmentHeaderSize);
     EXPECT_EQ(int{h.type}, int{log::kCatalogFrame})
         << name << " (" << data.size() << " bytes) does not open with a "
-        << "catalog snapshot: its first frame has type " << int{h.type}
-        << ", sequences " << h.first_sequence << ".." << h.last_sequence();
+        << "catalog snapshot: its first frame has type " << int{h.type} << ", sequences "
+        << h.first_sequence << ".." << h.last_sequence();
   }
 }
 

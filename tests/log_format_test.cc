@@ -20,8 +20,7 @@ namespace {
 
 using test::TempDir;
 
-const uint8_t kId[kDbIdSize] = {1, 2, 3, 4, 5, 6, 7, 8,
-                                9, 10, 11, 12, 13, 14, 15, 16};
+const uint8_t kId[kDbIdSize] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 const uint64_t kSalt = 0x5eed5a17c0ffee11ull;
 
 std::string BatchPayload(const std::string& key, const std::string& value) {
@@ -51,9 +50,7 @@ std::vector<uint64_t> WriteSegment(const std::string& dir, uint64_t first, int n
   for (int i = 0; i < n; ++i) {
     offsets.push_back(seg.size());
     AppendFrame(kBatchFrame, first + i, 1, 7,
-                BatchPayload("key" + std::to_string(i),
-                             std::string(10 + i * 3, 'v')),
-                &seg);
+                BatchPayload("key" + std::to_string(i), std::string(10 + i * 3, 'v')), &seg);
   }
   SealFrames(seg.data() + kSegmentHeaderSize, seg.size() - kSegmentHeaderSize, kSalt,
              kSegmentHeaderSize);
@@ -128,16 +125,14 @@ TEST(LogFormat, BatchRoundTripIsZeroCopy) {
   std::vector<ChangeData> in(3);
   const std::string big(100000, 'x');
   in[0] = {1, EventName::kInsert, View::kNewImage, "a", false, true, {}, "1", 0};
-  in[1] = {2, EventName::kModify, View::kNewAndOldImages, "b", true, true,
-           "old", big, 3};
+  in[1] = {2, EventName::kModify, View::kNewAndOldImages, "b", true, true, "old", big, 3};
   in[2] = {2, EventName::kRemove, View::kKeysOnly, "c", false, false, {}, {}, 9};
   std::string payload;
   EncodeBatch(99, in, nullptr, 0, &payload);
   ASSERT_EQ(payload.size() % 8, 0u);
   std::vector<uint64_t> aligned((payload.size() + 7) / 8);
   std::memcpy(aligned.data(), payload.data(), payload.size());
-  const std::string_view view(reinterpret_cast<const char*>(aligned.data()),
-                              payload.size());
+  const std::string_view view(reinterpret_cast<const char*>(aligned.data()), payload.size());
   BatchData out;
   ASSERT_OK(DecodeBatch(view, &out));
   EXPECT_EQ(out.commit_time_micros, 99);
@@ -271,10 +266,8 @@ TEST(LogFormat, MetaAndCatalogRoundTrip) {
   std::vector<uint64_t> aligned((payload.size() + 7) / 8);
   std::memcpy(aligned.data(), payload.data(), payload.size());
   MetaData d;
-  ASSERT_OK(DecodeMeta(std::string_view(
-                           reinterpret_cast<const char*>(aligned.data()),
-                           payload.size()),
-                       &d));
+  ASSERT_OK(DecodeMeta(
+      std::string_view(reinterpret_cast<const char*>(aligned.data()), payload.size()), &d));
   EXPECT_EQ(d.kind, MetaData::Kind::kCreateTable);
   EXPECT_EQ(d.table.name, "Music");
   ASSERT_EQ(d.table.streams.size(), 1u);
@@ -319,13 +312,11 @@ TEST(SegmentReader, WrongDbOrFirstSequenceIsCorruption) {
   std::rename((dir.path() + "/" + SegmentFileName(5)).c_str(),
               (dir.path() + "/" + SegmentFileName(6)).c_str());
   std::unique_ptr<SegmentReader> r;
-  EXPECT_TRUE(SegmentReader::Open(leveldb::Env::Default(), dir.path(), 6, kId, &r)
-                  .IsCorruption());
+  EXPECT_TRUE(SegmentReader::Open(leveldb::Env::Default(), dir.path(), 6, kId, &r).IsCorruption());
   uint8_t other[kDbIdSize] = {};
   WriteSegment(dir.path(), 7, 1);
   EXPECT_TRUE(
-      SegmentReader::Open(leveldb::Env::Default(), dir.path(), 7, other, &r)
-          .IsCorruption());
+      SegmentReader::Open(leveldb::Env::Default(), dir.path(), 7, other, &r).IsCorruption());
 }
 
 TEST(SegmentReader, EveryTruncationOfTheLastFrameIsATornTail) {

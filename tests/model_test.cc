@@ -32,8 +32,7 @@ class Model {
   void Meta() { ++next_seq_; }
   // Applies one operation; appends the expected record if it changes
   // anything. Returns true if it changed anything.
-  bool Apply(ModelTable* t, bool put, const std::string& key,
-             const std::string& value) {
+  bool Apply(ModelTable* t, bool put, const std::string& key, const std::string& value) {
     auto it = t->items.find(key);
     const bool exists = it != t->items.end();
     if (put ? (exists && it->second == value) : !exists) return false;
@@ -41,13 +40,12 @@ class Model {
     r.seq = next_seq_++;
     r.table = t->name;
     r.key = key;
-    r.event = !put ? EventName::kRemove
-                   : exists ? EventName::kModify : EventName::kInsert;
+    r.event = !put ? EventName::kRemove : exists ? EventName::kModify : EventName::kInsert;
     if (t->view) {
-      const bool keep_old = *t->view == StreamViewType::kOldImage ||
-                            *t->view == StreamViewType::kNewAndOldImages;
-      const bool keep_new = *t->view == StreamViewType::kNewImage ||
-                            *t->view == StreamViewType::kNewAndOldImages;
+      const bool keep_old =
+          *t->view == StreamViewType::kOldImage || *t->view == StreamViewType::kNewAndOldImages;
+      const bool keep_new =
+          *t->view == StreamViewType::kNewImage || *t->view == StreamViewType::kNewAndOldImages;
       if (exists && keep_old) {
         r.has_old = true;
         r.old_image = it->second;
@@ -183,9 +181,8 @@ TEST_P(ModelTest, RandomOperations) {
         t.view = v;
       }
       model.Meta();
-    } else if (action < 97 &&
-               (tables[3].view == StreamViewType::kNewImage ||
-                tables[3].view == StreamViewType::kNewAndOldImages)) {
+    } else if (action < 97 && (tables[3].view == StreamViewType::kNewImage ||
+                               tables[3].view == StreamViewType::kNewAndOldImages)) {
       // Concurrent writers to disjoint keys of one table, to exercise
       // group commit inside the model run.
       ModelTable& t = tables[3];
@@ -195,8 +192,7 @@ TEST_P(ModelTest, RandomOperations) {
           WriteOptions sync;
           sync.sync = true;
           for (int i = 0; i < 5; ++i) {
-            EXPECT_OK(db->Put(sync, t.name, "conc" + std::to_string(w),
-                              "c" + std::to_string(i)));
+            EXPECT_OK(db->Put(sync, t.name, "conc" + std::to_string(w), "c" + std::to_string(i)));
           }
         });
       }
@@ -220,8 +216,7 @@ TEST_P(ModelTest, RandomOperations) {
       for (const auto& t : tables) {
         std::vector<std::pair<std::string, std::string>> got;
         ASSERT_OK(test::ScanAll(db.get(), t.name, &got));
-        std::vector<std::pair<std::string, std::string>> want(t.items.begin(),
-                                                              t.items.end());
+        std::vector<std::pair<std::string, std::string>> want(t.items.begin(), t.items.end());
         ASSERT_EQ(got, want) << "table " << t.name << " at step " << step;
       }
       std::vector<Rec> recs;
@@ -252,15 +247,14 @@ TEST_P(ModelTest, RandomOperations) {
   ExpectSameRecords(model.records(), recs);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Options, ModelTest,
-    ::testing::Values(Param{64ull << 20, 4u << 20, 0, 1},     // one segment
-                      Param{64ull << 10, 4u << 20, 20, 2},    // many segments
-                      Param{64ull << 10, 64u << 10, 10, 3},   // index flushes
-                      Param{1ull << 20, 64u << 10, 5, 4}),    // frequent reopen
-    [](const ::testing::TestParamInfo<Param>& info) {
-      return "seed" + std::to_string(info.param.seed);
-    });
+INSTANTIATE_TEST_SUITE_P(Options, ModelTest,
+                         ::testing::Values(Param{64ull << 20, 4u << 20, 0, 1},    // one segment
+                                           Param{64ull << 10, 4u << 20, 20, 2},   // many segments
+                                           Param{64ull << 10, 64u << 10, 10, 3},  // index flushes
+                                           Param{1ull << 20, 64u << 10, 5, 4}),   // frequent reopen
+                         [](const ::testing::TestParamInfo<Param>& info) {
+                           return "seed" + std::to_string(info.param.seed);
+                         });
 
 }  // namespace
 }  // namespace runnel

@@ -115,8 +115,8 @@ std::string DiffStates(const State& want, const State& got) {
     for (const std::string& k : keys) {
       const auto a = w.find(k);
       const auto b = g.find(k);
-      const bool same = (a == w.end()) == (b == g.end()) &&
-                        (a == w.end() || a->second == b->second);
+      const bool same =
+          (a == w.end()) == (b == g.end()) && (a == w.end() || a->second == b->second);
       if (same) continue;
       ++total;
       if (shown++ < 8) {
@@ -144,12 +144,11 @@ class Violations {
   std::vector<std::string> list_;
 };
 
-void ReplayRecords(const std::vector<Rec>& recs, State* replayed,
-                   Violations* v) {
+void ReplayRecords(const std::vector<Rec>& recs, State* replayed, Violations* v) {
   SequenceNumber prev = 0;
   for (const Rec& r : recs) {
-    const std::string where = "record " + std::to_string(r.seq) + " (" +
-                              r.table + "/" + r.key + ")";
+    const std::string where =
+        "record " + std::to_string(r.seq) + " (" + r.table + "/" + r.key + ")";
     if (r.seq <= prev) v->Add(where + ": sequence not increasing");
     prev = r.seq;
     const bool with_old = r.table == kTables[0];  // NEW_AND_OLD_IMAGES
@@ -186,8 +185,7 @@ void ReplayRecords(const std::vector<Rec>& recs, State* replayed,
 // (a subsequence of them, in order, with matching events and new images,
 // end_of_batch on the last). Stores the reason in *why if not.
 bool RecordsMatch(uint64_t first, uint32_t count, const std::vector<Op>& ops,
-                  const std::map<SequenceNumber, const Rec*>& by_seq,
-                  std::string* why) {
+                  const std::map<SequenceNumber, const Rec*>& by_seq, std::string* why) {
   size_t op_index = 0;
   for (uint32_t i = 0; i < count; ++i) {
     auto it = by_seq.find(first + i);
@@ -211,8 +209,8 @@ bool RecordsMatch(uint64_t first, uint32_t count, const std::vector<Op>& ops,
       return false;
     }
     if (!op.del && r.new_image != op.value) {
-      *why = "record " + std::to_string(r.seq) + " has new image " +
-             Short(r.new_image) + ", the write put " + Short(op.value);
+      *why = "record " + std::to_string(r.seq) + " has new image " + Short(r.new_image) +
+             ", the write put " + Short(op.value);
       return false;
     }
     if (r.end_of_batch != (i + 1 == count)) {
@@ -283,7 +281,7 @@ struct Totals {
   uint64_t max_segments = 0;
   uint64_t index_behind = 0;  // reopen had to replay the log
   uint64_t env_syncs = 0;
-  uint64_t index_tables = 0;  // LevelDB tables found at the power cuts
+  uint64_t index_tables = 0;   // LevelDB tables found at the power cuts
   uint64_t index_durable = 0;  // reopens whose index had durable progress
   uint64_t drop_modes[3] = {0, 0, 0};
 };
@@ -299,11 +297,11 @@ Options MakeOptions(FaultInjectionEnv* env) {
 TEST(PowerLossTest, RandomPowerCuts) {
   const uint64_t iterations = EnvU64("RUNNEL_POWER_LOSS_ITERATIONS", 30);
   const uint64_t seed = EnvU64("RUNNEL_POWER_LOSS_SEED", std::random_device()());
-  std::printf("power-loss test: %llu iterations, seed %llu "
-              "(RUNNEL_POWER_LOSS_SEED=%llu to repeat)\n",
-              static_cast<unsigned long long>(iterations),
-              static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  std::printf(
+      "power-loss test: %llu iterations, seed %llu "
+      "(RUNNEL_POWER_LOSS_SEED=%llu to repeat)\n",
+      static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(seed),
+      static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   TempDir tmp;
   FaultInjectionEnv env;
@@ -361,8 +359,7 @@ TEST(PowerLossTest, RandomPowerCuts) {
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
       const int budget = 200 + static_cast<int>(rng() % 500);
-      workers.emplace_back(WriterThread, db.get(), t, rng(), budget, sync_pct,
-                           &writes[t]);
+      workers.emplace_back(WriterThread, db.get(), t, rng(), budget, sync_pct, &writes[t]);
     }
     if (mode >= 4 && mode < 8) {
       const int ms = static_cast<int>(rng() % 120);
@@ -379,8 +376,7 @@ TEST(PowerLossTest, RandomPowerCuts) {
     db.reset();  // Close fails: nothing more reaches the disk
     // What the power cut leaves of the unsynced bytes.
     const DropMode drop_modes[4] = {DropMode::kDropAll, DropMode::kDropAll,
-                                    DropMode::kKeepRandomPrefix,
-                                    DropMode::kZeroFillTail};
+                                    DropMode::kKeepRandomPrefix, DropMode::kZeroFillTail};
     const DropMode drop_mode = drop_modes[rng() % 4];
     ++totals.drop_modes[static_cast<int>(drop_mode)];
     uint64_t dropped = 0;
@@ -401,14 +397,14 @@ TEST(PowerLossTest, RandomPowerCuts) {
     }
 
     for (const std::string& name : ListDir(dir + "/index")) {
-      totals.index_tables += name.size() > 4 &&
-                             name.substr(name.size() - 4) == ".ldb";
+      totals.index_tables += name.size() > 4 && name.substr(name.size() - 4) == ".ldb";
     }
     const LogScan scan = ScanLog(dir + "/wal");
     if (!scan.error.empty()) v.Add("log on disk: " + scan.error);
     for (const std::string& seg : scan.preamble_errors) {
       if (preamble_reported.insert(dir + "/" + seg).second) {
-        v.Add("log on disk: " + seg + " does not open with a catalog snapshot "
+        v.Add("log on disk: " + seg +
+              " does not open with a catalog snapshot "
               "(cdc/log_format.h: the first frame of every segment); an "
               "earlier recovery in this directory may have cut a torn "
               "preamble back to the bare header and continued the segment");
@@ -424,10 +420,8 @@ TEST(PowerLossTest, RandomPowerCuts) {
     const RecoveryReport& report = db->recovery_report();
     const SequenceNumber L = db->LastSequence();
     if (report.index_sequence > scan.last_seq) {
-      v.Add("the durable index (sequence " +
-            std::to_string(report.index_sequence) +
-            ") is ahead of the durable log (last sequence " +
-            std::to_string(scan.last_seq) + ")");
+      v.Add("the durable index (sequence " + std::to_string(report.index_sequence) +
+            ") is ahead of the durable log (last sequence " + std::to_string(scan.last_seq) + ")");
     }
     if (L != scan.last_seq) {
       v.Add("LastSequence " + std::to_string(L) + " but the log on disk ends at " +
@@ -459,25 +453,22 @@ TEST(PowerLossTest, RandomPowerCuts) {
         if (w.last() <= L) {
           included.push_back(&w);
         } else if (w.first <= L) {
-          v.Add("write " + std::to_string(w.tid) + "/" + std::to_string(w.wid) +
-                " (sequences " + std::to_string(w.first) + ".." +
-                std::to_string(w.last()) + ") cut in two at " +
+          v.Add("write " + std::to_string(w.tid) + "/" + std::to_string(w.wid) + " (sequences " +
+                std::to_string(w.first) + ".." + std::to_string(w.last()) + ") cut in two at " +
                 std::to_string(L));
         } else {
           ++totals.acked_lost;
           if (w.sync) {
-            v.Add("sync write " + std::to_string(w.tid) + "/" +
-                  std::to_string(w.wid) + " (sequences " +
-                  std::to_string(w.first) + ".." + std::to_string(w.last()) +
-                  ") was acknowledged but lost: the log ends at " +
-                  std::to_string(L));
+            v.Add("sync write " + std::to_string(w.tid) + "/" + std::to_string(w.wid) +
+                  " (sequences " + std::to_string(w.first) + ".." + std::to_string(w.last()) +
+                  ") was acknowledged but lost: the log ends at " + std::to_string(L));
           }
         }
       }
     }
     if (L < floor) {
-      v.Add("log ends at " + std::to_string(L) +
-            " but sync writes were acknowledged up to " + std::to_string(floor));
+      v.Add("log ends at " + std::to_string(L) + " but sync writes were acknowledged up to " +
+            std::to_string(floor));
     }
 
     std::vector<Rec> recs;
@@ -491,9 +482,8 @@ TEST(PowerLossTest, RandomPowerCuts) {
       for (Write* w : included) {
         std::string why;
         if (!RecordsMatch(w->first, w->count, w->ops, by_seq, &why)) {
-          v.Add("acknowledged write " + std::to_string(w->tid) + "/" +
-                std::to_string(w->wid) + " at " + std::to_string(w->first) +
-                ": " + why);
+          v.Add("acknowledged write " + std::to_string(w->tid) + "/" + std::to_string(w->wid) +
+                " at " + std::to_string(w->first) + ": " + why);
         }
         for (uint32_t i = 0; i < w->count; ++i) covered.insert(w->first + i);
       }
@@ -510,12 +500,9 @@ TEST(PowerLossTest, RandomPowerCuts) {
         const uint64_t first = extra[i]->seq;
         const uint32_t count = static_cast<uint32_t>(j - i + 1);
         const std::string& key = extra[i]->key;
-        const int owner = key.size() > 1 && key[0] == 't'
-                              ? std::atoi(key.c_str() + 1)
-                              : -1;
+        const int owner = key.size() > 1 && key[0] == 't' ? std::atoi(key.c_str() + 1) : -1;
         auto f = failed.find(owner);
-        std::string why = "no write of thread " + std::to_string(owner) +
-                          " was in flight";
+        std::string why = "no write of thread " + std::to_string(owner) + " was in flight";
         if (f != failed.end() && f->second->count == 0 &&
             RecordsMatch(first, count, f->second->ops, by_seq, &why)) {
           f->second->first = first;
@@ -523,8 +510,7 @@ TEST(PowerLossTest, RandomPowerCuts) {
           included.push_back(f->second);
           ++totals.failed_in_log;
         } else {
-          v.Add("records " + std::to_string(first) + ".." +
-                std::to_string(first + count - 1) +
+          v.Add("records " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
                 " belong to no acknowledged or in-flight write: " + why);
         }
         i = j + 1;
@@ -551,26 +537,23 @@ TEST(PowerLossTest, RandomPowerCuts) {
         }
         TableDescription d;
         s = db->DescribeTable(table, &d);
-        if (!s.ok() || d.item_count != items.size() ||
-            d.table_size_bytes != bytes) {
-          v.Add(std::string("describe ") + table + ": " + s.ToString() +
-                " item_count " + std::to_string(d.item_count) + " size " +
-                std::to_string(d.table_size_bytes) + ", table has " +
-                std::to_string(items.size()) + " items of " +
+        if (!s.ok() || d.item_count != items.size() || d.table_size_bytes != bytes) {
+          v.Add(std::string("describe ") + table + ": " + s.ToString() + " item_count " +
+                std::to_string(d.item_count) + " size " + std::to_string(d.table_size_bytes) +
+                ", table has " + std::to_string(items.size()) + " items of " +
                 std::to_string(bytes) + " bytes");
         }
       }
       Prune(&actual);
       if (actual != expected) {
         v.Add("tables differ from the acknowledged prefix of the log (" +
-              std::to_string(included.size()) + " writes up to sequence " +
-              std::to_string(L) + "):" + DiffStates(expected, actual));
+              std::to_string(included.size()) + " writes up to sequence " + std::to_string(L) +
+              "):" + DiffStates(expected, actual));
       }
       State replayed;
       ReplayRecords(recs, &replayed, &v);
       if (replayed != actual) {
-        v.Add("replay of the change stream differs from Scan:" +
-              DiffStates(replayed, actual));
+        v.Add("replay of the change stream differs from Scan:" + DiffStates(replayed, actual));
       }
       state = actual;
     }
@@ -580,11 +563,11 @@ TEST(PowerLossTest, RandomPowerCuts) {
     ++totals.iterations;
     totals.env_syncs = env.syncs();
     if (v.size() > violations_before) {
-      std::printf("iteration %llu (power cut %s, %d threads, drop mode %d): "
-                  "%zu violation(s)\n",
-                  static_cast<unsigned long long>(iteration), how.c_str(),
-                  threads, static_cast<int>(drop_mode),
-                  v.size() - violations_before);
+      std::printf(
+          "iteration %llu (power cut %s, %d threads, drop mode %d): "
+          "%zu violation(s)\n",
+          static_cast<unsigned long long>(iteration), how.c_str(), threads,
+          static_cast<int>(drop_mode), v.size() - violations_before);
     }
     if (v.size() > 50) break;
   }
@@ -634,8 +617,7 @@ TEST(PowerLossTest, UnsyncedTailIsDroppedSyncedWritesSurvive) {
   WriteOptions sync, nosync;
   sync.sync = true;
   for (int i = 0; i < 50; ++i) {
-    ASSERT_OK(db->Put(sync, "power_a", "s" + std::to_string(i),
-                      std::string(100, 'a' + i % 26)));
+    ASSERT_OK(db->Put(sync, "power_a", "s" + std::to_string(i), std::string(100, 'a' + i % 26)));
   }
   const SequenceNumber synced_last = db->LastSequence();
   for (int i = 0; i < 50; ++i) {

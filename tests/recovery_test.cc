@@ -47,8 +47,8 @@ class RecoveryTest : public ::testing::Test {
     std::vector<uint64_t> offsets;
     for (int i = 0; i < n; ++i) {
       offsets.push_back(test::FileSize(Newest()));
-      EXPECT_OK(db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i),
-                         "value" + std::to_string(i)));
+      EXPECT_OK(
+          db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), "value" + std::to_string(i)));
     }
     EXPECT_OK(db_->Close());
     db_.reset();
@@ -72,7 +72,8 @@ TEST_F(RecoveryTest, ReplaysTheLogIntoTheIndex) {
   // rebuilt from our log.
   EXPECT_EQ(r.replayed_records, 100u);
   EXPECT_FALSE(r.torn_tail);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(Get("k" + std::to_string(i)), "value" + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    EXPECT_EQ(Get("k" + std::to_string(i)), "value" + std::to_string(i));
   // A second reopen after the replay still sees everything.
   ASSERT_OK(db_->Put(WriteOptions(), "tbl", "after", "1"));
   ASSERT_OK(Open());
@@ -313,8 +314,7 @@ TEST_F(RecoveryTest, EverySegmentStartsWithACatalogSnapshot) {
     uint64_t first = 0;
     ASSERT_TRUE(log::ParseSegmentFileName(names[i], &first));
     std::unique_ptr<log::SegmentReader> reader;
-    ASSERT_OK(log::SegmentReader::Open(leveldb::Env::Default(), wal(), first,
-                                       nullptr, &reader));
+    ASSERT_OK(log::SegmentReader::Open(leveldb::Env::Default(), wal(), first, nullptr, &reader));
     log::Frame frame;
     log::Damage damage;
     ASSERT_EQ(reader->Next(&frame, &damage), log::SegmentReader::Result::kFrame);

@@ -4,10 +4,11 @@
 // limits, skipping other tables, JSON rendering (golden file), waiting
 // consumers, and a second process tailing read-only.
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include "runnel/stream.h"
 
 #include <kj/encoding.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -17,7 +18,6 @@
 #include "cdc/log_format.h"
 #include "cdc/stream_reader.h"
 #include "db/db_impl.h"
-#include "runnel/stream.h"
 #include "tests/testutil.h"
 
 namespace runnel {
@@ -40,8 +40,8 @@ class StreamTest : public ::testing::Test {
     EXPECT_OK(db_->DescribeTable(table, &d));
     return d.latest_stream_arn;
   }
-  std::string Iterator(const std::string& arn, ShardIteratorType type,
-                       SequenceNumber seq = 0, int64_t micros = 0) {
+  std::string Iterator(const std::string& arn, ShardIteratorType type, SequenceNumber seq = 0,
+                       int64_t micros = 0) {
     ShardIteratorRequest req;
     req.stream_arn = arn;
     req.type = type;
@@ -100,8 +100,8 @@ TEST_F(StreamTest, DescribeAndListStreams) {
   std::vector<StreamInfo> streams;
   ASSERT_OK(db_->streams()->ListStreams("Music", &streams));
   ASSERT_EQ(streams.size(), 1u);
-  EXPECT_TRUE(db_->streams()->DescribeStream("arn:runnel:db:table/Music/stream/x", &d)
-                  .IsNotFound());
+  EXPECT_TRUE(
+      db_->streams()->DescribeStream("arn:runnel:db:table/Music/stream/x", &d).IsNotFound());
   ShardIteratorRequest req;
   req.stream_arn = arn;
   req.shard_id = "shardId-nope";
@@ -212,8 +212,8 @@ TEST_F(StreamTest, TamperedOrForeignIteratorsAreRefused) {
   const size_t at = plain.find(old_offset);
   ASSERT_NE(at, std::string::npos);
   plain.replace(at, old_offset.size(), "|" + std::to_string(pos.offset + 64) + "|");
-  kj::String moved = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
-      reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
+  kj::String moved = kj::encodeBase64(
+      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
   Status s = db_->streams()->GetRecords(std::string(moved.cStr()), GetRecordsOptions(), &b);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
 
@@ -223,7 +223,7 @@ TEST_F(StreamTest, TamperedOrForeignIteratorsAreRefused) {
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   // The v1 format (no tag) and garbage.
   for (const std::string& bad : {std::string("MXwxfDF8NDh8YXJuOnJ1bm5lbDp4"), std::string("%%"),
-                                it.substr(0, it.size() / 2)}) {
+                                 it.substr(0, it.size() / 2)}) {
     s = db_->streams()->GetRecords(bad, GetRecordsOptions(), &b);
     EXPECT_TRUE(s.IsInvalidArgument()) << bad << ": " << s.ToString();
   }
@@ -276,8 +276,7 @@ TEST_F(StreamTest, LimitsAndByteCaps) {
   EXPECT_TRUE(db_->streams()->GetRecords(it, o, &b).IsInvalidArgument());
   o.limit = 10001;
   EXPECT_TRUE(db_->streams()->GetRecords(it, o, &b).IsInvalidArgument());
-  EXPECT_TRUE(db_->streams()->GetRecords("garbage", GetRecordsOptions(), &b)
-                  .IsInvalidArgument());
+  EXPECT_TRUE(db_->streams()->GetRecords("garbage", GetRecordsOptions(), &b).IsInvalidArgument());
   EXPECT_TRUE(db_->streams()->GetRecords("", GetRecordsOptions(), &b).IsInvalidArgument());
 }
 
@@ -369,7 +368,8 @@ TEST_F(StreamTest, TrimmedPositionsAreTypedErrors) {
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
   const std::string arn = Arn("tbl");
   std::string old_it = Iterator(arn, ShardIteratorType::kTrimHorizon);
-  for (int i = 0; i < 1000; ++i) Put("tbl", "k" + std::to_string(i % 50), std::string(900, 'a' + i % 26));
+  for (int i = 0; i < 1000; ++i)
+    Put("tbl", "k" + std::to_string(i % 50), std::string(900, 'a' + i % 26));
   // Retention also runs in the background after each segment switch.
   ASSERT_OK(db_->RunRetention(nullptr));
   const SequenceNumber first = db_->FirstAvailableSequence();
@@ -548,8 +548,8 @@ TEST_F(StreamTest, SecondProcessTailsWhileWeWriteAndRetentionTrims) {
 TEST(RecordJson, GoldenEveryEventAndViewType) {
   const std::string arn = "arn:runnel:edge:table/Music/stream/2026-01-02T03:04:05.678";
   std::ostringstream got;
-  for (auto view : {StreamViewType::kKeysOnly, StreamViewType::kNewImage,
-                    StreamViewType::kOldImage, StreamViewType::kNewAndOldImages}) {
+  for (auto view : {StreamViewType::kKeysOnly, StreamViewType::kNewImage, StreamViewType::kOldImage,
+                    StreamViewType::kNewAndOldImages}) {
     for (auto event : {EventName::kInsert, EventName::kModify, EventName::kRemove}) {
       ChangeRecord r;
       r.sequence = 100 + static_cast<int>(event) * 10 + static_cast<int>(view);
@@ -558,13 +558,14 @@ TEST(RecordJson, GoldenEveryEventAndViewType) {
       r.event = event;
       r.view_type = view;
       r.key = "song#1";
-      const bool keep_old = view == StreamViewType::kOldImage ||
-                            view == StreamViewType::kNewAndOldImages;
-      const bool keep_new = view == StreamViewType::kNewImage ||
-                            view == StreamViewType::kNewAndOldImages;
+      const bool keep_old =
+          view == StreamViewType::kOldImage || view == StreamViewType::kNewAndOldImages;
+      const bool keep_new =
+          view == StreamViewType::kNewImage || view == StreamViewType::kNewAndOldImages;
       if (event != EventName::kInsert && keep_old) {
         r.has_old_image = true;
-        r.old_image = R"({"title":"Call Me Today","plays":3,"tags":["pop"],"live":false,"note":null})";
+        r.old_image =
+            R"({"title":"Call Me Today","plays":3,"tags":["pop"],"live":false,"note":null})";
       }
       if (event != EventName::kRemove && keep_new) {
         r.has_new_image = true;

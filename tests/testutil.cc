@@ -19,8 +19,7 @@ namespace runnel::test {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr ? base : "/tmp") +
-                     "/runnel-test-XXXXXX";
+  std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/runnel-test-XXXXXX";
   char* p = mkdtemp(tmpl.data());
   if (p == nullptr) std::abort();
   path_ = p;

@@ -30,14 +30,14 @@ class TempDir {
   std::string path_;
 };
 
-#define ASSERT_OK(expr)                                   \
-  do {                                                    \
-    const ::runnel::Status _s = (expr);                   \
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const ::runnel::Status _s = (expr);                     \
     ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                   \
-  do {                                                    \
-    const ::runnel::Status _s = (expr);                   \
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const ::runnel::Status _s = (expr);                     \
     EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
 

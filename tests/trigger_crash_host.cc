@@ -56,15 +56,14 @@ void Emit(const std::string& line) { runnel::test::EmitLine(line); }
 
 [[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
   Emit("E " + what + ": " + s.ToString());
-  std::fprintf(stderr, "trigger_crash_host: %s: %s\n", what.c_str(),
-               s.ToString().c_str());
+  std::fprintf(stderr, "trigger_crash_host: %s: %s\n", what.c_str(), s.ToString().c_str());
   _exit(3);
 }
 
 constexpr const char* kFunction = "rec";
 
-void Setup(runnel::DB* db, const std::string& plugin,
-           const std::string& count_file, uint32_t batch_size, int sleep_ms) {
+void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_file,
+           uint32_t batch_size, int sleep_ms) {
   runnel::StreamSpecification stream;
   stream.stream_enabled = true;
   stream.stream_view_type = runnel::StreamViewType::kNewImage;
@@ -95,8 +94,7 @@ void Setup(runnel::DB* db, const std::string& plugin,
   if (!s.ok()) Fail("list mappings", s);
   if (mappings.size() > 1) {
     Fail("list mappings",
-         runnel::Status::Corruption(std::to_string(mappings.size()) +
-                                    " mappings of one function"));
+         runnel::Status::Corruption(std::to_string(mappings.size()) + " mappings of one function"));
   }
   runnel::EventSourceMappingConfiguration m;
   if (mappings.empty()) {
@@ -143,8 +141,8 @@ std::string Value(std::mt19937_64& rng, uint64_t n) {
     runnel::CommitInfo info;
     const runnel::Status s = db->Write(wo, batch, &info);
     if (!s.ok()) Fail("write " + std::to_string(wid), s);
-    Emit("A " + std::to_string(wid) + " " + std::to_string(info.first_sequence) +
-         " " + std::to_string(info.record_count));
+    Emit("A " + std::to_string(wid) + " " + std::to_string(info.first_sequence) + " " +
+         std::to_string(info.record_count));
     // Now and then a pause, so the mapping sometimes catches up (and
     // persists a position without write-backs) while the writer is idle.
     if (rng() % 40 == 0) {
@@ -167,8 +165,7 @@ int main(int argc, char** argv) {
   const uint64_t run = std::strtoull(argv[3], nullptr, 10);
   const uint64_t seed = std::strtoull(argv[4], nullptr, 10);
   const std::string plugin = argv[5];
-  const uint32_t batch_size =
-      static_cast<uint32_t>(std::strtoul(argv[6], nullptr, 10));
+  const uint32_t batch_size = static_cast<uint32_t>(std::strtoul(argv[6], nullptr, 10));
   const int sleep_ms = std::atoi(argv[7]);
   if (mode != "write" && mode != "drain") {
     std::fprintf(stderr, "trigger_crash_host: bad mode '%s'\n", mode.c_str());

@@ -181,14 +181,13 @@ void HandleLine(const std::string& line, HostRun* run) {
 
 // How a run ends.
 struct Schedule {
-  bool drain = false;        // no kill: the host exits by itself
-  int early_kill_ms = -1;    // >= 0: kill this long after the spawn
-  int after_ready_ms = 0;    // otherwise: this long after R
+  bool drain = false;      // no kill: the host exits by itself
+  int early_kill_ms = -1;  // >= 0: kill this long after the spawn
+  int after_ready_ms = 0;  // otherwise: this long after R
 };
 
-void RunHost(const std::string& dir, uint64_t run_no, uint64_t seed,
-             uint32_t batch_size, int sleep_ms, const Schedule& sched,
-             const std::string& stderr_path, HostRun* run) {
+void RunHost(const std::string& dir, uint64_t run_no, uint64_t seed, uint32_t batch_size,
+             int sleep_ms, const Schedule& sched, const std::string& stderr_path, HostRun* run) {
   ChildSchedule schedule;
   if (sched.drain) {
     schedule.give_up = std::chrono::seconds(180);
@@ -199,8 +198,7 @@ void RunHost(const std::string& dir, uint64_t run_no, uint64_t seed,
   }
   const ChildExit e = RunChild(
       {TRIGGER_HOST_PATH, dir, sched.drain ? "drain" : "write", std::to_string(run_no),
-       std::to_string(seed), TEST_FUNCTION, std::to_string(batch_size),
-       std::to_string(sleep_ms)},
+       std::to_string(seed), TEST_FUNCTION, std::to_string(batch_size), std::to_string(sleep_ms)},
       stderr_path, schedule, [run](const std::string& line) {
         HandleLine(line, run);
         return run->ready;
@@ -218,11 +216,11 @@ struct Totals {
   uint64_t acked_writes = 0;
   uint64_t inflight = 0;
   uint64_t inflight_applied = 0;
-  uint64_t records_checked = 0;    // src records checked after the drains
-  uint64_t checkpoint_checks = 0;  // intermediate (after-kill) verifications
+  uint64_t records_checked = 0;     // src records checked after the drains
+  uint64_t checkpoint_checks = 0;   // intermediate (after-kill) verifications
   uint64_t kills_with_backlog = 0;  // ... with records not yet processed
   uint64_t backlog_records = 0;
-  uint64_t delivered = 0;          // records handed to the function
+  uint64_t delivered = 0;  // records handed to the function
   // Delivered beyond once per record. A lower bound: the plugin counts a
   // batch after its SLEEP_MS, so a kill during the sleep is not counted.
   uint64_t redelivered = 0;
@@ -243,8 +241,7 @@ class Verifier {
   Verifier(Totals* totals, uint64_t trial) : totals_(totals), trial_(trial) {}
   void SetRun(const std::string& run) { run_ = run; }
   void Violation(const std::string& what) {
-    totals_->violations.push_back("trial " + std::to_string(trial_) + " " + run_ +
-                                  ": " + what);
+    totals_->violations.push_back("trial " + std::to_string(trial_) + " " + run_ + ": " + what);
   }
 
  private:
@@ -263,8 +260,8 @@ struct Verified {
 
 // `pending` is the write in flight at the kill, if any: it must be applied
 // whole or not at all.
-Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
-                const Write* pending, Verifier* v) {
+Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const Write* pending,
+                Verifier* v) {
   Verified out;
   Options options;
   options.segment_bytes = 64 << 10;
@@ -284,8 +281,8 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
   std::map<SequenceNumber, const Rec*> by_seq;
   std::set<std::string> keys;
   for (const Rec& r : recs) {
-    const std::string where = "record " + std::to_string(r.seq) + " (" + r.table +
-                              "/" + r.key + ")";
+    const std::string where =
+        "record " + std::to_string(r.seq) + " (" + r.table + "/" + r.key + ")";
     if (!by_seq.empty() && r.seq <= by_seq.rbegin()->first) {
       v->Violation(where + ": sequence not increasing");
     }
@@ -302,8 +299,7 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
     if (a == ts->announced.end()) {
       v->Violation(where + ": key was never announced");
     } else if (a->second != r.new_image) {
-      v->Violation(where + ": new image " + Short(r.new_image) + ", wrote " +
-                   Short(a->second));
+      v->Violation(where + ": new image " + Short(r.new_image) + ", wrote " + Short(a->second));
     }
   }
   for (const Acked& a : ts->acked) {
@@ -316,19 +312,18 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
       const auto& [key, value] = a.write.puts[i];
       auto it = by_seq.find(a.first_seq + i);
       if (it == by_seq.end()) {
-        v->Violation("acknowledged put " + key + " (sequence " +
-                     std::to_string(a.first_seq + i) + ") missing from src");
+        v->Violation("acknowledged put " + key + " (sequence " + std::to_string(a.first_seq + i) +
+                     ") missing from src");
       } else if (it->second->key != key || it->second->new_image != value) {
-        v->Violation("sequence " + std::to_string(a.first_seq + i) + " holds " +
-                     it->second->key + ", acknowledged for " + key);
+        v->Violation("sequence " + std::to_string(a.first_seq + i) + " holds " + it->second->key +
+                     ", acknowledged for " + key);
       }
     }
     std::string got;
     if (!a.write.puts.empty()) {
       s = db->Get("src", a.write.puts[0].first, &got);
       if (!s.ok() || got != a.write.puts[0].second) {
-        v->Violation("Get(src, " + a.write.puts[0].first + "): " + s.ToString() +
-                     " " + Short(got));
+        v->Violation("Get(src, " + a.write.puts[0].first + "): " + s.ToString() + " " + Short(got));
       }
     }
   }
@@ -338,9 +333,8 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
     for (const auto& [k, val] : pending->puts) present += keys.count(k);
     out.inflight_applied = present == pending->puts.size();
     if (present != 0 && present != pending->puts.size()) {
-      v->Violation("the write in flight at the kill is partly applied (" +
-                   std::to_string(present) + " of " +
-                   std::to_string(pending->puts.size()) + " puts)");
+      v->Violation("the write in flight at the kill is partly applied (" + std::to_string(present) +
+                   " of " + std::to_string(pending->puts.size()) + " puts)");
     }
   }
 
@@ -353,8 +347,7 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
   }
   std::set<SequenceNumber> seen_seqs;
   for (const auto& [k, value] : seen) {
-    const bool digits = k.size() == 20 && k.find_first_not_of("0123456789") ==
-                                              std::string::npos;
+    const bool digits = k.size() == 20 && k.find_first_not_of("0123456789") == std::string::npos;
     if (!digits) {
       v->Violation("Seen holds key '" + k + "', not a 20-digit sequence number");
       continue;
@@ -363,14 +356,13 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
     seen_seqs.insert(seq);
     auto it = by_seq.find(seq);
     if (it == by_seq.end()) {
-      v->Violation("Seen/" + k + " is not the sequence of a src record (value " +
-                   Short(value) + ")");
+      v->Violation("Seen/" + k + " is not the sequence of a src record (value " + Short(value) +
+                   ")");
       continue;
     }
     const std::string want = "INSERT " + it->second->key + " " + it->second->new_image;
     if (value != want) {
-      v->Violation("Seen/" + k + " is " + Short(value) + ", record says " +
-                   Short(want));
+      v->Violation("Seen/" + k + " is " + Short(value) + ", record says " + Short(want));
     }
   }
   if (have_seen) {
@@ -378,8 +370,7 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
     s = db->DescribeTable("Seen", &d);
     if (!s.ok() || d.item_count != seen.size()) {
       v->Violation("DescribeTable(Seen): " + s.ToString() + ", item_count " +
-                    std::to_string(d.item_count) + ", scan has " +
-                    std::to_string(seen.size()));
+                   std::to_string(d.item_count) + ", scan has " + std::to_string(seen.size()));
     }
   }
 
@@ -412,8 +403,8 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
     if (!s.ok()) v->Violation("GetMappingMetrics: " + s.ToString());
     const uint64_t p = metrics.position;
     if (p < ts->last_position) {
-      v->Violation("checkpoint moved backwards from " +
-                   std::to_string(ts->last_position) + " to " + std::to_string(p));
+      v->Violation("checkpoint moved backwards from " + std::to_string(ts->last_position) + " to " +
+                   std::to_string(p));
     }
     ts->last_position = std::max(ts->last_position, p);
     size_t missing = 0, shown = 0;
@@ -439,26 +430,24 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check,
       }
     }
     if (missing > 5 || ahead > 5) {
-      v->Violation(std::to_string(missing) + " records skipped, " +
-                   std::to_string(ahead) + " write-backs ahead of the checkpoint");
+      v->Violation(std::to_string(missing) + " records skipped, " + std::to_string(ahead) +
+                   " write-backs ahead of the checkpoint");
     }
     if (final_check) {
       if (!recs.empty() && p <= recs.back().seq) {
         v->Violation("after the drain the checkpoint " + std::to_string(p) +
-                     " has not passed the last src record " +
-                     std::to_string(recs.back().seq));
+                     " has not passed the last src record " + std::to_string(recs.back().seq));
       }
       if (seen.size() != recs.size()) {
-        v->Violation("after the drain Seen has " + std::to_string(seen.size()) +
-                     " items for " + std::to_string(recs.size()) + " src records");
+        v->Violation("after the drain Seen has " + std::to_string(seen.size()) + " items for " +
+                     std::to_string(recs.size()) + " src records");
       }
       if (!recs.empty() && m.last_processing_result != "OK") {
         v->Violation("LastProcessingResult is '" + m.last_processing_result + "'");
       }
     }
   } else if (!seen.empty()) {
-    v->Violation("Seen has " + std::to_string(seen.size()) +
-                 " items but there is no mapping");
+    v->Violation("Seen has " + std::to_string(seen.size()) + " items but there is no mapping");
   } else if (final_check) {
     v->Violation("no mapping after the drain");
   }
@@ -480,11 +469,11 @@ uint64_t DeliveredRecords(const std::string& path) {
 TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
   const uint64_t trials = EnvU64("RUNNEL_TRIGGER_CRASH_TRIALS", 30);
   const uint64_t seed = EnvU64("RUNNEL_TRIGGER_CRASH_SEED", std::random_device()());
-  std::printf("trigger crash test: %llu trials, seed %llu "
-              "(RUNNEL_TRIGGER_CRASH_SEED=%llu to repeat the schedule)\n",
-              static_cast<unsigned long long>(trials),
-              static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  std::printf(
+      "trigger crash test: %llu trials, seed %llu "
+      "(RUNNEL_TRIGGER_CRASH_SEED=%llu to repeat the schedule)\n",
+      static_cast<unsigned long long>(trials), static_cast<unsigned long long>(seed),
+      static_cast<unsigned long long>(seed));
   std::fflush(stdout);
   std::mt19937_64 rng(seed);
   TempDir tmp;
@@ -520,13 +509,12 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
         }
       }
       HostRun run;
-      RunHost(dir, static_cast<uint64_t>(run_no), rng(), batch_size, sleep_ms, sched,
-              stderr_path, &run);
+      RunHost(dir, static_cast<uint64_t>(run_no), rng(), batch_size, sleep_ms, sched, stderr_path,
+              &run);
       if (HasFatalFailure()) return;
       for (const std::string& e : run.protocol_errors) v.Violation(e);
       if (run.child_error) {
-        v.Violation("host error: " + run.error_line + "; stderr: " +
-                    ReadFile(stderr_path));
+        v.Violation("host error: " + run.error_line + "; stderr: " + ReadFile(stderr_path));
         stop = true;
       }
       if (run.timed_out) {
@@ -537,8 +525,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       if (drain) {
         if (!run.exited || WEXITSTATUS(run.exit_status) != 0) {
           v.Violation("the drain host did not exit 0 (wait status " +
-                      std::to_string(run.exit_status) + "); stderr: " +
-                      ReadFile(stderr_path));
+                      std::to_string(run.exit_status) + "); stderr: " + ReadFile(stderr_path));
         }
         if (run.idle_status != "OK") {
           v.Violation("WaitUntilIdle: '" + run.idle_status + "'");
@@ -547,8 +534,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       } else if (!stop) {
         if (!run.killed) {
           v.Violation("the host was not killed by us (wait status " +
-                      std::to_string(run.exit_status) + "); stderr: " +
-                      ReadFile(stderr_path));
+                      std::to_string(run.exit_status) + "); stderr: " + ReadFile(stderr_path));
           stop = true;
         }
         ++totals.kills;
@@ -556,8 +542,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       }
       if (!run.mapping_uuid.empty()) {
         if (!ts.mapping_uuid.empty() && ts.mapping_uuid != run.mapping_uuid) {
-          v.Violation("the mapping changed from " + ts.mapping_uuid + " to " +
-                      run.mapping_uuid);
+          v.Violation("the mapping changed from " + ts.mapping_uuid + " to " + run.mapping_uuid);
         }
         ts.mapping_uuid = run.mapping_uuid;
         if (run.mapping_batch != batch_size) {
@@ -578,8 +563,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       if (stop) break;
 
       const size_t before = totals.violations.size();
-      const Verified got =
-          Verify(dir, &ts, drain, run.pending ? &*run.pending : nullptr, &v);
+      const Verified got = Verify(dir, &ts, drain, run.pending ? &*run.pending : nullptr, &v);
       src_records = got.src_records;
       if (got.inflight_applied) ++totals.inflight_applied;
       if (!drain) {
@@ -598,11 +582,11 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       ++totals.trials_with_redelivery;
     }
     if (totals.violations.size() > violations_before) {
-      std::printf("trial %llu: %zu violation(s); batch size %u, SLEEP_MS %d, %d "
-                  "kills, %llu src records\n",
-                  static_cast<unsigned long long>(trial),
-                  totals.violations.size() - violations_before, batch_size, sleep_ms,
-                  kills, static_cast<unsigned long long>(src_records));
+      std::printf(
+          "trial %llu: %zu violation(s); batch size %u, SLEEP_MS %d, %d "
+          "kills, %llu src records\n",
+          static_cast<unsigned long long>(trial), totals.violations.size() - violations_before,
+          batch_size, sleep_ms, kills, static_cast<unsigned long long>(src_records));
     }
     if (totals.violations.size() > 50) break;
   }
@@ -627,8 +611,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       static_cast<unsigned long long>(totals.records_checked),
       static_cast<unsigned long long>(totals.delivered),
       static_cast<unsigned long long>(totals.redelivered),
-      static_cast<unsigned long long>(totals.trials_with_redelivery),
-      totals.violations.size());
+      static_cast<unsigned long long>(totals.trials_with_redelivery), totals.violations.size());
   for (const std::string& e : totals.violations) {
     ADD_FAILURE() << e << " (seed " << seed << ")";
   }

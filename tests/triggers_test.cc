@@ -144,8 +144,8 @@ TEST_F(TriggersTest, TutorialFlow) {
   EXPECT_EQ(created.event_source, Arn("Music"));
   EXPECT_EQ(created.state_transition_reason, "User action");
   std::vector<EventSourceMappingConfiguration> list;
-  ASSERT_OK(t()->ListEventSourceMappings("ProcessDynamoDBStream", Arn("Music"), "", 0,
-                                         &list, nullptr));
+  ASSERT_OK(
+      t()->ListEventSourceMappings("ProcessDynamoDBStream", Arn("Music"), "", 0, &list, nullptr));
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].last_processing_result, "No records processed");
   EXPECT_EQ(list[0].state, "Enabled");
@@ -165,8 +165,9 @@ TEST_F(TriggersTest, TutorialFlow) {
   EXPECT_NE(all.find("INSERT key=song#1"), std::string::npos) << all;
   EXPECT_NE(all.find("NewImage={\"title\":\"Call Me Today\"}"), std::string::npos);
   EXPECT_NE(all.find("MODIFY key=song#1"), std::string::npos);
-  EXPECT_NE(all.find("OldImage={\"title\":\"Call Me Today\"} NewImage={\"title\":\"Call Me Tomorrow\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      all.find("OldImage={\"title\":\"Call Me Today\"} NewImage={\"title\":\"Call Me Tomorrow\"}"),
+      std::string::npos);
   EXPECT_NE(all.find("REMOVE key=song#1"), std::string::npos);
   MappingMetrics metrics;
   ASSERT_OK(t()->GetMappingMetrics(created.uuid, &metrics));
@@ -187,7 +188,8 @@ TEST_F(TriggersTest, MappingSettingsAreValidatedWithTheRangeNamed) {
       {[](auto* m) { m->batch_size = 0; }, "batch size: must be 1 to 10000, got 0"},
       {[](auto* m) { m->batch_size = 10001; }, "got 10001"},
       {[](auto* m) { m->maximum_batching_window_seconds = 301; }, "0 to 300 seconds"},
-      {[](auto* m) { m->maximum_retry_attempts = -2; }, "-1 (until the records expire) or 0 to 10000"},
+      {[](auto* m) { m->maximum_retry_attempts = -2; },
+       "-1 (until the records expire) or 0 to 10000"},
       {[](auto* m) { m->maximum_retry_attempts = 10001; }, "got 10001"},
       {[](auto* m) { m->maximum_record_age_seconds = 59; }, "-1 (no limit) or 60 to 604800"},
       {[](auto* m) { m->maximum_record_age_seconds = 604801; }, "got 604801"},
@@ -225,8 +227,8 @@ TEST_F(TriggersTest, MappingSettingsAreValidatedWithTheRangeNamed) {
 TEST_F(TriggersTest, WriteBacksAreExactlyOnceAndResumeAfterRestart) {
   ASSERT_OK(db_->CreateTable("src", Stream(StreamViewType::kNewImage)));
   ASSERT_OK(db_->CreateTable("Seen", StreamSpecification()));
-  ASSERT_OK(t()->CreateFunction(
-      Fn("rec", TEST_FUNCTION, {{"TARGET", "Seen"}, {"SLEEP_MS", "2"}}), nullptr));
+  ASSERT_OK(t()->CreateFunction(Fn("rec", TEST_FUNCTION, {{"TARGET", "Seen"}, {"SLEEP_MS", "2"}}),
+                                nullptr));
   EventSourceMappingConfiguration m = Mapping("rec", "src");
   m.batch_size = 7;
   ASSERT_OK(t()->CreateEventSourceMapping(m, nullptr));
@@ -288,8 +290,8 @@ TEST_F(TriggersTest, BisectionIsolatesThePoisonRecord) {
   ASSERT_OK(db_->CreateTable("src", Stream(StreamViewType::kNewImage)));
   ASSERT_OK(db_->CreateTable("Seen", StreamSpecification()));
   ASSERT_OK(db_->CreateTable("Failures", StreamSpecification()));
-  ASSERT_OK(t()->CreateFunction(
-      Fn("fn", TEST_FUNCTION, {{"TARGET", "Seen"}, {"FAIL_KEY", "k5"}}), nullptr));
+  ASSERT_OK(t()->CreateFunction(Fn("fn", TEST_FUNCTION, {{"TARGET", "Seen"}, {"FAIL_KEY", "k5"}}),
+                                nullptr));
   // Stop the runtime while the backlog is written, so one batch holds all.
   t()->Stop();
   for (int i = 0; i < 10; ++i) Put("src", "k" + std::to_string(i), "v");
@@ -320,8 +322,7 @@ TEST_F(TriggersTest, PartialBatchResponseCheckpointsBeforeTheFailedItem) {
   ASSERT_OK(db_->CreateTable("Failures", StreamSpecification()));
   const std::string counts = dir_.Sub("counts");
   ASSERT_OK(t()->CreateFunction(
-      Fn("fn", TEST_FUNCTION,
-         {{"FAIL_KEY", "k3"}, {"REPORT_ITEMS", "1"}, {"COUNT_FILE", counts}}),
+      Fn("fn", TEST_FUNCTION, {{"FAIL_KEY", "k3"}, {"REPORT_ITEMS", "1"}, {"COUNT_FILE", counts}}),
       nullptr));
   t()->Stop();
   for (int i = 0; i < 6; ++i) Put("src", "k" + std::to_string(i), "v");
@@ -585,10 +586,8 @@ TEST_F(TriggersTest, RecordsTrimmedBeforeProcessingAreReportedNotSkippedSilently
   EXPECT_EQ(j["requestContext"]["condition"], "RecordsExpired");
   // The gap is named exactly: delivery resumes right after it (retention
   // may trim further while Seen fills the log, so compare with the report).
-  const uint64_t end =
-      std::stoull(j["DDBStreamBatchInfo"]["endSequenceNumber"].get<std::string>());
-  EXPECT_LE(std::stoull(j["DDBStreamBatchInfo"]["startSequenceNumber"].get<std::string>()),
-            end);
+  const uint64_t end = std::stoull(j["DDBStreamBatchInfo"]["endSequenceNumber"].get<std::string>());
+  EXPECT_LE(std::stoull(j["DDBStreamBatchInfo"]["startSequenceNumber"].get<std::string>()), end);
   auto seen = Items("Seen");
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(std::stoull(seen.front().first), end + 1);

@@ -3,6 +3,7 @@
 #include "tools/cli.h"
 
 #include <fcntl.h>
+#include <kj/encoding.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +13,6 @@
 #include <cstring>
 #include <ctime>
 #include <sstream>
-
-#include <kj/encoding.h>
 
 #include "triggers/function_log.h"
 
@@ -30,15 +29,13 @@ DB* Context::Db() {
 }
 
 int Context::Fail(std::string_view message) {
-  std::fprintf(io_->err, "runnel: %s: %.*s\n", command_.c_str(),
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(io_->err, "runnel: %s: %.*s\n", command_.c_str(), static_cast<int>(message.size()),
+               message.data());
   std::fflush(io_->err);
   return 1;
 }
 
-int Context::Fail(const Status& s) {
-  return Fail(ExceptionName(s) + ": " + s.message());
-}
+int Context::Fail(const Status& s) { return Fail(ExceptionName(s) + ": " + s.message()); }
 
 int Context::Usage(std::string_view message) {
   std::fprintf(io_->err, "runnel: %s: %.*s (see `runnel %s --help`)\n", command_.c_str(),
@@ -63,10 +60,9 @@ std::string Context::Path(const std::string& path) const {
 
 bool Context::ErrIsTerminal() const { return isatty(fileno(io_->err)) == 1; }
 
-CLI::App* Registry::Add(std::string name, std::string description, Needs needs,
-                        Handler h, CLI::App* parent) {
-  CLI::App* sub =
-      (parent ? parent : app_)->add_subcommand(std::move(name), std::move(description));
+CLI::App* Registry::Add(std::string name, std::string description, Needs needs, Handler h,
+                        CLI::App* parent) {
+  CLI::App* sub = (parent ? parent : app_)->add_subcommand(std::move(name), std::move(description));
   entries_[sub] = Entry{needs, std::move(h)};
   return sub;
 }
@@ -76,14 +72,12 @@ const Registry::Entry* Registry::Find(CLI::App* sub) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-Cli::Cli() : app_(std::make_unique<CLI::App>(
-                 "runnel: an embedded key-value store whose log is its change "
-                 "stream, with triggers.\nCommands and flags follow the cloud "
-                 "CLI (aws dynamodb / dynamodbstreams / lambda).",
-                 "runnel")) {
-  app_->add_option("--db", db_flag_, "The DB directory")
-      ->envname("RUNNEL_DB")
-      ->type_name("DIR");
+Cli::Cli()
+    : app_(std::make_unique<CLI::App>("runnel: an embedded key-value store whose log is its change "
+                                      "stream, with triggers.\nCommands and flags follow the cloud "
+                                      "CLI (aws dynamodb / dynamodbstreams / lambda).",
+                                      "runnel")) {
+  app_->add_option("--db", db_flag_, "The DB directory")->envname("RUNNEL_DB")->type_name("DIR");
   app_->require_subcommand(1);
   app_->fallthrough();
   registry_ = std::make_unique<Registry>(app_.get());
@@ -105,8 +99,7 @@ CLI::App* Selected(CLI::App* app) {
 
 std::string CommandName(CLI::App* app) {
   std::string name;
-  for (CLI::App* a = app; a != nullptr && a->get_parent() != nullptr;
-       a = a->get_parent()) {
+  for (CLI::App* a = app; a != nullptr && a->get_parent() != nullptr; a = a->get_parent()) {
     name = name.empty() ? a->get_name() : a->get_name() + " " + name;
   }
   return name;
@@ -161,15 +154,13 @@ int Cli::Parse(const std::vector<std::string>& args, Io& io) {
       if (c == '\n') c = ' ';
     }
     Write(io.err, "runnel: " + where + msg + " (see `runnel " +
-                      (where.empty() ? "" : CommandName(sub) + " ") +
-                      "--help`)\n");
+                      (where.empty() ? "" : CommandName(sub) + " ") + "--help`)\n");
     return 2;
   }
   selected_ = Selected(app_.get());
   if (registry_->Find(selected_) == nullptr) {
     // A group like `inspect` without its subcommand.
-    Write(io.err, "runnel: " + CommandName(selected_) +
-                      ": a subcommand is required (see `runnel " +
+    Write(io.err, "runnel: " + CommandName(selected_) + ": a subcommand is required (see `runnel " +
                       CommandName(selected_) + " --help`)\n");
     return 2;
   }
@@ -295,12 +286,23 @@ Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros)
     const int64_t n = std::stoll(t.substr(0, pos));
     int64_t unit = 0;
     switch (t[pos]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default: break;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        break;
     }
     if (unit != 0) {
       *micros = NowMicros() - n * unit * 1000000;
@@ -327,16 +329,17 @@ Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros)
       return Status::OK();
     }
   }
-  return Status::InvalidArgument(
-      std::string(flag) + ": expected a duration like 30s, 10m, 2h, 1d or a UTC "
-      "time like 2026-11-27T15:00:00Z, got '" + t + "'");
+  return Status::InvalidArgument(std::string(flag) +
+                                 ": expected a duration like 30s, 10m, 2h, 1d or a UTC "
+                                 "time like 2026-11-27T15:00:00Z, got '" +
+                                 t + "'");
 }
 
 Status ReadStdin(const Io& io, std::string_view flag, std::string* data) {
   if (io.stdin_is_foreign_terminal) {
-    return Status::InvalidArgument(
-        std::string(flag) + " -: a `runnel run` host cannot read your terminal; pipe the "
-        "input in (cmd | runnel ...) or give a file");
+    return Status::InvalidArgument(std::string(flag) +
+                                   " -: a `runnel run` host cannot read your terminal; pipe the "
+                                   "input in (cmd | runnel ...) or give a file");
   }
   char buf[1 << 16];
   size_t n;
@@ -346,8 +349,8 @@ Status ReadStdin(const Io& io, std::string_view flag, std::string* data) {
 }
 
 std::string Base64(std::string_view bytes) {
-  kj::String s = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
-      reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  kj::String s = kj::encodeBase64(
+      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
   return std::string(s.cStr(), s.size());
 }
 

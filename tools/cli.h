@@ -20,10 +20,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "runnel/db.h"
 #include "runnel/status.h"
@@ -108,8 +107,8 @@ class Registry {
   explicit Registry(CLI::App* app) : app_(app) {}
   CLI::App* app() { return app_; }
   // Adds a subcommand (of `parent`, or the top level) whose handler is `h`.
-  CLI::App* Add(std::string name, std::string description, Needs needs,
-                Handler h, CLI::App* parent = nullptr);
+  CLI::App* Add(std::string name, std::string description, Needs needs, Handler h,
+                CLI::App* parent = nullptr);
   struct Entry {
     Needs needs;
     Handler handler;

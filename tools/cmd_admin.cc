@@ -2,15 +2,15 @@
 //
 // run, dump, load.
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/io.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <cstdio>
 #include <cstring>
-#include <kj/io.h>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,11 +27,11 @@ using ojson = nlohmann::ordered_json;
 
 void AddRun(Registry* r) {
   auto o = std::make_shared<HostOptions>();
-  CLI::App* c = r->Add(
-      "run",
-      "Host the DB: run its triggers and serve other shells' commands on DIR/runnel.sock "
-      "until SIGINT/SIGTERM",
-      Needs::kHost, [o](Context& ctx) { return RunHost(ctx, *o); });
+  CLI::App* c =
+      r->Add("run",
+             "Host the DB: run its triggers and serve other shells' commands on DIR/runnel.sock "
+             "until SIGINT/SIGTERM",
+             Needs::kHost, [o](Context& ctx) { return RunHost(ctx, *o); });
   c->add_flag("--until-idle", o->until_idle,
               "Stop once every enabled mapping has processed everything committed");
 }
@@ -151,8 +151,7 @@ class CapnpSink final : public DumpSink {
     auto e = m.initRoot<dump::Entry>().initItem();
     e.setTable(table);
     e.setKey(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
-    e.setValue(
-        capnp::Data::Reader(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
+    e.setValue(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
     return Write(m);
   }
   Status End(uint64_t tables, uint64_t items) override {
@@ -166,7 +165,8 @@ class CapnpSink final : public DumpSink {
  private:
   Status Write(capnp::MallocMessageBuilder& m) {
     capnp::writeMessage(*out_, m);
-    if (out_->failed()) return Status::IOError(std::string("write failed: ") + std::strerror(errno));
+    if (out_->failed())
+      return Status::IOError(std::string("write failed: ") + std::strerror(errno));
     return Status::OK();
   }
   // Held by pointer: kj streams' destructors may throw, a DumpSink's not.
@@ -283,9 +283,8 @@ Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
             DumpTable dt;
             dt.name = t.getName();
             dt.spec.stream_enabled = t.getStreamEnabled();
-            if (dt.spec.stream_enabled &&
-                !ParseStreamViewType(std::string(t.getStreamViewType()),
-                                     &dt.spec.stream_view_type)) {
+            if (dt.spec.stream_enabled && !ParseStreamViewType(std::string(t.getStreamViewType()),
+                                                               &dt.spec.stream_view_type)) {
               s = Status::InvalidArgument(where() + "bad StreamViewType");
             } else {
               s = check_table(dt);
@@ -450,83 +449,83 @@ void AddDump(Registry* r) {
     std::string table, format = "jsonl", output = "-";
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "dump", "Write tables (definitions and items) to a file or stdout", Needs::kDb,
-      [a](Context& ctx) {
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        std::vector<std::string> names;
-        if (!a->table.empty()) {
-          names.push_back(a->table);
-        } else {
-          Status s = db->ListTables(&names);
-          if (!s.ok()) return ctx.Fail(s);
-        }
-        std::vector<TableDescription> descs(names.size());
-        uint64_t total = 0;
-        for (size_t i = 0; i < names.size(); ++i) {
-          Status s = db->DescribeTable(names[i], &descs[i]);
-          if (!s.ok()) return ctx.Fail(s);
-          total += descs[i].item_count;
-        }
-        // A file is written beside its name and renamed into place at the
-        // end: a failed dump never leaves a truncated file that looks whole.
-        const bool to_stdout = a->output == "-";
-        const std::string path = to_stdout ? "" : ctx.Path(a->output);
-        const std::string tmp = path + ".tmp" + std::to_string(getpid());
-        FILE* f = to_stdout ? ctx.io().out : std::fopen(tmp.c_str(), "wb");
-        if (f == nullptr) {
-          return ctx.Fail("--output: cannot write '" + path + "': " + std::strerror(errno));
-        }
-        std::unique_ptr<DumpSink> sink;
-        if (a->format == "capnp") {
-          sink = std::make_unique<CapnpSink>(f);
-        } else {
-          sink = std::make_unique<JsonlSink>(f);
-        }
-        Progress progress(ctx, "dump", total, "items");
-        uint64_t items = 0;
-        Status s = sink->Header(db->name(), db->LastSequence());
-        for (size_t i = 0; s.ok() && i < descs.size(); ++i) {
-          DumpTable t{descs[i].table_name, descs[i].stream_specification};
-          s = sink->Table(t);
-          ScanOptions o;
-          o.limit = 1000;
-          while (s.ok()) {
-            ScanResult page;
-            s = db->Scan(t.name, o, &page);
-            for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
-              s = sink->Item(t.name, page.items[k].first, page.items[k].second);
-              ++items;
-            }
-            progress.Add(page.items.size());
-            if (!page.has_more) break;
-            o.exclusive_start_key = page.last_evaluated_key;
-          }
-        }
-        if (s.ok()) s = sink->End(descs.size(), items);
-        progress.Done();
-        if (to_stdout) {
-          if (s.ok() && (std::fflush(f) != 0 || std::ferror(f))) {
-            s = Status::IOError(std::string("writing the dump to stdout failed: ") +
-                                std::strerror(errno));
-          }
-          return s.ok() ? 0 : ctx.Fail(s);
-        }
-        const bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
-        std::fclose(f);
-        if (s.ok() && !flushed) s = Status::IOError("cannot write '" + path + "'");
-        if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-          s = Status::IOError("cannot rename to '" + path + "': " + std::strerror(errno));
-        }
-        if (!s.ok()) {
-          ::unlink(tmp.c_str());
-          return ctx.Fail(s);
-        }
-        std::fprintf(ctx.io().err, "runnel: dump: %zu tables, %llu items to %s\n", descs.size(),
-                     static_cast<unsigned long long>(items), path.c_str());
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("dump", "Write tables (definitions and items) to a file or stdout", Needs::kDb,
+             [a](Context& ctx) {
+               DB* db = ctx.Db();
+               if (db == nullptr) return 1;
+               std::vector<std::string> names;
+               if (!a->table.empty()) {
+                 names.push_back(a->table);
+               } else {
+                 Status s = db->ListTables(&names);
+                 if (!s.ok()) return ctx.Fail(s);
+               }
+               std::vector<TableDescription> descs(names.size());
+               uint64_t total = 0;
+               for (size_t i = 0; i < names.size(); ++i) {
+                 Status s = db->DescribeTable(names[i], &descs[i]);
+                 if (!s.ok()) return ctx.Fail(s);
+                 total += descs[i].item_count;
+               }
+               // A file is written beside its name and renamed into place at the
+               // end: a failed dump never leaves a truncated file that looks whole.
+               const bool to_stdout = a->output == "-";
+               const std::string path = to_stdout ? "" : ctx.Path(a->output);
+               const std::string tmp = path + ".tmp" + std::to_string(getpid());
+               FILE* f = to_stdout ? ctx.io().out : std::fopen(tmp.c_str(), "wb");
+               if (f == nullptr) {
+                 return ctx.Fail("--output: cannot write '" + path + "': " + std::strerror(errno));
+               }
+               std::unique_ptr<DumpSink> sink;
+               if (a->format == "capnp") {
+                 sink = std::make_unique<CapnpSink>(f);
+               } else {
+                 sink = std::make_unique<JsonlSink>(f);
+               }
+               Progress progress(ctx, "dump", total, "items");
+               uint64_t items = 0;
+               Status s = sink->Header(db->name(), db->LastSequence());
+               for (size_t i = 0; s.ok() && i < descs.size(); ++i) {
+                 DumpTable t{descs[i].table_name, descs[i].stream_specification};
+                 s = sink->Table(t);
+                 ScanOptions o;
+                 o.limit = 1000;
+                 while (s.ok()) {
+                   ScanResult page;
+                   s = db->Scan(t.name, o, &page);
+                   for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
+                     s = sink->Item(t.name, page.items[k].first, page.items[k].second);
+                     ++items;
+                   }
+                   progress.Add(page.items.size());
+                   if (!page.has_more) break;
+                   o.exclusive_start_key = page.last_evaluated_key;
+                 }
+               }
+               if (s.ok()) s = sink->End(descs.size(), items);
+               progress.Done();
+               if (to_stdout) {
+                 if (s.ok() && (std::fflush(f) != 0 || std::ferror(f))) {
+                   s = Status::IOError(std::string("writing the dump to stdout failed: ") +
+                                       std::strerror(errno));
+                 }
+                 return s.ok() ? 0 : ctx.Fail(s);
+               }
+               const bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+               std::fclose(f);
+               if (s.ok() && !flushed) s = Status::IOError("cannot write '" + path + "'");
+               if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+                 s = Status::IOError("cannot rename to '" + path + "': " + std::strerror(errno));
+               }
+               if (!s.ok()) {
+                 ::unlink(tmp.c_str());
+                 return ctx.Fail(s);
+               }
+               std::fprintf(ctx.io().err, "runnel: dump: %zu tables, %llu items to %s\n",
+                            descs.size(), static_cast<unsigned long long>(items), path.c_str());
+               return 0;
+             });
   c->add_option("--table-name", a->table, "Only this table (default: every table)");
   c->add_option("--format", a->format, "jsonl (default) or capnp")
       ->check(CLI::IsMember({"jsonl", "capnp"}));

@@ -34,14 +34,16 @@ Status ParseEnvironment(const std::string& text, std::map<std::string, std::stri
       return Status::InvalidArgument(flag + ": expected {\"Variables\":{\"K\":\"V\",...}}");
     }
     for (const auto& [k, v] : j["Variables"].items()) {
-      if (!v.is_string()) return Status::InvalidArgument(flag + ": value of " + k + " must be a string");
+      if (!v.is_string())
+        return Status::InvalidArgument(flag + ": value of " + k + " must be a string");
       (*vars)[k] = v.get<std::string>();
     }
     return Status::OK();
   }
   const std::string prefix = "Variables={";
   if (text.compare(0, prefix.size(), prefix) != 0 || text.back() != '}') {
-    return Status::InvalidArgument(flag + ": expected Variables={KEY=VALUE,...}, got '" + text + "'");
+    return Status::InvalidArgument(flag + ": expected Variables={KEY=VALUE,...}, got '" + text +
+                                   "'");
   }
   const std::string body = text.substr(prefix.size(), text.size() - prefix.size() - 1);
   size_t pos = 0;
@@ -75,8 +77,8 @@ struct FunctionFlags {
                                 "The shared library (.so) exporting the handler; loaded and "
                                 "checked now, recorded as an absolute path");
     if (library_required) library_opt->required();
-    handler_opt = c->add_option("--handler", handler,
-                                "The exported handler symbol (default runnel_handler)");
+    handler_opt =
+        c->add_option("--handler", handler, "The exported handler symbol (default runnel_handler)");
     environment_opt =
         c->add_option("--environment", environment, "Variables={KEY=VALUE,...} (or JSON)");
     timeout_opt = c->add_option("--timeout", timeout, "Seconds per invocation, 1-900 (default 3)");
@@ -117,24 +119,24 @@ void AddCreateFunction(Registry* r) {
 
 void AddUpdateFunction(Registry* r) {
   auto a = std::make_shared<FunctionFlags>();
-  CLI::App* c = r->Add(
-      "update-function",
-      "Change a function's library, handler, environment, timeout or description (the new "
-      "library is loaded and checked first)",
-      Needs::kDb, [a](Context& ctx) {
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        FunctionConfiguration config;
-        Status s = db->triggers()->GetFunction(a->name, &config);
-        if (!s.ok()) return ctx.Fail(s);
-        s = a->Apply(ctx, &config);
-        if (!s.ok()) return ctx.Usage(s.message());
-        FunctionConfiguration updated;
-        s = db->triggers()->UpdateFunction(config, &updated);
-        if (!s.ok()) return ctx.Fail(s);
-        ctx.Print(FunctionJson(updated));
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("update-function",
+             "Change a function's library, handler, environment, timeout or description (the new "
+             "library is loaded and checked first)",
+             Needs::kDb, [a](Context& ctx) {
+               DB* db = ctx.Db();
+               if (db == nullptr) return 1;
+               FunctionConfiguration config;
+               Status s = db->triggers()->GetFunction(a->name, &config);
+               if (!s.ok()) return ctx.Fail(s);
+               s = a->Apply(ctx, &config);
+               if (!s.ok()) return ctx.Usage(s.message());
+               FunctionConfiguration updated;
+               s = db->triggers()->UpdateFunction(config, &updated);
+               if (!s.ok()) return ctx.Fail(s);
+               ctx.Print(FunctionJson(updated));
+               return 0;
+             });
   a->Add(c, /*library_required=*/false);
   // The cloud splits this in two; both names work.
   c->alias("update-function-code");
@@ -249,36 +251,41 @@ struct MappingFlags {
 
   void Add(CLI::App* c, bool create) {
     if (create) {
-      opts["function"] = c->add_option("--function-name", function_name, "Function name")->required();
-      opts["source"] =
-          c->add_option("--event-source-arn,--event-source", event_source,
-                        "A stream ARN, or a table name (its latest stream)")
-              ->required();
+      opts["function"] =
+          c->add_option("--function-name", function_name, "Function name")->required();
+      opts["source"] = c->add_option("--event-source-arn,--event-source", event_source,
+                                     "A stream ARN, or a table name (its latest stream)")
+                           ->required();
       opts["start"] = c->add_option("--starting-position", starting_position,
                                     "TRIM_HORIZON, LATEST, AT_TIMESTAMP or AT_SEQUENCE_NUMBER")
                           ->required();
       opts["start_ts"] = c->add_option("--starting-position-timestamp", starting_timestamp,
                                        "For AT_TIMESTAMP: a UTC time or an age (10m)");
-      opts["start_seq"] = c->add_option("--starting-sequence-number", starting_sequence,
-                                        "For AT_SEQUENCE_NUMBER");
+      opts["start_seq"] =
+          c->add_option("--starting-sequence-number", starting_sequence, "For AT_SEQUENCE_NUMBER");
     } else {
       c->add_option("--uuid", uuid, "The mapping's UUID")->required();
       opts["function"] = c->add_option("--function-name", function_name, "Function name");
     }
-    opts["batch"] = c->add_option("--batch-size", batch_size, "Records per invocation, 1-10000 (default 100)");
-    opts["window"] = c->add_option("--maximum-batching-window-in-seconds", window, "0-300 (default 0)");
-    opts["enabled"] = c->add_flag("--enabled,!--no-enabled", enabled, "Run the mapping (default) or pause it");
+    opts["batch"] =
+        c->add_option("--batch-size", batch_size, "Records per invocation, 1-10000 (default 100)");
+    opts["window"] =
+        c->add_option("--maximum-batching-window-in-seconds", window, "0-300 (default 0)");
+    opts["enabled"] =
+        c->add_flag("--enabled,!--no-enabled", enabled, "Run the mapping (default) or pause it");
     opts["retries"] = c->add_option("--maximum-retry-attempts", retries,
                                     "-1 (until the records expire, default) or 0-10000");
     opts["age"] = c->add_option("--maximum-record-age-in-seconds", record_age,
                                 "-1 (no limit, default) or 60-604800");
-    opts["bisect"] = c->add_flag("--bisect-batch-on-function-error,!--no-bisect-batch-on-function-error",
-                                 bisect, "Split a failing batch in two and retry the halves");
+    opts["bisect"] =
+        c->add_flag("--bisect-batch-on-function-error,!--no-bisect-batch-on-function-error", bisect,
+                    "Split a failing batch in two and retry the halves");
     opts["dest"] = c->add_option("--destination-config", destination_config,
                                  "OnFailure={Destination=TABLE} (or JSON): a table that gets one "
                                  "item per discarded batch");
-    opts["types"] = c->add_option("--function-response-types", response_types,
-                                  "ReportBatchItemFailures (partial batch responses), or '' to clear");
+    opts["types"] =
+        c->add_option("--function-response-types", response_types,
+                      "ReportBatchItemFailures (partial batch responses), or '' to clear");
   }
   bool Given(const char* name) const {
     auto it = opts.find(name);
@@ -309,8 +316,10 @@ struct MappingFlags {
                                      std::to_string(batch_size));
     }
     if (window < 0) {
-      return Status::InvalidArgument("--maximum-batching-window-in-seconds must be 0 to 300, "
-                                     "got " + std::to_string(window));
+      return Status::InvalidArgument(
+          "--maximum-batching-window-in-seconds must be 0 to 300, "
+          "got " +
+          std::to_string(window));
     }
     return Status::OK();
   }
@@ -320,7 +329,8 @@ struct MappingFlags {
       nlohmann::json j = nlohmann::json::parse(destination_config, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("OnFailure") ||
           !j["OnFailure"].is_object()) {
-        return Status::InvalidArgument(flag + ": expected {\"OnFailure\":{\"Destination\":\"TABLE\"}}");
+        return Status::InvalidArgument(flag +
+                                       ": expected {\"OnFailure\":{\"Destination\":\"TABLE\"}}");
       }
       const auto& of = j["OnFailure"];
       *table = of.contains("Destination") && of["Destination"].is_string()
@@ -338,8 +348,8 @@ struct MappingFlags {
       return Status::InvalidArgument(flag + ": expected OnFailure={Destination=TABLE}, got '" +
                                      destination_config + "'");
     }
-    *table = destination_config.substr(prefix.size(),
-                                       destination_config.size() - prefix.size() - 1);
+    *table =
+        destination_config.substr(prefix.size(), destination_config.size() - prefix.size() - 1);
     return Status::OK();
   }
   Status ResponseTypes(bool* report) const {
@@ -366,8 +376,10 @@ void AddCreateMapping(Registry* r) {
         m.function_name = a->function_name;
         m.event_source = a->event_source;
         if (!ParseStartingPosition(a->starting_position, &m.starting_position)) {
-          return ctx.Usage("--starting-position: expected TRIM_HORIZON, LATEST, AT_TIMESTAMP or "
-                           "AT_SEQUENCE_NUMBER, got '" + a->starting_position + "'");
+          return ctx.Usage(
+              "--starting-position: expected TRIM_HORIZON, LATEST, AT_TIMESTAMP or "
+              "AT_SEQUENCE_NUMBER, got '" +
+              a->starting_position + "'");
         }
         if (m.starting_position == StartingPosition::kAtTimestamp) {
           if (a->starting_timestamp.empty()) {
@@ -413,40 +425,41 @@ void AddCreateMapping(Registry* r) {
 
 void AddUpdateMapping(Registry* r) {
   auto a = std::make_shared<MappingFlags>();
-  CLI::App* c = r->Add(
-      "update-event-source-mapping", "Change a mapping's settings (unset flags stay)", Needs::kDb,
-      [a](Context& ctx) {
-        EventSourceMappingUpdate u;
-        if (a->Given("function")) u.function_name = a->function_name;
-        if (Status n = a->CheckNumbers(); !n.ok()) return ctx.Fail(n);
-        if (a->Given("batch")) u.batch_size = static_cast<uint32_t>(a->batch_size);
-        if (a->Given("window")) {
-          u.maximum_batching_window_seconds = static_cast<uint32_t>(a->window);
-        }
-        if (a->Given("enabled")) u.enabled = a->enabled;
-        if (a->Given("retries")) u.maximum_retry_attempts = static_cast<int32_t>(a->retries);
-        if (a->Given("age")) u.maximum_record_age_seconds = static_cast<int32_t>(a->record_age);
-        if (a->Given("bisect")) u.bisect_batch_on_function_error = a->bisect;
-        if (a->Given("dest")) {
-          std::string table;
-          Status s = a->Destination(&table);
-          if (!s.ok()) return ctx.Usage(s.message());
-          u.on_failure_destination = table;
-        }
-        if (a->Given("types")) {
-          bool report = false;
-          Status s = a->ResponseTypes(&report);
-          if (!s.ok()) return ctx.Usage(s.message());
-          u.report_batch_item_failures = report;
-        }
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        EventSourceMappingConfiguration updated;
-        Status s = db->triggers()->UpdateEventSourceMapping(a->uuid, u, &updated);
-        if (!s.ok()) return ctx.Fail(s);
-        ctx.Print(MappingJson(updated));
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("update-event-source-mapping", "Change a mapping's settings (unset flags stay)",
+             Needs::kDb, [a](Context& ctx) {
+               EventSourceMappingUpdate u;
+               if (a->Given("function")) u.function_name = a->function_name;
+               if (Status n = a->CheckNumbers(); !n.ok()) return ctx.Fail(n);
+               if (a->Given("batch")) u.batch_size = static_cast<uint32_t>(a->batch_size);
+               if (a->Given("window")) {
+                 u.maximum_batching_window_seconds = static_cast<uint32_t>(a->window);
+               }
+               if (a->Given("enabled")) u.enabled = a->enabled;
+               if (a->Given("retries")) u.maximum_retry_attempts = static_cast<int32_t>(a->retries);
+               if (a->Given("age"))
+                 u.maximum_record_age_seconds = static_cast<int32_t>(a->record_age);
+               if (a->Given("bisect")) u.bisect_batch_on_function_error = a->bisect;
+               if (a->Given("dest")) {
+                 std::string table;
+                 Status s = a->Destination(&table);
+                 if (!s.ok()) return ctx.Usage(s.message());
+                 u.on_failure_destination = table;
+               }
+               if (a->Given("types")) {
+                 bool report = false;
+                 Status s = a->ResponseTypes(&report);
+                 if (!s.ok()) return ctx.Usage(s.message());
+                 u.report_batch_item_failures = report;
+               }
+               DB* db = ctx.Db();
+               if (db == nullptr) return 1;
+               EventSourceMappingConfiguration updated;
+               Status s = db->triggers()->UpdateEventSourceMapping(a->uuid, u, &updated);
+               if (!s.ok()) return ctx.Fail(s);
+               ctx.Print(MappingJson(updated));
+               return 0;
+             });
   a->Add(c, /*create=*/false);
 }
 
@@ -456,38 +469,37 @@ void AddListMappings(Registry* r) {
     size_t max_items = 0;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "list-event-source-mappings", "List mappings (of a function and/or a stream)", Needs::kDb,
-      [a](Context& ctx) {
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        std::string source = a->event_source;
-        if (!source.empty() && source.compare(0, 4, "arn:") != 0) {
-          // A table name, as create-event-source-mapping accepts: its
-          // latest stream.
-          TableDescription d;
-          Status s = db->DescribeTable(source, &d);
-          if (!s.ok()) return ctx.Fail(s.WithContext("--event-source-arn"));
-          if (d.latest_stream_arn.empty()) {
-            return ctx.Fail("ResourceNotFoundException: --event-source-arn: table '" + source +
-                            "' has no stream");
-          }
-          source = d.latest_stream_arn;
-        }
-        std::vector<EventSourceMappingConfiguration> mappings;
-        std::string next;
-        Status s = db->triggers()->ListEventSourceMappings(a->function_name, source,
-                                                           a->starting_token, a->max_items,
-                                                           &mappings, &next);
-        if (!s.ok()) return ctx.Fail(s);
-        ojson list = ojson::array();
-        for (const auto& m : mappings) list.push_back(MappingJson(m));
-        ojson out;
-        out["EventSourceMappings"] = std::move(list);
-        if (!next.empty()) out["NextToken"] = next;
-        ctx.Print(out);
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("list-event-source-mappings", "List mappings (of a function and/or a stream)",
+             Needs::kDb, [a](Context& ctx) {
+               DB* db = ctx.Db();
+               if (db == nullptr) return 1;
+               std::string source = a->event_source;
+               if (!source.empty() && source.compare(0, 4, "arn:") != 0) {
+                 // A table name, as create-event-source-mapping accepts: its
+                 // latest stream.
+                 TableDescription d;
+                 Status s = db->DescribeTable(source, &d);
+                 if (!s.ok()) return ctx.Fail(s.WithContext("--event-source-arn"));
+                 if (d.latest_stream_arn.empty()) {
+                   return ctx.Fail("ResourceNotFoundException: --event-source-arn: table '" +
+                                   source + "' has no stream");
+                 }
+                 source = d.latest_stream_arn;
+               }
+               std::vector<EventSourceMappingConfiguration> mappings;
+               std::string next;
+               Status s = db->triggers()->ListEventSourceMappings(
+                   a->function_name, source, a->starting_token, a->max_items, &mappings, &next);
+               if (!s.ok()) return ctx.Fail(s);
+               ojson list = ojson::array();
+               for (const auto& m : mappings) list.push_back(MappingJson(m));
+               ojson out;
+               out["EventSourceMappings"] = std::move(list);
+               if (!next.empty()) out["NextToken"] = next;
+               ctx.Print(out);
+               return 0;
+             });
   c->add_option("--function-name", a->function_name, "Only this function's mappings");
   c->add_option("--event-source-arn,--event-source", a->event_source,
                 "Only this stream's mappings (an ARN or a table name)");
@@ -497,8 +509,7 @@ void AddListMappings(Registry* r) {
 
 // get- and delete-event-source-mapping: one UUID in, the mapping out.
 void AddMappingByUuid(Registry* r, const char* name, const char* description,
-                      Status (Triggers::*op)(std::string_view,
-                                             EventSourceMappingConfiguration*)) {
+                      Status (Triggers::*op)(std::string_view, EventSourceMappingConfiguration*)) {
   auto uuid = std::make_shared<std::string>();
   CLI::App* c = r->Add(name, description, Needs::kDb, [uuid, op](Context& ctx) {
     DB* db = ctx.Db();
@@ -569,7 +580,8 @@ void AddLogs(Registry* r) {
         return 0;
       });
   c->add_option("--function-name", a->name, "Function name")->required();
-  c->add_option("--since", a->since, "From this long ago (30s, 10m, 2h, 1d; default 10m) or a UTC time");
+  c->add_option("--since", a->since,
+                "From this long ago (30s, 10m, 2h, 1d; default 10m) or a UTC time");
   c->add_flag("--follow", a->follow, "Keep printing new lines until interrupted");
   c->add_option("--follow-for", a->follow_seconds, "Follow for this many seconds, then exit");
 }

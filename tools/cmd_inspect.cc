@@ -8,14 +8,14 @@
 // an incomplete tail, not as corruption).
 
 #include <dirent.h>
+#include <leveldb/env.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <leveldb/env.h>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "cdc/codec.h"
@@ -127,7 +127,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
         uint64_t total_bytes = 0, total_frames = 0, total_records = 0;
         uint64_t first_seq = 0, last_seq = 0, expected = 0;
         uint64_t total_size = 0;
-        for (uint64_t first : lo.segments) total_size += FileSize(lo.wal + "/" + log::SegmentFileName(first));
+        for (uint64_t first : lo.segments)
+          total_size += FileSize(lo.wal + "/" + log::SegmentFileName(first));
         Progress progress(ctx, "inspect log", total_size, "bytes");
         for (size_t i = 0; i < lo.segments.size(); ++i) {
           const bool newest = i + 1 == lo.segments.size();
@@ -142,10 +143,10 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
             continue;
           }
           if (*verify && expected != 0 && lo.segments[i] != expected) {
-            problems.push_back({{"Segment", seg["File"]},
-                                {"Reason", "sequence gap: segment starts at " +
-                                               std::to_string(lo.segments[i]) + ", expected " +
-                                               std::to_string(expected)}});
+            problems.push_back(
+                {{"Segment", seg["File"]},
+                 {"Reason", "sequence gap: segment starts at " + std::to_string(lo.segments[i]) +
+                                ", expected " + std::to_string(expected)}});
           }
           uint64_t frames = 0, records = 0, seg_first = 0, seg_last = 0;
           std::map<std::string, uint64_t> frame_types;
@@ -156,7 +157,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
             const log::SegmentReader::Result res = reader->Next(&f, &d);
             if (res == log::SegmentReader::Result::kEnd) break;
             if (res == log::SegmentReader::Result::kError) {
-              problems.push_back({{"Segment", seg["File"]}, {"Reason", reader->status().ToString()}});
+              problems.push_back(
+                  {{"Segment", seg["File"]}, {"Reason", reader->status().ToString()}});
               break;
             }
             if (res == log::SegmentReader::Result::kDamaged) {
@@ -168,7 +170,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
                 break;
               }
               damage.push_back(dj);
-              problems.push_back({{"Segment", seg["File"]}, {"Offset", d.offset}, {"Reason", d.reason}});
+              problems.push_back(
+                  {{"Segment", seg["File"]}, {"Offset", d.offset}, {"Reason", d.reason}});
               reader->SkipDamage(d);
               expected = 0;  // continuity cannot be checked across the damage
               continue;
@@ -192,7 +195,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
               log::BatchData b;
               Status ds = log::DecodeBatch(f.payload, &b);
               if (!ds.ok()) {
-                problems.push_back({{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
+                problems.push_back(
+                    {{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
                 continue;
               }
               std::set<std::string> tables_in_frame;
@@ -207,7 +211,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
               log::MetaData m;
               Status ds = log::DecodeMeta(f.payload, &m);
               if (!ds.ok()) {
-                problems.push_back({{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
+                problems.push_back(
+                    {{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
               }
             }
           }
@@ -231,7 +236,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
         }
         progress.Done();
         ojson tables = ojson::object();
-        for (const auto& [t, rf] : per_table) tables[t] = {{"Records", rf.first}, {"Frames", rf.second}};
+        for (const auto& [t, rf] : per_table)
+          tables[t] = {{"Records", rf.first}, {"Frames", rf.second}};
         ojson out;
         out["Directory"] = ctx.session().dir();
         out["DbName"] = lo.identity.name;
@@ -245,8 +251,9 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
                          {"FirstSequenceNumber", std::to_string(first_seq)},
                          {"LastSequenceNumber", std::to_string(last_seq)}};
         if (!torn.is_null()) {
-          torn["Note"] = "an incomplete last frame: a write in progress, or a torn write that "
-                         "the next open cuts off";
+          torn["Note"] =
+              "an incomplete last frame: a write in progress, or a torn write that "
+              "the next open cuts off";
           out["IncompleteTail"] = torn;
         }
         out["Verified"] = *verify;
@@ -255,7 +262,8 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
         if (*verify && !problems.empty()) {
           const ojson& p = problems[0];
           std::string where = p["Segment"].get<std::string>();
-          if (p.contains("Offset")) where += " at offset " + std::to_string(p["Offset"].get<uint64_t>());
+          if (p.contains("Offset"))
+            where += " at offset " + std::to_string(p["Offset"].get<uint64_t>());
           return ctx.Fail("Corruption: " + std::to_string(problems.size()) +
                           " problem(s) in the log; first: " + where + ": " +
                           p["Reason"].get<std::string>());
@@ -290,7 +298,8 @@ void AddInspectRecord(Registry* r, CLI::App* parent) {
           return ctx.Fail(
               "TrimmedDataAccessException: sequence number " + std::to_string(*seq) +
               " is no longer in the log (first available: " +
-              (lo.segments.empty() ? std::string("none") : std::to_string(lo.segments.front())) + ")");
+              (lo.segments.empty() ? std::string("none") : std::to_string(lo.segments.front())) +
+              ")");
         }
         TableNames names;
         // Names come from the catalog that opens the record's segment.
@@ -348,8 +357,8 @@ void AddInspectRecord(Registry* r, CLI::App* parent) {
             log::MetaData m;
             s = log::DecodeMeta(f.payload, &m);
             if (!s.ok()) return ctx.Fail(s);
-            static const char* kKinds[] = {"CreateTable",    "DeleteTable",  "UpdateStream",
-                                           "PutFunction",    "DeleteFunction", "PutMapping",
+            static const char* kKinds[] = {"CreateTable",  "DeleteTable",    "UpdateStream",
+                                           "PutFunction",  "DeleteFunction", "PutMapping",
                                            "DeleteMapping"};
             out["Meta"] = kKinds[static_cast<int>(m.kind)];
             out["CommitTime"] = IsoTime(m.commit_time_micros);
@@ -463,8 +472,7 @@ void AddInspectStats(Registry* r, CLI::App* parent) {
 }  // namespace
 
 void AddInspectCommands(Registry* r) {
-  CLI::App* inspect =
-      r->app()->add_subcommand("inspect", "Look inside the DB: log, record, stats");
+  CLI::App* inspect = r->app()->add_subcommand("inspect", "Look inside the DB: log, record, stats");
   inspect->require_subcommand(1);
   AddInspectLog(r, inspect);
   AddInspectRecord(r, inspect);

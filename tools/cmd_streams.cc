@@ -37,22 +37,22 @@ std::string RegionOf(const std::string& arn) {
 
 void AddListStreams(Registry* r) {
   auto table = std::make_shared<std::string>();
-  CLI::App* c = r->Add("list-streams", "List streams (of one table, or of all, deleted included)",
-                       Needs::kLogFiles, [table](Context& ctx) {
-                         auto reader = OpenReader(ctx);
-                         if (!reader) return 1;
-                         std::vector<StreamInfo> streams;
-                         Status s = reader->ListStreams(*table, &streams);
-                         if (!s.ok()) return ctx.Fail(s);
-                         ojson list = ojson::array();
-                         for (const StreamInfo& i : streams) {
-                           list.push_back(ojson{{"StreamArn", i.arn},
-                                                {"TableName", i.table_name},
-                                                {"StreamLabel", i.label}});
-                         }
-                         ctx.Print(ojson{{"Streams", std::move(list)}});
-                         return 0;
-                       });
+  CLI::App* c =
+      r->Add("list-streams", "List streams (of one table, or of all, deleted included)",
+             Needs::kLogFiles, [table](Context& ctx) {
+               auto reader = OpenReader(ctx);
+               if (!reader) return 1;
+               std::vector<StreamInfo> streams;
+               Status s = reader->ListStreams(*table, &streams);
+               if (!s.ok()) return ctx.Fail(s);
+               ojson list = ojson::array();
+               for (const StreamInfo& i : streams) {
+                 list.push_back(ojson{
+                     {"StreamArn", i.arn}, {"TableName", i.table_name}, {"StreamLabel", i.label}});
+               }
+               ctx.Print(ojson{{"Streams", std::move(list)}});
+               return 0;
+             });
   c->add_option("--table-name", *table, "Only this table's streams");
 }
 
@@ -77,50 +77,53 @@ void AddGetShardIterator(Registry* r) {
     std::string arn, shard_id, type, sequence, timestamp;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "get-shard-iterator", "An iterator for get-records (it never expires)", Needs::kLogFiles,
-      [a](Context& ctx) {
-        ShardIteratorRequest req;
-        req.stream_arn = a->arn;
-        req.shard_id = a->shard_id;
-        if (!ParseShardIteratorType(a->type, &req.type)) {
-          return ctx.Usage("--shard-iterator-type: expected TRIM_HORIZON, LATEST, "
-                           "AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP, got '" +
-                           a->type + "'");
-        }
-        const bool by_seq = req.type == ShardIteratorType::kAtSequenceNumber ||
-                            req.type == ShardIteratorType::kAfterSequenceNumber;
-        if (by_seq) {
-          if (a->sequence.empty()) {
-            return ctx.Usage("--sequence-number is required with " + a->type);
-          }
-          try {
-            size_t used = 0;
-            req.sequence_number = std::stoull(a->sequence, &used);
-            if (used != a->sequence.size()) throw std::invalid_argument("");
-          } catch (const std::exception&) {
-            return ctx.Usage("--sequence-number: expected a decimal sequence number, got '" +
-                            a->sequence + "'");
-          }
-        } else if (!a->sequence.empty()) {
-          return ctx.Usage("--sequence-number is only valid with AT_SEQUENCE_NUMBER or "
-                           "AFTER_SEQUENCE_NUMBER");
-        }
-        if (req.type == ShardIteratorType::kAtTimestamp) {
-          if (a->timestamp.empty()) return ctx.Usage("--timestamp is required with AT_TIMESTAMP");
-          Status s = ParseSince("--timestamp", a->timestamp, &req.timestamp_micros);
-          if (!s.ok()) return ctx.Usage(s.message());
-        } else if (!a->timestamp.empty()) {
-          return ctx.Usage("--timestamp is only valid with AT_TIMESTAMP");
-        }
-        auto reader = OpenReader(ctx);
-        if (!reader) return 1;
-        std::string it;
-        Status s = reader->GetShardIterator(req, &it);
-        if (!s.ok()) return ctx.Fail(s);
-        ctx.Print(ojson{{"ShardIterator", it}});
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("get-shard-iterator", "An iterator for get-records (it never expires)",
+             Needs::kLogFiles, [a](Context& ctx) {
+               ShardIteratorRequest req;
+               req.stream_arn = a->arn;
+               req.shard_id = a->shard_id;
+               if (!ParseShardIteratorType(a->type, &req.type)) {
+                 return ctx.Usage(
+                     "--shard-iterator-type: expected TRIM_HORIZON, LATEST, "
+                     "AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP, got '" +
+                     a->type + "'");
+               }
+               const bool by_seq = req.type == ShardIteratorType::kAtSequenceNumber ||
+                                   req.type == ShardIteratorType::kAfterSequenceNumber;
+               if (by_seq) {
+                 if (a->sequence.empty()) {
+                   return ctx.Usage("--sequence-number is required with " + a->type);
+                 }
+                 try {
+                   size_t used = 0;
+                   req.sequence_number = std::stoull(a->sequence, &used);
+                   if (used != a->sequence.size()) throw std::invalid_argument("");
+                 } catch (const std::exception&) {
+                   return ctx.Usage("--sequence-number: expected a decimal sequence number, got '" +
+                                    a->sequence + "'");
+                 }
+               } else if (!a->sequence.empty()) {
+                 return ctx.Usage(
+                     "--sequence-number is only valid with AT_SEQUENCE_NUMBER or "
+                     "AFTER_SEQUENCE_NUMBER");
+               }
+               if (req.type == ShardIteratorType::kAtTimestamp) {
+                 if (a->timestamp.empty())
+                   return ctx.Usage("--timestamp is required with AT_TIMESTAMP");
+                 Status s = ParseSince("--timestamp", a->timestamp, &req.timestamp_micros);
+                 if (!s.ok()) return ctx.Usage(s.message());
+               } else if (!a->timestamp.empty()) {
+                 return ctx.Usage("--timestamp is only valid with AT_TIMESTAMP");
+               }
+               auto reader = OpenReader(ctx);
+               if (!reader) return 1;
+               std::string it;
+               Status s = reader->GetShardIterator(req, &it);
+               if (!s.ok()) return ctx.Fail(s);
+               ctx.Print(ojson{{"ShardIterator", it}});
+               return 0;
+             });
   c->add_option("--stream-arn", a->arn, "The stream's ARN")->required();
   c->add_option("--shard-id", a->shard_id, "The shard (each stream has one)");
   c->add_option("--shard-iterator-type", a->type,
@@ -137,29 +140,29 @@ void AddGetRecords(Registry* r) {
     size_t limit = 1000;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "get-records", "Records from an iterator, as the cloud's JSON", Needs::kLogFiles,
-      [a](Context& ctx) {
-        auto reader = OpenReader(ctx);
-        if (!reader) return 1;
-        GetRecordsOptions o;
-        o.limit = a->limit;
-        RecordBatch batch;
-        Status s = reader->GetRecords(a->iterator, o, &batch);
-        if (!s.ok()) return ctx.Fail(s);
-        const std::string region = RegionOf(batch.stream_arn());
-        ojson records = ojson::array();
-        for (const ChangeRecord& rec : batch.records()) {
-          records.push_back(ojson::parse(RecordToJson(rec, batch.stream_arn(), region)));
-        }
-        ojson out;
-        out["Records"] = std::move(records);
-        if (!batch.next_shard_iterator().empty()) {
-          out["NextShardIterator"] = batch.next_shard_iterator();
-        }
-        ctx.Print(out);
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("get-records", "Records from an iterator, as the cloud's JSON", Needs::kLogFiles,
+             [a](Context& ctx) {
+               auto reader = OpenReader(ctx);
+               if (!reader) return 1;
+               GetRecordsOptions o;
+               o.limit = a->limit;
+               RecordBatch batch;
+               Status s = reader->GetRecords(a->iterator, o, &batch);
+               if (!s.ok()) return ctx.Fail(s);
+               const std::string region = RegionOf(batch.stream_arn());
+               ojson records = ojson::array();
+               for (const ChangeRecord& rec : batch.records()) {
+                 records.push_back(ojson::parse(RecordToJson(rec, batch.stream_arn(), region)));
+               }
+               ojson out;
+               out["Records"] = std::move(records);
+               if (!batch.next_shard_iterator().empty()) {
+                 out["NextShardIterator"] = batch.next_shard_iterator();
+               }
+               ctx.Print(out);
+               return 0;
+             });
   c->add_option("--shard-iterator", a->iterator, "From get-shard-iterator or NextShardIterator")
       ->required();
   c->add_option("--limit", a->limit, "At most this many records (1-1000)")
@@ -172,54 +175,54 @@ void AddTail(Registry* r) {
     size_t max_records = 0;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "tail", "Follow a table's stream live: one record (cloud JSON) per line", Needs::kLogFiles,
-      [a](Context& ctx) {
-        ShardIteratorRequest req;
-        if (!ParseShardIteratorType(a->from, &req.type) ||
-            (req.type != ShardIteratorType::kTrimHorizon &&
-             req.type != ShardIteratorType::kLatest)) {
-          return ctx.Usage("--from: expected TRIM_HORIZON or LATEST, got '" + a->from + "'");
-        }
-        auto reader = OpenReader(ctx);
-        if (!reader) return 1;
-        std::vector<StreamInfo> streams;
-        Status s = reader->ListStreams(a->table, &streams);
-        if (!s.ok()) return ctx.Fail(s);
-        if (streams.empty() || !streams.back().enabled()) {
-          return ctx.Fail("ResourceNotFoundException: table '" + a->table +
-                          "' has no enabled stream (create-table or update-table "
-                          "--stream-specification StreamEnabled=true,...)");
-        }
-        req.stream_arn = streams.back().arn;
-        const std::string region = RegionOf(req.stream_arn);
-        std::string it;
-        s = reader->GetShardIterator(req, &it);
-        if (!s.ok()) return ctx.Fail(s);
-        size_t printed = 0;
-        while (!it.empty()) {
-          RecordBatch batch;
-          s = reader->GetRecords(it, GetRecordsOptions(), &batch);
-          if (!s.ok()) return ctx.Fail(s);
-          for (const ChangeRecord& rec : batch.records()) {
-            std::string line = RecordToJson(rec, batch.stream_arn(), region);
-            line += '\n';
-            std::fwrite(line.data(), 1, line.size(), ctx.io().out);
-            if (a->max_records != 0 && ++printed == a->max_records) {
-              std::fflush(ctx.io().out);
-              return 0;
-            }
-          }
-          std::fflush(ctx.io().out);
-          if (std::ferror(ctx.io().out)) return 0;  // the reader went away (a closed pipe)
-          it = batch.next_shard_iterator();
-          if (batch.records().empty() && !it.empty()) {
-            s = reader->WaitForRecords(it, std::chrono::milliseconds(500));
-            if (!s.ok() && !s.IsTimedOut()) return ctx.Fail(s);
-          }
-        }
-        return 0;  // the stream was closed (disabled, or its table deleted)
-      });
+  CLI::App* c =
+      r->Add("tail", "Follow a table's stream live: one record (cloud JSON) per line",
+             Needs::kLogFiles, [a](Context& ctx) {
+               ShardIteratorRequest req;
+               if (!ParseShardIteratorType(a->from, &req.type) ||
+                   (req.type != ShardIteratorType::kTrimHorizon &&
+                    req.type != ShardIteratorType::kLatest)) {
+                 return ctx.Usage("--from: expected TRIM_HORIZON or LATEST, got '" + a->from + "'");
+               }
+               auto reader = OpenReader(ctx);
+               if (!reader) return 1;
+               std::vector<StreamInfo> streams;
+               Status s = reader->ListStreams(a->table, &streams);
+               if (!s.ok()) return ctx.Fail(s);
+               if (streams.empty() || !streams.back().enabled()) {
+                 return ctx.Fail("ResourceNotFoundException: table '" + a->table +
+                                 "' has no enabled stream (create-table or update-table "
+                                 "--stream-specification StreamEnabled=true,...)");
+               }
+               req.stream_arn = streams.back().arn;
+               const std::string region = RegionOf(req.stream_arn);
+               std::string it;
+               s = reader->GetShardIterator(req, &it);
+               if (!s.ok()) return ctx.Fail(s);
+               size_t printed = 0;
+               while (!it.empty()) {
+                 RecordBatch batch;
+                 s = reader->GetRecords(it, GetRecordsOptions(), &batch);
+                 if (!s.ok()) return ctx.Fail(s);
+                 for (const ChangeRecord& rec : batch.records()) {
+                   std::string line = RecordToJson(rec, batch.stream_arn(), region);
+                   line += '\n';
+                   std::fwrite(line.data(), 1, line.size(), ctx.io().out);
+                   if (a->max_records != 0 && ++printed == a->max_records) {
+                     std::fflush(ctx.io().out);
+                     return 0;
+                   }
+                 }
+                 std::fflush(ctx.io().out);
+                 if (std::ferror(ctx.io().out)) return 0;  // the reader went away (a closed pipe)
+                 it = batch.next_shard_iterator();
+                 if (batch.records().empty() && !it.empty()) {
+                   s = reader->WaitForRecords(it, std::chrono::milliseconds(500));
+                   if (!s.ok() && !s.IsTimedOut()) return ctx.Fail(s);
+                 }
+               }
+               return 0;  // the stream was closed (disabled, or its table deleted)
+             });
   c->add_option("--table-name", a->table, "The table whose latest stream to follow")->required();
   c->add_option("--from", a->from, "TRIM_HORIZON (everything still in the log) or LATEST");
   c->add_option("--max-records", a->max_records, "Exit after printing this many records");

@@ -52,8 +52,7 @@ Status ParseStreamSpecification(const std::string& text, StreamSpecification* sp
         view = v;
       } else {
         return Status::InvalidArgument(
-            flag + ": expected StreamEnabled=true|false[,StreamViewType=TYPE], got '" +
-            part + "'");
+            flag + ": expected StreamEnabled=true|false[,StreamViewType=TYPE], got '" + part + "'");
       }
       pos = comma + 1;
     }
@@ -61,12 +60,13 @@ Status ParseStreamSpecification(const std::string& text, StreamSpecification* sp
   if (!have_enabled) return Status::InvalidArgument(flag + ": StreamEnabled is required");
   if (!view.empty()) {
     if (!spec->stream_enabled) {
-      return Status::InvalidArgument(
-          flag + ": StreamViewType is only valid with StreamEnabled=true");
+      return Status::InvalidArgument(flag +
+                                     ": StreamViewType is only valid with StreamEnabled=true");
     }
     if (!ParseStreamViewType(view, &spec->stream_view_type)) {
-      return Status::InvalidArgument(flag + ": StreamViewType must be KEYS_ONLY, NEW_IMAGE, "
-                                            "OLD_IMAGE or NEW_AND_OLD_IMAGES, got '" +
+      return Status::InvalidArgument(flag +
+                                     ": StreamViewType must be KEYS_ONLY, NEW_IMAGE, "
+                                     "OLD_IMAGE or NEW_AND_OLD_IMAGES, got '" +
                                      view + "'");
     }
   } else if (spec->stream_enabled) {
@@ -95,7 +95,8 @@ struct KeyFlags {
     } else {
       *key = text;
     }
-    if (key->empty()) return Status::InvalidArgument("--key or --key-base64 is required (1 to 4096 bytes)");
+    if (key->empty())
+      return Status::InvalidArgument("--key or --key-base64 is required (1 to 4096 bytes)");
     return Status::OK();
   }
 };
@@ -114,20 +115,19 @@ void AddCreateTable(Registry* r) {
     std::string table, stream;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "create-table", "Create a table (and the DB, if the directory has none)",
-      Needs::kCreateDb, [a](Context& ctx) {
-        StreamSpecification spec;
-        if (!a->stream.empty()) {
-          Status s = ParseStreamSpecification(a->stream, &spec);
-          if (!s.ok()) return ctx.Usage(s.message());
-        }
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        Status s = db->CreateTable(a->table, spec);
-        if (!s.ok()) return ctx.Fail(s);
-        return DescribeTableTo(ctx, db, a->table, "TableDescription", "ACTIVE");
-      });
+  CLI::App* c = r->Add("create-table", "Create a table (and the DB, if the directory has none)",
+                       Needs::kCreateDb, [a](Context& ctx) {
+                         StreamSpecification spec;
+                         if (!a->stream.empty()) {
+                           Status s = ParseStreamSpecification(a->stream, &spec);
+                           if (!s.ok()) return ctx.Usage(s.message());
+                         }
+                         DB* db = ctx.Db();
+                         if (db == nullptr) return 1;
+                         Status s = db->CreateTable(a->table, spec);
+                         if (!s.ok()) return ctx.Fail(s);
+                         return DescribeTableTo(ctx, db, a->table, "TableDescription", "ACTIVE");
+                       });
   c->add_option("--table-name", a->table, "Table name (3-255 of A-Z a-z 0-9 _ . -)")->required();
   c->add_option("--stream-specification", a->stream,
                 "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|"
@@ -161,18 +161,17 @@ void AddUpdateTable(Registry* r) {
     std::string table, stream;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add("update-table", "Enable or disable a table's stream", Needs::kDb,
-                       [a](Context& ctx) {
-                         StreamSpecification spec;
-                         Status s = ParseStreamSpecification(a->stream, &spec);
-                         if (!s.ok()) return ctx.Usage(s.message());
-                         DB* db = ctx.Db();
-                         if (db == nullptr) return 1;
-                         s = db->UpdateTable(a->table, spec);
-                         if (!s.ok()) return ctx.Fail(s);
-                         return DescribeTableTo(ctx, db, a->table, "TableDescription",
-                                                "ACTIVE");
-                       });
+  CLI::App* c =
+      r->Add("update-table", "Enable or disable a table's stream", Needs::kDb, [a](Context& ctx) {
+        StreamSpecification spec;
+        Status s = ParseStreamSpecification(a->stream, &spec);
+        if (!s.ok()) return ctx.Usage(s.message());
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        s = db->UpdateTable(a->table, spec);
+        if (!s.ok()) return ctx.Fail(s);
+        return DescribeTableTo(ctx, db, a->table, "TableDescription", "ACTIVE");
+      });
   c->add_option("--table-name", a->table, "Table name")->required();
   c->add_option("--stream-specification", a->stream,
                 "StreamEnabled=true,StreamViewType=... or StreamEnabled=false")
@@ -181,8 +180,9 @@ void AddUpdateTable(Registry* r) {
 
 void AddDeleteTable(Registry* r) {
   auto table = std::make_shared<std::string>();
-  CLI::App* c = r->Add("delete-table", "Delete a table and its items (its streams stay "
-                                       "readable until retention removes them)",
+  CLI::App* c = r->Add("delete-table",
+                       "Delete a table and its items (its streams stay "
+                       "readable until retention removes them)",
                        Needs::kDb, [table](Context& ctx) {
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
@@ -238,20 +238,19 @@ void AddPutItem(Registry* r) {
     ValueFlags value;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "put-item", "Write an item (durably: the command returns after fsync)", Needs::kDb,
-      [a](Context& ctx) {
-        std::string key, value;
-        Status s = a->key.Get(&key);
-        if (!s.ok()) return ctx.Usage(s.message());
-        if (int rc = a->value.Get(ctx, &value); rc != 0) return rc;
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        WriteOptions w;
-        w.sync = true;
-        s = db->Put(w, a->table, key, value);
-        return s.ok() ? 0 : ctx.Fail(s);
-      });
+  CLI::App* c = r->Add("put-item", "Write an item (durably: the command returns after fsync)",
+                       Needs::kDb, [a](Context& ctx) {
+                         std::string key, value;
+                         Status s = a->key.Get(&key);
+                         if (!s.ok()) return ctx.Usage(s.message());
+                         if (int rc = a->value.Get(ctx, &value); rc != 0) return rc;
+                         DB* db = ctx.Db();
+                         if (db == nullptr) return 1;
+                         WriteOptions w;
+                         w.sync = true;
+                         s = db->Put(w, a->table, key, value);
+                         return s.ok() ? 0 : ctx.Fail(s);
+                       });
   c->add_option("--table-name", a->table, "Table name")->required();
   a->key.Add(c);
   a->value.Add(c);
@@ -263,37 +262,37 @@ void AddGetItem(Registry* r) {
     KeyFlags key;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add(
-      "get-item", "Read an item: {\"Item\": attributes}, or {} if the key is missing",
-      Needs::kDb, [a](Context& ctx) {
-        std::string key, value;
-        Status s = a->key.Get(&key);
-        if (!s.ok()) return ctx.Usage(s.message());
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        s = db->Get(a->table, key, &value);
-        if (s.IsNotFound()) {
-          // A missing table is an error; a missing key is an empty answer,
-          // as in the cloud.
-          TableDescription d;
-          Status t = db->DescribeTable(a->table, &d);
-          if (!t.ok()) return ctx.Fail(t);
-          ctx.Print(ojson::object());
-          return 0;
-        }
-        if (!s.ok()) return ctx.Fail(s);
-        if (!a->value_file.empty()) {
-          if (a->value_file == "-") {
-            std::fwrite(value.data(), 1, value.size(), ctx.io().out);
-            std::fflush(ctx.io().out);
-            return 0;
-          }
-          s = WriteFile(ctx.Path(a->value_file), value);
-          return s.ok() ? 0 : ctx.Fail("--value-file: " + s.message());
-        }
-        ctx.Print(ojson{{"Item", ojson::parse(ImageToJson(key, value))}});
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("get-item", "Read an item: {\"Item\": attributes}, or {} if the key is missing",
+             Needs::kDb, [a](Context& ctx) {
+               std::string key, value;
+               Status s = a->key.Get(&key);
+               if (!s.ok()) return ctx.Usage(s.message());
+               DB* db = ctx.Db();
+               if (db == nullptr) return 1;
+               s = db->Get(a->table, key, &value);
+               if (s.IsNotFound()) {
+                 // A missing table is an error; a missing key is an empty answer,
+                 // as in the cloud.
+                 TableDescription d;
+                 Status t = db->DescribeTable(a->table, &d);
+                 if (!t.ok()) return ctx.Fail(t);
+                 ctx.Print(ojson::object());
+                 return 0;
+               }
+               if (!s.ok()) return ctx.Fail(s);
+               if (!a->value_file.empty()) {
+                 if (a->value_file == "-") {
+                   std::fwrite(value.data(), 1, value.size(), ctx.io().out);
+                   std::fflush(ctx.io().out);
+                   return 0;
+                 }
+                 s = WriteFile(ctx.Path(a->value_file), value);
+                 return s.ok() ? 0 : ctx.Fail("--value-file: " + s.message());
+               }
+               ctx.Print(ojson{{"Item", ojson::parse(ImageToJson(key, value))}});
+               return 0;
+             });
   c->add_option("--table-name", a->table, "Table name")->required();
   a->key.Add(c);
   c->add_option("--value-file", a->value_file,
@@ -327,8 +326,8 @@ void AddScan(Registry* r) {
     size_t max_items = 0;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c = r->Add("scan", "Items in key order (one consistent snapshot per page)",
-                       Needs::kDb, [a](Context& ctx) {
+  CLI::App* c = r->Add("scan", "Items in key order (one consistent snapshot per page)", Needs::kDb,
+                       [a](Context& ctx) {
                          ScanOptions o;
                          o.prefix = a->prefix;
                          o.limit = a->max_items;
@@ -355,8 +354,7 @@ void AddScan(Registry* r) {
                        });
   c->add_option("--table-name", a->table, "Table name")->required();
   c->add_option("--prefix", a->prefix, "Only keys starting with this prefix");
-  c->add_option("--max-items,--limit", a->max_items,
-                "At most this many items; NextToken continues")
+  c->add_option("--max-items,--limit", a->max_items, "At most this many items; NextToken continues")
       ->check(CLI::PositiveNumber);
   c->add_option("--starting-token", a->starting_token, "The NextToken of the previous page");
 }
@@ -371,14 +369,12 @@ Status ParseWriteLine(const std::string& line, WriteBatch* batch) {
   if (j.is_discarded()) return Status::InvalidArgument("invalid JSON");
   if (!j.is_object() || j.size() != 1 ||
       !(j.contains("PutRequest") || j.contains("DeleteRequest"))) {
-    return Status::InvalidArgument(
-        "expected {\"PutRequest\":{...}} or {\"DeleteRequest\":{...}}");
+    return Status::InvalidArgument("expected {\"PutRequest\":{...}} or {\"DeleteRequest\":{...}}");
   }
   const bool put = j.contains("PutRequest");
   const nlohmann::json& req = put ? j["PutRequest"] : j["DeleteRequest"];
   if (!req.is_object()) return Status::InvalidArgument("the request must be an object");
-  auto text = [&](const char* name, const char* b64name, std::string* out,
-                  bool json_ok) -> Status {
+  auto text = [&](const char* name, const char* b64name, std::string* out, bool json_ok) -> Status {
     if (req.contains(b64name)) {
       if (!req[b64name].is_string() || !DecodeBase64(req[b64name].get<std::string>(), out)) {
         return Status::InvalidArgument(std::string(b64name) + " must be a base64 string");
@@ -417,49 +413,49 @@ Status ParseWriteLine(const std::string& line, WriteBatch* batch) {
 
 void AddBatchWriteItem(Registry* r) {
   auto file = std::make_shared<std::string>();
-  CLI::App* c = r->Add(
-      "batch-write-item",
-      "Apply a JSON-lines file of PutRequest/DeleteRequest lines as one atomic batch",
-      Needs::kDb, [file](Context& ctx) {
-        std::string data;
-        if (*file == "-") {
-          Status s = ReadStdin(ctx.io(), "--file", &data);
-          if (!s.ok()) return ctx.Fail(s.message());
-        } else {
-          Status s = ReadFile(ctx.Path(*file), &data);
-          if (!s.ok()) return ctx.Fail("--file: " + s.message());
-        }
-        // Every line is checked before anything is written.
-        WriteBatch batch;
-        size_t line_no = 0, pos = 0;
-        while (pos < data.size()) {
-          size_t nl = data.find('\n', pos);
-          if (nl == std::string::npos) nl = data.size();
-          const std::string line = data.substr(pos, nl - pos);
-          pos = nl + 1;
-          ++line_no;
-          if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-          Status s = ParseWriteLine(line, &batch);
-          if (!s.ok()) {
-            return ctx.Fail("--file: line " + std::to_string(line_no) + ": " + s.message());
-          }
-        }
-        DB* db = ctx.Db();
-        if (db == nullptr) return 1;
-        WriteOptions w;
-        w.sync = true;
-        CommitInfo info;
-        Status s = db->Write(w, batch, &info);
-        if (!s.ok()) return ctx.Fail(s);
-        ojson out;
-        out["UnprocessedItems"] = ojson::object();
-        out["RecordCount"] = info.record_count;
-        if (info.record_count > 0) {
-          out["FirstSequenceNumber"] = std::to_string(info.first_sequence);
-        }
-        ctx.Print(out);
-        return 0;
-      });
+  CLI::App* c =
+      r->Add("batch-write-item",
+             "Apply a JSON-lines file of PutRequest/DeleteRequest lines as one atomic batch",
+             Needs::kDb, [file](Context& ctx) {
+               std::string data;
+               if (*file == "-") {
+                 Status s = ReadStdin(ctx.io(), "--file", &data);
+                 if (!s.ok()) return ctx.Fail(s.message());
+               } else {
+                 Status s = ReadFile(ctx.Path(*file), &data);
+                 if (!s.ok()) return ctx.Fail("--file: " + s.message());
+               }
+               // Every line is checked before anything is written.
+               WriteBatch batch;
+               size_t line_no = 0, pos = 0;
+               while (pos < data.size()) {
+                 size_t nl = data.find('\n', pos);
+                 if (nl == std::string::npos) nl = data.size();
+                 const std::string line = data.substr(pos, nl - pos);
+                 pos = nl + 1;
+                 ++line_no;
+                 if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+                 Status s = ParseWriteLine(line, &batch);
+                 if (!s.ok()) {
+                   return ctx.Fail("--file: line " + std::to_string(line_no) + ": " + s.message());
+                 }
+               }
+               DB* db = ctx.Db();
+               if (db == nullptr) return 1;
+               WriteOptions w;
+               w.sync = true;
+               CommitInfo info;
+               Status s = db->Write(w, batch, &info);
+               if (!s.ok()) return ctx.Fail(s);
+               ojson out;
+               out["UnprocessedItems"] = ojson::object();
+               out["RecordCount"] = info.record_count;
+               if (info.record_count > 0) {
+                 out["FirstSequenceNumber"] = std::to_string(info.first_sequence);
+               }
+               ctx.Print(out);
+               return 0;
+             });
   c->add_option("--file", *file,
                 "JSON lines: {\"PutRequest\":{\"TableName\":T,\"Key\":K,\"Value\":V}} or "
                 "{\"DeleteRequest\":{\"TableName\":T,\"Key\":K}}; - for stdin")

@@ -2,22 +2,22 @@
 
 #include "tools/host.h"
 
+#include <capnp/rpc-twoparty.h>
 #include <fcntl.h>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <capnp/rpc-twoparty.h>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <thread>
-#include <cstring>
-#include <kj/async-io.h>
-#include <kj/async-unix.h>
 
 #include "tools/host.capnp.h"
 
@@ -52,7 +52,7 @@ class HostSession final : public Session {
 
 // A FILE* on a duplicate of a received descriptor; closed with it.
 FILE* OpenReceived(kj::Maybe<int> fd, const char* mode) {
-  KJ_IF_MAYBE(f, fd) {
+  KJ_IF_MAYBE (f, fd) {
     const int copy = ::fcntl(*f, F_DUPFD_CLOEXEC, 3);
     if (copy >= 0) {
       FILE* file = ::fdopen(copy, mode);
@@ -141,12 +141,12 @@ class HostImpl final : public host::Host::Server {
           };
           auto answer = std::make_shared<Answer>();
           answer->fulfiller = kj::mv(paf.fulfiller);
-          threads_->Start([this, args = std::move(args), cwd = std::move(cwd), in, out, err,
-                           answer]() mutable {
-            const int status = RunOne(args, cwd, in, out, err);
-            for (FILE* f : {in, out, err}) std::fclose(f);
-            answer->fulfiller->fulfill(kj::cp(status));
-          });
+          threads_->Start(
+              [this, args = std::move(args), cwd = std::move(cwd), in, out, err, answer]() mutable {
+                const int status = RunOne(args, cwd, in, out, err);
+                for (FILE* f : {in, out, err}) std::fclose(f);
+                answer->fulfiller->fulfill(kj::cp(status));
+              });
           return kj::mv(paf.promise);
         })
         .then([context](int status) mutable { context.getResults().setExitStatus(status); });
@@ -161,8 +161,8 @@ class HostImpl final : public host::Host::Server {
   }
 
  private:
-  int RunOne(const std::vector<std::string>& args, const std::string& cwd, FILE* in,
-             FILE* out, FILE* err) {
+  int RunOne(const std::vector<std::string>& args, const std::string& cwd, FILE* in, FILE* out,
+             FILE* err) {
     Io io;
     io.in = in;
     io.out = out;
@@ -311,8 +311,9 @@ int RunHost(Context& ctx, const HostOptions& options) {
           ucred cred = {};
           socklen_t len = sizeof(cred);
           if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != me) {
-            std::fprintf(stderr, "runnel: run: refused a connection from uid %d (only uid %d "
-                                 "may use this DB)\n",
+            std::fprintf(stderr,
+                         "runnel: run: refused a connection from uid %d (only uid %d "
+                         "may use this DB)\n",
                          static_cast<int>(cred.uid), static_cast<int>(me));
             ::close(fd);
             continue;
@@ -442,13 +443,13 @@ bool TryRunOnHost(const std::string& dir, const std::vector<std::string>& args,
   }
   try {
     kj::AsyncIoContext io = kj::setupAsyncIo();
-    auto stream = io.lowLevelProvider->wrapUnixSocketFd(
-        fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
-                kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+    auto stream =
+        io.lowLevelProvider->wrapUnixSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                                                      kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
     // The client receives no descriptors, but Cap'n Proto 0.9 only attaches
     // outgoing ones on a network that accepts some, so the same limit is set.
-    capnp::TwoPartyVatNetwork network(*stream, kMaxFdsPerMessage, capnp::rpc::twoparty::Side::CLIENT,
-                                      SocketReaderOptions());
+    capnp::TwoPartyVatNetwork network(*stream, kMaxFdsPerMessage,
+                                      capnp::rpc::twoparty::Side::CLIENT, SocketReaderOptions());
     auto rpc = capnp::makeRpcClient(network);
     capnp::MallocMessageBuilder vat_id;
     auto id = vat_id.initRoot<capnp::rpc::twoparty::VatId>();

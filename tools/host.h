@@ -17,6 +17,7 @@
 
 #include <capnp/capability.h>
 #include <kj/async-io.h>
+
 #include <string>
 #include <vector>
 

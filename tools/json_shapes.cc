@@ -11,9 +11,7 @@ using ojson = nlohmann::ordered_json;
 namespace {
 
 // runnel's tables have one key attribute, a string named "key".
-ojson KeySchema() {
-  return ojson::array({ojson{{"AttributeName", "key"}, {"KeyType", "HASH"}}});
-}
+ojson KeySchema() { return ojson::array({ojson{{"AttributeName", "key"}, {"KeyType", "HASH"}}}); }
 
 }  // namespace
 
@@ -32,7 +30,8 @@ ojson TableJson(DB& db, const TableDescription& d, const char* status) {
   if (d.stream_specification.stream_enabled) {
     j["StreamSpecification"] = {
         {"StreamEnabled", true},
-        {"StreamViewType", std::string(StreamViewTypeName(d.stream_specification.stream_view_type))}};
+        {"StreamViewType",
+         std::string(StreamViewTypeName(d.stream_specification.stream_view_type))}};
   } else if (!d.latest_stream_arn.empty()) {
     j["StreamSpecification"] = {{"StreamEnabled", false}};
   }
@@ -111,9 +110,8 @@ ojson MappingJson(const EventSourceMappingConfiguration& m) {
   j["MaximumRecordAgeInSeconds"] = m.maximum_record_age_seconds;
   j["BisectBatchOnFunctionError"] = m.bisect_batch_on_function_error;
   j["MaximumRetryAttempts"] = m.maximum_retry_attempts;
-  j["FunctionResponseTypes"] = m.report_batch_item_failures
-                                   ? ojson::array({"ReportBatchItemFailures"})
-                                   : ojson::array();
+  j["FunctionResponseTypes"] =
+      m.report_batch_item_failures ? ojson::array({"ReportBatchItemFailures"}) : ojson::array();
   return j;
 }
 

@@ -124,8 +124,7 @@ std::string BatchToEventJson(const runnel_batch& batch, std::string_view region)
   for (size_t i = 0; i < batch.count; ++i) {
     if (i > 0) out.push_back(',');
     out += RecordToJson(ToChange(batch.records[i]),
-                        batch.event_source_arn != nullptr ? batch.event_source_arn : "",
-                        region);
+                        batch.event_source_arn != nullptr ? batch.event_source_arn : "", region);
   }
   out += "]}";
   return out;
@@ -148,10 +147,14 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
     const json& d = r["dynamodb"];
     runnel_record rec = {};
     const std::string name = StringMember(r, "eventName");
-    if (name == "INSERT") rec.event_name = RUNNEL_INSERT;
-    else if (name == "MODIFY") rec.event_name = RUNNEL_MODIFY;
-    else if (name == "REMOVE") rec.event_name = RUNNEL_REMOVE;
-    else return Status::InvalidArgument(where + ": eventName must be INSERT, MODIFY or REMOVE");
+    if (name == "INSERT")
+      rec.event_name = RUNNEL_INSERT;
+    else if (name == "MODIFY")
+      rec.event_name = RUNNEL_MODIFY;
+    else if (name == "REMOVE")
+      rec.event_name = RUNNEL_REMOVE;
+    else
+      return Status::InvalidArgument(where + ": eventName must be INSERT, MODIFY or REMOVE");
     std::string key;
     if (!d.contains("Keys") || !d["Keys"].is_object() || !d["Keys"].contains("key") ||
         !AttributeBytes(d["Keys"]["key"], &key)) {
@@ -166,13 +169,12 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
                                   : d["SequenceNumber"].dump();
       rec.sequence_number = std::strtoull(seq.c_str(), nullptr, 10);
     }
-    if (d.contains("ApproximateCreationDateTime") &&
-        d["ApproximateCreationDateTime"].is_number()) {
+    if (d.contains("ApproximateCreationDateTime") && d["ApproximateCreationDateTime"].is_number()) {
       const double seconds = d["ApproximateCreationDateTime"].get<double>();
       // Outside this range the conversion to int64_t is undefined.
       if (!(std::fabs(seconds) < 9.2e12)) {
-        return Status::InvalidArgument(
-            where + ": dynamodb.ApproximateCreationDateTime is out of range");
+        return Status::InvalidArgument(where +
+                                       ": dynamodb.ApproximateCreationDateTime is out of range");
       }
       rec.commit_time_micros = static_cast<int64_t>(seconds * 1e6);
     }

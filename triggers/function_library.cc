@@ -18,8 +18,7 @@ Status ResolveLibraryPath(const std::string& path, std::string* resolved) {
   }
   char buf[PATH_MAX];
   if (::realpath(path.c_str(), buf) == nullptr) {
-    return Status::InvalidArgument("library: " + path + ": " +
-                                   std::strerror(errno));
+    return Status::InvalidArgument("library: " + path + ": " + std::strerror(errno));
   }
   struct stat st;
   if (::stat(buf, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -29,8 +28,7 @@ Status ResolveLibraryPath(const std::string& path, std::string* resolved) {
   return Status::OK();
 }
 
-Status FunctionLibrary::Load(const std::string& path,
-                             const std::string& handler_symbol,
+Status FunctionLibrary::Load(const std::string& path, const std::string& handler_symbol,
                              const std::string& function_name,
                              std::shared_ptr<FunctionLibrary>* library) {
   std::shared_ptr<FunctionLibrary> lib(new FunctionLibrary);
@@ -42,30 +40,28 @@ Status FunctionLibrary::Load(const std::string& path,
     return Status::InvalidArgument("library: cannot load " + path + ": " +
                                    (err != nullptr ? err : "unknown error"));
   }
-  auto version = reinterpret_cast<runnel_abi_version_fn>(
-      ::dlsym(lib->handle_, RUNNEL_ABI_VERSION_SYMBOL));
+  auto version =
+      reinterpret_cast<runnel_abi_version_fn>(::dlsym(lib->handle_, RUNNEL_ABI_VERSION_SYMBOL));
   if (version == nullptr) {
-    return Status::InvalidArgument(
-        "library: " + path + " does not export " RUNNEL_ABI_VERSION_SYMBOL
-        " (is it a runnel function? use RUNNEL_DECLARE_FUNCTION_ABI)");
+    return Status::InvalidArgument("library: " + path +
+                                   " does not export " RUNNEL_ABI_VERSION_SYMBOL
+                                   " (is it a runnel function? use RUNNEL_DECLARE_FUNCTION_ABI)");
   }
   const uint32_t v = version();
   if (v != RUNNEL_FUNCTION_ABI_VERSION) {
-    return Status::InvalidArgument(
-        "library: " + path + " was built for function ABI version " +
-        std::to_string(v) + "; this runnel speaks version " +
-        std::to_string(RUNNEL_FUNCTION_ABI_VERSION));
+    return Status::InvalidArgument("library: " + path + " was built for function ABI version " +
+                                   std::to_string(v) + "; this runnel speaks version " +
+                                   std::to_string(RUNNEL_FUNCTION_ABI_VERSION));
   }
-  lib->handler_ = reinterpret_cast<runnel_handler_fn>(
-      ::dlsym(lib->handle_, handler_symbol.c_str()));
+  lib->handler_ =
+      reinterpret_cast<runnel_handler_fn>(::dlsym(lib->handle_, handler_symbol.c_str()));
   if (lib->handler_ == nullptr) {
-    return Status::InvalidArgument("handler: " + path + " does not export '" +
-                                   handler_symbol + "'");
+    return Status::InvalidArgument("handler: " + path + " does not export '" + handler_symbol +
+                                   "'");
   }
-  lib->shutdown_ = reinterpret_cast<runnel_shutdown_fn>(
-      ::dlsym(lib->handle_, RUNNEL_SHUTDOWN_SYMBOL));
-  auto init = reinterpret_cast<runnel_init_fn>(
-      ::dlsym(lib->handle_, RUNNEL_INIT_SYMBOL));
+  lib->shutdown_ =
+      reinterpret_cast<runnel_shutdown_fn>(::dlsym(lib->handle_, RUNNEL_SHUTDOWN_SYMBOL));
+  auto init = reinterpret_cast<runnel_init_fn>(::dlsym(lib->handle_, RUNNEL_INIT_SYMBOL));
   if (init != nullptr) {
     runnel_init_args args;
     args.abi_version = RUNNEL_FUNCTION_ABI_VERSION;
@@ -73,8 +69,8 @@ Status FunctionLibrary::Load(const std::string& path,
     const int rc = init(&args);
     if (rc != 0) {
       lib->shutdown_ = nullptr;  // init failed: nothing to shut down
-      return Status::InvalidArgument("library: " + path + ": " RUNNEL_INIT_SYMBOL
-                                     " failed with " + std::to_string(rc));
+      return Status::InvalidArgument("library: " + path + ": " RUNNEL_INIT_SYMBOL " failed with " +
+                                     std::to_string(rc));
     }
   }
   *library = std::move(lib);

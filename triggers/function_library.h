@@ -28,8 +28,7 @@ class FunctionLibrary {
   // plugins cannot see each other's symbols), checks the ABI version,
   // resolves `handler_symbol` and calls runnel_init if present.
   static Status Load(const std::string& path, const std::string& handler_symbol,
-                     const std::string& function_name,
-                     std::shared_ptr<FunctionLibrary>* library);
+                     const std::string& function_name, std::shared_ptr<FunctionLibrary>* library);
 
   // Calls runnel_shutdown if present, then dlclose.
   ~FunctionLibrary();

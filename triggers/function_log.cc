@@ -17,9 +17,9 @@ std::string IsoMicros(int64_t micros) {
   struct tm tm;
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(micros % 1000000));
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(micros % 1000000));
   return buf;
 }
 
@@ -28,9 +28,8 @@ int64_t ParseIsoMicros(std::string_view line) {
   if (line.size() < 27 || line[10] != 'T' || line[26] != 'Z') return -1;
   struct tm tm = {};
   int usec = 0;
-  if (std::sscanf(std::string(line.substr(0, 27)).c_str(),
-                  "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ", &tm.tm_year, &tm.tm_mon,
-                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+  if (std::sscanf(std::string(line.substr(0, 27)).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ",
+                  &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
                   &usec) != 7) {
     return -1;
   }
@@ -74,8 +73,8 @@ void FunctionLog::Append(int64_t time_micros, std::string_view text) {
     file_ = std::fopen(path.c_str(), "a");
     if (file_ == nullptr) {
       if (!reported_error_) {
-        std::fprintf(stderr, "runnel: cannot open function log %s: %s\n",
-                     path.c_str(), std::strerror(errno));
+        std::fprintf(stderr, "runnel: cannot open function log %s: %s\n", path.c_str(),
+                     std::strerror(errno));
         reported_error_ = true;
       }
       return;
@@ -88,8 +87,8 @@ void FunctionLog::Append(int64_t time_micros, std::string_view text) {
   // another shell sees lines promptly without a write(2) per line.
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
     if (!reported_error_) {
-      std::fprintf(stderr, "runnel: writing function log in %s: %s\n",
-                   dir_.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "runnel: writing function log in %s: %s\n", dir_.c_str(),
+                   std::strerror(errno));
       reported_error_ = true;
     }
   }
@@ -118,8 +117,7 @@ void FunctionLog::FlushLocked() {
   last_flush_ = std::chrono::steady_clock::now();
 }
 
-Status FunctionLog::Read(int64_t since_micros,
-                         std::vector<FunctionLogLine>* lines) {
+Status FunctionLog::Read(int64_t since_micros, std::vector<FunctionLogLine>* lines) {
   lines->clear();
   std::lock_guard<std::mutex> lock(mu_);
   FlushLocked();

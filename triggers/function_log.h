@@ -31,8 +31,7 @@ namespace runnel {
 class FunctionLog {
  public:
   // `dir` is the function's log directory (created if missing).
-  FunctionLog(std::string dir, uint64_t rotate_bytes = 8u << 20,
-              int keep_files = 4);
+  FunctionLog(std::string dir, uint64_t rotate_bytes = 8u << 20, int keep_files = 4);
   ~FunctionLog();
 
   // Appends one line (newlines inside `text` are replaced by spaces, so one
@@ -57,8 +56,8 @@ class FunctionLog {
   FILE* file_ = nullptr;  // GUARDED_BY(mu_)
   uint64_t size_ = 0;     // GUARDED_BY(mu_)
   bool reported_error_ = false;
-  bool dirty_ = false;                                  // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point last_flush_;   // GUARDED_BY(mu_)
+  bool dirty_ = false;                                // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point last_flush_;  // GUARDED_BY(mu_)
 };
 
 // "2026-11-27T13:22:23.291123Z"

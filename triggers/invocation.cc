@@ -14,9 +14,7 @@
 namespace runnel {
 namespace {
 
-Invocation* Self(runnel_context* ctx) {
-  return reinterpret_cast<Invocation*>(ctx);
-}
+Invocation* Self(runnel_context* ctx) { return reinterpret_cast<Invocation*>(ctx); }
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -28,13 +26,11 @@ void ApiLog(runnel_context* ctx, const char* line, size_t len) {
   Self(ctx)->LogLine(std::string_view(line, len));
 }
 
-const char* ApiRequestId(runnel_context* ctx) {
-  return Self(ctx)->request_id.c_str();
-}
+const char* ApiRequestId(runnel_context* ctx) { return Self(ctx)->request_id.c_str(); }
 
 int64_t ApiRemaining(runnel_context* ctx) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             Self(ctx)->deadline - std::chrono::steady_clock::now())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Self(ctx)->deadline -
+                                                               std::chrono::steady_clock::now())
       .count();
 }
 
@@ -78,8 +74,7 @@ int CheckWrite(Invocation* inv, std::string_view table, std::string_view key,
                std::string_view value) {
   Status s = ValidateTableName(table);
   if (s.ok() && (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes)) {
-    s = Status::InvalidArgument("key: must be 1 to 4096 bytes, got " +
-                                std::to_string(key.size()));
+    s = Status::InvalidArgument("key: must be 1 to 4096 bytes, got " + std::to_string(key.size()));
   }
   if (s.ok() && value.size() > kMaxValueBytes) {
     s = Status::InvalidArgument("value: must be at most 16777216 bytes");
@@ -92,9 +87,8 @@ int CheckWrite(Invocation* inv, std::string_view table, std::string_view key,
   return 0;
 }
 
-int ApiPut(runnel_context* ctx, const char* table, size_t table_len,
-           const char* key, size_t key_len, const char* value,
-           size_t value_len) {
+int ApiPut(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+           size_t key_len, const char* value, size_t value_len) {
   Invocation* inv = Self(ctx);
   const std::string_view t(table, table_len), k(key, key_len), v(value, value_len);
   if (CheckWrite(inv, t, k, v) != 0) return 1;
@@ -102,8 +96,8 @@ int ApiPut(runnel_context* ctx, const char* table, size_t table_len,
   return 0;
 }
 
-int ApiDelete(runnel_context* ctx, const char* table, size_t table_len,
-              const char* key, size_t key_len) {
+int ApiDelete(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+              size_t key_len) {
   Invocation* inv = Self(ctx);
   const std::string_view t(table, table_len), k(key, key_len);
   if (CheckWrite(inv, t, k, {}) != 0) return 1;
@@ -112,9 +106,14 @@ int ApiDelete(runnel_context* ctx, const char* table, size_t table_len,
 }
 
 const runnel_context_api kApi = {
-    RUNNEL_FUNCTION_ABI_VERSION, ApiLog,     ApiRequestId,
-    ApiRemaining,                ApiReportFailedItem,
-    ApiEventJson,                ApiGetenv,  ApiPut,
+    RUNNEL_FUNCTION_ABI_VERSION,
+    ApiLog,
+    ApiRequestId,
+    ApiRemaining,
+    ApiReportFailedItem,
+    ApiEventJson,
+    ApiGetenv,
+    ApiPut,
     ApiDelete,
 };
 
@@ -130,8 +129,7 @@ void Invocation::LogLine(std::string_view text) {
   log->Append(NowMicros(), line);
 }
 
-int Invocation::Run(
-    const std::function<int(const runnel_batch*, runnel_context*)>& handler) {
+int Invocation::Run(const std::function<int(const runnel_batch*, runnel_context*)>& handler) {
   try {
     return handler(batch, &context);
   } catch (const std::exception& e) {
@@ -147,9 +145,8 @@ std::string NewUuid() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const uint64_t a = rng(), b = rng();
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(a & 0xfff),
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
                 static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(b & 0xffffffffffffull));
   return buf;

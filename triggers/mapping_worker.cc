@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "cdc/stream_reader.h"
@@ -147,14 +146,13 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
   if (!m->on_failure_destination.empty() && !records.empty()) {
     // The cloud's on-failure record: metadata of the batch, no record data.
     nlohmann::ordered_json j;
-    j["requestContext"] = {{"requestId", NewUuid()},
-                           {"functionArn", "arn:runnel:" + db->name() +
-                                               ":function:" + m->function_name},
-                           {"condition", condition},
-                           {"approximateInvokeCount", invoke_count}};
-    j["responseContext"] = {{"statusCode", 200},
-                            {"executedVersion", "$LATEST"},
-                            {"functionError", "Unhandled"}};
+    j["requestContext"] = {
+        {"requestId", NewUuid()},
+        {"functionArn", "arn:runnel:" + db->name() + ":function:" + m->function_name},
+        {"condition", condition},
+        {"approximateInvokeCount", invoke_count}};
+    j["responseContext"] = {
+        {"statusCode", 200}, {"executedVersion", "$LATEST"}, {"functionError", "Unhandled"}};
     j["version"] = "1.0";
     j["timestamp"] = IsoMicros(NowMicros());
     StreamDescription sd;
@@ -177,8 +175,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
   cp.mapping_id = mapping_id_;
   cp.position = next_position;
   cp.result = result;
-  Status s = db->CommitCheckpoint(writes, cp,
-                                  static_cast<uint8_t>(std::min(depth + 1, 255)));
+  Status s = db->CommitCheckpoint(writes, cp, static_cast<uint8_t>(std::min(depth + 1, 255)));
   if (s.ok()) {
     position_ = next_position;
     persisted_ = next_position;
@@ -201,14 +198,14 @@ bool MappingWorker::Round() {
     for (const auto& e : cat->data().mappings) {
       if (e.id == mapping_id_) found = &e;
     }
-      if (found == nullptr || !found->enabled) return false;
+    if (found == nullptr || !found->enabled) return false;
     mapping_ = *found;
     function_ok_ = false;
     SequenceNumber start = 0;
     uint32_t table = 0;
     std::shared_ptr<const Catalog> stream_catalog;
-    Status ls = db->stream_impl()->Locate(mapping_.event_source_arn, &table, &start,
-                                          &stream_end_, &stream_catalog);
+    Status ls = db->stream_impl()->Locate(mapping_.event_source_arn, &table, &start, &stream_end_,
+                                          &stream_catalog);
     if (!ls.ok()) {
       catalog_.reset();
       SetResult("PROBLEM: " + ls.ToString());
@@ -218,8 +215,7 @@ bool MappingWorker::Round() {
     }
     source_table_ = table;
     if (!cursor_ || cursor_arn_ != mapping_.event_source_arn) {
-      cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start,
-                                               stream_catalog);
+      cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start, stream_catalog);
       cursor_arn_ = mapping_.event_source_arn;
     }
   }
@@ -260,8 +256,9 @@ bool MappingWorker::Round() {
   std::vector<RecordBatch> batches;
   std::vector<ChangeRecord> records;
   size_t bytes = 0;
-  const auto window_end = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(bisect_limit_ != 0 ? 0 : m.max_batching_window_seconds);
+  const auto window_end =
+      std::chrono::steady_clock::now() +
+      std::chrono::seconds(bisect_limit_ != 0 ? 0 : m.max_batching_window_seconds);
   for (;;) {
     if (stream_end_ != 0 && cursor_->position() > stream_end_) {
       if (!records.empty()) break;
@@ -286,16 +283,14 @@ bool MappingWorker::Round() {
       // The records expired before they were processed: say so, hand what
       // we know to the failure destination, and go on from what is left.
       const SequenceNumber first = db->FirstAvailableSequence();
-      const std::string result = "PROBLEM: records expired: sequence " +
-                                 std::to_string(before) + " to " +
-                                 std::to_string(first - 1) +
+      const std::string result = "PROBLEM: records expired: sequence " + std::to_string(before) +
+                                 " to " + std::to_string(first - 1) +
                                  " were removed by retention before processing";
       ChangeRecord lost;
       lost.sequence = before;
       ChangeRecord lost_end;
       lost_end.sequence = first - 1;
-      Status ds = Discard({lost, lost_end}, "RecordsExpired", m.event_source_arn,
-                          first, result, 0);
+      Status ds = Discard({lost, lost_end}, "RecordsExpired", m.event_source_arn, first, result, 0);
       if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
       cursor_.reset();
       catalog_.reset();  // rebuilds the cursor next round
@@ -328,8 +323,7 @@ bool MappingWorker::Round() {
       PersistPosition();
       if (log_ != nullptr) log_->Flush();
       idle_ = true;
-      db->WaitForTableChange(source_table_.load(), cursor_->position(),
-                             std::chrono::seconds(1),
+      db->WaitForTableChange(source_table_.load(), cursor_->position(), std::chrono::seconds(1),
                              &stop_)
           .ok();
       return !stop_.load();
@@ -353,11 +347,10 @@ bool MappingWorker::Round() {
   uint8_t depth = 0;
   for (const auto& r : records) depth = std::max(depth, r.chain_depth);
   if (depth >= kMaxChainDepth) {
-    Status ds = Discard(records, "RecursiveLoopDetected", m.event_source_arn,
-                        next_position,
+    Status ds = Discard(records, "RecursiveLoopDetected", m.event_source_arn, next_position,
                         "PROBLEM: recursive loop detected: records at trigger chain "
-                        "depth " + std::to_string(depth) + " (limit " +
-                            std::to_string(kMaxChainDepth) +
+                        "depth " +
+                            std::to_string(depth) + " (limit " + std::to_string(kMaxChainDepth) +
                             "); the function was not invoked",
                         0);
     if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
@@ -365,8 +358,7 @@ bool MappingWorker::Round() {
   }
   const int64_t now_us = NowMicros();
   if (m.max_record_age_seconds != -1 &&
-      now_us - records.front().commit_time_micros >
-          int64_t{m.max_record_age_seconds} * 1000000) {
+      now_us - records.front().commit_time_micros > int64_t{m.max_record_age_seconds} * 1000000) {
     Status ds = Discard(records, "RecordAgeExceeded", m.event_source_arn, next_position,
                         "PROBLEM: records older than the maximum record age (" +
                             std::to_string(m.max_record_age_seconds) +
@@ -403,8 +395,7 @@ bool MappingWorker::Round() {
   batch.event_source_arn = m.event_source_arn.c_str();
   batch.mapping_uuid = m.uuid.c_str();
   Invocation inv;
-  inv.deadline = std::chrono::steady_clock::now() +
-                 std::chrono::seconds(fn.config.timeout_seconds);
+  inv.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(fn.config.timeout_seconds);
   inv.function = &fn.config;
   inv.log = log_;
   inv.batch = &batch;
@@ -417,13 +408,11 @@ bool MappingWorker::Round() {
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   const bool timed_out = elapsed > std::chrono::seconds(fn.config.timeout_seconds);
   if (timed_out) {
-    inv.LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) +
-                " seconds");
+    inv.LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) + " seconds");
   }
   inv.log->Append(NowMicros(), "END RequestId: " + inv.request_id);
   char report[200];
-  std::snprintf(report, sizeof(report),
-                "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
+  std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
                 inv.request_id.c_str(), ms, records.size());
   inv.log->Append(NowMicros(), report);
   {
@@ -466,8 +455,7 @@ bool MappingWorker::Round() {
     cp.mapping_id = mapping_id_;
     cp.position = checkpoint;
     cp.result = result;
-    s = db->CommitCheckpoint(inv.writes, cp,
-                             static_cast<uint8_t>(std::min(depth + 1, 255)));
+    s = db->CommitCheckpoint(inv.writes, cp, static_cast<uint8_t>(std::min(depth + 1, 255)));
     if (s.ok()) {
       persisted_ = checkpoint;
       persisted_at_ = std::chrono::steady_clock::now();
@@ -502,14 +490,12 @@ bool MappingWorker::Round() {
       return Sleep(std::chrono::milliseconds(10));
     }
     ++attempts_;
-    if (m.max_retry_attempts != -1 &&
-        attempts_ > static_cast<uint32_t>(m.max_retry_attempts)) {
+    if (m.max_retry_attempts != -1 && attempts_ > static_cast<uint32_t>(m.max_retry_attempts)) {
       std::vector<ChangeRecord> rest;
       for (const auto& r : records) {
         if (r.sequence >= checkpoint || !ok) rest.push_back(r);
       }
-      Status ds = Discard(rest, "RetryAttemptsExhausted", m.event_source_arn,
-                          next_position,
+      Status ds = Discard(rest, "RetryAttemptsExhausted", m.event_source_arn, next_position,
                           "PROBLEM: Function call failed " + std::to_string(attempts_) +
                               " times; the batch was sent to the failure destination",
                           attempts_);

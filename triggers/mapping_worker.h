@@ -22,12 +22,11 @@
 
 #include "cdc/catalog.h"
 #include "cdc/stream_cursor.h"
-#include "triggers/triggers_impl.h"
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
+#include "triggers/triggers_impl.h"
 
 namespace runnel {
-
 
 class MappingWorker {
  public:
@@ -66,9 +65,8 @@ class MappingWorker {
   // Commits the in-memory position as a checkpoint if it moved since the
   // last one.
   void PersistPosition();
-  Status Discard(const std::vector<ChangeRecord>& records,
-                 const std::string& condition, const std::string& arn,
-                 uint64_t next_position, const std::string& result,
+  Status Discard(const std::vector<ChangeRecord>& records, const std::string& condition,
+                 const std::string& arn, uint64_t next_position, const std::string& result,
                  uint32_t invoke_count);
 
   TriggersImpl* const owner_;
@@ -80,9 +78,9 @@ class MappingWorker {
 
   // Progress, read by other threads.
   mutable std::mutex mu_;
-  std::string last_result_;        // GUARDED_BY(mu_)
-  MappingMetrics metrics_;         // GUARDED_BY(mu_)
-  std::deque<double> durations_;   // GUARDED_BY(mu_), last 1024
+  std::string last_result_;       // GUARDED_BY(mu_)
+  MappingMetrics metrics_;        // GUARDED_BY(mu_)
+  std::deque<double> durations_;  // GUARDED_BY(mu_), last 1024
   std::atomic<bool> idle_{false};
   std::atomic<bool> blocked_{false};
   // Set by Retry(): the worker looks again at once, and does not count as
@@ -92,8 +90,8 @@ class MappingWorker {
   std::atomic<uint64_t> position_{0};
 
   // Owned by the worker thread.
-  uint32_t attempts_ = 0;        // failed attempts of the current batch
-  uint32_t bisect_limit_ = 0;    // 0: the mapping's batch size
+  uint32_t attempts_ = 0;      // failed attempts of the current batch
+  uint32_t bisect_limit_ = 0;  // 0: the mapping's batch size
   // The configuration as of catalog_ (refreshed when the catalog changes).
   std::shared_ptr<const Catalog> catalog_;
   log::MappingEntryData mapping_;

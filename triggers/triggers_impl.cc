@@ -32,18 +32,21 @@ Status FunctionNotFound(std::string_view name) {
 }
 
 Status MappingNotFound(std::string_view uuid) {
-  return Status::NotFound("event source mapping '" + std::string(uuid) +
-                          "' does not exist");
+  return Status::NotFound("event source mapping '" + std::string(uuid) + "' does not exist");
 }
 
 }  // namespace
 
 std::string_view StartingPositionName(StartingPosition p) {
   switch (p) {
-    case StartingPosition::kTrimHorizon: return "TRIM_HORIZON";
-    case StartingPosition::kLatest: return "LATEST";
-    case StartingPosition::kAtTimestamp: return "AT_TIMESTAMP";
-    case StartingPosition::kAtSequenceNumber: return "AT_SEQUENCE_NUMBER";
+    case StartingPosition::kTrimHorizon:
+      return "TRIM_HORIZON";
+    case StartingPosition::kLatest:
+      return "LATEST";
+    case StartingPosition::kAtTimestamp:
+      return "AT_TIMESTAMP";
+    case StartingPosition::kAtSequenceNumber:
+      return "AT_SEQUENCE_NUMBER";
   }
   return "UNKNOWN";
 }
@@ -72,8 +75,8 @@ Status HashFile(const std::string& path, std::string* hash) {
   const XXH128_hash_t h = XXH3_128bits_digest(state);
   XXH3_freeState(state);
   char out[40];
-  std::snprintf(out, sizeof(out), "%016" PRIx64 "%016" PRIx64,
-                static_cast<uint64_t>(h.high64), static_cast<uint64_t>(h.low64));
+  std::snprintf(out, sizeof(out), "%016" PRIx64 "%016" PRIx64, static_cast<uint64_t>(h.high64),
+                static_cast<uint64_t>(h.low64));
   *hash = out;
   return Status::OK();
 }
@@ -84,18 +87,16 @@ TriggersImpl::~TriggersImpl() { Stop(); }
 
 // --- Functions
 
-Status TriggersImpl::ValidateFunction(const FunctionConfiguration& c,
-                                      bool library) const {
+Status TriggersImpl::ValidateFunction(const FunctionConfiguration& c, bool library) const {
   const std::string& n = c.function_name;
   if (n.empty() || n.size() > 64) {
     return Status::InvalidArgument("function name: must be 1 to 64 characters, got " +
                                    std::to_string(n.size()));
   }
   for (char ch : n) {
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-          (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) {
-      return Status::InvalidArgument("function name: only [A-Za-z0-9_-] allowed, got '" +
-                                     n + "'");
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '-')) {
+      return Status::InvalidArgument("function name: only [A-Za-z0-9_-] allowed, got '" + n + "'");
     }
   }
   if (c.timeout_seconds < 1 || c.timeout_seconds > kMaxFunctionTimeoutSeconds) {
@@ -113,8 +114,7 @@ Status TriggersImpl::ValidateFunction(const FunctionConfiguration& c,
   return Status::OK();
 }
 
-Status TriggersImpl::LoadChecked(const FunctionConfiguration& c,
-                                 log::FunctionEntryData* entry,
+Status TriggersImpl::LoadChecked(const FunctionConfiguration& c, log::FunctionEntryData* entry,
                                  std::shared_ptr<FunctionLibrary>* library) {
   Status s = ValidateFunction(c, true);
   std::string resolved;
@@ -152,8 +152,8 @@ FunctionConfiguration TriggersImpl::Describe(const log::FunctionEntryData& f) co
   return c;
 }
 
-Status TriggersImpl::PutLibraryFunction(const FunctionConfiguration& config,
-                                        bool create, FunctionConfiguration* out) {
+Status TriggersImpl::PutLibraryFunction(const FunctionConfiguration& config, bool create,
+                                        FunctionConfiguration* out) {
   log::FunctionEntryData entry;
   std::shared_ptr<FunctionLibrary> library;
   Status s = LoadChecked(config, &entry, &library);
@@ -165,9 +165,8 @@ Status TriggersImpl::PutLibraryFunction(const FunctionConfiguration& config,
     }
     if (!create && old == nullptr) return FunctionNotFound(entry.name);
     if (!create && old->in_process) {
-      return Status::InvalidArgument(
-          "function '" + entry.name +
-          "' is registered in-process; re-register it to change it");
+      return Status::InvalidArgument("function '" + entry.name +
+                                     "' is registered in-process; re-register it to change it");
     }
     meta->kind = log::MetaData::Kind::kPutFunction;
     meta->function = entry;
@@ -204,8 +203,7 @@ Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& conf
   s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
     const log::FunctionEntryData* old = cat.FindFunction(entry.name);
     if (old != nullptr && !old->in_process) {
-      return Status::Busy("function '" + entry.name +
-                          "' already exists as a library function");
+      return Status::Busy("function '" + entry.name + "' already exists as a library function");
     }
     meta->kind = log::MetaData::Kind::kPutFunction;
     meta->function = entry;
@@ -251,9 +249,8 @@ Status TriggersImpl::UpdateFunction(const FunctionConfiguration& config,
     const log::FunctionEntryData* f = cat->FindFunction(config.function_name);
     if (f == nullptr) return FunctionNotFound(config.function_name);
     if (f->in_process) {
-      return Status::InvalidArgument(
-          "function '" + config.function_name +
-          "' is registered in-process; re-register it to change it");
+      return Status::InvalidArgument("function '" + config.function_name +
+                                     "' is registered in-process; re-register it to change it");
     }
   }
   return PutLibraryFunction(config, /*create=*/false, updated);
@@ -287,8 +284,7 @@ Status TriggersImpl::DeleteFunction(std::string_view name, bool force) {
     if (cat.FindFunction(fn) == nullptr) return FunctionNotFound(fn);
     for (const auto& m : cat.data().mappings) {
       if (m.function_name == fn) {
-        return Status::FailedPrecondition("function '" + fn +
-                                          "' gained a mapping meanwhile");
+        return Status::FailedPrecondition("function '" + fn + "' gained a mapping meanwhile");
       }
     }
     meta->kind = log::MetaData::Kind::kDeleteFunction;
@@ -311,17 +307,16 @@ Status TriggersImpl::Resolve(const std::string& name, ResolvedFunction* out) {
   if (f->in_process) {
     auto it = in_process_.find(name);
     if (it == in_process_.end()) {
-      return Status::FailedPrecondition(
-          "in-process function '" + name +
-          "' has no handler registered in this process");
+      return Status::FailedPrecondition("in-process function '" + name +
+                                        "' has no handler registered in this process");
     }
     InProcessHandler h = it->second;
     out->call = [h](const runnel_batch* b, runnel_context* c) { return h(*b, c); };
     return Status::OK();
   }
   auto it = loaded_.find(name);
-  if (it == loaded_.end() || it->second.path != f->library ||
-      it->second.handler != f->handler || it->second.code_hash != f->code_hash) {
+  if (it == loaded_.end() || it->second.path != f->library || it->second.handler != f->handler ||
+      it->second.code_hash != f->code_hash) {
     std::shared_ptr<FunctionLibrary> lib;
     Status s = FunctionLibrary::Load(f->library, f->handler, f->name, &lib);
     if (!s.ok()) return s;
@@ -364,8 +359,7 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
   batch.event_source_arn = event.event_source_arn.c_str();
   batch.mapping_uuid = "";
   Invocation inv;
-  inv.deadline = std::chrono::steady_clock::now() +
-                 std::chrono::seconds(fn.config.timeout_seconds);
+  inv.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(fn.config.timeout_seconds);
   inv.function = &fn.config;
   inv.log = LogFor(fn.config.name);
   inv.batch = &batch;
@@ -373,8 +367,8 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
   inv.log->Append(NowMicros(), "START RequestId: " + inv.request_id + " Version: $LATEST");
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = inv.Run(fn.call);
-  const double ms = std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - t0).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   inv.log->Append(NowMicros(), "END RequestId: " + inv.request_id);
   char report[160];
   std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
@@ -408,18 +402,17 @@ Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
                                    std::to_string(m.batch_size));
   }
   if (m.max_batching_window_seconds > kMaxBatchingWindowSeconds) {
-    return Status::InvalidArgument(
-        "maximum batching window: must be 0 to 300 seconds, got " +
-        std::to_string(m.max_batching_window_seconds));
+    return Status::InvalidArgument("maximum batching window: must be 0 to 300 seconds, got " +
+                                   std::to_string(m.max_batching_window_seconds));
   }
   if (m.max_retry_attempts < -1 || m.max_retry_attempts > kMaxRetryAttempts) {
     return Status::InvalidArgument(
         "maximum retry attempts: must be -1 (until the records expire) or 0 to "
-        "10000, got " + std::to_string(m.max_retry_attempts));
+        "10000, got " +
+        std::to_string(m.max_retry_attempts));
   }
-  if (m.max_record_age_seconds != -1 &&
-      (m.max_record_age_seconds < kMinRecordAgeSeconds ||
-       m.max_record_age_seconds > kMaxRecordAgeSeconds)) {
+  if (m.max_record_age_seconds != -1 && (m.max_record_age_seconds < kMinRecordAgeSeconds ||
+                                         m.max_record_age_seconds > kMaxRecordAgeSeconds)) {
     return Status::InvalidArgument(
         "maximum record age: must be -1 (no limit) or 60 to 604800 seconds, got " +
         std::to_string(m.max_record_age_seconds));
@@ -498,8 +491,7 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
     s = db_->DescribeTable(arn, &d);
     if (!s.ok()) return s.WithContext("event source");
     if (!d.stream_specification.stream_enabled) {
-      return Status::InvalidArgument("event source: table '" + arn +
-                                     "' has no enabled stream");
+      return Status::InvalidArgument("event source: table '" + arn + "' has no enabled stream");
     }
     arn = d.latest_stream_arn;
   }
@@ -539,10 +531,9 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
 
   s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t now, log::MetaData* meta) {
     if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
-    if (!m.on_failure_destination.empty() &&
-        cat.FindLive(m.on_failure_destination) == nullptr) {
-      return Status::InvalidArgument("on-failure destination: table '" +
-                                     m.on_failure_destination + "' does not exist");
+    if (!m.on_failure_destination.empty() && cat.FindLive(m.on_failure_destination) == nullptr) {
+      return Status::InvalidArgument("on-failure destination: table '" + m.on_failure_destination +
+                                     "' does not exist");
     }
     m.id = cat.data().next_mapping_id;
     m.last_modified_micros = now;
@@ -559,10 +550,11 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   return Status::OK();
 }
 
-Status TriggersImpl::ListEventSourceMappings(
-    std::string_view function_name, std::string_view event_source_arn,
-    std::string_view marker, size_t max_items,
-    std::vector<EventSourceMappingConfiguration>* mappings, std::string* next_marker) {
+Status TriggersImpl::ListEventSourceMappings(std::string_view function_name,
+                                             std::string_view event_source_arn,
+                                             std::string_view marker, size_t max_items,
+                                             std::vector<EventSourceMappingConfiguration>* mappings,
+                                             std::string* next_marker) {
   // Copied first: callers naturally pass the previous page's next marker
   // as both `marker` and `next_marker`.
   const std::string after(marker);
@@ -620,10 +612,9 @@ Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
     Status v = ValidateMapping(m);
     if (!v.ok()) return v;
     if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
-    if (!m.on_failure_destination.empty() &&
-        cat.FindLive(m.on_failure_destination) == nullptr) {
-      return Status::InvalidArgument("on-failure destination: table '" +
-                                     m.on_failure_destination + "' does not exist");
+    if (!m.on_failure_destination.empty() && cat.FindLive(m.on_failure_destination) == nullptr) {
+      return Status::InvalidArgument("on-failure destination: table '" + m.on_failure_destination +
+                                     "' does not exist");
     }
     m.last_modified_micros = now;
     m.state_transition_reason = "User action";

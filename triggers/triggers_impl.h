@@ -39,26 +39,22 @@ class TriggersImpl final : public Triggers {
                         FunctionConfiguration* created) override;
   Status RegisterInProcessFunction(const FunctionConfiguration& config,
                                    InProcessHandler handler) override;
-  Status GetFunction(std::string_view name,
-                     FunctionConfiguration* config) override;
+  Status GetFunction(std::string_view name, FunctionConfiguration* config) override;
   Status ListFunctions(std::vector<FunctionConfiguration>* functions) override;
   Status UpdateFunction(const FunctionConfiguration& config,
                         FunctionConfiguration* updated) override;
   Status DeleteFunction(std::string_view name, bool force) override;
-  Status Invoke(std::string_view name, std::string_view payload,
-                std::string* response) override;
+  Status Invoke(std::string_view name, std::string_view payload, std::string* response) override;
 
   Status CreateEventSourceMapping(const EventSourceMappingConfiguration& config,
                                   EventSourceMappingConfiguration* created) override;
-  Status ListEventSourceMappings(
-      std::string_view function_name, std::string_view event_source_arn,
-      std::string_view marker, size_t max_items,
-      std::vector<EventSourceMappingConfiguration>* mappings,
-      std::string* next_marker) override;
+  Status ListEventSourceMappings(std::string_view function_name, std::string_view event_source_arn,
+                                 std::string_view marker, size_t max_items,
+                                 std::vector<EventSourceMappingConfiguration>* mappings,
+                                 std::string* next_marker) override;
   Status GetEventSourceMapping(std::string_view uuid,
                                EventSourceMappingConfiguration* config) override;
-  Status UpdateEventSourceMapping(std::string_view uuid,
-                                  const EventSourceMappingUpdate& update,
+  Status UpdateEventSourceMapping(std::string_view uuid, const EventSourceMappingUpdate& update,
                                   EventSourceMappingConfiguration* updated) override;
   Status DeleteEventSourceMapping(std::string_view uuid,
                                   EventSourceMappingConfiguration* deleted) override;
@@ -105,10 +101,10 @@ class TriggersImpl final : public Triggers {
     std::string code_hash;
     std::shared_ptr<FunctionLibrary> library;
   };
-  std::map<std::string, Loaded, std::less<>> loaded_;  // GUARDED_BY(mu_)
+  std::map<std::string, Loaded, std::less<>> loaded_;                      // GUARDED_BY(mu_)
   std::map<std::string, std::unique_ptr<FunctionLog>, std::less<>> logs_;  // GUARDED_BY(mu_)
 
-  std::mutex workers_mu_;  // serializes Reconcile
+  std::mutex workers_mu_;                                       // serializes Reconcile
   std::map<uint32_t, std::unique_ptr<MappingWorker>> workers_;  // GUARDED_BY(workers_mu_)
 };
 

@@ -141,8 +141,7 @@ class DB {
   // A DB directory is owned by one process at a time: if another DB object
   // (in this or another process) has it open, returns Busy with "locked by
   // pid N". On success stores the DB in *db.
-  static Status Open(const Options& options, const std::string& dir,
-                     std::unique_ptr<DB>* db);
+  static Status Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db);
 
   DB() = default;
   DB(const DB&) = delete;
@@ -161,8 +160,7 @@ class DB {
   // --- Tables. Metadata changes are frames of the log, always fsynced.
 
   // Busy if the table exists; InvalidArgument for a bad name.
-  virtual Status CreateTable(std::string_view name,
-                             const StreamSpecification& stream) = 0;
+  virtual Status CreateTable(std::string_view name, const StreamSpecification& stream) = 0;
   // Removes the table and its items. Its streams are closed and stay readable
   // until retention removes their records. NotFound if missing.
   virtual Status DeleteTable(std::string_view name) = 0;
@@ -170,21 +168,18 @@ class DB {
   // an enabled stream is Busy (ResourceInUse) — including with a different
   // view type (disable first, then enable: a new stream with a new label);
   // disabling a table without an enabled stream is InvalidArgument.
-  virtual Status UpdateTable(std::string_view name,
-                             const StreamSpecification& stream) = 0;
-  virtual Status DescribeTable(std::string_view name,
-                               TableDescription* description) = 0;
+  virtual Status UpdateTable(std::string_view name, const StreamSpecification& stream) = 0;
+  virtual Status DescribeTable(std::string_view name, TableDescription* description) = 0;
   // Names of live tables, sorted.
   virtual Status ListTables(std::vector<std::string>* names) = 0;
   // Streams of one table (or of all tables, deleted ones included, when
   // table is empty), oldest first.
-  virtual Status ListStreams(std::string_view table,
-                             std::vector<StreamInfo>* streams) = 0;
+  virtual Status ListStreams(std::string_view table, std::vector<StreamInfo>* streams) = 0;
 
   // --- Items.
 
-  virtual Status Put(const WriteOptions& options, std::string_view table,
-                     std::string_view key, std::string_view value) = 0;
+  virtual Status Put(const WriteOptions& options, std::string_view table, std::string_view key,
+                     std::string_view value) = 0;
   virtual Status Delete(const WriteOptions& options, std::string_view table,
                         std::string_view key) = 0;
   // Commits the batch atomically as one log frame. Every operation is
@@ -194,11 +189,9 @@ class DB {
                        CommitInfo* info = nullptr) = 0;
   // NotFound if the table or the key is missing. Reads see every write that
   // was acknowledged before the call started.
-  virtual Status Get(std::string_view table, std::string_view key,
-                     std::string* value) = 0;
+  virtual Status Get(std::string_view table, std::string_view key, std::string* value) = 0;
   // Items in key order from a consistent snapshot.
-  virtual Status Scan(std::string_view table, const ScanOptions& options,
-                      ScanResult* result) = 0;
+  virtual Status Scan(std::string_view table, const ScanOptions& options, ScanResult* result) = 0;
 
   // --- The log.
 
@@ -210,14 +203,12 @@ class DB {
   // Visible change records with sequence >= start, up to LastSequence() at
   // the time of the call. Trimmed (naming the first available sequence) if
   // start is older than what the log still holds.
-  virtual Status NewChangeIterator(SequenceNumber start,
-                                   std::unique_ptr<ChangeIterator>* it) = 0;
+  virtual Status NewChangeIterator(SequenceNumber start, std::unique_ptr<ChangeIterator>* it) = 0;
 
   // Blocks until LastSequence() >= sequence or the timeout passes; returns
   // OK or TimedOut (FailedPrecondition once the DB closes). The committing
   // thread wakes waiters directly: no polling.
-  virtual Status WaitForSequence(SequenceNumber sequence,
-                                 std::chrono::microseconds timeout) = 0;
+  virtual Status WaitForSequence(SequenceNumber sequence, std::chrono::microseconds timeout) = 0;
   // DynamoDB Streams over this DB's log (see runnel/stream.h). Owned by the
   // DB and valid until it is destroyed; its calls fail once the DB is closed.
   virtual StreamReader* streams() = 0;
@@ -229,8 +220,7 @@ class DB {
 
   // Retention will not delete any segment holding a sequence >= keep_from
   // while this floor is set. Owners are independent; the lowest floor wins.
-  virtual void SetRetentionFloor(std::string_view owner,
-                                 SequenceNumber keep_from) = 0;
+  virtual void SetRetentionFloor(std::string_view owner, SequenceNumber keep_from) = 0;
   virtual void ClearRetentionFloor(std::string_view owner) = 0;
   // Runs one retention pass now (it also runs in the background) and stores
   // the number of segments deleted in *deleted if not null.

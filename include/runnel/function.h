@@ -107,11 +107,10 @@ typedef struct runnel_context_api {
    * succeeds, and discarded when it fails (exactly-once effects). Reads
    * do not see them before then. Non-zero for an invalid argument (the
    * message is in the function's log). */
-  int (*put)(runnel_context* ctx, const char* table, size_t table_len,
-             const char* key, size_t key_len, const char* value,
-             size_t value_len);
-  int (*del)(runnel_context* ctx, const char* table, size_t table_len,
-             const char* key, size_t key_len);
+  int (*put)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+             size_t key_len, const char* value, size_t value_len);
+  int (*del)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+             size_t key_len);
 } runnel_context_api;
 
 struct runnel_context {
@@ -124,28 +123,23 @@ typedef struct runnel_init_args {
 } runnel_init_args;
 
 typedef uint32_t (*runnel_abi_version_fn)(void);
-typedef int (*runnel_handler_fn)(const runnel_batch* batch,
-                                 runnel_context* ctx);
+typedef int (*runnel_handler_fn)(const runnel_batch* batch, runnel_context* ctx);
 typedef int (*runnel_init_fn)(const runnel_init_args* args);
 typedef void (*runnel_shutdown_fn)(void);
 
 /* Conveniences over the function table. */
-static inline void runnel_log(runnel_context* ctx, const char* line,
-                              size_t len) {
+static inline void runnel_log(runnel_context* ctx, const char* line, size_t len) {
   ctx->api->log(ctx, line, len);
 }
-static inline int runnel_report_failed_item(runnel_context* ctx,
-                                            uint64_t sequence_number) {
+static inline int runnel_report_failed_item(runnel_context* ctx, uint64_t sequence_number) {
   return ctx->api->report_failed_item(ctx, sequence_number);
 }
-static inline int runnel_put(runnel_context* ctx, const char* table,
-                             size_t table_len, const char* key, size_t key_len,
-                             const char* value, size_t value_len) {
+static inline int runnel_put(runnel_context* ctx, const char* table, size_t table_len,
+                             const char* key, size_t key_len, const char* value, size_t value_len) {
   return ctx->api->put(ctx, table, table_len, key, key_len, value, value_len);
 }
-static inline int runnel_delete(runnel_context* ctx, const char* table,
-                                size_t table_len, const char* key,
-                                size_t key_len) {
+static inline int runnel_delete(runnel_context* ctx, const char* table, size_t table_len,
+                                const char* key, size_t key_len) {
   return ctx->api->del(ctx, table, table_len, key, key_len);
 }
 
@@ -157,10 +151,8 @@ static inline int runnel_delete(runnel_context* ctx, const char* table,
 #endif
 
 /* Defines the ABI version export; use once in a plugin. */
-#define RUNNEL_DECLARE_FUNCTION_ABI                           \
-  RUNNEL_EXPORT uint32_t runnel_function_abi_version(void) {  \
-    return RUNNEL_FUNCTION_ABI_VERSION;                       \
-  }
+#define RUNNEL_DECLARE_FUNCTION_ABI \
+  RUNNEL_EXPORT uint32_t runnel_function_abi_version(void) { return RUNNEL_FUNCTION_ABI_VERSION; }
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -30,14 +30,15 @@ class Record {
   explicit Record(const runnel_record& r) : r_(&r) {}
   uint64_t sequence_number() const { return r_->sequence_number; }
   int64_t commit_time_micros() const { return r_->commit_time_micros; }
-  runnel_event_name event() const {
-    return static_cast<runnel_event_name>(r_->event_name);
-  }
+  runnel_event_name event() const { return static_cast<runnel_event_name>(r_->event_name); }
   std::string_view event_name() const {
     switch (r_->event_name) {
-      case RUNNEL_INSERT: return "INSERT";
-      case RUNNEL_MODIFY: return "MODIFY";
-      default: return "REMOVE";
+      case RUNNEL_INSERT:
+        return "INSERT";
+      case RUNNEL_MODIFY:
+        return "MODIFY";
+      default:
+        return "REMOVE";
     }
   }
   std::string_view table() const { return {r_->table, r_->table_len}; }
@@ -100,8 +101,8 @@ class Context {
   const char* Getenv(const char* name) const { return c_->api->getenv(c_, name); }
   // Write-backs, committed with the batch's checkpoint if it succeeds.
   bool Put(std::string_view table, std::string_view key, std::string_view value) {
-    return c_->api->put(c_, table.data(), table.size(), key.data(), key.size(),
-                        value.data(), value.size()) == 0;
+    return c_->api->put(c_, table.data(), table.size(), key.data(), key.size(), value.data(),
+                        value.size()) == 0;
   }
   bool Delete(std::string_view table, std::string_view key) {
     return c_->api->del(c_, table.data(), table.size(), key.data(), key.size()) == 0;
@@ -117,17 +118,17 @@ class Context {
 // Defines the exported C handler `symbol` that calls the C++ function
 // `impl(const runnel::fn::Batch&, runnel::fn::Context&) -> int`. An exception
 // escaping `impl` fails the batch (and is logged) instead of crossing the C ABI.
-#define RUNNEL_CPP_HANDLER(symbol, impl)                                   \
-  RUNNEL_EXPORT int symbol(const runnel_batch* b, runnel_context* c) {     \
-    runnel::fn::Context ctx(c);                                            \
-    try {                                                                  \
-      return impl(runnel::fn::Batch(*b), ctx);                             \
-    } catch (const std::exception& e) {                                    \
-      ctx.Log(std::string("unhandled exception: ") + e.what());            \
-    } catch (...) {                                                        \
-      ctx.Log("unhandled exception");                                      \
-    }                                                                      \
-    return 1;                                                              \
+#define RUNNEL_CPP_HANDLER(symbol, impl)                               \
+  RUNNEL_EXPORT int symbol(const runnel_batch* b, runnel_context* c) { \
+    runnel::fn::Context ctx(c);                                        \
+    try {                                                              \
+      return impl(runnel::fn::Batch(*b), ctx);                         \
+    } catch (const std::exception& e) {                                \
+      ctx.Log(std::string("unhandled exception: ") + e.what());        \
+    } catch (...) {                                                    \
+      ctx.Log("unhandled exception");                                  \
+    }                                                                  \
+    return 1;                                                          \
   }
 
 #endif  // RUNNEL_INCLUDE_FUNCTION_HPP_

@@ -52,24 +52,16 @@ class [[nodiscard]] Status {
 
   static Status OK() { return Status(); }
   static Status NotFound(std::string_view msg) { return {Code::kNotFound, msg}; }
-  static Status Corruption(std::string_view msg) {
-    return {Code::kCorruption, msg};
-  }
-  static Status NotSupported(std::string_view msg) {
-    return {Code::kNotSupported, msg};
-  }
-  static Status InvalidArgument(std::string_view msg) {
-    return {Code::kInvalidArgument, msg};
-  }
+  static Status Corruption(std::string_view msg) { return {Code::kCorruption, msg}; }
+  static Status NotSupported(std::string_view msg) { return {Code::kNotSupported, msg}; }
+  static Status InvalidArgument(std::string_view msg) { return {Code::kInvalidArgument, msg}; }
   static Status IOError(std::string_view msg) { return {Code::kIOError, msg}; }
   static Status Busy(std::string_view msg) { return {Code::kBusy, msg}; }
   static Status Trimmed(std::string_view msg) { return {Code::kTrimmed, msg}; }
   static Status FailedPrecondition(std::string_view msg) {
     return {Code::kFailedPrecondition, msg};
   }
-  static Status TimedOut(std::string_view msg) {
-    return {Code::kTimedOut, msg};
-  }
+  static Status TimedOut(std::string_view msg) { return {Code::kTimedOut, msg}; }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -79,9 +71,7 @@ class [[nodiscard]] Status {
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsTrimmed() const { return code_ == Code::kTrimmed; }
-  bool IsFailedPrecondition() const {
-    return code_ == Code::kFailedPrecondition;
-  }
+  bool IsFailedPrecondition() const { return code_ == Code::kFailedPrecondition; }
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
 
   Code code() const { return code_; }

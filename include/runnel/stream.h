@@ -145,8 +145,7 @@ class StreamReader {
   // Opens the streams of the DB in `dir` for reading only, from another
   // process (or this one). Takes no lock and writes nothing; the DB may be
   // open in another process, or closed.
-  static Status OpenReadOnly(const std::string& dir,
-                             std::unique_ptr<StreamReader>* reader);
+  static Status OpenReadOnly(const std::string& dir, std::unique_ptr<StreamReader>* reader);
 
   StreamReader() = default;
   StreamReader(const StreamReader&) = delete;
@@ -155,29 +154,24 @@ class StreamReader {
 
   // Streams of one table (or of all tables when `table` is empty), oldest
   // first, including disabled ones whose records may still be readable.
-  virtual Status ListStreams(std::string_view table,
-                             std::vector<StreamInfo>* streams) = 0;
+  virtual Status ListStreams(std::string_view table, std::vector<StreamInfo>* streams) = 0;
   // NotFound if no such stream.
-  virtual Status DescribeStream(std::string_view stream_arn,
-                                StreamDescription* description) = 0;
+  virtual Status DescribeStream(std::string_view stream_arn, StreamDescription* description) = 0;
   // NotFound for an unknown stream or shard; Trimmed (naming the first
   // available sequence) if the position was removed by retention;
   // InvalidArgument for a sequence number outside the stream's range.
-  virtual Status GetShardIterator(const ShardIteratorRequest& request,
-                                  std::string* iterator) = 0;
+  virtual Status GetShardIterator(const ShardIteratorRequest& request, std::string* iterator) = 0;
   // Reads records from the iterator's position. InvalidArgument for a
   // malformed iterator; Trimmed (naming the first available sequence) if
   // retention removed the position meanwhile; Corruption naming segment and
   // offset if the log is damaged there.
-  virtual Status GetRecords(std::string_view iterator,
-                            const GetRecordsOptions& options,
+  virtual Status GetRecords(std::string_view iterator, const GetRecordsOptions& options,
                             RecordBatch* batch) = 0;
   // Blocks until the log may hold records past the iterator's position
   // (something was committed after it) or the timeout passes. OK or
   // TimedOut. In-process, the commit wakes the waiter directly; read-only,
   // the log file's growth does (inotify).
-  virtual Status WaitForRecords(std::string_view iterator,
-                                std::chrono::milliseconds timeout) = 0;
+  virtual Status WaitForRecords(std::string_view iterator, std::chrono::milliseconds timeout) = 0;
   // The newest committed sequence number this reader can see.
   virtual SequenceNumber LastSequence() = 0;
 };
@@ -199,8 +193,7 @@ class StreamReader {
 //  * Any other value becomes {"key": K, "value": V} with V = {"S": value} if
 //    it is valid UTF-8, else {"B": base64(value)}.
 // `region` fills awsRegion (runnel uses the DB name).
-std::string RecordToJson(const ChangeRecord& record,
-                         std::string_view stream_arn,
+std::string RecordToJson(const ChangeRecord& record, std::string_view stream_arn,
                          std::string_view region);
 
 // An item (key and value) as the attribute map RecordToJson uses for its

@@ -146,8 +146,7 @@ struct FunctionLogLine {
 
 // A function the application provides in-process (no shared library). It
 // receives exactly what a plugin's handler receives.
-using InProcessHandler =
-    std::function<int(const runnel_batch& batch, runnel_context* ctx)>;
+using InProcessHandler = std::function<int(const runnel_batch& batch, runnel_context* ctx)>;
 
 class Triggers {
  public:
@@ -167,8 +166,7 @@ class Triggers {
   // while no handler is bound.
   virtual Status RegisterInProcessFunction(const FunctionConfiguration& config,
                                            InProcessHandler handler) = 0;
-  virtual Status GetFunction(std::string_view name,
-                             FunctionConfiguration* config) = 0;
+  virtual Status GetFunction(std::string_view name, FunctionConfiguration* config) = 0;
   virtual Status ListFunctions(std::vector<FunctionConfiguration>* functions) = 0;
   // Replaces the function's library, handler, environment, timeout and
   // description (the new library is loaded and checked first) and reloads it.
@@ -182,36 +180,33 @@ class Triggers {
   // *response is {"StatusCode":200,...} with "FunctionError" set if the
   // handler failed and "batchItemFailures" if it reported any. Write-backs
   // of an invocation are committed if it succeeds.
-  virtual Status Invoke(std::string_view name, std::string_view payload,
-                        std::string* response) = 0;
+  virtual Status Invoke(std::string_view name, std::string_view payload, std::string* response) = 0;
 
   // --- Event source mappings.
 
   // Validates every setting (naming the allowed range), resolves the
   // starting position, and returns the configuration with its UUID and
   // State "Creating", as the cloud does.
-  virtual Status CreateEventSourceMapping(
-      const EventSourceMappingConfiguration& config,
-      EventSourceMappingConfiguration* created) = 0;
+  virtual Status CreateEventSourceMapping(const EventSourceMappingConfiguration& config,
+                                          EventSourceMappingConfiguration* created) = 0;
   // Filters are optional (empty matches all). Paging: pass the previous
   // call's *next_marker as `marker`; max_items 0 means all.
-  virtual Status ListEventSourceMappings(
-      std::string_view function_name, std::string_view event_source_arn,
-      std::string_view marker, size_t max_items,
-      std::vector<EventSourceMappingConfiguration>* mappings,
-      std::string* next_marker) = 0;
-  virtual Status GetEventSourceMapping(
-      std::string_view uuid, EventSourceMappingConfiguration* config) = 0;
+  virtual Status ListEventSourceMappings(std::string_view function_name,
+                                         std::string_view event_source_arn, std::string_view marker,
+                                         size_t max_items,
+                                         std::vector<EventSourceMappingConfiguration>* mappings,
+                                         std::string* next_marker) = 0;
+  virtual Status GetEventSourceMapping(std::string_view uuid,
+                                       EventSourceMappingConfiguration* config) = 0;
   // Returns the configuration with State "Updating" (or "Enabling"/
   // "Disabling" style transitions reported by later Gets).
-  virtual Status UpdateEventSourceMapping(
-      std::string_view uuid, const EventSourceMappingUpdate& update,
-      EventSourceMappingConfiguration* updated) = 0;
+  virtual Status UpdateEventSourceMapping(std::string_view uuid,
+                                          const EventSourceMappingUpdate& update,
+                                          EventSourceMappingConfiguration* updated) = 0;
   // Returns the configuration with State "Deleting".
-  virtual Status DeleteEventSourceMapping(
-      std::string_view uuid, EventSourceMappingConfiguration* deleted) = 0;
-  virtual Status GetMappingMetrics(std::string_view uuid,
-                                   MappingMetrics* metrics) = 0;
+  virtual Status DeleteEventSourceMapping(std::string_view uuid,
+                                          EventSourceMappingConfiguration* deleted) = 0;
+  virtual Status GetMappingMetrics(std::string_view uuid, MappingMetrics* metrics) = 0;
 
   // --- Function logs.
 

@@ -56,8 +56,7 @@ struct Fixture {
       setenv("TMPDIR", "/dev/shm", 1);
     }
     dir = std::make_unique<runnel::fuzz::ScratchDir>("cli");
-    runnel::fuzz::CheckOk(runnel::DB::Open(runnel::Options(), dir->path() + "/db", &db),
-                          "open");
+    runnel::fuzz::CheckOk(runnel::DB::Open(runnel::Options(), dir->path() + "/db", &db), "open");
     runnel::StreamSpecification s;
     s.stream_enabled = true;
     runnel::fuzz::CheckOk(db->CreateTable("Music", s), "create table");
@@ -91,24 +90,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       in_bytes = input;
       break;
     case 2:
-      args.insert(args.end(), {"create-table", "--table-name", "Fuzzed",
-                               "--stream-specification", arg});
+      args.insert(args.end(),
+                  {"create-table", "--table-name", "Fuzzed", "--stream-specification", arg});
       break;
     case 3:
       args.insert(args.end(), {"create-function", "--function-name", "f", "--library",
                                "/nonexistent/f.so", "--environment", arg});
       break;
     case 4:
-      args.insert(args.end(), {"create-event-source-mapping", "--function-name", "nope",
-                               "--event-source", "Music", "--starting-position", "LATEST",
-                               "--destination-config", arg});
+      args.insert(args.end(),
+                  {"create-event-source-mapping", "--function-name", "nope", "--event-source",
+                   "Music", "--starting-position", "LATEST", "--destination-config", arg});
       break;
     case 5:
       args.insert(args.end(), {"update-event-source-mapping", "--uuid", arg, "--batch-size", "5"});
       break;
     default:
-      args.insert(args.end(), {"get-shard-iterator", "--stream-arn", "arn:runnel:x:table/Music/stream/y",
-                               "--shard-iterator-type", "AT_TIMESTAMP", "--timestamp", arg});
+      args.insert(args.end(),
+                  {"get-shard-iterator", "--stream-arn", "arn:runnel:x:table/Music/stream/y",
+                   "--shard-iterator-type", "AT_TIMESTAMP", "--timestamp", arg});
       break;
   }
   std::FILE* in = fmemopen(in_bytes.empty() ? nullptr : in_bytes.data(), in_bytes.size(), "r");

@@ -28,14 +28,14 @@ namespace {
 using fuzz::Check;
 
 bool Inside(std::string_view v, std::string_view outer) {
-  return v.empty() || (v.data() >= outer.data() &&
-                       v.data() + v.size() <= outer.data() + outer.size());
+  return v.empty() ||
+         (v.data() >= outer.data() && v.data() + v.size() <= outer.data() + outer.size());
 }
 
 std::string EncodeBatchData(const BatchData& b) {
   std::string out;
-  EncodeBatch(b.commit_time_micros, b.changes,
-              b.has_checkpoint ? &b.checkpoint : nullptr, b.chain_depth, &out);
+  EncodeBatch(b.commit_time_micros, b.changes, b.has_checkpoint ? &b.checkpoint : nullptr,
+              b.chain_depth, &out);
   return out;
 }
 
@@ -70,8 +70,7 @@ void FuzzBatch(std::string_view payload) {
   }
   if (!ok) return;
   for (const ChangeData& c : b.changes) {
-    Check(Inside(c.key, payload) && Inside(c.old_image, payload) &&
-              Inside(c.new_image, payload),
+    Check(Inside(c.key, payload) && Inside(c.old_image, payload) && Inside(c.new_image, payload),
           "a decoded change points outside the payload");
     fuzz::Touch(c.key);
     fuzz::Touch(c.old_image);
@@ -79,8 +78,7 @@ void FuzzBatch(std::string_view payload) {
     (void)ToChangeRecord(c, 1, b.commit_time_micros, "t");
   }
   if (b.has_checkpoint) {
-    Check(Inside(b.checkpoint.result, payload),
-          "a decoded checkpoint points outside the payload");
+    Check(Inside(b.checkpoint.result, payload), "a decoded checkpoint points outside the payload");
     fuzz::Touch(b.checkpoint.result);
   }
   const std::string once = EncodeBatchData(b);
@@ -107,8 +105,7 @@ void FuzzCatalog(std::string_view bytes) {
   std::string once;
   EncodeCatalog(c, &once);
   CatalogData again;
-  Check(DecodeCatalog(once, &again).ok(),
-        "a re-encoded catalog does not decode");
+  Check(DecodeCatalog(once, &again).ok(), "a re-encoded catalog does not decode");
   std::string twice;
   EncodeCatalog(again, &twice);
   Check(twice == once, "catalog re-encoding is not stable");

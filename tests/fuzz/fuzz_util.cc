@@ -19,15 +19,14 @@
 namespace runnel::fuzz {
 
 void Die(std::string_view what) {
-  std::fprintf(stderr, "fuzz: %.*s\n", static_cast<int>(what.size()),
-               what.data());
+  std::fprintf(stderr, "fuzz: %.*s\n", static_cast<int>(what.size()), what.data());
   std::abort();
 }
 
 ScratchDir::ScratchDir(std::string_view tag) {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr ? base : "/tmp") +
-                     "/runnel-fuzz-" + std::string(tag) + "-XXXXXX";
+  std::string tmpl =
+      std::string(base != nullptr ? base : "/tmp") + "/runnel-fuzz-" + std::string(tag) + "-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp " + tmpl);
   path_ = tmpl;
 }
@@ -40,8 +39,7 @@ ScratchDir::~ScratchDir() {
 void WriteFileOrDie(const std::string& path, std::string_view bytes) {
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) Die("open " + path + ": " + std::strerror(errno));
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() ||
-      std::fclose(f) != 0) {
+  if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f) != 0) {
     Die("write " + path);
   }
 }
@@ -78,13 +76,12 @@ class PreadFile : public leveldb::RandomAccessFile {
 class PreadOnlyEnv : public leveldb::EnvWrapper {
  public:
   PreadOnlyEnv() : EnvWrapper(leveldb::Env::Default()) {}
-  leveldb::Status NewRandomAccessFile(
-      const std::string& name, leveldb::RandomAccessFile** file) override {
+  leveldb::Status NewRandomAccessFile(const std::string& name,
+                                      leveldb::RandomAccessFile** file) override {
     const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       *file = nullptr;
-      return errno == ENOENT ? leveldb::Status::NotFound(name)
-                             : leveldb::Status::IOError(name);
+      return errno == ENOENT ? leveldb::Status::NotFound(name) : leveldb::Status::IOError(name);
     }
     *file = new PreadFile(name, fd);
     return leveldb::Status::OK();
@@ -128,23 +125,18 @@ void BuildFixtureDb(FixtureDb* fx) {
     s.stream_view_type = view;
     return s;
   };
-  CheckOk(db->CreateTable("items", spec(StreamViewType::kNewAndOldImages)),
-          "create items");
-  CheckOk(db->CreateTable("keys", spec(StreamViewType::kKeysOnly)),
-          "create keys");
+  CheckOk(db->CreateTable("items", spec(StreamViewType::kNewAndOldImages)), "create items");
+  CheckOk(db->CreateTable("keys", spec(StreamViewType::kKeysOnly)), "create keys");
   CheckOk(db->CreateTable("plain", StreamSpecification()), "create plain");
-  CheckOk(db->CreateTable("gone", spec(StreamViewType::kNewImage)),
-          "create gone");
+  CheckOk(db->CreateTable("gone", spec(StreamViewType::kNewImage)), "create gone");
   for (uint32_t i = 0; i < 100; ++i) {
-    CheckOk(db->Put(w, "items", "item#" + std::to_string(i), Filler(900, i)),
-            "put items");
+    CheckOk(db->Put(w, "items", "item#" + std::to_string(i), Filler(900, i)), "put items");
   }
   for (uint32_t i = 0; i < 10; ++i) {
     const std::string k = "k" + std::to_string(i);
     CheckOk(db->Put(w, "keys", k, Filler(40, i)), "put keys");
     CheckOk(db->Put(w, "plain", k, Filler(40, i)), "put plain");
-    CheckOk(db->Put(w, "gone", k, "{\"n\":" + std::to_string(i) + "}"),
-            "put gone");
+    CheckOk(db->Put(w, "gone", k, "{\"n\":" + std::to_string(i) + "}"), "put gone");
   }
   // Frames that change several tables (table hint 0), modifies and removes.
   WriteBatch batch;
@@ -157,17 +149,14 @@ void BuildFixtureDb(FixtureDb* fx) {
   CheckOk(db->Write(w, batch), "multi-table batch");
   // A second stream on "keys"; the first one is closed.
   CheckOk(db->UpdateTable("keys", StreamSpecification()), "disable keys");
-  CheckOk(db->UpdateTable("keys", spec(StreamViewType::kOldImage)),
-          "re-enable keys");
+  CheckOk(db->UpdateTable("keys", spec(StreamViewType::kOldImage)), "re-enable keys");
   for (uint32_t i = 0; i < 10; ++i) {
-    CheckOk(db->Put(w, "keys", "k" + std::to_string(i), Filler(20, 50 + i)),
-            "put keys again");
+    CheckOk(db->Put(w, "keys", "k" + std::to_string(i), Filler(20, 50 + i)), "put keys again");
   }
   CheckOk(db->DeleteTable("gone"), "delete gone");
   for (uint32_t i = 100; i < 200; ++i) {
-    CheckOk(
-        db->Put(w, "items", "item#" + std::to_string(i % 150), Filler(900, i)),
-        "put items again");
+    CheckOk(db->Put(w, "items", "item#" + std::to_string(i % 150), Filler(900, i)),
+            "put items again");
   }
   CheckOk(db->Delete(w, "items", "item#3"), "delete item#3");
 
@@ -176,18 +165,15 @@ void BuildFixtureDb(FixtureDb* fx) {
   std::map<std::string, int> per_table;
   for (const StreamInfo& s : streams) {
     const int i = per_table[s.table_name]++;
-    fx->placeholders["arn:runnel:fuzz:table/" + s.table_name + "/stream/@" +
-                     std::to_string(i)] = s.arn;
+    fx->placeholders["arn:runnel:fuzz:table/" + s.table_name + "/stream/@" + std::to_string(i)] =
+        s.arn;
   }
 }
 
-bool SplitIterator(std::string_view iterator, std::string* numbers,
-                   std::string* arn) {
-  auto decoded = kj::decodeBase64(
-      kj::ArrayPtr<const char>(iterator.data(), iterator.size()));
+bool SplitIterator(std::string_view iterator, std::string* numbers, std::string* arn) {
+  auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(iterator.data(), iterator.size()));
   if (decoded.hadErrors) return false;
-  const std::string plain(reinterpret_cast<const char*>(decoded.begin()),
-                          decoded.size());
+  const std::string plain(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
   size_t pos = 0;
   for (int i = 0; i < 5; ++i) {
     pos = plain.find('|', pos);
@@ -199,8 +185,7 @@ bool SplitIterator(std::string_view iterator, std::string* numbers,
   return true;
 }
 
-std::string JoinIterator(std::string_view numbers, std::string_view arn,
-                         const uint8_t* key) {
+std::string JoinIterator(std::string_view numbers, std::string_view arn, const uint8_t* key) {
   // "2|next|segment|offset|tag|": re-signed with `key` when the numbers
   // parse, so that mutated positions reach the reader.
   ShardPosition p;
@@ -209,8 +194,8 @@ std::string JoinIterator(std::string_view numbers, std::string_view arn,
   char tail = 0;
   const std::string n(numbers);
   if (key != nullptr &&
-      std::sscanf(n.c_str(), "2|%llu|%llu|%llu|%*16[0-9a-f]%c", &next, &segment, &offset,
-                  &tail) == 4 &&
+      std::sscanf(n.c_str(), "2|%llu|%llu|%llu|%*16[0-9a-f]%c", &next, &segment, &offset, &tail) ==
+          4 &&
       tail == '|') {
     p.next = next;
     p.segment = segment;
@@ -218,8 +203,8 @@ std::string JoinIterator(std::string_view numbers, std::string_view arn,
     return EncodeShardIterator(p, key);
   }
   const std::string plain = n + std::string(arn);
-  kj::String enc = kj::encodeBase64(kj::ArrayPtr<const kj::byte>(
-      reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
+  kj::String enc = kj::encodeBase64(
+      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
   return std::string(enc.cStr(), enc.size());
 }
 

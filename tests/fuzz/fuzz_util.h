@@ -79,13 +79,11 @@ void BuildFixtureDb(FixtureDb* fixture);
 // The parts of a shard iterator ("2|next|segment|offset|tag|arn", base64):
 // numbers = everything up to and including the fifth '|'. False if
 // `iterator` is not base64 of a string with five '|'.
-bool SplitIterator(std::string_view iterator, std::string* numbers,
-                   std::string* arn);
+bool SplitIterator(std::string_view iterator, std::string* numbers, std::string* arn);
 // An iterator of `numbers` and `arn`, tagged with `key` (the DB's raw id)
 // when the numbers parse, so the reader believes the position; otherwise
 // base64(numbers + arn) as is.
-std::string JoinIterator(std::string_view numbers, std::string_view arn,
-                         const uint8_t* key);
+std::string JoinIterator(std::string_view numbers, std::string_view arn, const uint8_t* key);
 
 }  // namespace runnel::fuzz
 

@@ -25,8 +25,7 @@ namespace {
 struct Fixture {
   Fixture() : io(kj::setupAsyncIo()) {
     dir = std::make_unique<runnel::fuzz::ScratchDir>("host");
-    runnel::fuzz::CheckOk(runnel::DB::Open(runnel::Options(), dir->path() + "/db", &db),
-                          "open");
+    runnel::fuzz::CheckOk(runnel::DB::Open(runnel::Options(), dir->path() + "/db", &db), "open");
     // No command threads: a call is answered on the event loop (it never
     // runs a command here: no descriptors arrive over the pipe).
     host = runnel::cli::NewHost(dir->path() + "/db", db.get(), nullptr);
@@ -52,8 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto pipe = kj::newCapabilityPipe();
   kj::Own<kj::AsyncCapabilityStream> peer = kj::mv(pipe.ends[1]);
   kj::Promise<void> served =
-      runnel::cli::ServeConnection(kj::mv(pipe.ends[0]), fx->host)
-          .catch_([](kj::Exception&&) {});
+      runnel::cli::ServeConnection(kj::mv(pipe.ends[0]), fx->host).catch_([](kj::Exception&&) {});
   kj::byte buf[4096];
   auto drained = Drain(*peer, buf).catch_([](kj::Exception&&) {}).fork();
   // All input is sent, unless the host hangs up first (it stops reading at

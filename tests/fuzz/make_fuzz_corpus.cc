@@ -34,8 +34,7 @@ using fuzz::Die;
 
 std::string out_dir;
 
-void Emit(const std::string& target, const std::string& name,
-          std::string_view bytes) {
+void Emit(const std::string& target, const std::string& name, std::string_view bytes) {
   const std::string dir = out_dir + "/" + target;
   std::filesystem::create_directories(dir);
   fuzz::WriteFileOrDie(dir + "/" + name, bytes);
@@ -103,8 +102,7 @@ log::MappingEntryData Mapping() {
 }
 
 std::string Batch(bool checkpoint) {
-  auto change = [](uint32_t table, EventName event, log::View view,
-                   std::string_view key) {
+  auto change = [](uint32_t table, EventName event, log::View view, std::string_view key) {
     log::ChangeData c;
     c.table_id = table;
     c.event = event;
@@ -113,18 +111,16 @@ std::string Batch(bool checkpoint) {
     return c;
   };
   std::vector<log::ChangeData> changes;
-  changes.push_back(
-      change(1, EventName::kInsert, log::View::kNewAndOldImages, "song#1"));
+  changes.push_back(change(1, EventName::kInsert, log::View::kNewAndOldImages, "song#1"));
   changes.back().has_new = true;
   changes.back().new_image = "{\"title\":\"Call Me\"}";
-  changes.push_back(
-      change(1, EventName::kModify, log::View::kNewAndOldImages, "song#2"));
+  changes.push_back(change(1, EventName::kModify, log::View::kNewAndOldImages, "song#2"));
   changes.back().has_old = changes.back().has_new = true;
   changes.back().old_image = "old";
   changes.back().new_image = "new";
   changes.back().old_size = 3;
-  changes.push_back(change(2, EventName::kRemove, log::View::kKeysOnly,
-                           std::string_view("\x00\xff", 2)));
+  changes.push_back(
+      change(2, EventName::kRemove, log::View::kKeysOnly, std::string_view("\x00\xff", 2)));
   changes.back().has_old = true;
   changes.back().old_image = "gone";
   changes.back().old_size = 4;
@@ -133,8 +129,7 @@ std::string Batch(bool checkpoint) {
   cp.position = 17;
   cp.result = "OK";
   std::string out;
-  log::EncodeBatch(1700000000000000, changes, checkpoint ? &cp : nullptr,
-                   checkpoint ? 1 : 0, &out);
+  log::EncodeBatch(1700000000000000, changes, checkpoint ? &cp : nullptr, checkpoint ? 1 : 0, &out);
   return out;
 }
 
@@ -204,8 +199,7 @@ void SyntheticSegments() {
   h.salt = 0x0123456789abcdefull;
   std::string seg;
   log::EncodeSegmentHeader(h, &seg);
-  log::AppendFrame(log::kCatalogFrame, 1, 0, log::kNoTableHint, Catalog(),
-                   &seg);
+  log::AppendFrame(log::kCatalogFrame, 1, 0, log::kNoTableHint, Catalog(), &seg);
   uint64_t seq = 1;
   for (const auto& [name, bytes] : Metas()) {
     log::AppendFrame(log::kMetaFrame, seq++, 1, log::kNoTableHint, bytes, &seg);
@@ -236,8 +230,7 @@ void RealSegments() {
     CheckOk(db->CreateTable("songs", spec), "create songs");
     CheckOk(db->CreateTable("plain", StreamSpecification()), "create plain");
     const WriteOptions w;
-    CheckOk(db->Put(w, "songs", "song#1", "{\"title\":\"Call Me Today\"}"),
-            "put");
+    CheckOk(db->Put(w, "songs", "song#1", "{\"title\":\"Call Me Today\"}"), "put");
     CheckOk(db->Put(w, "songs", "song#2", "plain value"), "put");
     CheckOk(db->Put(w, "songs", "song#1", "{\"title\":\"Call Me\"}"), "put");
     WriteBatch batch;
@@ -257,8 +250,7 @@ void RealSegments() {
     }
   }
   if (firsts.size() != 1) Die("expected one segment");
-  const std::string seg =
-      ReadFile(db_dir + "/wal/" + log::SegmentFileName(firsts[0]));
+  const std::string seg = ReadFile(db_dir + "/wal/" + log::SegmentFileName(firsts[0]));
   Emit("segment_reader", "db.seg", seg);
   // Damage as the reader classifies it: a torn tail (cut mid-frame, or
   // zero-filled), and corruption before the tail (a flipped payload byte of
@@ -267,14 +259,12 @@ void RealSegments() {
   std::string zeroed = seg;
   std::memset(zeroed.data() + zeroed.size() - 40, 0, 40);
   Emit("segment_reader", "db_zero_tail.seg", zeroed);
-  const log::FrameHeader f0 =
-      log::DecodeFrameHeader(seg.data() + log::kSegmentHeaderSize);
+  const log::FrameHeader f0 = log::DecodeFrameHeader(seg.data() + log::kSegmentHeaderSize);
   const size_t second = log::kSegmentHeaderSize + f0.frame_size();
   std::string flipped = seg;
   flipped[second + log::kFrameHeaderSize + 3] ^= 0x40;
   Emit("segment_reader", "db_corrupt_middle.seg", flipped);
-  Emit("segment_reader", "header_only.seg",
-       seg.substr(0, log::kSegmentHeaderSize));
+  Emit("segment_reader", "header_only.seg", seg.substr(0, log::kSegmentHeaderSize));
 }
 
 // --- Shard iterators of the fixture DB, with placeholder ARNs.
@@ -303,16 +293,14 @@ void IteratorCorpus() {
     req.stream_arn = arn;
     for (ShardIteratorType type :
          {ShardIteratorType::kTrimHorizon, ShardIteratorType::kLatest,
-          ShardIteratorType::kAtSequenceNumber,
-          ShardIteratorType::kAfterSequenceNumber,
+          ShardIteratorType::kAtSequenceNumber, ShardIteratorType::kAfterSequenceNumber,
           ShardIteratorType::kAtTimestamp}) {
       req.type = type;
       req.sequence_number = info.starting_sequence + 3;
       req.timestamp_micros = info.creation_time_micros;
       std::string it;
       if (!streams->GetShardIterator(req, &it).ok()) continue;
-      if (type != ShardIteratorType::kTrimHorizon &&
-          type != ShardIteratorType::kAtSequenceNumber) {
+      if (type != ShardIteratorType::kTrimHorizon && type != ShardIteratorType::kAtSequenceNumber) {
         emit(placeholder, it);
         continue;
       }
@@ -329,10 +317,9 @@ void IteratorCorpus() {
     }
   }
   // Near misses of the format.
-  Emit(
-      "shard_iterator", "bad_version",
-      fuzz::JoinIterator("3|1|1|48|0000000000000000|", "arn:runnel:fuzz:table/items/stream/@0",
-                         nullptr));
+  Emit("shard_iterator", "bad_version",
+       fuzz::JoinIterator("3|1|1|48|0000000000000000|", "arn:runnel:fuzz:table/items/stream/@0",
+                          nullptr));
   Emit("shard_iterator", "not_base64", "1|1|1|48|arn:runnel:fuzz:table/x");
   CheckOk(fx.db->Close(), "close fixture");
 }
@@ -341,9 +328,8 @@ void IteratorCorpus() {
 
 void EventJsonCorpus() {
   std::vector<runnel_record> records(4);
-  auto set = [](runnel_record* r, uint64_t seq, int32_t event,
-                std::string_view key, const std::string* old_image,
-                const std::string* new_image) {
+  auto set = [](runnel_record* r, uint64_t seq, int32_t event, std::string_view key,
+                const std::string* old_image, const std::string* new_image) {
     r->sequence_number = seq;
     r->commit_time_micros = 1700000000123456;
     r->event_name = event;
@@ -361,8 +347,7 @@ void EventJsonCorpus() {
       r->new_image = new_image->data();
       r->new_image_len = new_image->size();
     }
-    r->size_bytes =
-        static_cast<uint32_t>(r->key_len + r->old_image_len + r->new_image_len);
+    r->size_bytes = static_cast<uint32_t>(r->key_len + r->old_image_len + r->new_image_len);
   };
   const std::string typed =
       "{\"title\":\"Call Me Today\",\"n\":3.5,\"ok\":true,\"none\":null,"
@@ -372,11 +357,9 @@ void EventJsonCorpus() {
   set(&records[0], 1, RUNNEL_INSERT, "song#1", nullptr, &typed);
   set(&records[1], 2, RUNNEL_MODIFY, "song#2", &plain, &typed);
   set(&records[2], 3, RUNNEL_REMOVE, "song#3", &binary, nullptr);
-  set(&records[3], 4, RUNNEL_INSERT, std::string_view("\xff\x00k", 3), nullptr,
-      &binary);
+  set(&records[3], 4, RUNNEL_INSERT, std::string_view("\xff\x00k", 3), nullptr, &binary);
   runnel_batch batch = {};
-  batch.event_source_arn =
-      "arn:runnel:db:table/songs/stream/2026-01-02T03:04:05.678";
+  batch.event_source_arn = "arn:runnel:db:table/songs/stream/2026-01-02T03:04:05.678";
   batch.records = records.data();
   batch.count = 1;
   Emit("event_json", "insert.json", BatchToEventJson(batch, "db"));
@@ -399,8 +382,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   runnel::out_dir = argv[1];
-  for (const char* target :
-       {"codec", "segment_reader", "shard_iterator", "event_json"}) {
+  for (const char* target : {"codec", "segment_reader", "shard_iterator", "event_json"}) {
     std::filesystem::remove_all(runnel::out_dir + "/" + target);
   }
   runnel::CodecCorpus();

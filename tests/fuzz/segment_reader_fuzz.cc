@@ -85,12 +85,10 @@ void ReadSegment(leveldb::Env* env, const std::string& dir, uint64_t first) {
         DecodePayload(frame);
         break;
       case SegmentReader::Result::kDamaged:
-        Check(r->offset() == before && damage.offset == before &&
-                  damage.offset < size,
+        Check(r->offset() == before && damage.offset == before && damage.offset < size,
               "damage offset is not the reader's offset");
         Check(damage.to_end_of_file ||
-                  (damage.next_intact_offset > damage.offset &&
-                   damage.next_intact_offset < size &&
+                  (damage.next_intact_offset > damage.offset && damage.next_intact_offset < size &&
                    damage.next_intact_offset % 8 == 0),
               "damage names no later intact frame");
         r->SkipDamage(damage);
@@ -132,8 +130,7 @@ bool RepairChecksums(std::string* seg) {
 void ReadBothWays(const std::string& dir, std::string_view bytes) {
   // Name the file after the first sequence its header claims, so that the
   // reader gets past the name check.
-  const uint64_t first =
-      bytes.size() >= kSegmentHeaderSize ? DecodeFixed64(bytes.data() + 32) : 1;
+  const uint64_t first = bytes.size() >= kSegmentHeaderSize ? DecodeFixed64(bytes.data() + 32) : 1;
   const std::string path = dir + "/" + SegmentFileName(first);
   fuzz::WriteFileOrDie(path, bytes);
   ReadSegment(leveldb::Env::Default(), dir, first);

@@ -17,9 +17,9 @@
 #include <string>
 #include <string_view>
 
+#include "db/db_impl.h"
 #include "runnel/db.h"
 #include "runnel/stream.h"
-#include "db/db_impl.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace runnel {
@@ -69,10 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (runnel::fuzz::SplitIterator(input, &numbers, &arn)) {
     const auto it = runnel::fixture->placeholders.find(arn);
     if (it != runnel::fixture->placeholders.end()) {
-      const uint8_t* key =
-          static_cast<runnel::DBImpl*>(runnel::fixture->db.get())->id_bytes();
-      runnel::Read(streams, runnel::fuzz::JoinIterator(numbers, it->second, key),
-                   true);
+      const uint8_t* key = static_cast<runnel::DBImpl*>(runnel::fixture->db.get())->id_bytes();
+      runnel::Read(streams, runnel::fuzz::JoinIterator(numbers, it->second, key), true);
     }
   }
   return 0;

@@ -59,9 +59,8 @@ RUNNEL_EXPORT int runnel_handler(const runnel_batch* batch, runnel_context* ctx)
       snprintf(key, sizeof(key), "%020llu", (unsigned long long)r->sequence_number);
       size_t cap = 16 + r->key_len + r->new_image_len;
       char* value = (char*)malloc(cap);
-      int len = snprintf(value, cap, "%s %.*s %.*s", kNames[r->event_name & 3],
-                         (int)r->key_len, r->key, (int)r->new_image_len,
-                         r->has_new_image ? r->new_image : "");
+      int len = snprintf(value, cap, "%s %.*s %.*s", kNames[r->event_name & 3], (int)r->key_len,
+                         r->key, (int)r->new_image_len, r->has_new_image ? r->new_image : "");
       runnel_put(ctx, target, strlen(target), key, strlen(key), value, (size_t)len);
       free(value);
     }
