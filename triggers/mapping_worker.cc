@@ -23,6 +23,30 @@ int64_t NowMicros() {
 // The cloud caps payloads at 6 MB; a batch stops growing there.
 constexpr size_t kMaxBatchPayload = 6u << 20;
 
+// The records as the plugin ABI sees them (views into `records`).
+std::vector<runnel_record> AbiRecords(const std::vector<ChangeRecord>& records) {
+  std::vector<runnel_record> recs(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const ChangeRecord& r = records[i];
+    runnel_record& o = recs[i];
+    o.sequence_number = r.sequence;
+    o.commit_time_micros = r.commit_time_micros;
+    o.event_name = static_cast<int32_t>(r.event);
+    o.size_bytes = r.size_bytes;
+    o.table = r.table.data();
+    o.table_len = r.table.size();
+    o.key = r.key.data();
+    o.key_len = r.key.size();
+    o.has_old_image = r.has_old_image;
+    o.has_new_image = r.has_new_image;
+    o.old_image = r.old_image.data();
+    o.old_image_len = r.old_image.size();
+    o.new_image = r.new_image.data();
+    o.new_image_len = r.new_image.size();
+  }
+  return recs;
+}
+
 }  // namespace
 
 MappingWorker::MappingWorker(TriggersImpl* owner, uint32_t mapping_id)
@@ -187,75 +211,116 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
   return s;
 }
 
+// The records of one round, and the stream pages their views point into.
+struct MappingWorker::Batch {
+  std::vector<RecordBatch> pages;
+  std::vector<ChangeRecord> records;
+  size_t bytes = 0;
+  // The cursor's position after the records: the checkpoint once they are
+  // done.
+  uint64_t next_position = 0;
+  // The highest trigger chain depth among the records.
+  uint8_t depth = 0;
+};
+
 bool MappingWorker::Round() {
+  if (RoundEnd end = RefreshConfiguration()) return *end;
+  blocked_ = false;
+  if (position_.load() == 0) LoadPosition();
+  if (RoundEnd end = ResolveFunction()) return *end;
+  if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
+
+  // --- Read a batch.
+  Batch batch;
+  if (RoundEnd end = ReadBatch(&batch)) return *end;
+  if (batch.records.empty()) return true;
+  idle_ = false;
+  batch.next_position = cursor_->position();
+
+  // --- Checks before invoking.
+  for (const auto& r : batch.records) batch.depth = std::max(batch.depth, r.chain_depth);
+  if (RoundEnd end = CheckBatch(batch)) return *end;
+
+  // --- Invoke.
+  const log::MappingEntryData& m = mapping_;
+  std::vector<runnel_record> recs = AbiRecords(batch.records);
+  runnel_batch abi;
+  abi.records = recs.data();
+  abi.count = recs.size();
+  abi.event_source_arn = m.event_source_arn.c_str();
+  abi.mapping_uuid = m.uuid.c_str();
+  Invocation inv;
+  const bool ok = Invoke(abi, batch, &inv);
+  return Settle(batch, &inv, ok);
+}
+
+MappingWorker::RoundEnd MappingWorker::RefreshConfiguration() {
   DBImpl* db = owner_->db();
   // Configuration, function and stream are looked up again only when the
   // catalog changed (any metadata commit swaps it).
   auto cat = db->CurrentCatalog();
-  if (cat.get() != catalog_.get()) {
-    catalog_ = cat;
-    const log::MappingEntryData* found = nullptr;
-    for (const auto& e : cat->data().mappings) {
-      if (e.id == mapping_id_) found = &e;
-    }
-    if (found == nullptr || !found->enabled) return false;
-    mapping_ = *found;
-    function_ok_ = false;
-    SequenceNumber start = 0;
-    uint32_t table = 0;
-    std::shared_ptr<const Catalog> stream_catalog;
-    Status ls = db->stream_impl()->Locate(mapping_.event_source_arn, &table, &start, &stream_end_,
-                                          &stream_catalog);
-    if (!ls.ok()) {
-      catalog_.reset();
-      SetResult("PROBLEM: " + ls.ToString());
-      blocked_ = true;
-      idle_ = true;
-      return Sleep(std::chrono::milliseconds(500));
-    }
-    source_table_ = table;
-    if (!cursor_ || cursor_arn_ != mapping_.event_source_arn) {
-      cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start, stream_catalog);
-      cursor_arn_ = mapping_.event_source_arn;
-    }
+  if (cat.get() == catalog_.get()) return std::nullopt;
+  catalog_ = cat;
+  const log::MappingEntryData* found = nullptr;
+  for (const auto& e : cat->data().mappings) {
+    if (e.id == mapping_id_) found = &e;
   }
+  if (found == nullptr || !found->enabled) return false;
+  mapping_ = *found;
+  function_ok_ = false;
+  SequenceNumber start = 0;
+  uint32_t table = 0;
+  std::shared_ptr<const Catalog> stream_catalog;
+  Status ls = db->stream_impl()->Locate(mapping_.event_source_arn, &table, &start, &stream_end_,
+                                        &stream_catalog);
+  if (!ls.ok()) {
+    catalog_.reset();
+    SetResult("PROBLEM: " + ls.ToString());
+    blocked_ = true;
+    idle_ = true;
+    return Sleep(std::chrono::milliseconds(500));
+  }
+  source_table_ = table;
+  if (!cursor_ || cursor_arn_ != mapping_.event_source_arn) {
+    cursor_ = std::make_unique<StreamCursor>(db->log_source(), table, start, stream_catalog);
+    cursor_arn_ = mapping_.event_source_arn;
+  }
+  return std::nullopt;
+}
+
+void MappingWorker::LoadPosition() {
+  uint64_t pos = 0;
+  std::string result;
+  if (owner_->db()->ReadCheckpoint(mapping_id_, &pos, &result)) {
+    position_ = pos;
+    if (!result.empty()) SetResult(result);
+  } else {
+    position_ = mapping_.initial_position;
+  }
+  persisted_ = position_.load();
+}
+
+MappingWorker::RoundEnd MappingWorker::ResolveFunction() {
+  if (function_ok_) return std::nullopt;
   const log::MappingEntryData& m = mapping_;
-  blocked_ = false;
-
-  if (position_.load() == 0) {
-    uint64_t pos = 0;
-    std::string result;
-    if (db->ReadCheckpoint(mapping_id_, &pos, &result)) {
-      position_ = pos;
-      if (!result.empty()) SetResult(result);
-    } else {
-      position_ = m.initial_position;
-    }
-    persisted_ = position_.load();
+  Status rs = owner_->Resolve(m.function_name, &function_);
+  if (!rs.ok()) {
+    SetResult("PROBLEM: function unavailable: " + rs.message());
+    blocked_ = true;
+    idle_ = true;
+    catalog_.reset();  // look again next round
+    return Sleep(std::chrono::milliseconds(500));
   }
+  function_ok_ = true;
+  log_ = owner_->LogFor(m.function_name);
+  return std::nullopt;
+}
 
-  if (!function_ok_) {
-    Status rs = owner_->Resolve(m.function_name, &function_);
-    if (!rs.ok()) {
-      SetResult("PROBLEM: function unavailable: " + rs.message());
-      blocked_ = true;
-      idle_ = true;
-      catalog_.reset();  // look again next round
-      return Sleep(std::chrono::milliseconds(500));
-    }
-    function_ok_ = true;
-    log_ = owner_->LogFor(m.function_name);
-  }
-  const ResolvedFunction& fn = function_;
-  Status s;
-
-  if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
-
-  // --- Read a batch.
+MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
+  DBImpl* db = owner_->db();
+  const log::MappingEntryData& m = mapping_;
+  std::vector<ChangeRecord>& records = batch->records;
   const uint32_t limit = bisect_limit_ != 0 ? bisect_limit_ : m.batch_size;
-  std::vector<RecordBatch> batches;
-  std::vector<ChangeRecord> records;
-  size_t bytes = 0;
   const auto window_end =
       std::chrono::steady_clock::now() +
       std::chrono::seconds(bisect_limit_ != 0 ? 0 : m.max_batching_window_seconds);
@@ -270,32 +335,16 @@ bool MappingWorker::Round() {
     }
     GetRecordsOptions o;
     o.limit = std::min<size_t>(limit - records.size(), kMaxBatchSize);
-    o.max_bytes = kMaxBatchPayload - bytes;
+    o.max_bytes = kMaxBatchPayload - batch->bytes;
     const SequenceNumber last = db->LastSequence();
     const SequenceNumber upper = stream_end_ != 0 ? std::min(stream_end_, last) : last;
     RecordBatch b;
     const SequenceNumber before = cursor_->position();
-    s = cursor_->position() <= upper ? cursor_->Read(upper, o, &b) : Status::OK();
+    Status s = cursor_->position() <= upper ? cursor_->Read(upper, o, &b) : Status::OK();
     if (s.IsTrimmed() && !records.empty()) {
       break;  // invoke what was read; the next round meets the gap
     }
-    if (s.IsTrimmed()) {
-      // The records expired before they were processed: say so, hand what
-      // we know to the failure destination, and go on from what is left.
-      const SequenceNumber first = db->FirstAvailableSequence();
-      const std::string result = "PROBLEM: records expired: sequence " + std::to_string(before) +
-                                 " to " + std::to_string(first - 1) +
-                                 " were removed by retention before processing";
-      ChangeRecord lost;
-      lost.sequence = before;
-      ChangeRecord lost_end;
-      lost_end.sequence = first - 1;
-      Status ds = Discard({lost, lost_end}, "RecordsExpired", m.event_source_arn, first, result, 0);
-      if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
-      cursor_.reset();
-      catalog_.reset();  // rebuilds the cursor next round
-      return Sleep(std::chrono::milliseconds(ds.ok() ? 0 : 500));
-    }
+    if (s.IsTrimmed()) return DiscardExpired(before);
     if (!s.ok()) {
       SetResult("PROBLEM: reading the stream: " + s.ToString());
       blocked_ = true;
@@ -306,28 +355,15 @@ bool MappingWorker::Round() {
     }
     for (const auto& r : b.records()) {
       records.push_back(r);
-      bytes += r.size_bytes;
+      batch->bytes += r.size_bytes;
     }
-    batches.push_back(std::move(b));
-    if (records.size() >= limit || bytes >= kMaxBatchPayload) break;
+    batch->pages.push_back(std::move(b));
+    if (records.size() >= limit || batch->bytes >= kMaxBatchPayload) break;
     if (stream_end_ != 0 && cursor_->position() > stream_end_) {
       if (records.empty()) continue;  // closed and read: said at the top
       break;
     }
-    if (records.empty()) {
-      // Caught up: persist the position, make the function's log visible,
-      // and wait for the next commit to the source table (it wakes us;
-      // commits to other tables do not; the timeout only bounds how long a
-      // Stop or reconfiguration waits).
-      position_ = cursor_->position();
-      PersistPosition();
-      if (log_ != nullptr) log_->Flush();
-      idle_ = true;
-      db->WaitForTableChange(source_table_.load(), cursor_->position(), std::chrono::seconds(1),
-                             &stop_)
-          .ok();
-      return !stop_.load();
-    }
+    if (records.empty()) return WaitWhileCaughtUp();
     const auto now = std::chrono::steady_clock::now();
     if (now >= window_end) break;
     // Batching window: wait for more records until it closes or the batch
@@ -339,15 +375,50 @@ bool MappingWorker::Round() {
     if (!ws.ok() && !ws.IsTimedOut()) break;
     if (stop_.load()) return false;
   }
-  if (records.empty()) return true;
-  idle_ = false;
-  const uint64_t next_position = cursor_->position();
+  return std::nullopt;
+}
 
-  // --- Checks before invoking.
-  uint8_t depth = 0;
-  for (const auto& r : records) depth = std::max(depth, r.chain_depth);
+bool MappingWorker::DiscardExpired(SequenceNumber before) {
+  // The records expired before they were processed: say so, hand what
+  // we know to the failure destination, and go on from what is left.
+  const SequenceNumber first = owner_->db()->FirstAvailableSequence();
+  const std::string result = "PROBLEM: records expired: sequence " + std::to_string(before) +
+                             " to " + std::to_string(first - 1) +
+                             " were removed by retention before processing";
+  ChangeRecord lost;
+  lost.sequence = before;
+  ChangeRecord lost_end;
+  lost_end.sequence = first - 1;
+  Status ds =
+      Discard({lost, lost_end}, "RecordsExpired", mapping_.event_source_arn, first, result, 0);
+  if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
+  cursor_.reset();
+  catalog_.reset();  // rebuilds the cursor next round
+  return Sleep(std::chrono::milliseconds(ds.ok() ? 0 : 500));
+}
+
+bool MappingWorker::WaitWhileCaughtUp() {
+  // Caught up: persist the position, make the function's log visible,
+  // and wait for the next commit to the source table (it wakes us;
+  // commits to other tables do not; the timeout only bounds how long a
+  // Stop or reconfiguration waits).
+  position_ = cursor_->position();
+  PersistPosition();
+  if (log_ != nullptr) log_->Flush();
+  idle_ = true;
+  owner_->db()
+      ->WaitForTableChange(source_table_.load(), cursor_->position(), std::chrono::seconds(1),
+                           &stop_)
+      .ok();
+  return !stop_.load();
+}
+
+MappingWorker::RoundEnd MappingWorker::CheckBatch(const Batch& batch) {
+  const log::MappingEntryData& m = mapping_;
+  const std::vector<ChangeRecord>& records = batch.records;
+  const uint8_t depth = batch.depth;
   if (depth >= kMaxChainDepth) {
-    Status ds = Discard(records, "RecursiveLoopDetected", m.event_source_arn, next_position,
+    Status ds = Discard(records, "RecursiveLoopDetected", m.event_source_arn, batch.next_position,
                         "PROBLEM: recursive loop detected: records at trigger chain "
                         "depth " +
                             std::to_string(depth) + " (limit " + std::to_string(kMaxChainDepth) +
@@ -359,7 +430,7 @@ bool MappingWorker::Round() {
   const int64_t now_us = NowMicros();
   if (m.max_record_age_seconds != -1 &&
       now_us - records.front().commit_time_micros > int64_t{m.max_record_age_seconds} * 1000000) {
-    Status ds = Discard(records, "RecordAgeExceeded", m.event_source_arn, next_position,
+    Status ds = Discard(records, "RecordAgeExceeded", m.event_source_arn, batch.next_position,
                         "PROBLEM: records older than the maximum record age (" +
                             std::to_string(m.max_record_age_seconds) +
                             " s) were sent to the failure destination",
@@ -368,74 +439,58 @@ bool MappingWorker::Round() {
     bisect_limit_ = 0;
     return ds.ok() || Sleep(std::chrono::milliseconds(500));
   }
+  return std::nullopt;
+}
 
-  // --- Invoke.
-  std::vector<runnel_record> recs(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    const ChangeRecord& r = records[i];
-    runnel_record& o = recs[i];
-    o.sequence_number = r.sequence;
-    o.commit_time_micros = r.commit_time_micros;
-    o.event_name = static_cast<int32_t>(r.event);
-    o.size_bytes = r.size_bytes;
-    o.table = r.table.data();
-    o.table_len = r.table.size();
-    o.key = r.key.data();
-    o.key_len = r.key.size();
-    o.has_old_image = r.has_old_image;
-    o.has_new_image = r.has_new_image;
-    o.old_image = r.old_image.data();
-    o.old_image_len = r.old_image.size();
-    o.new_image = r.new_image.data();
-    o.new_image_len = r.new_image.size();
-  }
-  runnel_batch batch;
-  batch.records = recs.data();
-  batch.count = recs.size();
-  batch.event_source_arn = m.event_source_arn.c_str();
-  batch.mapping_uuid = m.uuid.c_str();
-  Invocation inv;
-  inv.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(fn.config.timeout_seconds);
-  inv.function = &fn.config;
-  inv.log = log_;
-  inv.batch = &batch;
-  inv.region = db->name();
-  inv.report_batch_item_failures = m.report_batch_item_failures;
-  inv.log->Append(NowMicros(), "START RequestId: " + inv.request_id + " Version: $LATEST");
+bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocation* inv) {
+  const log::MappingEntryData& m = mapping_;
+  const ResolvedFunction& fn = function_;
+  inv->deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(fn.config.timeout_seconds);
+  inv->function = &fn.config;
+  inv->log = log_;
+  inv->batch = &abi;
+  inv->region = owner_->db()->name();
+  inv->report_batch_item_failures = m.report_batch_item_failures;
+  inv->log->Append(NowMicros(), "START RequestId: " + inv->request_id + " Version: $LATEST");
   const auto t0 = std::chrono::steady_clock::now();
-  const int rc = inv.Run(fn.call);
+  const int rc = inv->Run(fn.call);
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   const bool timed_out = elapsed > std::chrono::seconds(fn.config.timeout_seconds);
   if (timed_out) {
-    inv.LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) + " seconds");
+    inv->LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) + " seconds");
   }
-  inv.log->Append(NowMicros(), "END RequestId: " + inv.request_id);
+  inv->log->Append(NowMicros(), "END RequestId: " + inv->request_id);
   char report[200];
   std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
-                inv.request_id.c_str(), ms, records.size());
-  inv.log->Append(NowMicros(), report);
+                inv->request_id.c_str(), ms, batch.records.size());
+  inv->log->Append(NowMicros(), report);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++metrics_.invocations;
-    metrics_.records_in += records.size();
+    metrics_.records_in += batch.records.size();
     metrics_.last_invocation_micros = NowMicros();
-    metrics_.iterator_age_ms = (NowMicros() - records.back().commit_time_micros) / 1000;
+    metrics_.iterator_age_ms = (NowMicros() - batch.records.back().commit_time_micros) / 1000;
     durations_.push_back(ms);
     if (durations_.size() > 1024) durations_.pop_front();
   }
+  return rc == 0 && !inv->bad_write && !inv->bad_failed_item && !timed_out;
+}
 
-  bool ok = rc == 0 && !inv.bad_write && !inv.bad_failed_item && !timed_out;
+bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
+  const log::MappingEntryData& m = mapping_;
+  const uint64_t next_position = batch.next_position;
   uint64_t checkpoint = next_position;
   std::string result = "OK";
-  if (ok && m.report_batch_item_failures && !inv.failed_items.empty()) {
+  if (ok && m.report_batch_item_failures && !inv->failed_items.empty()) {
     // Partial batch response: everything before the lowest failed record is
     // done; the rest is retried.
-    checkpoint = *std::min_element(inv.failed_items.begin(), inv.failed_items.end());
+    checkpoint = *std::min_element(inv->failed_items.begin(), inv->failed_items.end());
     result = "PROBLEM: Function reported failed items (lowest sequence " +
              std::to_string(checkpoint) + ")";
   }
-  if (ok && inv.writes.Count() == 0 && checkpoint == next_position) {
+  if (ok && inv->writes.Count() == 0 && checkpoint == next_position) {
     // Nothing to commit with the checkpoint: keep it in memory and persist
     // it when the mapping catches up, stops, or every 100 ms. A crash before
     // then delivers those batches again (at least once), and no effect of
@@ -455,7 +510,8 @@ bool MappingWorker::Round() {
     cp.mapping_id = mapping_id_;
     cp.position = checkpoint;
     cp.result = result;
-    s = db->CommitCheckpoint(inv.writes, cp, static_cast<uint8_t>(std::min(depth + 1, 255)));
+    Status s = owner_->db()->CommitCheckpoint(inv->writes, cp,
+                                              static_cast<uint8_t>(std::min(batch.depth + 1, 255)));
     if (s.ok()) {
       persisted_ = checkpoint;
       persisted_at_ = std::chrono::steady_clock::now();
@@ -473,45 +529,49 @@ bool MappingWorker::Round() {
       if (progressed) attempts_ = 0;
       // Partial failure: the rest of the batch counts as a failed attempt.
     } else {
-      inv.error = "committing the batch's writes failed: " + s.ToString();
-      inv.LogLine(inv.error);
+      inv->error = "committing the batch's writes failed: " + s.ToString();
+      inv->LogLine(inv->error);
       ok = false;
     }
   }
-  if (!ok || checkpoint != next_position) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++metrics_.errors;
-    }
-    if (!ok) SetResult("PROBLEM: Function call failed");
-    if (!ok && m.bisect_on_error && records.size() > 1) {
-      // Bisect: retry the first half alone; splits do not count as retries.
-      bisect_limit_ = static_cast<uint32_t>(records.size() / 2);
-      return Sleep(std::chrono::milliseconds(10));
-    }
-    ++attempts_;
-    if (m.max_retry_attempts != -1 && attempts_ > static_cast<uint32_t>(m.max_retry_attempts)) {
-      std::vector<ChangeRecord> rest;
-      for (const auto& r : records) {
-        if (r.sequence >= checkpoint || !ok) rest.push_back(r);
-      }
-      Status ds = Discard(rest, "RetryAttemptsExhausted", m.event_source_arn, next_position,
-                          "PROBLEM: Function call failed " + std::to_string(attempts_) +
-                              " times; the batch was sent to the failure destination",
-                          attempts_);
-      attempts_ = 0;
-      bisect_limit_ = 0;
-      return ds.ok() || Sleep(std::chrono::milliseconds(500));
-    }
-    // The failing batch blocks the mapping (order is kept), retried with
-    // capped exponential backoff.
-    blocked_ = true;
-    idle_ = true;
-    const auto backoff = std::chrono::milliseconds(
-        std::min<int64_t>(10000, int64_t{50} << std::min<uint32_t>(attempts_ - 1, 8)));
-    return Sleep(backoff);
-  }
+  if (!ok || checkpoint != next_position) return RetryOrDiscard(batch, checkpoint, ok);
   return true;
+}
+
+bool MappingWorker::RetryOrDiscard(const Batch& batch, uint64_t checkpoint, bool ok) {
+  const log::MappingEntryData& m = mapping_;
+  const std::vector<ChangeRecord>& records = batch.records;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++metrics_.errors;
+  }
+  if (!ok) SetResult("PROBLEM: Function call failed");
+  if (!ok && m.bisect_on_error && records.size() > 1) {
+    // Bisect: retry the first half alone; splits do not count as retries.
+    bisect_limit_ = static_cast<uint32_t>(records.size() / 2);
+    return Sleep(std::chrono::milliseconds(10));
+  }
+  ++attempts_;
+  if (m.max_retry_attempts != -1 && attempts_ > static_cast<uint32_t>(m.max_retry_attempts)) {
+    std::vector<ChangeRecord> rest;
+    for (const auto& r : records) {
+      if (r.sequence >= checkpoint || !ok) rest.push_back(r);
+    }
+    Status ds = Discard(rest, "RetryAttemptsExhausted", m.event_source_arn, batch.next_position,
+                        "PROBLEM: Function call failed " + std::to_string(attempts_) +
+                            " times; the batch was sent to the failure destination",
+                        attempts_);
+    attempts_ = 0;
+    bisect_limit_ = 0;
+    return ds.ok() || Sleep(std::chrono::milliseconds(500));
+  }
+  // The failing batch blocks the mapping (order is kept), retried with
+  // capped exponential backoff.
+  blocked_ = true;
+  idle_ = true;
+  const auto backoff = std::chrono::milliseconds(
+      std::min<int64_t>(10000, int64_t{50} << std::min<uint32_t>(attempts_ - 1, 8)));
+  return Sleep(backoff);
 }
 
 }  // namespace runnel

@@ -16,17 +16,21 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cdc/catalog.h"
 #include "cdc/stream_cursor.h"
+#include "runnel/function.h"
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
 #include "triggers/triggers_impl.h"
 
 namespace runnel {
+
+struct Invocation;
 
 class MappingWorker {
  public:
@@ -59,6 +63,34 @@ class MappingWorker {
   // One round: read, invoke, checkpoint or retry. Returns false when the
   // worker should stop.
   bool Round();
+
+  // Round()'s steps, in the order it takes them. A step that may end the
+  // round returns RoundEnd: empty to go on, or the value Round() returns.
+  using RoundEnd = std::optional<bool>;
+  struct Batch;
+  // Looks up the mapping, its stream and cursor again if the catalog changed.
+  RoundEnd RefreshConfiguration();
+  // The position to start from: the checkpoint, or the initial position.
+  void LoadPosition();
+  // Resolves the mapping's function, unless that is done already.
+  RoundEnd ResolveFunction();
+  // Reads records into *batch until it is full or its batching window closes.
+  RoundEnd ReadBatch(Batch* batch);
+  // The records at `before` were removed by retention before processing.
+  bool DiscardExpired(SequenceNumber before);
+  // Nothing to read: persists the position and waits for the next commit.
+  bool WaitWhileCaughtUp();
+  // Discards a batch that must not be invoked (recursive loop, too old).
+  RoundEnd CheckBatch(const Batch& batch);
+  // Invokes the function on `abi` (the records of `batch`); true if it
+  // succeeded.
+  bool Invoke(const runnel_batch& abi, const Batch& batch, Invocation* inv);
+  // Checkpoints what the invocation finished, with its write-backs.
+  bool Settle(const Batch& batch, Invocation* inv, bool ok);
+  // A failed attempt: bisect, retry with backoff, or discard the rest of the
+  // batch (records from `checkpoint` on, all of them if !ok).
+  bool RetryOrDiscard(const Batch& batch, uint64_t checkpoint, bool ok);
+
   void SetResult(const std::string& result);
   // Sleeps up to `d`; returns false if stopping.
   bool Sleep(std::chrono::milliseconds d);
