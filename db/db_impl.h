@@ -164,6 +164,25 @@ class DBImpl final : public DB {
                      std::unordered_map<uint32_t, TableStats>* delta);
   void Info(const std::string& msg);
 
+  // Recover()'s steps, in order, over the state of one replay of the log.
+  struct ReplayPass;
+  // Creates log_, the writer that continues the log after replay.
+  void CreateLogWriter();
+  // Finds the segment that holds the index's applied sequence + 1.
+  Status FindReplayStart(ReplayPass* pass);
+  // Opens the segment; leaves pass->reader null if it is skipped (damaged)
+  // or removed (the torn newest one).
+  Status OpenReplaySegment(ReplayPass* pass, uint64_t segment);
+  Status ReplaySegment(ReplayPass* pass);
+  // The reader met damage: cut a torn tail, skip it, or fail.
+  Status ReplayDamage(ReplayPass* pass, bool* segment_done);
+  Status ReplayFrame(ReplayPass* pass);
+  // Writes the pending index batch (with the applied sequence and the
+  // statistics) and publishes it.
+  Status FlushReplay(ReplayPass* pass);
+  // Sets the sequence counters and resumes the log where replay ended.
+  Status FinishReplay(ReplayPass* pass);
+
   // --- db_retention.cc
   void RetentionLoop();
   void KickRetention();

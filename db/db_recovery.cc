@@ -32,6 +32,18 @@ std::string BaseName(const std::string& dir) {
 // Replay flushes its index batch at this size.
 constexpr size_t kReplayBatchBytes = 4u << 20;
 
+// Makes the file's contents durable (opens it for appending and fsyncs it).
+Status SyncFile(leveldb::Env* env, const std::string& path) {
+  leveldb::WritableFile* f = nullptr;
+  Status s = FromLevelDB(env->NewAppendableFile(path, &f), path);
+  if (s.ok()) s = FromLevelDB(f->Sync(), path);
+  if (f != nullptr) {
+    f->Close();
+    delete f;
+  }
+  return s;
+}
+
 }  // namespace
 
 Status DBImpl::OpenOrCreateIdentity() {
@@ -134,10 +146,79 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb
   return Status::OK();
 }
 
+// The state of one replay of the log, from the segment that holds the
+// index's applied sequence + 1 to the end.
+struct DBImpl::ReplayPass {
+  uint64_t applied = 0;  // the last sequence the index held at open
+  bool skip_mode = false;
+  bool tolerate_tail = false;
+  std::vector<uint64_t> segs;
+  size_t start = 0;  // the segment that holds applied + 1
+
+  // The segment being replayed, and the frame or damage its reader returned
+  // last.
+  std::string name;
+  std::string path;
+  bool newest = false;
+  std::unique_ptr<log::SegmentReader> reader;
+  log::Frame frame;
+  log::Damage damage;
+
+  // The index batch being built; it holds everything up to pending_last.
+  leveldb::WriteBatch pending;
+  std::unordered_map<uint32_t, TableStats> delta;
+  uint64_t pending_last = 0;
+
+  uint64_t last_seq = 0;  // the last sequence read from the log
+  bool gap_allowed = false;
+  uint64_t newest_size = 0;
+  uint64_t newest_salt = 0;
+};
+
 Status DBImpl::Recover(uint64_t applied) {
   report_.index_sequence = applied;
   index_env_->NoteDurable(applied);
   last_sequence_.store(applied);
+  CreateLogWriter();
+
+  ReplayPass pass;
+  pass.applied = applied;
+  Status s = log::ListSegments(env_, wal_dir_, &pass.segs);
+  if (!s.ok()) return s;
+  pass.skip_mode = options_.recovery_mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
+  pass.tolerate_tail = options_.recovery_mode != WALRecoveryMode::kAbsoluteConsistency;
+  s = FindReplayStart(&pass);
+  if (!s.ok()) return s;
+
+  std::vector<uint64_t>& segs = pass.segs;
+  pass.pending_last = applied;
+  pass.last_seq = segs.empty() ? applied : segs[pass.start] - 1;
+  for (size_t i = pass.start; i < segs.size(); ++i) {
+    pass.newest = i + 1 == segs.size();
+    pass.name = log::SegmentFileName(segs[i]);
+    pass.path = wal_dir_ + "/" + pass.name;
+    s = OpenReplaySegment(&pass, segs[i]);
+    if (!s.ok()) return s;
+    if (pass.reader == nullptr) continue;  // skipped, or the torn newest one removed
+    if (i > pass.start && segs[i] != pass.last_seq + 1 && !pass.gap_allowed) {
+      return Status::Corruption("wal/" + pass.name + ": segment starts at sequence " +
+                                std::to_string(segs[i]) + " but the previous segment ended at " +
+                                std::to_string(pass.last_seq));
+    }
+    // Nothing may reach the index (whose files LevelDB may fsync at any time)
+    // unless it is durable in the log: make the replayed segment durable.
+    s = SyncFile(env_, pass.path);
+    if (!s.ok()) return s;
+    s = ReplaySegment(&pass);
+    if (!s.ok()) return s;
+    pass.reader.reset();  // closed before the next one opens, and before the log resumes
+  }
+  s = FlushReplay(&pass);
+  if (!s.ok()) return s;
+  return FinishReplay(&pass);
+}
+
+void DBImpl::CreateLogWriter() {
   log_ = std::make_unique<log::LogWriter>(env_, wal_dir_, id_, options_.segment_bytes);
   index_env_->SetHooks(
       [this]() -> leveldb::Status {
@@ -152,13 +233,11 @@ Status DBImpl::Recover(uint64_t applied) {
     log::AppendFrame(log::kCatalogFrame, first_sequence, 0, 0, payload, &frame);
     return frame;
   });
+}
 
-  std::vector<uint64_t> segs;
-  Status s = log::ListSegments(env_, wal_dir_, &segs);
-  if (!s.ok()) return s;
-  const bool skip_mode = options_.recovery_mode == WALRecoveryMode::kSkipAnyCorruptedRecords;
-  const bool tolerate_tail = options_.recovery_mode != WALRecoveryMode::kAbsoluteConsistency;
-
+Status DBImpl::FindReplayStart(ReplayPass* pass) {
+  const std::vector<uint64_t>& segs = pass->segs;
+  const uint64_t applied = pass->applied;
   // The segment that holds applied + 1.
   size_t start = 0;
   while (start + 1 < segs.size() && segs[start + 1] <= applied + 1) ++start;
@@ -173,197 +252,196 @@ Status DBImpl::Recover(uint64_t applied) {
         "sequence " +
         std::to_string(applied));
   }
+  pass->start = start;
+  return Status::OK();
+}
 
-  leveldb::WriteBatch pending;
-  std::unordered_map<uint32_t, TableStats> delta;
-  uint64_t pending_last = applied;
-  auto flush = [&]() -> Status {
-    if (pending_last == last_sequence_.load()) return Status::OK();
-    std::string v;
-    PutFixed64(&v, pending_last);
-    pending.Put(ToSlice(index::kAppliedKey), v);
-    AddStatsTo(delta, &pending);
-    Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pending), "index write");
-    if (!fs.ok()) return fs;
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      for (const auto& [id, d] : delta) {
-        stats_[id].count += d.count;
-        stats_[id].bytes += d.bytes;
-      }
+Status DBImpl::FlushReplay(ReplayPass* pass) {
+  if (pass->pending_last == last_sequence_.load()) return Status::OK();
+  std::string v;
+  PutFixed64(&v, pass->pending_last);
+  pass->pending.Put(ToSlice(index::kAppliedKey), v);
+  AddStatsTo(pass->delta, &pass->pending);
+  Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pass->pending), "index write");
+  if (!fs.ok()) return fs;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    for (const auto& [id, d] : pass->delta) {
+      stats_[id].count += d.count;
+      stats_[id].bytes += d.bytes;
     }
-    pending.Clear();
-    delta.clear();
-    last_sequence_.store(pending_last);
-    return Status::OK();
-  };
-
-  uint64_t last_seq = segs.empty() ? applied : segs[start] - 1;
-  bool gap_allowed = false;
-  uint64_t newest_size = 0;
-  uint64_t newest_salt = 0;
-  for (size_t i = start; i < segs.size(); ++i) {
-    const bool newest = i + 1 == segs.size();
-    const std::string name = log::SegmentFileName(segs[i]);
-    const std::string path = wal_dir_ + "/" + name;
-    std::unique_ptr<log::SegmentReader> reader;
-    s = log::SegmentReader::Open(env_, wal_dir_, segs[i], id_, &reader);
-    if (!s.ok()) {
-      uint64_t size = 0;
-      env_->GetFileSize(path, &size);
-      std::string raw;
-      leveldb::ReadFileToString(env_, path, &raw);
-      const bool blank = raw.find_first_not_of('\0') == std::string::npos;
-      if (newest && tolerate_tail && (size < log::kSegmentHeaderSize || blank)) {
-        // A segment created just before a crash whose header never reached
-        // the disk: it cannot hold an acknowledged frame.
-        report_.torn_tail = true;
-        report_.torn_tail_segment = name;
-        report_.torn_tail_offset = 0;
-        report_.torn_tail_bytes = size;
-        Info("recovery: removed torn segment " + name + " (" + std::to_string(size) +
-             " bytes, no intact header)");
-        s = FromLevelDB(env_->RemoveFile(path), path);
-        if (!s.ok()) return s;
-        segs.pop_back();
-        break;
-      }
-      if (skip_mode) {
-        report_.skipped.push_back({name, 0, size, last_seq + 1, 0, s.ToString()});
-        Info("recovery: skipped unreadable segment " + name + ": " + s.ToString());
-        gap_allowed = true;
-        continue;
-      }
-      return s.WithContext("wal/" + name);
-    }
-    if (i > start && segs[i] != last_seq + 1 && !gap_allowed) {
-      return Status::Corruption("wal/" + name + ": segment starts at sequence " +
-                                std::to_string(segs[i]) + " but the previous segment ended at " +
-                                std::to_string(last_seq));
-    }
-    // Nothing may reach the index (whose files LevelDB may fsync at any time)
-    // unless it is durable in the log: make the replayed segment durable.
-    {
-      leveldb::WritableFile* f = nullptr;
-      s = FromLevelDB(env_->NewAppendableFile(path, &f), path);
-      if (s.ok()) s = FromLevelDB(f->Sync(), path);
-      if (f != nullptr) {
-        f->Close();
-        delete f;
-      }
-      if (!s.ok()) return s;
-    }
-
-    log::Frame frame;
-    log::Damage damage;
-    bool segment_done = false;
-    while (!segment_done) {
-      switch (reader->Next(&frame, &damage)) {
-        case log::SegmentReader::Result::kEnd:
-          segment_done = true;
-          break;
-        case log::SegmentReader::Result::kError:
-          return reader->status();
-        case log::SegmentReader::Result::kDamaged: {
-          const std::string where = "wal/" + name + " offset " + std::to_string(damage.offset);
-          if (newest && tolerate_tail && damage.to_end_of_file) {
-            report_.torn_tail = true;
-            report_.torn_tail_segment = name;
-            report_.torn_tail_offset = damage.offset;
-            report_.torn_tail_bytes = reader->file_size() - damage.offset;
-            Info("recovery: cut torn tail of " + where + " (" +
-                 std::to_string(report_.torn_tail_bytes) + " bytes): " + damage.reason);
-            s = TruncateFile(path, damage.offset);
-            if (!s.ok()) return s;
-            reader->SkipDamage(damage);
-            newest_size = damage.offset;
-            segment_done = true;
-            break;
-          }
-          if (!skip_mode) {
-            return Status::Corruption(where + ": " + damage.reason);
-          }
-          RecoveryReport::Skipped sk;
-          sk.segment = name;
-          sk.offset = damage.offset;
-          sk.reason = damage.reason;
-          sk.first_lost = last_seq + 1;
-          reader->SkipDamage(damage);
-          sk.bytes = reader->offset() - damage.offset;
-          log::Frame next;
-          log::Damage ignored;
-          const uint64_t resume = reader->offset();
-          if (reader->Next(&next, &ignored) == log::SegmentReader::Result::kFrame) {
-            sk.last_lost = next.header.first_sequence - 1;
-          }
-          reader->SeekToOffset(resume);
-          Info("recovery: skipped " + where + " (" + std::to_string(sk.bytes) +
-               " bytes): " + damage.reason);
-          report_.skipped.push_back(sk);
-          gap_allowed = true;
-          break;
-        }
-        case log::SegmentReader::Result::kFrame: {
-          const log::FrameHeader& h = frame.header;
-          if (h.first_sequence != last_seq + 1 && !gap_allowed) {
-            return Status::Corruption("wal/" + name + " offset " + std::to_string(frame.offset) +
-                                      ": frame starts at sequence " +
-                                      std::to_string(h.first_sequence) + ", expected " +
-                                      std::to_string(last_seq + 1));
-          }
-          gap_allowed = false;
-          if (h.count == 0) break;  // a catalog snapshot: nothing to apply
-          last_seq = h.last_sequence();
-          if (h.last_sequence() <= applied) break;  // already in the index
-          if (h.first_sequence <= applied) {
-            return Status::Corruption("wal/" + name +
-                                      ": frame straddles the "
-                                      "index's applied sequence");
-          }
-          if (h.type == log::kBatchFrame) {
-            s = ReplayBatch(frame.payload, h.first_sequence, &pending, &delta);
-            pending_last = h.last_sequence();
-            if (s.ok() && pending.ApproximateSize() > kReplayBatchBytes) {
-              s = flush();
-            }
-          } else if (h.type == log::kMetaFrame) {
-            log::MetaData meta;
-            s = flush();
-            if (s.ok()) s = log::DecodeMeta(frame.payload, &meta);
-            if (s.ok()) s = ApplyMeta(meta, h.first_sequence);
-            if (s.ok()) {
-              pending_last = h.first_sequence;
-              last_sequence_.store(pending_last);
-            }
-          } else if ((h.type & log::kSkippableTypeBit) == 0) {
-            s = Status::NotSupported("frame type " + std::to_string(h.type) +
-                                     " (written by a newer runnel?)");
-          }
-          if (!s.ok()) {
-            return s.WithContext("wal/" + name + " offset " + std::to_string(frame.offset));
-          }
-          ++report_.replayed_frames;
-          if (h.type == log::kBatchFrame) report_.replayed_records += h.count;
-          break;
-        }
-      }
-    }
-    if (newest && !report_.torn_tail) newest_size = reader->file_size();
-    if (newest) newest_salt = reader->salt();
   }
-  s = flush();
-  if (!s.ok()) return s;
+  pass->pending.Clear();
+  pass->delta.clear();
+  last_sequence_.store(pass->pending_last);
+  return Status::OK();
+}
 
-  last_seq = std::max(last_seq, applied);
+Status DBImpl::OpenReplaySegment(ReplayPass* pass, uint64_t segment) {
+  const std::string& name = pass->name;
+  const std::string& path = pass->path;
+  pass->reader.reset();
+  Status s = log::SegmentReader::Open(env_, wal_dir_, segment, id_, &pass->reader);
+  if (s.ok()) return s;
+  pass->reader.reset();
+  uint64_t size = 0;
+  env_->GetFileSize(path, &size);
+  std::string raw;
+  leveldb::ReadFileToString(env_, path, &raw);
+  const bool blank = raw.find_first_not_of('\0') == std::string::npos;
+  if (pass->newest && pass->tolerate_tail && (size < log::kSegmentHeaderSize || blank)) {
+    // A segment created just before a crash whose header never reached
+    // the disk: it cannot hold an acknowledged frame.
+    report_.torn_tail = true;
+    report_.torn_tail_segment = name;
+    report_.torn_tail_offset = 0;
+    report_.torn_tail_bytes = size;
+    Info("recovery: removed torn segment " + name + " (" + std::to_string(size) +
+         " bytes, no intact header)");
+    s = FromLevelDB(env_->RemoveFile(path), path);
+    if (!s.ok()) return s;
+    pass->segs.pop_back();
+    return Status::OK();
+  }
+  if (pass->skip_mode) {
+    report_.skipped.push_back({name, 0, size, pass->last_seq + 1, 0, s.ToString()});
+    Info("recovery: skipped unreadable segment " + name + ": " + s.ToString());
+    pass->gap_allowed = true;
+    return Status::OK();
+  }
+  return s.WithContext("wal/" + name);
+}
+
+Status DBImpl::ReplaySegment(ReplayPass* pass) {
+  log::SegmentReader* reader = pass->reader.get();
+  bool segment_done = false;
+  Status s;
+  while (!segment_done) {
+    switch (reader->Next(&pass->frame, &pass->damage)) {
+      case log::SegmentReader::Result::kEnd:
+        segment_done = true;
+        break;
+      case log::SegmentReader::Result::kError:
+        return reader->status();
+      case log::SegmentReader::Result::kDamaged:
+        s = ReplayDamage(pass, &segment_done);
+        if (!s.ok()) return s;
+        break;
+      case log::SegmentReader::Result::kFrame:
+        s = ReplayFrame(pass);
+        if (!s.ok()) return s;
+        break;
+    }
+  }
+  if (pass->newest && !report_.torn_tail) pass->newest_size = reader->file_size();
+  if (pass->newest) pass->newest_salt = reader->salt();
+  return Status::OK();
+}
+
+Status DBImpl::ReplayDamage(ReplayPass* pass, bool* segment_done) {
+  log::SegmentReader* reader = pass->reader.get();
+  const log::Damage& damage = pass->damage;
+  const std::string& name = pass->name;
+  const std::string where = "wal/" + name + " offset " + std::to_string(damage.offset);
+  if (pass->newest && pass->tolerate_tail && damage.to_end_of_file) {
+    report_.torn_tail = true;
+    report_.torn_tail_segment = name;
+    report_.torn_tail_offset = damage.offset;
+    report_.torn_tail_bytes = reader->file_size() - damage.offset;
+    Info("recovery: cut torn tail of " + where + " (" + std::to_string(report_.torn_tail_bytes) +
+         " bytes): " + damage.reason);
+    Status s = TruncateFile(pass->path, damage.offset);
+    if (!s.ok()) return s;
+    reader->SkipDamage(damage);
+    pass->newest_size = damage.offset;
+    *segment_done = true;
+    return Status::OK();
+  }
+  if (!pass->skip_mode) {
+    return Status::Corruption(where + ": " + damage.reason);
+  }
+  RecoveryReport::Skipped sk;
+  sk.segment = name;
+  sk.offset = damage.offset;
+  sk.reason = damage.reason;
+  sk.first_lost = pass->last_seq + 1;
+  reader->SkipDamage(damage);
+  sk.bytes = reader->offset() - damage.offset;
+  log::Frame next;
+  log::Damage ignored;
+  const uint64_t resume = reader->offset();
+  if (reader->Next(&next, &ignored) == log::SegmentReader::Result::kFrame) {
+    sk.last_lost = next.header.first_sequence - 1;
+  }
+  reader->SeekToOffset(resume);
+  Info("recovery: skipped " + where + " (" + std::to_string(sk.bytes) +
+       " bytes): " + damage.reason);
+  report_.skipped.push_back(sk);
+  pass->gap_allowed = true;
+  return Status::OK();
+}
+
+Status DBImpl::ReplayFrame(ReplayPass* pass) {
+  const log::Frame& frame = pass->frame;
+  const std::string& name = pass->name;
+  const uint64_t applied = pass->applied;
+  const log::FrameHeader& h = frame.header;
+  if (h.first_sequence != pass->last_seq + 1 && !pass->gap_allowed) {
+    return Status::Corruption("wal/" + name + " offset " + std::to_string(frame.offset) +
+                              ": frame starts at sequence " + std::to_string(h.first_sequence) +
+                              ", expected " + std::to_string(pass->last_seq + 1));
+  }
+  pass->gap_allowed = false;
+  if (h.count == 0) return Status::OK();  // a catalog snapshot: nothing to apply
+  pass->last_seq = h.last_sequence();
+  if (h.last_sequence() <= applied) return Status::OK();  // already in the index
+  if (h.first_sequence <= applied) {
+    return Status::Corruption("wal/" + name +
+                              ": frame straddles the "
+                              "index's applied sequence");
+  }
+  Status s;
+  if (h.type == log::kBatchFrame) {
+    s = ReplayBatch(frame.payload, h.first_sequence, &pass->pending, &pass->delta);
+    pass->pending_last = h.last_sequence();
+    if (s.ok() && pass->pending.ApproximateSize() > kReplayBatchBytes) {
+      s = FlushReplay(pass);
+    }
+  } else if (h.type == log::kMetaFrame) {
+    log::MetaData meta;
+    s = FlushReplay(pass);
+    if (s.ok()) s = log::DecodeMeta(frame.payload, &meta);
+    if (s.ok()) s = ApplyMeta(meta, h.first_sequence);
+    if (s.ok()) {
+      pass->pending_last = h.first_sequence;
+      last_sequence_.store(pass->pending_last);
+    }
+  } else if ((h.type & log::kSkippableTypeBit) == 0) {
+    s = Status::NotSupported("frame type " + std::to_string(h.type) +
+                             " (written by a newer runnel?)");
+  }
+  if (!s.ok()) {
+    return s.WithContext("wal/" + name + " offset " + std::to_string(frame.offset));
+  }
+  ++report_.replayed_frames;
+  if (h.type == log::kBatchFrame) report_.replayed_records += h.count;
+  return Status::OK();
+}
+
+Status DBImpl::FinishReplay(ReplayPass* pass) {
+  std::vector<uint64_t>& segs = pass->segs;
+  const uint64_t applied = pass->applied;
+  const uint64_t last_seq = std::max(pass->last_seq, applied);
   next_sequence_ = last_seq + 1;
   last_sequence_.store(last_seq);
   // Continue the newest segment only if it holds frames: one cut back to its
   // bare header lost its catalog frame (the first frame of every segment),
   // so it is rewritten from scratch under the same name (it holds no
   // sequence numbers).
-  if (!segs.empty() && newest_size < options_.segment_bytes &&
-      newest_size > log::kSegmentHeaderSize) {
-    s = log_->Reopen(segs.back(), newest_size, last_seq, newest_salt);
+  Status s;
+  if (!segs.empty() && pass->newest_size < options_.segment_bytes &&
+      pass->newest_size > log::kSegmentHeaderSize) {
+    s = log_->Reopen(segs.back(), pass->newest_size, last_seq, pass->newest_salt);
   } else {
     s = log_->StartSegment(next_sequence_);
     if (s.ok() && (segs.empty() || segs.back() < next_sequence_)) {
