@@ -156,6 +156,16 @@ class DBImpl final : public DB {
   void AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                   leveldb::WriteBatch* batch);
 
+  // CommitBatches()'s steps, over the state of one group's commit.
+  struct GroupCommit;
+  // Classifies one writer's batch and appends its frame (unless it changes
+  // nothing); a batch naming a missing table fails alone (w->status).
+  Status AddToGroup(GroupCommit* g, Writer* w);
+  // Classifies one operation against the index and the group's earlier
+  // operations; an operation that changes nothing adds nothing.
+  Status ClassifyChange(GroupCommit* g, const log::TableEntryData* t, const WriteBatch::Op& op);
+  void AppendBatchFrame(GroupCommit* g, Writer* w);
+
   // --- db_recovery.cc
   Status OpenOrCreateIdentity();
   Status LoadIndexState(uint64_t* applied);

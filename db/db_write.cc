@@ -152,20 +152,19 @@ Status DBImpl::CommitGroup(const std::vector<Writer*>& group) {
   return CommitBatches(group);
 }
 
-Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
-  const std::shared_ptr<const Catalog> cat = catalog();
-  const int64_t now = NowMicros();
-  const uint64_t first_seq = next_sequence_;
-  uint64_t seq = first_seq;
-  frames_.clear();
+// The state of one group's commit (CommitBatches): what the group's batches
+// change, as log frames (in frames_) and as one index batch.
+struct DBImpl::GroupCommit {
+  std::shared_ptr<const Catalog> cat;
+  int64_t now = 0;
+  uint64_t first_seq = 0;
+  uint64_t seq = 0;  // the next sequence to assign
   leveldb::WriteBatch index_batch;
   std::unordered_map<uint32_t, TableStats> delta;
 
-  size_t total_ops = 0;
-  for (Writer* w : group) total_ops += w->batch->Count();
   // Keys written earlier in this group, so that later operations on them are
   // classified against the group's own effects. A lone operation needs none.
-  const bool use_overlay = total_ops > 1;
+  bool use_overlay = false;
   std::unordered_map<std::string, std::optional<std::string_view>> overlay;
   std::deque<std::string> old_values;  // stable storage for index reads
   std::vector<const log::TableEntryData*> tables;
@@ -173,107 +172,26 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   std::string payload;
   std::string ikey;
   std::vector<uint32_t> touched;  // tables changed by this group
-  Status io;
+};
 
+Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
+  GroupCommit g;
+  g.cat = catalog();
+  g.now = NowMicros();
+  g.first_seq = next_sequence_;
+  g.seq = g.first_seq;
+  frames_.clear();
+
+  size_t total_ops = 0;
+  for (Writer* w : group) total_ops += w->batch->Count();
+  g.use_overlay = total_ops > 1;
   for (Writer* w : group) {
-    tables.clear();
-    w->batch->ForEach([&](const WriteBatch::Op& op) {
-      if (!w->status.ok()) return;
-      const log::TableEntryData* t = cat->FindLive(op.table);
-      if (t == nullptr) {
-        w->status = Status::NotFound("table '" + std::string(op.table) + "' does not exist");
-      }
-      tables.push_back(t);
-    });
-    if (!w->status.ok()) continue;  // nothing of this batch is written
-
-    changes.clear();
-    size_t i = 0;
-    w->batch->ForEach([&](const WriteBatch::Op& op) {
-      const log::TableEntryData* t = tables[i++];
-      if (!io.ok()) return;
-      ikey.clear();
-      index::AppendItemKey(t->id, op.key, &ikey);
-      bool exists = false;
-      std::string_view old;
-      auto found = use_overlay ? overlay.find(ikey) : overlay.end();
-      if (found != overlay.end()) {
-        exists = found->second.has_value();
-        if (exists) old = *found->second;
-      } else {
-        std::string& slot = old_values.emplace_back();
-        leveldb::Status ls = index_->Get(leveldb::ReadOptions(), ikey, &slot);
-        if (ls.ok()) {
-          exists = true;
-          old = slot;
-        } else if (!ls.IsNotFound()) {
-          io = FromLevelDB(ls, "reading old value");
-          return;
-        }
-      }
-      const bool put = op.type == WriteBatch::OpType::kPut;
-      if (put ? (exists && old == op.value) : !exists) return;  // no change
-
-      log::ChangeData c;
-      c.table_id = t->id;
-      c.event = !put ? EventName::kRemove : (exists ? EventName::kModify : EventName::kInsert);
-      c.view = Catalog::CurrentView(*t);
-      c.key = op.key;
-      if (exists && log::KeepsOldImage(c.view)) {
-        c.has_old = true;
-        c.old_image = old;
-      }
-      if (put) {
-        c.has_new = true;
-        c.new_image = op.value;
-      }
-      c.old_size = exists ? static_cast<uint32_t>(old.size()) : 0;
-      changes.push_back(c);
-      if (std::find(touched.begin(), touched.end(), t->id) == touched.end()) {
-        touched.push_back(t->id);
-      }
-
-      TableStats& d = delta[t->id];
-      if (c.event == EventName::kInsert) {
-        d.count += 1;
-        d.bytes += static_cast<int64_t>(op.key.size() + op.value.size());
-      } else if (c.event == EventName::kModify) {
-        d.bytes += static_cast<int64_t>(op.value.size()) - static_cast<int64_t>(old.size());
-      } else {
-        d.count -= 1;
-        d.bytes -= static_cast<int64_t>(op.key.size() + old.size());
-      }
-      if (put) {
-        index_batch.Put(ikey, leveldb::Slice(op.value.data(), op.value.size()));
-      } else {
-        index_batch.Delete(ikey);
-      }
-      if (use_overlay) {
-        overlay[ikey] = put ? std::optional<std::string_view>(op.value) : std::nullopt;
-      }
-    });
+    Status io = AddToGroup(&g, w);
     if (!io.ok()) return io;
-    if (!changes.empty() || w->checkpoint != nullptr) {
-      payload.clear();
-      log::EncodeBatch(now, changes, w->checkpoint, w->chain_depth, &payload);
-      uint32_t hint = changes.empty() ? log::kNoTableHint : changes.front().table_id;
-      for (const log::ChangeData& c : changes) {
-        if (c.table_id != hint) hint = 0;
-      }
-      // A checkpoint takes the sequence number after the changes.
-      const uint32_t count =
-          static_cast<uint32_t>(changes.size()) + (w->checkpoint != nullptr ? 1 : 0);
-      log::AppendFrame(log::kBatchFrame, seq, count, hint, payload, &frames_);
-      if (w->checkpoint != nullptr) {
-        index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
-                        index::CheckpointValue(w->checkpoint->position, w->checkpoint->result));
-      }
-      w->info.first_sequence = changes.empty() ? 0 : seq;
-      w->info.record_count = static_cast<uint32_t>(changes.size());
-      seq += count;
-    }
   }
 
+  const uint64_t first_seq = g.first_seq;
+  const uint64_t seq = g.seq;
   bool sync = false;
   for (Writer* w : group) sync |= w->sync;
   Status s;
@@ -284,21 +202,131 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   if (!s.ok()) return s;
   if (seq == first_seq) return Status::OK();
 
-  index_batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq - 1));
-  AddStatsTo(delta, &index_batch);
+  g.index_batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq - 1));
+  AddStatsTo(g.delta, &g.index_batch);
   leveldb::WriteOptions wo;  // never sync: the log is the WAL
-  s = FromLevelDB(index_->Write(wo, &index_batch), "index write");
+  s = FromLevelDB(index_->Write(wo, &g.index_batch), "index write");
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
-    for (const auto& [id, d] : delta) {
+    for (const auto& [id, d] : g.delta) {
       stats_[id].count += d.count;
       stats_[id].bytes += d.bytes;
     }
   }
   next_sequence_ = seq;
-  Publish(seq - 1, touched);
+  Publish(seq - 1, g.touched);
   return Status::OK();
+}
+
+Status DBImpl::AddToGroup(GroupCommit* g, Writer* w) {
+  g->tables.clear();
+  w->batch->ForEach([&](const WriteBatch::Op& op) {
+    if (!w->status.ok()) return;
+    const log::TableEntryData* t = g->cat->FindLive(op.table);
+    if (t == nullptr) {
+      w->status = Status::NotFound("table '" + std::string(op.table) + "' does not exist");
+    }
+    g->tables.push_back(t);
+  });
+  if (!w->status.ok()) return Status::OK();  // nothing of this batch is written
+
+  g->changes.clear();
+  size_t i = 0;
+  Status io;
+  w->batch->ForEach([&](const WriteBatch::Op& op) {
+    const log::TableEntryData* t = g->tables[i++];
+    if (!io.ok()) return;
+    io = ClassifyChange(g, t, op);
+  });
+  if (!io.ok()) return io;
+  if (!g->changes.empty() || w->checkpoint != nullptr) AppendBatchFrame(g, w);
+  return Status::OK();
+}
+
+Status DBImpl::ClassifyChange(GroupCommit* g, const log::TableEntryData* t,
+                              const WriteBatch::Op& op) {
+  std::string& ikey = g->ikey;
+  ikey.clear();
+  index::AppendItemKey(t->id, op.key, &ikey);
+  bool exists = false;
+  std::string_view old;
+  auto found = g->use_overlay ? g->overlay.find(ikey) : g->overlay.end();
+  if (found != g->overlay.end()) {
+    exists = found->second.has_value();
+    if (exists) old = *found->second;
+  } else {
+    std::string& slot = g->old_values.emplace_back();
+    leveldb::Status ls = index_->Get(leveldb::ReadOptions(), ikey, &slot);
+    if (ls.ok()) {
+      exists = true;
+      old = slot;
+    } else if (!ls.IsNotFound()) {
+      return FromLevelDB(ls, "reading old value");
+    }
+  }
+  const bool put = op.type == WriteBatch::OpType::kPut;
+  if (put ? (exists && old == op.value) : !exists) return Status::OK();  // no change
+
+  log::ChangeData c;
+  c.table_id = t->id;
+  c.event = !put ? EventName::kRemove : (exists ? EventName::kModify : EventName::kInsert);
+  c.view = Catalog::CurrentView(*t);
+  c.key = op.key;
+  if (exists && log::KeepsOldImage(c.view)) {
+    c.has_old = true;
+    c.old_image = old;
+  }
+  if (put) {
+    c.has_new = true;
+    c.new_image = op.value;
+  }
+  c.old_size = exists ? static_cast<uint32_t>(old.size()) : 0;
+  g->changes.push_back(c);
+  if (std::find(g->touched.begin(), g->touched.end(), t->id) == g->touched.end()) {
+    g->touched.push_back(t->id);
+  }
+
+  TableStats& d = g->delta[t->id];
+  if (c.event == EventName::kInsert) {
+    d.count += 1;
+    d.bytes += static_cast<int64_t>(op.key.size() + op.value.size());
+  } else if (c.event == EventName::kModify) {
+    d.bytes += static_cast<int64_t>(op.value.size()) - static_cast<int64_t>(old.size());
+  } else {
+    d.count -= 1;
+    d.bytes -= static_cast<int64_t>(op.key.size() + old.size());
+  }
+  if (put) {
+    g->index_batch.Put(ikey, leveldb::Slice(op.value.data(), op.value.size()));
+  } else {
+    g->index_batch.Delete(ikey);
+  }
+  if (g->use_overlay) {
+    g->overlay[ikey] = put ? std::optional<std::string_view>(op.value) : std::nullopt;
+  }
+  return Status::OK();
+}
+
+void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
+  const std::vector<log::ChangeData>& changes = g->changes;
+  const uint64_t seq = g->seq;
+  g->payload.clear();
+  log::EncodeBatch(g->now, changes, w->checkpoint, w->chain_depth, &g->payload);
+  uint32_t hint = changes.empty() ? log::kNoTableHint : changes.front().table_id;
+  for (const log::ChangeData& c : changes) {
+    if (c.table_id != hint) hint = 0;
+  }
+  // A checkpoint takes the sequence number after the changes.
+  const uint32_t count = static_cast<uint32_t>(changes.size()) + (w->checkpoint != nullptr ? 1 : 0);
+  log::AppendFrame(log::kBatchFrame, seq, count, hint, g->payload, &frames_);
+  if (w->checkpoint != nullptr) {
+    g->index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
+                       index::CheckpointValue(w->checkpoint->position, w->checkpoint->result));
+  }
+  w->info.first_sequence = changes.empty() ? 0 : seq;
+  w->info.record_count = static_cast<uint32_t>(changes.size());
+  g->seq += count;
 }
 
 void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
