@@ -105,47 +105,32 @@ void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c, SequenceNu
   batch->records_.back().chain_depth = data_.chain_depth;
 }
 
+// The state of one Read() call.
+struct StreamCursor::ReadPass {
+  SequenceNumber upper;
+  const GetRecordsOptions& options;
+  RecordBatch* batch;
+  size_t bytes = 0;
+  // The segment and offset hints of Seek are still to be checked.
+  bool hinted = false;
+  // The reader looked at its file's size once more (after damage or at the
+  // end of the newest segment).
+  bool reopened = false;
+};
+
 Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options,
                           RecordBatch* batch) {
   if (!batch->pins_) batch->pins_ = std::make_unique<RecordBatch::Pins>();
   if (!batch->pins_->catalog) batch->pins_->catalog = catalog_;
-  size_t bytes = 0;
-  bool hinted = segment_hint_ != 0;
-  bool reopened = false;
+  ReadPass pass{upper, options, batch};
+  pass.hinted = segment_hint_ != 0;
   Status s;
   if (!reader_ && !have_frame_) {
     s = OpenSegmentFor(position_);
     if (!s.ok()) return s;
   }
   for (;;) {
-    if (have_frame_) {
-      ChangeRecord* last_of_frame = nullptr;
-      for (size_t i = position_ - frame_.first_sequence; i < data_.changes.size(); ++i) {
-        const SequenceNumber seq = frame_.first_sequence + i;
-        if (seq > upper) {
-          position_ = seq;
-          return Status::OK();
-        }
-        const log::ChangeData& c = data_.changes[i];
-        if (c.table_id == table_id_ && c.view != log::View::kNone && seq >= stream_start_) {
-          if (batch->records_.size() >= options.limit ||
-              (bytes >= options.max_bytes && !batch->records_.empty())) {
-            position_ = seq;
-            return Status::OK();
-          }
-          Emit(batch, c, seq);
-          bytes += batch->records_.back().size_bytes;
-          last_of_frame = &batch->records_.back();
-        }
-        position_ = seq + 1;
-      }
-      if (last_of_frame != nullptr) last_of_frame->end_of_batch = true;
-      position_ = std::max(position_, frame_.last_sequence() + 1);
-      have_frame_ = false;
-      payload_copy_.reset();
-      frame_offset_ = reader_ ? reader_->offset() : frame_offset_;
-      if (position_ > upper) return Status::OK();
-    }
+    if (have_frame_ && EmitFrame(&pass)) return Status::OK();
     if (!reader_) {
       s = OpenSegmentFor(position_);
       if (!s.ok()) return s;
@@ -153,127 +138,182 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
     const uint64_t frame_offset = reader_->offset();
     log::Frame frame;
     log::Damage damage;
+    ReadEnd end;
     switch (reader_->Next(&frame, &damage)) {
       case log::SegmentReader::Result::kError:
         return reader_->status();
       case log::SegmentReader::Result::kDamaged:
-        if (hinted) {  // the hint did not point at a frame: ignore it
-          hinted = false;
-          reader_->SeekToOffset(log::kSegmentHeaderSize);
-          continue;
-        }
-        if (!reopened) {
-          // Most often the frame is whole on disk and only our view of the
-          // file is old (the reader keeps the size it saw when it opened).
-          reopened = true;
-          bool grew = false;
-          s = Refresh(&grew);  // the reader is still at damage.offset
-          if (!s.ok()) return s;
-          if (grew) continue;
-        }
-        if (damage.to_end_of_file && idx_ + 1 == segs_.size()) {
-          reader_->SeekToOffset(damage.offset);
-          return Status::OK();  // a write still in progress (read-only view)
-        }
-        return Status::Corruption("wal/" + reader_->file_name() + " offset " +
-                                  std::to_string(damage.offset) + ": " + damage.reason);
-      case log::SegmentReader::Result::kEnd: {
-        if (idx_ + 1 < segs_.size()) {
-          // A newer segment exists, so this one was complete when the list
-          // was taken: the writer closes a segment before starting the
-          // next. But our reader may have opened it earlier, while frames
-          // were still being appended; look at its size once more before
-          // leaving it, or those frames would be skipped.
-          bool grew = false;
-          s = Refresh(&grew);
-          if (!s.ok()) return s;
-          if (grew) continue;
-          ++idx_;
-          std::unique_ptr<log::SegmentReader> r;
-          s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_],
-                                       source_->db_id(), &r);
-          if (s.IsNotFound()) {
-            // Retention moved on meanwhile: find the position afresh (it is
-            // Trimmed only if it is older than what the log still holds).
-            s = OpenSegmentFor(position_);
-            if (!s.ok()) return s;
-            continue;
-          }
-          if (!s.ok()) return s;
-          reader_ = std::move(r);
-          segment_ = segs_[idx_];
-          frame_offset_ = reader_->offset();
-          continue;
-        }
-        if (reopened) return Status::OK();
-        // The newest segment we know: frames may have been appended, or a
-        // new segment started, since we opened it.
-        reopened = true;
-        bool grew = false;
-        s = Refresh(&grew);
-        if (!s.ok()) return s;
-        if (grew) continue;
-        std::vector<uint64_t> segs;
-        s = log::ListSegments(source_->env(), source_->wal_dir(), &segs);
-        if (!s.ok()) return s;
-        if (!segs.empty() && segs.back() > segment_) {
-          segs_ = std::move(segs);
-          idx_ = 0;
-          while (idx_ < segs_.size() && segs_[idx_] != segment_) ++idx_;
-          if (idx_ == segs_.size()) {
-            // Our (fully read) segment was deleted: continue from the list.
-            s = OpenSegmentFor(position_);
-            if (!s.ok()) return s;
-          }
-          continue;
-        }
-        return Status::OK();
-      }
+        end = AtDamage(&pass, damage);
+        break;
+      case log::SegmentReader::Result::kEnd:
+        end = AtSegmentEnd(&pass);
+        break;
       case log::SegmentReader::Result::kFrame:
+        end = AtFrame(&pass, frame, frame_offset);
         break;
     }
-    const log::FrameHeader& h = frame.header;
-    if (hinted) {
-      hinted = false;
-      if (h.first_sequence > position_ && h.count > 0) {
-        reader_->SeekToOffset(log::kSegmentHeaderSize);  // a stale hint
-        continue;
-      }
-    }
-    frame_offset_ = frame_offset;
-    if (h.count == 0 || h.last_sequence() < position_) continue;
-    if (h.first_sequence > upper) {
-      reader_->SeekToOffset(frame_offset);  // not committed for us yet
-      return Status::OK();
-    }
-    if (h.type == log::kBatchFrame && (h.table_hint == 0 || h.table_hint == table_id_)) {
-      std::string_view payload = frame.payload;
-      payload_copy_.reset();
-      if (reader_->PayloadBuffered(frame)) {
-        payload_copy_ = std::make_shared<std::vector<uint64_t>>((payload.size() + 7) / 8);
-        std::memcpy(payload_copy_->data(), payload.data(), payload.size());
-        payload =
-            std::string_view(reinterpret_cast<const char*>(payload_copy_->data()), payload.size());
-      }
-      s = log::DecodeBatch(payload, &data_);
-      if (!s.ok()) {
-        return s.WithContext("wal/" + reader_->file_name() + " offset " +
-                             std::to_string(frame_offset));
-      }
-      frame_ = h;
-      have_frame_ = true;
-      if (position_ < h.first_sequence) position_ = h.first_sequence;
-      continue;
-    }
-    if (h.type != log::kBatchFrame && h.type != log::kMetaFrame &&
-        (h.type & log::kSkippableTypeBit) == 0) {
-      return Status::NotSupported("wal/" + reader_->file_name() + " offset " +
-                                  std::to_string(frame_offset) + ": unknown frame type " +
-                                  std::to_string(h.type));
-    }
-    position_ = h.last_sequence() + 1;
-    frame_offset_ = reader_->offset();
+    if (end) return *end;
   }
+}
+
+bool StreamCursor::EmitFrame(ReadPass* pass) {
+  RecordBatch* batch = pass->batch;
+  ChangeRecord* last_of_frame = nullptr;
+  for (size_t i = position_ - frame_.first_sequence; i < data_.changes.size(); ++i) {
+    const SequenceNumber seq = frame_.first_sequence + i;
+    if (seq > pass->upper) {
+      position_ = seq;
+      return true;
+    }
+    const log::ChangeData& c = data_.changes[i];
+    if (c.table_id == table_id_ && c.view != log::View::kNone && seq >= stream_start_) {
+      if (batch->records_.size() >= pass->options.limit ||
+          (pass->bytes >= pass->options.max_bytes && !batch->records_.empty())) {
+        position_ = seq;
+        return true;
+      }
+      Emit(batch, c, seq);
+      pass->bytes += batch->records_.back().size_bytes;
+      last_of_frame = &batch->records_.back();
+    }
+    position_ = seq + 1;
+  }
+  if (last_of_frame != nullptr) last_of_frame->end_of_batch = true;
+  position_ = std::max(position_, frame_.last_sequence() + 1);
+  have_frame_ = false;
+  payload_copy_.reset();
+  frame_offset_ = reader_ ? reader_->offset() : frame_offset_;
+  return position_ > pass->upper;
+}
+
+StreamCursor::ReadEnd StreamCursor::AtDamage(ReadPass* pass, const log::Damage& damage) {
+  if (pass->hinted) {  // the hint did not point at a frame: ignore it
+    pass->hinted = false;
+    reader_->SeekToOffset(log::kSegmentHeaderSize);
+    return std::nullopt;
+  }
+  if (!pass->reopened) {
+    // Most often the frame is whole on disk and only our view of the
+    // file is old (the reader keeps the size it saw when it opened).
+    pass->reopened = true;
+    bool grew = false;
+    Status s = Refresh(&grew);  // the reader is still at damage.offset
+    if (!s.ok()) return s;
+    if (grew) return std::nullopt;
+  }
+  if (damage.to_end_of_file && idx_ + 1 == segs_.size()) {
+    reader_->SeekToOffset(damage.offset);
+    return Status::OK();  // a write still in progress (read-only view)
+  }
+  return Status::Corruption("wal/" + reader_->file_name() + " offset " +
+                            std::to_string(damage.offset) + ": " + damage.reason);
+}
+
+StreamCursor::ReadEnd StreamCursor::AtSegmentEnd(ReadPass* pass) {
+  if (idx_ + 1 < segs_.size()) return NextSegment();
+  if (pass->reopened) return Status::OK();
+  // The newest segment we know: frames may have been appended, or a
+  // new segment started, since we opened it.
+  pass->reopened = true;
+  bool grew = false;
+  Status s = Refresh(&grew);
+  if (!s.ok()) return s;
+  if (grew) return std::nullopt;
+  std::vector<uint64_t> segs;
+  s = log::ListSegments(source_->env(), source_->wal_dir(), &segs);
+  if (!s.ok()) return s;
+  if (!segs.empty() && segs.back() > segment_) {
+    segs_ = std::move(segs);
+    idx_ = 0;
+    while (idx_ < segs_.size() && segs_[idx_] != segment_) ++idx_;
+    if (idx_ == segs_.size()) {
+      // Our (fully read) segment was deleted: continue from the list.
+      s = OpenSegmentFor(position_);
+      if (!s.ok()) return s;
+    }
+    return std::nullopt;
+  }
+  return Status::OK();
+}
+
+StreamCursor::ReadEnd StreamCursor::NextSegment() {
+  // A newer segment exists, so this one was complete when the list
+  // was taken: the writer closes a segment before starting the
+  // next. But our reader may have opened it earlier, while frames
+  // were still being appended; look at its size once more before
+  // leaving it, or those frames would be skipped.
+  bool grew = false;
+  Status s = Refresh(&grew);
+  if (!s.ok()) return s;
+  if (grew) return std::nullopt;
+  ++idx_;
+  std::unique_ptr<log::SegmentReader> r;
+  s = log::SegmentReader::Open(source_->env(), source_->wal_dir(), segs_[idx_], source_->db_id(),
+                               &r);
+  if (s.IsNotFound()) {
+    // Retention moved on meanwhile: find the position afresh (it is
+    // Trimmed only if it is older than what the log still holds).
+    s = OpenSegmentFor(position_);
+    if (!s.ok()) return s;
+    return std::nullopt;
+  }
+  if (!s.ok()) return s;
+  reader_ = std::move(r);
+  segment_ = segs_[idx_];
+  frame_offset_ = reader_->offset();
+  return std::nullopt;
+}
+
+StreamCursor::ReadEnd StreamCursor::AtFrame(ReadPass* pass, const log::Frame& frame,
+                                            uint64_t frame_offset) {
+  const log::FrameHeader& h = frame.header;
+  if (pass->hinted) {
+    pass->hinted = false;
+    if (h.first_sequence > position_ && h.count > 0) {
+      reader_->SeekToOffset(log::kSegmentHeaderSize);  // a stale hint
+      return std::nullopt;
+    }
+  }
+  frame_offset_ = frame_offset;
+  if (h.count == 0 || h.last_sequence() < position_) return std::nullopt;
+  if (h.first_sequence > pass->upper) {
+    reader_->SeekToOffset(frame_offset);  // not committed for us yet
+    return Status::OK();
+  }
+  if (h.type == log::kBatchFrame && (h.table_hint == 0 || h.table_hint == table_id_)) {
+    Status s = DecodeFrame(frame, frame_offset);
+    if (!s.ok()) return s;
+    return std::nullopt;
+  }
+  if (h.type != log::kBatchFrame && h.type != log::kMetaFrame &&
+      (h.type & log::kSkippableTypeBit) == 0) {
+    return Status::NotSupported("wal/" + reader_->file_name() + " offset " +
+                                std::to_string(frame_offset) + ": unknown frame type " +
+                                std::to_string(h.type));
+  }
+  position_ = h.last_sequence() + 1;
+  frame_offset_ = reader_->offset();
+  return std::nullopt;
+}
+
+Status StreamCursor::DecodeFrame(const log::Frame& frame, uint64_t frame_offset) {
+  const log::FrameHeader& h = frame.header;
+  std::string_view payload = frame.payload;
+  payload_copy_.reset();
+  if (reader_->PayloadBuffered(frame)) {
+    payload_copy_ = std::make_shared<std::vector<uint64_t>>((payload.size() + 7) / 8);
+    std::memcpy(payload_copy_->data(), payload.data(), payload.size());
+    payload =
+        std::string_view(reinterpret_cast<const char*>(payload_copy_->data()), payload.size());
+  }
+  Status s = log::DecodeBatch(payload, &data_);
+  if (!s.ok()) {
+    return s.WithContext("wal/" + reader_->file_name() + " offset " + std::to_string(frame_offset));
+  }
+  frame_ = h;
+  have_frame_ = true;
+  if (position_ < h.first_sequence) position_ = h.first_sequence;
+  return Status::OK();
 }
 
 }  // namespace runnel

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "cdc/catalog.h"
@@ -53,6 +54,21 @@ class StreamCursor {
   // new bytes readable: in place, or by Reopen().
   Status Refresh(bool* grew);
   void Emit(RecordBatch* batch, const log::ChangeData& c, SequenceNumber seq);
+
+  // Read()'s steps. A step that may end the call returns ReadEnd: empty to
+  // read on, or the status Read() returns.
+  using ReadEnd = std::optional<Status>;
+  struct ReadPass;
+  // Emits the decoded frame's records from position() on; true when Read()
+  // is done (the batch is full or `upper` reached).
+  bool EmitFrame(ReadPass* pass);
+  ReadEnd AtDamage(ReadPass* pass, const log::Damage& damage);
+  ReadEnd AtSegmentEnd(ReadPass* pass);
+  // Leaves a segment that is read to its end for the next one in segs_.
+  ReadEnd NextSegment();
+  ReadEnd AtFrame(ReadPass* pass, const log::Frame& frame, uint64_t frame_offset);
+  // Decodes a batch frame that may hold the stream's records.
+  Status DecodeFrame(const log::Frame& frame, uint64_t frame_offset);
 
   LogSource* const source_;
   const uint32_t table_id_;
