@@ -484,8 +484,36 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   if (config.event_source.empty()) {
     return Status::InvalidArgument("event source: a stream ARN or table name is required");
   }
+  s = ResolveEventSource(config.event_source, &m.event_source_arn);
+  if (!s.ok()) return s;
+  s = ResolveStartingPosition(config, m.event_source_arn, &m.initial_position);
+  if (!s.ok()) return s;
+
+  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t now, log::MetaData* meta) {
+    if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
+    if (!m.on_failure_destination.empty() && cat.FindLive(m.on_failure_destination) == nullptr) {
+      return Status::InvalidArgument("on-failure destination: table '" + m.on_failure_destination +
+                                     "' does not exist");
+    }
+    m.id = cat.data().next_mapping_id;
+    m.last_modified_micros = now;
+    meta->kind = log::MetaData::Kind::kPutMapping;
+    meta->mapping = m;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  Reconcile();
+  if (created != nullptr) {
+    *created = Describe(m);
+    created->state = "Creating";  // as the cloud returns it
+  }
+  return Status::OK();
+}
+
+Status TriggersImpl::ResolveEventSource(const std::string& event_source, std::string* arn_out) {
   // The event source: a stream ARN, or a table whose latest stream is used.
-  std::string arn = config.event_source;
+  std::string arn = event_source;
+  Status s;
   if (arn.rfind("arn:", 0) != 0) {
     TableDescription d;
     s = db_->DescribeTable(arn, &d);
@@ -501,7 +529,12 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   if (sd.stream_status != "ENABLED") {
     return Status::InvalidArgument("event source: stream " + arn + " is not enabled");
   }
-  m.event_source_arn = arn;
+  *arn_out = arn;
+  return Status::OK();
+}
+
+Status TriggersImpl::ResolveStartingPosition(const EventSourceMappingConfiguration& config,
+                                             const std::string& arn, uint64_t* position) {
   // Resolve the starting position now: the mapping starts exactly there
   // (LATEST never misses records committed after this call returns).
   ShardIteratorRequest req;
@@ -523,30 +556,11 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
       break;
   }
   std::string iterator;
-  s = db_->streams()->GetShardIterator(req, &iterator);
+  Status s = db_->streams()->GetShardIterator(req, &iterator);
   ShardPosition pos;
   if (s.ok()) s = DecodeShardIterator(iterator, db_->id_bytes(), &pos);
   if (!s.ok()) return s.WithContext("starting position");
-  m.initial_position = pos.next;
-
-  s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t now, log::MetaData* meta) {
-    if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
-    if (!m.on_failure_destination.empty() && cat.FindLive(m.on_failure_destination) == nullptr) {
-      return Status::InvalidArgument("on-failure destination: table '" + m.on_failure_destination +
-                                     "' does not exist");
-    }
-    m.id = cat.data().next_mapping_id;
-    m.last_modified_micros = now;
-    meta->kind = log::MetaData::Kind::kPutMapping;
-    meta->mapping = m;
-    return Status::OK();
-  });
-  if (!s.ok()) return s;
-  Reconcile();
-  if (created != nullptr) {
-    *created = Describe(m);
-    created->state = "Creating";  // as the cloud returns it
-  }
+  *position = pos.next;
   return Status::OK();
 }
 

@@ -84,6 +84,12 @@ class TriggersImpl final : public Triggers {
   FunctionConfiguration Describe(const log::FunctionEntryData& f) const;
   EventSourceMappingConfiguration Describe(const log::MappingEntryData& m);
   Status ValidateMapping(const log::MappingEntryData& m) const;
+  // CreateEventSourceMapping's steps: the stream ARN of an event source (a
+  // stream ARN, or a table with a stream), and the position a new mapping
+  // starts from.
+  Status ResolveEventSource(const std::string& event_source, std::string* arn);
+  Status ResolveStartingPosition(const EventSourceMappingConfiguration& config,
+                                 const std::string& arn, uint64_t* position);
   // Starts and stops workers to match the catalog. REQUIRES: mu_ not held.
   void Reconcile();
   // Wakes every worker to look again at what blocked it (a function that
