@@ -117,6 +117,43 @@ bool ImageBytes(const json& image, const std::string& key, std::string* out) {
   return true;
 }
 
+// Fills the record's images from the record's dynamodb.OldImage and
+// NewImage, if present (the bytes are kept in event->storage).
+Status ParseImages(const json& d, const std::string& key, const std::string& where,
+                   ParsedEvent* event, runnel_record* rec) {
+  for (const char* which : {"OldImage", "NewImage"}) {
+    if (!d.contains(which)) continue;
+    std::string bytes;
+    if (!ImageBytes(d[which], key, &bytes)) {
+      return Status::InvalidArgument(where + ": dynamodb." + which +
+                                     " is not a map of typed attributes");
+    }
+    const std::string& b = event->storage.emplace_back(std::move(bytes));
+    if (std::string_view(which) == "OldImage") {
+      rec->has_old_image = 1;
+      rec->old_image = b.data();
+      rec->old_image_len = b.size();
+    } else {
+      rec->has_new_image = 1;
+      rec->new_image = b.data();
+      rec->new_image_len = b.size();
+    }
+  }
+  return Status::OK();
+}
+
+// The table named in a stream ARN (arn:...:table/<table>/stream/...); empty
+// if it names none.
+std::string TableFromArn(const std::string& arn) {
+  std::string table;
+  const size_t t = arn.find(":table/");
+  if (t != std::string::npos) {
+    const size_t end = arn.find('/', t + 7);
+    table = arn.substr(t + 7, end == std::string::npos ? std::string::npos : end - t - 7);
+  }
+  return table;
+}
+
 }  // namespace
 
 std::string BatchToEventJson(const runnel_batch& batch, std::string_view region) {
@@ -178,35 +215,12 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
       }
       rec.commit_time_micros = static_cast<int64_t>(seconds * 1e6);
     }
-    for (const char* which : {"OldImage", "NewImage"}) {
-      if (!d.contains(which)) continue;
-      std::string bytes;
-      if (!ImageBytes(d[which], key, &bytes)) {
-        return Status::InvalidArgument(where + ": dynamodb." + which +
-                                       " is not a map of typed attributes");
-      }
-      const std::string& b = event->storage.emplace_back(std::move(bytes));
-      if (std::string_view(which) == "OldImage") {
-        rec.has_old_image = 1;
-        rec.old_image = b.data();
-        rec.old_image_len = b.size();
-      } else {
-        rec.has_new_image = 1;
-        rec.new_image = b.data();
-        rec.new_image_len = b.size();
-      }
-    }
+    Status s = ParseImages(d, key, where, event, &rec);
+    if (!s.ok()) return s;
     rec.size_bytes = static_cast<uint32_t>(rec.key_len + rec.old_image_len + rec.new_image_len);
-    std::string table;
     const std::string arn = StringMember(r, "eventSourceARN");
     if (event->event_source_arn.empty()) event->event_source_arn = arn;
-    // arn:...:table/<table>/stream/...
-    const size_t t = arn.find(":table/");
-    if (t != std::string::npos) {
-      const size_t end = arn.find('/', t + 7);
-      table = arn.substr(t + 7, end == std::string::npos ? std::string::npos : end - t - 7);
-    }
-    const std::string& tb = event->storage.emplace_back(table);
+    const std::string& tb = event->storage.emplace_back(TableFromArn(arn));
     rec.table = tb.data();
     rec.table_len = tb.size();
     event->records.push_back(rec);
