@@ -173,9 +173,6 @@ class CapnpSink final : public DumpSink {
   std::unique_ptr<FileOutput> out_;
 };
 
-// Reads a dump (either format) and hands its entries to a sink, checking the
-// structure: header first, each table declared once before its items, items
-// only of declared tables, the end entry last with matching totals.
 class FileInput final : public kj::InputStream {
  public:
   explicit FileInput(FILE* f) : f_(f) {}
@@ -193,16 +190,33 @@ class FileInput final : public kj::InputStream {
   FILE* f_;
 };
 
-Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
-  std::set<std::string> tables;
-  bool have_header = false, have_end = false;
-  uint64_t items = 0;
-  size_t entry = 0;
-  auto where = [&]() {
-    return (capnp_format ? "message " : "line ") + std::to_string(entry) + ": ";
-  };
-  auto check_table = [&](const DumpTable& t) -> Status {
-    if (!have_header) return Status::InvalidArgument(where() + "a Table before the header");
+// Checks the structure of a dump as its entries arrive, and hands them on to
+// a sink: header first, each table declared once before its items, items only
+// of declared tables, the end entry last with matching totals.
+class DumpChecker {
+ public:
+  DumpChecker(bool capnp_format, DumpSink* sink) : capnp_format_(capnp_format), sink_(sink) {}
+
+  // Counts the entry about to be checked (errors name it).
+  void NextEntry() { ++entry_; }
+  bool have_end() const { return have_end_; }
+  // The current entry, for error messages: "line 3: ".
+  std::string Where() const {
+    return (capnp_format_ ? "message " : "line ") + std::to_string(entry_) + ": ";
+  }
+
+  Status Header(const std::string& format, uint64_t version, const std::string& name,
+                uint64_t last) {
+    if (have_header_ || entry_ != 1) return Status::InvalidArgument(Where() + "unexpected header");
+    if (format != "runnel-dump" || version != 1) {
+      return Status::InvalidArgument(Where() + "not a runnel dump of version 1");
+    }
+    have_header_ = true;
+    return sink_->Header(name, last);
+  }
+
+  Status Table(const DumpTable& t) {
+    if (!have_header_) return Status::InvalidArgument(Where() + "a Table before the header");
     // The table-name rules, so that a load never fails half-way on them.
     bool name_ok = t.name.size() >= kMinTableNameBytes && t.name.size() <= kMaxTableNameBytes;
     for (char c : t.name) {
@@ -210,182 +224,203 @@ Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
                  c == '_' || c == '.' || c == '-';
     }
     if (!name_ok) {
-      return Status::InvalidArgument(where() + "table name '" + t.name +
+      return Status::InvalidArgument(Where() + "table name '" + t.name +
                                      "' is not 3 to 255 characters of [A-Za-z0-9_.-]");
     }
-    if (!tables.insert(t.name).second) {
-      return Status::InvalidArgument(where() + "table '" + t.name + "' declared twice");
+    if (!tables_.insert(t.name).second) {
+      return Status::InvalidArgument(Where() + "table '" + t.name + "' declared twice");
     }
-    return sink->Table(t);
-  };
-  auto check_item = [&](const std::string& table, std::string_view key,
-                        std::string_view value) -> Status {
-    if (tables.count(table) == 0) {
-      return Status::InvalidArgument(where() + "item of undeclared table '" + table + "'");
+    return sink_->Table(t);
+  }
+
+  Status Item(const std::string& table, std::string_view key, std::string_view value) {
+    if (tables_.count(table) == 0) {
+      return Status::InvalidArgument(Where() + "item of undeclared table '" + table + "'");
     }
     if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes) {
-      return Status::InvalidArgument(where() + "key of " + std::to_string(key.size()) +
+      return Status::InvalidArgument(Where() + "key of " + std::to_string(key.size()) +
                                      " bytes (allowed 1 to 4096)");
     }
     if (value.size() > kMaxValueBytes) {
-      return Status::InvalidArgument(where() + "value larger than 16 MiB");
+      return Status::InvalidArgument(Where() + "value larger than 16 MiB");
     }
-    ++items;
-    return sink->Item(table, key, value);
-  };
-  auto check_end = [&](uint64_t t, uint64_t i) -> Status {
-    if (t != tables.size() || i != items) {
-      return Status::InvalidArgument(where() + "the end entry counts " + std::to_string(t) +
-                                     " tables and " + std::to_string(i) + " items, the dump has " +
-                                     std::to_string(tables.size()) + " and " +
-                                     std::to_string(items));
-    }
-    have_end = true;
-    return sink->End(t, i);
-  };
-  auto check_header = [&](const std::string& format, uint64_t version, const std::string& name,
-                          uint64_t last) -> Status {
-    if (have_header || entry != 1) return Status::InvalidArgument(where() + "unexpected header");
-    if (format != "runnel-dump" || version != 1) {
-      return Status::InvalidArgument(where() + "not a runnel dump of version 1");
-    }
-    have_header = true;
-    return sink->Header(name, last);
-  };
-
-  if (capnp_format) {
-    FileInput in(f);
-    capnp::ReaderOptions o;
-    // An item carries up to 4 KiB of key and 16 MiB of value.
-    o.traversalLimitInWords = (kMaxValueBytes + kMaxKeyBytes + 4096) / 8;
-    for (;;) {
-      int c = std::fgetc(f);
-      if (c == EOF) break;
-      std::ungetc(c, f);
-      ++entry;
-      if (have_end) return Status::InvalidArgument(where() + "data after the end entry");
-      // The reader's destructor reads the rest of the message and can throw
-      // on a truncated one, so no return leaves this try block: a return value
-      // built before such a throw would never be destroyed.
-      Status s;
-      try {
-        capnp::InputStreamMessageReader reader(in, o);
-        dump::Entry::Reader e = reader.getRoot<dump::Entry>();
-        switch (e.which()) {
-          case dump::Entry::HEADER: {
-            auto h = e.getHeader();
-            s = check_header(h.getFormat(), h.getVersion(), h.getDbName(),
-                             h.getLastSequenceNumber());
-            break;
-          }
-          case dump::Entry::TABLE: {
-            auto t = e.getTable();
-            DumpTable dt;
-            dt.name = t.getName();
-            dt.spec.stream_enabled = t.getStreamEnabled();
-            if (dt.spec.stream_enabled && !ParseStreamViewType(std::string(t.getStreamViewType()),
-                                                               &dt.spec.stream_view_type)) {
-              s = Status::InvalidArgument(where() + "bad StreamViewType");
-            } else {
-              s = check_table(dt);
-            }
-            break;
-          }
-          case dump::Entry::ITEM: {
-            auto i = e.getItem();
-            auto k = i.getKey();
-            auto v = i.getValue();
-            s = check_item(i.getTable(),
-                           std::string_view(reinterpret_cast<const char*>(k.begin()), k.size()),
-                           std::string_view(reinterpret_cast<const char*>(v.begin()), v.size()));
-            break;
-          }
-          case dump::Entry::END:
-            s = check_end(e.getEnd().getTables(), e.getEnd().getItems());
-            break;
-          default:
-            s = Status::InvalidArgument(where() + "unknown entry");
-        }
-      } catch (const kj::Exception& e) {
-        if (!s.ok()) return s;
-        return Status::InvalidArgument(where() + "not a valid Cap'n Proto dump message (" +
-                                       std::string(e.getDescription().cStr()) + ")");
-      }
-      if (!s.ok()) return s;
-    }
-  } else {
-    std::string line;
-    char buf[1 << 16];
-    bool eof = false;
-    while (!eof) {
-      line.clear();
-      // One line, however long (values reach 16 MiB).
-      for (;;) {
-        if (std::fgets(buf, sizeof(buf), f) == nullptr) {
-          eof = true;
-          break;
-        }
-        line += buf;
-        if (!line.empty() && line.back() == '\n') break;
-      }
-      if (line.empty()) break;
-      ++entry;
-      if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
-      if (have_end) return Status::InvalidArgument(where() + "data after the end entry");
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) {
-        return Status::InvalidArgument(where() + "invalid JSON");
-      }
-      Status s;
-      try {
-        if (j.contains("Format")) {
-          s = check_header(j.at("Format").get<std::string>(), j.value("Version", 0u),
-                           j.value("DbName", std::string()),
-                           std::stoull(j.value("LastSequenceNumber", std::string("0"))));
-        } else if (j.contains("Table")) {
-          const auto& t = j.at("Table");
-          DumpTable dt;
-          dt.name = t.at("TableName").get<std::string>();
-          const auto& spec = t.at("StreamSpecification");
-          dt.spec.stream_enabled = spec.at("StreamEnabled").get<bool>();
-          if (dt.spec.stream_enabled &&
-              !ParseStreamViewType(spec.at("StreamViewType").get<std::string>(),
-                                   &dt.spec.stream_view_type)) {
-            return Status::InvalidArgument(where() + "bad StreamViewType");
-          }
-          s = check_table(dt);
-        } else if (j.contains("End")) {
-          s = check_end(j.at("End").at("Tables").get<uint64_t>(),
-                        j.at("End").at("Items").get<uint64_t>());
-        } else {
-          std::string key, value;
-          if (j.contains("KeyBase64")) {
-            if (!DecodeBase64(j.at("KeyBase64").get<std::string>(), &key)) {
-              return Status::InvalidArgument(where() + "KeyBase64 is not base64");
-            }
-          } else {
-            key = j.at("Key").get<std::string>();
-          }
-          if (j.contains("ValueBase64")) {
-            if (!DecodeBase64(j.at("ValueBase64").get<std::string>(), &value)) {
-              return Status::InvalidArgument(where() + "ValueBase64 is not base64");
-            }
-          } else {
-            value = j.at("Value").get<std::string>();
-          }
-          s = check_item(j.at("TableName").get<std::string>(), key, value);
-        }
-      } catch (const std::exception& e) {
-        return Status::InvalidArgument(where() + "unexpected shape (" + e.what() + ")");
-      }
-      if (!s.ok()) return s;
-    }
+    ++items_;
+    return sink_->Item(table, key, value);
   }
-  if (!have_header) return Status::InvalidArgument("empty input: not a runnel dump");
-  if (!have_end) {
-    return Status::InvalidArgument("the dump has no end entry: it was cut short");
+
+  Status End(uint64_t t, uint64_t i) {
+    if (t != tables_.size() || i != items_) {
+      return Status::InvalidArgument(Where() + "the end entry counts " + std::to_string(t) +
+                                     " tables and " + std::to_string(i) + " items, the dump has " +
+                                     std::to_string(tables_.size()) + " and " +
+                                     std::to_string(items_));
+    }
+    have_end_ = true;
+    return sink_->End(t, i);
+  }
+
+  // After the last entry: the dump had a header and an end entry.
+  Status Finish() const {
+    if (!have_header_) return Status::InvalidArgument("empty input: not a runnel dump");
+    if (!have_end_) {
+      return Status::InvalidArgument("the dump has no end entry: it was cut short");
+    }
+    return Status::OK();
+  }
+
+ private:
+  const bool capnp_format_;
+  DumpSink* const sink_;
+  std::set<std::string> tables_;
+  bool have_header_ = false, have_end_ = false;
+  uint64_t items_ = 0;
+  size_t entry_ = 0;
+};
+
+Status CheckCapnpEntry(dump::Entry::Reader e, DumpChecker* check) {
+  switch (e.which()) {
+    case dump::Entry::HEADER: {
+      auto h = e.getHeader();
+      return check->Header(h.getFormat(), h.getVersion(), h.getDbName(), h.getLastSequenceNumber());
+    }
+    case dump::Entry::TABLE: {
+      auto t = e.getTable();
+      DumpTable dt;
+      dt.name = t.getName();
+      dt.spec.stream_enabled = t.getStreamEnabled();
+      if (dt.spec.stream_enabled &&
+          !ParseStreamViewType(std::string(t.getStreamViewType()), &dt.spec.stream_view_type)) {
+        return Status::InvalidArgument(check->Where() + "bad StreamViewType");
+      }
+      return check->Table(dt);
+    }
+    case dump::Entry::ITEM: {
+      auto i = e.getItem();
+      auto k = i.getKey();
+      auto v = i.getValue();
+      return check->Item(i.getTable(),
+                         std::string_view(reinterpret_cast<const char*>(k.begin()), k.size()),
+                         std::string_view(reinterpret_cast<const char*>(v.begin()), v.size()));
+    }
+    case dump::Entry::END:
+      return check->End(e.getEnd().getTables(), e.getEnd().getItems());
+    default:
+      return Status::InvalidArgument(check->Where() + "unknown entry");
+  }
+}
+
+Status ReadCapnpDump(FILE* f, DumpChecker* check) {
+  FileInput in(f);
+  capnp::ReaderOptions o;
+  // An item carries up to 4 KiB of key and 16 MiB of value.
+  o.traversalLimitInWords = (kMaxValueBytes + kMaxKeyBytes + 4096) / 8;
+  for (;;) {
+    int c = std::fgetc(f);
+    if (c == EOF) break;
+    std::ungetc(c, f);
+    check->NextEntry();
+    if (check->have_end())
+      return Status::InvalidArgument(check->Where() + "data after the end entry");
+    // The reader's destructor reads the rest of the message and can throw
+    // on a truncated one, so no return leaves this try block: a return value
+    // built before such a throw would never be destroyed.
+    Status s;
+    try {
+      capnp::InputStreamMessageReader reader(in, o);
+      s = CheckCapnpEntry(reader.getRoot<dump::Entry>(), check);
+    } catch (const kj::Exception& e) {
+      if (!s.ok()) return s;
+      return Status::InvalidArgument(check->Where() + "not a valid Cap'n Proto dump message (" +
+                                     std::string(e.getDescription().cStr()) + ")");
+    }
+    if (!s.ok()) return s;
   }
   return Status::OK();
+}
+
+// Throws (nlohmann's exceptions) on an entry of the wrong shape.
+Status CheckJsonEntry(const nlohmann::json& j, DumpChecker* check) {
+  if (j.contains("Format")) {
+    return check->Header(j.at("Format").get<std::string>(), j.value("Version", 0u),
+                         j.value("DbName", std::string()),
+                         std::stoull(j.value("LastSequenceNumber", std::string("0"))));
+  }
+  if (j.contains("Table")) {
+    const auto& t = j.at("Table");
+    DumpTable dt;
+    dt.name = t.at("TableName").get<std::string>();
+    const auto& spec = t.at("StreamSpecification");
+    dt.spec.stream_enabled = spec.at("StreamEnabled").get<bool>();
+    if (dt.spec.stream_enabled && !ParseStreamViewType(spec.at("StreamViewType").get<std::string>(),
+                                                       &dt.spec.stream_view_type)) {
+      return Status::InvalidArgument(check->Where() + "bad StreamViewType");
+    }
+    return check->Table(dt);
+  }
+  if (j.contains("End")) {
+    return check->End(j.at("End").at("Tables").get<uint64_t>(),
+                      j.at("End").at("Items").get<uint64_t>());
+  }
+  std::string key, value;
+  if (j.contains("KeyBase64")) {
+    if (!DecodeBase64(j.at("KeyBase64").get<std::string>(), &key)) {
+      return Status::InvalidArgument(check->Where() + "KeyBase64 is not base64");
+    }
+  } else {
+    key = j.at("Key").get<std::string>();
+  }
+  if (j.contains("ValueBase64")) {
+    if (!DecodeBase64(j.at("ValueBase64").get<std::string>(), &value)) {
+      return Status::InvalidArgument(check->Where() + "ValueBase64 is not base64");
+    }
+  } else {
+    value = j.at("Value").get<std::string>();
+  }
+  return check->Item(j.at("TableName").get<std::string>(), key, value);
+}
+
+Status ReadJsonDump(FILE* f, DumpChecker* check) {
+  std::string line;
+  char buf[1 << 16];
+  bool eof = false;
+  while (!eof) {
+    line.clear();
+    // One line, however long (values reach 16 MiB).
+    for (;;) {
+      if (std::fgets(buf, sizeof(buf), f) == nullptr) {
+        eof = true;
+        break;
+      }
+      line += buf;
+      if (!line.empty() && line.back() == '\n') break;
+    }
+    if (line.empty()) break;
+    check->NextEntry();
+    if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    if (check->have_end())
+      return Status::InvalidArgument(check->Where() + "data after the end entry");
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Status::InvalidArgument(check->Where() + "invalid JSON");
+    }
+    Status s;
+    try {
+      s = CheckJsonEntry(j, check);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(check->Where() + "unexpected shape (" + e.what() + ")");
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+// Reads a dump (either format) and hands its entries to a sink, checking the
+// structure (see DumpChecker).
+Status ReadDump(FILE* f, bool capnp_format, DumpSink* sink) {
+  DumpChecker check(capnp_format, sink);
+  Status s = capnp_format ? ReadCapnpDump(f, &check) : ReadJsonDump(f, &check);
+  if (!s.ok()) return s;
+  return check.Finish();
 }
 
 // Counts a dump's items while it is validated.
@@ -444,6 +479,31 @@ class LoadingSink final : public DumpSink {
   uint64_t pending_ = 0;
 };
 
+// Writes the tables (definitions and items) to the sink, counting the items.
+Status WriteDump(DB* db, const std::vector<TableDescription>& descs, DumpSink* sink,
+                 Progress* progress, uint64_t* items) {
+  Status s = sink->Header(db->name(), db->LastSequence());
+  for (size_t i = 0; s.ok() && i < descs.size(); ++i) {
+    DumpTable t{descs[i].table_name, descs[i].stream_specification};
+    s = sink->Table(t);
+    ScanOptions o;
+    o.limit = 1000;
+    while (s.ok()) {
+      ScanResult page;
+      s = db->Scan(t.name, o, &page);
+      for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
+        s = sink->Item(t.name, page.items[k].first, page.items[k].second);
+        ++*items;
+      }
+      progress->Add(page.items.size());
+      if (!page.has_more) break;
+      o.exclusive_start_key = page.last_evaluated_key;
+    }
+  }
+  if (s.ok()) s = sink->End(descs.size(), *items);
+  return s;
+}
+
 void AddDump(Registry* r) {
   struct Args {
     std::string table, format = "jsonl", output = "-";
@@ -485,25 +545,7 @@ void AddDump(Registry* r) {
                }
                Progress progress(ctx, "dump", total, "items");
                uint64_t items = 0;
-               Status s = sink->Header(db->name(), db->LastSequence());
-               for (size_t i = 0; s.ok() && i < descs.size(); ++i) {
-                 DumpTable t{descs[i].table_name, descs[i].stream_specification};
-                 s = sink->Table(t);
-                 ScanOptions o;
-                 o.limit = 1000;
-                 while (s.ok()) {
-                   ScanResult page;
-                   s = db->Scan(t.name, o, &page);
-                   for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
-                     s = sink->Item(t.name, page.items[k].first, page.items[k].second);
-                     ++items;
-                   }
-                   progress.Add(page.items.size());
-                   if (!page.has_more) break;
-                   o.exclusive_start_key = page.last_evaluated_key;
-                 }
-               }
-               if (s.ok()) s = sink->End(descs.size(), items);
+               Status s = WriteDump(db, descs, sink.get(), &progress, &items);
                progress.Done();
                if (to_stdout) {
                  if (s.ok() && (std::fflush(f) != 0 || std::ferror(f))) {
