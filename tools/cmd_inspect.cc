@@ -107,170 +107,192 @@ Status OpenLog(const std::string& dir, LogOpen* out) {
   return log::ListSegments(env, out->wal, &out->segments);
 }
 
+// What `inspect log` gathers while it walks the log.
+struct LogInspection {
+  bool verify = false;
+  TableNames names;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> per_table;  // records, frames
+  ojson segments = ojson::array();
+  ojson problems = ojson::array();
+  ojson torn = nullptr;
+  uint64_t total_bytes = 0, total_frames = 0, total_records = 0;
+  uint64_t first_seq = 0, last_seq = 0, expected = 0;
+};
+
+// What it gathers about one segment.
+struct SegmentInspection {
+  ojson file;
+  uint64_t frames = 0, records = 0, seg_first = 0, seg_last = 0;
+  std::map<std::string, uint64_t> frame_types;
+  ojson damage = ojson::array();
+};
+
+void InspectFrame(const log::Frame& f, LogInspection* in, SegmentInspection* seg) {
+  ++seg->frames;
+  ++seg->frame_types[FrameTypeName(f.header.type)];
+  in->names.Learn(f);
+  if (f.header.count > 0) {
+    if (in->verify && in->expected != 0 && f.header.first_sequence != in->expected) {
+      in->problems.push_back(
+          {{"Segment", seg->file},
+           {"Offset", f.offset},
+           {"Reason", "sequence gap: frame starts at " + std::to_string(f.header.first_sequence) +
+                          ", expected " + std::to_string(in->expected)}});
+    }
+    in->expected = f.header.last_sequence() + 1;
+    if (seg->seg_first == 0) seg->seg_first = f.header.first_sequence;
+    seg->seg_last = f.header.last_sequence();
+  }
+  if (f.header.type == log::kBatchFrame) {
+    log::BatchData b;
+    Status ds = log::DecodeBatch(f.payload, &b);
+    if (!ds.ok()) {
+      in->problems.push_back(
+          {{"Segment", seg->file}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
+      return;
+    }
+    std::set<std::string> tables_in_frame;
+    for (const auto& ch : b.changes) {
+      const std::string t = in->names.Name(ch.table_id);
+      ++in->per_table[t].first;
+      tables_in_frame.insert(t);
+    }
+    for (const auto& t : tables_in_frame) ++in->per_table[t].second;
+    seg->records += b.changes.size();
+  } else if (in->verify && f.header.type == log::kMetaFrame) {
+    log::MetaData m;
+    Status ds = log::DecodeMeta(f.payload, &m);
+    if (!ds.ok()) {
+      in->problems.push_back(
+          {{"Segment", seg->file}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
+    }
+  }
+}
+
+void InspectSegment(const LogOpen& lo, size_t i, LogInspection* in, Progress* progress) {
+  leveldb::Env* env = leveldb::Env::Default();
+  const bool newest = i + 1 == lo.segments.size();
+  std::unique_ptr<log::SegmentReader> reader;
+  Status s = log::SegmentReader::Open(env, lo.wal, lo.segments[i], lo.identity.id, &reader);
+  ojson seg;
+  seg["File"] = log::SegmentFileName(lo.segments[i]);
+  if (!s.ok()) {
+    seg["Error"] = s.ToString();
+    in->problems.push_back({{"Segment", seg["File"]}, {"Reason", s.ToString()}});
+    in->segments.push_back(seg);
+    return;
+  }
+  if (in->verify && in->expected != 0 && lo.segments[i] != in->expected) {
+    in->problems.push_back(
+        {{"Segment", seg["File"]},
+         {"Reason", "sequence gap: segment starts at " + std::to_string(lo.segments[i]) +
+                        ", expected " + std::to_string(in->expected)}});
+  }
+  SegmentInspection counts;
+  counts.file = seg["File"];
+  for (;;) {
+    log::Frame f;
+    log::Damage d;
+    const log::SegmentReader::Result res = reader->Next(&f, &d);
+    if (res == log::SegmentReader::Result::kEnd) break;
+    if (res == log::SegmentReader::Result::kError) {
+      in->problems.push_back({{"Segment", seg["File"]}, {"Reason", reader->status().ToString()}});
+      break;
+    }
+    if (res == log::SegmentReader::Result::kDamaged) {
+      ojson dj{{"Offset", d.offset}, {"Reason", d.reason}};
+      if (d.to_end_of_file && newest) {
+        dj["Bytes"] = reader->file_size() - d.offset;
+        in->torn = dj;
+        in->torn["Segment"] = seg["File"];
+        break;
+      }
+      counts.damage.push_back(dj);
+      in->problems.push_back(
+          {{"Segment", seg["File"]}, {"Offset", d.offset}, {"Reason", d.reason}});
+      reader->SkipDamage(d);
+      in->expected = 0;  // continuity cannot be checked across the damage
+      continue;
+    }
+    InspectFrame(f, in, &counts);
+  }
+  const uint64_t bytes = reader->file_size();
+  progress->Add(bytes);
+  seg["FirstSequenceNumber"] = std::to_string(counts.seg_first);
+  seg["LastSequenceNumber"] = std::to_string(counts.seg_last);
+  seg["Bytes"] = bytes;
+  seg["Frames"] = counts.frames;
+  ojson types = ojson::object();
+  for (const auto& [k, v] : counts.frame_types) types[k] = v;
+  seg["FrameTypes"] = types;
+  seg["Records"] = counts.records;
+  if (!counts.damage.empty()) seg["Damage"] = counts.damage;
+  in->segments.push_back(seg);
+  in->total_bytes += bytes;
+  in->total_frames += counts.frames;
+  in->total_records += counts.records;
+  if (in->first_seq == 0) in->first_seq = counts.seg_first;
+  if (counts.seg_last != 0) in->last_seq = counts.seg_last;
+}
+
+int ReportLog(Context& ctx, const LogOpen& lo, LogInspection* in) {
+  ojson tables = ojson::object();
+  for (const auto& [t, rf] : in->per_table)
+    tables[t] = {{"Records", rf.first}, {"Frames", rf.second}};
+  ojson out;
+  out["Directory"] = ctx.session().dir();
+  out["DbName"] = lo.identity.name;
+  out["DbId"] = lo.identity.IdHex();
+  out["Segments"] = in->segments;
+  out["Tables"] = tables;
+  out["Totals"] = {{"Segments", lo.segments.size()},
+                   {"Bytes", in->total_bytes},
+                   {"Frames", in->total_frames},
+                   {"Records", in->total_records},
+                   {"FirstSequenceNumber", std::to_string(in->first_seq)},
+                   {"LastSequenceNumber", std::to_string(in->last_seq)}};
+  if (!in->torn.is_null()) {
+    in->torn["Note"] =
+        "an incomplete last frame: a write in progress, or a torn write that "
+        "the next open cuts off";
+    out["IncompleteTail"] = in->torn;
+  }
+  out["Verified"] = in->verify;
+  out["Problems"] = in->problems;
+  ctx.Print(out);
+  if (in->verify && !in->problems.empty()) {
+    const ojson& p = in->problems[0];
+    std::string where = p["Segment"].get<std::string>();
+    if (p.contains("Offset")) where += " at offset " + std::to_string(p["Offset"].get<uint64_t>());
+    return ctx.Fail("Corruption: " + std::to_string(in->problems.size()) +
+                    " problem(s) in the log; first: " + where + ": " +
+                    p["Reason"].get<std::string>());
+  }
+  return 0;
+}
+
+int InspectLog(Context& ctx, bool verify) {
+  LogOpen lo;
+  Status s = OpenLog(ctx.session().dir(), &lo);
+  if (!s.ok()) return ctx.Fail(s);
+  LogInspection in;
+  in.verify = verify;
+  uint64_t total_size = 0;
+  for (uint64_t first : lo.segments)
+    total_size += FileSize(lo.wal + "/" + log::SegmentFileName(first));
+  Progress progress(ctx, "inspect log", total_size, "bytes");
+  for (size_t i = 0; i < lo.segments.size(); ++i) InspectSegment(lo, i, &in, &progress);
+  progress.Done();
+  return ReportLog(ctx, lo, &in);
+}
+
 void AddInspectLog(Registry* r, CLI::App* parent) {
   auto verify = std::make_shared<bool>(false);
   CLI::App* c = r->Add(
       "log",
       "Segments, sequence ranges, sizes, frames and records per table; with --verify, every "
       "checksum, payload and sequence number is checked (exit 1 on damage)",
-      Needs::kLogFiles,
-      [verify](Context& ctx) {
-        LogOpen lo;
-        Status s = OpenLog(ctx.session().dir(), &lo);
-        if (!s.ok()) return ctx.Fail(s);
-        leveldb::Env* env = leveldb::Env::Default();
-        TableNames names;
-        std::map<std::string, std::pair<uint64_t, uint64_t>> per_table;  // records, frames
-        ojson segments = ojson::array();
-        ojson problems = ojson::array();
-        ojson torn = nullptr;
-        uint64_t total_bytes = 0, total_frames = 0, total_records = 0;
-        uint64_t first_seq = 0, last_seq = 0, expected = 0;
-        uint64_t total_size = 0;
-        for (uint64_t first : lo.segments)
-          total_size += FileSize(lo.wal + "/" + log::SegmentFileName(first));
-        Progress progress(ctx, "inspect log", total_size, "bytes");
-        for (size_t i = 0; i < lo.segments.size(); ++i) {
-          const bool newest = i + 1 == lo.segments.size();
-          std::unique_ptr<log::SegmentReader> reader;
-          s = log::SegmentReader::Open(env, lo.wal, lo.segments[i], lo.identity.id, &reader);
-          ojson seg;
-          seg["File"] = log::SegmentFileName(lo.segments[i]);
-          if (!s.ok()) {
-            seg["Error"] = s.ToString();
-            problems.push_back({{"Segment", seg["File"]}, {"Reason", s.ToString()}});
-            segments.push_back(seg);
-            continue;
-          }
-          if (*verify && expected != 0 && lo.segments[i] != expected) {
-            problems.push_back(
-                {{"Segment", seg["File"]},
-                 {"Reason", "sequence gap: segment starts at " + std::to_string(lo.segments[i]) +
-                                ", expected " + std::to_string(expected)}});
-          }
-          uint64_t frames = 0, records = 0, seg_first = 0, seg_last = 0;
-          std::map<std::string, uint64_t> frame_types;
-          ojson damage = ojson::array();
-          for (;;) {
-            log::Frame f;
-            log::Damage d;
-            const log::SegmentReader::Result res = reader->Next(&f, &d);
-            if (res == log::SegmentReader::Result::kEnd) break;
-            if (res == log::SegmentReader::Result::kError) {
-              problems.push_back(
-                  {{"Segment", seg["File"]}, {"Reason", reader->status().ToString()}});
-              break;
-            }
-            if (res == log::SegmentReader::Result::kDamaged) {
-              ojson dj{{"Offset", d.offset}, {"Reason", d.reason}};
-              if (d.to_end_of_file && newest) {
-                dj["Bytes"] = reader->file_size() - d.offset;
-                torn = dj;
-                torn["Segment"] = seg["File"];
-                break;
-              }
-              damage.push_back(dj);
-              problems.push_back(
-                  {{"Segment", seg["File"]}, {"Offset", d.offset}, {"Reason", d.reason}});
-              reader->SkipDamage(d);
-              expected = 0;  // continuity cannot be checked across the damage
-              continue;
-            }
-            ++frames;
-            ++frame_types[FrameTypeName(f.header.type)];
-            names.Learn(f);
-            if (f.header.count > 0) {
-              if (*verify && expected != 0 && f.header.first_sequence != expected) {
-                problems.push_back({{"Segment", seg["File"]},
-                                    {"Offset", f.offset},
-                                    {"Reason", "sequence gap: frame starts at " +
-                                                   std::to_string(f.header.first_sequence) +
-                                                   ", expected " + std::to_string(expected)}});
-              }
-              expected = f.header.last_sequence() + 1;
-              if (seg_first == 0) seg_first = f.header.first_sequence;
-              seg_last = f.header.last_sequence();
-            }
-            if (f.header.type == log::kBatchFrame) {
-              log::BatchData b;
-              Status ds = log::DecodeBatch(f.payload, &b);
-              if (!ds.ok()) {
-                problems.push_back(
-                    {{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
-                continue;
-              }
-              std::set<std::string> tables_in_frame;
-              for (const auto& ch : b.changes) {
-                const std::string t = names.Name(ch.table_id);
-                ++per_table[t].first;
-                tables_in_frame.insert(t);
-              }
-              for (const auto& t : tables_in_frame) ++per_table[t].second;
-              records += b.changes.size();
-            } else if (*verify && f.header.type == log::kMetaFrame) {
-              log::MetaData m;
-              Status ds = log::DecodeMeta(f.payload, &m);
-              if (!ds.ok()) {
-                problems.push_back(
-                    {{"Segment", seg["File"]}, {"Offset", f.offset}, {"Reason", ds.ToString()}});
-              }
-            }
-          }
-          const uint64_t bytes = reader->file_size();
-          progress.Add(bytes);
-          seg["FirstSequenceNumber"] = std::to_string(seg_first);
-          seg["LastSequenceNumber"] = std::to_string(seg_last);
-          seg["Bytes"] = bytes;
-          seg["Frames"] = frames;
-          ojson types = ojson::object();
-          for (const auto& [k, v] : frame_types) types[k] = v;
-          seg["FrameTypes"] = types;
-          seg["Records"] = records;
-          if (!damage.empty()) seg["Damage"] = damage;
-          segments.push_back(seg);
-          total_bytes += bytes;
-          total_frames += frames;
-          total_records += records;
-          if (first_seq == 0) first_seq = seg_first;
-          if (seg_last != 0) last_seq = seg_last;
-        }
-        progress.Done();
-        ojson tables = ojson::object();
-        for (const auto& [t, rf] : per_table)
-          tables[t] = {{"Records", rf.first}, {"Frames", rf.second}};
-        ojson out;
-        out["Directory"] = ctx.session().dir();
-        out["DbName"] = lo.identity.name;
-        out["DbId"] = lo.identity.IdHex();
-        out["Segments"] = segments;
-        out["Tables"] = tables;
-        out["Totals"] = {{"Segments", lo.segments.size()},
-                         {"Bytes", total_bytes},
-                         {"Frames", total_frames},
-                         {"Records", total_records},
-                         {"FirstSequenceNumber", std::to_string(first_seq)},
-                         {"LastSequenceNumber", std::to_string(last_seq)}};
-        if (!torn.is_null()) {
-          torn["Note"] =
-              "an incomplete last frame: a write in progress, or a torn write that "
-              "the next open cuts off";
-          out["IncompleteTail"] = torn;
-        }
-        out["Verified"] = *verify;
-        out["Problems"] = problems;
-        ctx.Print(out);
-        if (*verify && !problems.empty()) {
-          const ojson& p = problems[0];
-          std::string where = p["Segment"].get<std::string>();
-          if (p.contains("Offset"))
-            where += " at offset " + std::to_string(p["Offset"].get<uint64_t>());
-          return ctx.Fail("Corruption: " + std::to_string(problems.size()) +
-                          " problem(s) in the log; first: " + where + ": " +
-                          p["Reason"].get<std::string>());
-        }
-        return 0;
-      },
-      parent);
+      Needs::kLogFiles, [verify](Context& ctx) { return InspectLog(ctx, *verify); }, parent);
   c->add_flag("--verify", *verify, "Check everything; exit 1 if anything is damaged");
 }
 
@@ -285,91 +307,98 @@ std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
   return "";
 }
 
+// The record at `seq` of frame `f`, which holds it, with where it is in the
+// log.
+Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uint64_t seq,
+                      const TableNames& names, ojson* out_json) {
+  ojson& out = *out_json;
+  out["SequenceNumber"] = std::to_string(seq);
+  out["Segment"] = reader.file_name();
+  out["FrameOffset"] = f.offset;
+  out["FrameType"] = FrameTypeName(f.header.type);
+  out["FrameFirstSequenceNumber"] = std::to_string(f.header.first_sequence);
+  out["FrameRecords"] = f.header.count;
+  if (f.header.type == log::kBatchFrame) {
+    log::BatchData b;
+    Status s = log::DecodeBatch(f.payload, &b);
+    if (!s.ok()) return s;
+    out["CommitTime"] = IsoTime(b.commit_time_micros);
+    out["ChainDepth"] = b.chain_depth;
+    const uint64_t index = seq - f.header.first_sequence;
+    if (index < b.changes.size()) {
+      const log::ChangeData& ch = b.changes[index];
+      out["TableName"] = names.Name(ch.table_id);
+      out["eventName"] = std::string(EventNameString(ch.event));
+      out["StreamViewType"] = ch.view == log::View::kNone
+                                  ? "NONE (table without a stream)"
+                                  : std::string(StreamViewTypeName(log::ToStreamViewType(ch.view)));
+      TextOrBase64(ch.key, &out, "Key");
+      if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
+      if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
+    } else if (b.has_checkpoint) {
+      out["Checkpoint"] = {{"MappingId", b.checkpoint.mapping_id},
+                           {"Position", std::to_string(b.checkpoint.position)},
+                           {"LastProcessingResult", std::string(b.checkpoint.result)}};
+    }
+  } else if (f.header.type == log::kMetaFrame) {
+    log::MetaData m;
+    Status s = log::DecodeMeta(f.payload, &m);
+    if (!s.ok()) return s;
+    static const char* kKinds[] = {"CreateTable",    "DeleteTable", "UpdateStream", "PutFunction",
+                                   "DeleteFunction", "PutMapping",  "DeleteMapping"};
+    out["Meta"] = kKinds[static_cast<int>(m.kind)];
+    out["CommitTime"] = IsoTime(m.commit_time_micros);
+  }
+  return Status::OK();
+}
+
+int InspectRecord(Context& ctx, uint64_t seq) {
+  LogOpen lo;
+  Status s = OpenLog(ctx.session().dir(), &lo);
+  if (!s.ok()) return ctx.Fail(s);
+  if (lo.segments.empty() || seq < lo.segments.front()) {
+    return ctx.Fail(
+        "TrimmedDataAccessException: sequence number " + std::to_string(seq) +
+        " is no longer in the log (first available: " +
+        (lo.segments.empty() ? std::string("none") : std::to_string(lo.segments.front())) + ")");
+  }
+  TableNames names;
+  // Names come from the catalog that opens the record's segment.
+  size_t i = lo.segments.size() - 1;
+  while (lo.segments[i] > seq) --i;
+  std::unique_ptr<log::SegmentReader> reader;
+  s = log::SegmentReader::Open(leveldb::Env::Default(), lo.wal, lo.segments[i], lo.identity.id,
+                               &reader);
+  if (!s.ok()) return ctx.Fail(s);
+  for (;;) {
+    log::Frame f;
+    log::Damage d;
+    const auto res = reader->Next(&f, &d);
+    if (res == log::SegmentReader::Result::kEnd) break;
+    if (res == log::SegmentReader::Result::kError) return ctx.Fail(reader->status());
+    if (res == log::SegmentReader::Result::kDamaged) {
+      if (d.to_end_of_file) break;
+      reader->SkipDamage(d);
+      continue;
+    }
+    names.Learn(f);
+    if (f.header.count == 0 || f.header.last_sequence() < seq) continue;
+    if (f.header.first_sequence > seq) break;
+    ojson out;
+    s = DescribeRecord(*reader, f, seq, names, &out);
+    if (!s.ok()) return ctx.Fail(s);
+    ctx.Print(out);
+    return 0;
+  }
+  return ctx.Fail("ResourceNotFoundException: no record with sequence number " +
+                  std::to_string(seq) + " in the log");
+}
+
 void AddInspectRecord(Registry* r, CLI::App* parent) {
   auto seq = std::make_shared<uint64_t>(0);
   CLI::App* c = r->Add(
       "record", "One change record by sequence number, with where it is in the log",
-      Needs::kLogFiles,
-      [seq](Context& ctx) {
-        LogOpen lo;
-        Status s = OpenLog(ctx.session().dir(), &lo);
-        if (!s.ok()) return ctx.Fail(s);
-        if (lo.segments.empty() || *seq < lo.segments.front()) {
-          return ctx.Fail(
-              "TrimmedDataAccessException: sequence number " + std::to_string(*seq) +
-              " is no longer in the log (first available: " +
-              (lo.segments.empty() ? std::string("none") : std::to_string(lo.segments.front())) +
-              ")");
-        }
-        TableNames names;
-        // Names come from the catalog that opens the record's segment.
-        size_t i = lo.segments.size() - 1;
-        while (lo.segments[i] > *seq) --i;
-        std::unique_ptr<log::SegmentReader> reader;
-        s = log::SegmentReader::Open(leveldb::Env::Default(), lo.wal, lo.segments[i],
-                                     lo.identity.id, &reader);
-        if (!s.ok()) return ctx.Fail(s);
-        for (;;) {
-          log::Frame f;
-          log::Damage d;
-          const auto res = reader->Next(&f, &d);
-          if (res == log::SegmentReader::Result::kEnd) break;
-          if (res == log::SegmentReader::Result::kError) return ctx.Fail(reader->status());
-          if (res == log::SegmentReader::Result::kDamaged) {
-            if (d.to_end_of_file) break;
-            reader->SkipDamage(d);
-            continue;
-          }
-          names.Learn(f);
-          if (f.header.count == 0 || f.header.last_sequence() < *seq) continue;
-          if (f.header.first_sequence > *seq) break;
-          ojson out;
-          out["SequenceNumber"] = std::to_string(*seq);
-          out["Segment"] = reader->file_name();
-          out["FrameOffset"] = f.offset;
-          out["FrameType"] = FrameTypeName(f.header.type);
-          out["FrameFirstSequenceNumber"] = std::to_string(f.header.first_sequence);
-          out["FrameRecords"] = f.header.count;
-          if (f.header.type == log::kBatchFrame) {
-            log::BatchData b;
-            s = log::DecodeBatch(f.payload, &b);
-            if (!s.ok()) return ctx.Fail(s);
-            out["CommitTime"] = IsoTime(b.commit_time_micros);
-            out["ChainDepth"] = b.chain_depth;
-            const uint64_t index = *seq - f.header.first_sequence;
-            if (index < b.changes.size()) {
-              const log::ChangeData& ch = b.changes[index];
-              out["TableName"] = names.Name(ch.table_id);
-              out["eventName"] = std::string(EventNameString(ch.event));
-              out["StreamViewType"] =
-                  ch.view == log::View::kNone
-                      ? "NONE (table without a stream)"
-                      : std::string(StreamViewTypeName(log::ToStreamViewType(ch.view)));
-              TextOrBase64(ch.key, &out, "Key");
-              if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
-              if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
-            } else if (b.has_checkpoint) {
-              out["Checkpoint"] = {{"MappingId", b.checkpoint.mapping_id},
-                                   {"Position", std::to_string(b.checkpoint.position)},
-                                   {"LastProcessingResult", std::string(b.checkpoint.result)}};
-            }
-          } else if (f.header.type == log::kMetaFrame) {
-            log::MetaData m;
-            s = log::DecodeMeta(f.payload, &m);
-            if (!s.ok()) return ctx.Fail(s);
-            static const char* kKinds[] = {"CreateTable",  "DeleteTable",    "UpdateStream",
-                                           "PutFunction",  "DeleteFunction", "PutMapping",
-                                           "DeleteMapping"};
-            out["Meta"] = kKinds[static_cast<int>(m.kind)];
-            out["CommitTime"] = IsoTime(m.commit_time_micros);
-          }
-          ctx.Print(out);
-          return 0;
-        }
-        return ctx.Fail("ResourceNotFoundException: no record with sequence number " +
-                        std::to_string(*seq) + " in the log");
-      },
-      parent);
+      Needs::kLogFiles, [seq](Context& ctx) { return InspectRecord(ctx, *seq); }, parent);
   c->add_option("sequence-number", *seq, "The record's sequence number")->required();
 }
 
