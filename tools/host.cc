@@ -255,6 +255,103 @@ Status Listen(const std::string& path, int* fd_out) {
   return Status::OK();
 }
 
+// SIGINT, SIGTERM or SIGHUP.
+kj::Promise<void> OnStopSignal(kj::UnixEventPort& port) {
+  return port.onSignal(SIGINT)
+      .ignoreResult()
+      .exclusiveJoin(port.onSignal(SIGTERM).ignoreResult())
+      .exclusiveJoin(port.onSignal(SIGHUP).ignoreResult());
+}
+
+// The host has stopped taking callers: waits for the commands still running
+// (their callers get their answers), unless a second signal says to quit at
+// once.
+void WaitForCommands(Context& ctx, kj::AsyncIoContext& io, CommandThreads* commands) {
+  std::fprintf(ctx.io().err,
+               "runnel: run: waiting for %d running command(s); Ctrl-C again quits at "
+               "once\n",
+               commands->running());
+  std::fflush(ctx.io().err);
+  auto again = OnStopSignal(io.unixEventPort).fork();
+  bool quit = false;
+  while (commands->running() > 0 && !quit) {
+    again.addBranch()
+        .then([&quit]() { quit = true; })
+        .exclusiveJoin(io.provider->getTimer().afterDelay(20 * kj::MILLISECONDS))
+        .wait(io.waitScope);
+  }
+  // Every acknowledged write is in the log already; the next open
+  // recovers the rest.
+  if (quit) ::_exit(130);
+}
+
+// Serves connections on listen_fd until a signal (or, with --until-idle,
+// idle triggers) stops the host; then lets running commands finish.
+void Serve(Context& ctx, const HostOptions& options, DB* db, int listen_fd, const std::string& path,
+           CommandThreads* commands) {
+  const std::string& dir = ctx.session().dir();
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  capnp::Capability::Client bootstrap = NewHost(dir, db, commands);
+  Errors errors;
+  kj::TaskSet connections(errors);
+  kj::UnixEventPort::FdObserver observer(io.unixEventPort, listen_fd,
+                                         kj::UnixEventPort::FdObserver::OBSERVE_READ);
+  const uid_t me = ::geteuid();
+
+  // Accepts every pending connection, then waits for more.
+  std::function<kj::Promise<void>()> accept_loop = [&]() -> kj::Promise<void> {
+    return observer.whenBecomesReadable().then([&]() {
+      for (;;) {
+        int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) break;
+        ucred cred = {};
+        socklen_t len = sizeof(cred);
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != me) {
+          std::fprintf(stderr,
+                       "runnel: run: refused a connection from uid %d (only uid %d "
+                       "may use this DB)\n",
+                       static_cast<int>(cred.uid), static_cast<int>(me));
+          ::close(fd);
+          continue;
+        }
+        auto stream = io.lowLevelProvider->wrapUnixSocketFd(
+            fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                    kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
+                    kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+        connections.add(ServeConnection(kj::mv(stream), bootstrap));
+      }
+      return accept_loop();
+    });
+  };
+
+  kj::Promise<void> stop = OnStopSignal(io.unixEventPort);
+  if (options.until_idle) {
+    std::function<kj::Promise<void>()> idle_loop = [&]() -> kj::Promise<void> {
+      return io.provider->getTimer()
+          .afterDelay(20 * kj::MILLISECONDS)
+          .then([&]() -> kj::Promise<void> {
+            if (db->triggers()->WaitUntilIdle(std::chrono::milliseconds(0)).ok()) {
+              return kj::READY_NOW;
+            }
+            return idle_loop();
+          });
+    };
+    stop = stop.exclusiveJoin(idle_loop());
+    stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
+  } else {
+    stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
+  }
+  // No new callers; the commands still running finish (their callers get
+  // their answers), unless a second signal says to quit at once.
+  ::unlink(path.c_str());
+  if (commands->running() > 0) WaitForCommands(ctx, io, commands);
+  commands->JoinAll();
+  // Let the last answers go out.
+  connections.onEmpty()
+      .exclusiveJoin(io.provider->getTimer().afterDelay(1 * kj::SECONDS))
+      .wait(io.waitScope);
+}
+
 }  // namespace
 
 std::string SocketPath(const std::string& dir) { return dir + "/runnel.sock"; }
@@ -293,91 +390,7 @@ int RunHost(Context& ctx, const HostOptions& options) {
 
   int status = 0;
   CommandThreads commands;
-  {
-    kj::AsyncIoContext io = kj::setupAsyncIo();
-    capnp::Capability::Client bootstrap = NewHost(dir, db.get(), &commands);
-    Errors errors;
-    kj::TaskSet connections(errors);
-    kj::UnixEventPort::FdObserver observer(io.unixEventPort, listen_fd,
-                                           kj::UnixEventPort::FdObserver::OBSERVE_READ);
-    const uid_t me = ::geteuid();
-
-    // Accepts every pending connection, then waits for more.
-    std::function<kj::Promise<void>()> accept_loop = [&]() -> kj::Promise<void> {
-      return observer.whenBecomesReadable().then([&]() {
-        for (;;) {
-          int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (fd < 0) break;
-          ucred cred = {};
-          socklen_t len = sizeof(cred);
-          if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != me) {
-            std::fprintf(stderr,
-                         "runnel: run: refused a connection from uid %d (only uid %d "
-                         "may use this DB)\n",
-                         static_cast<int>(cred.uid), static_cast<int>(me));
-            ::close(fd);
-            continue;
-          }
-          auto stream = io.lowLevelProvider->wrapUnixSocketFd(
-              fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
-                      kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
-                      kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
-          connections.add(ServeConnection(kj::mv(stream), bootstrap));
-        }
-        return accept_loop();
-      });
-    };
-
-    auto on_signal = [&]() {
-      return io.unixEventPort.onSignal(SIGINT)
-          .ignoreResult()
-          .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM).ignoreResult())
-          .exclusiveJoin(io.unixEventPort.onSignal(SIGHUP).ignoreResult());
-    };
-    kj::Promise<void> stop = on_signal();
-    if (options.until_idle) {
-      std::function<kj::Promise<void>()> idle_loop = [&]() -> kj::Promise<void> {
-        return io.provider->getTimer()
-            .afterDelay(20 * kj::MILLISECONDS)
-            .then([&]() -> kj::Promise<void> {
-              if (db->triggers()->WaitUntilIdle(std::chrono::milliseconds(0)).ok()) {
-                return kj::READY_NOW;
-              }
-              return idle_loop();
-            });
-      };
-      stop = stop.exclusiveJoin(idle_loop());
-      stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
-    } else {
-      stop.exclusiveJoin(accept_loop()).wait(io.waitScope);
-    }
-    // No new callers; the commands still running finish (their callers get
-    // their answers), unless a second signal says to quit at once.
-    ::unlink(path.c_str());
-    if (commands.running() > 0) {
-      std::fprintf(ctx.io().err,
-                   "runnel: run: waiting for %d running command(s); Ctrl-C again quits at "
-                   "once\n",
-                   commands.running());
-      std::fflush(ctx.io().err);
-      auto again = on_signal().fork();
-      bool quit = false;
-      while (commands.running() > 0 && !quit) {
-        again.addBranch()
-            .then([&quit]() { quit = true; })
-            .exclusiveJoin(io.provider->getTimer().afterDelay(20 * kj::MILLISECONDS))
-            .wait(io.waitScope);
-      }
-      // Every acknowledged write is in the log already; the next open
-      // recovers the rest.
-      if (quit) ::_exit(130);
-    }
-    commands.JoinAll();
-    // Let the last answers go out.
-    connections.onEmpty()
-        .exclusiveJoin(io.provider->getTimer().afterDelay(1 * kj::SECONDS))
-        .wait(io.waitScope);
-  }
+  Serve(ctx, options, db.get(), listen_fd, path, &commands);
   ::close(listen_fd);
   s = db->Close();
   if (!s.ok()) {
