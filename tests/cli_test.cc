@@ -133,10 +133,8 @@ class Host {
     EXPECT_EQ(posix_spawn(&pid_, RUNNEL_BIN, &fa, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     // Ready once the socket answers.
-    for (int i = 0; i < 500 && !Answers(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_TRUE(Answers()) << "the host never opened its socket";
+    EXPECT_TRUE(WaitFor([this] { return Answers(); }, std::chrono::seconds(30)))
+        << "the host never opened its socket";
   }
   ~Host() {
     if (pid_ > 0) Stop();
@@ -180,26 +178,28 @@ class CliBase : public ::testing::Test {
       ASSERT_EQ(r.exit, 0) << r;
       return;
     }
-    for (int i = 0; i < 500; ++i) {
-      json stats = R({"inspect", "stats"}).Json();
-      bool idle = true;
-      for (const auto& m : stats["EventSourceMappings"]) {
-        idle &= m.value("RecordsBehind", 1) == 0 && m["State"] == "Enabled";
-      }
-      if (idle) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL() << "the host's mappings never caught up";
+    const bool idle = WaitFor(
+        [&] {
+          json stats = R({"inspect", "stats"}).Json();
+          bool idle = true;
+          for (const auto& m : stats["EventSourceMappings"]) {
+            idle &= m.value("RecordsBehind", 1) == 0 && m["State"] == "Enabled";
+          }
+          return idle;
+        },
+        std::chrono::seconds(30));
+    ASSERT_TRUE(idle) << "the host's mappings never caught up";
   }
   // A function's log once it contains `needle` (the host flushes function
   // logs within 100 ms of an invocation); the last read if it never does.
   Result LogsContaining(const std::string& function, const std::string& needle) {
     Result r;
-    for (int i = 0; i < 250; ++i) {
-      r = R({"logs", "--function-name", function, "--since", "1h"});
-      if (r.out.find(needle) != std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    WaitFor(
+        [&] {
+          r = R({"logs", "--function-name", function, "--since", "1h"});
+          return r.out.find(needle) != std::string::npos;
+        },
+        std::chrono::seconds(20));
     return r;
   }
   Result R(std::vector<std::string> args, const std::string& input = "") {
@@ -710,6 +710,8 @@ TEST_F(CliBase, CommandsReachALiveHostThroughTheSocket) {
   std::thread follower([&] {
     followed = R({"logs", "--function-name", "proc", "--since", "1s", "--follow-for", "6"});
   });
+  // Pacing, not a wait: the put most likely lands while the follower
+  // follows; should it start late, --since 1s still shows the line.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_EQ(R({"put-item", "--table-name", "Music", "--key", "followed", "--value", "v"}).exit, 0);
   follower.join();

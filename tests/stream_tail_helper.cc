@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "runnel/stream.h"
+#include "tests/testutil.h"
 
 int main(int argc, char** argv) {
   if (argc != 5) return 2;
@@ -23,11 +23,12 @@ int main(int argc, char** argv) {
   runnel::Status s;
   // The DB may not have created the table yet.
   std::vector<runnel::StreamInfo> streams;
-  for (int i = 0; i < 500; ++i) {
-    if (!reader) s = runnel::StreamReader::OpenReadOnly(dir, &reader);
-    if (reader && reader->ListStreams(table, &streams).ok() && !streams.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  runnel::test::WaitFor(
+      [&] {
+        if (!reader) s = runnel::StreamReader::OpenReadOnly(dir, &reader);
+        return reader && reader->ListStreams(table, &streams).ok() && !streams.empty();
+      },
+      std::chrono::seconds(5));
   if (!reader || streams.empty()) {
     std::printf("ERROR no stream: %s\n", s.ToString().c_str());
     return 1;

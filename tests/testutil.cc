@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cdc/log_format.h"
 
@@ -28,6 +29,19 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  std::chrono::milliseconds pause(1);
+  while (!cond()) {
+    // One last look after the deadline: a slow machine may have got there
+    // during the final pause.
+    if (std::chrono::steady_clock::now() >= end) return cond();
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 Status ReadAll(DB* db, SequenceNumber start, std::vector<Rec>* out) {

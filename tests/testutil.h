@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +42,13 @@ class TempDir {
     const ::runnel::Status _s = (expr);                     \
     EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
+
+// Waits for something another thread or process does: polls `cond` (after
+// 1 ms, then with a backoff up to 20 ms between polls) until it holds or
+// `deadline` has passed; returns whether it held. Use it instead of a fixed
+// sleep: ASSERT_TRUE(WaitFor([&] { return ...; }, std::chrono::seconds(10)));
+// the deadline is a failure bound, not a pace, so make it generous.
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds deadline);
 
 // One visible change record, copied out of the log.
 struct Rec {

@@ -233,8 +233,9 @@ TEST_F(TriggersTest, WriteBacksAreExactlyOnceAndResumeAfterRestart) {
   m.batch_size = 7;
   ASSERT_OK(t()->CreateEventSourceMapping(m, nullptr));
   for (int i = 0; i < 300; ++i) Put("src", "k" + std::to_string(i), std::to_string(i));
-  // Close in the middle of the backlog, reopen, let it finish.
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // Close in the middle of the backlog (once the first batch is written
+  // back), reopen, let it finish.
+  ASSERT_TRUE(test::WaitFor([&] { return !Items("Seen").empty(); }, std::chrono::seconds(20)));
   Open();
   Idle();
   auto seen = Items("Seen");
@@ -261,10 +262,12 @@ TEST_F(TriggersTest, FailingBatchIsRetriedThenSentToTheDestination) {
   Put("src", "b", "2");
   Idle();
   // Blocked on the failing batch until its retries are exhausted, then on.
-  for (int i = 0; i < 200 && Items("Seen").size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    Idle();
-  }
+  test::WaitFor(
+      [&] {
+        Idle();
+        return Items("Seen").size() >= 2;
+      },
+      std::chrono::seconds(20));
   auto seen = Items("Seen");
   ASSERT_EQ(seen.size(), 2u);  // a and b; poison's write-back was discarded
   auto failures = Items("Failures");
@@ -302,13 +305,9 @@ TEST_F(TriggersTest, BisectionIsolatesThePoisonRecord) {
   m.on_failure_destination = "Failures";
   ASSERT_OK(t()->CreateEventSourceMapping(m, nullptr));
   ASSERT_OK(t()->Start());
-  for (int i = 0; i < 300 && Items("Failures").empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSERT_TRUE(test::WaitFor([&] { return !Items("Failures").empty(); }, std::chrono::seconds(20)));
   Idle();
-  for (int i = 0; i < 300 && Items("Seen").size() < 9; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  test::WaitFor([&] { return Items("Seen").size() >= 9; }, std::chrono::seconds(20));
   EXPECT_EQ(Items("Seen").size(), 9u);
   auto failures = Items("Failures");
   ASSERT_EQ(failures.size(), 1u);
@@ -333,9 +332,7 @@ TEST_F(TriggersTest, PartialBatchResponseCheckpointsBeforeTheFailedItem) {
   m.on_failure_destination = "Failures";
   ASSERT_OK(t()->CreateEventSourceMapping(m, nullptr));
   ASSERT_OK(t()->Start());
-  for (int i = 0; i < 300 && Items("Failures").empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSERT_TRUE(test::WaitFor([&] { return !Items("Failures").empty(); }, std::chrono::seconds(20)));
   // First call: 6 records, k3 reported; the retry starts at k3 (3 records);
   // after the retries the rest goes to the destination.
   std::ifstream in(counts);
@@ -362,6 +359,8 @@ TEST_F(TriggersTest, DisabledMappingNeverInvokesAndResumesWhenEnabled) {
   Put("src", "a", "1");
   Put("src", "b", "1");
   Idle();
+  // A negative check: nothing is delivered within a while (there is no
+  // event to wait for, so this one sleep stays).
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_TRUE(Items("Seen").empty());
   EventSourceMappingConfiguration got;
@@ -394,9 +393,8 @@ TEST_F(TriggersTest, DeletedTableStopsItsMappingWithAClearResult) {
   Idle();
   EXPECT_EQ(Result(created.uuid), "OK");
   ASSERT_OK(db_->DeleteTable("src"));
-  for (int i = 0; i < 200 && Result(created.uuid).rfind("PROBLEM", 0) != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  test::WaitFor([&] { return Result(created.uuid).rfind("PROBLEM", 0) == 0; },
+                std::chrono::seconds(20));
   EXPECT_NE(Result(created.uuid).find("disabled or its table was deleted"), std::string::npos)
       << Result(created.uuid);
 }
@@ -407,10 +405,8 @@ TEST_F(TriggersTest, RecursiveLoopIsStoppedAndReported) {
   EventSourceMappingConfiguration created;
   ASSERT_OK(t()->CreateEventSourceMapping(Mapping("echo", "loop"), &created));
   Put("loop", "k", "v");
-  for (int i = 0; i < 500 && Result(created.uuid).find("recursive loop") == std::string::npos;
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  test::WaitFor([&] { return Result(created.uuid).find("recursive loop") != std::string::npos; },
+                std::chrono::seconds(20));
   EXPECT_NE(Result(created.uuid).find("recursive loop detected"), std::string::npos)
       << Result(created.uuid);
   Idle();
@@ -462,18 +458,15 @@ TEST_F(TriggersTest, InProcessFunctionAndInvoke) {
   ASSERT_OK(t()->ListEventSourceMappings("inproc", "", "", 0, &list, nullptr));
   ASSERT_EQ(list.size(), 1u);
   Put("src", "b", "1");
-  for (int i = 0; i < 200 && Result(list[0].uuid).find("no handler") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  test::WaitFor([&] { return Result(list[0].uuid).find("no handler") != std::string::npos; },
+                std::chrono::seconds(20));
   EXPECT_NE(Result(list[0].uuid).find("no handler registered"), std::string::npos);
   ASSERT_OK(t()->RegisterInProcessFunction(f, [&](const runnel_batch& b, runnel_context* c) {
     fn::Context ctx(c);
     for (const fn::Record& r : fn::Batch(b)) ctx.Put("out", r.key(), "again");
     return 0;
   }));
-  for (int i = 0; i < 300 && Items("out").size() < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  test::WaitFor([&] { return Items("out").size() >= 3; }, std::chrono::seconds(20));
   ASSERT_OK(db_->Get("out", "b", &v));
   EXPECT_EQ(v, "again");
 }
@@ -500,11 +493,10 @@ TEST_F(TriggersTest, WaitUntilIdleAfterRebindingWaitsForTheBacklog) {
   // Let the worker find no handler and block.
   std::vector<EventSourceMappingConfiguration> list;
   std::string next;
-  for (int i = 0; i < 300; ++i) {
-    ASSERT_OK(t()->ListEventSourceMappings("", "", "", 0, &list, &next));
-    if (Result(list[0].uuid).find("PROBLEM") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_OK(t()->ListEventSourceMappings("", "", "", 0, &list, &next));
+  ASSERT_EQ(list.size(), 1u);
+  test::WaitFor([&] { return Result(list[0].uuid).find("PROBLEM") != std::string::npos; },
+                std::chrono::seconds(20));
   ASSERT_NE(Result(list[0].uuid).find("PROBLEM"), std::string::npos);
   ASSERT_OK(t()->RegisterInProcessFunction(f, copy));
   Idle();
