@@ -11,19 +11,23 @@ add_library(runnel_fault_env STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fault_env.cc)
 target_link_libraries(runnel_fault_env PUBLIC runnel_testutil leveldb::leveldb)
 target_compile_options(runnel_fault_env PRIVATE -Wall -Wextra -Werror)
 
+# What the campaigns and their child processes share (tests/campaign.h).
+add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc)
+target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads)
+target_compile_options(runnel_campaign PRIVATE -Wall -Wextra -Werror)
+
 # The child process of crash_test: writes and reports acknowledgements.
 add_executable(crash_writer ${CMAKE_CURRENT_SOURCE_DIR}/crash_writer.cc)
-target_link_libraries(crash_writer PRIVATE runnel::runnel Threads::Threads)
+target_link_libraries(crash_writer PRIVATE runnel_campaign)
 target_compile_options(crash_writer PRIVATE -Wall -Wextra -Werror)
-target_include_directories(crash_writer PRIVATE ${PROJECT_SOURCE_DIR})
 
-runnel_test(crash_test crash_test.cc LABELS crash TIMEOUT 600)
+runnel_test(crash_test crash_test.cc LABELS crash TIMEOUT 600 LIBS runnel_campaign)
 target_compile_definitions(crash_test PRIVATE
   CRASH_WRITER_PATH="$<TARGET_FILE:crash_writer>")
 add_dependencies(crash_test crash_writer)
 
 runnel_test(power_loss_test power_loss_test.cc LABELS power_loss TIMEOUT 600
-            LIBS runnel_fault_env)
+            LIBS runnel_fault_env runnel_campaign)
 runnel_test(fault_test fault_test.cc LABELS fault TIMEOUT 300
             LIBS runnel_fault_env)
 
@@ -41,11 +45,11 @@ set_tests_properties(long_power_loss_1000_iterations PROPERTIES
 # runs the trigger runtime (tests/trigger_crash_host.cc) and is killed at
 # random moments; the test checks that write-backs are exactly-once.
 add_executable(trigger_crash_host ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_host.cc)
-target_include_directories(trigger_crash_host PRIVATE ${PROJECT_SOURCE_DIR})
-target_link_libraries(trigger_crash_host PRIVATE runnel::runnel Threads::Threads)
+target_link_libraries(trigger_crash_host PRIVATE runnel_campaign)
 target_compile_options(trigger_crash_host PRIVATE -Wall -Wextra -Werror)
 
-runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600)
+runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600
+            LIBS runnel_campaign)
 target_compile_definitions(trigger_crash_test PRIVATE
   TRIGGER_HOST_PATH="$<TARGET_FILE:trigger_crash_host>"
   TEST_FUNCTION="$<TARGET_FILE:test_function>")
@@ -59,7 +63,7 @@ set_tests_properties(long_trigger_crash_1000_trials PROPERTIES
 
 # Trigger write-backs under power loss (in-process, over the fault env).
 runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss
-            TIMEOUT 600 LIBS runnel_fault_env)
+            TIMEOUT 600 LIBS runnel_fault_env runnel_campaign)
 add_test(NAME long_trigger_power_loss_1000_iterations
          COMMAND trigger_power_loss_test)
 set_tests_properties(long_trigger_power_loss_1000_iterations PROPERTIES

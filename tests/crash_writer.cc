@@ -42,7 +42,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -51,22 +50,12 @@
 
 #include "runnel/db.h"
 #include "runnel/function.hpp"
-#include "tests/child_process.h"
+#include "tests/campaign.h"
 
 namespace {
 
-std::mutex out_mu;
-
-void Emit(const std::string& line) {
-  std::lock_guard<std::mutex> lock(out_mu);
-  runnel::test::EmitLine(line);
-}
-
-[[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
-  Emit("E " + what + ": " + s.ToString());
-  std::fprintf(stderr, "crash_writer: %s: %s\n", what.c_str(), s.ToString().c_str());
-  _exit(3);
-}
+using runnel::test::ChildEmit;
+using runnel::test::ChildFail;
 
 constexpr int kKeysPerThread = 40;
 const char* const kTables[2] = {"crash_a", "crash_b"};
@@ -117,13 +106,13 @@ void WriterLoop(runnel::DB* db, int tid, uint64_t seed, int sync_pct) {
     }
     runnel::WriteOptions wo;
     wo.sync = static_cast<int>(rng() % 100) < sync_pct;
-    Emit("B " + std::to_string(tid) + " " + std::to_string(wid) + " " + (wo.sync ? "1" : "0") +
-         " " + std::to_string(added) + ops);
+    ChildEmit("B " + std::to_string(tid) + " " + std::to_string(wid) + " " + (wo.sync ? "1" : "0") +
+              " " + std::to_string(added) + ops);
     runnel::CommitInfo info;
     runnel::Status s = db->Write(wo, batch, &info);
-    if (!s.ok()) Fail("write " + std::to_string(tid) + "/" + std::to_string(wid), s);
-    Emit("A " + std::to_string(tid) + " " + std::to_string(wid) + " " +
-         std::to_string(info.first_sequence) + " " + std::to_string(info.record_count));
+    if (!s.ok()) ChildFail("write " + std::to_string(tid) + "/" + std::to_string(wid), s);
+    ChildEmit("A " + std::to_string(tid) + " " + std::to_string(wid) + " " +
+              std::to_string(info.first_sequence) + " " + std::to_string(info.record_count));
   }
 }
 
@@ -139,14 +128,8 @@ int main(int argc, char** argv) {
   const int threads = std::max(1, std::atoi(argv[3]));
   const int sync_pct = std::atoi(argv[4]);
 
-  runnel::Options options;
-  options.segment_bytes = 64 << 10;
-  options.write_buffer_bytes = 64 << 10;
-  options.run_triggers = true;
-  std::unique_ptr<runnel::DB> db;
-  runnel::Status s = runnel::DB::Open(options, dir, &db);
-  if (!s.ok()) Fail("open", s);
-  Emit("O");
+  std::unique_ptr<runnel::DB> db = runnel::test::ChildOpen(dir);
+  runnel::Status s;
 
   const runnel::StreamViewType views[2] = {runnel::StreamViewType::kNewAndOldImages,
                                            runnel::StreamViewType::kNewImage};
@@ -155,29 +138,26 @@ int main(int argc, char** argv) {
     spec.stream_enabled = true;
     spec.stream_view_type = views[t];
     s = db->CreateTable(kTables[t], spec);
-    if (!s.ok() && !s.IsBusy()) Fail(std::string("create ") + kTables[t], s);
+    if (!s.ok() && !s.IsBusy()) ChildFail(std::string("create ") + kTables[t], s);
   }
   s = db->CreateTable("crash_seen", runnel::StreamSpecification());
-  if (!s.ok() && !s.IsBusy()) Fail("create crash_seen", s);
+  if (!s.ok() && !s.IsBusy()) ChildFail("create crash_seen", s);
   runnel::FunctionConfiguration fn;
   fn.function_name = "mirror";
   s = db->triggers()->RegisterInProcessFunction(fn, [](const runnel_batch& b, runnel_context* c) {
     runnel::fn::Context ctx(c);
     for (const runnel::fn::Record& r : runnel::fn::Batch(b)) {
-      char key[32];
-      std::snprintf(key, sizeof(key), "%020llu",
-                    static_cast<unsigned long long>(r.sequence_number()));
       const std::string v = std::string(r.event_name()) + " " + std::string(r.key()) + " " +
                             std::string(r.new_image());
-      if (!ctx.Put("crash_seen", key, v)) return 1;
+      if (!ctx.Put("crash_seen", runnel::test::SeqKey(r.sequence_number()), v)) return 1;
     }
     return 0;
   });
-  if (!s.ok()) Fail("register mirror", s);
+  if (!s.ok()) ChildFail("register mirror", s);
   std::vector<runnel::EventSourceMappingConfiguration> mappings;
   std::string next;
   s = db->triggers()->ListEventSourceMappings("mirror", "", "", 0, &mappings, &next);
-  if (!s.ok()) Fail("list mappings", s);
+  if (!s.ok()) ChildFail("list mappings", s);
   if (mappings.empty()) {
     runnel::EventSourceMappingConfiguration m;
     m.function_name = "mirror";
@@ -185,9 +165,9 @@ int main(int argc, char** argv) {
     m.batch_size = 1 + static_cast<uint32_t>(seed % 50);
     m.starting_position = runnel::StartingPosition::kTrimHorizon;
     s = db->triggers()->CreateEventSourceMapping(m, nullptr);
-    if (!s.ok()) Fail("create mapping", s);
+    if (!s.ok()) ChildFail("create mapping", s);
   }
-  Emit("R");
+  ChildEmit("R");
 
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {

@@ -46,26 +46,18 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "tests/campaign.h"
 #include "tests/fault_env.h"
 #include "tests/testutil.h"
 
 namespace runnel::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-uint64_t EnvU64(const char* name, uint64_t def) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return def;
-  return std::strtoull(v, nullptr, 10);
-}
+// The coverage counters of RandomPowerCuts are asserted from this many
+// iterations on (see the measurements there).
+constexpr uint64_t kMinIterations = 20;
 
 const char* const kTables[2] = {"power_a", "power_b"};
-
-struct Op {
-  bool del = false;
-  std::string table, key, value;
-};
 
 struct Write {
   int tid = 0;
@@ -78,148 +70,6 @@ struct Write {
   uint32_t count = 0;
   uint64_t last() const { return first + count - 1; }
 };
-
-using State = std::map<std::string, std::map<std::string, std::string>>;
-
-void Apply(const std::vector<Op>& ops, State* state) {
-  for (const Op& op : ops) {
-    if (op.del) {
-      (*state)[op.table].erase(op.key);
-    } else {
-      (*state)[op.table][op.key] = op.value;
-    }
-  }
-}
-
-void Prune(State* s) {
-  for (auto it = s->begin(); it != s->end();) {
-    it = it->second.empty() ? s->erase(it) : std::next(it);
-  }
-}
-
-std::string Short(const std::string& v) {
-  if (v.size() <= 40) return "'" + v + "'";
-  return "'" + v.substr(0, 30) + "...'(" + std::to_string(v.size()) + " bytes)";
-}
-
-std::string DiffStates(const State& want, const State& got) {
-  std::ostringstream out;
-  int shown = 0, total = 0;
-  for (const char* table : kTables) {
-    std::map<std::string, std::string> w, g;
-    if (auto i = want.find(table); i != want.end()) w = i->second;
-    if (auto i = got.find(table); i != got.end()) g = i->second;
-    std::set<std::string> keys;
-    for (const auto& [k, v] : w) keys.insert(k);
-    for (const auto& [k, v] : g) keys.insert(k);
-    for (const std::string& k : keys) {
-      const auto a = w.find(k);
-      const auto b = g.find(k);
-      const bool same =
-          (a == w.end()) == (b == g.end()) && (a == w.end() || a->second == b->second);
-      if (same) continue;
-      ++total;
-      if (shown++ < 8) {
-        out << " [" << table << "/" << k << " expected "
-            << (a == w.end() ? "<absent>" : Short(a->second)) << " got "
-            << (b == g.end() ? "<absent>" : Short(b->second)) << "]";
-      }
-    }
-  }
-  out << " (" << total << " keys differ)";
-  return out.str();
-}
-
-class Violations {
- public:
-  explicit Violations(uint64_t* iteration) : iteration_(iteration) {}
-  void Add(const std::string& what) {
-    list_.push_back("iteration " + std::to_string(*iteration_) + ": " + what);
-  }
-  const std::vector<std::string>& list() const { return list_; }
-  size_t size() const { return list_.size(); }
-
- private:
-  uint64_t* iteration_;
-  std::vector<std::string> list_;
-};
-
-void ReplayRecords(const std::vector<Rec>& recs, State* replayed, Violations* v) {
-  SequenceNumber prev = 0;
-  for (const Rec& r : recs) {
-    const std::string where =
-        "record " + std::to_string(r.seq) + " (" + r.table + "/" + r.key + ")";
-    if (r.seq <= prev) v->Add(where + ": sequence not increasing");
-    prev = r.seq;
-    const bool with_old = r.table == kTables[0];  // NEW_AND_OLD_IMAGES
-    auto& items = (*replayed)[r.table];
-    auto cur = items.find(r.key);
-    switch (r.event) {
-      case EventName::kInsert:
-        if (cur != items.end()) v->Add(where + ": INSERT of present key");
-        if (r.has_old || !r.has_new) v->Add(where + ": INSERT images");
-        items[r.key] = r.new_image;
-        break;
-      case EventName::kModify:
-        if (cur == items.end()) v->Add(where + ": MODIFY of missing key");
-        if (!r.has_new || r.has_old != with_old) v->Add(where + ": MODIFY images");
-        if (with_old && cur != items.end() && cur->second != r.old_image) {
-          v->Add(where + ": MODIFY old image differs from the replayed value");
-        }
-        items[r.key] = r.new_image;
-        break;
-      case EventName::kRemove:
-        if (cur == items.end()) v->Add(where + ": REMOVE of missing key");
-        if (r.has_new || r.has_old != with_old) v->Add(where + ": REMOVE images");
-        if (with_old && cur != items.end() && cur->second != r.old_image) {
-          v->Add(where + ": REMOVE old image differs from the replayed value");
-        }
-        items.erase(r.key);
-        break;
-    }
-  }
-  Prune(replayed);
-}
-
-// Whether records [first, first+count) are exactly the changes of `ops`
-// (a subsequence of them, in order, with matching events and new images,
-// end_of_batch on the last). Stores the reason in *why if not.
-bool RecordsMatch(uint64_t first, uint32_t count, const std::vector<Op>& ops,
-                  const std::map<SequenceNumber, const Rec*>& by_seq, std::string* why) {
-  size_t op_index = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    auto it = by_seq.find(first + i);
-    if (it == by_seq.end()) {
-      *why = "record " + std::to_string(first + i) + " is missing";
-      return false;
-    }
-    const Rec& r = *it->second;
-    while (op_index < ops.size() &&
-           (ops[op_index].table != r.table || ops[op_index].key != r.key)) {
-      ++op_index;
-    }
-    if (op_index == ops.size()) {
-      *why = "record " + std::to_string(r.seq) + " (" + r.table + "/" + r.key +
-             ") is not one of the write's operations";
-      return false;
-    }
-    const Op& op = ops[op_index++];
-    if (op.del != (r.event == EventName::kRemove)) {
-      *why = "record " + std::to_string(r.seq) + " has the wrong event";
-      return false;
-    }
-    if (!op.del && r.new_image != op.value) {
-      *why = "record " + std::to_string(r.seq) + " has new image " + Short(r.new_image) +
-             ", the write put " + Short(op.value);
-      return false;
-    }
-    if (r.end_of_batch != (i + 1 == count)) {
-      *why = "record " + std::to_string(r.seq) + ": wrong end_of_batch";
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string MakeValue(std::mt19937_64& rng, int tid, uint64_t wid) {
   std::string v = "p" + std::to_string(tid) + "." + std::to_string(wid) + ".";
@@ -287,21 +137,16 @@ struct Totals {
 };
 
 Options MakeOptions(FaultInjectionEnv* env) {
-  Options o;
+  Options o = CampaignOptions();
   o.env = env;
-  o.segment_bytes = 64 << 10;
-  o.write_buffer_bytes = 64 << 10;
   return o;
 }
 
 TEST(PowerLossTest, RandomPowerCuts) {
-  const uint64_t iterations = EnvU64("RUNNEL_POWER_LOSS_ITERATIONS", 30);
-  const uint64_t seed = EnvU64("RUNNEL_POWER_LOSS_SEED", std::random_device()());
-  std::printf(
-      "power-loss test: %llu iterations, seed %llu "
-      "(RUNNEL_POWER_LOSS_SEED=%llu to repeat)\n",
-      static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(seed),
-      static_cast<unsigned long long>(seed));
+  const CampaignSize size =
+      StartCampaign("power-loss test", "iterations", "RUNNEL_POWER_LOSS_ITERATIONS", 30,
+                    "RUNNEL_POWER_LOSS_SEED");
+  const uint64_t iterations = size.runs, seed = size.seed;
   std::mt19937_64 rng(seed);
   TempDir tmp;
   FaultInjectionEnv env;
@@ -309,8 +154,8 @@ TEST(PowerLossTest, RandomPowerCuts) {
   const Options options = MakeOptions(&env);
   Totals totals;
   uint64_t iteration = 0;
-  Violations v(&iteration);
-  const Clock::time_point t0 = Clock::now();
+  Violations v;
+  CampaignReport report("power-loss test", "iterations");
 
   std::string dir;
   State state;
@@ -322,7 +167,8 @@ TEST(PowerLossTest, RandomPowerCuts) {
       state.clear();
       created = false;
     }
-    const size_t violations_before = v.size();
+    v.SetWhere("iteration " + std::to_string(iteration));
+    const size_t violations_before = v.count();
     std::unique_ptr<DB> db;
     Status s = DB::Open(options, dir, &db);
     if (!s.ok()) {
@@ -377,15 +223,21 @@ TEST(PowerLossTest, RandomPowerCuts) {
     // What the power cut leaves of the unsynced bytes.
     const DropMode drop_modes[4] = {DropMode::kDropAll, DropMode::kDropAll,
                                     DropMode::kKeepRandomPrefix, DropMode::kZeroFillTail};
-    const DropMode drop_mode = drop_modes[rng() % 4];
+    // The first iterations take each mode once, so that every run covers all
+    // three (at random, 30 iterations miss one with probability 2e-4).
+    const DropMode each_mode[3] = {DropMode::kKeepRandomPrefix, DropMode::kZeroFillTail,
+                                   DropMode::kDropAll};
+    const DropMode drop_mode = iteration < 3 ? each_mode[iteration] : drop_modes[rng() % 4];
     ++totals.drop_modes[static_cast<int>(drop_mode)];
     uint64_t dropped = 0;
     ASSERT_TRUE(env.DropUnsyncedData(&dropped, drop_mode, rng()).ok());
     totals.dropped_bytes += dropped;
     env.SetCrashed(false);
 
-    // Sometimes the power fails again while recovery runs.
-    if (rng() % 5 == 0) {
+    // Sometimes the power fails again while recovery runs: at random, and in
+    // every tenth iteration (at random alone, 30 iterations would have none
+    // with probability 1e-3).
+    if (rng() % 5 == 0 || iteration % 10 == 3) {
       env.CrashAfter(static_cast<int64_t>(rng() % 60));
       std::unique_ptr<DB> half;
       DB::Open(options, dir, &half).ok();  // may or may not fail
@@ -551,7 +403,10 @@ TEST(PowerLossTest, RandomPowerCuts) {
               "):" + DiffStates(expected, actual));
       }
       State replayed;
-      ReplayRecords(recs, &replayed, &v);
+      ReplayRecords(
+          recs,
+          {{kTables[0], StreamViewType::kNewAndOldImages}, {kTables[1], StreamViewType::kNewImage}},
+          &replayed, &v);
       if (replayed != actual) {
         v.Add("replay of the change stream differs from Scan:" + DiffStates(replayed, actual));
       }
@@ -562,46 +417,36 @@ TEST(PowerLossTest, RandomPowerCuts) {
     db.reset();
     ++totals.iterations;
     totals.env_syncs = env.syncs();
-    if (v.size() > violations_before) {
+    if (v.count() > violations_before) {
       std::printf(
           "iteration %llu (power cut %s, %d threads, drop mode %d): "
           "%zu violation(s)\n",
           static_cast<unsigned long long>(iteration), how.c_str(), threads,
-          static_cast<int>(drop_mode), v.size() - violations_before);
+          static_cast<int>(drop_mode), v.count() - violations_before);
     }
-    if (v.size() > 50) break;
+    if (v.count() > 50) break;
   }
 
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf(
-      "power-loss test: %llu iterations in %.1f s; %llu acknowledged writes "
-      "(%llu sync), %llu sync=false writes lost to power cuts (allowed), %llu "
-      "writes failed at the cut (%llu of them found in the log), %llu unsynced "
-      "bytes dropped, %llu torn tails cut, %llu reopens replayed the log, %llu "
-      "found index progress made durable by LevelDB flushes (%llu index tables "
-      "seen), %llu power cuts during recovery, up to %llu segments, %llu "
-      "syncs; unsynced data dropped %llu times, torn %llu, zero-filled %llu; "
-      "%zu violations\n",
-      static_cast<unsigned long long>(totals.iterations), secs,
-      static_cast<unsigned long long>(totals.acked),
-      static_cast<unsigned long long>(totals.acked_sync),
-      static_cast<unsigned long long>(totals.acked_lost),
-      static_cast<unsigned long long>(totals.failed_writes),
-      static_cast<unsigned long long>(totals.failed_in_log),
-      static_cast<unsigned long long>(totals.dropped_bytes),
-      static_cast<unsigned long long>(totals.torn_tails),
-      static_cast<unsigned long long>(totals.index_behind),
-      static_cast<unsigned long long>(totals.index_durable),
-      static_cast<unsigned long long>(totals.index_tables),
-      static_cast<unsigned long long>(totals.crashes_in_recovery),
-      static_cast<unsigned long long>(totals.max_segments),
-      static_cast<unsigned long long>(totals.env_syncs),
-      static_cast<unsigned long long>(totals.drop_modes[0]),
-      static_cast<unsigned long long>(totals.drop_modes[1]),
-      static_cast<unsigned long long>(totals.drop_modes[2]), v.size());
-  for (const std::string& e : v.list()) {
-    ADD_FAILURE() << e << " (seed " << seed << ")";
-  }
+  report.Count("acknowledged writes", totals.acked);
+  report.Count("sync", totals.acked_sync);
+  report.Covered("sync=false writes lost to power cuts (allowed)", totals.acked_lost,
+                 kMinIterations);
+  report.Covered("writes failed at the cut", totals.failed_writes, kMinIterations);
+  report.Count("of them found in the log", totals.failed_in_log);
+  report.Covered("unsynced bytes dropped", totals.dropped_bytes, kMinIterations);
+  report.Covered("torn tails cut", totals.torn_tails, kMinIterations);
+  report.Covered("reopens replayed the log", totals.index_behind, kMinIterations);
+  report.Covered("found index progress made durable by LevelDB flushes", totals.index_durable,
+                 kMinIterations);
+  report.Count("index tables seen", totals.index_tables);
+  report.Covered("power cuts during recovery", totals.crashes_in_recovery, kMinIterations);
+  report.Count("segments at most", totals.max_segments);
+  report.Count("syncs", totals.env_syncs);
+  report.Covered("cuts dropping all unsynced data", totals.drop_modes[0], kMinIterations);
+  report.Covered("cuts leaving a torn prefix", totals.drop_modes[1], kMinIterations);
+  report.Covered("cuts leaving a zero-filled tail", totals.drop_modes[2], kMinIterations);
+  report.Finish(totals.iterations, v.count());
+  v.Report(seed);
 }
 
 // A deterministic case: sync writes survive, the unsynced tail after them

@@ -48,17 +48,12 @@
 #include <vector>
 
 #include "runnel/db.h"
-#include "tests/child_process.h"
+#include "tests/campaign.h"
 
 namespace {
 
-void Emit(const std::string& line) { runnel::test::EmitLine(line); }
-
-[[noreturn]] void Fail(const std::string& what, const runnel::Status& s) {
-  Emit("E " + what + ": " + s.ToString());
-  std::fprintf(stderr, "trigger_crash_host: %s: %s\n", what.c_str(), s.ToString().c_str());
-  _exit(3);
-}
+using runnel::test::ChildEmit;
+using runnel::test::ChildFail;
 
 constexpr const char* kFunction = "rec";
 
@@ -68,9 +63,9 @@ void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_f
   stream.stream_enabled = true;
   stream.stream_view_type = runnel::StreamViewType::kNewImage;
   runnel::Status s = db->CreateTable("src", stream);
-  if (!s.ok() && !s.IsBusy()) Fail("create table src", s);
+  if (!s.ok() && !s.IsBusy()) ChildFail("create table src", s);
   s = db->CreateTable("Seen", runnel::StreamSpecification());
-  if (!s.ok() && !s.IsBusy()) Fail("create table Seen", s);
+  if (!s.ok() && !s.IsBusy()) ChildFail("create table Seen", s);
 
   runnel::Triggers* t = db->triggers();
   runnel::FunctionConfiguration fn;
@@ -87,14 +82,14 @@ void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_f
     fn.timeout_seconds = 60;
     s = t->CreateFunction(fn, nullptr);
   }
-  if (!s.ok()) Fail("function", s);
+  if (!s.ok()) ChildFail("function", s);
 
   std::vector<runnel::EventSourceMappingConfiguration> mappings;
   s = t->ListEventSourceMappings(kFunction, "", "", 0, &mappings, nullptr);
-  if (!s.ok()) Fail("list mappings", s);
+  if (!s.ok()) ChildFail("list mappings", s);
   if (mappings.size() > 1) {
-    Fail("list mappings",
-         runnel::Status::Corruption(std::to_string(mappings.size()) + " mappings of one function"));
+    ChildFail("list mappings", runnel::Status::Corruption(std::to_string(mappings.size()) +
+                                                          " mappings of one function"));
   }
   runnel::EventSourceMappingConfiguration m;
   if (mappings.empty()) {
@@ -104,11 +99,11 @@ void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_f
     want.batch_size = batch_size;
     want.starting_position = runnel::StartingPosition::kTrimHorizon;
     s = t->CreateEventSourceMapping(want, &m);
-    if (!s.ok()) Fail("create mapping", s);
+    if (!s.ok()) ChildFail("create mapping", s);
   } else {
     m = mappings[0];
   }
-  Emit("M " + m.uuid + " " + std::to_string(m.batch_size));
+  ChildEmit("M " + m.uuid + " " + std::to_string(m.batch_size));
 }
 
 std::string Value(std::mt19937_64& rng, uint64_t n) {
@@ -135,14 +130,14 @@ std::string Value(std::mt19937_64& rng, uint64_t n) {
       batch.Put("src", key, value);
       line += " " + key + ":" + value;
     }
-    Emit(line);
+    ChildEmit(line);
     runnel::WriteOptions wo;
     wo.sync = true;
     runnel::CommitInfo info;
     const runnel::Status s = db->Write(wo, batch, &info);
-    if (!s.ok()) Fail("write " + std::to_string(wid), s);
-    Emit("A " + std::to_string(wid) + " " + std::to_string(info.first_sequence) + " " +
-         std::to_string(info.record_count));
+    if (!s.ok()) ChildFail("write " + std::to_string(wid), s);
+    ChildEmit("A " + std::to_string(wid) + " " + std::to_string(info.first_sequence) + " " +
+              std::to_string(info.record_count));
     // Now and then a pause, so the mapping sometimes catches up (and
     // persists a position without write-backs) while the writer is idle.
     if (rng() % 40 == 0) {
@@ -172,16 +167,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  runnel::Options options;
-  options.segment_bytes = 64 << 10;
-  options.write_buffer_bytes = 64 << 10;
-  options.run_triggers = true;
-  std::unique_ptr<runnel::DB> db;
-  runnel::Status s = runnel::DB::Open(options, dir, &db);
-  if (!s.ok()) Fail("open", s);
-  Emit("O");
+  std::unique_ptr<runnel::DB> db = runnel::test::ChildOpen(dir);
   Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms);
-  Emit("R");
+  ChildEmit("R");
 
   if (mode == "write") {
     // Safety net: the parent kills us long before this.
@@ -193,10 +181,10 @@ int main(int argc, char** argv) {
     WriteLoop(db.get(), run, seed);
   }
 
-  s = db->triggers()->WaitUntilIdle(std::chrono::seconds(120));
-  Emit("I " + (s.ok() ? std::string("OK") : s.ToString()));
+  runnel::Status s = db->triggers()->WaitUntilIdle(std::chrono::seconds(120));
+  ChildEmit("I " + (s.ok() ? std::string("OK") : s.ToString()));
   s = db->Close();
-  Emit("C " + (s.ok() ? std::string("OK") : s.ToString()));
+  ChildEmit("C " + (s.ok() ? std::string("OK") : s.ToString()));
   db.reset();
   return 0;
 }

@@ -81,28 +81,20 @@
 #include "gtest/gtest.h"
 #include "runnel/db.h"
 #include "runnel/function.hpp"
+#include "tests/campaign.h"
 #include "tests/fault_env.h"
 #include "tests/testutil.h"
 
 namespace runnel::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// The coverage counters are asserted from this many iterations on (see the
+// measurements in the test).
+constexpr uint64_t kMinIterations = 20;
 
 constexpr char kSrc[] = "src";  // NEW_AND_OLD_IMAGES, the mapping's source
 constexpr char kAux[] = "aux";  // NEW_IMAGE
 constexpr int kKeys = 64;       // per table
-
-uint64_t EnvU64(const char* name, uint64_t def) {
-  const char* v = std::getenv(name);
-  return v == nullptr || *v == '\0' ? def : std::strtoull(v, nullptr, 10);
-}
-
-std::string SeqKey(uint64_t seq) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%020" PRIu64, seq);
-  return buf;
-}
 
 std::string Image(bool has, std::string_view image) { return has ? "+" + std::string(image) : "-"; }
 
@@ -111,11 +103,6 @@ std::string WriteBack(std::string_view event, std::string_view key, bool has_old
                       std::string_view old_image, bool has_new, std::string_view new_image) {
   return std::string(event) + " " + std::string(key) + " " + Image(has_old, old_image) + " " +
          Image(has_new, new_image);
-}
-
-std::string Short(const std::string& v) {
-  if (v.size() <= 40) return "'" + v + "'";
-  return "'" + v.substr(0, 30) + "...'(" + std::to_string(v.size()) + " bytes)";
 }
 
 // Binds the write-back function in this process (after every open).
@@ -132,14 +119,6 @@ Status BindFunction(DB* db) {
     return 0;
   });
 }
-
-// table -> key -> value, for src and aux.
-using State = std::map<std::string, std::map<std::string, std::string>>;
-
-struct Op {
-  bool del = false;
-  std::string table, key, value;
-};
 
 // A change record as the writer's model predicts it.
 struct Expected {
@@ -315,20 +294,6 @@ struct Carried {
   uint64_t checkpoint = 0;      // the mapping's P at the last check
 };
 
-class Violations {
- public:
-  void Add(const std::string& s) {
-    ++count_;
-    if (list_.size() < 20) list_.push_back(s);
-  }
-  const std::vector<std::string>& list() const { return list_; }
-  size_t count() const { return count_; }
-
- private:
-  std::vector<std::string> list_;
-  size_t count_ = 0;
-};
-
 // Check (a): the new records against the writes; returns the state the
 // tables must have.
 State CheckWrites(const std::vector<Rec>& recs, const std::vector<Write>& writes,
@@ -404,59 +369,30 @@ State CheckWrites(const std::vector<Rec>& recs, const std::vector<Write>& writes
 // Reads src and aux; compares them with `want` (check (a)) and with the
 // replay of `recs` (check (e)).
 State CheckTables(DB* db, const std::vector<Rec>& recs, const State& want, Violations* v) {
-  State actual, replayed;
+  State actual, replayed, expected = want;
   for (const char* t : {kSrc, kAux}) {
     std::vector<std::pair<std::string, std::string>> items;
     const Status s = ScanAll(db, t, &items);
     if (!s.ok()) v->Add(std::string("scan ") + t + ": " + s.ToString());
     actual[t].insert(items.begin(), items.end());
-    replayed[t];
   }
-  for (const Rec& r : recs) {
-    if (r.event == EventName::kRemove) {
-      replayed[r.table].erase(r.key);
-    } else {
-      replayed[r.table][r.key] = r.new_image;
-    }
+  Prune(&actual);
+  Prune(&expected);
+  ReplayRecords(recs, {{kSrc, StreamViewType::kNewAndOldImages}, {kAux, StreamViewType::kNewImage}},
+                &replayed, v);
+  if (actual != expected) {
+    v->Add("the tables differ from the writes:" + DiffStates(expected, actual));
   }
-  auto diff = [](const State& a, const State& b) {
-    std::string out;
-    int shown = 0;
-    for (const char* t : {kSrc, kAux}) {
-      const auto& x = a.count(t) != 0 ? a.at(t) : std::map<std::string, std::string>();
-      const auto& y = b.count(t) != 0 ? b.at(t) : std::map<std::string, std::string>();
-      std::set<std::string> keys;
-      for (const auto& [k, val] : x) keys.insert(k);
-      for (const auto& [k, val] : y) keys.insert(k);
-      for (const std::string& k : keys) {
-        const auto p = x.find(k), q = y.find(k);
-        if ((p == x.end()) == (q == y.end()) && (p == x.end() || p->second == q->second)) {
-          continue;
-        }
-        if (shown++ < 6) {
-          out += std::string(" [") + t + "/" + k + ": " +
-                 (p == x.end() ? "absent" : Short(p->second)) + " vs " +
-                 (q == y.end() ? "absent" : Short(q->second)) + "]";
-        }
-      }
-    }
-    return out;
-  };
-  State expected = want;
-  for (const char* t : {kSrc, kAux}) expected[t];
-  if (actual != expected)
-    v->Add("the tables differ from the writes (expected vs got):" + diff(expected, actual));
-  if (actual != replayed)
-    v->Add(
-        "replaying the change records does not reproduce the tables "
-        "(replay vs Scan):" +
-        diff(replayed, actual));
+  if (actual != replayed) {
+    v->Add("replaying the change records does not reproduce the tables (replay vs Scan):" +
+           DiffStates(replayed, actual));
+  }
   return actual;
 }
 
 // Checks (b)-(d).
-void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, const std::string& uuid, bool drained,
-                     Carried* carried, Totals* totals, Violations* v) {
+void CheckSeen(DB* db, const std::vector<Rec>& recs, const std::string& uuid, bool drained,
+               Carried* carried, Totals* totals, Violations* v) {
   std::map<uint64_t, std::string> src;  // seq -> expected write-back
   for (const Rec& r : recs) {
     if (r.table != kSrc) continue;
@@ -467,17 +403,6 @@ void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, const std::string& uu
   std::vector<std::pair<std::string, std::string>> seen;
   Status s = ScanAll(db, "Seen", &seen);
   if (!s.ok()) v->Add("scan Seen: " + s.ToString());
-  std::set<uint64_t> seen_seqs;
-  for (const auto& [k, val] : seen) {
-    const uint64_t q = std::strtoull(k.c_str(), nullptr, 10);
-    seen_seqs.insert(q);
-    auto it = src.find(q);
-    if (it == src.end()) {
-      v->Add("Seen has " + k + " but the log has no src record there");
-    } else if (it->second != val) {
-      v->Add("Seen " + k + " is " + Short(val) + ", expected " + Short(it->second));
-    }
-  }
   std::vector<EventSourceMappingConfiguration> mappings;
   std::string next;
   s = db->triggers()->ListEventSourceMappings("", "", "", 0, &mappings, &next);
@@ -486,27 +411,7 @@ void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, const std::string& uu
            " mappings)");
     return;
   }
-  MappingMetrics m;
-  s = db->triggers()->GetMappingMetrics(uuid, &m);
-  if (!s.ok()) v->Add("GetMappingMetrics: " + s.ToString());
-  const uint64_t p = m.position;
-  if (p < carried->checkpoint) {
-    v->Add("the checkpoint moved back from " + std::to_string(carried->checkpoint) + " to " +
-           std::to_string(p));
-  }
-  carried->checkpoint = std::max(carried->checkpoint, p);
-  for (const auto& [q, want] : src) {
-    if (q < p) {
-      ++totals->below_checkpoint;
-      if (seen_seqs.count(q) == 0) {
-        v->Add("record " + std::to_string(q) + " is below the checkpoint " + std::to_string(p) +
-               " but has no write-back (skipped)");
-      }
-    } else if (seen_seqs.count(q) != 0) {
-      v->Add("write-back of record " + std::to_string(q) + " survived but the checkpoint is " +
-             std::to_string(p) + " (separated from its checkpoint)");
-    }
-  }
+  totals->below_checkpoint += CheckWriteBacks(db, uuid, src, seen, &carried->checkpoint, v).below;
   if (drained && seen.size() != src.size()) {
     v->Add("after the drain Seen has " + std::to_string(seen.size()) + " items for " +
            std::to_string(src.size()) + " src records");
@@ -514,30 +419,25 @@ void CheckWriteBacks(DB* db, const std::vector<Rec>& recs, const std::string& uu
 }
 
 TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
-  const uint64_t iterations = EnvU64("RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS", 20);
-  const uint64_t seed = EnvU64("RUNNEL_TRIGGER_POWER_LOSS_SEED", std::random_device()());
-  std::printf(
-      "trigger power-loss test: %llu iterations, seed %llu "
-      "(RUNNEL_TRIGGER_POWER_LOSS_SEED=%llu to repeat)\n",
-      static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(seed),
-      static_cast<unsigned long long>(seed));
+  const CampaignSize size =
+      StartCampaign("trigger power-loss test", "iterations", "RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS",
+                    20, "RUNNEL_TRIGGER_POWER_LOSS_SEED");
+  const uint64_t iterations = size.runs, seed = size.seed;
   std::mt19937_64 rng(seed);
   TempDir tmp;
   FaultInjectionEnv env;
   env.SetSkipRealSync(true);
-  Options options;
+  Options options = CampaignOptions();
   options.env = &env;
-  options.segment_bytes = 64 << 10;
-  options.write_buffer_bytes = 64 << 10;
-  const Clock::time_point t0 = Clock::now();
+  CampaignReport report("trigger power-loss test", "iterations");
 
   std::string dir, uuid;
   Carried carried;
   uint64_t value_counter = 0;
   Totals totals;
-  size_t total_violations = 0;
+  Violations violations;
   for (uint64_t it = 0; it < iterations; ++it) {
-    Violations violations;
+    violations.SetWhere("iteration " + std::to_string(it));
     const bool drain = it % 5 == 4;
     if (it % 5 == 0) {
       dir = tmp.Sub("db" + std::to_string(it));
@@ -637,38 +537,28 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
     carried.state = CheckTables(check.get(), recs, want, &violations);
     carried.records = recs.size();
     carried.last_seq = recs.empty() ? 0 : recs.back().seq;
-    CheckWriteBacks(check.get(), recs, uuid, drain, &carried, &totals, &violations);
+    CheckSeen(check.get(), recs, uuid, drain, &carried, &totals, &violations);
     ASSERT_OK(check->Close());
-    for (const std::string& v : violations.list()) {
-      ADD_FAILURE() << "iteration " << it << ": " << v << " (seed " << seed << ")";
-    }
-    total_violations += violations.count();
+    violations.Report(seed);
   }
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf(
-      "trigger power-loss test: %llu iterations in %.1f s, %llu power cuts; %llu acknowledged "
-      "writes (%llu sync, %llu batches, %llu changing nothing; %llu MODIFY, %llu REMOVE), "
-      "%llu sync=false "
-      "writes lost to power cuts (allowed), %llu writes failed at the cut found in the log; "
-      "%llu new records checked, %llu src records checked against Seen (%llu below a "
-      "checkpoint); %llu torn tails cut, %llu reopens replayed the log, up to %llu segments; "
-      "%zu violations\n",
-      static_cast<unsigned long long>(iterations), secs,
-      static_cast<unsigned long long>(totals.cuts),
-      static_cast<unsigned long long>(totals.writes_acked),
-      static_cast<unsigned long long>(totals.sync_acked),
-      static_cast<unsigned long long>(totals.batches),
-      static_cast<unsigned long long>(totals.noop_writes),
-      static_cast<unsigned long long>(totals.modifies),
-      static_cast<unsigned long long>(totals.removes),
-      static_cast<unsigned long long>(totals.acked_lost),
-      static_cast<unsigned long long>(totals.failed_in_log),
-      static_cast<unsigned long long>(totals.records_checked),
-      static_cast<unsigned long long>(totals.src_records),
-      static_cast<unsigned long long>(totals.below_checkpoint),
-      static_cast<unsigned long long>(totals.torn_tails),
-      static_cast<unsigned long long>(totals.index_behind),
-      static_cast<unsigned long long>(totals.max_segments), total_violations);
+  report.Count("acknowledged writes", totals.writes_acked);
+  report.Count("sync", totals.sync_acked);
+  report.Count("writes failed at the cut found in the log", totals.failed_in_log);
+  report.Count("new records checked", totals.records_checked);
+  report.Count("src records checked against Seen", totals.src_records);
+  report.Count("segments at most", totals.max_segments);
+  // What must have happened in a run of kMinIterations or more.
+  report.Covered("power cuts", totals.cuts, kMinIterations);
+  report.Covered("batches", totals.batches, kMinIterations);
+  report.Covered("writes changing nothing", totals.noop_writes, kMinIterations);
+  report.Covered("MODIFY", totals.modifies, kMinIterations);
+  report.Covered("REMOVE", totals.removes, kMinIterations);
+  report.Covered("sync=false writes lost to power cuts (allowed)", totals.acked_lost,
+                 kMinIterations);
+  report.Covered("src records below a checkpoint", totals.below_checkpoint, kMinIterations);
+  report.Covered("torn tails cut", totals.torn_tails, kMinIterations);
+  report.Covered("reopens replayed the log", totals.index_behind, kMinIterations);
+  report.Finish(iterations, violations.count());
 }
 
 }  // namespace
