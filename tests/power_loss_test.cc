@@ -53,8 +53,12 @@
 namespace runnel::test {
 namespace {
 
-// The coverage counters of RandomPowerCuts are asserted from this many
-// iterations on (see the measurements there).
+// The coverage counters of RandomPowerCuts (CampaignReport::Covered) are
+// asserted from this many iterations on (the default is 30). The rare ones
+// are steered (each drop mode, a cut during recovery, an unsynced tail:
+// see the loop); of the others, measured in runs of 5 iterations, torn
+// tails were missing from one run in 30, and writes failing at the cut,
+// replayed logs and durable index progress from none.
 constexpr uint64_t kMinIterations = 20;
 
 const char* const kTables[2] = {"power_a", "power_b"};
@@ -188,7 +192,13 @@ TEST(PowerLossTest, RandomPowerCuts) {
 
     // The workload and the power cut.
     const int threads = 1 + static_cast<int>(rng() % 3);
-    const uint64_t mode = rng() % 10;
+    // Every tenth iteration leaves an unsynced tail for certain: no sync
+    // writes, the power cut as soon as the writers are done, every unsynced
+    // byte dropped. (At random, 30 iterations lost no acknowledged
+    // sync=false write with probability 6e-5: a log rotation syncs what came
+    // before it.)
+    const bool unsynced_tail = iteration % 10 == 6;
+    const uint64_t mode = unsynced_tail ? 8 : rng() % 10;
     std::string how;
     if (mode < 4) {
       const int64_t n = static_cast<int64_t>(rng() % 3000);
@@ -200,7 +210,7 @@ TEST(PowerLossTest, RandomPowerCuts) {
       how = "idle";
     }
     // Mostly sync, half and half, or mostly not: long unsynced tails too.
-    const int sync_pct = static_cast<int>(rng() % 3) * 40 + 10;
+    const int sync_pct = unsynced_tail ? 0 : static_cast<int>(rng() % 3) * 40 + 10;
     std::vector<std::vector<Write>> writes(threads);
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
@@ -214,7 +224,7 @@ TEST(PowerLossTest, RandomPowerCuts) {
       how = "after " + std::to_string(ms) + " ms";
     }
     for (auto& w : workers) w.join();
-    if (mode >= 8) {
+    if (mode >= 8 && !unsynced_tail) {
       // Let background flushes and compactions run a little, then cut.
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
     }
@@ -227,7 +237,9 @@ TEST(PowerLossTest, RandomPowerCuts) {
     // three (at random, 30 iterations miss one with probability 2e-4).
     const DropMode each_mode[3] = {DropMode::kKeepRandomPrefix, DropMode::kZeroFillTail,
                                    DropMode::kDropAll};
-    const DropMode drop_mode = iteration < 3 ? each_mode[iteration] : drop_modes[rng() % 4];
+    const DropMode drop_mode = iteration < 3   ? each_mode[iteration]
+                               : unsynced_tail ? DropMode::kDropAll
+                                               : drop_modes[rng() % 4];
     ++totals.drop_modes[static_cast<int>(drop_mode)];
     uint64_t dropped = 0;
     ASSERT_TRUE(env.DropUnsyncedData(&dropped, drop_mode, rng()).ok());

@@ -88,8 +88,10 @@
 namespace runnel::test {
 namespace {
 
-// The coverage counters are asserted from this many iterations on (see the
-// measurements in the test).
+// The coverage counters (CampaignReport::Covered) are asserted from this many
+// iterations on, the default size. Lost sync=false writes are steered (see
+// the loop); of the others, measured in 40 runs of 5 iterations (4 power
+// cuts each), none was ever zero.
 constexpr uint64_t kMinIterations = 20;
 
 constexpr char kSrc[] = "src";  // NEW_AND_OLD_IMAGES, the mapping's source
@@ -469,26 +471,32 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
       EXPECT_TRUE(s.ok()) << s.ToString();
       ASSERT_OK(db->Close());
     } else {
-      // The writer, and the cut.
-      const int sync_pct = static_cast<int>(rng() % 3) * 40 + 10;
+      // The writer, and the cut. The second iteration in each directory
+      // leaves an unsynced tail for certain: no sync writes, the power cut as
+      // soon as the writer is done, every unsynced byte dropped. (At random,
+      // the 16 cuts of a default run lost no acknowledged sync=false write
+      // in about one run of ten: a log rotation syncs what came before it.)
+      const bool unsynced_tail = it % 5 == 1;
+      const int sync_pct = unsynced_tail ? 0 : static_cast<int>(rng() % 3) * 40 + 10;
       const int budget = 100 + static_cast<int>(rng() % 400);
-      const bool by_ops = rng() % 2 == 0;
+      const bool by_ops = !unsynced_tail && rng() % 2 == 0;
       if (by_ops) env.CrashAfter(static_cast<int64_t>(rng() % 2000));
       std::thread writer(RunWriter, db.get(), rng(), budget, sync_pct, carried.state,
                          &value_counter, &writes);
-      if (!by_ops) {
+      if (!by_ops && !unsynced_tail) {
         std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
         env.SetCrashed(true);
       }
       writer.join();
       // Let the runtime work on what was written, then cut.
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
+      if (!unsynced_tail) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
       env.SetCrashed(true);
       db.reset();
       const DropMode modes[3] = {DropMode::kDropAll, DropMode::kKeepRandomPrefix,
                                  DropMode::kZeroFillTail};
+      const DropMode mode = unsynced_tail ? DropMode::kDropAll : modes[rng() % 3];
       env.CrashAfter(-1);
-      const leveldb::Status ds = env.DropUnsyncedData(nullptr, modes[rng() % 3], rng());
+      const leveldb::Status ds = env.DropUnsyncedData(nullptr, mode, rng());
       ASSERT_TRUE(ds.ok()) << ds.ToString();
       env.SetCrashed(false);
       ++totals.cuts;
