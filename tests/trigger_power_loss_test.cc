@@ -61,7 +61,7 @@
 // and Seen then holds one item per src record. A fresh directory is used
 // every five iterations.
 //
-// Environment: RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS (default 20),
+// Environment: RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS (default 40),
 // RUNNEL_TRIGGER_POWER_LOSS_SEED (default random; printed).
 
 #include <algorithm>
@@ -89,10 +89,16 @@ namespace runnel::test {
 namespace {
 
 // The coverage counters (CampaignReport::Covered) are asserted from this many
-// iterations on, the default size. Lost sync=false writes are steered (see
-// the loop); of the others, measured in 40 runs of 5 iterations (4 power
-// cuts each), none was ever zero.
+// iterations on: measured in 40 runs of 5 iterations (4 power cuts each),
+// none of them was ever zero.
 constexpr uint64_t kMinIterations = 20;
+// ... except for acknowledged sync=false writes lost to a cut, asserted from
+// this many iterations on, the default size. Measured in 40 runs of 5
+// iterations: none lost in 22 (a log rotation, or a synced commit of the
+// runtime, makes the writer's tail durable); in 40 runs of one random and one
+// steered iteration (see the loop): none lost in 6. With 8 steered and 24
+// random cuts a run of 40 loses none with probability about 1e-8.
+constexpr uint64_t kMinLostIterations = 40;
 
 constexpr char kSrc[] = "src";  // NEW_AND_OLD_IMAGES, the mapping's source
 constexpr char kAux[] = "aux";  // NEW_IMAGE
@@ -423,7 +429,7 @@ void CheckSeen(DB* db, const std::vector<Rec>& recs, const std::string& uuid, bo
 TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
   const CampaignSize size =
       StartCampaign("trigger power-loss test", "iterations", "RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS",
-                    20, "RUNNEL_TRIGGER_POWER_LOSS_SEED");
+                    kMinLostIterations, "RUNNEL_TRIGGER_POWER_LOSS_SEED");
   const uint64_t iterations = size.runs, seed = size.seed;
   std::mt19937_64 rng(seed);
   TempDir tmp;
@@ -472,10 +478,9 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
       ASSERT_OK(db->Close());
     } else {
       // The writer, and the cut. The second iteration in each directory
-      // leaves an unsynced tail for certain: no sync writes, the power cut as
-      // soon as the writer is done, every unsynced byte dropped. (At random,
-      // the 16 cuts of a default run lost no acknowledged sync=false write
-      // in about one run of ten: a log rotation syncs what came before it.)
+      // leaves an unsynced tail on purpose: no sync writes, the power cut as
+      // soon as the writer is done, every unsynced byte dropped (see
+      // kMinLostIterations).
       const bool unsynced_tail = it % 5 == 1;
       const int sync_pct = unsynced_tail ? 0 : static_cast<int>(rng() % 3) * 40 + 10;
       const int budget = 100 + static_cast<int>(rng() % 400);
@@ -562,7 +567,7 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
   report.Covered("MODIFY", totals.modifies, kMinIterations);
   report.Covered("REMOVE", totals.removes, kMinIterations);
   report.Covered("sync=false writes lost to power cuts (allowed)", totals.acked_lost,
-                 kMinIterations);
+                 kMinLostIterations);
   report.Covered("src records below a checkpoint", totals.below_checkpoint, kMinIterations);
   report.Covered("torn tails cut", totals.torn_tails, kMinIterations);
   report.Covered("reopens replayed the log", totals.index_behind, kMinIterations);
