@@ -3,7 +3,8 @@
 #include "cdc/catalog.h"
 
 #include <algorithm>
-#include <ctime>
+
+#include "util/time.h"
 
 namespace runnel {
 
@@ -145,15 +146,6 @@ Status ValidateTableName(std::string_view name) {
   return Status::OK();
 }
 
-std::string StreamLabel(int64_t micros) {
-  const time_t secs = static_cast<time_t>(micros / 1000000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>((micros / 1000) % 1000));
-  return buf;
-}
+std::string StreamLabel(int64_t micros) { return IsoMillis(micros); }
 
 }  // namespace runnel

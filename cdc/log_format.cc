@@ -2,12 +2,8 @@
 
 #include "cdc/log_format.h"
 
-#include <sys/random.h>
-#include <unistd.h>
 #include <xxhash.h>
 
-#include <atomic>
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -25,20 +21,6 @@ void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst) {
   PutFixed64(dst, header.first_sequence);
   PutFixed64(dst, header.salt);
   PutFixed64(dst, XXH3_64bits(dst->data() + start, 48));
-}
-
-uint64_t NewSalt() {
-  // A salt only needs to be unpredictable to whoever writes values. The
-  // kernel's generator, without std::random_device's exceptions (a writer
-  // returns Status); if it is unavailable, the clock, the process and a
-  // counter, hashed, are still unknown to a value's author.
-  uint64_t salt = 0;
-  if (::getrandom(&salt, sizeof(salt), 0) == static_cast<ssize_t>(sizeof(salt))) return salt;
-  static std::atomic<uint64_t> counter{0};
-  const uint64_t mix[3] = {
-      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()),
-      static_cast<uint64_t>(::getpid()), counter.fetch_add(1)};
-  return XXH3_64bits(mix, sizeof(mix));
 }
 
 Status DecodeSegmentHeader(std::string_view src, SegmentHeader* header) {

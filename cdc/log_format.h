@@ -125,8 +125,6 @@ struct FrameHeader {
   static uint64_t Padded(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 };
 
-// A fresh random salt for a new segment.
-uint64_t NewSalt();
 // The seed of every hash of the frame at `offset` of a segment with `salt`.
 inline uint64_t FrameSeed(uint64_t salt, uint64_t offset) { return salt ^ offset; }
 

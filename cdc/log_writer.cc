@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cdc/env_util.h"
+#include "util/random.h"
 
 namespace runnel::log {
 
@@ -50,7 +51,9 @@ Status LogWriter::StartSegmentLocked(uint64_t first_sequence) {
   SegmentHeader h;
   std::memcpy(h.db_id, db_id_, kDbIdSize);
   h.first_sequence = first_sequence;
-  h.salt = NewSalt();
+  // Unpredictable to whoever writes values (see FrameSeed); from the
+  // kernel's generator, never an exception.
+  h.salt = RandomU64();
   EncodeSegmentHeader(h, &header);
   if (preamble_) {
     header += preamble_(first_sequence);

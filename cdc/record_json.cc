@@ -3,62 +3,21 @@
 // A change record as DynamoDB Streams' JSON, with the byte-to-attribute
 // mapping documented in runnel/stream.h.
 
-#include <kj/encoding.h>
+#include "cdc/record_json.h"
+
 #include <xxhash.h>
 
-#include <cinttypes>
-#include <cstdio>
-#include <nlohmann/json.hpp>
-
-#include "runnel/stream.h"
+#include "util/encoding.h"
+#include "util/utf8.h"
 
 namespace runnel {
 namespace {
 
 using nlohmann::json;
 
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // sequence cut short
-    for (size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 json Bytes(std::string_view s) {
   if (ValidUtf8(s)) return json{{"S", std::string(s)}};
-  kj::String b64 = kj::encodeBase64(
-      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(s.data()), s.size()));
-  return json{{"B", std::string(b64.cStr(), b64.size())}};
+  return json{{"B", EncodeBase64(s)}};
 }
 
 json Typed(const json& v) {
@@ -108,12 +67,10 @@ std::string ImageToJson(std::string_view key, std::string_view value) {
   return Image(key, value).dump();
 }
 
-std::string RecordToJson(const ChangeRecord& r, std::string_view stream_arn,
-                         std::string_view region) {
-  char id[40];
-  std::snprintf(id, sizeof(id), "%016" PRIx64 "%016" PRIx64,
-                static_cast<uint64_t>(XXH3_64bits(stream_arn.data(), stream_arn.size())),
-                static_cast<uint64_t>(r.sequence));
+nlohmann::ordered_json RecordJson(const ChangeRecord& r, std::string_view stream_arn,
+                                  std::string_view region) {
+  const std::string id =
+      HexU64(XXH3_64bits(stream_arn.data(), stream_arn.size())) + HexU64(r.sequence);
   // Field order as the cloud prints it.
   nlohmann::ordered_json ddb = nlohmann::ordered_json::object();
   ddb["ApproximateCreationDateTime"] = static_cast<double>(r.commit_time_micros / 1000) / 1000.0;
@@ -131,7 +88,12 @@ std::string RecordToJson(const ChangeRecord& r, std::string_view stream_arn,
   j["awsRegion"] = std::string(region);
   j["dynamodb"] = std::move(ddb);
   j["eventSourceARN"] = std::string(stream_arn);
-  return j.dump();
+  return j;
+}
+
+std::string RecordToJson(const ChangeRecord& r, std::string_view stream_arn,
+                         std::string_view region) {
+  return RecordJson(r, stream_arn, region).dump();
 }
 
 }  // namespace runnel

@@ -4,7 +4,6 @@
 
 #include "cdc/stream_reader.h"
 
-#include <kj/encoding.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -17,6 +16,9 @@
 #include "cdc/codec.h"
 #include "cdc/segment_reader.h"
 #include "cdc/stream_cursor.h"
+#include "util/clock.h"
+#include "util/encoding.h"
+#include "util/numbers.h"
 
 namespace runnel {
 
@@ -75,26 +77,8 @@ static uint64_t IteratorTag(const ShardPosition& p, const uint8_t* key) {
 }
 
 std::string EncodeShardIterator(const ShardPosition& p, const uint8_t* key) {
-  char tag[17];
-  std::snprintf(tag, sizeof(tag), "%016" PRIx64, IteratorTag(p, key));
-  const std::string plain = "2|" + std::to_string(p.next) + "|" + std::to_string(p.segment) + "|" +
-                            std::to_string(p.offset) + "|" + tag + "|" + p.arn;
-  kj::String enc = kj::encodeBase64(
-      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
-  return std::string(enc.cStr(), enc.size());
-}
-
-static bool ParseU64(std::string_view s, uint64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  uint64_t r = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    const uint64_t d = static_cast<uint64_t>(c - '0');
-    if (r > (UINT64_MAX - d) / 10) return false;
-    r = r * 10 + d;
-  }
-  *v = r;
-  return true;
+  return EncodeBase64("2|" + std::to_string(p.next) + "|" + std::to_string(p.segment) + "|" +
+                      std::to_string(p.offset) + "|" + HexU64(IteratorTag(p, key)) + "|" + p.arn);
 }
 
 Status DecodeShardIterator(std::string_view iterator, const uint8_t* key, ShardPosition* p) {
@@ -102,9 +86,8 @@ Status DecodeShardIterator(std::string_view iterator, const uint8_t* key, ShardP
       "shard iterator: not an iterator returned by GetShardIterator or "
       "GetRecords of this DB");
   if (iterator.empty() || iterator.size() > 4096) return bad;
-  auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(iterator.data(), iterator.size()));
-  if (decoded.hadErrors) return bad;
-  const std::string plain(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+  std::string plain;
+  if (!DecodeBase64(iterator, &plain)) return bad;
   std::vector<std::string_view> parts;
   std::string_view rest(plain);
   for (int i = 0; i < 5; ++i) {
@@ -113,15 +96,13 @@ Status DecodeShardIterator(std::string_view iterator, const uint8_t* key, ShardP
     parts.push_back(rest.substr(0, bar));
     rest.remove_prefix(bar + 1);
   }
-  if (parts[0] != "2" || !ParseU64(parts[1], &p->next) || !ParseU64(parts[2], &p->segment) ||
-      !ParseU64(parts[3], &p->offset) || parts[4].size() != 16 ||
+  if (parts[0] != "2" || !ParseUint64(parts[1], &p->next) || !ParseUint64(parts[2], &p->segment) ||
+      !ParseUint64(parts[3], &p->offset) || parts[4].size() != 16 ||
       rest.substr(0, 11) != "arn:runnel:" || p->next == 0) {
     return bad;
   }
   p->arn = std::string(rest);
-  char tag[17];
-  std::snprintf(tag, sizeof(tag), "%016" PRIx64, IteratorTag(*p, key));
-  if (parts[4] != std::string_view(tag, 16)) return bad;
+  if (parts[4] != HexU64(IteratorTag(*p, key))) return bad;
   return Status::OK();
 }
 
@@ -345,9 +326,7 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator, const GetRecordsO
     batch->next_ = EncodeShardIterator(pos, source_->db_id());
   }
   if (!batch->records_.empty()) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const int64_t now = NowMicros(source_->env());
     batch->behind_ms_ =
         std::max<int64_t>(0, (now - batch->records_.back().commit_time_micros) / 1000);
   }

@@ -15,6 +15,7 @@
 #include "cdc/segment_reader.h"
 #include "db/db_impl.h"
 #include "db/index_env.h"
+#include "util/clock.h"
 
 namespace runnel {
 
@@ -61,7 +62,7 @@ Status DBImpl::RunRetention(int* deleted) {
     env_->GetFileSize(wal_dir_ + "/" + log::SegmentFileName(segs[i]), &sizes[i]);
     total += sizes[i];
   }
-  const auto now = std::chrono::system_clock::now();
+  const int64_t now = NowMicros(env_);
   for (size_t i = 0; i + 1 < segs.size() && segs[i] < active; ++i) {
     const uint64_t last_in_segment = segs[i + 1] - 1;
     // (a) Everything in it is durable in the index, and nobody pinned it.
@@ -73,8 +74,8 @@ Status DBImpl::RunRetention(int* deleted) {
     if (options_.retention_seconds > 0) {
       struct stat st;
       if (::stat(path.c_str(), &st) == 0) {
-        const auto mtime = std::chrono::system_clock::from_time_t(st.st_mtime);
-        expired = now - mtime >= std::chrono::seconds(options_.retention_seconds);
+        expired = now - int64_t{st.st_mtime} * 1000000 >=
+                  static_cast<int64_t>(options_.retention_seconds) * 1000000;
       }
     }
     const bool over_cap = options_.max_log_bytes > 0 && total > options_.max_log_bytes;

@@ -17,15 +17,10 @@
 #include "cdc/log_writer.h"
 #include "db/db_impl.h"
 #include "db/index_keys.h"
+#include "util/clock.h"
 
 namespace runnel {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Fixed64(uint64_t v) {
   std::string s;
@@ -177,7 +172,7 @@ struct DBImpl::GroupCommit {
 Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   GroupCommit g;
   g.cat = catalog();
-  g.now = NowMicros();
+  g.now = NowMicros(env_);
   g.first_seq = next_sequence_;
   g.seq = g.first_seq;
   frames_.clear();
@@ -409,7 +404,7 @@ Status DBImpl::CommitMetaGroup(Writer* w) {
   const std::shared_ptr<const Catalog> cat = catalog();
   const uint64_t seq = next_sequence_;
   log::MetaData meta;
-  w->status = (*w->meta)(*cat, seq, NowMicros(), &meta);
+  w->status = (*w->meta)(*cat, seq, NowMicros(env_), &meta);
   if (!w->status.ok()) return Status::OK();  // rejected; nothing written
 
   std::string payload;

@@ -3,18 +3,17 @@
 #include "tools/cli.h"
 
 #include <fcntl.h>
-#include <kj/encoding.h>
+#include <leveldb/env.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <sstream>
 
-#include "triggers/function_log.h"
+#include "util/clock.h"
+#include "util/numbers.h"
 
 namespace runnel::cli {
 
@@ -193,12 +192,6 @@ int Cli::Run(Io& io, Session& session) {
   }
 }
 
-std::string IsoTime(int64_t micros) {
-  std::string t = IsoMicros(micros);  // "...T15:47:46.123456Z"
-  t.pop_back();
-  return t + "+00:00";
-}
-
 std::string ExceptionName(const Status& s) {
   switch (s.code()) {
     case Status::Code::kNotFound:
@@ -271,21 +264,12 @@ Status WriteFile(const std::string& path, std::string_view data) {
   return Status::OK();
 }
 
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros) {
-  const std::string t(text);
   // A relative duration: digits and one unit.
-  size_t pos = 0;
-  while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') ++pos;
-  if (pos > 0 && pos + 1 == t.size() && pos < 12) {
-    const int64_t n = std::stoll(t.substr(0, pos));
+  uint64_t n = 0;
+  if (text.size() >= 2 && text.size() <= 12 && ParseUint64(text.substr(0, text.size() - 1), &n)) {
     int64_t unit = 0;
-    switch (t[pos]) {
+    switch (text.back()) {
       case 's':
         unit = 1;
         break;
@@ -304,35 +288,17 @@ Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros)
       default:
         break;
     }
-    if (unit != 0) {
-      *micros = NowMicros() - n * unit * 1000000;
+    if (unit != 0 && n <= static_cast<uint64_t>(INT64_MAX / (unit * 1000000))) {
+      *micros = NowMicros(leveldb::Env::Default()) - static_cast<int64_t>(n) * unit * 1000000;
       return Status::OK();
     }
   }
   // An absolute UTC time: 2026-11-27T15:00:00[.ffffff][Z|+00:00].
-  struct tm tm = {};
-  const char* end = strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end != nullptr) {
-    int64_t frac = 0;
-    if (*end == '.') {
-      ++end;
-      int digits = 0;
-      while (*end >= '0' && *end <= '9') {
-        if (digits < 6) frac = frac * 10 + (*end - '0');
-        ++digits;
-        ++end;
-      }
-      for (; digits < 6; ++digits) frac *= 10;
-    }
-    if (*end == 'Z' || std::strcmp(end, "+00:00") == 0 || *end == '\0') {
-      *micros = static_cast<int64_t>(timegm(&tm)) * 1000000 + frac;
-      return Status::OK();
-    }
-  }
+  if (ParseIsoTime(text, micros)) return Status::OK();
   return Status::InvalidArgument(std::string(flag) +
                                  ": expected a duration like 30s, 10m, 2h, 1d or a UTC "
                                  "time like 2026-11-27T15:00:00Z, got '" +
-                                 t + "'");
+                                 std::string(text) + "'");
 }
 
 Status ReadStdin(const Io& io, std::string_view flag, std::string* data) {
@@ -346,19 +312,6 @@ Status ReadStdin(const Io& io, std::string_view flag, std::string* data) {
   while ((n = std::fread(buf, 1, sizeof(buf), io.in)) > 0) data->append(buf, n);
   if (std::ferror(io.in)) return Status::IOError(std::string(flag) + " -: cannot read stdin");
   return Status::OK();
-}
-
-std::string Base64(std::string_view bytes) {
-  kj::String s = kj::encodeBase64(
-      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
-  return std::string(s.cStr(), s.size());
-}
-
-bool DecodeBase64(std::string_view text, std::string* bytes) {
-  auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(text.data(), text.size()));
-  if (decoded.hadErrors) return false;
-  bytes->assign(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
-  return true;
 }
 
 }  // namespace runnel::cli

@@ -26,6 +26,8 @@
 
 #include "runnel/db.h"
 #include "runnel/status.h"
+#include "util/encoding.h"  // EncodeBase64, DecodeBase64
+#include "util/time.h"      // IsoTime
 
 namespace CLI {
 class App;
@@ -153,9 +155,6 @@ class Cli {
 
 // Helpers shared by the command groups.
 
-// ISO-8601 UTC with microseconds and offset, as the cloud CLI prints
-// timestamps: "2026-11-27T15:47:46.123456+00:00".
-std::string IsoTime(int64_t micros);
 // The cloud's exception name for a status ("ResourceNotFoundException").
 std::string ExceptionName(const Status& s);
 // Reads a whole file; IOError naming it.
@@ -169,9 +168,6 @@ Status ParseSince(std::string_view flag, std::string_view text, int64_t* micros)
 // argument in errors, e.g. when a host is asked to read the caller's
 // terminal.
 Status ReadStdin(const Io& io, std::string_view flag, std::string* data);
-std::string Base64(std::string_view bytes);
-bool DecodeBase64(std::string_view text, std::string* bytes);
-int64_t NowMicros();
 
 }  // namespace runnel::cli
 

@@ -19,6 +19,8 @@
 #include "tools/dump.capnp.h"
 #include "tools/host.h"
 #include "tools/progress.h"
+#include "util/numbers.h"
+#include "util/utf8.h"
 
 namespace runnel::cli {
 namespace {
@@ -53,17 +55,6 @@ class DumpSink {
   virtual Status End(uint64_t tables, uint64_t items) = 0;
 };
 
-bool ValidUtf8(std::string_view s) {
-  // Text that nlohmann can carry as a JSON string; anything else is base64.
-  nlohmann::json j = s;
-  try {
-    (void)j.dump();
-    return true;
-  } catch (const nlohmann::json::type_error&) {
-    return false;
-  }
-}
-
 class JsonlSink final : public DumpSink {
  public:
   explicit JsonlSink(FILE* f) : f_(f) {}
@@ -86,12 +77,12 @@ class JsonlSink final : public DumpSink {
     if (ValidUtf8(key)) {
       j["Key"] = key;
     } else {
-      j["KeyBase64"] = Base64(key);
+      j["KeyBase64"] = EncodeBase64(key);
     }
     if (ValidUtf8(value)) {
       j["Value"] = value;
     } else {
-      j["ValueBase64"] = Base64(value);
+      j["ValueBase64"] = EncodeBase64(value);
     }
     return Line(j);
   }
@@ -341,9 +332,13 @@ Status ReadCapnpDump(FILE* f, DumpChecker* check) {
 // Throws (nlohmann's exceptions) on an entry of the wrong shape.
 Status CheckJsonEntry(const nlohmann::json& j, DumpChecker* check) {
   if (j.contains("Format")) {
+    uint64_t last = 0;
+    if (!ParseUint64(j.value("LastSequenceNumber", std::string("0")), &last)) {
+      return Status::InvalidArgument(check->Where() +
+                                     "LastSequenceNumber is not a decimal sequence number");
+    }
     return check->Header(j.at("Format").get<std::string>(), j.value("Version", 0u),
-                         j.value("DbName", std::string()),
-                         std::stoull(j.value("LastSequenceNumber", std::string("0"))));
+                         j.value("DbName", std::string()), last);
   }
   if (j.contains("Table")) {
     const auto& t = j.at("Table");

@@ -24,6 +24,7 @@
 #include "cdc/segment_reader.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
+#include "util/utf8.h"
 
 namespace runnel::cli {
 namespace {
@@ -297,12 +298,10 @@ void AddInspectLog(Registry* r, CLI::App* parent) {
 }
 
 std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
-  nlohmann::json probe = bytes;
-  try {
-    (void)probe.dump();
+  if (ValidUtf8(bytes)) {
     (*j)[name] = bytes;
-  } catch (const nlohmann::json::type_error&) {
-    (*j)[std::string(name) + "Base64"] = Base64(bytes);
+  } else {
+    (*j)[std::string(name) + "Base64"] = EncodeBase64(bytes);
   }
   return "";
 }

@@ -11,6 +11,7 @@
 #include "runnel/stream.h"
 #include "tools/cli.h"
 #include "tools/json_shapes.h"
+#include "util/numbers.h"
 
 namespace runnel::cli {
 namespace {
@@ -95,11 +96,7 @@ void AddGetShardIterator(Registry* r) {
                  if (a->sequence.empty()) {
                    return ctx.Usage("--sequence-number is required with " + a->type);
                  }
-                 try {
-                   size_t used = 0;
-                   req.sequence_number = std::stoull(a->sequence, &used);
-                   if (used != a->sequence.size()) throw std::invalid_argument("");
-                 } catch (const std::exception&) {
+                 if (!ParseUint64(a->sequence, &req.sequence_number)) {
                    return ctx.Usage("--sequence-number: expected a decimal sequence number, got '" +
                                     a->sequence + "'");
                  }

@@ -348,7 +348,7 @@ void AddScan(Registry* r) {
                          out["Items"] = std::move(items);
                          out["Count"] = res.items.size();
                          out["ScannedCount"] = res.items.size();
-                         if (res.has_more) out["NextToken"] = Base64(res.last_evaluated_key);
+                         if (res.has_more) out["NextToken"] = EncodeBase64(res.last_evaluated_key);
                          ctx.Print(out);
                          return 0;
                        });

@@ -2,12 +2,13 @@
 
 #include "triggers/event_json.h"
 
-#include <kj/encoding.h>
-
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "cdc/record_json.h"
 #include "runnel/stream.h"
+#include "util/encoding.h"
+#include "util/numbers.h"
 
 namespace runnel {
 namespace {
@@ -49,11 +50,7 @@ bool AttributeBytes(const json& a, std::string* out) {
     return true;
   }
   if (a.contains("B") && a["B"].is_string()) {
-    const std::string b64 = a["B"].get<std::string>();
-    auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(b64.data(), b64.size()));
-    if (decoded.hadErrors) return false;
-    out->assign(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
-    return true;
+    return DecodeBase64(a["B"].get<std::string>(), out);
   }
   return false;
 }
@@ -157,14 +154,15 @@ std::string TableFromArn(const std::string& arn) {
 }  // namespace
 
 std::string BatchToEventJson(const runnel_batch& batch, std::string_view region) {
-  std::string out = "{\"Records\":[";
+  nlohmann::ordered_json records = nlohmann::ordered_json::array();
   for (size_t i = 0; i < batch.count; ++i) {
-    if (i > 0) out.push_back(',');
-    out += RecordToJson(ToChange(batch.records[i]),
-                        batch.event_source_arn != nullptr ? batch.event_source_arn : "", region);
+    records.push_back(RecordJson(ToChange(batch.records[i]),
+                                 batch.event_source_arn != nullptr ? batch.event_source_arn : "",
+                                 region));
   }
-  out += "]}";
-  return out;
+  nlohmann::ordered_json event;
+  event["Records"] = std::move(records);
+  return event.dump();
 }
 
 Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
@@ -204,7 +202,12 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
       const std::string seq = d["SequenceNumber"].is_string()
                                   ? d["SequenceNumber"].get<std::string>()
                                   : d["SequenceNumber"].dump();
-      rec.sequence_number = std::strtoull(seq.c_str(), nullptr, 10);
+      if (!ParseUint64(seq, &rec.sequence_number)) {
+        return Status::InvalidArgument(where +
+                                       ": dynamodb.SequenceNumber must be a decimal sequence "
+                                       "number, got " +
+                                       d["SequenceNumber"].dump());
+      }
     }
     if (d.contains("ApproximateCreationDateTime") && d["ApproximateCreationDateTime"].is_number()) {
       const double seconds = d["ApproximateCreationDateTime"].get<double>();

@@ -6,37 +6,23 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 
+#include "util/time.h"
+
 namespace runnel {
 
-std::string IsoMicros(int64_t micros) {
-  const time_t secs = static_cast<time_t>(micros / 1000000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(micros % 1000000));
-  return buf;
+namespace {
+
+// The time IsoMicros wrote at the start of a log line; -1 if there is none.
+int64_t LineTime(std::string_view line) {
+  int64_t micros = 0;
+  if (line.size() < 27 || !ParseIsoTime(line.substr(0, 27), &micros)) return -1;
+  return micros;
 }
 
-// Parses the time IsoMicros wrote; -1 if the line does not start with one.
-int64_t ParseIsoMicros(std::string_view line) {
-  if (line.size() < 27 || line[10] != 'T' || line[26] != 'Z') return -1;
-  struct tm tm = {};
-  int usec = 0;
-  if (std::sscanf(std::string(line.substr(0, 27)).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6dZ",
-                  &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-                  &usec) != 7) {
-    return -1;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000000 + usec;
-}
+}  // namespace
 
 FunctionLog::FunctionLog(std::string dir, uint64_t rotate_bytes, int keep_files)
     : dir_(std::move(dir)), rotate_bytes_(rotate_bytes), keep_files_(keep_files) {}
@@ -130,7 +116,7 @@ Status FunctionLog::Read(int64_t since_micros, std::vector<FunctionLogLine>* lin
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
-      const int64_t t = ParseIsoMicros(line);
+      const int64_t t = LineTime(line);
       if (t < 0 || t < since_micros) continue;
       lines->push_back({t, line});
     }

@@ -60,11 +60,6 @@ class FunctionLog {
   std::chrono::steady_clock::time_point last_flush_;  // GUARDED_BY(mu_)
 };
 
-// "2026-11-27T13:22:23.291123Z"
-std::string IsoMicros(int64_t micros);
-// Parses the time IsoMicros wrote at the start of `line`; -1 if there is none.
-int64_t ParseIsoMicros(std::string_view line);
-
 }  // namespace runnel
 
 #endif  // RUNNEL_TRIGGERS_FUNCTION_LOG_H_

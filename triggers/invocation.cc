@@ -2,25 +2,22 @@
 
 #include "triggers/invocation.h"
 
+#include <leveldb/env.h>
+
 #include <cstdio>
 #include <exception>
-#include <random>
 
 #include "cdc/catalog.h"
 #include "runnel/db.h"
 #include "triggers/event_json.h"
 #include "triggers/function_log.h"
+#include "util/clock.h"
+#include "util/random.h"
 
 namespace runnel {
 namespace {
 
 Invocation* Self(runnel_context* ctx) { return reinterpret_cast<Invocation*>(ctx); }
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void ApiLog(runnel_context* ctx, const char* line, size_t len) {
   Self(ctx)->LogLine(std::string_view(line, len));
@@ -119,14 +116,16 @@ const runnel_context_api kApi = {
 
 }  // namespace
 
-Invocation::Invocation() : request_id(NewUuid()) { context.api = &kApi; }
+Invocation::Invocation() : request_id(NewUuid()), env(leveldb::Env::Default()) {
+  context.api = &kApi;
+}
 
 void Invocation::LogLine(std::string_view text) {
   if (log == nullptr) return;
   std::string line = request_id;
   line.push_back(' ');
   line.append(text);
-  log->Append(NowMicros(), line);
+  log->Append(NowMicros(env), line);
 }
 
 int Invocation::Run(const std::function<int(const runnel_batch*, runnel_context*)>& handler) {
@@ -139,17 +138,6 @@ int Invocation::Run(const std::function<int(const runnel_batch*, runnel_context*
   }
   LogLine(error);
   return -1;
-}
-
-std::string NewUuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const uint64_t a = rng(), b = rng();
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffull));
-  return buf;
 }
 
 }  // namespace runnel

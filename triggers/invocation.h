@@ -15,6 +15,10 @@
 #include "runnel/function.h"
 #include "runnel/write_batch.h"
 
+namespace leveldb {
+class Env;
+}
+
 namespace runnel {
 
 class FunctionLog;
@@ -25,6 +29,9 @@ struct Invocation {
   runnel_context context;
 
   std::string request_id;
+  // The clock of the function log's lines (the DB's Env; Env::Default() until
+  // the caller sets it). Never null.
+  leveldb::Env* env;
   std::chrono::steady_clock::time_point deadline;
   const log::FunctionEntryData* function = nullptr;
   FunctionLog* log = nullptr;
@@ -47,9 +54,6 @@ struct Invocation {
   int Run(const std::function<int(const runnel_batch*, runnel_context*)>& handler);
   void LogLine(std::string_view text);
 };
-
-// A random RFC 4122 version 4 UUID.
-std::string NewUuid();
 
 }  // namespace runnel
 

@@ -10,15 +10,12 @@
 #include "db/db_impl.h"
 #include "triggers/invocation.h"
 #include "triggers/triggers_impl.h"
+#include "util/clock.h"
+#include "util/random.h"
+#include "util/time.h"
 
 namespace runnel {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The cloud caps payloads at 6 MB; a batch stops growing there.
 constexpr size_t kMaxBatchPayload = 6u << 20;
@@ -178,7 +175,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
     j["responseContext"] = {
         {"statusCode", 200}, {"executedVersion", "$LATEST"}, {"functionError", "Unhandled"}};
     j["version"] = "1.0";
-    j["timestamp"] = IsoMicros(NowMicros());
+    j["timestamp"] = IsoMicros(NowMicros(owner_->db()->env()));
     StreamDescription sd;
     std::string shard;
     if (db->streams()->DescribeStream(arn, &sd).ok()) shard = sd.shard_id;
@@ -427,7 +424,7 @@ MappingWorker::RoundEnd MappingWorker::CheckBatch(const Batch& batch) {
     if (!ds.ok()) SetResult("PROBLEM: " + ds.ToString());
     return ds.ok() || Sleep(std::chrono::milliseconds(500));
   }
-  const int64_t now_us = NowMicros();
+  const int64_t now_us = NowMicros(owner_->db()->env());
   if (m.max_record_age_seconds != -1 &&
       now_us - records.front().commit_time_micros > int64_t{m.max_record_age_seconds} * 1000000) {
     Status ds = Discard(records, "RecordAgeExceeded", m.event_source_arn, batch.next_position,
@@ -451,8 +448,10 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
   inv->log = log_;
   inv->batch = &abi;
   inv->region = owner_->db()->name();
+  inv->env = owner_->db()->env();
   inv->report_batch_item_failures = m.report_batch_item_failures;
-  inv->log->Append(NowMicros(), "START RequestId: " + inv->request_id + " Version: $LATEST");
+  inv->log->Append(NowMicros(owner_->db()->env()),
+                   "START RequestId: " + inv->request_id + " Version: $LATEST");
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = inv->Run(fn.call);
   const auto elapsed = std::chrono::steady_clock::now() - t0;
@@ -461,17 +460,18 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
   if (timed_out) {
     inv->LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) + " seconds");
   }
-  inv->log->Append(NowMicros(), "END RequestId: " + inv->request_id);
+  inv->log->Append(NowMicros(owner_->db()->env()), "END RequestId: " + inv->request_id);
   char report[200];
   std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
                 inv->request_id.c_str(), ms, batch.records.size());
-  inv->log->Append(NowMicros(), report);
+  inv->log->Append(NowMicros(owner_->db()->env()), report);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++metrics_.invocations;
     metrics_.records_in += batch.records.size();
-    metrics_.last_invocation_micros = NowMicros();
-    metrics_.iterator_age_ms = (NowMicros() - batch.records.back().commit_time_micros) / 1000;
+    metrics_.last_invocation_micros = NowMicros(owner_->db()->env());
+    metrics_.iterator_age_ms =
+        (NowMicros(owner_->db()->env()) - batch.records.back().commit_time_micros) / 1000;
     durations_.push_back(ms);
     if (durations_.size() > 1024) durations_.pop_front();
   }

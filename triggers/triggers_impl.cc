@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cdc/stream_reader.h"
@@ -17,15 +17,12 @@
 #include "triggers/event_json.h"
 #include "triggers/invocation.h"
 #include "triggers/mapping_worker.h"
+#include "util/clock.h"
+#include "util/encoding.h"
+#include "util/random.h"
 
 namespace runnel {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status FunctionNotFound(std::string_view name) {
   return Status::NotFound("function '" + std::string(name) + "' does not exist");
@@ -74,10 +71,7 @@ Status HashFile(const std::string& path, std::string* hash) {
   }
   const XXH128_hash_t h = XXH3_128bits_digest(state);
   XXH3_freeState(state);
-  char out[40];
-  std::snprintf(out, sizeof(out), "%016" PRIx64 "%016" PRIx64, static_cast<uint64_t>(h.high64),
-                static_cast<uint64_t>(h.low64));
-  *hash = out;
+  *hash = HexU64(h.high64) + HexU64(h.low64);
   return Status::OK();
 }
 
@@ -132,7 +126,7 @@ Status TriggersImpl::LoadChecked(const FunctionConfiguration& c, log::FunctionEn
   entry->environment.assign(c.environment.begin(), c.environment.end());
   entry->timeout_seconds = c.timeout_seconds;
   entry->description = c.description;
-  entry->last_modified_micros = NowMicros();
+  entry->last_modified_micros = NowMicros(db_->env());
   entry->code_hash = hash;
   return Status::OK();
 }
@@ -199,7 +193,7 @@ Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& conf
   entry.environment.assign(config.environment.begin(), config.environment.end());
   entry.timeout_seconds = config.timeout_seconds;
   entry.description = config.description;
-  entry.last_modified_micros = NowMicros();
+  entry.last_modified_micros = NowMicros(db_->env());
   s = db_->CommitMeta([&](const Catalog& cat, uint64_t, int64_t, log::MetaData* meta) {
     const log::FunctionEntryData* old = cat.FindFunction(entry.name);
     if (old != nullptr && !old->in_process) {
@@ -364,30 +358,32 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
   inv.log = LogFor(fn.config.name);
   inv.batch = &batch;
   inv.region = db_->name();
-  inv.log->Append(NowMicros(), "START RequestId: " + inv.request_id + " Version: $LATEST");
+  inv.env = db_->env();
+  inv.log->Append(NowMicros(db_->env()),
+                  "START RequestId: " + inv.request_id + " Version: $LATEST");
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = inv.Run(fn.call);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  inv.log->Append(NowMicros(), "END RequestId: " + inv.request_id);
+  inv.log->Append(NowMicros(db_->env()), "END RequestId: " + inv.request_id);
   char report[160];
   std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
                 inv.request_id.c_str(), ms, batch.count);
-  inv.log->Append(NowMicros(), report);
+  inv.log->Append(NowMicros(db_->env()), report);
   const bool failed = rc != 0 || inv.bad_failed_item || inv.bad_write;
-  std::string out = "{\"StatusCode\":200,\"ExecutedVersion\":\"$LATEST\"";
-  if (failed) out += ",\"FunctionError\":\"Unhandled\"";
-  out += ",\"RequestId\":\"" + inv.request_id + "\"";
+  // The cloud's Invoke response, fields in its order.
+  nlohmann::ordered_json out;
+  out["StatusCode"] = 200;
+  out["ExecutedVersion"] = "$LATEST";
+  if (failed) out["FunctionError"] = "Unhandled";
+  out["RequestId"] = inv.request_id;
   if (!inv.failed_items.empty()) {
-    out += ",\"batchItemFailures\":[";
-    for (size_t i = 0; i < inv.failed_items.size(); ++i) {
-      if (i > 0) out += ",";
-      out += "{\"itemIdentifier\":\"" + std::to_string(inv.failed_items[i]) + "\"}";
+    nlohmann::ordered_json& failures = out["batchItemFailures"] = nlohmann::ordered_json::array();
+    for (uint64_t item : inv.failed_items) {
+      failures.push_back({{"itemIdentifier", std::to_string(item)}});
     }
-    out += "]";
   }
-  out += "}";
-  *response = out;
+  *response = out.dump();
   if (!failed && inv.writes.Count() > 0) {
     return db_->Write(WriteOptions{true}, inv.writes, nullptr);
   }

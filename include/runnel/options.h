@@ -57,8 +57,9 @@ struct Options {
 
   // File system seam for tests and fault injection; nullptr means
   // leveldb::Env::Default(). Both the log and the LevelDB index perform all
-  // file I/O through it (directory fsync aside). Not owned; must outlive the
-  // DB.
+  // file I/O through it (directory fsync aside). Its NowMicros() is the DB's
+  // wall clock: commit times, table and stream creation times, retention by
+  // age, function log lines. Not owned; must outlive the DB.
   leveldb::Env* env = nullptr;
 
   // A log segment is closed (fsynced) and a new one started once it reaches
