@@ -445,11 +445,38 @@ TEST_F(TriggersTest, InProcessFunctionAndInvoke) {
   auto r = nlohmann::json::parse(response);
   EXPECT_EQ(r["StatusCode"], 200);
   EXPECT_FALSE(r.contains("FunctionError"));
+  // The cloud's response, byte for byte.
+  EXPECT_EQ(response, R"({"StatusCode":200,"ExecutedVersion":"$LATEST","RequestId":")" +
+                          r["RequestId"].get<std::string>() + R"("})");
   std::string v;
   ASSERT_OK(db_->Get("out", "zz", &v));
   EXPECT_EQ(v, "INSERT");
   EXPECT_TRUE(t()->Invoke("inproc", "not json", &response).IsInvalidArgument());
   EXPECT_TRUE(t()->Invoke("nope", payload, &response).IsNotFound());
+  // A sequence number that is not one is an error (it used to become 0 or wrap).
+  for (const char* bad : {"\"4x2\"", "\"-1\"", "\"\"", "1.5", "-3"}) {
+    std::string p = payload;
+    p.replace(p.find("\"42\""), 4, bad);
+    const Status st = t()->Invoke("inproc", p, &response);
+    EXPECT_TRUE(st.IsInvalidArgument()) << bad << ": " << st.ToString();
+    EXPECT_NE(st.ToString().find("SequenceNumber"), std::string::npos) << st.ToString();
+  }
+  // Reported items and a failure, in the cloud's field order.
+  FunctionConfiguration reporter;
+  reporter.function_name = "reporter";
+  ASSERT_OK(t()->RegisterInProcessFunction(reporter, [](const runnel_batch&, runnel_context* c) {
+    fn::Context ctx(c);
+    ctx.ReportFailedItem(42);
+    ctx.ReportFailedItem(99);  // no record of the batch: the whole batch fails
+    return 0;
+  }));
+  ASSERT_OK(t()->Invoke("reporter", payload, &response));
+  r = nlohmann::json::parse(response);
+  EXPECT_EQ(
+      response,
+      R"({"StatusCode":200,"ExecutedVersion":"$LATEST","FunctionError":"Unhandled","RequestId":")" +
+          r["RequestId"].get<std::string>() +
+          R"(","batchItemFailures":[{"itemIdentifier":"42"}]})");
 
   // After a restart the in-process function waits for its handler.
   Open();

@@ -15,30 +15,27 @@ kj::ArrayPtr<const char> Chars(std::string_view s) {
   return kj::ArrayPtr<const char>(s.data(), s.size());
 }
 
+std::string Text(const kj::String& s) { return std::string(s.cStr(), s.size()); }
+
+// The decoded bytes into *out, unless the input had errors.
+bool Assign(const kj::EncodingResult<kj::Array<kj::byte>>& decoded, std::string* out) {
+  if (decoded.hadErrors) return false;
+  out->assign(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+  return true;
+}
+
 }  // namespace
 
-std::string EncodeBase64(std::string_view bytes) {
-  kj::String s = kj::encodeBase64(Bytes(bytes));
-  return std::string(s.cStr(), s.size());
-}
+std::string EncodeBase64(std::string_view bytes) { return Text(kj::encodeBase64(Bytes(bytes))); }
 
 bool DecodeBase64(std::string_view text, std::string* bytes) {
-  auto decoded = kj::decodeBase64(Chars(text));
-  if (decoded.hadErrors) return false;
-  bytes->assign(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
-  return true;
+  return Assign(kj::decodeBase64(Chars(text)), bytes);
 }
 
-std::string EncodeHex(std::string_view bytes) {
-  kj::String s = kj::encodeHex(Bytes(bytes));
-  return std::string(s.cStr(), s.size());
-}
+std::string EncodeHex(std::string_view bytes) { return Text(kj::encodeHex(Bytes(bytes))); }
 
 bool DecodeHex(std::string_view text, std::string* bytes) {
-  auto decoded = kj::decodeHex(Chars(text));
-  if (decoded.hadErrors) return false;
-  bytes->assign(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
-  return true;
+  return Assign(kj::decodeHex(Chars(text)), bytes);
 }
 
 std::string HexU64(uint64_t v) {
