@@ -9,7 +9,6 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <optional>
 
