@@ -555,7 +555,8 @@ Replay RecoveryRunnel(const Flags& f, const std::string& keys, const Values& val
   const uint64_t replayed = db->recovery_report().replayed_records;
   std::string v;
   const uint64_t last = f.recovery_num - 1;
-  Check(db->Get(kTable, std::string_view(keys.data() + last * f.key_size, f.key_size), &v),
+  Check(db->Get(runnel::ReadOptions(), kTable,
+                std::string_view(keys.data() + last * f.key_size, f.key_size), &v),
         "runnel get after reopen");
   Check(db->Close(), "runnel close");
   const double secs = Seconds(t0, t1);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "runnel/triggers.h"
 
 namespace {
 

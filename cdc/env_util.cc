@@ -3,12 +3,27 @@
 #include "cdc/env_util.h"
 
 #include <fcntl.h>
+#include <leveldb/env.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 namespace runnel {
+
+Env::~Env() = default;
+
+Env* Env::Default() {
+  static LevelDBEnvAdapter* const env = new LevelDBEnvAdapter(leveldb::Env::Default());
+  return env;
+}
+
+leveldb::Env* ToLevelDBEnv(Env* env) {
+  if (env == nullptr) return leveldb::Env::Default();
+  // Once per Open, not per I/O: the cast only checks where the Env came from.
+  auto* adapter = dynamic_cast<LevelDBEnvAdapter*>(env);
+  return adapter != nullptr ? adapter->target() : nullptr;
+}
 
 Status FromLevelDB(const leveldb::Status& s, const std::string& context) {
   if (s.ok()) return Status::OK();

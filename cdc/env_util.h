@@ -12,9 +12,30 @@
 #include <string>
 #include <string_view>
 
+#include "runnel/env.h"
 #include "runnel/status.h"
 
+namespace leveldb {
+class Env;
+}  // namespace leveldb
+
 namespace runnel {
+
+// The internal adapter behind the public Env handle (runnel/env.h): a
+// leveldb::Env, not owned, which must outlive the adapter. Tests wrap their
+// fault-injecting Envs in one to pass them as Options::env.
+class LevelDBEnvAdapter final : public Env {
+ public:
+  explicit LevelDBEnvAdapter(leveldb::Env* target) : target_(target) {}
+  leveldb::Env* target() const { return target_; }
+
+ private:
+  leveldb::Env* const target_;
+};
+
+// The leveldb::Env behind `env`: leveldb::Env::Default() for nullptr, and
+// nullptr for an Env that runnel did not make.
+leveldb::Env* ToLevelDBEnv(Env* env);
 
 inline leveldb::Slice ToSlice(std::string_view s) { return leveldb::Slice(s.data(), s.size()); }
 

@@ -90,19 +90,19 @@ Status StreamCursor::Reopen() {
 }
 
 void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c, SequenceNumber seq) {
-  RecordBatch::Pins& pins = *batch->pins_;
+  RecordBatch::Rep& rep = *batch->rep();
   // Keep what the views point into alive as long as the batch.
   const void* hold = payload_copy_ ? static_cast<const void*>(payload_copy_.get())
                                    : static_cast<const void*>(reader_.get());
-  if (pins.holds.empty() || pins.holds.back().get() != hold) {
+  if (rep.holds.empty() || rep.holds.back().get() != hold) {
     if (payload_copy_) {
-      pins.holds.push_back(payload_copy_);
+      rep.holds.push_back(payload_copy_);
     } else {
-      pins.holds.push_back(reader_);
+      rep.holds.push_back(reader_);
     }
   }
-  batch->records_.push_back(log::ToChangeRecord(c, seq, data_.commit_time_micros, table_name_));
-  batch->records_.back().chain_depth = data_.chain_depth;
+  rep.records.push_back(log::ToChangeRecord(c, seq, data_.commit_time_micros, table_name_));
+  rep.records.back().chain_depth = data_.chain_depth;
 }
 
 // The state of one Read() call.
@@ -120,8 +120,8 @@ struct StreamCursor::ReadPass {
 
 Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options,
                           RecordBatch* batch) {
-  if (!batch->pins_) batch->pins_ = std::make_unique<RecordBatch::Pins>();
-  if (!batch->pins_->catalog) batch->pins_->catalog = catalog_;
+  RecordBatch::Rep& rep = *batch->rep();
+  if (!rep.catalog) rep.catalog = catalog_;
   ReadPass pass{upper, options, batch};
   pass.hinted = segment_hint_ != 0;
   Status s;
@@ -158,6 +158,7 @@ Status StreamCursor::Read(SequenceNumber upper, const GetRecordsOptions& options
 
 bool StreamCursor::EmitFrame(ReadPass* pass) {
   RecordBatch* batch = pass->batch;
+  std::vector<ChangeRecord>& records = batch->rep()->records;
   ChangeRecord* last_of_frame = nullptr;
   for (size_t i = position_ - frame_.first_sequence; i < data_.changes.size(); ++i) {
     const SequenceNumber seq = frame_.first_sequence + i;
@@ -167,14 +168,14 @@ bool StreamCursor::EmitFrame(ReadPass* pass) {
     }
     const log::ChangeData& c = data_.changes[i];
     if (c.table_id == table_id_ && c.view != log::View::kNone && seq >= stream_start_) {
-      if (batch->records_.size() >= pass->options.limit ||
-          (pass->bytes >= pass->options.max_bytes && !batch->records_.empty())) {
+      if (records.size() >= pass->options.limit ||
+          (pass->bytes >= pass->options.max_bytes && !records.empty())) {
         position_ = seq;
         return true;
       }
       Emit(batch, c, seq);
-      pass->bytes += batch->records_.back().size_bytes;
-      last_of_frame = &batch->records_.back();
+      pass->bytes += records.back().size_bytes;
+      last_of_frame = &records.back();
     }
     position_ = seq + 1;
   }

@@ -27,6 +27,28 @@ RecordBatch::~RecordBatch() = default;
 RecordBatch::RecordBatch(RecordBatch&&) noexcept = default;
 RecordBatch& RecordBatch::operator=(RecordBatch&&) noexcept = default;
 
+RecordBatch::Rep* RecordBatch::rep() {
+  if (!rep_) rep_ = std::make_unique<Rep>();
+  return rep_.get();
+}
+
+const std::vector<ChangeRecord>& RecordBatch::records() const {
+  static const std::vector<ChangeRecord> kNone;
+  return rep_ ? rep_->records : kNone;
+}
+
+const std::string& RecordBatch::next_shard_iterator() const {
+  static const std::string kNone;
+  return rep_ ? rep_->next : kNone;
+}
+
+const std::string& RecordBatch::stream_arn() const {
+  static const std::string kNone;
+  return rep_ ? rep_->arn : kNone;
+}
+
+int64_t RecordBatch::millis_behind_latest() const { return rep_ ? rep_->behind_ms : 0; }
+
 std::string_view ShardIteratorTypeName(ShardIteratorType type) {
   switch (type) {
     case ShardIteratorType::kTrimHorizon:
@@ -304,6 +326,7 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator, const GetRecordsO
   ShardPosition pos;
   Status s = DecodeShardIterator(iterator, source_->db_id(), &pos);
   *batch = RecordBatch();
+  RecordBatch::Rep& rep = *batch->rep();
   SequenceNumber last = 0;
   if (s.ok()) s = source_->LastSequence(&last);
   std::shared_ptr<const Catalog> catalog;
@@ -312,23 +335,22 @@ Status StreamReaderImpl::GetRecords(std::string_view iterator, const GetRecordsO
   if (s.ok()) s = Find(*catalog, pos.arn, &f);
   if (!s.ok()) return s;
   f.catalog = catalog;
-  batch->arn_ = f.info.arn;
+  rep.arn = f.info.arn;
   const SequenceNumber end = f.info.ending_sequence;
   const SequenceNumber upper = end != 0 ? std::min(end, last) : last;
   if (pos.next <= upper) {
-    batch->records_.reserve(std::min<uint64_t>(options.limit, upper - pos.next + 1));
+    rep.records.reserve(std::min<uint64_t>(options.limit, upper - pos.next + 1));
     s = Read(f, upper, options, &pos, batch);
     if (!s.ok()) return s;
   }
   if (end != 0 && pos.next > end) {
-    batch->next_.clear();  // closed and fully read
+    rep.next.clear();  // closed and fully read
   } else {
-    batch->next_ = EncodeShardIterator(pos, source_->db_id());
+    rep.next = EncodeShardIterator(pos, source_->db_id());
   }
-  if (!batch->records_.empty()) {
+  if (!rep.records.empty()) {
     const int64_t now = NowMicros(source_->env());
-    batch->behind_ms_ =
-        std::max<int64_t>(0, (now - batch->records_.back().commit_time_micros) / 1000);
+    rep.behind_ms = std::max<int64_t>(0, (now - rep.records.back().commit_time_micros) / 1000);
   }
   return Status::OK();
 }

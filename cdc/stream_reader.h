@@ -22,8 +22,12 @@ class Env;
 
 namespace runnel {
 
-// What a RecordBatch keeps alive for its views.
-struct RecordBatch::Pins {
+// A RecordBatch's contents, and what it keeps alive for its views.
+struct RecordBatch::Rep {
+  std::vector<ChangeRecord> records;
+  std::string next;
+  std::string arn;
+  int64_t behind_ms = 0;
   std::shared_ptr<const Catalog> catalog;
   // Mapped segment readers and copied payloads the records point into.
   std::vector<std::shared_ptr<const void>> holds;

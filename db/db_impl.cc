@@ -22,15 +22,18 @@
 #include "db/dir_lock.h"
 #include "db/index_env.h"
 #include "db/index_keys.h"
-#include "triggers/triggers_impl.h"
 
 namespace runnel {
 
-Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db) {
+Status DBInternal::Open(const Options& options, const std::string& dir,
+                        std::unique_ptr<DBInternal>* db) {
   db->reset();
   if (dir.empty()) return Status::InvalidArgument("dir: must not be empty");
   if (options.segment_bytes < (64u << 10)) {
     return Status::InvalidArgument("options.segment_bytes: must be >= 65536");
+  }
+  if (ToLevelDBEnv(options.env) == nullptr) {
+    return Status::InvalidArgument("options.env: not an Env made by runnel (see runnel/env.h)");
   }
   auto impl = std::make_unique<DBImpl>(options, dir);
   Status s = impl->Open();
@@ -44,7 +47,7 @@ DBImpl::DBImpl(const Options& options, std::string dir)
       dir_(std::move(dir)),
       wal_dir_(dir_ + "/wal"),
       index_dir_(dir_ + "/index"),
-      env_(options.env != nullptr ? options.env : leveldb::Env::Default()) {}
+      env_(ToLevelDBEnv(options.env)) {}
 
 DBImpl::~DBImpl() { Close().ok(); }  // best effort; Close() reports errors
 
@@ -87,19 +90,16 @@ Status DBImpl::Open() {
   if (!s.ok()) return s;
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
-  triggers_ = std::make_unique<TriggersImpl>(this);
-  if (options_.run_triggers) {
-    s = triggers_->Start();
-    if (!s.ok()) return s;
-  }
   return Status::OK();
 }
 
-Triggers* DBImpl::triggers() { return triggers_.get(); }
+void DBImpl::Attach(std::unique_ptr<Attachment> attachment) { attachment_ = std::move(attachment); }
+
+Triggers* DBImpl::triggers() { return attachment_ != nullptr ? attachment_->triggers() : nullptr; }
 
 Status DBImpl::Close() {
   // Handlers write back through the DB: stop them while it still works.
-  if (triggers_ != nullptr && !closed_.load()) triggers_->Stop();
+  if (attachment_ != nullptr && !closed_.load()) attachment_->BeforeClose();
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (closed_.exchange(true)) return Status::OK();
@@ -286,7 +286,16 @@ static Status ValidateKey(std::string_view key) {
   return Status::OK();
 }
 
-Status DBImpl::Get(std::string_view table, std::string_view key, std::string* value) {
+// The LevelDB read options for a runnel one.
+static leveldb::ReadOptions IndexReadOptions(const ReadOptions& options) {
+  leveldb::ReadOptions lo;
+  lo.verify_checksums = options.verify_checksums;
+  lo.fill_cache = options.fill_cache;
+  return lo;
+}
+
+Status DBImpl::Get(const ReadOptions& options, std::string_view table, std::string_view key,
+                   std::string* value) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   s = ValidateKey(key);
@@ -294,12 +303,13 @@ Status DBImpl::Get(std::string_view table, std::string_view key, std::string* va
   auto cat = catalog();
   const log::TableEntryData* t = cat->FindLive(table);
   if (t == nullptr) return TableNotFound(table);
-  leveldb::Status ls = index_->Get(leveldb::ReadOptions(), index::ItemKey(t->id, key), value);
+  leveldb::Status ls = index_->Get(IndexReadOptions(options), index::ItemKey(t->id, key), value);
   if (ls.IsNotFound()) return Status::NotFound("key not found");
   return FromLevelDB(ls);
 }
 
-Status DBImpl::Scan(std::string_view table, const ScanOptions& o, ScanResult* result) {
+Status DBImpl::Scan(const ReadOptions& options, std::string_view table, const ScanOptions& o,
+                    ScanResult* result) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   if (!o.exclusive_start_key.empty()) {
@@ -319,7 +329,7 @@ Status DBImpl::Scan(std::string_view table, const ScanOptions& o, ScanResult* re
     lower = std::max(lower, after);
   }
   const std::string table_prefix = index::ItemPrefix(t->id);
-  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(IndexReadOptions(options)));
   it->Seek(table_prefix + lower);
   for (; it->Valid(); it->Next()) {
     const leveldb::Slice k = it->key();

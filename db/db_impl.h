@@ -24,6 +24,7 @@
 #include "cdc/codec.h"
 #include "cdc/log_format.h"
 #include "cdc/stream_reader.h"
+#include "db/db_internal.h"
 #include "runnel/db.h"
 
 namespace leveldb {
@@ -38,21 +39,16 @@ namespace runnel {
 
 class DirLock;
 class IndexEnv;
-class TriggersImpl;
 namespace log {
 class LogWriter;
 }
 
-class DBImpl final : public DB {
+class DBImpl final : public DBInternal {
  public:
-  // Validates a metadata change against the catalog it will apply to and
-  // fills the frame: (catalog, sequence of the frame, now, out).
-  using MetaPrepare = std::function<Status(const Catalog&, uint64_t, int64_t, log::MetaData*)>;
-
   DBImpl(const Options& options, std::string dir);
   ~DBImpl() override;
 
-  // Called once by DB::Open.
+  // Called once by DBInternal::Open.
   Status Open();
 
   Status Close() override;
@@ -66,8 +62,10 @@ class DBImpl final : public DB {
              std::string_view value) override;
   Status Delete(const WriteOptions& options, std::string_view table, std::string_view key) override;
   Status Write(const WriteOptions& options, const WriteBatch& batch, CommitInfo* info) override;
-  Status Get(std::string_view table, std::string_view key, std::string* value) override;
-  Status Scan(std::string_view table, const ScanOptions& options, ScanResult* result) override;
+  Status Get(const ReadOptions& options, std::string_view table, std::string_view key,
+             std::string* value) override;
+  Status Scan(const ReadOptions& options, std::string_view table, const ScanOptions& scan,
+              ScanResult* result) override;
   SequenceNumber LastSequence() const override { return last_sequence_.load(); }
   SequenceNumber FirstAvailableSequence() const override;
   Status WaitForSequence(SequenceNumber sequence, std::chrono::microseconds timeout) override;
@@ -80,40 +78,25 @@ class DBImpl final : public DB {
   const RecoveryReport& recovery_report() const override { return report_; }
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
-  // The raw 16-byte id (the key of shard iterator tags).
-  const uint8_t* id_bytes() const { return id_; }
 
-  // --- Internal API for the trigger runtime (triggers/).
-
-  // Commits a metadata change whose validity `prepare` decides.
-  Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr);
-  // Commits a handler's write-backs (may be empty) together with a mapping
-  // checkpoint, as one frame, without fsync (see the .cc).
+  // --- DBInternal: for the trigger runtime (see db/db_internal.h).
+  void Attach(std::unique_ptr<Attachment> attachment) override;
+  Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr) override;
   Status CommitCheckpoint(const WriteBatch& writes, const log::CheckpointData& checkpoint,
-                          uint8_t chain_depth);
-  // Waits until a change to table `table_id` with sequence >= `sequence` is
-  // committed (OK), the timeout passes (TimedOut) or the DB closes. Commits
-  // to other tables do not wake the caller: a trigger worker caught up on a
-  // quiet table sleeps through a busy neighbour.
-  // `cancel`, if set, ends the wait early (OK) once true and WakeWaiters()
-  // is called.
+                          uint8_t chain_depth) override;
   Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
                             std::chrono::microseconds timeout,
-                            const std::atomic<bool>* cancel = nullptr);
-  // The sequence of the last change to the table since Open (0 if none).
-  SequenceNumber LastTableChange(uint32_t table_id);
-  // Wakes every waiter so that it rechecks its cancel flag.
-  void WakeWaiters();
-  // FailedPrecondition once the DB is closed.
-  Status CheckOpenForTriggers() const { return CheckOpen(); }
-  // The checkpoint of a mapping: false if it has none yet (or the DB is
-  // closed).
-  bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result);
-  std::shared_ptr<const Catalog> CurrentCatalog() const { return catalog(); }
-  StreamReaderImpl* stream_impl() { return &streams_; }
-  LogSource* log_source() { return &source_; }
-  const std::string& dir() const { return dir_; }
-  leveldb::Env* env() const { return env_; }
+                            const std::atomic<bool>* cancel = nullptr) override;
+  SequenceNumber LastTableChange(uint32_t table_id) override;
+  void WakeWaiters() override;
+  Status CheckOpenForTriggers() const override { return CheckOpen(); }
+  bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) override;
+  std::shared_ptr<const Catalog> CurrentCatalog() const override { return catalog(); }
+  StreamReaderImpl* stream_impl() override { return &streams_; }
+  LogSource* log_source() override { return &source_; }
+  const std::string& dir() const override { return dir_; }
+  const uint8_t* id_bytes() const override { return id_; }
+  leveldb::Env* env() const override { return env_; }
 
  private:
   struct TableStats {
@@ -288,8 +271,8 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> first_available_{1};
   std::thread retention_thread_;
 
-  // Functions and mappings; stopped first in Close().
-  std::unique_ptr<TriggersImpl> triggers_;
+  // The trigger runtime (see Attach); stopped first in Close().
+  std::unique_ptr<Attachment> attachment_;
 };
 
 }  // namespace runnel

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "runnel/triggers.h"
 #include "tests/child_process.h"
 
 namespace runnel::test {

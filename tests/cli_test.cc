@@ -27,6 +27,7 @@
 
 #include "gtest/gtest.h"
 #include "runnel/db.h"
+#include "runnel/triggers.h"
 #include "tests/testutil.h"
 
 extern char** environ;
@@ -1105,7 +1106,7 @@ TEST_F(CliBase, MissingDirectoryAndLockedDb) {
     r = R({"list-streams"});
     EXPECT_EQ(r.exit, 0) << r;
     std::string v;
-    EXPECT_TRUE(open->Get("Music", "k", &v).IsNotFound());
+    EXPECT_TRUE(open->Get(ReadOptions(), "Music", "k", &v).IsNotFound());
   }
 }
 

@@ -74,12 +74,12 @@ TEST(ConcurrencyTest, WritersReadersAndTheStreamAgree) {
   threads.emplace_back([&] {
     while (!stop.load()) {
       ScanResult l, r;
-      EXPECT_OK(db->Scan("left", ScanOptions(), &l));
+      EXPECT_OK(db->Scan(ReadOptions(), "left", ScanOptions(), &l));
       std::string v;
       for (const auto& [k, lv] : l.items) {
         // Reads see a prefix of the commits: right is at least as new as
         // left was when we read it (each batch writes both atomically).
-        if (!db->Get("right", k, &v).ok() || std::stoi(v) < std::stoi(lv)) {
+        if (!db->Get(ReadOptions(), "right", k, &v).ok() || std::stoi(v) < std::stoi(lv)) {
           ++reader_errors;
         }
       }
@@ -120,7 +120,7 @@ TEST(ConcurrencyTest, WritersReadersAndTheStreamAgree) {
   ASSERT_OK(DB::Open(o, dir.Sub("db"), &db));
   for (int w = 0; w < kWriters; ++w) {
     std::string v;
-    ASSERT_OK(db->Get("right", "w" + std::to_string(w), &v));
+    ASSERT_OK(db->Get(ReadOptions(), "right", "w" + std::to_string(w), &v));
     EXPECT_EQ(v, std::to_string(kOps));
   }
 }

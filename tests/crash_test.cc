@@ -51,6 +51,7 @@
 
 #include "cdc/log_format.h"
 #include "runnel/db.h"
+#include "runnel/triggers.h"
 #include "tests/campaign.h"
 #include "tests/child_process.h"
 #include "tests/testutil.h"

@@ -50,6 +50,7 @@
 
 #include "runnel/db.h"
 #include "runnel/function.hpp"
+#include "runnel/triggers.h"
 #include "tests/campaign.h"
 
 namespace {

@@ -27,7 +27,7 @@ class DBTest : public ::testing::Test {
   }
   std::string Get(const std::string& table, const std::string& key) {
     std::string v;
-    Status s = db_->Get(table, key, &v);
+    Status s = db_->Get(ReadOptions(), table, key, &v);
     if (s.IsNotFound()) return "NOT_FOUND";
     if (!s.ok()) return "ERROR: " + s.ToString();
     return v;
@@ -83,7 +83,7 @@ TEST_F(DBTest, TablesCreateListDescribeDelete) {
   EXPECT_TRUE(db_->DescribeTable("Music", &d).IsNotFound());
   EXPECT_TRUE(db_->DeleteTable("Music").IsNotFound());
   std::string v;
-  EXPECT_TRUE(db_->Get("Music", "k1", &v).IsNotFound());
+  EXPECT_TRUE(db_->Get(ReadOptions(), "Music", "k1", &v).IsNotFound());
   // A new table of the same name starts empty.
   ASSERT_OK(db_->CreateTable("Music", StreamSpecification()));
   EXPECT_EQ(Get("Music", "k1"), "NOT_FOUND");
@@ -265,36 +265,36 @@ TEST_F(DBTest, ScanPrefixRangeLimitResume) {
     return out;
   };
   ScanResult r;
-  ASSERT_OK(db_->Scan("tbl", ScanOptions(), &r));
+  ASSERT_OK(db_->Scan(ReadOptions(), "tbl", ScanOptions(), &r));
   EXPECT_EQ(keys(r), "a1,a2,a3,b1,b2,c,");
   EXPECT_FALSE(r.has_more);
   EXPECT_EQ(r.items[0].second, "va1");
   ScanOptions o;
   o.prefix = "a";
-  ASSERT_OK(db_->Scan("tbl", o, &r));
+  ASSERT_OK(db_->Scan(ReadOptions(), "tbl", o, &r));
   EXPECT_EQ(keys(r), "a1,a2,a3,");
   o = ScanOptions();
   o.start_key = "a2";
   o.end_key = "b2";
-  ASSERT_OK(db_->Scan("tbl", o, &r));
+  ASSERT_OK(db_->Scan(ReadOptions(), "tbl", o, &r));
   EXPECT_EQ(keys(r), "a2,a3,b1,");
   o = ScanOptions();
   o.limit = 4;
-  ASSERT_OK(db_->Scan("tbl", o, &r));
+  ASSERT_OK(db_->Scan(ReadOptions(), "tbl", o, &r));
   EXPECT_EQ(keys(r), "a1,a2,a3,b1,");
   EXPECT_TRUE(r.has_more);
   EXPECT_EQ(r.last_evaluated_key, "b1");
   o.exclusive_start_key = r.last_evaluated_key;
-  ASSERT_OK(db_->Scan("tbl", o, &r));
+  ASSERT_OK(db_->Scan(ReadOptions(), "tbl", o, &r));
   EXPECT_EQ(keys(r), "b2,c,");
   EXPECT_FALSE(r.has_more);
   o = ScanOptions();
   o.limit = 3;
   o.prefix = "a";
-  ASSERT_OK(db_->Scan("tbl", o, &r));
+  ASSERT_OK(db_->Scan(ReadOptions(), "tbl", o, &r));
   EXPECT_EQ(keys(r), "a1,a2,a3,");
   EXPECT_FALSE(r.has_more);  // nothing else matches the prefix
-  EXPECT_TRUE(db_->Scan("nope", ScanOptions(), &r).IsNotFound());
+  EXPECT_TRUE(db_->Scan(ReadOptions(), "nope", ScanOptions(), &r).IsNotFound());
 }
 
 TEST_F(DBTest, LimitsAreEnforcedAndWriteNothing) {
@@ -335,9 +335,9 @@ TEST_F(DBTest, LimitsAreEnforcedAndWriteNothing) {
   // Only the three successful operations advanced the log.
   EXPECT_EQ(db_->LastSequence(), before + 4);
   std::string v;
-  EXPECT_TRUE(db_->Get("tbl", "", &v).IsInvalidArgument());
+  EXPECT_TRUE(db_->Get(ReadOptions(), "tbl", "", &v).IsInvalidArgument());
   EXPECT_TRUE(db_->Put(wo_, "missing", "k", "v").IsNotFound());
-  EXPECT_TRUE(db_->Get("missing", "k", &v).IsNotFound());
+  EXPECT_TRUE(db_->Get(ReadOptions(), "missing", "k", &v).IsNotFound());
 }
 
 TEST_F(DBTest, ClosedDbRefusesEverything) {
@@ -346,7 +346,7 @@ TEST_F(DBTest, ClosedDbRefusesEverything) {
   ASSERT_OK(db_->Close());  // idempotent
   std::string v;
   EXPECT_TRUE(db_->Put(wo_, "tbl", "k", "v").IsFailedPrecondition());
-  EXPECT_TRUE(db_->Get("tbl", "k", &v).IsFailedPrecondition());
+  EXPECT_TRUE(db_->Get(ReadOptions(), "tbl", "k", &v).IsFailedPrecondition());
   EXPECT_TRUE(db_->CreateTable("tbu", StreamSpecification()).IsFailedPrecondition());
   std::vector<std::string> names;
   EXPECT_TRUE(db_->ListTables(&names).IsFailedPrecondition());

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "cdc/env_util.h"
 #include "cdc/log_format.h"
 #include "runnel/db.h"
 #include "tests/fault_env.h"
@@ -179,7 +180,7 @@ class FaultTest : public ::testing::Test {
   static constexpr char kTable[] = "fault_t";
 
   void Open(uint64_t segment_bytes = 64ull << 20, size_t write_buffer = 4u << 20) {
-    options_.env = &env_;
+    options_.env = &env_handle_;
     options_.segment_bytes = segment_bytes;
     options_.write_buffer_bytes = write_buffer;
     ASSERT_OK(DB::Open(options_, dir_, &db_));
@@ -230,7 +231,7 @@ class FaultTest : public ::testing::Test {
       // The status code is checked by StickyErrorIsFailedPrecondition.
     }
     std::string v;
-    EXPECT_TRUE(db_->Get(kTable, "later", &v).IsNotFound());
+    EXPECT_TRUE(db_->Get(ReadOptions(), kTable, "later", &v).IsNotFound());
   }
 
   // Reads work and show exactly the acknowledged state (plus, possibly, the
@@ -254,7 +255,7 @@ class FaultTest : public ::testing::Test {
                       << v.size();
       }
       std::string value;
-      EXPECT_OK(db_->Get(kTable, k, &value));
+      EXPECT_OK(db_->Get(ReadOptions(), kTable, k, &value));
     }
     // The change stream is readable and agrees with the table.
     std::vector<Rec> recs;
@@ -276,7 +277,7 @@ class FaultTest : public ::testing::Test {
     ASSERT_OK(db_->Put(sync, kTable, "again", "yes"));
     acked_["again"] = "yes";
     std::string v;
-    ASSERT_OK(db_->Get(kTable, "again", &v));
+    ASSERT_OK(db_->Get(ReadOptions(), kTable, "again", &v));
     EXPECT_EQ(v, "yes");
   }
 
@@ -291,6 +292,7 @@ class FaultTest : public ::testing::Test {
   TempDir tmp_;
   const std::string dir_ = tmp_.Sub("db");
   FaultInjectionEnv env_;
+  LevelDBEnvAdapter env_handle_{&env_};
   Options options_;
   std::unique_ptr<DB> db_;
   std::map<std::string, std::string> acked_;
@@ -315,7 +317,7 @@ TEST_F(FaultTest, FailedLogFsyncIsSticky) {
   ExpectWritesRefused("after a failed log fsync");
   ExpectAckedState();  // reads still work; the failed write is not visible
   std::string v;
-  EXPECT_TRUE(db_->Get(kTable, "failed", &v).IsNotFound());
+  EXPECT_TRUE(db_->Get(ReadOptions(), kTable, "failed", &v).IsNotFound());
 
   Reopen();
   ExpectAckedState("failed", "never-acknowledged");
@@ -454,7 +456,7 @@ TEST_F(FaultTest, EnospcOnLogAppend) {
       << "the partial frame should have been cut as a torn tail";
   ExpectAckedState("failed", "no room");
   std::string v;
-  EXPECT_TRUE(db_->Get(kTable, "failed", &v).IsNotFound());
+  EXPECT_TRUE(db_->Get(ReadOptions(), kTable, "failed", &v).IsNotFound());
   ExpectWritableAgain();
 }
 
@@ -629,7 +631,7 @@ TEST_F(FaultTest, FsyncFailureAtRotation) {
   PowerLossAndReopen();
   std::string v;
   for (const auto& [k, val] : synced) {
-    ASSERT_OK(db_->Get(kTable, k, &v));
+    ASSERT_OK(db_->Get(ReadOptions(), kTable, k, &v));
     EXPECT_EQ(v, val);
   }
   ExpectWritableAgain();
@@ -655,7 +657,7 @@ TEST_F(FaultTest, IndexFlushFailureIsSticky) {
     // Reads still work.
     std::string v;
     auto it = acked_.begin();
-    ASSERT_OK(db_->Get(kTable, it->first, &v));
+    ASSERT_OK(db_->Get(ReadOptions(), kTable, it->first, &v));
     EXPECT_EQ(v, it->second);
   }
   Reopen();

@@ -45,6 +45,7 @@
 #include <thread>
 #include <vector>
 
+#include "cdc/env_util.h"
 #include "runnel/db.h"
 #include "tests/campaign.h"
 #include "tests/fault_env.h"
@@ -140,7 +141,7 @@ struct Totals {
   uint64_t drop_modes[3] = {0, 0, 0};
 };
 
-Options MakeOptions(FaultInjectionEnv* env) {
+Options MakeOptions(Env* env) {
   Options o = CampaignOptions();
   o.env = env;
   return o;
@@ -155,7 +156,8 @@ TEST(PowerLossTest, RandomPowerCuts) {
   TempDir tmp;
   FaultInjectionEnv env;
   env.SetSkipRealSync(true);  // durability is simulated by the env
-  const Options options = MakeOptions(&env);
+  LevelDBEnvAdapter env_handle(&env);
+  const Options options = MakeOptions(&env_handle);
   Totals totals;
   uint64_t iteration = 0;
   Violations v;
@@ -466,7 +468,8 @@ TEST(PowerLossTest, RandomPowerCuts) {
 TEST(PowerLossTest, UnsyncedTailIsDroppedSyncedWritesSurvive) {
   TempDir tmp;
   FaultInjectionEnv env;
-  const Options options = MakeOptions(&env);
+  LevelDBEnvAdapter env_handle(&env);
+  const Options options = MakeOptions(&env_handle);
   const std::string dir = tmp.Sub("db");
   std::unique_ptr<DB> db;
   ASSERT_OK(DB::Open(options, dir, &db));
@@ -491,9 +494,9 @@ TEST(PowerLossTest, UnsyncedTailIsDroppedSyncedWritesSurvive) {
   EXPECT_EQ(db->LastSequence(), synced_last);
   for (int i = 0; i < 50; ++i) {
     std::string value;
-    ASSERT_OK(db->Get("power_a", "s" + std::to_string(i), &value));
+    ASSERT_OK(db->Get(ReadOptions(), "power_a", "s" + std::to_string(i), &value));
     EXPECT_EQ(value, std::string(100, 'a' + i % 26));
-    EXPECT_TRUE(db->Get("power_a", "n" + std::to_string(i), &value).IsNotFound());
+    EXPECT_TRUE(db->Get(ReadOptions(), "power_a", "n" + std::to_string(i), &value).IsNotFound());
   }
   ASSERT_OK(db->Put(sync, "power_a", "after", "ok"));
   ASSERT_OK(db->Close());

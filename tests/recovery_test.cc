@@ -56,7 +56,7 @@ class RecoveryTest : public ::testing::Test {
   }
   std::string Get(const std::string& key) {
     std::string v;
-    Status s = db_->Get("tbl", key, &v);
+    Status s = db_->Get(ReadOptions(), "tbl", key, &v);
     return s.ok() ? v : s.IsNotFound() ? "NOT_FOUND" : s.ToString();
   }
 

@@ -69,7 +69,7 @@ Status ReadAll(DB* db, SequenceNumber start, std::vector<Rec>* out) {
 Status ScanAll(DB* db, const std::string& table,
                std::vector<std::pair<std::string, std::string>>* out) {
   ScanResult result;
-  Status s = db->Scan(table, ScanOptions(), &result);
+  Status s = db->Scan(ReadOptions(), table, ScanOptions(), &result);
   *out = std::move(result.items);
   return s;
 }

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "runnel/triggers.h"
 #include "tests/campaign.h"
 
 namespace {

@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "runnel/db.h"
+#include "runnel/triggers.h"
 #include "tests/campaign.h"
 #include "tests/child_process.h"
 #include "tests/testutil.h"
@@ -248,7 +249,7 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
     }
     std::string got;
     if (!a.write.puts.empty()) {
-      s = db->Get("src", a.write.puts[0].first, &got);
+      s = db->Get(ReadOptions(), "src", a.write.puts[0].first, &got);
       if (!s.ok() || got != a.write.puts[0].second) {
         v->Add("Get(src, " + a.write.puts[0].first + "): " + s.ToString() + " " + Short(got));
       }

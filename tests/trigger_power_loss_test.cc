@@ -78,9 +78,11 @@
 #include <thread>
 #include <vector>
 
+#include "cdc/env_util.h"
 #include "gtest/gtest.h"
 #include "runnel/db.h"
 #include "runnel/function.hpp"
+#include "runnel/triggers.h"
 #include "tests/campaign.h"
 #include "tests/fault_env.h"
 #include "tests/testutil.h"
@@ -435,8 +437,9 @@ TEST(TriggerPowerLossTest, WriteBacksStayWithTheirCheckpoint) {
   TempDir tmp;
   FaultInjectionEnv env;
   env.SetSkipRealSync(true);
+  LevelDBEnvAdapter env_handle(&env);
   Options options = CampaignOptions();
-  options.env = &env;
+  options.env = &env_handle;
   CampaignReport report("trigger power-loss test", "iterations");
 
   std::string dir, uuid;

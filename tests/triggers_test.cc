@@ -6,6 +6,8 @@
 // on-failure destination), disabled mappings, recursive loops, in-process
 // functions, invoke, and many mappings on one stream.
 
+#include "runnel/triggers.h"
+
 #include <leveldb/env.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "cdc/env_util.h"
 #include "runnel/db.h"
 #include "runnel/function.hpp"
 #include "tests/testutil.h"
@@ -138,7 +141,7 @@ TEST_F(TriggersTest, TutorialFlow) {
   EventSourceMappingConfiguration created;
   ASSERT_OK(t()->CreateEventSourceMapping(m, &created));
   EXPECT_EQ(created.uuid.size(), 36u);
-  EXPECT_EQ(created.state, "Creating");
+  EXPECT_EQ(created.state, MappingState::kCreating);
   EXPECT_EQ(created.batch_size, 100u);
   EXPECT_EQ(created.starting_position, StartingPosition::kTrimHorizon);
   EXPECT_EQ(created.event_source, Arn("Music"));
@@ -148,7 +151,7 @@ TEST_F(TriggersTest, TutorialFlow) {
       t()->ListEventSourceMappings("ProcessDynamoDBStream", Arn("Music"), "", 0, &list, nullptr));
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].last_processing_result, "No records processed");
-  EXPECT_EQ(list[0].state, "Enabled");
+  EXPECT_EQ(list[0].state, MappingState::kEnabled);
 
   Put("Music", "song#1", R"({"title":"Call Me Today"})");
   Put("Music", "song#1", R"({"title":"Call Me Tomorrow"})");
@@ -365,11 +368,11 @@ TEST_F(TriggersTest, DisabledMappingNeverInvokesAndResumesWhenEnabled) {
   EXPECT_TRUE(Items("Seen").empty());
   EventSourceMappingConfiguration got;
   ASSERT_OK(t()->GetEventSourceMapping(created.uuid, &got));
-  EXPECT_EQ(got.state, "Disabled");
+  EXPECT_EQ(got.state, MappingState::kDisabled);
   EventSourceMappingUpdate u;
   u.enabled = true;
   ASSERT_OK(t()->UpdateEventSourceMapping(created.uuid, u, &got));
-  EXPECT_EQ(got.state, "Updating");
+  EXPECT_EQ(got.state, MappingState::kUpdating);
   Idle();
   EXPECT_EQ(Items("Seen").size(), 2u);
   u.enabled = false;
@@ -380,7 +383,7 @@ TEST_F(TriggersTest, DisabledMappingNeverInvokesAndResumesWhenEnabled) {
   EXPECT_EQ(Items("Seen").size(), 2u);
   // Deleting returns the configuration with State "Deleting".
   ASSERT_OK(t()->DeleteEventSourceMapping(created.uuid, &got));
-  EXPECT_EQ(got.state, "Deleting");
+  EXPECT_EQ(got.state, MappingState::kDeleting);
   EXPECT_TRUE(t()->GetEventSourceMapping(created.uuid, &got).IsNotFound());
 }
 
@@ -449,7 +452,7 @@ TEST_F(TriggersTest, InProcessFunctionAndInvoke) {
   EXPECT_EQ(response, R"({"StatusCode":200,"ExecutedVersion":"$LATEST","RequestId":")" +
                           r["RequestId"].get<std::string>() + R"("})");
   std::string v;
-  ASSERT_OK(db_->Get("out", "zz", &v));
+  ASSERT_OK(db_->Get(ReadOptions(), "out", "zz", &v));
   EXPECT_EQ(v, "INSERT");
   EXPECT_TRUE(t()->Invoke("inproc", "not json", &response).IsInvalidArgument());
   EXPECT_TRUE(t()->Invoke("nope", payload, &response).IsNotFound());
@@ -494,7 +497,7 @@ TEST_F(TriggersTest, InProcessFunctionAndInvoke) {
     return 0;
   }));
   test::WaitFor([&] { return Items("out").size() >= 3; }, std::chrono::seconds(20));
-  ASSERT_OK(db_->Get("out", "b", &v));
+  ASSERT_OK(db_->Get(ReadOptions(), "out", "b", &v));
   EXPECT_EQ(v, "again");
 }
 
@@ -673,8 +676,9 @@ TEST(TriggersRotationTest, NoRecordAtTheEndOfASegmentIsSkipped) {
   for (int round = 0; round < 5; ++round) {
     TempDir tmp;
     SlowListingEnv env;
+    LevelDBEnvAdapter env_handle(&env);
     Options o;
-    o.env = &env;
+    o.env = &env_handle;
     o.segment_bytes = 64 << 10;
     o.run_triggers = true;
     std::unique_ptr<DB> db;

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "cdc/env_util.h"
 #include "runnel/db.h"
 #include "tests/testutil.h"
 #include "util/clock.h"
@@ -43,8 +44,9 @@ TEST(Clock, ReadsTheEnvsClock) {
 TEST(Clock, TheDbTakesItsTimeFromOptionsEnv) {
   test::TempDir dir;
   FixedClockEnv env(1700000000123456);  // 2023-11-14T22:13:20.123456Z
+  LevelDBEnvAdapter env_handle(&env);
   Options options;
-  options.env = &env;
+  options.env = &env_handle;
   std::unique_ptr<DB> db;
   ASSERT_OK(DB::Open(options, dir.Sub("db"), &db));
   ASSERT_OK(db->CreateTable("clock", test::Stream(StreamViewType::kNewImage)));

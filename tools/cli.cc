@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "runnel/version.h"
 #include "util/clock.h"
 #include "util/numbers.h"
 
@@ -77,6 +78,8 @@ Cli::Cli()
                                       "CLI (aws dynamodb / dynamodbstreams / lambda).",
                                       "runnel")) {
   app_->add_option("--db", db_flag_, "The DB directory")->envname("RUNNEL_DB")->type_name("DIR");
+  app_->set_version_flag("--version", "runnel " RUNNEL_VERSION_STRING,
+                         "Print the version of runnel and exit");
   app_->require_subcommand(1);
   app_->fallthrough();
   registry_ = std::make_unique<Registry>(app_.get());
@@ -123,6 +126,11 @@ int Cli::Parse(const std::vector<std::string>& args, Io& io) {
     Write(io.out, out.str());
     return 0;
   } catch (const CLI::CallForAllHelp& e) {
+    std::ostringstream out, err;
+    app_->exit(e, out, err);
+    Write(io.out, out.str());
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
     std::ostringstream out, err;
     app_->exit(e, out, err);
     Write(io.out, out.str());

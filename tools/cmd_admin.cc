@@ -485,7 +485,7 @@ Status WriteDump(DB* db, const std::vector<TableDescription>& descs, DumpSink* s
     o.limit = 1000;
     while (s.ok()) {
       ScanResult page;
-      s = db->Scan(t.name, o, &page);
+      s = db->Scan(ReadOptions(), t.name, o, &page);
       for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
         s = sink->Item(t.name, page.items[k].first, page.items[k].second);
         ++*items;

@@ -3,7 +3,6 @@
 // Functions, event source mappings and function logs: the `aws lambda`
 // commands (and `aws logs tail`'s role, as `runnel logs`).
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,9 +12,9 @@
 #include <string>
 #include <thread>
 
+#include "runnel/triggers.h"
 #include "tools/cli.h"
 #include "tools/json_shapes.h"
-#include "triggers/function_log.h"
 
 namespace runnel::cli {
 namespace {
@@ -536,17 +535,16 @@ void AddLogs(Registry* r) {
         int64_t since = 0;
         Status s = ParseSince("--since", a->since, &since);
         if (!s.ok()) return ctx.Usage(s.message());
-        const std::string dir = ctx.session().dir() + "/logs/" + a->name;
-        struct stat st;
         const bool follow = a->follow || a->follow_seconds > 0;
-        if (!follow && ::stat(dir.c_str(), &st) != 0) {
-          return ctx.Fail("ResourceNotFoundException: function '" + a->name +
-                          "' has no log yet (it is created at its first invocation)");
-        }
-        FunctionLog log(dir);
+        // Read from the files: the DB may be open in another process.
+        auto read = [&](int64_t from, std::vector<FunctionLogLine>* lines) {
+          Status r = ReadFunctionLogFiles(ctx.session().dir(), a->name, from, lines);
+          // Followed, a log that does not exist yet is one without lines.
+          return follow && r.IsNotFound() ? Status::OK() : r;
+        };
         std::vector<FunctionLogLine> lines;
-        s = log.Read(since, &lines);
-        if (!s.ok()) return ctx.Fail(s);
+        s = read(since, &lines);
+        if (!s.ok()) return ctx.Fail(s);  // NotFound: ResourceNotFoundException
         int64_t last_time = since;
         size_t same_time = 0;  // lines already printed with time == last_time
         auto print = [&](const std::vector<FunctionLogLine>& ls) {
@@ -573,7 +571,7 @@ void AddLogs(Registry* r) {
         while (a->follow_seconds <= 0 || std::chrono::steady_clock::now() < stop) {
           if (std::ferror(ctx.io().out)) return 0;
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
-          s = log.Read(last_time, &lines);
+          s = read(last_time, &lines);
           if (!s.ok()) return ctx.Fail(s);
           print(lines);
         }

@@ -22,6 +22,7 @@
 #include "cdc/identity.h"
 #include "cdc/log_format.h"
 #include "cdc/segment_reader.h"
+#include "runnel/triggers.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
 #include "util/utf8.h"
@@ -470,7 +471,7 @@ void AddInspectStats(Registry* r, CLI::App* parent) {
           j["UUID"] = m.uuid;
           j["FunctionName"] = m.function_name;
           j["EventSourceArn"] = m.event_source;
-          j["State"] = m.state;
+          j["State"] = std::string(MappingStateName(m.state));
           j["LastProcessingResult"] = m.last_processing_result;
           if (s.ok()) {
             j["NextSequenceNumber"] = std::to_string(mm.position);

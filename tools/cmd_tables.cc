@@ -270,7 +270,7 @@ void AddGetItem(Registry* r) {
                if (!s.ok()) return ctx.Usage(s.message());
                DB* db = ctx.Db();
                if (db == nullptr) return 1;
-               s = db->Get(a->table, key, &value);
+               s = db->Get(ReadOptions(), a->table, key, &value);
                if (s.IsNotFound()) {
                  // A missing table is an error; a missing key is an empty answer,
                  // as in the cloud.
@@ -338,7 +338,7 @@ void AddScan(Registry* r) {
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
                          ScanResult res;
-                         Status s = db->Scan(a->table, o, &res);
+                         Status s = db->Scan(ReadOptions(), a->table, o, &res);
                          if (!s.ok()) return ctx.Fail(s);
                          ojson items = ojson::array();
                          for (const auto& [k, v] : res.items) {

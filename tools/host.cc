@@ -19,6 +19,8 @@
 #include <mutex>
 #include <thread>
 
+#include "runnel/triggers.h"
+#include "runnel/version.h"
 #include "tools/host.capnp.h"
 
 namespace runnel::cli {
@@ -156,7 +158,7 @@ class HostImpl final : public host::Host::Server {
     auto r = context.getResults();
     r.setPid(static_cast<int32_t>(::getpid()));
     r.setDbName(db_->name());
-    r.setVersion("0.1.0");
+    r.setVersion(RUNNEL_VERSION_STRING);
     return kj::READY_NOW;
   }
 

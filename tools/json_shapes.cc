@@ -102,7 +102,7 @@ ojson MappingJson(const EventSourceMappingConfiguration& m) {
   j["FunctionArn"] = m.function_arn;
   j["LastModified"] = IsoTime(m.last_modified_micros);
   j["LastProcessingResult"] = m.last_processing_result;
-  j["State"] = m.state;
+  j["State"] = std::string(MappingStateName(m.state));
   j["StateTransitionReason"] = m.state_transition_reason;
   ojson on_failure = ojson::object();
   if (!m.on_failure_destination.empty()) on_failure["Destination"] = m.on_failure_destination;

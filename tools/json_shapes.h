@@ -9,6 +9,7 @@
 #include <string>
 
 #include "runnel/db.h"
+#include "runnel/triggers.h"
 
 namespace runnel::cli {
 

@@ -24,6 +24,71 @@ int64_t LineTime(std::string_view line) {
 
 }  // namespace
 
+bool IsValidFunctionName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char ch : name) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status ReadFunctionLogFiles(const std::string& db_dir, std::string_view function_name,
+                            int64_t since_micros, std::vector<FunctionLogLine>* lines) {
+  lines->clear();
+  const Status missing = Status::NotFound("function '" + std::string(function_name) +
+                                          "' has no log yet (it is created at its first "
+                                          "invocation)");
+  // The name becomes a path: a name no function can have (such as "..")
+  // must not reach outside DIR/logs.
+  if (!IsValidFunctionName(function_name)) return missing;
+  const std::string dir = db_dir + "/logs/" + std::string(function_name);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return missing;
+  // Nothing is appended through this object: Read only reads the files.
+  return FunctionLog(dir).Read(since_micros, lines);
+}
+
+// A name FunctionLog gives its files: "current.log" or "<digits>.log".
+static bool IsFunctionLogFileName(std::string_view name) {
+  if (name == "current.log") return true;
+  if (name.size() <= 4 || name.substr(name.size() - 4) != ".log") return false;
+  for (char c : name.substr(0, name.size() - 4)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+Status RemoveFunctionLogs(const std::string& db_dir) {
+  namespace fs = std::filesystem;
+  const fs::path logs = db_dir + "/logs";
+  std::error_code ec;
+  if (!fs::is_directory(logs, ec)) return Status::OK();
+  Status s;
+  auto note = [&s](const fs::path& p, const std::error_code& e) {
+    if (e && s.ok()) s = Status::IOError(p.string() + ": " + e.message());
+  };
+  // Error codes throughout: a filesystem exception must not cross the API.
+  const fs::directory_iterator end;
+  for (fs::directory_iterator fn(logs, ec); !ec && fn != end; fn.increment(ec)) {
+    std::error_code e;
+    if (!fn->is_directory(e) || !IsValidFunctionName(fn->path().filename().string())) continue;
+    for (fs::directory_iterator f(fn->path(), e); !e && f != end; f.increment(e)) {
+      if (!IsFunctionLogFileName(f->path().filename().string())) continue;
+      std::error_code r;
+      fs::remove(f->path(), r);
+      note(f->path(), r);
+    }
+    note(fn->path(), e);
+    fs::remove(fn->path(), e);  // fails if something else is left: it stays
+  }
+  note(logs, ec);
+  fs::remove(logs, ec);
+  return s;
+}
+
 FunctionLog::FunctionLog(std::string dir, uint64_t rotate_bytes, int keep_files)
     : dir_(std::move(dir)), rotate_bytes_(rotate_bytes), keep_files_(keep_files) {}
 

@@ -60,6 +60,14 @@ class FunctionLog {
   std::chrono::steady_clock::time_point last_flush_;  // GUARDED_BY(mu_)
 };
 
+// Removes the function log files of the DB in `db_dir` (DIR/logs/<function>/
+// current.log and N.log) and then the directories, if nothing else is left in
+// them. OK if there are none; otherwise the first error.
+Status RemoveFunctionLogs(const std::string& db_dir);
+
+// A FunctionName: 1-64 characters of [A-Za-z0-9_-].
+bool IsValidFunctionName(std::string_view name);
+
 }  // namespace runnel
 
 #endif  // RUNNEL_TRIGGERS_FUNCTION_LOG_H_

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cdc/stream_reader.h"
-#include "db/db_impl.h"
+#include "db/db_internal.h"
 #include "triggers/invocation.h"
 #include "triggers/triggers_impl.h"
 #include "util/clock.h"
@@ -154,7 +154,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
                               const std::string& condition, const std::string& arn,
                               uint64_t next_position, const std::string& result,
                               uint32_t invoke_count) {
-  DBImpl* db = owner_->db();
+  DBInternal* db = owner_->db();
   auto cat = db->CurrentCatalog();
   const log::MappingEntryData* m = nullptr;
   for (const auto& e : cat->data().mappings) {
@@ -252,7 +252,7 @@ bool MappingWorker::Round() {
 }
 
 MappingWorker::RoundEnd MappingWorker::RefreshConfiguration() {
-  DBImpl* db = owner_->db();
+  DBInternal* db = owner_->db();
   // Configuration, function and stream are looked up again only when the
   // catalog changed (any metadata commit swaps it).
   auto cat = db->CurrentCatalog();
@@ -314,7 +314,7 @@ MappingWorker::RoundEnd MappingWorker::ResolveFunction() {
 }
 
 MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
-  DBImpl* db = owner_->db();
+  DBInternal* db = owner_->db();
   const log::MappingEntryData& m = mapping_;
   std::vector<ChangeRecord>& records = batch->records;
   const uint32_t limit = bisect_limit_ != 0 ? bisect_limit_ : m.batch_size;

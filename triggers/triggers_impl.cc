@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "cdc/stream_reader.h"
-#include "db/db_impl.h"
 #include "triggers/event_json.h"
 #include "triggers/invocation.h"
 #include "triggers/mapping_worker.h"
@@ -48,6 +47,26 @@ std::string_view StartingPositionName(StartingPosition p) {
   return "UNKNOWN";
 }
 
+std::string_view MappingStateName(MappingState state) {
+  switch (state) {
+    case MappingState::kCreating:
+      return "Creating";
+    case MappingState::kEnabling:
+      return "Enabling";
+    case MappingState::kEnabled:
+      return "Enabled";
+    case MappingState::kDisabling:
+      return "Disabling";
+    case MappingState::kDisabled:
+      return "Disabled";
+    case MappingState::kUpdating:
+      return "Updating";
+    case MappingState::kDeleting:
+      return "Deleting";
+  }
+  return "UNKNOWN";
+}
+
 bool ParseStartingPosition(std::string_view name, StartingPosition* p) {
   for (auto v : {StartingPosition::kTrimHorizon, StartingPosition::kLatest,
                  StartingPosition::kAtTimestamp, StartingPosition::kAtSequenceNumber}) {
@@ -75,7 +94,7 @@ Status HashFile(const std::string& path, std::string* hash) {
   return Status::OK();
 }
 
-TriggersImpl::TriggersImpl(DBImpl* db) : db_(db) {}
+TriggersImpl::TriggersImpl(DBInternal* db) : db_(db) {}
 
 TriggersImpl::~TriggersImpl() { Stop(); }
 
@@ -87,11 +106,8 @@ Status TriggersImpl::ValidateFunction(const FunctionConfiguration& c, bool libra
     return Status::InvalidArgument("function name: must be 1 to 64 characters, got " +
                                    std::to_string(n.size()));
   }
-  for (char ch : n) {
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-          ch == '_' || ch == '-')) {
-      return Status::InvalidArgument("function name: only [A-Za-z0-9_-] allowed, got '" + n + "'");
-    }
+  if (!IsValidFunctionName(n)) {
+    return Status::InvalidArgument("function name: only [A-Za-z0-9_-] allowed, got '" + n + "'");
   }
   if (c.timeout_seconds < 1 || c.timeout_seconds > kMaxFunctionTimeoutSeconds) {
     return Status::InvalidArgument("timeout: must be 1 to 900 seconds, got " +
@@ -433,7 +449,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   c.bisect_batch_on_function_error = m.bisect_on_error;
   c.on_failure_destination = m.on_failure_destination;
   c.report_batch_item_failures = m.report_batch_item_failures;
-  c.state = m.enabled ? "Enabled" : "Disabled";
+  c.state = m.enabled ? MappingState::kEnabled : MappingState::kDisabled;
   c.state_transition_reason = m.state_transition_reason;
   c.last_modified_micros = m.last_modified_micros;
   c.last_processing_result = "No records processed";
@@ -501,7 +517,7 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   Reconcile();
   if (created != nullptr) {
     *created = Describe(m);
-    created->state = "Creating";  // as the cloud returns it
+    created->state = MappingState::kCreating;  // as the cloud returns it
   }
   return Status::OK();
 }
@@ -636,7 +652,7 @@ Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
   Reconcile();
   if (updated != nullptr) {
     *updated = Describe(m);
-    updated->state = "Updating";
+    updated->state = MappingState::kUpdating;
   }
   return Status::OK();
 }
@@ -657,7 +673,7 @@ Status TriggersImpl::DeleteEventSourceMapping(std::string_view uuid,
   Reconcile();
   if (deleted != nullptr) {
     *deleted = d;
-    deleted->state = "Deleting";
+    deleted->state = MappingState::kDeleting;
   }
   return Status::OK();
 }

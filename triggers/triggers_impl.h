@@ -13,13 +13,13 @@
 #include <string>
 
 #include "cdc/codec.h"
+#include "db/db_internal.h"
 #include "runnel/triggers.h"
 #include "triggers/function_library.h"
 #include "triggers/function_log.h"
 
 namespace runnel {
 
-class DBImpl;
 class MappingWorker;
 
 // What a worker needs to call a function: a loaded library or an
@@ -30,9 +30,10 @@ struct ResolvedFunction {
   std::function<int(const runnel_batch*, runnel_context*)> call;
 };
 
-class TriggersImpl final : public Triggers {
+// Attached to its DB (DBInternal::Attach), which stops it first on Close.
+class TriggersImpl final : public Triggers, public DBInternal::Attachment {
  public:
-  explicit TriggersImpl(DBImpl* db);
+  explicit TriggersImpl(DBInternal* db);
   ~TriggersImpl() override;
 
   Status CreateFunction(const FunctionConfiguration& config,
@@ -65,8 +66,12 @@ class TriggersImpl final : public Triggers {
   void Stop() override;
   Status WaitUntilIdle(std::chrono::milliseconds timeout) override;
 
+  // --- DBInternal::Attachment
+  void BeforeClose() override { Stop(); }
+  Triggers* triggers() override { return this; }
+
   // --- For MappingWorker.
-  DBImpl* db() const { return db_; }
+  DBInternal* db() const { return db_; }
   // The function's callable, loading its library on first use. NotFound /
   // FailedPrecondition (no in-process handler bound) / the load error.
   Status Resolve(const std::string& name, ResolvedFunction* out);
@@ -96,7 +101,7 @@ class TriggersImpl final : public Triggers {
   // was missing may now be there).
   void RetryWorkers();
 
-  DBImpl* const db_;
+  DBInternal* const db_;
   std::atomic<bool> running_{false};
 
   std::mutex mu_;

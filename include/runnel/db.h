@@ -34,10 +34,12 @@
 #include "runnel/options.h"
 #include "runnel/status.h"
 #include "runnel/stream.h"
-#include "runnel/triggers.h"
 #include "runnel/write_batch.h"
 
 namespace runnel {
+
+// Functions, event source mappings and their runtime: runnel/triggers.h.
+class Triggers;
 
 // Limits. A violation is InvalidArgument naming the argument and the limit;
 // the write is rejected whole and nothing is written.
@@ -189,9 +191,11 @@ class DB {
                        CommitInfo* info = nullptr) = 0;
   // NotFound if the table or the key is missing. Reads see every write that
   // was acknowledged before the call started.
-  virtual Status Get(std::string_view table, std::string_view key, std::string* value) = 0;
+  virtual Status Get(const ReadOptions& options, std::string_view table, std::string_view key,
+                     std::string* value) = 0;
   // Items in key order from a consistent snapshot.
-  virtual Status Scan(std::string_view table, const ScanOptions& options, ScanResult* result) = 0;
+  virtual Status Scan(const ReadOptions& options, std::string_view table, const ScanOptions& scan,
+                      ScanResult* result) = 0;
 
   // --- The log.
 
@@ -202,7 +206,8 @@ class DB {
   virtual SequenceNumber FirstAvailableSequence() const = 0;
   // Visible change records with sequence >= start, up to LastSequence() at
   // the time of the call. Trimmed (naming the first available sequence) if
-  // start is older than what the log still holds.
+  // start is older than what the log still holds. It takes no ReadOptions:
+  // it reads the log, whose frames are always checked and never cached.
   virtual Status NewChangeIterator(SequenceNumber start, std::unique_ptr<ChangeIterator>* it) = 0;
 
   // Blocks until LastSequence() >= sequence or the timeout passes; returns
@@ -212,10 +217,15 @@ class DB {
   // DynamoDB Streams over this DB's log (see runnel/stream.h). Owned by the
   // DB and valid until it is destroyed; its calls fail once the DB is closed.
   virtual StreamReader* streams() = 0;
-  // Functions, event source mappings and their runtime (see
-  // runnel/triggers.h). Owned by the DB; valid until it is destroyed. The
-  // runtime runs when Options::run_triggers is set or after
-  // triggers()->Start(); Close() stops it first.
+  // Functions, event source mappings and their runtime. Owned by the DB;
+  // valid until it is destroyed. The runtime runs when Options::run_triggers
+  // is set or after triggers()->Start(); Close() stops it first.
+  //
+  // Declared here with a forward declaration only: include runnel/triggers.h
+  // to call it. It stays on DB (rather than a free function of the triggers
+  // API) because the runtime is part of every DB that Open returns and lives
+  // exactly as long; but db.h does not pull in the triggers API and the
+  // plugin ABI (runnel/function.h) with it.
   virtual Triggers* triggers() = 0;
 
   // Retention will not delete any segment holding a sequence >= keep_from
@@ -232,6 +242,17 @@ class DB {
   virtual const std::string& name() const = 0;
   virtual const std::string& id() const = 0;
 };
+
+// Removes the DB in `dir`, like LevelDB's DestroyDB: its log, index,
+// identity, info log and function logs, then the directory itself unless
+// files runnel did not write are left in it (they are not touched). OK if
+// `dir` does not exist. Busy ("locked by pid N") while the DB is open, in
+// this or another process; nothing is removed then. Not atomic: if it is
+// interrupted (a crash), what is left is no usable DB: call it again.
+// options.env performs the removal of the log and index files. A reader of
+// the streams (StreamReader::OpenReadOnly) holds no lock and is not
+// detected; its mapped segments stay readable to it.
+Status DestroyDB(const std::string& dir, const Options& options);
 
 }  // namespace runnel
 

@@ -12,9 +12,7 @@
 #include <cstdint>
 #include <string>
 
-namespace leveldb {
-class Env;
-}  // namespace leveldb
+#include "runnel/env.h"
 
 namespace runnel {
 
@@ -55,12 +53,12 @@ struct Options {
   // What to do with a damaged log at Open. See WALRecoveryMode.
   WALRecoveryMode recovery_mode = WALRecoveryMode::kTolerateCorruptedTailRecords;
 
-  // File system seam for tests and fault injection; nullptr means
-  // leveldb::Env::Default(). Both the log and the LevelDB index perform all
-  // file I/O through it (directory fsync aside). Its NowMicros() is the DB's
+  // File system seam for tests and fault injection (see runnel/env.h);
+  // nullptr means Env::Default(). Both the log and the LevelDB index perform
+  // all file I/O through it (directory fsync aside). Its clock is the DB's
   // wall clock: commit times, table and stream creation times, retention by
   // age, function log lines. Not owned; must outlive the DB.
-  leveldb::Env* env = nullptr;
+  Env* env = nullptr;
 
   // A log segment is closed (fsynced) and a new one started once it reaches
   // this size. Retention deletes whole segments, so this is also the
@@ -96,6 +94,24 @@ struct Options {
   // begins invoking its function. Off by default so that tools can open a
   // DB without running user code; see Triggers::Start().
   bool run_triggers = false;
+};
+
+// Options for a single read (DB::Get, DB::Scan). Both fields are passed to
+// the LevelDB index, which serves every read.
+struct ReadOptions {
+  // If true, every block read from the index's table files for this call is
+  // checked against its checksum, and a mismatch fails the read with
+  // Corruption. If false, damage that leaves a block parseable can go
+  // unnoticed and return wrong bytes. Items not yet flushed from memory to a
+  // table file have no checksum to check. The log (change iterators, streams)
+  // is always checked, whatever this says.
+  bool verify_checksums = false;
+
+  // If true, blocks read for this call are kept in the block cache
+  // (Options::block_cache_bytes). Set it to false for a bulk read (a full
+  // Scan, an export) so that it does not push out what point reads use.
+  // Results are the same either way.
+  bool fill_cache = true;
 };
 
 // Options for a single write.

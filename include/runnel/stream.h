@@ -117,27 +117,26 @@ class RecordBatch {
   RecordBatch(RecordBatch&&) noexcept;
   RecordBatch& operator=(RecordBatch&&) noexcept;
 
-  const std::vector<ChangeRecord>& records() const { return records_; }
+  const std::vector<ChangeRecord>& records() const;
   // The iterator to pass to the next GetRecords. Empty when the stream is
   // closed (disabled or its table deleted) and every record has been read:
   // there will never be more. A caught-up read of an open stream returns no
   // records and a non-empty iterator that continues from there.
-  const std::string& next_shard_iterator() const { return next_; }
+  const std::string& next_shard_iterator() const;
   // The stream ARN the records belong to.
-  const std::string& stream_arn() const { return arn_; }
+  const std::string& stream_arn() const;
   // Milliseconds between the newest returned record's commit and now; 0 when
   // no record was returned (caught up).
-  int64_t millis_behind_latest() const { return behind_ms_; }
+  int64_t millis_behind_latest() const;
+
+  // The representation the stream readers fill in. It is complete only
+  // inside the library, so an application can do nothing with it; rep()
+  // creates it on first use (an empty batch allocates nothing).
+  struct Rep;
+  Rep* rep();
 
  private:
-  friend class StreamReaderImpl;
-  friend class StreamCursor;
-  struct Pins;
-  std::vector<ChangeRecord> records_;
-  std::string next_;
-  std::string arn_;
-  int64_t behind_ms_ = 0;
-  std::unique_ptr<Pins> pins_;
+  std::unique_ptr<Rep> rep_;
 };
 
 class StreamReader {

@@ -75,6 +75,23 @@ enum class StartingPosition : uint8_t {
 std::string_view StartingPositionName(StartingPosition p);
 bool ParseStartingPosition(std::string_view name, StartingPosition* p);
 
+// An event source mapping's State, as the cloud names it. runnel reports
+// kCreating, kUpdating and kDeleting in the answers to the calls that cause
+// them (as the cloud does) and kEnabled or kDisabled from Get and List; the
+// others are there for the cloud's full set.
+enum class MappingState : uint8_t {
+  kCreating = 0,
+  kEnabling = 1,
+  kEnabled = 2,
+  kDisabling = 3,
+  kDisabled = 4,
+  kUpdating = 5,
+  kDeleting = 6,
+};
+// The cloud's name: "Creating", "Enabling", "Enabled", "Disabling",
+// "Disabled", "Updating" or "Deleting".
+std::string_view MappingStateName(MappingState state);
+
 struct EventSourceMappingConfiguration {
   // Set by runnel.
   std::string uuid;
@@ -103,8 +120,7 @@ struct EventSourceMappingConfiguration {
 
   // Set by runnel.
   std::string function_arn;
-  // Creating, Enabled, Disabling, Disabled, Updating, Deleting.
-  std::string state;
+  MappingState state = MappingState::kCreating;
   std::string state_transition_reason;  // "User action"
   int64_t last_modified_micros = 0;
   // "No records processed", "OK", or "PROBLEM: ...".
@@ -143,6 +159,17 @@ struct FunctionLogLine {
   int64_t time_micros = 0;
   std::string text;
 };
+
+// Reads a function's log lines from the files of the DB in `db_dir`
+// (DIR/logs/<function>/) without opening the DB: takes no lock and writes
+// nothing, so the DB may be open in another process (lines its runtime has
+// not flushed yet are missing; it flushes at least every 100 ms while busy).
+// Lines logged at or after `since_micros`, oldest first. NotFound if the
+// function has no log (one is created at its first invocation), and for a
+// name no function can have. Unlike Triggers::ReadFunctionLog, it does not
+// check that the function still exists.
+Status ReadFunctionLogFiles(const std::string& db_dir, std::string_view function_name,
+                            int64_t since_micros, std::vector<FunctionLogLine>* lines);
 
 // A function the application provides in-process (no shared library). It
 // receives exactly what a plugin's handler receives.
@@ -186,7 +213,7 @@ class Triggers {
 
   // Validates every setting (naming the allowed range), resolves the
   // starting position, and returns the configuration with its UUID and
-  // State "Creating", as the cloud does.
+  // State kCreating, as the cloud does.
   virtual Status CreateEventSourceMapping(const EventSourceMappingConfiguration& config,
                                           EventSourceMappingConfiguration* created) = 0;
   // Filters are optional (empty matches all). Paging: pass the previous
@@ -198,12 +225,11 @@ class Triggers {
                                          std::string* next_marker) = 0;
   virtual Status GetEventSourceMapping(std::string_view uuid,
                                        EventSourceMappingConfiguration* config) = 0;
-  // Returns the configuration with State "Updating" (or "Enabling"/
-  // "Disabling" style transitions reported by later Gets).
+  // Returns the configuration with State kUpdating.
   virtual Status UpdateEventSourceMapping(std::string_view uuid,
                                           const EventSourceMappingUpdate& update,
                                           EventSourceMappingConfiguration* updated) = 0;
-  // Returns the configuration with State "Deleting".
+  // Returns the configuration with State kDeleting.
   virtual Status DeleteEventSourceMapping(std::string_view uuid,
                                           EventSourceMappingConfiguration* deleted) = 0;
   virtual Status GetMappingMetrics(std::string_view uuid, MappingMetrics* metrics) = 0;

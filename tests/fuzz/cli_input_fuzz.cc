@@ -139,7 +139,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Keep the DB from growing without bound: drop what a batch wrote.
   if (mode == 0 && rc == 0) {
     runnel::ScanResult all;
-    if (fx->db->Scan("Music", runnel::ScanOptions(), &all).ok() && all.items.size() > 1000) {
+    if (fx->db->Scan(runnel::ReadOptions(), "Music", runnel::ScanOptions(), &all).ok() &&
+        all.items.size() > 1000) {
       runnel::WriteBatch b;
       for (const auto& [k, v] : all.items) b.Delete("Music", k);
       (void)fx->db->Write(runnel::WriteOptions(), b);

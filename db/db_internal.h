@@ -1,0 +1,121 @@
+// Copyright 2026 The runnel Authors.
+//
+// DBInternal: what the layer above db/ (the trigger runtime, triggers/) needs
+// of a DB beyond the public API, and nothing more: commit a metadata change
+// or a batch with a mapping checkpoint, wait for a table's change, read the
+// stream, and attach something that the DB stops first when it closes.
+//
+// db/ knows nothing of triggers/: DB::Open, the composition point, lives in
+// triggers/ (triggers/db_open.cc). It opens the store with DBInternal::Open,
+// attaches the trigger runtime, and hands the DB to the caller. Every DB that
+// DB::Open returns is a DBInternal.
+//
+// Thread safety: as DB, every method may be called concurrently, except
+// Attach (see there).
+
+#ifndef RUNNEL_DB_DB_INTERNAL_H_
+#define RUNNEL_DB_DB_INTERNAL_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cdc/catalog.h"
+#include "cdc/codec.h"
+#include "cdc/stream_reader.h"
+#include "runnel/db.h"
+
+namespace leveldb {
+class Env;
+}  // namespace leveldb
+
+namespace runnel {
+
+class DBInternal : public DB {
+ public:
+  // Validates a metadata change against the catalog it will apply to and
+  // fills the frame: (catalog, sequence of the frame, now, out).
+  using MetaPrepare = std::function<Status(const Catalog&, uint64_t, int64_t, log::MetaData*)>;
+
+  // Something that lives with a DB and calls it from its own threads (the
+  // trigger runtime). db/ knows it only through this interface.
+  class Attachment {
+   public:
+    Attachment() = default;
+    Attachment(const Attachment&) = delete;
+    Attachment& operator=(const Attachment&) = delete;
+    virtual ~Attachment() = default;
+
+    // Called once by DB::Close() before anything else, while the DB still
+    // commits writes (handlers write back through it). Returns once none of
+    // the attachment's threads calls the DB any more.
+    virtual void BeforeClose() = 0;
+    // What DB::triggers() returns; lives as long as the attachment.
+    virtual Triggers* triggers() = 0;
+  };
+
+  // The store's part of DB::Open: opens (or creates) the DB in `dir` and
+  // recovers it, with nothing attached. Same contract as DB::Open otherwise.
+  static Status Open(const Options& options, const std::string& dir,
+                     std::unique_ptr<DBInternal>* db);
+  // The store's part of DestroyDB: under the directory's lock (Busy if the
+  // DB is open), calls `remove_attached` (which removes the files of what is
+  // attached to a DB, e.g. function logs), then removes the log, the index
+  // and the DB's own files, and the directory if nothing else is left in it.
+  // Returns the first error; OK if `dir` does not exist.
+  static Status Destroy(const std::string& dir, const Options& options,
+                        const std::function<Status()>& remove_attached);
+
+  // The DB owns `attachment` from now on: it calls BeforeClose() first in
+  // Close() and destroys it with the DB (after Close). DB::triggers()
+  // returns attachment->triggers() (nullptr while nothing is attached).
+  // REQUIRES: called at most once, before the DB is shared with other
+  // threads.
+  virtual void Attach(std::unique_ptr<Attachment> attachment) = 0;
+
+  // Commits a metadata change whose validity `prepare` decides (fsynced).
+  // Stores the frame's sequence in *seq if not null.
+  virtual Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr) = 0;
+  // Commits a handler's write-backs (may be empty) together with a mapping
+  // checkpoint, as one frame, without fsync: a power loss drops both
+  // together and the batch is simply delivered again.
+  virtual Status CommitCheckpoint(const WriteBatch& writes, const log::CheckpointData& checkpoint,
+                                  uint8_t chain_depth) = 0;
+  // Waits until a change to table `table_id` with sequence >= `sequence` is
+  // committed (OK), the timeout passes (TimedOut) or the DB closes
+  // (FailedPrecondition). Commits to other tables do not wake the caller: a
+  // trigger worker caught up on a quiet table sleeps through a busy
+  // neighbour. `cancel`, if set, ends the wait early (OK) once true and
+  // WakeWaiters() is called.
+  virtual Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
+                                    std::chrono::microseconds timeout,
+                                    const std::atomic<bool>* cancel = nullptr) = 0;
+  // The sequence of the last change to the table since Open (0 if none).
+  virtual SequenceNumber LastTableChange(uint32_t table_id) = 0;
+  // Wakes every waiter so that it rechecks its cancel flag.
+  virtual void WakeWaiters() = 0;
+  // FailedPrecondition once the DB is closed.
+  virtual Status CheckOpenForTriggers() const = 0;
+  // The checkpoint of a mapping: false if it has none yet (or the DB is
+  // closed).
+  virtual bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) = 0;
+  // The catalog as of the last committed metadata change; never null.
+  virtual std::shared_ptr<const Catalog> CurrentCatalog() const = 0;
+  // The in-process stream reader (the same object as streams()) and the log
+  // it reads. Owned by the DB; valid until it is destroyed.
+  virtual StreamReaderImpl* stream_impl() = 0;
+  virtual LogSource* log_source() = 0;
+  // The DB directory, as given to Open.
+  virtual const std::string& dir() const = 0;
+  // The raw 16-byte id (the key of shard iterator tags).
+  virtual const uint8_t* id_bytes() const = 0;
+  // The Env behind Options::env: the DB's file system and clock.
+  virtual leveldb::Env* env() const = 0;
+};
+
+}  // namespace runnel
+
+#endif  // RUNNEL_DB_DB_INTERNAL_H_
