@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
+#include "runnel/version.h"
 #include "tests/testutil.h"
 
 extern char** environ;
@@ -1062,6 +1063,17 @@ TEST_P(CliTest, BadInputChangesNothing) {
   EXPECT_EQ(R({"scan", "--table-name", "Music"}).Json()["Count"], 1);
   EXPECT_EQ(R({"list-functions"}).Json()["Functions"].size(), 1u);
   EXPECT_EQ(R({"list-event-source-mappings"}).Json()["EventSourceMappings"].size(), 1u);
+}
+
+// The tool reports the version of the library it was built with.
+TEST(CliVersion, VersionFlagPrintsTheLibraryVersion) {
+  Result r = Runnel({"--version"});
+  EXPECT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.out, "runnel " RUNNEL_VERSION_STRING "\n") << r;
+  EXPECT_TRUE(r.err.empty()) << r;
+  EXPECT_EQ(std::string(RUNNEL_VERSION_STRING), std::to_string(RUNNEL_VERSION_MAJOR) + "." +
+                                                    std::to_string(RUNNEL_VERSION_MINOR) + "." +
+                                                    std::to_string(RUNNEL_VERSION_PATCH));
 }
 
 TEST_F(CliBase, MissingDirectoryAndLockedDb) {

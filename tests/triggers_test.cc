@@ -131,6 +131,46 @@ TEST_F(TriggersTest, FunctionRegistryPersists) {
   EXPECT_TRUE(t()->GetFunction("f1", &got).IsNotFound());
 }
 
+// The names are the cloud's State values, which the tool prints verbatim.
+TEST(MappingStateTest, NamesAreTheClouds) {
+  const std::pair<MappingState, std::string_view> names[] = {
+      {MappingState::kCreating, "Creating"}, {MappingState::kEnabling, "Enabling"},
+      {MappingState::kEnabled, "Enabled"},   {MappingState::kDisabling, "Disabling"},
+      {MappingState::kDisabled, "Disabled"}, {MappingState::kUpdating, "Updating"},
+      {MappingState::kDeleting, "Deleting"},
+  };
+  for (const auto& [state, name] : names) EXPECT_EQ(MappingStateName(state), name);
+  EXPECT_EQ(MappingStateName(static_cast<MappingState>(200)), "UNKNOWN");
+}
+
+// The function-log reader of the public API reads the files without the DB
+// (a tool in another process does).
+TEST_F(TriggersTest, FunctionLogFilesAreReadableWithoutTheDb) {
+  std::vector<FunctionLogLine> lines;
+  EXPECT_TRUE(ReadFunctionLogFiles(dir_.Sub("db"), "fn", 0, &lines).IsNotFound());
+  FunctionConfiguration f;
+  f.function_name = "fn";
+  ASSERT_OK(t()->RegisterInProcessFunction(f, [](const runnel_batch&, runnel_context* ctx) {
+    runnel_log(ctx, "hello from fn", 13);
+    return 0;
+  }));
+  std::string response;
+  ASSERT_OK(t()->Invoke("fn", R"({"Records":[]})", &response));
+  // Through the DB first: it also flushes the lines the runtime buffers.
+  std::vector<FunctionLogLine> via_db;
+  ASSERT_OK(t()->ReadFunctionLog("fn", 0, &via_db));
+  ASSERT_OK(ReadFunctionLogFiles(dir_.Sub("db"), "fn", 0, &lines));
+  ASSERT_EQ(lines.size(), 4u);  // START, the line, END, REPORT
+  EXPECT_NE(lines[1].text.find("hello from fn"), std::string::npos) << lines[1].text;
+  ASSERT_EQ(via_db.size(), lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(via_db[i].text, lines[i].text);
+  ASSERT_OK(ReadFunctionLogFiles(dir_.Sub("db"), "fn", lines.back().time_micros + 1, &lines));
+  EXPECT_TRUE(lines.empty());
+  // A name no function can have never reaches outside DIR/logs.
+  EXPECT_TRUE(ReadFunctionLogFiles(dir_.Sub("db"), "..", 0, &lines).IsNotFound());
+  EXPECT_TRUE(ReadFunctionLogFiles(dir_.Sub("db"), "", 0, &lines).IsNotFound());
+}
+
 // The seed tutorial, step by step.
 TEST_F(TriggersTest, TutorialFlow) {
   ASSERT_OK(db_->CreateTable("Music", Stream(StreamViewType::kNewAndOldImages)));
