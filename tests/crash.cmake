@@ -9,17 +9,17 @@
 # The fault-injecting Env (tests/fault_env.h).
 add_library(runnel_fault_env STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fault_env.cc)
 target_link_libraries(runnel_fault_env PUBLIC runnel_testutil leveldb::leveldb)
-target_compile_options(runnel_fault_env PRIVATE -Wall -Wextra -Werror)
+target_compile_options(runnel_fault_env PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # What the campaigns and their child processes share (tests/campaign.h).
 add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc)
 target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads)
-target_compile_options(runnel_campaign PRIVATE -Wall -Wextra -Werror)
+target_compile_options(runnel_campaign PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # The child process of crash_test: writes and reports acknowledgements.
 add_executable(crash_writer ${CMAKE_CURRENT_SOURCE_DIR}/crash_writer.cc)
 target_link_libraries(crash_writer PRIVATE runnel_campaign)
-target_compile_options(crash_writer PRIVATE -Wall -Wextra -Werror)
+target_compile_options(crash_writer PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 runnel_test(crash_test crash_test.cc LABELS crash TIMEOUT 600 LIBS runnel_campaign)
 target_compile_definitions(crash_test PRIVATE
@@ -46,7 +46,7 @@ set_tests_properties(long_power_loss_1000_iterations PROPERTIES
 # random moments; the test checks that write-backs are exactly-once.
 add_executable(trigger_crash_host ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_host.cc)
 target_link_libraries(trigger_crash_host PRIVATE runnel_campaign)
-target_compile_options(trigger_crash_host PRIVATE -Wall -Wextra -Werror)
+target_compile_options(trigger_crash_host PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600
             LIBS runnel_campaign)
