@@ -21,7 +21,7 @@ LogWriter::~LogWriter() { Close().ok(); }  // errors were reported by Close()
 
 Status LogWriter::Reopen(uint64_t first_sequence, uint64_t size, uint64_t last_sequence,
                          uint64_t salt) {
-  std::lock_guard<std::mutex> lock(io_mu_);
+  MutexLock lock(&io_mu_);
   const std::string path = dir_ + "/" + SegmentFileName(first_sequence);
   leveldb::WritableFile* file = nullptr;
   Status s = FromLevelDB(env_->NewAppendableFile(path, &file), path);
@@ -36,7 +36,7 @@ Status LogWriter::Reopen(uint64_t first_sequence, uint64_t size, uint64_t last_s
 }
 
 Status LogWriter::StartSegment(uint64_t first_sequence) {
-  std::lock_guard<std::mutex> lock(io_mu_);
+  MutexLock lock(&io_mu_);
   appended_ = first_sequence - 1;
   synced_ = first_sequence - 1;
   return StartSegmentLocked(first_sequence);
@@ -79,7 +79,7 @@ Status LogWriter::StartSegmentLocked(uint64_t first_sequence) {
 Status LogWriter::Append(std::string* frames, uint64_t first_sequence, uint64_t last_sequence) {
   bool rotated = false;
   {
-    std::lock_guard<std::mutex> lock(io_mu_);
+    MutexLock lock(&io_mu_);
     if (!error_.ok()) return error_;
     if (file_ == nullptr) return Status::FailedPrecondition("log is closed");
     if (size_ > kSegmentHeaderSize && size_ + frames->size() > segment_bytes_) {
@@ -132,19 +132,19 @@ Status LogWriter::SyncLocked() {
 }
 
 Status LogWriter::Sync() {
-  std::lock_guard<std::mutex> lock(io_mu_);
+  MutexLock lock(&io_mu_);
   return SyncLocked();
 }
 
 Status LogWriter::SyncAppended() {
   if (synced_.load() >= appended_.load()) return Status::OK();
-  std::lock_guard<std::mutex> lock(io_mu_);
+  MutexLock lock(&io_mu_);
   if (synced_.load() >= appended_.load()) return error_;
   return SyncLocked();
 }
 
 Status LogWriter::Close() {
-  std::lock_guard<std::mutex> lock(io_mu_);
+  MutexLock lock(&io_mu_);
   if (file_ == nullptr) return Status::OK();
   Status s = error_.ok() ? SyncLocked() : error_;
   Status c = FromLevelDB(file_->Close());

@@ -19,12 +19,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "cdc/log_format.h"
 #include "runnel/status.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace leveldb {
 class Env;
@@ -77,8 +78,8 @@ class LogWriter {
   Status Close();
 
  private:
-  Status SyncLocked();
-  Status StartSegmentLocked(uint64_t first_sequence);
+  Status SyncLocked() REQUIRES(io_mu_);
+  Status StartSegmentLocked(uint64_t first_sequence) REQUIRES(io_mu_);
 
   leveldb::Env* const env_;
   const std::string dir_;
@@ -87,11 +88,11 @@ class LogWriter {
   std::function<void(uint64_t)> rotation_listener_;
   std::function<std::string(uint64_t)> preamble_;
 
-  std::mutex io_mu_;
-  leveldb::WritableFile* file_ = nullptr;  // GUARDED_BY(io_mu_)
-  uint64_t size_ = 0;                      // GUARDED_BY(io_mu_)
-  uint64_t salt_ = 0;                      // GUARDED_BY(io_mu_); the segment's
-  Status error_;                           // GUARDED_BY(io_mu_); sticky
+  Mutex io_mu_;
+  leveldb::WritableFile* file_ GUARDED_BY(io_mu_) = nullptr;
+  uint64_t size_ GUARDED_BY(io_mu_) = 0;
+  uint64_t salt_ GUARDED_BY(io_mu_) = 0;  // the segment's
+  Status error_ GUARDED_BY(io_mu_);       // sticky
   std::atomic<uint64_t> current_first_{0};
   std::atomic<uint64_t> appended_{0};
   std::atomic<uint64_t> synced_{0};

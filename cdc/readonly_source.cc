@@ -13,12 +13,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 #include "cdc/codec.h"
 #include "cdc/identity.h"
 #include "cdc/segment_reader.h"
 #include "cdc/stream_reader.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace runnel {
 namespace {
@@ -33,7 +34,7 @@ class ReadOnlySource final : public LogSource {
       return Status::NotFound(dir_ + " is not a runnel DB (no IDENTITY)");
     }
     if (!s.ok()) return s;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return RefreshLocked();
   }
 
@@ -43,7 +44,7 @@ class ReadOnlySource final : public LogSource {
   const std::string& db_name() override { return identity_.name; }
 
   Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Status s = RefreshLocked();
     if (!s.ok()) return s;
     *catalog = catalog_ ? catalog_ : std::make_shared<const runnel::Catalog>(log::CatalogData());
@@ -51,7 +52,7 @@ class ReadOnlySource final : public LogSource {
   }
 
   Status LastSequence(SequenceNumber* last) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Status s = RefreshLocked();
     *last = last_;
     return s;
@@ -98,8 +99,8 @@ class ReadOnlySource final : public LogSource {
     }
   }
 
-  // Scans frames appended since the last call. REQUIRES: mu_ held.
-  Status RefreshLocked() {
+  // Scans frames appended since the last call.
+  Status RefreshLocked() REQUIRES(mu_) {
     std::vector<uint64_t> segs;
     Status s = log::ListSegments(env_, wal_dir_, &segs);
     if (!s.ok() || segs.empty()) return s;
@@ -160,11 +161,11 @@ class ReadOnlySource final : public LogSource {
   const std::string wal_dir_;
   Identity identity_;
 
-  std::mutex mu_;
-  std::shared_ptr<const runnel::Catalog> catalog_;  // GUARDED_BY(mu_)
-  SequenceNumber last_ = 0;                         // GUARDED_BY(mu_)
-  uint64_t segment_ = 0;                            // GUARDED_BY(mu_)
-  uint64_t offset_ = 0;                             // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::shared_ptr<const runnel::Catalog> catalog_ GUARDED_BY(mu_);
+  SequenceNumber last_ GUARDED_BY(mu_) = 0;
+  uint64_t segment_ GUARDED_BY(mu_) = 0;
+  uint64_t offset_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

@@ -101,18 +101,18 @@ Status DBImpl::Close() {
   // Handlers write back through the DB: stop them while it still works.
   if (attachment_ != nullptr && !closed_.load()) attachment_->BeforeClose();
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_.exchange(true)) return Status::OK();
     // Writers already queued are committed; new ones are refused.
-    idle_cv_.wait(lock, [this] { return writers_.empty(); });
+    while (!writers_.empty()) idle_cv_.Wait(&mu_);
   }
   WakeWaiters();  // waiting consumers see closed_ and return
   if (retention_thread_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(retention_mu_);
+      MutexLock lock(&retention_mu_);
       retention_stop_ = true;
     }
-    retention_cv_.notify_all();
+    retention_cv_.SignalAll();
     retention_thread_.join();
   }
   Status s;
@@ -136,7 +136,7 @@ Status DBImpl::CheckOpen() const {
 }
 
 std::shared_ptr<const Catalog> DBImpl::catalog() const {
-  std::lock_guard<std::mutex> lock(catalog_mu_);
+  MutexLock lock(&catalog_mu_);
   return catalog_;
 }
 
@@ -234,7 +234,7 @@ Status DBImpl::DescribeTable(std::string_view name, TableDescription* d) {
     d->latest_stream_arn = info.arn;
     d->latest_stream_label = info.label;
   }
-  std::lock_guard<std::mutex> lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   auto it = stats_.find(t->id);
   if (it != stats_.end()) {
     d->item_count = static_cast<uint64_t>(std::max<int64_t>(0, it->second.count));
@@ -349,19 +349,19 @@ Status DBImpl::Scan(const ReadOptions& options, std::string_view table, const Sc
 
 void DBImpl::Publish(uint64_t last, const std::vector<uint32_t>& tables) {
   if (!tables.empty()) {
-    std::lock_guard<std::mutex> lock(wait_mu_);
+    MutexLock lock(&wait_mu_);
     for (uint32_t t : tables) {
       TableWait& w = table_wait_[t];
       w.last = last;
-      if (w.waiting > 0) w.cv.notify_all();
+      if (w.waiting > 0) w.cv.SignalAll();
     }
   }
   last_sequence_.store(last);
   // Sequentially consistent with the waiter's increment-then-check: either
   // the waiter sees the new sequence, or we see the waiter.
   if (waiters_.load() > 0) {
-    { std::lock_guard<std::mutex> lock(wait_mu_); }
-    wait_cv_.notify_all();
+    { MutexLock lock(&wait_mu_); }
+    wait_cv_.SignalAll();
   }
 }
 
@@ -372,7 +372,7 @@ Status DBImpl::WaitForSequence(SequenceNumber sequence, std::chrono::microsecond
 Status DBImpl::Source::WaitFor(SequenceNumber sequence,
                                std::chrono::steady_clock::time_point deadline) {
   if (db_->last_sequence_.load() >= sequence) return Status::OK();
-  std::unique_lock<std::mutex> lock(db_->wait_mu_);
+  MutexLock lock(&db_->wait_mu_);
   ++db_->waiters_;
   Status s;
   for (;;) {
@@ -381,7 +381,7 @@ Status DBImpl::Source::WaitFor(SequenceNumber sequence,
       s = Status::FailedPrecondition("DB is closed");
       break;
     }
-    if (db_->wait_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+    if (!db_->wait_cv_.WaitUntil(&db_->wait_mu_, deadline) &&
         db_->last_sequence_.load() < sequence) {
       s = Status::TimedOut("no sequence " + std::to_string(sequence) +
                            " committed before the deadline");
@@ -393,22 +393,22 @@ Status DBImpl::Source::WaitFor(SequenceNumber sequence,
 }
 
 SequenceNumber DBImpl::LastTableChange(uint32_t table_id) {
-  std::lock_guard<std::mutex> lock(wait_mu_);
+  MutexLock lock(&wait_mu_);
   auto it = table_wait_.find(table_id);
   return it == table_wait_.end() ? 0 : it->second.last;
 }
 
 void DBImpl::WakeWaiters() {
-  std::lock_guard<std::mutex> lock(wait_mu_);
-  wait_cv_.notify_all();
-  for (auto& [id, w] : table_wait_) w.cv.notify_all();
+  MutexLock lock(&wait_mu_);
+  wait_cv_.SignalAll();
+  for (auto& [id, w] : table_wait_) w.cv.SignalAll();
 }
 
 Status DBImpl::WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
                                   std::chrono::microseconds timeout,
                                   const std::atomic<bool>* cancel) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::unique_lock<std::mutex> lock(wait_mu_);
+  MutexLock lock(&wait_mu_);
   TableWait& w = table_wait_[table_id];  // nodes are stable in the map
   ++w.waiting;
   Status s;
@@ -418,7 +418,7 @@ Status DBImpl::WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
       s = Status::FailedPrecondition("DB is closed");
       break;
     }
-    if (w.cv.wait_until(lock, deadline) == std::cv_status::timeout && w.last < sequence) {
+    if (!w.cv.WaitUntil(&wait_mu_, deadline) && w.last < sequence) {
       s = Status::TimedOut("no change to the table before the deadline");
       break;
     }
@@ -444,12 +444,12 @@ SequenceNumber DBImpl::FirstAvailableSequence() const {
 }
 
 void DBImpl::SetRetentionFloor(std::string_view owner, SequenceNumber keep) {
-  std::lock_guard<std::mutex> lock(retention_mu_);
+  MutexLock lock(&retention_mu_);
   floors_[std::string(owner)] = keep;
 }
 
 void DBImpl::ClearRetentionFloor(std::string_view owner) {
-  std::lock_guard<std::mutex> lock(retention_mu_);
+  MutexLock lock(&retention_mu_);
   auto it = floors_.find(owner);
   if (it != floors_.end()) floors_.erase(it);
 }

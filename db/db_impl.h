@@ -8,13 +8,11 @@
 #define RUNNEL_DB_DB_IMPL_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -26,6 +24,8 @@
 #include "cdc/stream_reader.h"
 #include "db/db_internal.h"
 #include "runnel/db.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace leveldb {
 class Cache;
@@ -116,7 +116,7 @@ class DBImpl final : public DBInternal {
     bool done = false;
     Status status;
     CommitInfo info;
-    std::condition_variable cv;
+    CondVar cv;  // waited on with mu_
   };
 
   // --- db_write.cc
@@ -222,11 +222,11 @@ class DBImpl final : public DBInternal {
   RecoveryReport report_;
 
   // Commit queue.
-  mutable std::mutex mu_;
-  std::deque<Writer*> writers_;      // GUARDED_BY(mu_)
-  std::condition_variable idle_cv_;  // signalled when writers_ drains
+  mutable Mutex mu_;
+  std::deque<Writer*> writers_ GUARDED_BY(mu_);
+  CondVar idle_cv_;  // signalled when writers_ drains
   // Sticky: once the log or the index failed a write, every write fails.
-  Status bg_error_;  // GUARDED_BY(mu_)
+  Status bg_error_ GUARDED_BY(mu_);
   std::atomic<bool> closed_{false};
 
   // Owned by the group-commit leader (only the writer at the front of
@@ -240,8 +240,8 @@ class DBImpl final : public DBInternal {
   // Consumers waiting for a sequence (WaitForSequence). The leader takes
   // wait_mu_ only when waiters_ > 0, so commits without waiters pay one
   // atomic load.
-  std::mutex wait_mu_;
-  std::condition_variable wait_cv_;
+  Mutex wait_mu_;
+  CondVar wait_cv_;
   std::atomic<int> waiters_{0};
   // Per table: the last sequence that changed it (since Open), and the
   // workers waiting for it, so that a commit wakes only the waiters of the
@@ -249,25 +249,25 @@ class DBImpl final : public DBInternal {
   struct TableWait {
     uint64_t last = 0;
     int waiting = 0;
-    std::condition_variable cv;
+    CondVar cv;
   };
-  std::unordered_map<uint32_t, TableWait> table_wait_;  // GUARDED_BY(wait_mu_)
+  std::unordered_map<uint32_t, TableWait> table_wait_ GUARDED_BY(wait_mu_);
   Source source_{this};
   StreamReaderImpl streams_{&source_};
 
-  mutable std::mutex catalog_mu_;
-  std::shared_ptr<const Catalog> catalog_;  // GUARDED_BY(catalog_mu_)
+  mutable Mutex catalog_mu_;
+  std::shared_ptr<const Catalog> catalog_ GUARDED_BY(catalog_mu_);
 
-  mutable std::mutex stats_mu_;
-  std::unordered_map<uint32_t, TableStats> stats_;  // GUARDED_BY(stats_mu_)
+  mutable Mutex stats_mu_;
+  std::unordered_map<uint32_t, TableStats> stats_ GUARDED_BY(stats_mu_);
 
   // Retention.
-  std::mutex retention_mu_;
-  std::condition_variable retention_cv_;
-  bool retention_stop_ = false;                          // GUARDED_BY(retention_mu_)
-  bool retention_kick_ = false;                          // GUARDED_BY(retention_mu_)
-  std::map<std::string, uint64_t, std::less<>> floors_;  // GUARDED_BY(retention_mu_)
-  std::mutex retention_run_mu_;                          // one pass at a time
+  Mutex retention_mu_;
+  CondVar retention_cv_;
+  bool retention_stop_ GUARDED_BY(retention_mu_) = false;
+  bool retention_kick_ GUARDED_BY(retention_mu_) = false;
+  std::map<std::string, uint64_t, std::less<>> floors_ GUARDED_BY(retention_mu_);
+  Mutex retention_run_mu_;  // one pass at a time
   std::atomic<uint64_t> first_available_{1};
   std::thread retention_thread_;
 

@@ -89,8 +89,13 @@ Status DBImpl::LoadIndexState(uint64_t* applied) {
   } else if (!ls.IsNotFound()) {
     return FromLevelDB(ls, "index");
   }
-  catalog_ = std::make_shared<const Catalog>(std::move(data));
+  {
+    // Open is single-threaded; the locks are taken for the analysis' sake.
+    MutexLock lock(&catalog_mu_);
+    catalog_ = std::make_shared<const Catalog>(std::move(data));
+  }
 
+  MutexLock lock(&stats_mu_);
   std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(ro));
   const leveldb::Slice prefix(index::kStatsPrefix.data(), index::kStatsPrefix.size());
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -265,7 +270,7 @@ Status DBImpl::FlushReplay(ReplayPass* pass) {
   Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pass->pending), "index write");
   if (!fs.ok()) return fs;
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     for (const auto& [id, d] : pass->delta) {
       stats_[id].count += d.count;
       stats_[id].bytes += d.bytes;

@@ -21,23 +21,27 @@ namespace runnel {
 
 void DBImpl::KickRetention() {
   {
-    std::lock_guard<std::mutex> lock(retention_mu_);
+    MutexLock lock(&retention_mu_);
     retention_kick_ = true;
   }
-  retention_cv_.notify_all();
+  retention_cv_.SignalAll();
 }
 
 void DBImpl::RetentionLoop() {
-  std::unique_lock<std::mutex> lock(retention_mu_);
+  MutexLock lock(&retention_mu_);
   while (!retention_stop_) {
-    retention_cv_.wait_for(lock, std::chrono::seconds(options_.retention_check_seconds),
-                           [this] { return retention_stop_ || retention_kick_; });
+    // Wakes when stopped or kicked, or after retention_check_seconds.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options_.retention_check_seconds);
+    while (!retention_stop_ && !retention_kick_) {
+      if (!retention_cv_.WaitUntil(&retention_mu_, deadline)) break;
+    }
     if (retention_stop_) break;
     retention_kick_ = false;
-    lock.unlock();
+    retention_mu_.Unlock();
     Status s = RunRetention(nullptr);
     if (!s.ok()) Info("retention: " + s.ToString());
-    lock.lock();
+    retention_mu_.Lock();
   }
 }
 
@@ -45,10 +49,10 @@ Status DBImpl::RunRetention(int* deleted) {
   if (deleted != nullptr) *deleted = 0;
   Status s = CheckOpen();
   if (!s.ok()) return s;
-  std::lock_guard<std::mutex> run(retention_run_mu_);
+  MutexLock run(&retention_run_mu_);
   uint64_t floor = std::numeric_limits<uint64_t>::max();
   {
-    std::lock_guard<std::mutex> lock(retention_mu_);
+    MutexLock lock(&retention_mu_);
     for (const auto& [owner, seq] : floors_) floor = std::min(floor, seq);
   }
   std::vector<uint64_t> segs;

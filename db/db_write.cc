@@ -90,10 +90,10 @@ Status DBImpl::Write(const WriteOptions& options, const WriteBatch& batch, Commi
 }
 
 Status DBImpl::Commit(Writer* w) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_.load()) return Status::FailedPrecondition("DB is closed");
   writers_.push_back(w);
-  while (!w->done && w != writers_.front()) w->cv.wait(lock);
+  while (!w->done && w != writers_.front()) w->cv.Wait(&mu_);
   if (w->done) return w->status;
 
   // This writer leads: take a group of compatible writers behind it. Metadata
@@ -118,9 +118,9 @@ Status DBImpl::Commit(Writer* w) {
     fatal = Status::FailedPrecondition("the DB refuses writes after a failed log or index write (" +
                                        bg_error_.ToString() + "); reopen it");
   }
-  lock.unlock();
+  mu_.Unlock();  // the leader does the I/O without the queue lock
   if (fatal.ok()) fatal = CommitGroup(group);
-  lock.lock();
+  mu_.Lock();
   if (!fatal.ok() && bg_error_.ok()) {
     bg_error_ = fatal;
     Info("write error: " + fatal.ToString());
@@ -130,13 +130,13 @@ Status DBImpl::Commit(Writer* w) {
     if (!fatal.ok()) x->status = fatal;
     if (x != w) {
       x->done = true;
-      x->cv.notify_one();
+      x->cv.Signal();
     }
   }
   if (!writers_.empty()) {
-    writers_.front()->cv.notify_one();
+    writers_.front()->cv.Signal();
   } else {
-    idle_cv_.notify_all();
+    idle_cv_.SignalAll();
   }
   return w->status;
 }
@@ -202,7 +202,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   s = FromLevelDB(index_->Write(wo, &g.index_batch), "index write");
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     for (const auto& [id, d] : g.delta) {
       stats_[id].count += d.count;
       stats_[id].bytes += d.bytes;
@@ -325,7 +325,7 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
 
 void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                         leveldb::WriteBatch* batch) {
-  std::lock_guard<std::mutex> lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   for (const auto& [id, d] : delta) {
     TableStats cur;
     auto it = stats_.find(id);
@@ -462,12 +462,12 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     if (meta.kind == log::MetaData::Kind::kDeleteTable) {
       stats_.erase(meta.table_id);
     }
   }
-  std::lock_guard<std::mutex> lock(catalog_mu_);
+  MutexLock lock(&catalog_mu_);
   catalog_ = next;
   return Status::OK();
 }

@@ -55,7 +55,7 @@ class LogFirstFile final : public leveldb::WritableFile {
 
 void IndexEnv::SetHooks(std::function<leveldb::Status()> sync_log,
                         std::function<uint64_t()> applied_sequence) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   sync_log_ = std::move(sync_log);
   applied_ = std::move(applied_sequence);
 }
@@ -69,7 +69,7 @@ void IndexEnv::NoteDurable(uint64_t sequence) {
 leveldb::Status IndexEnv::SyncLog() {
   std::function<leveldb::Status()> hook;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     hook = sync_log_;
   }
   return hook ? hook() : leveldb::Status::OK();
@@ -84,7 +84,7 @@ leveldb::Status IndexEnv::Wrap(leveldb::Status s, leveldb::WritableFile** r) {
 leveldb::Status IndexEnv::NewWritableFile(const std::string& f, leveldb::WritableFile** r) {
   uint64_t number;
   if (ParseLevelDBLog(f, &number)) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // Called inside LevelDB's Write at a memtable switch: everything applied
     // before this write is in the memtable being retired.
     log_starts_[number] = applied_ ? applied_() : 0;
@@ -103,7 +103,7 @@ leveldb::Status IndexEnv::NewWritableFile(const std::string& f, leveldb::Writabl
 leveldb::Status IndexEnv::NewAppendableFile(const std::string& f, leveldb::WritableFile** r) {
   uint64_t number;
   if (ParseLevelDBLog(f, &number)) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     log_starts_[number] = applied_ ? applied_() : 0;
     *r = new DiscardingFile;
     return leveldb::Status::OK();
@@ -114,7 +114,7 @@ leveldb::Status IndexEnv::NewAppendableFile(const std::string& f, leveldb::Writa
 leveldb::Status IndexEnv::RemoveFile(const std::string& f) {
   uint64_t number;
   if (ParseLevelDBLog(f, &number)) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // LevelDB deletes log <number> once the memtables it covered are in
     // tables recorded by a synced MANIFEST: what was applied when the next
     // log began is durable.

@@ -28,8 +28,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
+
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace runnel {
 
@@ -52,13 +54,14 @@ class IndexEnv : public leveldb::EnvWrapper {
 
  private:
   leveldb::Status Wrap(leveldb::Status s, leveldb::WritableFile** r);
-  leveldb::Status SyncLog();
+  // Runs the hook without mu_: it fsyncs the log.
+  leveldb::Status SyncLog() EXCLUDES(mu_);
 
-  std::mutex mu_;
-  std::function<leveldb::Status()> sync_log_;  // GUARDED_BY(mu_)
-  std::function<uint64_t()> applied_;          // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::function<leveldb::Status()> sync_log_ GUARDED_BY(mu_);
+  std::function<uint64_t()> applied_ GUARDED_BY(mu_);
   // LevelDB log number -> sequence applied when it was created.
-  std::map<uint64_t, uint64_t> log_starts_;  // GUARDED_BY(mu_)
+  std::map<uint64_t, uint64_t> log_starts_ GUARDED_BY(mu_);
   std::atomic<uint64_t> durable_{0};
 };
 

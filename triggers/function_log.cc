@@ -115,7 +115,7 @@ void FunctionLog::Append(int64_t time_micros, std::string_view text) {
   line.push_back(' ');
   for (char c : text) line.push_back(c == '\n' || c == '\r' ? ' ' : c);
   line.push_back('\n');
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (file_ != nullptr && size_ + line.size() > rotate_bytes_) RotateLocked();
   if (file_ == nullptr) {
     std::error_code ec;
@@ -148,13 +148,13 @@ void FunctionLog::Append(int64_t time_micros, std::string_view text) {
 }
 
 void FunctionLog::Flush() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   FlushLocked();
 }
 
 void FunctionLog::FlushIfDue() {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (dirty_ && now - last_flush_ >= std::chrono::milliseconds(100)) FlushLocked();
 }
 
@@ -170,7 +170,7 @@ void FunctionLog::FlushLocked() {
 
 Status FunctionLog::Read(int64_t since_micros, std::vector<FunctionLogLine>* lines) {
   lines->clear();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   FlushLocked();
   std::vector<std::string> files;
   for (int i = keep_files_; i >= 1; --i) {

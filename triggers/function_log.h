@@ -18,13 +18,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "runnel/status.h"
 #include "runnel/triggers.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace runnel {
 
@@ -46,18 +47,18 @@ class FunctionLog {
   Status Read(int64_t since_micros, std::vector<FunctionLogLine>* lines);
 
  private:
-  void RotateLocked();
-  void FlushLocked();
+  void RotateLocked() REQUIRES(mu_);
+  void FlushLocked() REQUIRES(mu_);
 
   const std::string dir_;
   const uint64_t rotate_bytes_;
   const int keep_files_;
-  std::mutex mu_;
-  FILE* file_ = nullptr;  // GUARDED_BY(mu_)
-  uint64_t size_ = 0;     // GUARDED_BY(mu_)
-  bool reported_error_ = false;
-  bool dirty_ = false;                                // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point last_flush_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  FILE* file_ GUARDED_BY(mu_) = nullptr;
+  uint64_t size_ GUARDED_BY(mu_) = 0;
+  bool reported_error_ GUARDED_BY(mu_) = false;
+  bool dirty_ GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point last_flush_ GUARDED_BY(mu_);
 };
 
 // Removes the function log files of the DB in `db_dir` (DIR/logs/<function>/

@@ -57,10 +57,10 @@ void MappingWorker::Start() {
 
 void MappingWorker::RequestStop() {
   {
-    std::lock_guard<std::mutex> lock(sleep_mu_);
+    MutexLock lock(&sleep_mu_);
     stop_ = true;
   }
-  sleep_cv_.notify_all();
+  sleep_cv_.SignalAll();
 }
 
 void MappingWorker::Stop() {
@@ -70,17 +70,20 @@ void MappingWorker::Stop() {
 }
 
 bool MappingWorker::Sleep(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(sleep_mu_);
-  sleep_cv_.wait_for(lock, d, [this] { return stop_.load() || retry_pending_.load(); });
+  MutexLock lock(&sleep_mu_);
+  const auto deadline = std::chrono::steady_clock::now() + d;
+  while (!stop_.load() && !retry_pending_.load()) {
+    if (!sleep_cv_.WaitUntil(&sleep_mu_, deadline)) break;
+  }
   return !stop_.load();
 }
 
 void MappingWorker::Retry() {
   {
-    std::lock_guard<std::mutex> lock(sleep_mu_);
+    MutexLock lock(&sleep_mu_);
     retry_pending_ = true;
   }
-  sleep_cv_.notify_all();
+  sleep_cv_.SignalAll();
 }
 
 bool MappingWorker::Idle() const {
@@ -96,12 +99,12 @@ bool MappingWorker::Idle() const {
 }
 
 std::string MappingWorker::LastResult() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return last_result_;
 }
 
 MappingMetrics MappingWorker::Metrics() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   MappingMetrics m = metrics_;
   if (!durations_.empty()) {
     std::vector<double> d(durations_.begin(), durations_.end());
@@ -114,7 +117,7 @@ MappingMetrics MappingWorker::Metrics() const {
 }
 
 void MappingWorker::SetResult(const std::string& result) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   last_result_ = result;
 }
 
@@ -201,7 +204,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
     position_ = next_position;
     persisted_ = next_position;
     persisted_at_ = std::chrono::steady_clock::now();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     metrics_.records_failed += records.size();
     last_result_ = result;
   }
@@ -466,7 +469,7 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
                 inv->request_id.c_str(), ms, batch.records.size());
   inv->log->Append(NowMicros(owner_->db()->env()), report);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++metrics_.invocations;
     metrics_.records_in += batch.records.size();
     metrics_.last_invocation_micros = NowMicros(owner_->db()->env());
@@ -542,7 +545,7 @@ bool MappingWorker::RetryOrDiscard(const Batch& batch, uint64_t checkpoint, bool
   const log::MappingEntryData& m = mapping_;
   const std::vector<ChangeRecord>& records = batch.records;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++metrics_.errors;
   }
   if (!ok) SetResult("PROBLEM: Function call failed");

@@ -12,10 +12,8 @@
 #define RUNNEL_TRIGGERS_MAPPING_WORKER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,6 +25,8 @@
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
 #include "triggers/triggers_impl.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace runnel {
 
@@ -105,14 +105,15 @@ class MappingWorker {
   const uint32_t mapping_id_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex sleep_mu_;
-  std::condition_variable sleep_cv_;
+  // Sleep() waits on sleep_cv_; RequestStop() and Retry() wake it.
+  Mutex sleep_mu_;
+  CondVar sleep_cv_;
 
   // Progress, read by other threads.
-  mutable std::mutex mu_;
-  std::string last_result_;       // GUARDED_BY(mu_)
-  MappingMetrics metrics_;        // GUARDED_BY(mu_)
-  std::deque<double> durations_;  // GUARDED_BY(mu_), last 1024
+  mutable Mutex mu_;
+  std::string last_result_ GUARDED_BY(mu_);
+  MappingMetrics metrics_ GUARDED_BY(mu_);
+  std::deque<double> durations_ GUARDED_BY(mu_);  // the last 1024
   std::atomic<bool> idle_{false};
   std::atomic<bool> blocked_{false};
   // Set by Retry(): the worker looks again at once, and does not count as

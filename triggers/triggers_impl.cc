@@ -186,7 +186,7 @@ Status TriggersImpl::PutLibraryFunction(const FunctionConfiguration& config, boo
   {
     // Workers hold their own reference for the invocation in flight; old
     // code is unloaded when that ends.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
   }
   if (out != nullptr) *out = Describe(entry);
@@ -221,7 +221,7 @@ Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& conf
   });
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     in_process_[entry.name] = std::move(handler);
   }
   Reconcile();
@@ -230,7 +230,7 @@ Status TriggersImpl::RegisterInProcessFunction(const FunctionConfiguration& conf
 }
 
 void TriggersImpl::RetryWorkers() {
-  std::lock_guard<std::mutex> lock(workers_mu_);
+  MutexLock lock(&workers_mu_);
   for (auto& [id, w] : workers_) w->Retry();
 }
 
@@ -302,7 +302,7 @@ Status TriggersImpl::DeleteFunction(std::string_view name, bool force) {
     return Status::OK();
   });
   if (!s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   loaded_.erase(fn);
   in_process_.erase(fn);
   return Status::OK();
@@ -313,7 +313,7 @@ Status TriggersImpl::Resolve(const std::string& name, ResolvedFunction* out) {
   const log::FunctionEntryData* f = cat->FindFunction(name);
   if (f == nullptr) return FunctionNotFound(name);
   out->config = *f;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (f->in_process) {
     auto it = in_process_.find(name);
     if (it == in_process_.end()) {
@@ -340,7 +340,7 @@ Status TriggersImpl::Resolve(const std::string& name, ResolvedFunction* out) {
 }
 
 FunctionLog* TriggersImpl::LogFor(const std::string& function_name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto& log = logs_[function_name];
   if (!log) {
     log = std::make_unique<FunctionLog>(db_->dir() + "/logs/" + function_name);
@@ -454,7 +454,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   c.last_modified_micros = m.last_modified_micros;
   c.last_processing_result = "No records processed";
   {
-    std::lock_guard<std::mutex> lock(workers_mu_);
+    MutexLock lock(&workers_mu_);
     auto it = workers_.find(m.id);
     if (it != workers_.end() && !it->second->LastResult().empty()) {
       c.last_processing_result = it->second->LastResult();
@@ -683,7 +683,7 @@ Status TriggersImpl::GetMappingMetrics(std::string_view uuid, MappingMetrics* me
   const log::MappingEntryData* m = cat->FindMapping(uuid);
   if (m == nullptr) return MappingNotFound(uuid);
   *metrics = MappingMetrics();
-  std::lock_guard<std::mutex> lock(workers_mu_);
+  MutexLock lock(&workers_mu_);
   auto it = workers_.find(m->id);
   if (it != workers_.end()) {
     *metrics = it->second->Metrics();
@@ -702,7 +702,7 @@ Status TriggersImpl::Start() {
   Status s = db_->CheckOpenForTriggers();
   if (!s.ok()) return s;
   {
-    std::lock_guard<std::mutex> lock(workers_mu_);
+    MutexLock lock(&workers_mu_);
     running_ = true;
   }
   Reconcile();
@@ -714,7 +714,7 @@ void TriggersImpl::Stop() {
   {
     // Under the lock, so that a Reconcile racing with Stop cannot start a
     // worker after it.
-    std::lock_guard<std::mutex> lock(workers_mu_);
+    MutexLock lock(&workers_mu_);
     running_ = false;
     workers.swap(workers_);
   }
@@ -729,7 +729,7 @@ void TriggersImpl::Reconcile() {
   auto cat = db_->CurrentCatalog();
   std::vector<std::unique_ptr<MappingWorker>> retired;
   {
-    std::lock_guard<std::mutex> lock(workers_mu_);
+    MutexLock lock(&workers_mu_);
     if (!running_.load()) return;
     cat = db_->CurrentCatalog();  // the newest, now that we are serialized
     for (auto it = workers_.begin(); it != workers_.end();) {
@@ -768,7 +768,7 @@ Status TriggersImpl::WaitUntilIdle(std::chrono::milliseconds timeout) {
   for (;;) {
     bool idle = true;
     {
-      std::lock_guard<std::mutex> lock(workers_mu_);
+      MutexLock lock(&workers_mu_);
       for (const auto& [id, w] : workers_) idle &= w->Idle();
     }
     if (idle) return Status::OK();

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "cdc/codec.h"
@@ -17,6 +16,8 @@
 #include "runnel/triggers.h"
 #include "triggers/function_library.h"
 #include "triggers/function_log.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace runnel {
 
@@ -95,28 +96,28 @@ class TriggersImpl final : public Triggers, public DBInternal::Attachment {
   Status ResolveEventSource(const std::string& event_source, std::string* arn);
   Status ResolveStartingPosition(const EventSourceMappingConfiguration& config,
                                  const std::string& arn, uint64_t* position);
-  // Starts and stops workers to match the catalog. REQUIRES: mu_ not held.
-  void Reconcile();
+  // Starts and stops workers to match the catalog.
+  void Reconcile() EXCLUDES(mu_, workers_mu_);
   // Wakes every worker to look again at what blocked it (a function that
   // was missing may now be there).
-  void RetryWorkers();
+  void RetryWorkers() EXCLUDES(workers_mu_);
 
   DBInternal* const db_;
   std::atomic<bool> running_{false};
 
-  std::mutex mu_;
-  std::map<std::string, InProcessHandler, std::less<>> in_process_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, InProcessHandler, std::less<>> in_process_ GUARDED_BY(mu_);
   struct Loaded {
     std::string path;
     std::string handler;
     std::string code_hash;
     std::shared_ptr<FunctionLibrary> library;
   };
-  std::map<std::string, Loaded, std::less<>> loaded_;                      // GUARDED_BY(mu_)
-  std::map<std::string, std::unique_ptr<FunctionLog>, std::less<>> logs_;  // GUARDED_BY(mu_)
+  std::map<std::string, Loaded, std::less<>> loaded_ GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<FunctionLog>, std::less<>> logs_ GUARDED_BY(mu_);
 
-  std::mutex workers_mu_;                                       // serializes Reconcile
-  std::map<uint32_t, std::unique_ptr<MappingWorker>> workers_;  // GUARDED_BY(workers_mu_)
+  Mutex workers_mu_;  // serializes Reconcile
+  std::map<uint32_t, std::unique_ptr<MappingWorker>> workers_ GUARDED_BY(workers_mu_);
 };
 
 // XXH3-128 of a file, as 32 hex digits.
