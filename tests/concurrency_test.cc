@@ -42,7 +42,7 @@ TEST(ConcurrencyTest, WritersReadersAndTheStreamAgree) {
     threads.emplace_back([&, w] {
       for (int i = 1; i <= kOps; ++i) {
         WriteBatch b;
-        const std::string key = "w" + std::to_string(w);
+        const std::string key = Numbered("w", w);
         b.Put("left", key, std::to_string(i));
         b.Put("right", key, std::to_string(i));
         WriteOptions wo;
@@ -120,7 +120,7 @@ TEST(ConcurrencyTest, WritersReadersAndTheStreamAgree) {
   ASSERT_OK(DB::Open(o, dir.Sub("db"), &db));
   for (int w = 0; w < kWriters; ++w) {
     std::string v;
-    ASSERT_OK(db->Get(ReadOptions(), "right", "w" + std::to_string(w), &v));
+    ASSERT_OK(db->Get(ReadOptions(), "right", Numbered("w", w), &v));
     EXPECT_EQ(v, std::to_string(kOps));
   }
 }
@@ -134,7 +134,7 @@ TEST(ConcurrencyTest, MetadataChangesInterleaveWithWrites) {
   std::thread writer([&] {
     int i = 0;
     while (!stop.load()) {
-      EXPECT_OK(db->Put(WriteOptions(), "base", "k" + std::to_string(i++ % 50), "v"));
+      EXPECT_OK(db->Put(WriteOptions(), "base", Numbered("k", i++ % 50), "v"));
     }
   });
   for (int i = 0; i < 30; ++i) {

@@ -62,7 +62,11 @@ constexpr int kKeysPerThread = 40;
 const char* const kTables[2] = {"crash_a", "crash_b"};
 
 std::string Value(std::mt19937_64& rng, int tid, uint64_t wid) {
-  std::string v = "v" + std::to_string(tid) + "." + std::to_string(wid) + ".";
+  std::string v = "v";  // appended to: see Numbered() in tests/testutil.h
+  v += std::to_string(tid);
+  v += '.';
+  v += std::to_string(wid);
+  v += '.';
   const uint64_t r = rng() % 1000;
   size_t len;
   if (r < 800) {
@@ -93,7 +97,10 @@ void WriterLoop(runnel::DB* db, int tid, uint64_t seed, int sync_pct) {
       const int t = static_cast<int>(rng() % 2);
       const int k = static_cast<int>(rng() % kKeysPerThread);
       if (!used.insert({t, k}).second) continue;
-      const std::string key = "t" + std::to_string(tid) + "k" + std::to_string(k);
+      std::string key = "t";
+      key += std::to_string(tid);
+      key += 'k';
+      key += std::to_string(k);
       const bool del = nops == 1 ? (kind >= 50) : (rng() % 4 == 0);
       if (del) {
         batch.Delete(kTables[t], key);

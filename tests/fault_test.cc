@@ -357,7 +357,7 @@ TEST_F(FaultTest, FailedLogFsyncThenPowerLoss) {
   Open();
   CreateTable();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_OK(Put("k" + std::to_string(i), std::string(300, 'a' + i), true));
+    ASSERT_OK(Put(Numbered("k", i), std::string(300, 'a' + i), true));
   }
   FaultSpec spec;
   spec.op = FileOp::kSync;
@@ -385,7 +385,7 @@ TEST_F(FaultTest, FailedLogFsyncFailsWholeGroup) {
       WriteOptions sync;
       sync.sync = true;
       for (int i = 0; i < 100000; ++i) {
-        const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        const std::string key = Numbered("t", t) + Numbered("-", i);
         Status s = db_->Put(sync, kTable, key, key);
         if (!s.ok()) {
           failed_key[t] = key;
@@ -464,7 +464,7 @@ TEST_F(FaultTest, EnospcOnSyncWriteThenPowerLoss) {
   Open();
   CreateTable();
   for (int i = 0; i < 30; ++i) {
-    ASSERT_OK(Put("k" + std::to_string(i), std::string(100, 'a' + i % 26), true));
+    ASSERT_OK(Put(Numbered("k", i), std::string(100, 'a' + i % 26), true));
   }
   FaultSpec spec;
   spec.op = FileOp::kAppend;
@@ -486,7 +486,7 @@ Status WriteUntilError(DB* db, const char* table, int max_writes, bool sync,
   WriteOptions wo;
   wo.sync = sync;
   for (int i = 0; i < max_writes; ++i) {
-    const std::string key = "r" + std::to_string(i);
+    const std::string key = Numbered("r", i);
     const std::string value(1000, 'a' + i % 26);
     Status s = db->Put(wo, table, key, value);
     if (!s.ok()) {

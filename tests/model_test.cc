@@ -123,13 +123,13 @@ TEST_P(ModelTest, RandomOperations) {
 
   std::mt19937 rng(p.seed);
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
-  auto key = [&] { return "k" + std::to_string(pick(40)); };
+  auto key = [&] { return Numbered("k", pick(40)); };
   auto value = [&] {
     // Small alphabet so that identical-value puts (no record) happen often.
     const int kind = pick(10);
     if (kind == 0) return std::string();
     if (kind == 1) return std::string(static_cast<size_t>(500 + pick(3000)), 'x');
-    return "v" + std::to_string(pick(4));
+    return Numbered("v", pick(4));
   };
 
   for (int step = 0; step < 3000; ++step) {
@@ -192,7 +192,7 @@ TEST_P(ModelTest, RandomOperations) {
           WriteOptions sync;
           sync.sync = true;
           for (int i = 0; i < 5; ++i) {
-            EXPECT_OK(db->Put(sync, t.name, "conc" + std::to_string(w), "c" + std::to_string(i)));
+            EXPECT_OK(db->Put(sync, t.name, Numbered("conc", w), Numbered("c", i)));
           }
         });
       }

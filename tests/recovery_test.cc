@@ -47,8 +47,7 @@ class RecoveryTest : public ::testing::Test {
     std::vector<uint64_t> offsets;
     for (int i = 0; i < n; ++i) {
       offsets.push_back(test::FileSize(Newest()));
-      EXPECT_OK(
-          db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), "value" + std::to_string(i)));
+      EXPECT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), Numbered("value", i)));
     }
     EXPECT_OK(db_->Close());
     db_.reset();
@@ -72,8 +71,7 @@ TEST_F(RecoveryTest, ReplaysTheLogIntoTheIndex) {
   // rebuilt from our log.
   EXPECT_EQ(r.replayed_records, 100u);
   EXPECT_FALSE(r.torn_tail);
-  for (int i = 0; i < 100; ++i)
-    EXPECT_EQ(Get("k" + std::to_string(i)), "value" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(Get(Numbered("k", i)), Numbered("value", i));
   // A second reopen after the replay still sees everything.
   ASSERT_OK(db_->Put(WriteOptions(), "tbl", "after", "1"));
   ASSERT_OK(Open());
@@ -249,7 +247,7 @@ TEST_F(RecoveryTest, MissingSegmentInTheMiddleIsCorruption) {
   ASSERT_OK(Open(o));
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
   for (int i = 0; i < 300; ++i) {
-    ASSERT_OK(db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), std::string(1000, 'x')));
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), std::string(1000, 'x')));
   }
   ASSERT_OK(db_->Close());
   db_.reset();
@@ -304,7 +302,7 @@ TEST_F(RecoveryTest, EverySegmentStartsWithACatalogSnapshot) {
   ASSERT_OK(Open(o));
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kOldImage)));
   for (int i = 0; i < 200; ++i) {
-    ASSERT_OK(db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), std::string(1000, 'x')));
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), std::string(1000, 'x')));
   }
   ASSERT_OK(db_->Close());
   db_.reset();

@@ -255,7 +255,7 @@ TEST_F(StreamTest, AtTimestamp) {
 TEST_F(StreamTest, LimitsAndByteCaps) {
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
   const std::string arn = Arn("tbl");
-  for (int i = 0; i < 25; ++i) Put("tbl", "k" + std::to_string(i), std::string(100, 'v'));
+  for (int i = 0; i < 25; ++i) Put("tbl", Numbered("k", i), std::string(100, 'v'));
   std::string it = Iterator(arn, ShardIteratorType::kTrimHorizon);
   RecordBatch b;
   GetRecordsOptions o;
@@ -284,7 +284,7 @@ TEST_F(StreamTest, OtherTablesAreSkippedAndTheQuietIteratorAdvances) {
   ASSERT_OK(db_->CreateTable("quiet", Stream(StreamViewType::kNewImage)));
   ASSERT_OK(db_->CreateTable("busy", Stream(StreamViewType::kNewImage)));
   std::string it = Iterator(Arn("quiet"), ShardIteratorType::kTrimHorizon);
-  for (int i = 0; i < 100; ++i) Put("busy", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 100; ++i) Put("busy", Numbered("k", i), "v");
   ShardPosition before, after;
   ASSERT_OK(DecodeShardIterator(it, static_cast<DBImpl*>(db_.get())->id_bytes(), &before));
   RecordBatch b;
@@ -340,12 +340,12 @@ TEST_F(StreamTest, IteratorsSurviveReopenAndSegmentBoundaries) {
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
   const std::string arn = Arn("tbl");
   std::string it = Iterator(arn, ShardIteratorType::kTrimHorizon);
-  for (int i = 0; i < 300; ++i) Put("tbl", "k" + std::to_string(i), std::string(900, 'v'));
+  for (int i = 0; i < 300; ++i) Put("tbl", Numbered("k", i), std::string(900, 'v'));
   auto first = Drain(&it, 7);  // small pages that cross segments
   ASSERT_EQ(first.size(), 300u);
   EXPECT_GE(test::ListDir(dir_.Sub("db/wal")).size(), 4u);
   Open(o);
-  for (int i = 300; i < 310; ++i) Put("tbl", "k" + std::to_string(i), "v");
+  for (int i = 300; i < 310; ++i) Put("tbl", Numbered("k", i), "v");
   auto after = Drain(&it);  // the iterator string outlived the DB object
   ASSERT_EQ(after.size(), 10u);
   EXPECT_EQ(after[0].substr(0, 5), "k300@");
@@ -368,8 +368,7 @@ TEST_F(StreamTest, TrimmedPositionsAreTypedErrors) {
   ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
   const std::string arn = Arn("tbl");
   std::string old_it = Iterator(arn, ShardIteratorType::kTrimHorizon);
-  for (int i = 0; i < 1000; ++i)
-    Put("tbl", "k" + std::to_string(i % 50), std::string(900, 'a' + i % 26));
+  for (int i = 0; i < 1000; ++i) Put("tbl", Numbered("k", i % 50), std::string(900, 'a' + i % 26));
   // Retention also runs in the background after each segment switch.
   ASSERT_OK(db_->RunRetention(nullptr));
   const SequenceNumber first = db_->FirstAvailableSequence();
@@ -421,7 +420,7 @@ TEST_F(StreamTest, WaitingConsumersAreWokenByTheCommit) {
   }
   std::thread writer([&] {
     for (int i = 0; i < kRecords; ++i) {
-      EXPECT_OK(db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), "v"));
+      EXPECT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), "v"));
       if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   });
@@ -429,7 +428,7 @@ TEST_F(StreamTest, WaitingConsumersAreWokenByTheCommit) {
   for (auto& t : readers) t.join();
   for (int r = 0; r < kReaders; ++r) {
     ASSERT_EQ(got[r].size(), static_cast<size_t>(kRecords));
-    for (int i = 0; i < kRecords; ++i) ASSERT_EQ(got[r][i], "k" + std::to_string(i));
+    for (int i = 0; i < kRecords; ++i) ASSERT_EQ(got[r][i], Numbered("k", i));
   }
   // A wait with nothing coming times out.
   std::string it = Iterator(arn, ShardIteratorType::kLatest);
@@ -518,12 +517,12 @@ TEST_F(StreamTest, SecondProcessTailsWhileWeWriteAndRetentionTrims) {
       const SequenceNumber seq = std::stoull(l.substr(0, l.find(' ')));
       ASSERT_GT(seq, prev);
       prev = seq;
-      ASSERT_EQ(l.substr(l.find(' ') + 1), "k" + std::to_string(seen)) << l;
+      ASSERT_EQ(l.substr(l.find(' ') + 1), Numbered("k", seen)) << l;
       ++seen;
     }
   };
   for (int i = 0; i < kRecords; ++i) {
-    ASSERT_OK(db_->Put(WriteOptions(), "tbl", "k" + std::to_string(i), std::string(300, 'v')));
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), std::string(300, 'v')));
     if (i % 500 == 499) {
       // Once the tail has caught up, trim what it has read: the reader keeps
       // following across deleted segments.

@@ -108,7 +108,9 @@ void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_f
 }
 
 std::string Value(std::mt19937_64& rng, uint64_t n) {
-  std::string v = "v" + std::to_string(n) + ".";
+  std::string v = "v";  // appended to: see Numbered() in tests/testutil.h
+  v += std::to_string(n);
+  v += '.';
   const uint64_t r = rng() % 100;
   const size_t len = r < 90 ? rng() % 64 : 64 + rng() % 2000;
   v.append(len, static_cast<char>('a' + rng() % 26));
@@ -125,7 +127,8 @@ std::string Value(std::mt19937_64& rng, uint64_t n) {
     runnel::WriteBatch batch;
     std::string line = "B " + std::to_string(wid) + " " + std::to_string(puts);
     for (int i = 0; i < puts; ++i) {
-      const std::string key = "k" + std::to_string(n);
+      std::string key = "k";
+      key += std::to_string(n);
       const std::string value = Value(rng, n);
       ++n;
       batch.Put("src", key, value);

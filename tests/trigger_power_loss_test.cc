@@ -192,7 +192,7 @@ std::string Mismatch(const Rec& r, const Expected& e) {
                    Short(e.new_image));
 }
 
-std::string Key(std::mt19937_64& rng) { return "k" + std::to_string(rng() % kKeys); }
+std::string Key(std::mt19937_64& rng) { return Numbered("k", rng() % kKeys); }
 
 // The operations of one write, given the tables as the writer sees them.
 std::vector<Op> MakeOps(std::mt19937_64& rng, const State& live, uint64_t* value_counter) {

@@ -275,7 +275,7 @@ TEST_F(TriggersTest, WriteBacksAreExactlyOnceAndResumeAfterRestart) {
   EventSourceMappingConfiguration m = Mapping("rec", "src");
   m.batch_size = 7;
   ASSERT_OK(t()->CreateEventSourceMapping(m, nullptr));
-  for (int i = 0; i < 300; ++i) Put("src", "k" + std::to_string(i), std::to_string(i));
+  for (int i = 0; i < 300; ++i) Put("src", Numbered("k", i), std::to_string(i));
   // Close in the middle of the backlog (once the first batch is written
   // back), reopen, let it finish.
   ASSERT_TRUE(test::WaitFor([&] { return !Items("Seen").empty(); }, std::chrono::seconds(20)));
@@ -285,7 +285,7 @@ TEST_F(TriggersTest, WriteBacksAreExactlyOnceAndResumeAfterRestart) {
   ASSERT_EQ(seen.size(), 300u);  // every record, each exactly once
   std::vector<std::string> keys;
   for (const auto& [seq, value] : seen) keys.push_back(value.substr(7, value.find(' ', 7) - 7));
-  for (int i = 0; i < 300; ++i) EXPECT_EQ(keys[i], "k" + std::to_string(i));  // in order
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(keys[i], Numbered("k", i));  // in order
 }
 
 TEST_F(TriggersTest, FailingBatchIsRetriedThenSentToTheDestination) {
@@ -340,7 +340,7 @@ TEST_F(TriggersTest, BisectionIsolatesThePoisonRecord) {
                                 nullptr));
   // Stop the runtime while the backlog is written, so one batch holds all.
   t()->Stop();
-  for (int i = 0; i < 10; ++i) Put("src", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 10; ++i) Put("src", Numbered("k", i), "v");
   EventSourceMappingConfiguration m = Mapping("fn", "src");
   m.batch_size = 10;
   m.maximum_retry_attempts = 0;
@@ -558,7 +558,7 @@ TEST_F(TriggersTest, WaitUntilIdleAfterRebindingWaitsForTheBacklog) {
   ASSERT_OK(t()->RegisterInProcessFunction(f, copy));
   ASSERT_OK(t()->CreateEventSourceMapping(Mapping("copy", "src"), nullptr));
   Open(/*run=*/false);
-  for (int i = 0; i < 200; ++i) Put("src", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 200; ++i) Put("src", Numbered("k", i), "v");
   Open(/*run=*/true);
   // Let the worker find no handler and block.
   std::vector<EventSourceMappingConfiguration> list;
@@ -585,7 +585,7 @@ TEST_F(TriggersTest, HundredMappingsOnOneStream) {
   for (int i = 0; i < 100; ++i) {
     ASSERT_OK(t()->CreateEventSourceMapping(Mapping("count", "src"), nullptr));
   }
-  for (int i = 0; i < 50; ++i) Put("src", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 50; ++i) Put("src", Numbered("k", i), "v");
   Idle();
   EXPECT_EQ(records.load(), 100 * 50);
   std::vector<EventSourceMappingConfiguration> page;
@@ -633,7 +633,7 @@ TEST_F(TriggersTest, RecordsTrimmedBeforeProcessingAreReportedNotSkippedSilently
   m.on_failure_destination = "Failures";
   EventSourceMappingConfiguration created;
   ASSERT_OK(t()->CreateEventSourceMapping(m, &created));
-  for (int i = 0; i < 1000; ++i) Put("src", "k" + std::to_string(i), std::string(900, 'v'));
+  for (int i = 0; i < 1000; ++i) Put("src", Numbered("k", i), std::string(900, 'v'));
   ASSERT_OK(db_->RunRetention(nullptr));
   ASSERT_GT(db_->FirstAvailableSequence(), 10u);
   EventSourceMappingUpdate u;
@@ -687,7 +687,7 @@ TEST_F(TriggersTest, DisableEnableRacesNeverLeaveADeadWorker) {
   EventSourceMappingUpdate u;
   u.enabled = true;
   ASSERT_OK(t()->UpdateEventSourceMapping(created.uuid, u, nullptr));
-  for (int i = 0; i < 20; ++i) Put("src", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 20; ++i) Put("src", Numbered("k", i), "v");
   Idle();
   EXPECT_EQ(records.load(), 20);
 }
@@ -742,7 +742,7 @@ TEST(TriggersRotationTest, NoRecordAtTheEndOfASegmentIsSkipped) {
     ASSERT_OK(db->triggers()->CreateEventSourceMapping(m, nullptr));
     env.slow = true;
     for (int i = 0; i < 2000; ++i) {
-      ASSERT_OK(db->Put(WriteOptions(), "src", "k" + std::to_string(i),
+      ASSERT_OK(db->Put(WriteOptions(), "src", Numbered("k", i),
                         std::string(1000, static_cast<char>('a' + i % 26))));
       if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
