@@ -615,8 +615,7 @@ TEST_P(CliTest, InspectLogRecordAndStats) {
   MakeMapping("proc", PROCESS_STREAM, "Music");
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(
-        R({"put-item", "--table-name", "Music", "--key", "k" + std::to_string(i), "--value", "v"})
-            .exit,
+        R({"put-item", "--table-name", "Music", "--key", Numbered("k", i), "--value", "v"}).exit,
         0);
   }
   Result r = R({"inspect", "log", "--verify"});
