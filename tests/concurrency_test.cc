@@ -14,6 +14,7 @@
 namespace runnel {
 namespace {
 
+using test::Numbered;
 using test::ReadAll;
 using test::Rec;
 using test::Stream;
@@ -138,7 +139,7 @@ TEST(ConcurrencyTest, MetadataChangesInterleaveWithWrites) {
     }
   });
   for (int i = 0; i < 30; ++i) {
-    const std::string name = "tbl" + std::to_string(i);
+    const std::string name = Numbered("tbl", i);
     ASSERT_OK(db->CreateTable(name, StreamSpecification()));
     ASSERT_OK(db->Put(WriteOptions(), name, "x", "y"));
     ASSERT_OK(db->UpdateTable("base", StreamSpecification()));

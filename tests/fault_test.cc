@@ -72,7 +72,7 @@ TEST(FaultEnvTest, DropModesKeepPrefixOrZeros) {
   const std::string written = std::string(100, 's') + std::string(20000, 'u');
   for (uint64_t seed = 0; seed < 40; ++seed) {
     FaultInjectionEnv env;
-    const std::string path = tmp.Sub("f" + std::to_string(seed));
+    const std::string path = tmp.Sub(Numbered("f", seed));
     leveldb::WritableFile* f = nullptr;
     ASSERT_TRUE(env.NewWritableFile(path, &f).ok());
     ASSERT_TRUE(f->Append(written.substr(0, 100)).ok());
@@ -302,7 +302,7 @@ TEST_F(FaultTest, FailedLogFsyncIsSticky) {
   Open();
   CreateTable();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_OK(Put("k" + std::to_string(i), "v" + std::to_string(i), i % 2 == 0));
+    ASSERT_OK(Put(Numbered("k", i), Numbered("v", i), i % 2 == 0));
   }
   FaultSpec spec;
   spec.op = FileOp::kSync;
@@ -434,7 +434,7 @@ TEST_F(FaultTest, EnospcOnLogAppend) {
   Open();
   CreateTable();
   for (int i = 0; i < 30; ++i) {
-    ASSERT_OK(Put("k" + std::to_string(i), std::string(100, 'a' + i % 26), i % 3 != 0));
+    ASSERT_OK(Put(Numbered("k", i), std::string(100, 'a' + i % 26), i % 3 != 0));
   }
   FaultSpec spec;
   spec.op = FileOp::kAppend;
@@ -611,7 +611,7 @@ TEST_F(FaultTest, FsyncFailureAtRotation) {
   // write buffer nothing else syncs the log, so the first log fsync is the
   // one that closes the full segment.
   for (int i = 0; i < 5; ++i) {
-    ASSERT_OK(Put("s" + std::to_string(i), "durable", true));
+    ASSERT_OK(Put(Numbered("s", i), "durable", true));
   }
   std::map<std::string, std::string> synced = acked_;
   FaultSpec spec;

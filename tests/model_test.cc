@@ -15,6 +15,7 @@
 namespace runnel {
 namespace {
 
+using test::Numbered;
 using test::ReadAll;
 using test::Rec;
 using test::TempDir;
@@ -85,7 +86,7 @@ void ExpectSameRecords(const std::vector<Rec>& want, const std::vector<Rec>& got
   for (size_t i = 0; i < want.size(); ++i) {
     const Rec& w = want[i];
     const Rec& g = got[i];
-    SCOPED_TRACE("record " + std::to_string(i) + " seq " + std::to_string(w.seq));
+    SCOPED_TRACE(Numbered("record ", i) + " seq " + std::to_string(w.seq));
     ASSERT_EQ(g.seq, w.seq);
     ASSERT_EQ(g.table, w.table);
     ASSERT_EQ(g.event, w.event);
@@ -253,7 +254,7 @@ INSTANTIATE_TEST_SUITE_P(Options, ModelTest,
                                            Param{64ull << 10, 64u << 10, 10, 3},  // index flushes
                                            Param{1ull << 20, 64u << 10, 5, 4}),   // frequent reopen
                          [](const ::testing::TestParamInfo<Param>& info) {
-                           return "seed" + std::to_string(info.param.seed);
+                           return Numbered("seed", info.param.seed);
                          });
 
 }  // namespace

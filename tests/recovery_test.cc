@@ -16,6 +16,7 @@
 namespace runnel {
 namespace {
 
+using test::Numbered;
 using test::ReadAll;
 using test::Rec;
 using test::Stream;

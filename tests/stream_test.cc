@@ -23,6 +23,7 @@
 namespace runnel {
 namespace {
 
+using test::Numbered;
 using test::Stream;
 using test::TempDir;
 
@@ -147,7 +148,7 @@ TEST_F(StreamTest, SequenceNumberIteratorsAtTheEdges) {
   WriteBatch b1;
   b1.Put("tbl", "k0", "v");
   ASSERT_OK(db_->Write(WriteOptions(), b1, &first));
-  for (int i = 1; i < 9; ++i) Put("tbl", "k" + std::to_string(i), "v");
+  for (int i = 1; i < 9; ++i) Put("tbl", Numbered("k", i), "v");
   WriteBatch b2;
   b2.Put("tbl", "k9", "v");
   ASSERT_OK(db_->Write(WriteOptions(), b2, &last));
@@ -156,11 +157,11 @@ TEST_F(StreamTest, SequenceNumberIteratorsAtTheEdges) {
   std::string it = Iterator(arn, ShardIteratorType::kAtSequenceNumber, f);
   auto all = Drain(&it);
   ASSERT_EQ(all.size(), 10u);
-  EXPECT_EQ(all.front(), "k0@" + std::to_string(f));
+  EXPECT_EQ(all.front(), Numbered("k0@", f));
   it = Iterator(arn, ShardIteratorType::kAfterSequenceNumber, f);
   EXPECT_EQ(Drain(&it).size(), 9u);
   it = Iterator(arn, ShardIteratorType::kAtSequenceNumber, l);
-  EXPECT_EQ(Drain(&it), std::vector<std::string>{"k9@" + std::to_string(l)});
+  EXPECT_EQ(Drain(&it), std::vector<std::string>{Numbered("k9@", l)});
   it = Iterator(arn, ShardIteratorType::kAfterSequenceNumber, l);
   EXPECT_TRUE(Drain(&it).empty());
   EXPECT_FALSE(it.empty());
@@ -208,10 +209,10 @@ TEST_F(StreamTest, TamperedOrForeignIteratorsAreRefused) {
   // The same iterator with another offset, its old tag kept.
   auto decoded = kj::decodeBase64(kj::ArrayPtr<const char>(it.data(), it.size()));
   std::string plain(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
-  const std::string old_offset = "|" + std::to_string(pos.offset) + "|";
+  const std::string old_offset = Numbered("|", pos.offset) + "|";
   const size_t at = plain.find(old_offset);
   ASSERT_NE(at, std::string::npos);
-  plain.replace(at, old_offset.size(), "|" + std::to_string(pos.offset + 64) + "|");
+  plain.replace(at, old_offset.size(), Numbered("|", pos.offset + 64) + "|");
   kj::String moved = kj::encodeBase64(
       kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(plain.data()), plain.size()));
   Status s = db_->streams()->GetRecords(std::string(moved.cStr()), GetRecordsOptions(), &b);
@@ -376,8 +377,7 @@ TEST_F(StreamTest, TrimmedPositionsAreTypedErrors) {
   RecordBatch b;
   Status s = db_->streams()->GetRecords(old_it, GetRecordsOptions(), &b);
   EXPECT_TRUE(s.IsTrimmed()) << s.ToString();
-  EXPECT_NE(s.message().find("first available sequence is " + std::to_string(first)),
-            std::string::npos)
+  EXPECT_NE(s.message().find(Numbered("first available sequence is ", first)), std::string::npos)
       << s.ToString();
   ShardIteratorRequest req;
   req.stream_arn = arn;

@@ -26,6 +26,7 @@
 namespace runnel {
 namespace {
 
+using test::Numbered;
 using test::Stream;
 using test::TempDir;
 
@@ -367,7 +368,7 @@ TEST_F(TriggersTest, PartialBatchResponseCheckpointsBeforeTheFailedItem) {
       Fn("fn", TEST_FUNCTION, {{"FAIL_KEY", "k3"}, {"REPORT_ITEMS", "1"}, {"COUNT_FILE", counts}}),
       nullptr));
   t()->Stop();
-  for (int i = 0; i < 6; ++i) Put("src", "k" + std::to_string(i), "v");
+  for (int i = 0; i < 6; ++i) Put("src", Numbered("k", i), "v");
   EventSourceMappingConfiguration m = Mapping("fn", "src");
   m.batch_size = 6;
   m.report_batch_item_failures = true;
