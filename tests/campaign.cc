@@ -73,7 +73,11 @@ int OwnerOf(const std::string& key) {
 
 std::string Short(const std::string& v) {
   if (v.size() <= 40) return "'" + v + "'";
-  return "'" + v.substr(0, 30) + "...'(" + std::to_string(v.size()) + " bytes)";
+  std::string s = "'";  // appended to: see Numbered() in tests/testutil.h
+  s.append(v, 0, 30);
+  s += Numbered("...'(", v.size());
+  s += " bytes)";
+  return s;
 }
 
 std::string DiffStates(const State& want, const State& got) {
