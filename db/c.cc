@@ -165,6 +165,8 @@ void runnel_readoptions_destroy(runnel_readoptions_t* options) { delete options;
 // --- Open, close, destroy.
 
 runnel_t* runnel_open(const runnel_options_t* options, const char* dir, char** errptr) {
+  static const runnel_options_t kDefaults;
+  if (options == nullptr) options = &kDefaults;
   if (options->rep.recovery_mode > runnel::WALRecoveryMode::kSkipAnyCorruptedRecords) {
     SaveError(errptr, Status::InvalidArgument("recovery_mode must be 0, 1 or 2"));
     return nullptr;

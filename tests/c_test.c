@@ -18,6 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The plugin ABI's header may be included alongside: no name clashes. */
+#include "runnel/function.h"
+
 #ifndef PROCESS_STREAM
 #error "PROCESS_STREAM must name the process_stream plugin"
 #endif
@@ -147,6 +150,9 @@ int main(void) {
     CheckErrorContains(err, "NotFound: ");
     runnel_options_set_create_if_missing(options, 1);
     runnel_options_set_name(options, S("tutorial"));
+    runnel_options_set_recovery_mode(options, 7);
+    CheckCondition(runnel_open(options, dir, &err) == NULL);
+    CheckErrorContains(err, "InvalidArgument: recovery_mode");
     runnel_options_set_recovery_mode(options, runnel_absolute_consistency);
     runnel_options_set_segment_bytes(options, 1u << 20);
     db = runnel_open(options, dir, &err);
@@ -276,6 +282,10 @@ int main(void) {
     CheckErrorContains(err, "InvalidArgument: ");
 
     runnel_mappingconfig_set_batch_size(m, 100);
+    runnel_mappingconfig_set_starting_position(m, 9, 0, 0);
+    CheckCondition(runnel_create_event_source_mapping(db, m, &err) == NULL);
+    CheckErrorContains(err, "starting_position");
+    runnel_mappingconfig_set_starting_position(m, runnel_start_trim_horizon, 0, 0);
     runnel_mappingconfig_t* created = runnel_create_event_source_mapping(db, m, &err);
     CheckNoError(err);
     runnel_mappingconfig_destroy(m);

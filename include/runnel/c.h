@@ -184,8 +184,9 @@ RUNNEL_C_EXPORT void runnel_readoptions_destroy(runnel_readoptions_t* options);
 /* ------------------------------------------------------------------------ */
 /* Open, close, destroy                                                     */
 
-/* Opens (or creates) the DB in directory `dir`. Returns NULL and sets
- * *errptr on failure; Busy if another runnel_t or process has it open. */
+/* Opens (or creates) the DB in directory `dir`; `options` may be NULL (the
+ * defaults) and is copied. Returns NULL and sets *errptr on failure; Busy if
+ * another runnel_t or process has it open. */
 RUNNEL_C_EXPORT runnel_t* runnel_open(const runnel_options_t* options, const char* dir,
                                       char** errptr);
 /* Closes the DB (stopping the trigger runtime first, making the log durable)
@@ -195,7 +196,7 @@ RUNNEL_C_EXPORT runnel_t* runnel_open(const runnel_options_t* options, const cha
 RUNNEL_C_EXPORT void runnel_close(runnel_t* db);
 /* Removes the DB in `dir` and everything in the directory. OK if `dir` does
  * not exist; InvalidArgument if it does not hold a runnel DB; Busy if the DB
- * is open. */
+ * is open. `options` may be NULL. */
 RUNNEL_C_EXPORT void runnel_destroy_db(const runnel_options_t* options, const char* dir,
                                        char** errptr);
 
