@@ -92,12 +92,17 @@ char* CopyBytes(std::string_view bytes) {
 
 namespace {
 
-// The C enums are the C++ enums' values; these check the range so that a
-// bad int is an error naming the argument rather than an invalid enum.
-bool ToViewType(int v, runnel::StreamViewType* out) {
-  if (v < runnel_keys_only || v > runnel_new_and_old_images) return false;
-  *out = static_cast<runnel::StreamViewType>(v);
-  return true;
+// The C enums are the C++ enums' values; the range is checked so that a bad
+// int is an error naming the argument rather than an invalid enum.
+Status ToSpecification(unsigned char enabled, int view_type, runnel::StreamSpecification* spec) {
+  spec->stream_enabled = enabled != 0;
+  if (!spec->stream_enabled) return Status::OK();
+  if (view_type < runnel_keys_only || view_type > runnel_new_and_old_images) {
+    return Status::InvalidArgument(
+        "view_type must be 1 to 4 (runnel_keys_only to runnel_new_and_old_images)");
+  }
+  spec->stream_view_type = static_cast<runnel::StreamViewType>(view_type);
+  return Status::OK();
 }
 
 // DB::Get reports a missing key and a missing table both as NotFound; only
@@ -213,13 +218,15 @@ uint64_t runnel_first_available_sequence(const runnel_t* db) {
 void runnel_create_table(runnel_t* db, const char* name, size_t name_len,
                          unsigned char stream_enabled, int view_type, char** errptr) {
   runnel::StreamSpecification spec;
-  spec.stream_enabled = stream_enabled != 0;
-  if (spec.stream_enabled && !ToViewType(view_type, &spec.stream_view_type)) {
-    SaveError(errptr, Status::InvalidArgument("view_type must be 1 to 4 (runnel_keys_only to "
-                                              "runnel_new_and_old_images)"));
-    return;
-  }
+  if (SaveError(errptr, ToSpecification(stream_enabled, view_type, &spec))) return;
   SaveError(errptr, db->rep->CreateTable(View(name, name_len), spec));
+}
+
+void runnel_update_table(runnel_t* db, const char* name, size_t name_len,
+                         unsigned char stream_enabled, int view_type, char** errptr) {
+  runnel::StreamSpecification spec;
+  if (SaveError(errptr, ToSpecification(stream_enabled, view_type, &spec))) return;
+  SaveError(errptr, db->rep->UpdateTable(View(name, name_len), spec));
 }
 
 void runnel_delete_table(runnel_t* db, const char* name, size_t name_len, char** errptr) {

@@ -219,6 +219,27 @@ int main(void) {
                    memcmp(strstr(arn, "/stream/") + 8, label, len) == 0);
     runnel_tabledescription_destroy(d);
 
+    /* Stream rules: enabling an enabled stream is Busy; "Pages" has none to
+     * disable. A stream enabled and disabled again stays listed, closed. */
+    runnel_update_table(db, S(kMusic), 1, runnel_keys_only, &err);
+    CheckErrorContains(err, "Busy: ");
+    runnel_update_table(db, S("Pages"), 0, 0, &err);
+    CheckErrorContains(err, "InvalidArgument: ");
+    runnel_create_table(db, S("Scratch"), 0, 0, &err);
+    CheckNoError(err);
+    runnel_update_table(db, S("Scratch"), 1, runnel_keys_only, &err);
+    CheckNoError(err);
+    runnel_update_table(db, S("Scratch"), 0, 0, &err);
+    CheckNoError(err);
+    runnel_streams_t* scratch = runnel_list_streams(db, S("Scratch"), &err);
+    CheckNoError(err);
+    CheckCondition(runnel_streams_count(scratch) == 1);
+    CheckCondition(runnel_streams_view_type(scratch, 0) == runnel_keys_only);
+    CheckCondition(runnel_streams_ending_sequence(scratch, 0) > 0);
+    runnel_streams_destroy(scratch);
+    runnel_delete_table(db, S("Scratch"), &err);
+    CheckNoError(err);
+
     runnel_strings_t* names = runnel_list_tables(db, &err);
     CheckNoError(err);
     CheckCondition(runnel_strings_count(names) == 2);
@@ -661,10 +682,11 @@ int main(void) {
     CheckNoError(err);
     CheckCondition(runnel_strings_count(names) == 1);
     runnel_strings_destroy(names);
-    /* The deleted table's stream stays listed, now closed. */
+    /* The deleted tables' streams stay listed, oldest first, closed. */
     runnel_streams_t* streams = runnel_list_streams(db, NULL, 0, &err);
     CheckNoError(err);
-    CheckCondition(runnel_streams_count(streams) == 1);
+    CheckCondition(runnel_streams_count(streams) == 2);
+    CheckCondition(Eq(runnel_streams_table(streams, 0, &len), &len, kMusic));
     CheckCondition(runnel_streams_ending_sequence(streams, 0) > 0);
     runnel_streams_destroy(streams);
   }

@@ -7,9 +7,9 @@
  * runnel/triggers.h: open/close/destroy, tables, items, write batches,
  * scans, the change iterator, DynamoDB Streams (shard iterators and
  * GetRecords), functions, event source mappings and the trigger runtime.
- * Not covered: in-process C++ handlers, a custom file system (Env), UpdateTable
- * and UpdateEventSourceMapping, mapping metrics, the read-only reader of
- * another process's DB.
+ * Not covered: in-process C++ handlers, a custom file system (Env),
+ * UpdateFunction and UpdateEventSourceMapping, mapping metrics, the
+ * read-only reader of another process's DB.
  *
  * Conventions:
  *
@@ -215,6 +215,13 @@ RUNNEL_C_EXPORT uint64_t runnel_first_available_sequence(const runnel_t* db);
  * type is ignored otherwise). Busy if it exists; InvalidArgument naming
  * "table name" for a bad name (3-255 characters of [A-Za-z0-9_.-]). */
 RUNNEL_C_EXPORT void runnel_create_table(runnel_t* db, const char* name, size_t name_len,
+                                         unsigned char stream_enabled, int view_type,
+                                         char** errptr);
+/* Enables (stream_enabled set, with `view_type`) or disables the table's
+ * stream, with DynamoDB's rules: enabling an enabled stream is Busy (disable
+ * first; re-enabling creates a new stream with a new label), disabling a
+ * table without an enabled stream is InvalidArgument. */
+RUNNEL_C_EXPORT void runnel_update_table(runnel_t* db, const char* name, size_t name_len,
                                          unsigned char stream_enabled, int view_type,
                                          char** errptr);
 /* Removes the table and its items; its streams stay readable until
