@@ -696,7 +696,22 @@ int main(void) {
     runnel_options_t* options = runnel_options_create();
     runnel_destroy_db(options, dir, &err);
     CheckErrorContains(err, "Busy: ");
+    /* A record batch outlives the DB it was read from (ASan checks). */
+    size_t it_len, len;
+    char* it =
+        runnel_get_shard_iterator(db, arn, arn_len, runnel_trim_horizon, 0, 0, &it_len, &err);
+    CheckNoError(err);
+    runnel_records_t* records = runnel_get_records(db, it, it_len, 0, 0, &err);
+    CheckNoError(err);
+    runnel_free(it);
     runnel_close(db);
+    CheckCondition(runnel_records_count(records) == 7);
+    CheckCondition(Eq(runnel_change_key(runnel_records_get(records, 0), &len), &len, "song#1"));
+    CheckCondition(Eq(runnel_change_key(runnel_records_get(records, 6), &len), &len, "song#3"));
+    char* json = runnel_records_json(records, 6, &len);
+    CheckCondition(strstr(json, "\"eventName\":\"REMOVE\"") != NULL);
+    runnel_free(json);
+    runnel_records_destroy(records);
     runnel_close(NULL);
     runnel_destroy_db(options, dir, &err);
     CheckNoError(err);

@@ -36,7 +36,8 @@
  *     A function that returns a pointer returns NULL on failure.
  *
  * (4) Every buffer a function returns as `char*` is allocated with malloc,
- *     owned by the caller and freed with runnel_free. Pointers returned as
+ *     owned by the caller and freed with runnel_free; a NUL follows its
+ *     length (not counted), so text can be used as a C string. Pointers returned as
  *     `const char*` by an accessor are borrowed: they stay valid as long as
  *     the object they were read from (and, for a change record, see below).
  *
