@@ -37,9 +37,10 @@
  *
  * (4) Every buffer a function returns as `char*` is allocated with malloc,
  *     owned by the caller and freed with runnel_free; a NUL follows its
- *     length (not counted), so text can be used as a C string. Pointers returned as
- *     `const char*` by an accessor are borrowed: they stay valid as long as
- *     the object they were read from (and, for a change record, see below).
+ *     length (not counted), so text can be used as a C string. Pointers
+ *     returned as `const char*` by an accessor are borrowed: they stay valid
+ *     as long as the object they were read from (for a change record, see
+ *     below).
  *
  * (5) Booleans are `unsigned char` (0 false, anything else true) and enums
  *     are `int` constants defined here, so that every binding can map them.
