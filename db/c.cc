@@ -6,21 +6,17 @@
 
 #include "runnel/c.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "db/c_internal.h"
-#include "db/dir_lock.h"
 #include "runnel/db.h"
 #include "runnel/stream.h"
+#include "runnel/version.h"
 
 using runnel::Status;
 using runnel::c_api::CopyBytes;
@@ -28,14 +24,12 @@ using runnel::c_api::Out;
 using runnel::c_api::SaveError;
 using runnel::c_api::View;
 
-struct runnel_options_t {
-  runnel::Options rep;
-};
 struct runnel_writeoptions_t {
   runnel::WriteOptions rep;
 };
-// Reads take no options yet; see runnel/c.h.
-struct runnel_readoptions_t {};
+struct runnel_readoptions_t {
+  runnel::ReadOptions rep;
+};
 struct runnel_writebatch_t {
   runnel::WriteBatch rep;
 };
@@ -114,12 +108,17 @@ const runnel::WriteOptions& WriteOpts(const runnel_writeoptions_t* o) {
   return o != nullptr ? o->rep : kDefault;
 }
 
+const runnel::ReadOptions& ReadOpts(const runnel_readoptions_t* o) {
+  static const runnel::ReadOptions kDefault;
+  return o != nullptr ? o->rep : kDefault;
+}
+
 }  // namespace
 
 extern "C" {
 
-int runnel_major_version(void) { return RUNNEL_C_VERSION_MAJOR; }
-int runnel_minor_version(void) { return RUNNEL_C_VERSION_MINOR; }
+int runnel_major_version(void) { return RUNNEL_VERSION_MAJOR; }
+int runnel_minor_version(void) { return RUNNEL_VERSION_MINOR; }
 void runnel_free(void* ptr) { std::free(ptr); }
 
 // --- Options.
@@ -166,45 +165,20 @@ void runnel_writeoptions_set_sync(runnel_writeoptions_t* o, unsigned char v) {
 
 runnel_readoptions_t* runnel_readoptions_create(void) { return new runnel_readoptions_t; }
 void runnel_readoptions_destroy(runnel_readoptions_t* options) { delete options; }
-
-// --- Open, close, destroy.
-
-runnel_t* runnel_open(const runnel_options_t* options, const char* dir, char** errptr) {
-  static const runnel_options_t kDefaults;
-  if (options == nullptr) options = &kDefaults;
-  if (options->rep.recovery_mode > runnel::WALRecoveryMode::kSkipAnyCorruptedRecords) {
-    SaveError(errptr, Status::InvalidArgument("recovery_mode must be 0, 1 or 2"));
-    return nullptr;
-  }
-  std::unique_ptr<runnel::DB> db;
-  if (SaveError(errptr, runnel::DB::Open(options->rep, dir, &db))) return nullptr;
-  return new runnel_t{std::move(db)};
+void runnel_readoptions_set_verify_checksums(runnel_readoptions_t* o, unsigned char v) {
+  o->rep.verify_checksums = v != 0;
 }
+void runnel_readoptions_set_fill_cache(runnel_readoptions_t* o, unsigned char v) {
+  o->rep.fill_cache = v != 0;
+}
+
+// --- The DB handle (runnel_open and runnel_destroy_db are in triggers/c.cc,
+// beside DB::Open and DestroyDB, which put the store and the runtime together).
 
 void runnel_close(runnel_t* db) {
   if (db == nullptr) return;
   db->rep->Close().ok();  // nothing to report to: the handle is gone either way
   delete db;
-}
-
-void runnel_destroy_db(const runnel_options_t* options, const char* dir, char** errptr) {
-  (void)options;
-  const std::string d = dir;
-  struct stat st;
-  if (::stat(d.c_str(), &st) != 0) return;  // nothing to destroy
-  // Never remove a directory that is not a DB: a wrong path must not cost data.
-  struct stat marker;
-  if (::stat((d + "/IDENTITY").c_str(), &marker) != 0 &&
-      ::stat((d + "/wal").c_str(), &marker) != 0) {
-    SaveError(errptr, Status::InvalidArgument("dir: " + d + " does not hold a runnel DB"));
-    return;
-  }
-  std::unique_ptr<runnel::DirLock> lock;
-  if (SaveError(errptr, runnel::DirLock::Acquire(d, &lock))) return;
-  std::error_code ec;
-  std::filesystem::remove_all(d, ec);
-  lock.reset();
-  if (ec) SaveError(errptr, Status::IOError(d + ": remove: " + ec.message()));
 }
 
 const char* runnel_name(const runnel_t* db, size_t* len) { return Out(db->rep->name(), len); }
@@ -296,10 +270,9 @@ void runnel_delete_item(runnel_t* db, const runnel_writeoptions_t* options, cons
 char* runnel_get_item(runnel_t* db, const runnel_readoptions_t* options, const char* table,
                       size_t table_len, const char* key, size_t key_len, size_t* value_len,
                       char** errptr) {
-  (void)options;
   *value_len = 0;
   std::string value;
-  Status s = db->rep->Get(View(table, table_len), View(key, key_len), &value);
+  Status s = db->rep->Get(ReadOpts(options), View(table, table_len), View(key, key_len), &value);
   if (IsMissingKey(s) || SaveError(errptr, s)) return nullptr;
   *value_len = value.size();
   return CopyBytes(value);
@@ -347,11 +320,12 @@ void runnel_scanoptions_set_limit(runnel_scanoptions_t* o, size_t limit) { o->re
 runnel_scanresult_t* runnel_scan(runnel_t* db, const runnel_readoptions_t* read_options,
                                  const char* table, size_t table_len,
                                  const runnel_scanoptions_t* scan_options, char** errptr) {
-  (void)read_options;
   static const runnel::ScanOptions kEverything;
   auto result = std::make_unique<runnel_scanresult_t>();
   const runnel::ScanOptions& o = scan_options != nullptr ? scan_options->rep : kEverything;
-  if (SaveError(errptr, db->rep->Scan(View(table, table_len), o, &result->rep))) return nullptr;
+  if (SaveError(errptr,
+                db->rep->Scan(ReadOpts(read_options), View(table, table_len), o, &result->rep)))
+    return nullptr;
   return result.release();
 }
 void runnel_scanresult_destroy(runnel_scanresult_t* result) { delete result; }

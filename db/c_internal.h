@@ -19,6 +19,9 @@
 struct runnel_t {
   std::unique_ptr<runnel::DB> rep;
 };
+struct runnel_options_t {
+  runnel::Options rep;
+};
 
 namespace runnel::c_api {
 

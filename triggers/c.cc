@@ -1,8 +1,9 @@
 // Copyright 2026 The runnel Authors.
 //
-// The C API (runnel/c.h), trigger half: functions, event source mappings,
-// function logs and the runtime. It reaches the DB only through the handle
-// db/c_internal.h defines and the public Triggers interface.
+// The C API (runnel/c.h), trigger half: open and destroy (DB::Open and
+// DestroyDB attach the runtime, so they live in triggers/), functions, event
+// source mappings, function logs and the runtime. It reaches the DB only
+// through the handles db/c_internal.h defines and the public API.
 
 #include "runnel/c.h"
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "db/c_internal.h"
+#include "runnel/db.h"
 #include "runnel/triggers.h"
 
 using runnel::Status;
@@ -44,6 +46,26 @@ runnel::Triggers* T(runnel_t* db) { return db->rep->triggers(); }
 }  // namespace
 
 extern "C" {
+
+// --- Open and destroy.
+
+runnel_t* runnel_open(const runnel_options_t* options, const char* dir, char** errptr) {
+  static const runnel_options_t kDefaults;
+  if (options == nullptr) options = &kDefaults;
+  if (options->rep.recovery_mode > runnel::WALRecoveryMode::kSkipAnyCorruptedRecords) {
+    SaveError(errptr, Status::InvalidArgument("recovery_mode must be 0, 1 or 2"));
+    return nullptr;
+  }
+  std::unique_ptr<runnel::DB> db;
+  if (SaveError(errptr, runnel::DB::Open(options->rep, dir, &db))) return nullptr;
+  return new runnel_t{std::move(db)};
+}
+
+void runnel_destroy_db(const runnel_options_t* options, const char* dir, char** errptr) {
+  static const runnel_options_t kDefaults;
+  if (options == nullptr) options = &kDefaults;
+  SaveError(errptr, runnel::DestroyDB(dir, options->rep));
+}
 
 // --- Function configurations.
 
@@ -224,7 +246,10 @@ unsigned char runnel_mappingconfig_enabled(const runnel_mappingconfig_t* m) {
   return m->rep.enabled ? 1 : 0;
 }
 const char* runnel_mappingconfig_state(const runnel_mappingconfig_t* m, size_t* len) {
-  return Out(m->rep.state, len);
+  // The names are string literals: the pointer outlives the object.
+  std::string_view name = runnel::MappingStateName(m->rep.state);
+  *len = name.size();
+  return name.data();
 }
 const char* runnel_mappingconfig_state_transition_reason(const runnel_mappingconfig_t* m,
                                                          size_t* len) {

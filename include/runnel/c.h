@@ -177,11 +177,18 @@ RUNNEL_C_EXPORT void runnel_writeoptions_destroy(runnel_writeoptions_t* options)
 RUNNEL_C_EXPORT void runnel_writeoptions_set_sync(runnel_writeoptions_t* options,
                                                   unsigned char value);
 
-/* Options of one read (Get, Scan). None are settable yet; the handle exists
- * so that reads keep their signature when options are added. NULL is
- * accepted wherever a runnel_readoptions_t is and means the defaults. */
+/* Options of one read (runnel::ReadOptions). NULL is accepted wherever a
+ * runnel_readoptions_t is and means the defaults. */
 RUNNEL_C_EXPORT runnel_readoptions_t* runnel_readoptions_create(void);
 RUNNEL_C_EXPORT void runnel_readoptions_destroy(runnel_readoptions_t* options);
+/* Default off: check every index block read against its checksum (a
+ * mismatch fails the read with Corruption). */
+RUNNEL_C_EXPORT void runnel_readoptions_set_verify_checksums(runnel_readoptions_t* options,
+                                                             unsigned char value);
+/* Default on: keep the blocks read in the block cache; turn it off for a
+ * bulk scan. */
+RUNNEL_C_EXPORT void runnel_readoptions_set_fill_cache(runnel_readoptions_t* options,
+                                                       unsigned char value);
 
 /* ------------------------------------------------------------------------ */
 /* Open, close, destroy                                                     */
@@ -196,9 +203,11 @@ RUNNEL_C_EXPORT runnel_t* runnel_open(const runnel_options_t* options, const cha
  * running, and every iterator, record batch and result obtained from db that
  * says it borrows from the DB has been destroyed. */
 RUNNEL_C_EXPORT void runnel_close(runnel_t* db);
-/* Removes the DB in `dir` and everything in the directory. OK if `dir` does
- * not exist; InvalidArgument if it does not hold a runnel DB; Busy if the DB
- * is open. `options` may be NULL. */
+/* Removes the DB in `dir` (runnel::DestroyDB): its log, index, identity,
+ * info log and function logs, then the directory unless files runnel did not
+ * write are left in it (they are not touched). OK if `dir` does not exist;
+ * Busy while the DB is open, and then nothing is removed. `options` may be
+ * NULL. */
 RUNNEL_C_EXPORT void runnel_destroy_db(const runnel_options_t* options, const char* dir,
                                        char** errptr);
 
