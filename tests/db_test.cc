@@ -332,7 +332,7 @@ TEST_F(DBTest, LimitsAreEnforcedAndWriteNothing) {
   batch.Put("tbl", "", "2");
   expect_invalid(db_->Write(wo_, batch), "batch operation 1: key");
   WriteBatch huge;
-  for (int i = 0; i < 5; ++i) huge.Put("tbl", "k" + std::to_string(i), std::string(15u << 20, 'x'));
+  for (int i = 0; i < 5; ++i) huge.Put("tbl", test::Numbered("k", i), std::string(15u << 20, 'x'));
   expect_invalid(db_->Write(wo_, huge), "batch: keys and values must total at most");
   EXPECT_EQ(Get("tbl", "fine"), "NOT_FOUND");
   EXPECT_EQ(Get("tbl", "k0"), "NOT_FOUND");
