@@ -73,6 +73,18 @@ struct TableEntryData {
   int64_t creation_time_micros = 0;
   uint64_t deleted_seq = 0;  // 0 while live
   std::vector<StreamEntryData> streams;
+  // Typed tables (runnel/item.h): the key attributes; hash_key_name empty
+  // for a byte table, range_key_name empty without a RANGE key. Types are
+  // ScalarAttributeType values (1 S, 2 N, 3 B).
+  std::string hash_key_name;
+  uint8_t hash_key_type = 0;
+  std::string range_key_name;
+  uint8_t range_key_type = 0;
+  // Time to live (UpdateTimeToLive).
+  bool ttl_enabled = false;
+  std::string ttl_attribute;
+
+  bool typed() const { return !hash_key_name.empty(); }
 };
 
 struct FunctionEntryData {

@@ -79,11 +79,36 @@ class DBImpl final : public DBInternal {
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
 
+  // --- Typed tables (db_items.cc).
+  Status CreateTable(std::string_view name, const StreamSpecification& stream,
+                     const TableSchema& schema) override;
+  Status UpdateTimeToLive(std::string_view table, const TimeToLiveSpecification& spec) override;
+  Status RunTimeToLive(uint64_t* deleted) override;
+  Status PutItem(const PutItemRequest& request, WriteItemResult* result) override;
+  Status UpdateItem(const UpdateItemRequest& request, WriteItemResult* result) override;
+  Status DeleteItem(const DeleteItemRequest& request, WriteItemResult* result) override;
+  Status GetItem(const ReadOptions& options, const GetItemRequest& request,
+                 GetItemResult* result) override;
+  Status Query(const ReadOptions& options, const QueryRequest& request,
+               QueryResult* result) override;
+  Status ScanItems(const ReadOptions& options, const ScanRequest& request,
+                   QueryResult* result) override;
+  Status BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,
+                      BatchGetItemResult* result) override;
+  Status BatchWriteItem(const BatchWriteItemRequest& request,
+                        BatchWriteItemResult* result) override;
+  Status TransactWriteItems(const TransactWriteItemsRequest& request,
+                            TransactWriteItemsResult* result) override;
+  Status TransactGetItems(const ReadOptions& options, const TransactGetItemsRequest& request,
+                          TransactGetItemsResult* result) override;
+
   // --- DBInternal: for the trigger runtime (see db/db_internal.h).
   void Attach(std::unique_ptr<Attachment> attachment) override;
   Status CommitMeta(const MetaPrepare& prepare, SequenceNumber* seq = nullptr) override;
   Status CommitCheckpoint(const WriteBatch& writes, const log::CheckpointData& checkpoint,
                           uint8_t chain_depth) override;
+  Status CommitCheckpoint(const WriteBatch& writes, const std::vector<ItemMutation>& items,
+                          const log::CheckpointData& checkpoint, uint8_t chain_depth) override;
   Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
                             std::chrono::microseconds timeout,
                             const std::atomic<bool>* cancel = nullptr) override;

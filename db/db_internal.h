@@ -21,7 +21,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cdc/catalog.h"
 #include "cdc/codec.h"
@@ -33,6 +36,24 @@ class Env;
 }  // namespace leveldb
 
 namespace runnel {
+
+// One write of a typed item whose outcome the commit leader decides against
+// the item as it is at commit time (conditions, update expressions,
+// transactions; typed write-backs of trigger handlers).
+struct ItemMutation {
+  // The table's name; it must be a live typed table when the leader runs.
+  std::string table;
+  // The encoded item key (items::EncodeItemKey).
+  std::string key;
+  // Called exactly once, by the commit leader, without any DB lock held,
+  // with the current encoded item (nullopt if missing; earlier writes of the
+  // same group are visible). On OK, *next is the new encoded item or
+  // nullopt to delete; leaving the item as it is writes no record. Any error
+  // (ConditionalCheckFailed, InvalidArgument) fails the whole commit that
+  // carries this mutation, and nothing of it is written.
+  std::function<Status(std::optional<std::string_view> current, std::optional<std::string>* next)>
+      decide;
+};
 
 class DBInternal : public DB {
  public:
@@ -84,6 +105,11 @@ class DBInternal : public DB {
   // together and the batch is simply delivered again.
   virtual Status CommitCheckpoint(const WriteBatch& writes, const log::CheckpointData& checkpoint,
                                   uint8_t chain_depth) = 0;
+  // The same with typed write-backs too: the byte writes, then the item
+  // mutations, then the checkpoint, in one frame. If a mutation fails, its
+  // status is returned and nothing (not even the checkpoint) is committed.
+  virtual Status CommitCheckpoint(const WriteBatch& writes, const std::vector<ItemMutation>& items,
+                                  const log::CheckpointData& checkpoint, uint8_t chain_depth) = 0;
   // Waits until a change to table `table_id` with sequence >= `sequence` is
   // committed (OK), the timeout passes (TimedOut) or the DB closes
   // (FailedPrecondition). Commits to other tables do not wake the caller: a

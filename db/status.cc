@@ -26,6 +26,10 @@ static const char* CodeName(Status::Code code) {
       return "FailedPrecondition";
     case Status::Code::kTimedOut:
       return "TimedOut";
+    case Status::Code::kConditionalCheckFailed:
+      return "ConditionalCheckFailed";
+    case Status::Code::kTransactionCanceled:
+      return "TransactionCanceled";
   }
   return "Unknown";
 }

@@ -220,6 +220,10 @@ std::string ExceptionName(const Status& s) {
       return "IOError";
     case Status::Code::kTimedOut:
       return "TimedOut";
+    case Status::Code::kConditionalCheckFailed:
+      return "ConditionalCheckFailedException";
+    case Status::Code::kTransactionCanceled:
+      return "TransactionCanceledException";
     case Status::Code::kOk:
       break;
   }

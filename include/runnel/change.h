@@ -71,6 +71,17 @@ struct ChangeRecord {
   // 0 for an application's write; n + 1 for a trigger handler's write-back
   // caused by records of depth n (recursive loop detection).
   uint8_t chain_depth = 0;
+  // Typed tables (runnel/item.h): `key` is the encoded item key and the
+  // images are encoded items (db/items/), which RecordToJson renders as the
+  // cloud's Keys/NewImage/OldImage using these key attribute names
+  // (range_key_name empty without a RANGE key). Views into the catalog,
+  // valid as long as the record. False/empty for byte tables.
+  bool typed = false;
+  std::string_view hash_key_name;
+  std::string_view range_key_name;
+  // A deletion by the table's time to live (the cloud's userIdentity
+  // {"type":"Service","principalId":"dynamodb.amazonaws.com"}).
+  bool ttl_delete = false;
 };
 
 // Iterates over change records in sequence order.

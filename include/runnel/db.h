@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "runnel/change.h"
+#include "runnel/item.h"
 #include "runnel/options.h"
 #include "runnel/status.h"
 #include "runnel/stream.h"
@@ -77,6 +78,9 @@ struct TableDescription {
   uint64_t item_count = 0;
   // Sum of key and value bytes of the table's items.
   uint64_t table_size_bytes = 0;
+  // Empty key_schema: a byte table.
+  TableSchema schema;
+  TimeToLiveSpecification time_to_live;
 };
 
 // Which keys Scan returns. All bounds combine (intersection).
@@ -161,8 +165,17 @@ class DB {
 
   // --- Tables. Metadata changes are frames of the log, always fsynced.
 
-  // Busy if the table exists; InvalidArgument for a bad name.
+  // Busy if the table exists; InvalidArgument for a bad name. A byte table.
   virtual Status CreateTable(std::string_view name, const StreamSpecification& stream) = 0;
+  // A typed table when schema.typed() (see runnel/item.h), else a byte
+  // table. InvalidArgument for a bad schema (naming the element).
+  virtual Status CreateTable(std::string_view name, const StreamSpecification& stream,
+                             const TableSchema& schema) = 0;
+  // DynamoDB's UpdateTimeToLive: enabling when enabled, or disabling when
+  // disabled, is InvalidArgument ("TimeToLive is already enabled"). Typed
+  // tables only. Expired items are deleted by a background pass (see
+  // Options::ttl_interval) as REMOVE records with ChangeRecord::ttl_delete.
+  virtual Status UpdateTimeToLive(std::string_view table, const TimeToLiveSpecification& spec) = 0;
   // Removes the table and its items. Its streams are closed and stay readable
   // until retention removes their records. NotFound if missing.
   virtual Status DeleteTable(std::string_view name) = 0;
@@ -196,6 +209,36 @@ class DB {
   // Items in key order from a consistent snapshot.
   virtual Status Scan(const ReadOptions& options, std::string_view table, const ScanOptions& scan,
                       ScanResult* result) = 0;
+
+  // --- Items of typed tables (runnel/item.h). Byte tables are
+  // FailedPrecondition. A condition or update is evaluated by the commit
+  // leader against the item as it is at commit time: atomic, with no extra
+  // lock or read. A write that changes nothing writes no record.
+
+  virtual Status PutItem(const PutItemRequest& request, WriteItemResult* result) = 0;
+  virtual Status UpdateItem(const UpdateItemRequest& request, WriteItemResult* result) = 0;
+  virtual Status DeleteItem(const DeleteItemRequest& request, WriteItemResult* result) = 0;
+  virtual Status GetItem(const ReadOptions& options, const GetItemRequest& request,
+                         GetItemResult* result) = 0;
+  // One partition in sort-key order, from a consistent snapshot.
+  virtual Status Query(const ReadOptions& options, const QueryRequest& request,
+                       QueryResult* result) = 0;
+  // Items in index order (hash key encoding, then sort key).
+  virtual Status ScanItems(const ReadOptions& options, const ScanRequest& request,
+                           QueryResult* result) = 0;
+  virtual Status BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,
+                              BatchGetItemResult* result) = 0;
+  // Every request is validated first; then all are committed as one frame
+  // (a stronger guarantee than the cloud's, which may apply a part).
+  virtual Status BatchWriteItem(const BatchWriteItemRequest& request,
+                                BatchWriteItemResult* result) = 0;
+  // All or nothing, as one log frame (its records are contiguous in the
+  // stream). TransactionCanceled: result->cancellation_reasons says why.
+  virtual Status TransactWriteItems(const TransactWriteItemsRequest& request,
+                                    TransactWriteItemsResult* result) = 0;
+  virtual Status TransactGetItems(const ReadOptions& options,
+                                  const TransactGetItemsRequest& request,
+                                  TransactGetItemsResult* result) = 0;
 
   // --- The log.
 
@@ -235,6 +278,11 @@ class DB {
   // Runs one retention pass now (it also runs in the background) and stores
   // the number of segments deleted in *deleted if not null.
   virtual Status RunRetention(int* deleted = nullptr) = 0;
+
+  // Runs one time-to-live pass now: deletes every item of a typed table with
+  // TTL enabled whose expiry time is before now. Stores the number of items
+  // deleted in *deleted if not null.
+  virtual Status RunTimeToLive(uint64_t* deleted = nullptr) = 0;
 
   // What recovery found when this DB was opened.
   virtual const RecoveryReport& recovery_report() const = 0;

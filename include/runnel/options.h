@@ -79,6 +79,12 @@ struct Options {
   // segment switch).
   uint32_t retention_check_seconds = 60;
 
+  // Time to live of typed tables (DB::UpdateTimeToLive): how often the
+  // background pass looks for expired items. An item whose expiry time has
+  // passed is deleted within about this delay (the cloud: within days).
+  // 0 disables the background pass (DB::RunTimeToLive still works).
+  uint32_t ttl_check_seconds = 10;
+
   // LevelDB tuning of the index. The index always uses a bloom filter
   // (10 bits per key) so that the commit path's old-value reads of missing
   // keys rarely touch disk.

@@ -45,6 +45,12 @@ class [[nodiscard]] Status {
     kFailedPrecondition = 8,
     // A wait ended because its deadline passed.
     kTimedOut = 9,
+    // A typed write's ConditionExpression was false (the cloud's
+    // ConditionalCheckFailedException). Nothing was written.
+    kConditionalCheckFailed = 10,
+    // TransactWriteItems wrote nothing; the result names the reason of each
+    // action (the cloud's TransactionCanceledException).
+    kTransactionCanceled = 11,
   };
 
   // Creates an OK status.
@@ -62,6 +68,12 @@ class [[nodiscard]] Status {
     return {Code::kFailedPrecondition, msg};
   }
   static Status TimedOut(std::string_view msg) { return {Code::kTimedOut, msg}; }
+  static Status ConditionalCheckFailed(std::string_view msg) {
+    return {Code::kConditionalCheckFailed, msg};
+  }
+  static Status TransactionCanceled(std::string_view msg) {
+    return {Code::kTransactionCanceled, msg};
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -73,6 +85,8 @@ class [[nodiscard]] Status {
   bool IsTrimmed() const { return code_ == Code::kTrimmed; }
   bool IsFailedPrecondition() const { return code_ == Code::kFailedPrecondition; }
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
+  bool IsConditionalCheckFailed() const { return code_ == Code::kConditionalCheckFailed; }
+  bool IsTransactionCanceled() const { return code_ == Code::kTransactionCanceled; }
 
   Code code() const { return code_; }
   // The message without the code name; empty for OK.
