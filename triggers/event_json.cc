@@ -11,11 +11,8 @@
 #include "util/numbers.h"
 
 namespace runnel {
-namespace {
 
-using nlohmann::json;
-
-ChangeRecord ToChange(const runnel_record& r) {
+ChangeRecord ChangeFromAbi(const runnel_record& r) {
   ChangeRecord c;
   c.sequence = r.sequence_number;
   c.commit_time_micros = r.commit_time_micros;
@@ -34,6 +31,10 @@ ChangeRecord ToChange(const runnel_record& r) {
                                                    : StreamViewType::kKeysOnly;
   return c;
 }
+
+namespace {
+
+using nlohmann::json;
 
 // The member `name` of object `o` if it is a string, else "" (json::value
 // would throw for a member of another type).
@@ -153,10 +154,11 @@ std::string TableFromArn(const std::string& arn) {
 
 }  // namespace
 
-std::string BatchToEventJson(const runnel_batch& batch, std::string_view region) {
+std::string BatchToEventJson(const runnel_batch& batch, std::string_view region,
+                             const ChangeRecord* changes) {
   nlohmann::ordered_json records = nlohmann::ordered_json::array();
   for (size_t i = 0; i < batch.count; ++i) {
-    records.push_back(RecordJson(ToChange(batch.records[i]),
+    records.push_back(RecordJson(changes != nullptr ? changes[i] : ChangeFromAbi(batch.records[i]),
                                  batch.event_source_arn != nullptr ? batch.event_source_arn : "",
                                  region));
   }

@@ -11,13 +11,22 @@
 #include <string_view>
 #include <vector>
 
+#include "runnel/change.h"
 #include "runnel/function.h"
 #include "runnel/status.h"
 
 namespace runnel {
 
-// {"Records":[<RecordToJson of each record>]}
-std::string BatchToEventJson(const runnel_batch& batch, std::string_view region);
+// {"Records":[<RecordToJson of each record>]}. Each record is rendered from
+// changes[i] when `changes` is given (the change records behind
+// batch.records, in order: typed records need them, the ABI record lacks
+// their key attribute names), else from the ABI record (ChangeFromAbi).
+std::string BatchToEventJson(const runnel_batch& batch, std::string_view region,
+                             const ChangeRecord* changes = nullptr);
+
+// The change record an ABI record describes (a byte record: the ABI record
+// does not carry what typed ones need); views into `r`.
+ChangeRecord ChangeFromAbi(const runnel_record& r);
 
 // Records parsed from a DynamoDB Streams event. The runnel_records point into
 // `storage`, which the object owns.

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "cdc/catalog.h"
+#include "db/db_internal.h"
 #include "runnel/db.h"
 #include "triggers/event_json.h"
 #include "triggers/function_log.h"
@@ -50,7 +51,7 @@ int ApiReportFailedItem(runnel_context* ctx, uint64_t seq) {
 const char* ApiEventJson(runnel_context* ctx, size_t* len) {
   Invocation* inv = Self(ctx);
   if (!inv->event_json_rendered) {
-    inv->event_json = BatchToEventJson(*inv->batch, inv->region);
+    inv->event_json = BatchToEventJson(*inv->batch, inv->region, inv->changes);
     inv->event_json_rendered = true;
   }
   if (len != nullptr) *len = inv->event_json.size();
@@ -70,6 +71,15 @@ const char* ApiGetenv(runnel_context* ctx, const char* name) {
 int CheckWrite(Invocation* inv, std::string_view table, std::string_view key,
                std::string_view value) {
   Status s = ValidateTableName(table);
+  if (s.ok() && inv->db != nullptr) {
+    // A byte write to a typed table would fail the whole commit later.
+    const log::TableEntryData* t = inv->db->CurrentCatalog()->FindLive(table);
+    if (t != nullptr && t->typed()) {
+      s = Status::InvalidArgument("table '" + std::string(table) +
+                                  "' is a typed table: write it with put_item, update_item and "
+                                  "delete_item");
+    }
+  }
   if (s.ok() && (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes)) {
     s = Status::InvalidArgument("key: must be 1 to 4096 bytes, got " + std::to_string(key.size()));
   }
@@ -112,6 +122,12 @@ const runnel_context_api kApi = {
     ApiGetenv,
     ApiPut,
     ApiDelete,
+    ItemCalls::RecordJson,
+    ItemCalls::GetItem,
+    ItemCalls::PutItem,
+    ItemCalls::DeleteItem,
+    ItemCalls::UpdateItem,
+    ItemCalls::LastError,
 };
 
 }  // namespace

@@ -8,12 +8,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cdc/codec.h"
+#include "runnel/change.h"
 #include "runnel/function.h"
 #include "runnel/write_batch.h"
+#include "triggers/item_calls.h"
 
 namespace leveldb {
 class Env;
@@ -21,6 +24,7 @@ class Env;
 
 namespace runnel {
 
+class DBInternal;
 class FunctionLog;
 
 struct Invocation {
@@ -38,6 +42,13 @@ struct Invocation {
   const runnel_batch* batch = nullptr;
   std::string region;
   bool report_batch_item_failures = false;
+  // The DB the handler reads items from and whose catalog checks its writes;
+  // null: item calls fail and writes are checked without it.
+  DBInternal* db = nullptr;
+  // The change records behind batch->records (same order), which typed
+  // records need for their JSON (the ABI record lacks the key attribute
+  // names); null: records are rendered from the ABI records.
+  const ChangeRecord* changes = nullptr;
 
   // Results.
   std::string event_json;
@@ -46,6 +57,9 @@ struct Invocation {
   bool bad_failed_item = false;
   WriteBatch writes;
   bool bad_write = false;
+  // Typed write-backs in call order, the overlay they form, and the item
+  // calls' state (item_calls.h).
+  ItemCalls items;
   std::string error;  // what made the invocation fail, if it did
 
   Invocation();

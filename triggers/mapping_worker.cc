@@ -40,6 +40,7 @@ std::vector<runnel_record> AbiRecords(const std::vector<ChangeRecord>& records) 
     o.old_image_len = r.old_image.size();
     o.new_image = r.new_image.data();
     o.new_image_len = r.new_image.size();
+    o.typed = r.typed;
   }
   return recs;
 }
@@ -250,6 +251,7 @@ bool MappingWorker::Round() {
   abi.event_source_arn = m.event_source_arn.c_str();
   abi.mapping_uuid = m.uuid.c_str();
   Invocation inv;
+  inv.changes = batch.records.data();
   const bool ok = Invoke(abi, batch, &inv);
   return Settle(batch, &inv, ok);
 }
@@ -452,6 +454,7 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
   inv->batch = &abi;
   inv->region = owner_->db()->name();
   inv->env = owner_->db()->env();
+  inv->db = owner_->db();
   inv->report_batch_item_failures = m.report_batch_item_failures;
   inv->log->Append(NowMicros(owner_->db()->env()),
                    "START RequestId: " + inv->request_id + " Version: $LATEST");
@@ -493,7 +496,8 @@ bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
     result = "PROBLEM: Function reported failed items (lowest sequence " +
              std::to_string(checkpoint) + ")";
   }
-  if (ok && inv->writes.Count() == 0 && checkpoint == next_position) {
+  if (ok && inv->writes.Count() == 0 && inv->items.writes().empty() &&
+      checkpoint == next_position) {
     // Nothing to commit with the checkpoint: keep it in memory and persist
     // it when the mapping catches up, stops, or every 100 ms. A crash before
     // then delivers those batches again (at least once), and no effect of
@@ -513,7 +517,9 @@ bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
     cp.mapping_id = mapping_id_;
     cp.position = checkpoint;
     cp.result = result;
-    Status s = owner_->db()->CommitCheckpoint(inv->writes, cp,
+    // Byte write-backs, item write-backs (decided by the commit leader on
+    // the items as they are then) and the checkpoint: one frame.
+    Status s = owner_->db()->CommitCheckpoint(inv->writes, inv->items.Mutations(), cp,
                                               static_cast<uint8_t>(std::min(batch.depth + 1, 255)));
     if (s.ok()) {
       persisted_ = checkpoint;

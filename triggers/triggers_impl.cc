@@ -375,6 +375,7 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
   inv.batch = &batch;
   inv.region = db_->name();
   inv.env = db_->env();
+  inv.db = db_;
   inv.log->Append(NowMicros(db_->env()),
                   "START RequestId: " + inv.request_id + " Version: $LATEST");
   const auto t0 = std::chrono::steady_clock::now();
@@ -400,10 +401,14 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
     }
   }
   *response = out.dump();
-  if (!failed && inv.writes.Count() > 0) {
-    return db_->Write(WriteOptions{true}, inv.writes, nullptr);
+  if (failed) return Status::OK();
+  if (inv.writes.Count() > 0) {
+    s = db_->Write(WriteOptions{true}, inv.writes, nullptr);
+    if (!s.ok()) return s;
   }
-  return Status::OK();
+  // No checkpoint to commit them with: item write-backs are applied one by
+  // one, as a handler's calls write at once in the cloud.
+  return inv.items.Replay(db_);
 }
 
 // --- Event source mappings

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,9 @@ class Record {
   bool has_new_image() const { return r_->has_new_image != 0; }
   std::string_view old_image() const { return {r_->old_image, r_->old_image_len}; }
   std::string_view new_image() const { return {r_->new_image, r_->new_image_len}; }
+  // A typed table's record: key() and the images are encoded items; read
+  // them as JSON with Context::RecordJson.
+  bool typed() const { return r_->typed != 0; }
   const runnel_record& raw() const { return *r_; }
 
  private:
@@ -106,6 +110,55 @@ class Context {
   }
   bool Delete(std::string_view table, std::string_view key) {
     return c_->api->del(c_, table.data(), table.size(), key.data(), key.size()) == 0;
+  }
+
+  // --- Typed items (ABI 2). JSON is DynamoDB's item JSON; results as in
+  // runnel/function.h (RUNNEL_ITEM_OK, RUNNEL_ITEM_NOT_FOUND, ...), with the
+  // message of an error in LastError().
+
+  // A part of a record of this batch as the cloud's JSON (for typed records
+  // the typed images); nullopt if the record has no such part.
+  std::optional<std::string_view> RecordJson(const Record& record,
+                                             runnel_record_part part = RUNNEL_RECORD_DYNAMODB) {
+    size_t len = 0;
+    const char* p = c_->api->record_json(c_, &record.raw(), part, &len);
+    if (p == nullptr) return std::nullopt;
+    return std::string_view(p, len);
+  }
+  // The item (this invocation's own write-backs visible) into *item_json.
+  runnel_item_result GetItem(std::string_view table, std::string_view key_json,
+                             std::string_view* item_json) {
+    const char* p = nullptr;
+    size_t len = 0;
+    const int rc = c_->api->get_item(c_, table.data(), table.size(), key_json.data(),
+                                     key_json.size(), &p, &len);
+    *item_json = rc == RUNNEL_ITEM_OK ? std::string_view(p, len) : std::string_view();
+    return static_cast<runnel_item_result>(rc);
+  }
+  // Item write-backs, committed with the batch's checkpoint if it succeeds.
+  runnel_item_result PutItem(std::string_view table, std::string_view item_json) {
+    return static_cast<runnel_item_result>(
+        c_->api->put_item(c_, table.data(), table.size(), item_json.data(), item_json.size()));
+  }
+  runnel_item_result DeleteItem(std::string_view table, std::string_view key_json) {
+    return static_cast<runnel_item_result>(
+        c_->api->delete_item(c_, table.data(), table.size(), key_json.data(), key_json.size()));
+  }
+  // Empty names_json / values_json: none.
+  runnel_item_result UpdateItem(std::string_view table, std::string_view key_json,
+                                std::string_view update_expression,
+                                std::string_view names_json = {},
+                                std::string_view values_json = {}) {
+    return static_cast<runnel_item_result>(
+        c_->api->update_item(c_, table.data(), table.size(), key_json.data(), key_json.size(),
+                             update_expression.data(), update_expression.size(), names_json.data(),
+                             names_json.size(), values_json.data(), values_json.size()));
+  }
+  // Why the last failed item call failed; empty after a success.
+  std::string_view LastError() {
+    size_t len = 0;
+    const char* p = c_->api->last_error(c_, &len);
+    return {p, len};
   }
   runnel_context* raw() { return c_; }
 
