@@ -412,7 +412,8 @@ Status DBImpl::CommitMetaGroup(Writer* w) {
   uint32_t hint = log::kNoTableHint;
   if (meta.kind == log::MetaData::Kind::kCreateTable) hint = meta.table.id;
   if (meta.kind == log::MetaData::Kind::kDeleteTable ||
-      meta.kind == log::MetaData::Kind::kUpdateStream) {
+      meta.kind == log::MetaData::Kind::kUpdateStream ||
+      meta.kind == log::MetaData::Kind::kUpdateTimeToLive) {
     hint = meta.table_id;
   }
   log::AppendFrame(log::kMetaFrame, seq, 1, hint, payload, &frames_);
