@@ -224,6 +224,7 @@ Status DBImpl::DescribeTable(std::string_view name, TableDescription* d) {
   d->table_name = t->name;
   d->table_id = t->id;
   d->creation_time_micros = t->creation_time_micros;
+  FillTypedDescription(*t, d);
   const log::View view = Catalog::CurrentView(*t);
   d->stream_specification.stream_enabled = view != log::View::kNone;
   if (view != log::View::kNone) {
