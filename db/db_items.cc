@@ -31,27 +31,11 @@ Status DBImpl::UpdateItem(const UpdateItemRequest&, WriteItemResult*) {
 Status DBImpl::DeleteItem(const DeleteItemRequest&, WriteItemResult*) {
   return NotYet("DeleteItem");
 }
-Status DBImpl::GetItem(const ReadOptions&, const GetItemRequest&, GetItemResult*) {
-  return NotYet("GetItem");
-}
-Status DBImpl::Query(const ReadOptions&, const QueryRequest&, QueryResult*) {
-  return NotYet("Query");
-}
-Status DBImpl::ScanItems(const ReadOptions&, const ScanRequest&, QueryResult*) {
-  return NotYet("Scan");
-}
-Status DBImpl::BatchGetItem(const ReadOptions&, const BatchGetItemRequest&, BatchGetItemResult*) {
-  return NotYet("BatchGetItem");
-}
 Status DBImpl::BatchWriteItem(const BatchWriteItemRequest&, BatchWriteItemResult*) {
   return NotYet("BatchWriteItem");
 }
 Status DBImpl::TransactWriteItems(const TransactWriteItemsRequest&, TransactWriteItemsResult*) {
   return NotYet("TransactWriteItems");
-}
-Status DBImpl::TransactGetItems(const ReadOptions&, const TransactGetItemsRequest&,
-                                TransactGetItemsResult*) {
-  return NotYet("TransactGetItems");
 }
 Status DBImpl::CommitCheckpoint(const WriteBatch& writes, const std::vector<ItemMutation>& items,
                                 const log::CheckpointData& checkpoint, uint8_t chain_depth) {

@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "cdc/record_json.h"
 #include "db/items/expression.h"
 #include "db/items/item_codec.h"
 #include "db/items/key_codec.h"
 #include "db/items/table_shape.h"
 #include "db/items/value.h"
+#include "db/record_json.h"
 #include "triggers/event_json.h"
 #include "triggers/invocation.h"
 
