@@ -42,6 +42,9 @@ class IndexEnv;
 namespace log {
 class LogWriter;
 }
+namespace items {
+struct PreparedWrite;
+}
 
 class DBImpl final : public DBInternal {
  public:
@@ -235,6 +238,9 @@ class DBImpl final : public DBInternal {
   // Commits item mutations as one frame (db_items_write.cc and db_ttl.cc).
   Status CommitItems(const std::vector<ItemMutation>& items, bool sync, bool ttl_delete,
                      std::vector<Status>* item_status, CommitInfo* info);
+  // Commits one PutItem/UpdateItem/DeleteItem and fills *result (also after
+  // a failed condition).
+  Status CommitPrepared(items::PreparedWrite* p, bool sync, WriteItemResult* result);
 
   std::shared_ptr<const Catalog> catalog() const;
   Status CheckOpen() const;
