@@ -8,6 +8,7 @@
 #define RUNNEL_DB_ITEMS_EXPRESSION_AST_H_
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -41,17 +42,17 @@ enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 // A condition node.
 struct Cond {
   enum class Kind : uint8_t {
-    kAnd,           // children (two or more)
-    kOr,            // children
-    kNot,           // children[0]
-    kCompare,       // operands[0] op operands[1]
-    kBetween,       // operands[0] BETWEEN operands[1] AND operands[2]
-    kIn,            // operands[0] IN (operands[1..])
-    kExists,        // attribute_exists(operands[0].path)
-    kNotExists,     // attribute_not_exists(operands[0].path)
+    kAnd,            // children (two or more)
+    kOr,             // children
+    kNot,            // children[0]
+    kCompare,        // operands[0] op operands[1]
+    kBetween,        // operands[0] BETWEEN operands[1] AND operands[2]
+    kIn,             // operands[0] IN (operands[1..])
+    kExists,         // attribute_exists(operands[0].path)
+    kNotExists,      // attribute_not_exists(operands[0].path)
     kAttributeType,  // attribute_type(operands[0].path, operands[1] holds the type name)
-    kBeginsWith,    // begins_with(operands[0], operands[1])
-    kContains,      // contains(operands[0], operands[1])
+    kBeginsWith,     // begins_with(operands[0], operands[1])
+    kContains,       // contains(operands[0], operands[1])
   };
   Kind kind = Kind::kAnd;
   CompareOp op = CompareOp::kEq;
@@ -74,6 +75,10 @@ bool Evaluate(const Cond& cond, const Item& item);
 // REQUIRES: the actions' paths do not overlap (checked at parse).
 Status ApplyActions(const std::vector<UpdateAction>& actions, Item* item);
 
+// Order of two values of the same scalar type (S and B bytewise, N by
+// value): <0, 0, >0; nullopt for other or different types.
+std::optional<int> CompareSame(const AttributeValue& a, const AttributeValue& b);
+
 // True if `word` is one of DynamoDB's reserved words (case-insensitive).
 bool IsReservedWord(std::string_view word);
 
@@ -82,7 +87,7 @@ std::string PathToList(const Path& path);
 
 // The size() of a value: length of S/B, element count of sets, L and M;
 // false for the other types.
-bool ValueSize(const AttributeValue& value, uint64_t* size);
+bool SizeOf(const AttributeValue& value, uint64_t* size);
 
 }  // namespace runnel::items::expr
 

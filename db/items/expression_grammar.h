@@ -52,8 +52,8 @@ struct kw_delete : keyword<'D', 'E', 'L', 'E', 'T', 'E'> {};
 struct comma : seq<sp, one<','>, sp> {};
 
 // --- Operands.
-struct name : seq<alpha, star<ident_char>> {};         // a bare attribute name
-struct name_ref : seq<one<'#'>, plus<ident_char>> {};  // #placeholder
+struct name : seq<alpha, star<ident_char>> {};          // a bare attribute name
+struct name_ref : seq<one<'#'>, plus<ident_char>> {};   // #placeholder
 struct value_ref : seq<one<':'>, plus<ident_char>> {};  // :placeholder
 struct index : plus<digit> {};
 struct path_name : sor<name_ref, name> {};
@@ -67,8 +67,8 @@ struct paren_operand : seq<one<'('>, sp, operand, sp, one<')'>> {};
 struct operand : sor<function, value_ref, path, paren_operand> {};
 
 // --- Conditions.
-struct comparator : sor<string<'<', '>'>, string<'<', '='>, string<'>', '='>, one<'='>, one<'<'>,
-                        one<'>'>> {};
+struct comparator
+    : sor<string<'<', '>'>, string<'<', '='>, string<'>', '='>, one<'='>, one<'<'>, one<'>'>> {};
 struct compare_tail : seq<comparator, sp, operand> {};
 struct between_tail : seq<kw_between, sp, operand, sp, kw_and, sp, operand> {};
 struct in_tail : seq<kw_in, sp, one<'('>, sp, list<operand, comma>, sp, one<')'>> {};
@@ -108,16 +108,18 @@ using selector = pegtl::parse_tree::selector<
     Rule,
     pegtl::parse_tree::store_content::on<name, name_ref, value_ref, index, path, function_name,
                                          function, comparator, arith_op>,
-    pegtl::parse_tree::remove_content::on<compare_tail, between_tail, in_tail, predicate,
-                                          negation, and_cond, or_cond, set_value, set_action,
-                                          path_value_action, set_clause, remove_clause,
-                                          add_clause, delete_clause>>;
+    pegtl::parse_tree::remove_content::on<
+        compare_tail, between_tail, in_tail, predicate, negation, and_cond, or_cond, set_value,
+        set_action, path_value_action, set_clause, remove_clause, add_clause, delete_clause>>;
 
 // The furthest position any rule started at: where a failed parse stopped
 // making sense, for the cloud's "Syntax error; token: ..." message.
 struct Furthest {
   const char* at = nullptr;
+  int depth = 0;  // rules currently being matched (a recursion guard)
 };
+// Deep enough for ~100 levels of parentheses; bounds the parser's stack.
+inline constexpr int kMaxRuleDepth = 1500;
 
 template <typename Rule>
 struct control : pegtl::normal<Rule> {
