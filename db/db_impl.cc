@@ -90,6 +90,7 @@ Status DBImpl::Open() {
   if (!s.ok()) return s;
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
+  if (options_.ttl_check_seconds > 0) ttl_thread_ = std::thread([this] { TtlLoop(); });
   return Status::OK();
 }
 
@@ -107,6 +108,7 @@ Status DBImpl::Close() {
     while (!writers_.empty()) idle_cv_.Wait(&mu_);
   }
   WakeWaiters();  // waiting consumers see closed_ and return
+  StopTtl();      // its pass stops at its next commit (closed_)
   if (retention_thread_.joinable()) {
     {
       MutexLock lock(&retention_mu_);

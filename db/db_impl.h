@@ -42,6 +42,9 @@ class IndexEnv;
 namespace log {
 class LogWriter;
 }
+namespace items {
+struct PreparedWrite;
+}
 
 class DBImpl final : public DBInternal {
  public:
@@ -79,7 +82,8 @@ class DBImpl final : public DBInternal {
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
 
-  // --- Typed tables (db_items.cc).
+  // --- Typed tables: db_items_schema.cc, db_items_write.cc, db_transact.cc,
+  // db_ttl.cc (writes) and db_items_read.cc (reads).
   Status CreateTable(std::string_view name, const StreamSpecification& stream,
                      const TableSchema& schema) override;
   Status UpdateTimeToLive(std::string_view table, const TimeToLiveSpecification& spec) override;
@@ -235,6 +239,9 @@ class DBImpl final : public DBInternal {
   // Commits item mutations as one frame (db_items_write.cc and db_ttl.cc).
   Status CommitItems(const std::vector<ItemMutation>& items, bool sync, bool ttl_delete,
                      std::vector<Status>* item_status, CommitInfo* info);
+  // Commits one PutItem/UpdateItem/DeleteItem and fills *result (also after
+  // a failed condition).
+  Status CommitPrepared(items::PreparedWrite* p, bool sync, WriteItemResult* result);
 
   std::shared_ptr<const Catalog> catalog() const;
   Status CheckOpen() const;

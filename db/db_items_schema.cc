@@ -77,10 +77,10 @@ Status CheckDefinitions(const TableSchema& schema) {
     if (!s.ok()) return s;
     const auto type = static_cast<uint8_t>(defs[i].attribute_type);
     if (type < 1 || type > 3) {
-      return Status::InvalidArgument("1 validation error detected: Value at 'attributeDefinitions." +
-                                     std::to_string(i + 1) +
-                                     ".member.attributeType' failed to satisfy constraint: Member "
-                                     "must satisfy enum value set: [B, N, S]");
+      return Status::InvalidArgument(
+          "1 validation error detected: Value at 'attributeDefinitions." + std::to_string(i + 1) +
+          ".member.attributeType' failed to satisfy constraint: Member "
+          "must satisfy enum value set: [B, N, S]");
     }
     if (!defined.insert(defs[i].attribute_name).second) {
       return Status::InvalidArgument(

@@ -272,8 +272,8 @@ Status DBImpl::AddToGroup(GroupCommit* g, Writer* w) {
   });
   for (const DecidedItem& d : decided) {
     if (!io.ok()) break;
-    WriteBatch::Op op{d.put ? WriteBatch::OpType::kPut : WriteBatch::OpType::kDelete,
-                      d.table->name, d.key, d.value};
+    WriteBatch::Op op{d.put ? WriteBatch::OpType::kPut : WriteBatch::OpType::kDelete, d.table->name,
+                      d.key, d.value};
     io = ClassifyChange(g, d.table, op, &d.old);
   }
   if (!io.ok()) return io;
@@ -361,7 +361,6 @@ Status DBImpl::ClassifyChange(GroupCommit* g, const log::TableEntryData* t,
   const std::string_view old = known->value;
   const bool put = op.type == WriteBatch::OpType::kPut;
   if (put ? (exists && old == op.value) : !exists) return Status::OK();  // no change
-
 
   log::ChangeData c;
   c.table_id = t->id;
