@@ -25,7 +25,7 @@ using nlohmann::json;
 using test::Stream;
 using test::TempDir;
 
-class TriggersItemsTest : public ::testing::Test {
+class TriggersItems : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
@@ -110,7 +110,7 @@ class TriggersItemsTest : public ::testing::Test {
   std::unique_ptr<DB> db_;
 };
 
-TEST_F(TriggersItemsTest, OldAbiPluginIsRefusedNamingBothVersions) {
+TEST_F(TriggersItems, OldAbiPluginIsRefusedNamingBothVersions) {
   FunctionConfiguration f;
   f.function_name = "old";
   f.library = ABI_V1;
@@ -130,7 +130,7 @@ TEST_F(TriggersItemsTest, OldAbiPluginIsRefusedNamingBothVersions) {
 // (put), a running total (update with ADD) and, on REMOVE, deletes the
 // audit item. Its first attempt fails after all its write-backs: they are
 // discarded with it, and the retry commits them with the checkpoint, once.
-TEST_F(TriggersItemsTest, HandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnce) {
+TEST_F(TriggersItems, HandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnce) {
   CreateTyped("orders", "id", Stream(StreamViewType::kNewAndOldImages));
   CreateTyped("prices", "sku");
   CreateTyped("totals", "sku");
@@ -206,7 +206,7 @@ TEST_F(TriggersItemsTest, HandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnc
 
 // Every malformed call is an error with a message the handler reads, at the
 // call; nothing of it is written, and the batch goes on.
-TEST_F(TriggersItemsTest, BadCallsAreErrorsAtTheCallAndWriteNothing) {
+TEST_F(TriggersItems, BadCallsAreErrorsAtTheCallAndWriteNothing) {
   CreateTyped("src", "id", Stream(StreamViewType::kNewImage));
   CreateTyped("out", "id");
   ASSERT_OK(db_->CreateTable("bytes", StreamSpecification()));
@@ -264,9 +264,51 @@ TEST_F(TriggersItemsTest, BadCallsAreErrorsAtTheCallAndWriteNothing) {
   EXPECT_TRUE(Get("out", R"({"id":{"S":"a"}})").is_null());
 }
 
+// Invoke has no checkpoint to commit with: item write-backs are applied in
+// call order after a successful call (as a handler's calls write at once in
+// the cloud), and not at all after a failed one. A byte write to a typed
+// table is refused at the call and fails the call.
+TEST_F(TriggersItems, InvokeAppliesItemWriteBacksOfASuccessfulCall) {
+  CreateTyped("counters", "name");
+  std::atomic<bool> fail{false};
+  std::atomic<bool> byte_write{false};
+  FunctionConfiguration f;
+  f.function_name = "counter";
+  ASSERT_OK(t()->RegisterInProcessFunction(f, [&](const runnel_batch&, runnel_context* c) {
+    fn::Context ctx(c);
+    const std::string key = R"({"name":{"S":"hits"}})";
+    for (int i = 0; i < 3; ++i) {
+      if (ctx.UpdateItem("counters", key, "ADD n :one", "", R"({":one":{"N":"1"}})") != 0) return 1;
+    }
+    std::string_view item;
+    if (ctx.GetItem("counters", key, &item) != RUNNEL_ITEM_OK) return 1;
+    ctx.Log("read " + std::string(item));
+    if (ctx.PutItem("counters", R"({"name":{"S":"gone"}})") != 0) return 1;
+    if (ctx.DeleteItem("counters", R"({"name":{"S":"gone"}})") != 0) return 1;
+    if (byte_write && ctx.Put("counters", "k", "v")) return 1;
+    return fail ? 1 : 0;
+  }));
+  std::string response;
+  ASSERT_OK(t()->Invoke("counter", R"({"Records":[]})", &response));
+  EXPECT_EQ(response.find("FunctionError"), std::string::npos) << response;
+  EXPECT_EQ(Get("counters", R"({"name":{"S":"hits"}})"),
+            json::parse(R"({"name":{"S":"hits"},"n":{"N":"3"}})"));
+  EXPECT_TRUE(Get("counters", R"({"name":{"S":"gone"}})").is_null());
+  EXPECT_EQ(After("counter", "read ").front(), R"({"n":{"N":"3"},"name":{"S":"hits"}})");
+  fail = true;
+  ASSERT_OK(t()->Invoke("counter", R"({"Records":[]})", &response));
+  EXPECT_NE(response.find("FunctionError"), std::string::npos) << response;
+  fail = false;
+  byte_write = true;
+  ASSERT_OK(t()->Invoke("counter", R"({"Records":[]})", &response));
+  EXPECT_NE(response.find("FunctionError"), std::string::npos) << response;
+  EXPECT_EQ(Get("counters", R"({"name":{"S":"hits"}})")["n"], json::parse(R"({"N":"3"})"));
+  EXPECT_EQ(Count(LogLines("counter"), "is a typed table: write it with put_item"), 1u);
+}
+
 // examples/process_stream.c prints typed records as the tutorial's Node.js
 // function does (console.log('DynamoDB Record: %j', record.dynamodb)).
-TEST_F(TriggersItemsTest, ProcessStreamPrintsTypedRecordsLikeTheTutorial) {
+TEST_F(TriggersItems, ProcessStreamPrintsTypedRecordsLikeTheTutorial) {
   CreateTyped("Music", "Artist", Stream(StreamViewType::kNewAndOldImages));
   FunctionConfiguration f;
   f.function_name = "ProcessDynamoDBStream";
