@@ -16,8 +16,9 @@
  * the plugin was compiled against it; a mismatch refuses the load with a
  * clear error naming both versions (rebuild the plugin against this header).
  * Version 2 added typed items: runnel_record.typed, the record's images as
- * the cloud's JSON, and reading and writing items of typed tables. The plugin does not link against
- * librunnel: everything it may call is reached through the context's function table.
+ * the cloud's JSON, and reading and writing items of typed tables. The
+ * plugin does not link against librunnel: everything it may call is reached
+ * through the context's function table.
  *
  * The handler returns 0 when the batch succeeded and non-zero when it failed
  * (the whole batch is then retried, unless it reported failed items, see
@@ -136,8 +137,8 @@ typedef struct runnel_context_api {
    * atomically together with the mapping's checkpoint when the batch
    * succeeds, and discarded when it fails (exactly-once effects). Reads
    * do not see them before then. Byte tables only (a typed table takes
-   * put_item and delete_item). Non-zero for an invalid argument (the message
-   * is in the function's log); the batch then fails. */
+   * put_item, update_item and delete_item). Non-zero for an invalid
+   * argument (the message is in the function's log); the batch then fails. */
   int (*put)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
              size_t key_len, const char* value, size_t value_len);
   int (*del)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
