@@ -504,6 +504,38 @@ TEST_F(ItemsRead, BadRequestsAreValidationErrors) {
   EXPECT_TRUE(db_->ScanItems(ReadOptions(), s, &r).IsInvalidArgument());
 }
 
+TEST_F(ItemsRead, StreamRecordsOfTypedTablesAreTyped) {
+  Create("tt1", "N", test::Stream(StreamViewType::kNewAndOldImages));
+  PutSorted("tt1", "p", AV::N("1.50"), {{"v", AV::N("1")}});
+  PutSorted("tt1", "p", AV::N("1.5"), {{"v", AV::N("2")}});
+  TableDescription d;
+  ASSERT_OK(db_->DescribeTable("tt1", &d));
+  ShardIteratorRequest req;
+  req.stream_arn = d.latest_stream_arn;
+  req.type = ShardIteratorType::kTrimHorizon;
+  std::string it;
+  ASSERT_OK(db_->streams()->GetShardIterator(req, &it));
+  RecordBatch batch;
+  ASSERT_OK(db_->streams()->GetRecords(it, GetRecordsOptions(), &batch));
+  ASSERT_EQ(batch.records().size(), 2u);
+  const auto insert =
+      nlohmann::json::parse(RecordToJson(batch.records()[0], req.stream_arn, "edge"));
+  const auto modify =
+      nlohmann::json::parse(RecordToJson(batch.records()[1], req.stream_arn, "edge"));
+  EXPECT_EQ(insert.at("eventName"), "INSERT");
+  EXPECT_EQ(insert.at("dynamodb").at("Keys").dump(), R"({"pk":{"S":"p"},"sk":{"N":"1.5"}})");
+  EXPECT_EQ(insert.at("dynamodb").at("NewImage").dump(),
+            R"({"pk":{"S":"p"},"sk":{"N":"1.5"},"v":{"N":"1"}})");
+  EXPECT_FALSE(insert.at("dynamodb").contains("OldImage"));
+  EXPECT_EQ(modify.at("eventName"), "MODIFY");
+  EXPECT_EQ(modify.at("dynamodb").at("OldImage").at("v").dump(), R"({"N":"1"})");
+  EXPECT_EQ(modify.at("dynamodb").at("NewImage").at("v").dump(), R"({"N":"2"})");
+  const Item keys = {{"pk", AV::S("p")}, {"sk", AV::N("1.5")}};
+  const Item image = {{"pk", AV::S("p")}, {"sk", AV::N("1.5")}, {"v", AV::N("1")}};
+  EXPECT_EQ(modify.at("dynamodb").at("SizeBytes"),
+            items::ItemSize(keys) + 2 * items::ItemSize(image));
+}
+
 // --- Stream JSON of typed records.
 
 std::string EncodedKey(const Item& key, const std::string& range) {
