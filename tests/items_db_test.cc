@@ -5,7 +5,9 @@
 // the stream records they leave (or do not leave).
 
 #include <filesystem>
+#include <thread>
 
+#include "db/db_internal.h"
 #include "db/items/item_codec.h"
 #include "db/items/key_codec.h"
 #include "runnel/stream.h"
@@ -549,6 +551,82 @@ TEST_F(ItemsDb, StreamRecordsOfTypedTablesCarryKeyNames) {
   Item keys;
   ASSERT_OK(items::DecodeItemKey(r.hash_key_name, r.range_key_name, r.key, &keys));
   EXPECT_EQ(keys, (Item{{"Artist", S("X")}, {"Year", N("1999")}}));
+}
+
+TEST_F(ItemsDb, ConcurrentConditionalWritesAreAtomic) {
+  CreateT();
+  ASSERT_OK(Put({{"pk", S("counter")}, {"n", N("0")}}));
+  constexpr int kThreads = 4, kEach = 100, kKeys = 25;
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      UpdateItemRequest u;
+      u.table_name = "Tab";
+      u.key = {{"pk", S("counter")}};
+      u.update_expression = "ADD n :one";
+      u.expression_attribute_values = {{":one", N("1")}};
+      for (int i = 0; i < kEach; ++i) EXPECT_OK(db_->UpdateItem(u, nullptr));
+      for (int k = 0; k < kKeys; ++k) {
+        Status s = Put({{"pk", S(test::Numbered("key", k))}}, "attribute_not_exists(pk)");
+        if (s.ok()) {
+          ++created;
+        } else {
+          EXPECT_TRUE(s.IsConditionalCheckFailed()) << s.ToString();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ((*Stored("Tab", "counter"))["n"], N(std::to_string(kThreads * kEach)));
+  EXPECT_EQ(created.load(), kKeys);  // each key created exactly once
+  TableDescription d;
+  ASSERT_OK(db_->DescribeTable("Tab", &d));
+  EXPECT_EQ(d.item_count, static_cast<uint64_t>(kKeys + 1));
+}
+
+TEST_F(ItemsDb, CheckpointCommitsByteWritesItemsAndCheckpointTogether) {
+  ASSERT_OK(db_->Close());
+  db_.reset();
+  std::unique_ptr<DBInternal> db;
+  Options o;
+  o.ttl_check_seconds = 0;
+  ASSERT_OK(DBInternal::Open(o, dir_.Sub("db"), &db));
+  ASSERT_OK(db->CreateTable("Tab", StreamSpecification(), Schema("pk", ScalarAttributeType::kS)));
+  ASSERT_OK(db->CreateTable("Bin", StreamSpecification()));
+  items::KeyShape shape;
+  shape.hash_name = "pk";
+  auto mutation = [&](const std::string& pk, bool fail) {
+    ItemMutation m;
+    m.table = "Tab";
+    EXPECT_OK(items::EncodeItemKey(shape, Item{{"pk", S(pk)}}, true, &m.key));
+    m.decide = [pk, fail](std::optional<std::string_view>, std::optional<std::string>* next) {
+      if (fail) return Status::ConditionalCheckFailed("The conditional request failed");
+      std::string encoded;
+      items::EncodeItem(Item{{"pk", S(pk)}}, &encoded);
+      *next = encoded;
+      return Status::OK();
+    };
+    return m;
+  };
+  WriteBatch writes;
+  writes.Put("Bin", "k", "v");
+  log::CheckpointData cp{7, 42, "OK"};
+  const SequenceNumber before = db->LastSequence();
+  Status s = db->CommitCheckpoint(writes, {mutation("a", false), mutation("b", true)}, cp, 1);
+  EXPECT_TRUE(s.IsConditionalCheckFailed()) << s.ToString();
+  EXPECT_EQ(db->LastSequence(), before);  // not even the checkpoint
+  uint64_t position = 0;
+  std::string result;
+  EXPECT_FALSE(db->ReadCheckpoint(7, &position, &result));
+
+  ASSERT_OK(db->CommitCheckpoint(writes, {mutation("a", false)}, cp, 1));
+  EXPECT_EQ(db->LastSequence(), before + 3);  // put, item, checkpoint: one frame
+  ASSERT_TRUE(db->ReadCheckpoint(7, &position, &result));
+  EXPECT_EQ(position, 42u);
+  std::string v;
+  ASSERT_OK(db->Get(ReadOptions(), "Bin", "k", &v));
+  ASSERT_OK(db->Close());
 }
 
 }  // namespace
