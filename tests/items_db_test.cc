@@ -384,6 +384,24 @@ TEST_F(ItemsDb, TransactionsAllOrNothingWithReasons) {
   EXPECT_NE(s.message().find("multiple operations on one item"), std::string::npos);
   TransactWriteItemsRequest none;
   EXPECT_TRUE(db_->TransactWriteItems(none, &result).IsInvalidArgument());
+
+  // What only the item can tell (a number operand that is a string) is a
+  // ValidationError reason; the other actions pass and nothing is written.
+  ASSERT_OK(Put({{"pk", S("text")}, {"n", S("not a number")}}));
+  TransactWriteItem add;
+  add.kind = TransactWriteItem::Kind::kUpdate;
+  add.table_name = "Tab";
+  add.key = {{"pk", S("text")}};
+  add.update_expression = "SET n = n + :one";
+  add.expression_attribute_values = {{":one", N("1")}};
+  TransactWriteItemsRequest runtime;
+  runtime.transact_items = {TxPut("Tab", {{"pk", S("fresh")}}), add};
+  s = db_->TransactWriteItems(runtime, &result);
+  ASSERT_TRUE(s.IsTransactionCanceled()) << s.ToString();
+  EXPECT_EQ(result.cancellation_reasons[0].code, "None");
+  EXPECT_EQ(result.cancellation_reasons[1].code, "ValidationError");
+  EXPECT_FALSE(result.cancellation_reasons[1].message.empty());
+  EXPECT_FALSE(Stored("Tab", "fresh").has_value());
 }
 
 TEST_F(ItemsDb, ClientRequestTokenIsIdempotent) {
