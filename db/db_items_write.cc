@@ -137,8 +137,12 @@ Status PreparedWrite::Evaluate(std::optional<std::string_view> current,
   std::set<std::string> updated;
   if (update != nullptr) {
     Status s = update->Apply(&updated_item, &updated);
-    if (s.ok()) s = NormalizeItem(&updated_item);  // sizes and sets after the update
     if (!s.ok()) return s;
+    // The evaluator keeps values normalized (numbers, sets); only the size
+    // can grow past the limit.
+    if (ItemSize(updated_item) > kMaxItemBytes) {
+      return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
+    }
   }
   *next = Encoded(updated_item);
   switch (return_values) {

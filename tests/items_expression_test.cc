@@ -416,6 +416,9 @@ TEST(ItemsExpression, AddNumbersAndSets) {
   EXPECT_EQ(item["ns"], V::NS({"1", "2.5", "3"}));  // 2.50 is already there
   EXPECT_EQ(item["cnt"], V::N("1"));
   EXPECT_EQ(item["newset"], V::SS({"b", "c"}));
+  EXPECT_EQ(Apply("ADD m.cnt :one", &item, values), "");
+  EXPECT_EQ(item["m"].map["cnt"], V::N("1"));
+  EXPECT_THAT(Apply("ADD nope.cnt :one", &item, values), HasSubstr("invalid for update"));
   EXPECT_THAT(Apply("ADD s :one", &item, values),
               HasSubstr("An operand in the update expression has an incorrect data type"));
   EXPECT_THAT(Apply("ADD ss :ns", &item, values), HasSubstr("incorrect data type"));

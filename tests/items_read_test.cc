@@ -104,49 +104,45 @@ class ItemsRead : public ::testing::Test {
 };
 
 TEST_F(ItemsRead, QueryOrdersNumbersByValue) {
-  Create("t", "N");
+  Create("tt1", "N");
   const std::vector<std::string> order = {"-1E10", "-10", "-1.5", "-1", "-0.001", "0",     "0.001",
                                           "1",     "1.5", "2",    "10", "100",    "123.4", "1E20"};
   // Insert in a scrambled order, and a neighbouring partition.
   for (size_t i = 0; i < order.size(); ++i) {
-    PutSorted("t", "p", AV::N(order[(i * 5) % order.size()]));
-    PutSorted("t", "p2", AV::N(order[i]));
-    PutSorted("t", "o", AV::N(order[i]));
+    PutSorted("tt1", "p", AV::N(order[(i * 5) % order.size()]));
+    PutSorted("tt1", "p2", AV::N(order[i]));
+    PutSorted("tt1", "o", AV::N(order[i]));
   }
   std::vector<std::string> want;
   for (const auto& n : order) want.push_back(n == "1E20" ? "100000000000000000000" : n);
   want[0] = "-10000000000";
-  EXPECT_EQ(SortKeys(Q("t", "pk = :p", {{":p", AV::S("p")}})), want);
-  QueryRequest back = Q("t", "pk = :p", {{":p", AV::S("p")}});
+  EXPECT_EQ(SortKeys(Q("tt1", "pk = :p", {{":p", AV::S("p")}})), want);
+  QueryRequest back = Q("tt1", "pk = :p", {{":p", AV::S("p")}});
   back.scan_index_forward = false;
   std::reverse(want.begin(), want.end());
   EXPECT_EQ(SortKeys(back), want);
 }
 
 TEST_F(ItemsRead, QueryOrdersStringsAndBinariesBytewise) {
-  Create("s", "S");
-  Create("b", "B");
+  Create("ss1", "S");
+  Create("bb1", "B");
   const std::vector<std::string> strings = {"A", "B", "a", "a b", "ab", "abc", "b", "\xc3\xa9"};
-  for (const auto& s : strings) PutSorted("s", "p", AV::S(s));
-  EXPECT_EQ(SortKeys(Q("s", "pk = :p", {{":p", AV::S("p")}})), strings);
-  const std::vector<std::string> bytes = {std::string("\x00", 1),
-                                          std::string("\x00\x00", 2),
-                                          "\x01",
-                                          "\x7f",
-                                          "\x80",
-                                          "\xff",
-                                          "\xff\x00"};
-  for (const auto& b : bytes) PutSorted("b", "p", AV::B(b));
-  EXPECT_EQ(SortKeys(Q("b", "pk = :p", {{":p", AV::S("p")}})), bytes);
+  for (const auto& s : strings) PutSorted("ss1", "p", AV::S(s));
+  EXPECT_EQ(SortKeys(Q("ss1", "pk = :p", {{":p", AV::S("p")}})), strings);
+  const std::vector<std::string> bytes = {
+      std::string("\x00", 1),    std::string("\x00\x00", 2), "\x01", "\x7f", "\x80", "\xff",
+      std::string("\xff\x00", 2)};
+  for (const auto& b : bytes) PutSorted("bb1", "p", AV::B(b));
+  EXPECT_EQ(SortKeys(Q("bb1", "pk = :p", {{":p", AV::S("p")}})), bytes);
 }
 
 TEST_F(ItemsRead, EveryKeyConditionOperator) {
-  Create("t", "N");
-  for (int i = 1; i <= 10; ++i) PutSorted("t", "p", AV::N(std::to_string(i)));
-  PutSorted("t", "q", AV::N("5"));
+  Create("tt1", "N");
+  for (int i = 1; i <= 10; ++i) PutSorted("tt1", "p", AV::N(std::to_string(i)));
+  PutSorted("tt1", "q", AV::N("5"));
   auto run = [&](const std::string& cond, Item values, bool forward = true) {
     values[":p"] = AV::S("p");
-    QueryRequest q = Q("t", "pk = :p AND " + cond, std::move(values));
+    QueryRequest q = Q("tt1", "pk = :p AND " + cond, std::move(values));
     q.scan_index_forward = forward;
     std::vector<std::string> got = SortKeys(q);
     std::string joined;
@@ -167,27 +163,27 @@ TEST_F(ItemsRead, EveryKeyConditionOperator) {
             "6,5,4,3,");
   EXPECT_EQ(run("sk = :v", {{":v", AV::N("5.0")}}), "5,");  // by value
 
-  Create("s", "S");
-  for (const char* s : {"a", "ab", "ab\xff", "abc", "abd", "ac", "b"})
-    PutSorted("s", "p", AV::S(s));
+  Create("ss1", "S");
+  for (const char* s : {"a", "ab", "ab\xc3\xbf", "abc", "abd", "ac", "b"})
+    PutSorted("ss1", "p", AV::S(s));
   QueryRequest bw =
-      Q("s", "pk = :p AND begins_with(sk, :s)", {{":p", AV::S("p")}, {":s", AV::S("ab")}});
-  EXPECT_EQ(SortKeys(bw), (std::vector<std::string>{"ab", "ab\xff", "abc", "abd"}));
-  Create("b", "B");
+      Q("ss1", "pk = :p AND begins_with(sk, :s)", {{":p", AV::S("p")}, {":s", AV::S("ab")}});
+  EXPECT_EQ(SortKeys(bw), (std::vector<std::string>{"ab", "abc", "abd", "ab\xc3\xbf"}));
+  Create("bb1", "B");
   for (const char* s : {"\x01", "\xff", "\xff\x01", "\xff\xff", "\xff\xff\x02"}) {
-    PutSorted("b", "p", AV::B(s));
+    PutSorted("bb1", "p", AV::B(s));
   }
   QueryRequest bb =
-      Q("b", "pk = :p AND begins_with(sk, :s)", {{":p", AV::S("p")}, {":s", AV::B("\xff\xff")}});
+      Q("bb1", "pk = :p AND begins_with(sk, :s)", {{":p", AV::S("p")}, {":s", AV::B("\xff\xff")}});
   EXPECT_EQ(SortKeys(bb), (std::vector<std::string>{"\xff\xff", "\xff\xff\x02"}));
 }
 
 TEST_F(ItemsRead, LimitPagesReassembleTheFullResult) {
-  Create("t", "N");
-  for (int i = 0; i < 57; ++i) PutSorted("t", "p", AV::N(std::to_string(i)));
-  for (int i = 0; i < 5; ++i) PutSorted("t", "z", AV::N(std::to_string(i)));
+  Create("tt1", "N");
+  for (int i = 0; i < 57; ++i) PutSorted("tt1", "p", AV::N(std::to_string(i)));
+  for (int i = 0; i < 5; ++i) PutSorted("tt1", "z", AV::N(std::to_string(i)));
   for (bool forward : {true, false}) {
-    QueryRequest full = Q("t", "pk = :p", {{":p", AV::S("p")}});
+    QueryRequest full = Q("tt1", "pk = :p", {{":p", AV::S("p")}});
     full.scan_index_forward = forward;
     QueryResult all;
     ASSERT_OK(db_->Query(ReadOptions(), full, &all));
@@ -204,7 +200,7 @@ TEST_F(ItemsRead, LimitPagesReassembleTheFullResult) {
     }
   }
   // A page that ends exactly at the end of the range names no next key.
-  QueryRequest q = Q("t", "pk = :p AND sk < :v", {{":p", AV::S("p")}, {":v", AV::N("10")}});
+  QueryRequest q = Q("tt1", "pk = :p AND sk < :v", {{":p", AV::S("p")}, {":v", AV::N("10")}});
   q.limit = 10;
   QueryResult r;
   ASSERT_OK(db_->Query(ReadOptions(), q, &r));
@@ -217,10 +213,11 @@ TEST_F(ItemsRead, LimitPagesReassembleTheFullResult) {
 }
 
 TEST_F(ItemsRead, PagesEndAtOneMegabyteOfEvaluatedItems) {
-  Create("t", "N");
+  Create("tt1", "N");
   const std::string blob(100 * 1024, 'x');
-  for (int i = 0; i < 25; ++i) PutSorted("t", "p", AV::N(std::to_string(i)), {{"d", AV::S(blob)}});
-  QueryRequest q = Q("t", "pk = :p", {{":p", AV::S("p")}});
+  for (int i = 0; i < 25; ++i)
+    PutSorted("tt1", "p", AV::N(std::to_string(i)), {{"d", AV::S(blob)}});
+  QueryRequest q = Q("tt1", "pk = :p", {{":p", AV::S("p")}});
   QueryRequest copy = q;
   size_t total = 0;
   for (int page = 0;; ++page) {
@@ -247,11 +244,11 @@ TEST_F(ItemsRead, PagesEndAtOneMegabyteOfEvaluatedItems) {
 }
 
 TEST_F(ItemsRead, LimitCountsItemsBeforeTheFilter) {
-  Create("t", "N");
+  Create("tt1", "N");
   for (int i = 0; i < 20; ++i) {
-    PutSorted("t", "p", AV::N(std::to_string(i)), {{"odd", AV::Bool(i % 2 == 1)}});
+    PutSorted("tt1", "p", AV::N(std::to_string(i)), {{"odd", AV::Bool(i % 2 == 1)}});
   }
-  QueryRequest q = Q("t", "pk = :p", {{":p", AV::S("p")}, {":t", AV::Bool(true)}});
+  QueryRequest q = Q("tt1", "pk = :p", {{":p", AV::S("p")}, {":t", AV::Bool(true)}});
   q.filter_expression = "odd = :t";
   q.limit = 5;
   QueryResult r;
@@ -268,14 +265,14 @@ TEST_F(ItemsRead, LimitCountsItemsBeforeTheFilter) {
 }
 
 TEST_F(ItemsRead, ProjectionAndSelect) {
-  Create("t", "N");
+  Create("tt1", "N");
   Item extra = {{"a", AV::S("x")},
                 {"size", AV::N("3")},
                 {"m", AV::M({{"x", AV::N("1")}, {"y", AV::N("2")}})},
                 {"l", AV::L({AV::S("l0"), AV::S("l1"), AV::S("l2")})}};
-  for (int i = 0; i < 3; ++i) PutSorted("t", "p", AV::N(std::to_string(i)), extra);
+  for (int i = 0; i < 3; ++i) PutSorted("tt1", "p", AV::N(std::to_string(i)), extra);
 
-  QueryRequest q = Q("t", "pk = :p", {{":p", AV::S("p")}});
+  QueryRequest q = Q("tt1", "pk = :p", {{":p", AV::S("p")}});
   q.projection_expression = "a, m.x, l[1], #s";
   q.expression_attribute_names = {{"#s", "size"}};
   QueryResult r;
@@ -299,7 +296,7 @@ TEST_F(ItemsRead, ProjectionAndSelect) {
   EXPECT_TRUE(db_->Query(ReadOptions(), q, &r).IsInvalidArgument());
 
   GetItemRequest g;
-  g.table_name = "t";
+  g.table_name = "tt1";
   g.key = {{"pk", AV::S("p")}, {"sk", AV::N("1")}};
   g.projection_expression = "m.y, nothing";
   GetItemResult gr;
@@ -309,12 +306,12 @@ TEST_F(ItemsRead, ProjectionAndSelect) {
 }
 
 TEST_F(ItemsRead, ScanSegmentsAreDisjointAndCoverTheTable) {
-  Create("t", "N");
+  Create("tt1", "N");
   for (int p = 0; p < 40; ++p) {
-    for (int i = 0; i < 3; ++i) PutSorted("t", test::Numbered("p", p), AV::N(std::to_string(i)));
+    for (int i = 0; i < 3; ++i) PutSorted("tt1", test::Numbered("p", p), AV::N(std::to_string(i)));
   }
   ScanRequest all;
-  all.table_name = "t";
+  all.table_name = "tt1";
   QueryResult whole;
   ASSERT_OK(db_->ScanItems(ReadOptions(), all, &whole));
   ASSERT_EQ(whole.items.size(), 120u);
@@ -358,11 +355,11 @@ TEST_F(ItemsRead, ScanSegmentsAreDisjointAndCoverTheTable) {
 }
 
 TEST_F(ItemsRead, ScanFilterAndCount) {
-  Create("t");
+  Create("tt1");
   for (int i = 0; i < 30; ++i)
-    Put("t", {{"pk", AV::S(test::Numbered("k", i))}, {"n", AV::N(std::to_string(i))}});
+    Put("tt1", {{"pk", AV::S(test::Numbered("k", i))}, {"n", AV::N(std::to_string(i))}});
   ScanRequest s;
-  s.table_name = "t";
+  s.table_name = "tt1";
   s.filter_expression = "n >= :ten";
   s.expression_attribute_values = {{":ten", AV::N("10")}};
   s.select = Select::kCount;
@@ -374,63 +371,63 @@ TEST_F(ItemsRead, ScanFilterAndCount) {
 }
 
 TEST_F(ItemsRead, BatchGetItem) {
-  Create("a");
-  Create("b", "N");
+  Create("aa1");
+  Create("bb1", "N");
   for (int i = 0; i < 5; ++i) {
-    Put("a", {{"pk", AV::S(test::Numbered("k", i))},
-              {"v", AV::N(std::to_string(i))},
-              {"w", AV::S("w")}});
-    PutSorted("b", "p", AV::N(std::to_string(i)), {{"v", AV::S("x")}});
+    Put("aa1", {{"pk", AV::S(test::Numbered("k", i))},
+                {"v", AV::N(std::to_string(i))},
+                {"w", AV::S("w")}});
+    PutSorted("bb1", "p", AV::N(std::to_string(i)), {{"v", AV::S("x")}});
   }
   BatchGetItemRequest req;
-  KeysAndAttributes& a = req.request_items["a"];
+  KeysAndAttributes& a = req.request_items["aa1"];
   a.keys = {{{"pk", AV::S("k1")}}, {{"pk", AV::S("k3")}}, {{"pk", AV::S("missing")}}};
   a.projection_expression = "#v";
   a.expression_attribute_names = {{"#v", "v"}};
-  KeysAndAttributes& b = req.request_items["b"];
+  KeysAndAttributes& b = req.request_items["bb1"];
   b.keys = {{{"pk", AV::S("p")}, {"sk", AV::N("4")}}};
   BatchGetItemResult r;
   ASSERT_OK(db_->BatchGetItem(ReadOptions(), req, &r));
-  ASSERT_EQ(r.responses["a"].size(), 2u);
+  ASSERT_EQ(r.responses["aa1"].size(), 2u);
   std::set<std::string> got;
-  for (const Item& it : r.responses["a"]) got.insert(ItemToJson(it));
+  for (const Item& it : r.responses["aa1"]) got.insert(ItemToJson(it));
   EXPECT_EQ(got, (std::set<std::string>{ItemToJson({{"v", AV::N("1")}}),
                                         ItemToJson({{"v", AV::N("3")}})}));
-  ASSERT_EQ(r.responses["b"].size(), 1u);
-  EXPECT_EQ(r.responses["b"][0].at("v").scalar, "x");
+  ASSERT_EQ(r.responses["bb1"].size(), 1u);
+  EXPECT_EQ(r.responses["bb1"][0].at("v").scalar, "x");
   EXPECT_TRUE(r.unprocessed_keys.empty());
 
   BatchGetItemRequest dup = req;
-  dup.request_items["a"].keys.push_back({{"pk", AV::S("k1")}});
+  dup.request_items["aa1"].keys.push_back({{"pk", AV::S("k1")}});
   EXPECT_TRUE(db_->BatchGetItem(ReadOptions(), dup, &r).IsInvalidArgument());
   BatchGetItemRequest many;
   for (int i = 0; i < 101; ++i)
-    many.request_items["a"].keys.push_back({{"pk", AV::S(test::Numbered("k", i))}});
+    many.request_items["aa1"].keys.push_back({{"pk", AV::S(test::Numbered("k", i))}});
   EXPECT_TRUE(db_->BatchGetItem(ReadOptions(), many, &r).IsInvalidArgument());
-  many.request_items["a"].keys.pop_back();
+  many.request_items["aa1"].keys.pop_back();
   EXPECT_OK(db_->BatchGetItem(ReadOptions(), many, &r));
-  EXPECT_EQ(r.responses["a"].size(), 5u);
+  EXPECT_EQ(r.responses["aa1"].size(), 5u);
   BatchGetItemRequest bad_key = req;
-  bad_key.request_items["b"].keys[0].erase("sk");
+  bad_key.request_items["bb1"].keys[0].erase("sk");
   EXPECT_TRUE(db_->BatchGetItem(ReadOptions(), bad_key, &r).IsInvalidArgument());
   BatchGetItemRequest missing;
-  missing.request_items["nope"].keys = {{{"pk", AV::S("k")}}};
+  missing.request_items["nope_table"].keys = {{{"pk", AV::S("k")}}};
   EXPECT_TRUE(db_->BatchGetItem(ReadOptions(), missing, &r).IsNotFound());
   EXPECT_TRUE(db_->BatchGetItem(ReadOptions(), BatchGetItemRequest(), &r).IsInvalidArgument());
 }
 
 TEST_F(ItemsRead, TransactGetItems) {
-  Create("a");
-  Create("b", "S");
-  Put("a", {{"pk", AV::S("x")}, {"v", AV::N("1")}, {"w", AV::N("2")}});
-  PutSorted("b", "p", AV::S("s"), {{"v", AV::N("3")}});
+  Create("aa1");
+  Create("bb1", "S");
+  Put("aa1", {{"pk", AV::S("x")}, {"v", AV::N("1")}, {"w", AV::N("2")}});
+  PutSorted("bb1", "p", AV::S("s"), {{"v", AV::N("3")}});
   TransactGetItemsRequest req;
   req.transact_items.resize(3);
-  req.transact_items[0].table_name = "b";
+  req.transact_items[0].table_name = "bb1";
   req.transact_items[0].key = {{"pk", AV::S("p")}, {"sk", AV::S("s")}};
-  req.transact_items[1].table_name = "a";
+  req.transact_items[1].table_name = "aa1";
   req.transact_items[1].key = {{"pk", AV::S("missing")}};
-  req.transact_items[2].table_name = "a";
+  req.transact_items[2].table_name = "aa1";
   req.transact_items[2].key = {{"pk", AV::S("x")}};
   req.transact_items[2].projection_expression = "w";
   TransactGetItemsResult r;
@@ -448,7 +445,7 @@ TEST_F(ItemsRead, TransactGetItems) {
   TransactGetItemsRequest many;
   for (int i = 0; i < 101; ++i) {
     TransactGetItem g;
-    g.table_name = "a";
+    g.table_name = "aa1";
     g.key = {{"pk", AV::S(test::Numbered("k", i))}};
     many.transact_items.push_back(g);
   }
@@ -456,11 +453,11 @@ TEST_F(ItemsRead, TransactGetItems) {
 }
 
 TEST_F(ItemsRead, BadRequestsAreValidationErrors) {
-  Create("t", "N");
+  Create("tt1", "N");
   ASSERT_OK(db_->CreateTable("bytes", StreamSpecification()));
-  PutSorted("t", "p", AV::N("1"));
+  PutSorted("tt1", "p", AV::N("1"));
   GetItemRequest g;
-  g.table_name = "t";
+  g.table_name = "tt1";
   GetItemResult gr;
   g.key = {{"pk", AV::S("p")}};  // no sk
   EXPECT_TRUE(db_->GetItem(ReadOptions(), g, &gr).IsInvalidArgument());
@@ -477,16 +474,16 @@ TEST_F(ItemsRead, BadRequestsAreValidationErrors) {
   g.table_name = "bytes";
   g.key = {{"pk", AV::S("p")}};
   EXPECT_TRUE(db_->GetItem(ReadOptions(), g, &gr).IsFailedPrecondition());
-  g.table_name = "nope";
+  g.table_name = "nope_table";
   EXPECT_TRUE(db_->GetItem(ReadOptions(), g, &gr).IsNotFound());
 
   QueryResult r;
-  QueryRequest q = Q("t", "", {});
+  QueryRequest q = Q("tt1", "", {});
   EXPECT_TRUE(db_->Query(ReadOptions(), q, &r).IsInvalidArgument());
-  q = Q("t", "pk = :p AND sk BETWEEN :a AND :b",
+  q = Q("tt1", "pk = :p AND sk BETWEEN :a AND :b",
         {{":p", AV::S("p")}, {":a", AV::N("5")}, {":b", AV::N("1")}});
   EXPECT_TRUE(db_->Query(ReadOptions(), q, &r).IsInvalidArgument());
-  q = Q("t", "pk = :p", {{":p", AV::S("p")}});
+  q = Q("tt1", "pk = :p", {{":p", AV::S("p")}});
   q.exclusive_start_key = {{"pk", AV::S("other")}, {"sk", AV::N("1")}};
   EXPECT_TRUE(db_->Query(ReadOptions(), q, &r).IsInvalidArgument());
   q.exclusive_start_key = {{"pk", AV::S("p")}};
@@ -502,9 +499,41 @@ TEST_F(ItemsRead, BadRequestsAreValidationErrors) {
   ScanRequest s;
   s.table_name = "bytes";
   EXPECT_TRUE(db_->ScanItems(ReadOptions(), s, &r).IsFailedPrecondition());
-  s.table_name = "t";
+  s.table_name = "tt1";
   s.exclusive_start_key = {{"pk", AV::S("p")}, {"sk", AV::N("1")}, {"x", AV::N("1")}};
   EXPECT_TRUE(db_->ScanItems(ReadOptions(), s, &r).IsInvalidArgument());
+}
+
+TEST_F(ItemsRead, StreamRecordsOfTypedTablesAreTyped) {
+  Create("tt1", "N", test::Stream(StreamViewType::kNewAndOldImages));
+  PutSorted("tt1", "p", AV::N("1.50"), {{"v", AV::N("1")}});
+  PutSorted("tt1", "p", AV::N("1.5"), {{"v", AV::N("2")}});
+  TableDescription d;
+  ASSERT_OK(db_->DescribeTable("tt1", &d));
+  ShardIteratorRequest req;
+  req.stream_arn = d.latest_stream_arn;
+  req.type = ShardIteratorType::kTrimHorizon;
+  std::string it;
+  ASSERT_OK(db_->streams()->GetShardIterator(req, &it));
+  RecordBatch batch;
+  ASSERT_OK(db_->streams()->GetRecords(it, GetRecordsOptions(), &batch));
+  ASSERT_EQ(batch.records().size(), 2u);
+  const auto insert =
+      nlohmann::json::parse(RecordToJson(batch.records()[0], req.stream_arn, "edge"));
+  const auto modify =
+      nlohmann::json::parse(RecordToJson(batch.records()[1], req.stream_arn, "edge"));
+  EXPECT_EQ(insert.at("eventName"), "INSERT");
+  EXPECT_EQ(insert.at("dynamodb").at("Keys").dump(), R"({"pk":{"S":"p"},"sk":{"N":"1.5"}})");
+  EXPECT_EQ(insert.at("dynamodb").at("NewImage").dump(),
+            R"({"pk":{"S":"p"},"sk":{"N":"1.5"},"v":{"N":"1"}})");
+  EXPECT_FALSE(insert.at("dynamodb").contains("OldImage"));
+  EXPECT_EQ(modify.at("eventName"), "MODIFY");
+  EXPECT_EQ(modify.at("dynamodb").at("OldImage").at("v").dump(), R"({"N":"1"})");
+  EXPECT_EQ(modify.at("dynamodb").at("NewImage").at("v").dump(), R"({"N":"2"})");
+  const Item keys = {{"pk", AV::S("p")}, {"sk", AV::N("1.5")}};
+  const Item image = {{"pk", AV::S("p")}, {"sk", AV::N("1.5")}, {"v", AV::N("1")}};
+  EXPECT_EQ(modify.at("dynamodb").at("SizeBytes"),
+            items::ItemSize(keys) + 2 * items::ItemSize(image));
 }
 
 // --- Stream JSON of typed records.

@@ -136,7 +136,7 @@ Status ParseTree(std::string_view text, std::string_view parameter, std::unique_
   if (std::all_of(text.begin(), text.end(), IsSpace)) {
     return Status::InvalidArgument(prefix + "The expression can not be empty;");
   }
-  pegtl::memory_input<> in(text.data(), text.size(), "");
+  pegtl::memory_input<pegtl::tracking_mode::lazy> in(text.data(), text.size(), "");
   grammar::Furthest furthest;
   try {
     *root = pegtl::parse_tree::parse<Rule, grammar::selector, pegtl::nothing, guarded_control>(

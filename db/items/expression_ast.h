@@ -8,7 +8,6 @@
 #define RUNNEL_DB_ITEMS_EXPRESSION_AST_H_
 
 #include <cstdint>
-#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -74,10 +73,6 @@ bool Evaluate(const Cond& cond, const Item& item);
 
 // REQUIRES: the actions' paths do not overlap (checked at parse).
 Status ApplyActions(const std::vector<UpdateAction>& actions, Item* item);
-
-// Order of two values of the same scalar type (S and B bytewise, N by
-// value): <0, 0, >0; nullopt for other or different types.
-std::optional<int> CompareSame(const AttributeValue& a, const AttributeValue& b);
 
 // True if `word` is one of DynamoDB's reserved words (case-insensitive).
 bool IsReservedWord(std::string_view word);

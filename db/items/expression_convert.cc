@@ -9,10 +9,12 @@
 #include "db/items/expression_convert.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "db/items/expression_grammar.h"
+#include "db/items/value.h"
 
 namespace runnel::items::expr {
 namespace {
@@ -223,7 +225,7 @@ Status Converter::Predicate(const Node& n, Cond* out) {
     const Operand& lo = out->operands[1];
     const Operand& hi = out->operands[2];
     if (lo.kind == Operand::Kind::kValue && hi.kind == Operand::Kind::kValue) {
-      std::optional<int> order = CompareSame(lo.value, hi.value);
+      std::optional<int> order = CompareScalars(lo.value, hi.value);
       if (lo.value.type != hi.value.type) {
         return Error(
             "The BETWEEN operator requires same data type for lower and upper bounds; lower bound "

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "db/items/expression_ast.h"
 #include "db/items/number.h"
+#include "db/items/value.h"
 
 namespace runnel::items {
 namespace expr {
@@ -69,7 +71,7 @@ bool Resolve(const Operand& o, const Item& item, Resolved* r) {
 bool Compare(CompareOp op, const AttributeValue& a, const AttributeValue& b) {
   if (op == CompareOp::kEq) return a == b;
   if (op == CompareOp::kNe) return a != b;
-  std::optional<int> order = CompareSame(a, b);
+  std::optional<int> order = CompareScalars(a, b);
   if (!order.has_value()) return false;
   switch (op) {
     case CompareOp::kLt:
@@ -161,21 +163,6 @@ const AttributeValue* Lookup(const Item& item, const Path& path) {
     }
   }
   return v;
-}
-
-std::optional<int> CompareSame(const AttributeValue& a, const AttributeValue& b) {
-  if (a.type != b.type) return std::nullopt;
-  switch (a.type) {
-    case Type::kS:
-    case Type::kB: {
-      const int c = a.scalar.compare(b.scalar);  // bytewise: std::string compares as unsigned
-      return c < 0 ? -1 : c > 0 ? 1 : 0;
-    }
-    case Type::kN:
-      return CompareNumbers(a.scalar, b.scalar);
-    default:
-      return std::nullopt;
-  }
 }
 
 bool SizeOf(const AttributeValue& value, uint64_t* size) {

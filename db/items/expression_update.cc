@@ -13,6 +13,7 @@
 
 #include "db/items/expression_ast.h"
 #include "db/items/number.h"
+#include "db/items/value.h"
 
 namespace runnel::items {
 namespace expr {
@@ -142,7 +143,7 @@ void RemoveAt(Item* item, const Path& path) {
 
 bool SameElement(Type set, const std::string& a, const std::string& b) {
   if (set != Type::kNS) return a == b;
-  return CompareSame(AttributeValue::N(a), AttributeValue::N(b)) == 0;
+  return CompareScalars(AttributeValue::N(a), AttributeValue::N(b)) == 0;
 }
 
 bool SetHas(const AttributeValue& set, const std::string& element) {

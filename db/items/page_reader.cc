@@ -4,6 +4,8 @@
 
 #include <leveldb/iterator.h>
 
+#include <algorithm>
+
 #include "cdc/env_util.h"
 #include "db/index_keys.h"
 #include "db/items/item_codec.h"
@@ -92,6 +94,8 @@ Status InSegment(const PageSpec& spec, RangeCursor* cursor, bool* in) {
 
 Status ReadPage(leveldb::Iterator* it, const PageSpec& spec, QueryResult* result) {
   *result = QueryResult();
+  result->items.reserve(
+      spec.count_only ? 0 : std::min<size_t>(spec.limit == 0 ? 128 : spec.limit, 1024));
   RangeCursor cursor(it, spec.table_id, spec.range, spec.forward);
   std::string last_key;  // the encoded key of the last evaluated item
   size_t bytes = 0;

@@ -75,12 +75,12 @@ struct AttributeValue {
   static AttributeValue SS(std::vector<std::string> elements);
   static AttributeValue NS(std::vector<std::string> elements);
   static AttributeValue BS(std::vector<std::string> elements);
-
-  // Equality as DynamoDB compares values: numbers by value ("1.0" == "1"),
-  // sets regardless of element order. Invalid numbers compare by text.
-  friend bool operator==(const AttributeValue& a, const AttributeValue& b);
-  friend bool operator!=(const AttributeValue& a, const AttributeValue& b) { return !(a == b); }
 };
+
+// Equality as DynamoDB compares values: numbers by value ("1.0" == "1"),
+// sets regardless of element order. Invalid numbers compare by text.
+bool operator==(const AttributeValue& a, const AttributeValue& b);
+inline bool operator!=(const AttributeValue& a, const AttributeValue& b) { return !(a == b); }
 
 // "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS".
 std::string_view AttributeTypeName(AttributeValue::Type type);
