@@ -22,6 +22,8 @@
 #include "cdc/identity.h"
 #include "cdc/log_format.h"
 #include "cdc/segment_reader.h"
+#include "db/items/item_codec.h"
+#include "db/items/key_codec.h"
 #include "runnel/triggers.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
@@ -53,30 +55,44 @@ uint64_t TreeSize(const std::string& dir) {
   return total;
 }
 
-// Table names learned while walking the log (catalog snapshots and
-// create-table frames).
+// Table names and key attributes learned while walking the log (catalog
+// snapshots and create-table frames).
 class TableNames {
  public:
   void Learn(const log::Frame& f) {
     if (f.header.type == log::kCatalogFrame) {
       log::CatalogData c;
       if (log::DecodeCatalog(f.payload, &c).ok()) {
-        for (const auto& t : c.tables) names_[t.id] = t.name;
+        for (const auto& t : c.tables) Add(t);
       }
     } else if (f.header.type == log::kMetaFrame) {
       log::MetaData m;
       if (log::DecodeMeta(f.payload, &m).ok() && m.kind == log::MetaData::Kind::kCreateTable) {
-        names_[m.table.id] = m.table.name;
+        Add(m.table);
       }
     }
   }
   std::string Name(uint32_t id) const {
-    auto it = names_.find(id);
-    return it == names_.end() ? "table#" + std::to_string(id) : it->second;
+    auto it = tables_.find(id);
+    return it == tables_.end() ? "table#" + std::to_string(id) : it->second.name;
+  }
+  // The key attribute names of a typed table; null for a byte table or an
+  // unknown one.
+  const std::pair<std::string, std::string>* KeyNames(uint32_t id) const {
+    auto it = tables_.find(id);
+    if (it == tables_.end() || it->second.hash_key.empty()) return nullptr;
+    return &it->second.key_names;
   }
 
  private:
-  std::map<uint32_t, std::string> names_;
+  struct Table {
+    std::string name, hash_key;
+    std::pair<std::string, std::string> key_names;
+  };
+  void Add(const log::TableEntryData& t) {
+    tables_[t.id] = Table{t.name, t.hash_key_name, {t.hash_key_name, t.range_key_name}};
+  }
+  std::map<uint32_t, Table> tables_;
 };
 
 const char* FrameTypeName(uint8_t type) {
@@ -307,6 +323,26 @@ std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
   return "";
 }
 
+// A change of a typed table: its key and images as DynamoDB JSON (Keys,
+// OldImage, NewImage, as a stream record shows them).
+Status DescribeTypedChange(const log::ChangeData& ch,
+                           const std::pair<std::string, std::string>& key_names, ojson* out) {
+  Item key;
+  Status s = items::DecodeItemKey(key_names.first, key_names.second, ch.key, &key);
+  if (!s.ok()) return s;
+  (*out)["Keys"] = ojson::parse(ItemToJson(key));
+  const std::pair<bool, std::pair<std::string_view, const char*>> images[] = {
+      {ch.has_old, {ch.old_image, "OldImage"}}, {ch.has_new, {ch.new_image, "NewImage"}}};
+  for (const auto& [present, image] : images) {
+    if (!present) continue;
+    Item item;
+    s = items::DecodeItem(image.first, &item);
+    if (!s.ok()) return s;
+    (*out)[image.second] = ojson::parse(ItemToJson(item));
+  }
+  return Status::OK();
+}
+
 // The record at `seq` of frame `f`, which holds it, with where it is in the
 // log.
 Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uint64_t seq,
@@ -332,9 +368,14 @@ Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uin
       out["StreamViewType"] = ch.view == log::View::kNone
                                   ? "NONE (table without a stream)"
                                   : std::string(StreamViewTypeName(log::ToStreamViewType(ch.view)));
-      TextOrBase64(ch.key, &out, "Key");
-      if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
-      if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
+      if (const auto* key_names = names.KeyNames(ch.table_id)) {
+        Status s = DescribeTypedChange(ch, *key_names, &out);
+        if (!s.ok()) return s;
+      } else {
+        TextOrBase64(ch.key, &out, "Key");
+        if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
+        if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
+      }
     } else if (b.has_checkpoint) {
       out["Checkpoint"] = {{"MappingId", b.checkpoint.mapping_id},
                            {"Position", std::to_string(b.checkpoint.position)},
@@ -344,9 +385,11 @@ Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uin
     log::MetaData m;
     Status s = log::DecodeMeta(f.payload, &m);
     if (!s.ok()) return s;
-    static const char* kKinds[] = {"CreateTable",    "DeleteTable", "UpdateStream", "PutFunction",
-                                   "DeleteFunction", "PutMapping",  "DeleteMapping"};
-    out["Meta"] = kKinds[static_cast<int>(m.kind)];
+    static const char* kKinds[] = {"CreateTable",   "DeleteTable",     "UpdateStream",
+                                   "PutFunction",   "DeleteFunction",  "PutMapping",
+                                   "DeleteMapping", "UpdateTimeToLive"};
+    const size_t kind = static_cast<size_t>(m.kind);
+    out["Meta"] = kind < std::size(kKinds) ? kKinds[kind] : "unknown";
     out["CommitTime"] = IsoTime(m.commit_time_micros);
   }
   return Status::OK();

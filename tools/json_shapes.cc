@@ -15,9 +15,7 @@ ojson KeySchema() { return ojson::array({ojson{{"AttributeName", "key"}, {"KeyTy
 
 }  // namespace
 
-namespace {
-
-ojson TypedKeySchema(const TableSchema& schema) {
+ojson KeySchemaJson(const TableSchema& schema) {
   ojson ks = ojson::array();
   for (const KeySchemaElement& k : schema.key_schema) {
     ks.push_back({{"AttributeName", k.attribute_name},
@@ -25,6 +23,8 @@ ojson TypedKeySchema(const TableSchema& schema) {
   }
   return ks;
 }
+
+namespace {
 
 const char* ScalarTypeName(ScalarAttributeType t) {
   switch (t) {
@@ -39,6 +39,15 @@ const char* ScalarTypeName(ScalarAttributeType t) {
 }
 
 }  // namespace
+
+ojson AttributeDefinitionsJson(const TableSchema& schema) {
+  ojson defs = ojson::array();
+  for (const AttributeDefinition& a : schema.attribute_definitions) {
+    defs.push_back(
+        {{"AttributeName", a.attribute_name}, {"AttributeType", ScalarTypeName(a.attribute_type)}});
+  }
+  return defs;
+}
 
 ojson TableJson(DB& db, const TableDescription& d, const char* status) {
   const bool typed = d.schema.typed();
@@ -55,7 +64,7 @@ ojson TableJson(DB& db, const TableDescription& d, const char* status) {
         ojson::array({ojson{{"AttributeName", "key"}, {"AttributeType", "S"}}});
   }
   j["TableName"] = d.table_name;
-  j["KeySchema"] = typed ? TypedKeySchema(d.schema) : KeySchema();
+  j["KeySchema"] = typed ? KeySchemaJson(d.schema) : KeySchema();
   j["TableStatus"] = status;
   j["CreationDateTime"] = IsoTime(d.creation_time_micros);
   if (typed) {
