@@ -5,11 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "db/items/item_codec.h"
+#include "db/items/key_codec.h"
 #include "db/items/number.h"
+#include "db/items/value.h"
 #include "runnel/item.h"
+#include "util/encoding.h"
 
 namespace runnel::items {
 namespace {
@@ -254,6 +260,437 @@ TEST(ItemsValues, ItemJsonDeepNestingIsAnErrorNotACrash) {
   for (int i = 0; i < 10000; ++i) json += "]}";
   json += "}";
   EXPECT_NE(JsonError(json), "");
+}
+
+// --- Value rules.
+
+using AV = AttributeValue;
+
+// The error of NormalizeItem({name: value}), "" if it passed.
+std::string ItemError(Item item) {
+  Status s = NormalizeItem(&item);
+  if (s.ok()) return "";
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  return s.ToString();
+}
+
+bool Mentions(const std::string& error, std::string_view part) {
+  return error.find(part) != std::string::npos;
+}
+
+TEST(ItemsValues, NormalizeItemNormalizesNumbersAndChecksSets) {
+  Item item = {{"n", AV::N("01.50")},
+               {"ns", AV::NS({"1.0", "2E1"})},
+               {"m", AV::M({{"x", AV::L({AV::N("-0")})}})}};
+  ASSERT_TRUE(NormalizeItem(&item).ok());
+  EXPECT_EQ(item.at("n").scalar, "1.5");
+  EXPECT_EQ(item.at("ns").set, (std::vector<std::string>{"1", "20"}));
+  EXPECT_EQ(item.at("m").map.at("x").list[0].scalar, "0");
+
+  EXPECT_TRUE(Mentions(ItemError({{"s", AV::SS({})}}), "\"s\""));
+  EXPECT_TRUE(Mentions(ItemError({{"s", AV::SS({})}}), "may not be empty"));
+  EXPECT_TRUE(Mentions(ItemError({{"s", AV::NS({})}}), "may not be empty"));
+  EXPECT_TRUE(Mentions(ItemError({{"s", AV::BS({})}}), "may not be empty"));
+  EXPECT_TRUE(Mentions(ItemError({{"d", AV::NS({"1", "1.0"})}}), "duplicates"));
+  EXPECT_TRUE(Mentions(ItemError({{"d", AV::NS({"1", "1.0"})}}), "\"d\""));
+  EXPECT_TRUE(Mentions(ItemError({{"d", AV::SS({"a", "b", "a"})}}), "duplicates"));
+  EXPECT_TRUE(Mentions(ItemError({{"d", AV::BS({"\x01", "\x01"})}}), "duplicates"));
+  EXPECT_EQ(ItemError({{"d", AV::SS({"a", "A"})}}), "");
+  EXPECT_TRUE(Mentions(ItemError({{"m", AV::M({{"x", AV::N("1E200")}})}}), "Number overflow"));
+  EXPECT_TRUE(Mentions(ItemError({{"m", AV::M({{"x", AV::N("1E200")}})}}), "m.x"));
+  EXPECT_TRUE(Mentions(ItemError({{"l", AV::L({AV::N("x")})}}), "l[0]"));
+  EXPECT_TRUE(Mentions(ItemError({{"", AV::S("a")}}), "name may not be empty"));
+  // Empty strings and binaries are fine outside keys.
+  EXPECT_EQ(ItemError({{"s", AV::S("")}, {"b", AV::B("")}}), "");
+}
+
+TEST(ItemsValues, NormalizeItemRejectsInvalidUtf8) {
+  const std::string bad = "a\xc3(";
+  EXPECT_TRUE(Mentions(ItemError({{"s", AV::S(bad)}}), "UTF-8"));
+  EXPECT_TRUE(Mentions(ItemError({{"s", AV::SS({"ok", bad})}}), "UTF-8"));
+  EXPECT_TRUE(Mentions(ItemError({{bad, AV::S("ok")}}), "UTF-8"));
+  EXPECT_TRUE(Mentions(ItemError({{"m", AV::M({{bad, AV::Null()}})}}), "UTF-8"));
+  EXPECT_EQ(ItemError({{"b", AV::B(bad)}}), "");  // binaries are bytes
+  EXPECT_EQ(ItemError({{"s", AV::S(std::string("nul\0inside", 10))}}), "");
+}
+
+AttributeValue Nested(int levels) {
+  AttributeValue v = AV::S("x");
+  for (int i = 0; i < levels; ++i) v = (i % 2) ? AV::L({v}) : AV::M({{"k", v}});
+  return v;
+}
+
+TEST(ItemsValues, NestingUpTo32Levels) {
+  EXPECT_EQ(ItemError({{"deep", Nested(32)}}), "");
+  EXPECT_TRUE(Mentions(ItemError({{"deep", Nested(33)}}), "Nesting Levels"));
+  EXPECT_TRUE(Mentions(ItemError({{"deep", Nested(33)}}), "deep"));
+}
+
+TEST(ItemsValues, ItemSizeLimitIsExactly400KB) {
+  // Name "a" (1 byte) + the string.
+  Item item = {{"a", AV::S(std::string(kMaxItemBytes - 1, 'x'))}};
+  EXPECT_EQ(ItemSize(item), kMaxItemBytes);
+  EXPECT_EQ(ItemError(item), "");
+  item["a"].scalar.push_back('x');
+  EXPECT_TRUE(Mentions(ItemError(item), "Item size has exceeded"));
+}
+
+TEST(ItemsValues, SizesFollowTheCloudsRules) {
+  EXPECT_EQ(ValueSize(AV::S("héllo")), 6u);
+  EXPECT_EQ(ValueSize(AV::B("abc")), 3u);
+  EXPECT_EQ(ValueSize(AV::Bool(true)), 1u);
+  EXPECT_EQ(ValueSize(AV::Null()), 1u);
+  EXPECT_EQ(ValueSize(AV::N("123")), 3u);  // 2 digits a byte, + 1
+  EXPECT_EQ(ValueSize(AV::N("1234")), 3u);
+  EXPECT_EQ(ValueSize(AV::N("-0.00120")), 2u);  // significant digits "12"
+  EXPECT_EQ(ValueSize(AV::N(k38Nines)), 20u);
+  EXPECT_EQ(ValueSize(AV::M({})), 3u);
+  EXPECT_EQ(ValueSize(AV::L({})), 3u);
+  EXPECT_EQ(ValueSize(AV::L({AV::S("ab"), AV::Null()})), 3u + (1 + 2) + (1 + 1));
+  EXPECT_EQ(ValueSize(AV::M({{"k", AV::S("ab")}})), 3u + 1 + 1 + 2);
+  EXPECT_EQ(ValueSize(AV::SS({"a", "bc"})), 3u);
+  EXPECT_EQ(ValueSize(AV::NS({"1", "100"})), 4u);
+  EXPECT_EQ(ItemSize({{"name", AV::S("value")}, {"n", AV::N("1")}}), 4u + 5 + 1 + 2);
+}
+
+TEST(ItemsValues, CompareScalars) {
+  EXPECT_EQ(CompareScalars(AV::N("2"), AV::N("10")), -1);
+  EXPECT_EQ(CompareScalars(AV::N("-1.5"), AV::N("-1")), -1);
+  EXPECT_EQ(CompareScalars(AV::N("1.0"), AV::N("1")), 0);
+  EXPECT_EQ(CompareScalars(AV::S("b"), AV::S("a")), 1);
+  EXPECT_EQ(CompareScalars(AV::S("a"), AV::S("ab")), -1);
+  EXPECT_EQ(CompareScalars(AV::B("\xff"), AV::B("\x01")), 1);  // unsigned bytes
+  EXPECT_EQ(CompareScalars(AV::S("1"), AV::N("1")), std::nullopt);
+  EXPECT_EQ(CompareScalars(AV::Bool(true), AV::Bool(true)), std::nullopt);
+  EXPECT_EQ(CompareScalars(AV::SS({"a"}), AV::SS({"a"})), std::nullopt);
+}
+
+// --- Item codec.
+
+Item SampleItem() {
+  return {
+      {"pk", AV::S("user#1")},
+      {"n", AV::N("-12.5")},
+      {"b", AV::B(std::string("\x00\xff\x80", 3))},
+      {"yes", AV::Bool(true)},
+      {"no", AV::Bool(false)},
+      {"nothing", AV::Null()},
+      {"doc", AV::M({{"tags", AV::SS({"x", "y"})},
+                     {"list", AV::L({AV::N("1"), AV::L({}), AV::M({}), AV::S("")})}})},
+      {"ns", AV::NS({"1", "2.5"})},
+      {"bs", AV::BS({std::string("\0", 1), "\xff"})},
+      {"", AV::S("empty name still encodes")},
+      {std::string(300, 'n'), AV::S(std::string(70000, 'v'))},
+  };
+}
+
+std::string Encoded(const Item& item) {
+  std::string bytes;
+  EncodeItem(item, &bytes);
+  return bytes;
+}
+
+TEST(ItemsValues, ItemCodecRoundTrip) {
+  const Item item = SampleItem();
+  const std::string bytes = Encoded(item);
+  Item back;
+  ASSERT_TRUE(DecodeItem(bytes, &back).ok());
+  EXPECT_EQ(back, item);
+  EXPECT_EQ(ItemToJson(back), ItemToJson(item));  // also set order and number text
+  EXPECT_EQ(Encoded(back), bytes);
+
+  Item empty;
+  ASSERT_TRUE(DecodeItem(Encoded(empty), &back).ok());
+  EXPECT_TRUE(back.empty());
+}
+
+TEST(ItemsValues, FindAttributeReadsOneAttribute) {
+  const Item item = SampleItem();
+  const std::string bytes = Encoded(item);
+  for (const auto& [name, value] : item) {
+    AttributeValue found;
+    ASSERT_TRUE(FindAttribute(bytes, name, &found).ok()) << name;
+    EXPECT_EQ(found, value) << name;
+  }
+  AttributeValue found;
+  EXPECT_TRUE(FindAttribute(bytes, "absent", &found).IsNotFound());
+  EXPECT_TRUE(FindAttribute(bytes, "zzz", &found).IsNotFound());
+  EXPECT_TRUE(FindAttribute(bytes, "a", &found).IsNotFound());
+  EXPECT_TRUE(FindAttribute("", "pk", &found).IsCorruption());
+}
+
+TEST(ItemsValues, ItemDecoderReportsDamageAsCorruption) {
+  Item item;
+  EXPECT_TRUE(DecodeItem("", &item).IsCorruption());
+  EXPECT_TRUE(DecodeItem("\x02", &item).IsCorruption());  // unknown version
+  // Names out of order: "b" then "a".
+  const std::string out_of_order = std::string(
+      "\x01\x01"
+      "b\x05\x00"
+      "\x01"
+      "a\x05\x00",
+      9);
+  EXPECT_TRUE(DecodeItem(out_of_order, &item).IsCorruption());
+  const std::string duplicate = std::string(
+      "\x01\x01"
+      "a\x05\x00"
+      "\x01"
+      "a\x05\x00",
+      9);
+  EXPECT_TRUE(DecodeItem(duplicate, &item).IsCorruption());
+  EXPECT_TRUE(DecodeItem(std::string("\x01\x01"
+                                     "a\x04\x01\x02",
+                                     6),
+                         &item)
+                  .IsCorruption());
+  EXPECT_TRUE(DecodeItem(std::string("\x01\x01"
+                                     "a\x0b\x00",
+                                     5),
+                         &item)
+                  .IsCorruption());
+  EXPECT_TRUE(DecodeItem("\x01\x01"
+                         "a\x01\xff\xff\xff\xff\x7f",
+                         &item)
+                  .IsCorruption());
+
+  // Every truncation and every single-byte change: OK or Corruption, never
+  // a crash (ASan/UBSan builds check the "never").
+  const std::string bytes = Encoded(SampleItem());
+  for (size_t n = 0; n < bytes.size(); n += (n < 400 ? 1 : 997)) {
+    Status s = DecodeItem(bytes.substr(0, n), &item);
+    EXPECT_TRUE(s.ok() || s.IsCorruption()) << n;
+  }
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string damaged = bytes.substr(0, 600);
+    damaged[rng() % damaged.size()] = static_cast<char>(rng());
+    Status s = DecodeItem(damaged, &item);
+    EXPECT_TRUE(s.ok() || s.IsCorruption());
+    AttributeValue v;
+    s = FindAttribute(damaged, "doc", &v);
+    EXPECT_TRUE(s.ok() || s.IsCorruption() || s.IsNotFound());
+  }
+}
+
+TEST(ItemsValues, ItemDecoderBoundsNesting) {
+  // 10000 lists nested in one another: damage (stored items nest 32 levels
+  // at most), refused without recursing 10000 deep.
+  std::string value;
+  for (int i = 0; i < 10000; ++i) {
+    std::string outer(1, static_cast<char>(AttributeValue::Type::kL));
+    for (uint64_t n = value.size();; n >>= 7) {  // the payload length, as a varint
+      outer.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+      if (n < 0x80) break;
+    }
+    value = outer + value;
+  }
+  Item item;
+  EXPECT_TRUE(DecodeItem(std::string("\x01\x01"
+                                     "a",
+                                     3) +
+                             value,
+                         &item)
+                  .IsCorruption());
+  Item deep = {{"d", Nested(32)}};
+  ASSERT_TRUE(DecodeItem(Encoded(deep), &item).ok());
+  EXPECT_EQ(item, deep);
+}
+
+// --- Key codec.
+
+std::string KeyOf(const AttributeValue& v) {
+  std::string out;
+  AppendKeyComponent(v, &out);
+  return out;
+}
+
+int Sign(int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); }
+
+// A random number, normalized: any sign, 1..38 digits, any exponent, with
+// a bias to shared digit prefixes and small values so that near-ties occur.
+std::string RandomNumber(std::mt19937_64& rng) {
+  static const std::vector<std::string> kPrefixes = {"1", "12", "123", "9", "99", "5"};
+  std::string digits = kPrefixes[rng() % kPrefixes.size()];
+  const size_t extra = rng() % 4 == 0 ? rng() % (38 - digits.size() + 1) : rng() % 3;
+  for (size_t i = 0; i < extra; ++i) digits.push_back(static_cast<char>('0' + rng() % 10));
+  int exponent;
+  switch (rng() % 4) {
+    case 0:
+      exponent = -129 + static_cast<int>(rng() % 4);  // tiny
+      break;
+    case 1:
+      exponent = 126 - static_cast<int>(rng() % 4);  // huge
+      break;
+    default:
+      exponent = static_cast<int>(rng() % 9) - 3;
+  }
+  if (rng() % 10 == 0) return "0";
+  const std::string text = (rng() % 2 ? "-0." : "0.") + digits + "E" + std::to_string(exponent);
+  std::string normalized;
+  EXPECT_TRUE(NormalizeNumber(text, &normalized).ok()) << text;
+  return normalized;
+}
+
+std::string RandomBytes(std::mt19937_64& rng) {
+  static const char kAlphabet[] = {'\0', '\x01', 'a', 'b', '\x7f', '\x80', '\xfe', '\xff'};
+  std::string s(rng() % 6, ' ');
+  for (char& c : s) c = kAlphabet[rng() % sizeof(kAlphabet)];
+  return s;
+}
+
+AttributeValue RandomKeyValue(std::mt19937_64& rng, AttributeValue::Type type) {
+  if (type == AttributeValue::Type::kN) return AV::N(RandomNumber(rng));
+  const std::string bytes = RandomBytes(rng);
+  return type == AttributeValue::Type::kS ? AV::S(bytes) : AV::B(bytes);
+}
+
+TEST(ItemsValues, KeyByteOrderIsValueOrder) {
+  std::mt19937_64 rng(20261202);
+  for (AttributeValue::Type type :
+       {AttributeValue::Type::kS, AttributeValue::Type::kN, AttributeValue::Type::kB}) {
+    std::vector<AttributeValue> values;
+    for (int i = 0; i < 3000; ++i) values.push_back(RandomKeyValue(rng, type));
+    for (size_t i = 0; i + 1 < values.size(); ++i) {
+      const AttributeValue& a = values[i];
+      const AttributeValue& b = values[(i * 7919 + 1) % values.size()];
+      for (const auto& [x, y] : {std::pair(a, b), std::pair(a, values[i + 1])}) {
+        ASSERT_EQ(Sign(KeyOf(x).compare(KeyOf(y))), *CompareScalars(x, y))
+            << AttributeValueToJson(x) << " vs " << AttributeValueToJson(y);
+      }
+    }
+    // Sorting by encoding sorts by value.
+    std::sort(values.begin(), values.end(),
+              [](const AttributeValue& x, const AttributeValue& y) { return KeyOf(x) < KeyOf(y); });
+    for (size_t i = 0; i + 1 < values.size(); ++i) {
+      ASSERT_LE(*CompareScalars(values[i], values[i + 1]), 0)
+          << AttributeValueToJson(values[i]) << " then " << AttributeValueToJson(values[i + 1]);
+    }
+  }
+}
+
+TEST(ItemsValues, CompositeKeyOrderIsHashThenRange) {
+  std::mt19937_64 rng(11);
+  const KeyShape shape{"h", ScalarAttributeType::kS, "r", ScalarAttributeType::kN};
+  std::vector<Item> keys;
+  for (int i = 0; i < 2000; ++i) {
+    std::string h = RandomBytes(rng);
+    if (h.empty()) h = "k";
+    for (char& c : h) c &= 0x7f;  // S must be UTF-8 in EncodeItemKey
+    keys.push_back({{"h", AV::S(h)}, {"r", AV::N(RandomNumber(rng))}});
+  }
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    const Item& a = keys[i];
+    const Item& b = keys[i + 1];
+    std::string ka, kb;
+    ASSERT_TRUE(EncodeItemKey(shape, a, true, &ka).ok());
+    ASSERT_TRUE(EncodeItemKey(shape, b, true, &kb).ok());
+    int want = *CompareScalars(a.at("h"), b.at("h"));
+    if (want == 0) want = *CompareScalars(a.at("r"), b.at("r"));
+    ASSERT_EQ(Sign(ka.compare(kb)), want) << ItemToJson(a) << " vs " << ItemToJson(b);
+    // A partition's keys all start with the hash component, and no other.
+    const std::string prefix = KeyOf(a.at("h"));
+    EXPECT_EQ(kb.compare(0, prefix.size(), prefix) == 0, a.at("h").scalar == b.at("h").scalar);
+    Item back;
+    ASSERT_TRUE(DecodeItemKey(shape, ka, &back).ok());
+    EXPECT_EQ(ItemToJson(back), ItemToJson(a));
+  }
+}
+
+TEST(ItemsValues, KeyDecodeRoundTrip) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 3000; ++i) {
+    const auto type = static_cast<AttributeValue::Type>(1 + rng() % 3);  // S, N, B
+    AttributeValue v = RandomKeyValue(rng, type);
+    if (type != AttributeValue::Type::kN && v.scalar.empty()) continue;
+    Item key;
+    ASSERT_TRUE(DecodeItemKey("pk", "", KeyOf(v), &key).ok()) << AttributeValueToJson(v);
+    ASSERT_EQ(key.size(), 1u);
+    EXPECT_EQ(key.at("pk").type, v.type);
+    EXPECT_EQ(key.at("pk").scalar, v.scalar);  // normalized text, exactly
+  }
+  Item key;
+  ASSERT_TRUE(
+      DecodeItemKey("pk", "", KeyOf(AV::N("-9.9999999999999999999999999999999999999E125")), &key)
+          .ok());
+  EXPECT_EQ(key.at("pk").scalar, "-" + k38Nines + std::string(88, '0'));
+}
+
+TEST(ItemsValues, KeyExamples) {
+  EXPECT_LT(KeyOf(AV::N("2")), KeyOf(AV::N("10")));
+  EXPECT_LT(KeyOf(AV::N("-1.5")), KeyOf(AV::N("-1")));
+  EXPECT_LT(KeyOf(AV::N("-1")), KeyOf(AV::N("0")));
+  EXPECT_LT(KeyOf(AV::N("0")), KeyOf(AV::N("1E-130")));
+  EXPECT_EQ(KeyOf(AV::N("1.0")), KeyOf(AV::N("1")));
+  EXPECT_LT(KeyOf(AV::S("a")), KeyOf(AV::S(std::string("a\0", 2))));
+  EXPECT_LT(KeyOf(AV::S(std::string("a\0", 2))), KeyOf(AV::S("a\x01")));
+  EXPECT_LT(KeyOf(AV::S("a\x7f")), KeyOf(AV::S("a\xff")));
+  EXPECT_LT(KeyOf(AV::B("a")), KeyOf(AV::B("ab")));
+}
+
+std::string KeyError(const KeyShape& shape, const Item& item, bool exact = true) {
+  std::string out = "untouched";
+  Status s = EncodeItemKey(shape, item, exact, &out);
+  if (s.ok()) return "";
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(out, "untouched");
+  return s.ToString();
+}
+
+TEST(ItemsValues, EncodeItemKeyChecksTheKey) {
+  const KeyShape hash_only{"pk", ScalarAttributeType::kS, "", ScalarAttributeType::kS};
+  const KeyShape both{"pk", ScalarAttributeType::kB, "sk", ScalarAttributeType::kS};
+  EXPECT_TRUE(Mentions(KeyError(hash_only, {}), "pk"));
+  EXPECT_TRUE(Mentions(KeyError(hash_only, {{"pk", AV::N("1")}}), "Type mismatch for key pk"));
+  EXPECT_TRUE(Mentions(KeyError(hash_only, {{"pk", AV::S("")}}), "empty"));
+  EXPECT_TRUE(Mentions(KeyError(both, {{"pk", AV::B("")}, {"sk", AV::S("a")}}), "empty"));
+  EXPECT_TRUE(Mentions(KeyError(both, {{"pk", AV::B("x")}}), "sk"));
+  EXPECT_TRUE(Mentions(KeyError(hash_only, {{"pk", AV::S("a")}, {"x", AV::S("b")}}),
+                       "does not match the schema"));
+  EXPECT_EQ(KeyError(hash_only, {{"pk", AV::S("a")}, {"x", AV::S("b")}}, false), "");
+  EXPECT_TRUE(Mentions(KeyError(hash_only, {{"pk", AV::S("\xc3")}}), "UTF-8"));
+  EXPECT_EQ(KeyError(hash_only, {{"pk", AV::S(std::string(kMaxHashKeyBytes, 'h'))}}), "");
+  EXPECT_TRUE(Mentions(KeyError(hash_only, {{"pk", AV::S(std::string(kMaxHashKeyBytes + 1, 'h'))}}),
+                       "2048"));
+  EXPECT_EQ(
+      KeyError(both, {{"pk", AV::B("x")}, {"sk", AV::S(std::string(kMaxRangeKeyBytes, 'r'))}}), "");
+  EXPECT_TRUE(Mentions(
+      KeyError(both, {{"pk", AV::B("x")}, {"sk", AV::S(std::string(kMaxRangeKeyBytes + 1, 'r'))}}),
+      "1024"));
+  const KeyShape numeric{"pk", ScalarAttributeType::kN, "", ScalarAttributeType::kS};
+  EXPECT_TRUE(Mentions(KeyError(numeric, {{"pk", AV::N("1E999")}}), "Number overflow"));
+  EXPECT_EQ(KeyError(numeric, {{"pk", AV::N("0")}}), "");
+  // An unnormalized number in a request key encodes as its value.
+  std::string a, b;
+  ASSERT_TRUE(EncodeItemKey(numeric, {{"pk", AV::N("1.50")}}, true, &a).ok());
+  ASSERT_TRUE(EncodeItemKey(numeric, {{"pk", AV::N("1.5")}}, true, &b).ok());
+  EXPECT_EQ(a, b);
+}
+
+TEST(ItemsValues, KeyDecoderReportsDamageAsCorruption) {
+  Item key;
+  for (std::string bad :
+       {std::string(""), std::string("\x09"),
+        std::string("\x01"
+                    "abc"),
+        std::string("\x01"
+                    "a\0\x02",
+                    4),
+        std::string("\x05"), std::string("\x05\x81", 2), std::string("\x05\x81\x65\0", 4),
+        std::string("\x05\x81\x01\0", 4), std::string("\x04\x04", 2)}) {
+    EXPECT_TRUE(DecodeItemKey("pk", "", bad, &key).IsCorruption()) << EncodeHex(bad);
+  }
+  // A hash-only key read as hash + range misses its range.
+  EXPECT_TRUE(DecodeItemKey("pk", "sk", KeyOf(AV::S("a")), &key).IsCorruption());
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 5000; ++i) {
+    std::string bytes(rng() % 12, ' ');
+    for (char& c : bytes) c = static_cast<char>(rng() % 8 == 0 ? rng() % 8 : rng());
+    Status s = DecodeItemKey("pk", "sk", bytes, &key);
+    ASSERT_TRUE(s.ok() || s.IsCorruption());
+    if (s.ok()) {  // whatever decodes re-encodes to the same bytes
+      EXPECT_EQ(KeyOf(key.at("pk")) + KeyOf(key.at("sk")), bytes);
+    }
+  }
 }
 
 }  // namespace

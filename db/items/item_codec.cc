@@ -77,6 +77,10 @@ void EncodePayload(const AttributeValue& v, std::string* out) {
 
 void EncodeValue(const AttributeValue& v, std::string* out) {
   out->push_back(static_cast<char>(v.type));
+  if (v.type == Type::kS || v.type == Type::kN || v.type == Type::kB) {
+    PutBytes(v.scalar, out);  // the common case, without a copy
+    return;
+  }
   std::string payload;
   EncodePayload(v, &payload);
   PutBytes(payload, out);

@@ -205,15 +205,20 @@ void AppendKeyComponent(const AttributeValue& value, std::string* out) {
 }
 
 Status EncodeItemKey(const KeyShape& shape, const Item& item, bool exact, std::string* out) {
-  if (exact && item.size() != (shape.has_range() ? 2u : 1u)) {
-    return KeyError("The provided key element does not match the schema");
-  }
   std::string key;
   Status s = AppendKeyAttribute(item, shape.hash_name, shape.hash_type, kMaxHashKeyBytes, &key);
   if (s.ok() && shape.has_range()) {
     s = AppendKeyAttribute(item, shape.range_name, shape.range_type, kMaxRangeKeyBytes, &key);
   }
   if (!s.ok()) return s;
+  if (exact) {
+    for (const auto& [name, value] : item) {
+      if (name != shape.hash_name && (!shape.has_range() || name != shape.range_name)) {
+        return Status::InvalidArgument("The provided key element does not match the schema: \"" +
+                                       name + "\" is not a key attribute");
+      }
+    }
+  }
   out->append(key);
   return Status::OK();
 }

@@ -21,8 +21,11 @@
 
 #include "cdc/codec.h"
 #include "cdc/log_format.h"
+#include "db/items/item_codec.h"
+#include "db/items/key_codec.h"
 #include "runnel/db.h"
 #include "runnel/function.h"
+#include "runnel/item.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "triggers/event_json.h"
 
@@ -373,6 +376,44 @@ void EventJsonCorpus() {
        "\"SequenceNumber\":\"5\",\"ApproximateCreationDateTime\":1.5e9}}]}");
 }
 
+// --- Typed items: stored item bytes and index keys (item_codec), item JSON
+// (item_json).
+
+void ItemCorpus() {
+  using AV = AttributeValue;
+  const Item item = {
+      {"pk", AV::S("user#1")},
+      {"n", AV::N("-12.5")},
+      {"b", AV::B(std::string("\x00\xff", 2))},
+      {"flag", AV::Bool(true)},
+      {"none", AV::Null()},
+      {"doc", AV::M({{"tags", AV::SS({"x", "y"})}, {"l", AV::L({AV::N("1"), AV::M({})})}})},
+      {"ns", AV::NS({"1", "2.5"})},
+      {"bs", AV::BS({std::string("\0", 1), "\xff"})},
+  };
+  std::string bytes;
+  items::EncodeItem(item, &bytes);
+  Emit("item_codec", "item", bytes);
+  bytes.clear();
+  items::EncodeItem(Item{}, &bytes);
+  Emit("item_codec", "item_empty", bytes);
+  const std::pair<const char*, Item> keys[] = {
+      {"key_s", {{"h", AV::S(std::string("a\0b", 3))}}},
+      {"key_n_b", {{"h", AV::N("-0.00120")}, {"r", AV::B("\xff\x00")}}},
+      {"key_n_n", {{"h", AV::N("9.9E125")}, {"r", AV::N("1E-130")}}},
+      {"key_s_zero", {{"h", AV::S("x")}, {"r", AV::N("0")}}},
+  };
+  for (const auto& [name, key] : keys) {
+    std::string encoded;
+    for (const auto& [attr, value] : key) items::AppendKeyComponent(value, &encoded);
+    Emit("item_codec", name, encoded);
+  }
+  Emit("item_json", "item.json", ItemToJson(item));
+  Emit("item_json", "key.json", R"({"pk":{"S":"a"},"sk":{"N":"01.50"}})");
+  Emit("item_json", "nested.json",
+       R"({"m":{"M":{"l":{"L":[{"NULL":true},{"BOOL":false},{"NS":["1","1.0"]}]}}}})");
+}
+
 }  // namespace
 }  // namespace runnel
 
@@ -382,7 +423,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   runnel::out_dir = argv[1];
-  for (const char* target : {"codec", "segment_reader", "shard_iterator", "event_json"}) {
+  for (const char* target :
+       {"codec", "segment_reader", "shard_iterator", "event_json", "item_codec", "item_json"}) {
     std::filesystem::remove_all(runnel::out_dir + "/" + target);
   }
   runnel::CodecCorpus();
@@ -390,5 +432,6 @@ int main(int argc, char** argv) {
   runnel::RealSegments();
   runnel::IteratorCorpus();
   runnel::EventJsonCorpus();
+  runnel::ItemCorpus();
   return 0;
 }
