@@ -143,8 +143,35 @@ Status Converter::ConditionNode(const Node& n, Cond* out) {
   return Predicate(n, out);
 }
 
+// What a parenthesized group holds when it holds a single operand (a path,
+// a value, a function call, another group); null when it holds a condition.
+const Node* Converter::GroupOperand(const Node& group) {
+  const Node* n = group.children.front().get();  // or_cond
+  while (n->is_type<g::or_cond>() || n->is_type<g::and_cond>()) {
+    if (n->children.size() != 1) return nullptr;
+    n = n->children.front().get();
+  }
+  if (!n->is_type<g::predicate>() || n->children.size() != 1) return nullptr;
+  return n->children.front().get();
+}
+
+// The operand inside a group, refusing `((x))` as the cloud does.
+Status Converter::UnwrapGroup(const Node& group, const Node** out) {
+  *out = GroupOperand(group);
+  if (*out == nullptr) return Error("Syntax error; token: \"(\", near: \"(\"");
+  if ((*out)->is_type<g::group>()) return Error("The expression has redundant parentheses;");
+  return Status::OK();
+}
+
 Status Converter::Predicate(const Node& n, Cond* out) {
   const Node& first = *n.children.front();
+  if (n.children.size() == 1 && first.is_type<g::group>()) {
+    const Node* inner = GroupOperand(first);
+    if (inner == nullptr) return ConditionNode(*first.children.front(), out);
+    if (inner->is_type<g::group>()) return Error("The expression has redundant parentheses;");
+    if (inner->is_type<g::function>()) return BooleanFunction(*inner, out);
+    return Error("Syntax error; token: \")\", near: \"" + inner->string() + ")\"");
+  }
   if (n.children.size() == 1) {
     if (!first.is_type<g::function>()) {
       // A bare path or value where a condition belongs.
@@ -318,6 +345,11 @@ Status Converter::BooleanFunction(const Node& n, Cond* out) {
 }
 
 Status Converter::ConditionOperand(const Node& n, Operand* out) {
+  if (n.is_type<g::group>()) {
+    const Node* inner = nullptr;
+    Status s = UnwrapGroup(n, &inner);
+    return s.ok() ? ConditionOperand(*inner, out) : s;
+  }
   if (n.is_type<g::path>()) {
     out->kind = Operand::Kind::kPath;
     return ConvertPath(n, &out->path);
@@ -406,6 +438,11 @@ Status Converter::SetAction(const Node& n, UpdateAction* out) {
 }
 
 Status Converter::UpdateOperand(const Node& n, Operand* out) {
+  if (n.is_type<g::group>()) {
+    const Node* inner = nullptr;
+    Status s = UnwrapGroup(n, &inner);
+    return s.ok() ? UpdateOperand(*inner, out) : s;
+  }
   if (n.is_type<g::path>()) {
     out->kind = Operand::Kind::kPath;
     return ConvertPath(n, &out->path);

@@ -60,11 +60,15 @@ struct path_name : sor<name_ref, name> {};
 struct path_index : seq<one<'['>, sp, index, sp, one<']'>> {};
 struct path : seq<path_name, star<sp, sor<path_index, seq<one<'.'>, sp, path_name>>>> {};
 
-struct operand;
+struct or_cond;
 struct function_name : seq<sor<alpha, one<'_'>>, star<ident_char>> {};
+struct operand;
 struct function : seq<function_name, sp, one<'('>, sp, list<operand, comma>, sp, one<')'>> {};
-struct paren_operand : seq<one<'('>, sp, operand, sp, one<')'>> {};
-struct operand : sor<function, value_ref, path, paren_operand> {};
+// One rule for every parenthesis, a condition's or an operand's: the
+// conversion decides which it is. (Two alternatives that both start at "("
+// would re-parse the group once per alternative: exponential in the nesting.)
+struct group : seq<one<'('>, sp, or_cond, sp, one<')'>> {};
+struct operand : sor<function, value_ref, path, group> {};
 
 // --- Conditions.
 struct comparator
@@ -72,16 +76,13 @@ struct comparator
 struct compare_tail : seq<comparator, sp, operand> {};
 struct between_tail : seq<kw_between, sp, operand, sp, kw_and, sp, operand> {};
 struct in_tail : seq<kw_in, sp, one<'('>, sp, list<operand, comma>, sp, one<')'>> {};
-// A bare operand (no tail) is valid only for a boolean function; the
-// conversion checks that.
+// A bare operand (no tail) is a condition only if it is a boolean function
+// or a group holding a condition; the conversion checks that.
 struct predicate : seq<operand, opt<sp, sor<compare_tail, between_tail, in_tail>>> {};
 
-struct or_cond;
-struct paren_cond : seq<one<'('>, sp, or_cond, sp, one<')'>> {};
-struct primary : sor<predicate, paren_cond> {};
 struct not_cond;
 struct negation : seq<kw_not, sp, not_cond> {};
-struct not_cond : sor<negation, primary> {};
+struct not_cond : sor<negation, predicate> {};
 struct and_cond : seq<not_cond, star<sp, kw_and, sp, not_cond>> {};
 struct or_cond : seq<and_cond, star<sp, kw_or, sp, and_cond>> {};
 struct condition : seq<sp, or_cond, sp, eof> {};
@@ -108,9 +109,10 @@ using selector = pegtl::parse_tree::selector<
     Rule,
     pegtl::parse_tree::store_content::on<name, name_ref, value_ref, index, path, function_name,
                                          function, comparator, arith_op>,
-    pegtl::parse_tree::remove_content::on<
-        compare_tail, between_tail, in_tail, predicate, negation, and_cond, or_cond, set_value,
-        set_action, path_value_action, set_clause, remove_clause, add_clause, delete_clause>>;
+    pegtl::parse_tree::remove_content::on<group, compare_tail, between_tail, in_tail, predicate,
+                                          negation, and_cond, or_cond, set_value, set_action,
+                                          path_value_action, set_clause, remove_clause, add_clause,
+                                          delete_clause>>;
 
 // The furthest position any rule started at: where a failed parse stopped
 // making sense, for the cloud's "Syntax error; token: ..." message.
@@ -118,7 +120,8 @@ struct Furthest {
   const char* at = nullptr;
   int depth = 0;  // rules currently being matched (a recursion guard)
 };
-// Deep enough for ~100 levels of parentheses; bounds the parser's stack.
+// Deep enough for ~100 levels of parentheses; bounds the parser's stack
+// (and so the recursion of the conversion over the tree).
 inline constexpr int kMaxRuleDepth = 1500;
 
 template <typename Rule>

@@ -82,8 +82,8 @@ Status ToKeyPredicate(const Cond& c, KeyPredicate* out) {
   const bool supported = (c.kind == Cond::Kind::kCompare && c.op != CompareOp::kNe) ||
                          c.kind == Cond::Kind::kBetween || c.kind == Cond::Kind::kBeginsWith;
   if (!supported) {
-    return Invalid("Invalid operator used in KeyConditionExpression: " +
-                   std::string(OperatorName(c)));
+    return Status::InvalidArgument("Invalid operator used in KeyConditionExpression: " +
+                                   std::string(OperatorName(c)));
   }
   std::vector<const Operand*> operands;
   for (const Operand& o : c.operands) operands.push_back(&o);
@@ -97,7 +97,8 @@ Status ToKeyPredicate(const Cond& c, KeyPredicate* out) {
     return Status::InvalidArgument("Query key condition not supported");
   }
   if (operands[0]->path.size() != 1) {
-    return Invalid("KeyConditionExpressions cannot have conditions on nested attributes");
+    return Status::InvalidArgument(
+        "KeyConditionExpressions cannot have conditions on nested attributes");
   }
   out->name = operands[0]->path[0].name;
   for (size_t i = 1; i < operands.size(); ++i) {
@@ -153,7 +154,8 @@ Status ToKeyCondition(const Cond& cond, const KeyShape& shape, KeyCondition* out
                                                                                   : nullptr;
     if (slot == nullptr) continue;
     if (*slot != nullptr) {
-      return Invalid("KeyConditionExpressions must only contain one condition per key");
+      return Status::InvalidArgument(
+          "KeyConditionExpressions must only contain one condition per key");
     }
     *slot = &k;
   }
