@@ -169,6 +169,7 @@ TEST(LogFormat, BatchChangesWithoutKeysAreCorruption) {
 void ExpectSameBatch(const BatchData& a, const BatchData& b, const std::string& what) {
   EXPECT_EQ(a.commit_time_micros, b.commit_time_micros) << what;
   EXPECT_EQ(a.chain_depth, b.chain_depth) << what;
+  EXPECT_EQ(a.ttl_delete, b.ttl_delete) << what;
   EXPECT_EQ(a.has_checkpoint, b.has_checkpoint) << what;
   ASSERT_EQ(a.changes.size(), b.changes.size()) << what;
   for (size_t i = 0; i < a.changes.size(); ++i) {
@@ -198,7 +199,7 @@ TEST(LogFormat, FastBatchDecoderAgreesWithCapnp) {
   in[1] = {2, EventName::kModify, View::kNewAndOldImages, "bb", true, true, "old", "new", 3};
   in[2] = {2, EventName::kRemove, View::kKeysOnly, "c", false, false, {}, {}, 9};
   std::string payload;
-  EncodeBatch(99, in, nullptr, 7, &payload);
+  EncodeBatch(99, in, nullptr, 7, &payload, /*ttl_delete=*/true);
   std::vector<uint64_t> aligned(payload.size() / 8);
   std::memcpy(aligned.data(), payload.data(), payload.size());
   char* bytes = reinterpret_cast<char*>(aligned.data());
@@ -208,6 +209,7 @@ TEST(LogFormat, FastBatchDecoderAgreesWithCapnp) {
   ASSERT_OK(DecodeBatchWithCapnp(view, &ref));
   ExpectSameBatch(fast, ref, "intact");
   EXPECT_EQ(fast.chain_depth, 7);
+  EXPECT_TRUE(fast.ttl_delete);
   EXPECT_EQ(fast.changes[1].old_image, "old");
 
   // Reused BatchData: no image of an earlier frame survives.
@@ -219,6 +221,7 @@ TEST(LogFormat, FastBatchDecoderAgreesWithCapnp) {
       std::string_view(reinterpret_cast<const char*>(aligned2.data()), second.size()), &fast));
   ASSERT_EQ(fast.changes.size(), 1u);
   EXPECT_TRUE(fast.changes[0].new_image.empty());
+  EXPECT_FALSE(fast.ttl_delete);
 
   // A checkpoint is left to the reference decoder.
   CheckpointData cp{4, 100, "OK"};

@@ -35,13 +35,14 @@ bool Inside(std::string_view v, std::string_view outer) {
 std::string EncodeBatchData(const BatchData& b) {
   std::string out;
   EncodeBatch(b.commit_time_micros, b.changes, b.has_checkpoint ? &b.checkpoint : nullptr,
-              b.chain_depth, &out);
+              b.chain_depth, &out, b.ttl_delete);
   return out;
 }
 
 bool SameBatch(const BatchData& a, const BatchData& b) {
   if (a.commit_time_micros != b.commit_time_micros || a.chain_depth != b.chain_depth ||
-      a.has_checkpoint != b.has_checkpoint || a.changes.size() != b.changes.size()) {
+      a.ttl_delete != b.ttl_delete || a.has_checkpoint != b.has_checkpoint ||
+      a.changes.size() != b.changes.size()) {
     return false;
   }
   auto same_view = [](std::string_view x, std::string_view y) {
