@@ -119,13 +119,20 @@ struct SchemaFlags {
 
   // 0 with *schema set (empty for a byte table), else the exit status.
   int Get(Context& ctx, TableSchema* schema, uint64_t* read, uint64_t* write) const {
-    if (!key_schema.empty()) {
-      Status s = ParseKeySchemaArg(key_schema, &schema->key_schema);
+    std::vector<std::string> ks = key_schema, defs = attribute_definitions;
+    // A list parameter given as one file:// word is the file's JSON.
+    for (auto [flag, words] :
+         {std::pair{"--key-schema", &ks}, std::pair{"--attribute-definitions", &defs}}) {
+      if (words->size() != 1) continue;
+      Status s = ResolveArg(ctx, flag, std::string((*words)[0]), &(*words)[0]);
+      if (!s.ok()) return ctx.Fail(s.message());
+    }
+    if (!ks.empty()) {
+      Status s = ParseKeySchemaArg(ks, &schema->key_schema);
       if (!s.ok()) return ctx.Usage(s.message());
     }
-    if (!attribute_definitions.empty()) {
-      Status s =
-          ParseAttributeDefinitionsArg(attribute_definitions, &schema->attribute_definitions);
+    if (!defs.empty()) {
+      Status s = ParseAttributeDefinitionsArg(defs, &schema->attribute_definitions);
       if (!s.ok()) return ctx.Usage(s.message());
     }
     if (key_schema.empty() && !attribute_definitions.empty()) {

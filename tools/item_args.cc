@@ -51,7 +51,15 @@ Status ParseShorthand(std::string_view flag, std::string_view text,
 Status ListArg(std::string_view flag, const std::vector<std::string>& words, json* list) {
   std::string all;
   for (const auto& w : words) all += (all.empty() ? "" : " ") + w;
-  const size_t first = all.find_first_not_of(" \t\n");
+  size_t first = all.find_first_not_of(" \t\n");
+  if (first != std::string::npos && all[first] == '{') {
+    // CLI11 takes a word "[...]" as a bracketed list and splits it at its
+    // commas; the JSON array is put back together.
+    all = "[";
+    for (const auto& w : words) all += (all.size() == 1 ? "" : ",") + w;
+    all += "]";
+    first = 0;
+  }
   if (first != std::string::npos && all[first] == '[') {
     Status s = ParseJson(flag, all, list);
     if (s.ok() && !list->is_array()) s = Status::InvalidArgument(F(flag) + ": expected a list");
