@@ -22,8 +22,7 @@
 #include "cdc/identity.h"
 #include "cdc/log_format.h"
 #include "cdc/segment_reader.h"
-#include "db/items/item_codec.h"
-#include "db/items/key_codec.h"
+#include "runnel/stream.h"
 #include "runnel/triggers.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
@@ -76,23 +75,16 @@ class TableNames {
     auto it = tables_.find(id);
     return it == tables_.end() ? "table#" + std::to_string(id) : it->second.name;
   }
-  // The key attribute names of a typed table; null for a byte table or an
-  // unknown one.
-  const std::pair<std::string, std::string>* KeyNames(uint32_t id) const {
+  // The catalog entry of a typed table; null for a byte table or an unknown
+  // one.
+  const log::TableEntryData* Typed(uint32_t id) const {
     auto it = tables_.find(id);
-    if (it == tables_.end() || it->second.hash_key.empty()) return nullptr;
-    return &it->second.key_names;
+    return it == tables_.end() || !it->second.typed() ? nullptr : &it->second;
   }
 
  private:
-  struct Table {
-    std::string name, hash_key;
-    std::pair<std::string, std::string> key_names;
-  };
-  void Add(const log::TableEntryData& t) {
-    tables_[t.id] = Table{t.name, t.hash_key_name, {t.hash_key_name, t.range_key_name}};
-  }
-  std::map<uint32_t, Table> tables_;
+  void Add(const log::TableEntryData& t) { tables_[t.id] = t; }
+  std::map<uint32_t, log::TableEntryData> tables_;
 };
 
 const char* FrameTypeName(uint8_t type) {
@@ -324,21 +316,20 @@ std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
 }
 
 // A change of a typed table: its key and images as DynamoDB JSON (Keys,
-// OldImage, NewImage, as a stream record shows them).
-Status DescribeTypedChange(const log::ChangeData& ch,
-                           const std::pair<std::string, std::string>& key_names, ojson* out) {
-  Item key;
-  Status s = items::DecodeItemKey(key_names.first, key_names.second, ch.key, &key);
-  if (!s.ok()) return s;
-  (*out)["Keys"] = ojson::parse(ItemToJson(key));
-  const std::pair<bool, std::pair<std::string_view, const char*>> images[] = {
-      {ch.has_old, {ch.old_image, "OldImage"}}, {ch.has_new, {ch.new_image, "NewImage"}}};
-  for (const auto& [present, image] : images) {
-    if (!present) continue;
-    Item item;
-    s = items::DecodeItem(image.first, &item);
-    if (!s.ok()) return s;
-    (*out)[image.second] = ojson::parse(ItemToJson(item));
+// OldImage, NewImage), rendered by the stream's own RecordToJson so that
+// inspect shows exactly what a stream reader gets.
+Status DescribeTypedChange(const log::ChangeData& ch, uint64_t seq,
+                           const log::TableEntryData& table, ojson* out) {
+  ChangeRecord r = log::ToChangeRecord(ch, seq, 0, table.name);
+  log::SetTableFields(&table, false, &r);
+  // Every image the log holds, whatever the table's stream shows.
+  r.view_type = StreamViewType::kNewAndOldImages;
+  const ojson j = ojson::parse(RecordToJson(r, "", ""), nullptr, false);
+  if (j.is_discarded() || !j.contains("dynamodb")) {
+    return Status::Corruption("record " + std::to_string(seq) + " cannot be rendered");
+  }
+  for (const char* part : {"Keys", "OldImage", "NewImage"}) {
+    if (j["dynamodb"].contains(part)) (*out)[part] = j["dynamodb"][part];
   }
   return Status::OK();
 }
@@ -368,8 +359,8 @@ Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uin
       out["StreamViewType"] = ch.view == log::View::kNone
                                   ? "NONE (table without a stream)"
                                   : std::string(StreamViewTypeName(log::ToStreamViewType(ch.view)));
-      if (const auto* key_names = names.KeyNames(ch.table_id)) {
-        Status s = DescribeTypedChange(ch, *key_names, &out);
+      if (const log::TableEntryData* table = names.Typed(ch.table_id)) {
+        Status s = DescribeTypedChange(ch, seq, *table, &out);
         if (!s.ok()) return s;
       } else {
         TextOrBase64(ch.key, &out, "Key");
