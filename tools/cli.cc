@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "runnel/version.h"
+#include "tools/items_cli.h"
 #include "util/clock.h"
 #include "util/numbers.h"
 
@@ -84,6 +85,7 @@ Cli::Cli()
   app_->fallthrough();
   registry_ = std::make_unique<Registry>(app_.get());
   AddTableCommands(registry_.get());
+  AddItemCommands(registry_.get());
   AddStreamCommands(registry_.get());
   AddFunctionCommands(registry_.get());
   AddAdminCommands(registry_.get());

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -18,6 +19,8 @@
 #include "tools/cli.h"
 #include "tools/dump.capnp.h"
 #include "tools/host.h"
+#include "tools/item_args.h"
+#include "tools/json_shapes.h"
 #include "tools/progress.h"
 #include "util/numbers.h"
 #include "util/utf8.h"
@@ -43,7 +46,35 @@ void AddRun(Registry* r) {
 struct DumpTable {
   std::string name;
   StreamSpecification spec;
+  TableSchema schema;  // empty key_schema: a byte table
+  TimeToLiveSpecification ttl;
 };
+
+// The typed parts of a table entry in the JSON-lines dump: KeySchema,
+// AttributeDefinitions and TimeToLiveSpecification, as the AWS CLI's
+// create-table and update-time-to-live take them.
+void AddTypedTableJson(const DumpTable& t, ojson* j) {
+  if (!t.schema.typed()) return;
+  (*j)["KeySchema"] = KeySchemaJson(t.schema);
+  (*j)["AttributeDefinitions"] = AttributeDefinitionsJson(t.schema);
+  if (t.ttl.enabled) {
+    (*j)["TimeToLiveSpecification"] = {{"Enabled", true}, {"AttributeName", t.ttl.attribute_name}};
+  }
+}
+
+// Throws (nlohmann's exceptions) on members of the wrong type.
+Status ParseTypedTableJson(const nlohmann::json& t, DumpTable* dt) {
+  if (!t.contains("KeySchema")) return Status::OK();
+  Status s = ParseKeySchemaArg({t.at("KeySchema").dump()}, &dt->schema.key_schema);
+  if (s.ok()) {
+    s = ParseAttributeDefinitionsArg({t.at("AttributeDefinitions").dump()},
+                                     &dt->schema.attribute_definitions);
+  }
+  if (s.ok() && t.contains("TimeToLiveSpecification")) {
+    s = ParseTimeToLiveArg(t.at("TimeToLiveSpecification").dump(), &dt->ttl);
+  }
+  return s;
+}
 
 // Receives a dump's entries in order.
 class DumpSink {
@@ -52,6 +83,8 @@ class DumpSink {
   virtual Status Header(const std::string& db_name, SequenceNumber last) = 0;
   virtual Status Table(const DumpTable& t) = 0;
   virtual Status Item(const std::string& table, std::string_view key, std::string_view value) = 0;
+  // An item of a typed table.
+  virtual Status TypedItem(const std::string& table, const runnel::Item& item) = 0;
   virtual Status End(uint64_t tables, uint64_t items) = 0;
 };
 
@@ -69,7 +102,12 @@ class JsonlSink final : public DumpSink {
     if (t.spec.stream_enabled) {
       spec["StreamViewType"] = std::string(StreamViewTypeName(t.spec.stream_view_type));
     }
-    return Line(ojson{{"Table", {{"TableName", t.name}, {"StreamSpecification", spec}}}});
+    ojson table{{"TableName", t.name}, {"StreamSpecification", spec}};
+    AddTypedTableJson(t, &table);
+    return Line(ojson{{"Table", std::move(table)}});
+  }
+  Status TypedItem(const std::string& table, const runnel::Item& item) override {
+    return Line(ojson{{"TableName", table}, {"Item", ItemJson(item)}});
   }
   Status Item(const std::string& table, std::string_view key, std::string_view value) override {
     ojson j;
@@ -135,6 +173,29 @@ class CapnpSink final : public DumpSink {
     if (t.spec.stream_enabled) {
       e.setStreamViewType(std::string(StreamViewTypeName(t.spec.stream_view_type)));
     }
+    if (t.schema.typed()) {
+      auto ks = e.initKeySchema(static_cast<unsigned>(t.schema.key_schema.size()));
+      for (size_t i = 0; i < t.schema.key_schema.size(); ++i) {
+        const KeySchemaElement& k = t.schema.key_schema[i];
+        ks[i].setAttributeName(k.attribute_name);
+        ks[i].setKeyType(k.key_type == KeyType::kHash ? "HASH" : "RANGE");
+      }
+      const ojson defs = AttributeDefinitionsJson(t.schema);
+      auto ad = e.initAttributeDefinitions(static_cast<unsigned>(defs.size()));
+      for (size_t i = 0; i < defs.size(); ++i) {
+        ad[i].setAttributeName(defs[i]["AttributeName"].get<std::string>());
+        ad[i].setAttributeType(defs[i]["AttributeType"].get<std::string>());
+      }
+      e.setTtlEnabled(t.ttl.enabled);
+      e.setTtlAttributeName(t.ttl.attribute_name);
+    }
+    return Write(m);
+  }
+  Status TypedItem(const std::string& table, const runnel::Item& item) override {
+    capnp::MallocMessageBuilder m;
+    auto e = m.initRoot<dump::Entry>().initItem();
+    e.setTable(table);
+    e.setItemJson(ItemToJson(item));
     return Write(m);
   }
   Status Item(const std::string& table, std::string_view key, std::string_view value) override {
@@ -218,7 +279,7 @@ class DumpChecker {
       return Status::InvalidArgument(Where() + "table name '" + t.name +
                                      "' is not 3 to 255 characters of [A-Za-z0-9_.-]");
     }
-    if (!tables_.insert(t.name).second) {
+    if (!tables_.emplace(t.name, t.schema.typed()).second) {
       return Status::InvalidArgument(Where() + "table '" + t.name + "' declared twice");
     }
     return sink_->Table(t);
@@ -227,6 +288,10 @@ class DumpChecker {
   Status Item(const std::string& table, std::string_view key, std::string_view value) {
     if (tables_.count(table) == 0) {
       return Status::InvalidArgument(Where() + "item of undeclared table '" + table + "'");
+    }
+    if (tables_[table]) {
+      return Status::InvalidArgument(Where() + "a key and value for typed table '" + table +
+                                     "' (its items are Item entries)");
     }
     if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes) {
       return Status::InvalidArgument(Where() + "key of " + std::to_string(key.size()) +
@@ -237,6 +302,18 @@ class DumpChecker {
     }
     ++items_;
     return sink_->Item(table, key, value);
+  }
+
+  Status TypedItem(const std::string& table, const runnel::Item& item) {
+    auto it = tables_.find(table);
+    if (it == tables_.end()) {
+      return Status::InvalidArgument(Where() + "item of undeclared table '" + table + "'");
+    }
+    if (!it->second) {
+      return Status::InvalidArgument(Where() + "a typed Item for byte table '" + table + "'");
+    }
+    ++items_;
+    return sink_->TypedItem(table, item);
   }
 
   Status End(uint64_t t, uint64_t i) {
@@ -262,7 +339,7 @@ class DumpChecker {
  private:
   const bool capnp_format_;
   DumpSink* const sink_;
-  std::set<std::string> tables_;
+  std::map<std::string, bool> tables_;  // name -> typed
   bool have_header_ = false, have_end_ = false;
   uint64_t items_ = 0;
   size_t entry_ = 0;
@@ -283,10 +360,36 @@ Status CheckCapnpEntry(dump::Entry::Reader e, DumpChecker* check) {
           !ParseStreamViewType(std::string(t.getStreamViewType()), &dt.spec.stream_view_type)) {
         return Status::InvalidArgument(check->Where() + "bad StreamViewType");
       }
+      if (t.hasKeySchema() && t.getKeySchema().size() > 0) {
+        nlohmann::json table;
+        for (auto k : t.getKeySchema()) {
+          table["KeySchema"].push_back({{"AttributeName", std::string(k.getAttributeName())},
+                                        {"KeyType", std::string(k.getKeyType())}});
+        }
+        table["AttributeDefinitions"] = nlohmann::json::array();
+        for (auto a : t.getAttributeDefinitions()) {
+          table["AttributeDefinitions"].push_back(
+              {{"AttributeName", std::string(a.getAttributeName())},
+               {"AttributeType", std::string(a.getAttributeType())}});
+        }
+        if (t.getTtlEnabled()) {
+          table["TimeToLiveSpecification"] = {
+              {"Enabled", true}, {"AttributeName", std::string(t.getTtlAttributeName())}};
+        }
+        Status s = ParseTypedTableJson(table, &dt);
+        if (!s.ok()) return Status::InvalidArgument(check->Where() + s.message());
+      }
       return check->Table(dt);
     }
     case dump::Entry::ITEM: {
       auto i = e.getItem();
+      if (i.hasItemJson() && i.getItemJson().size() > 0) {
+        runnel::Item item;
+        Status s =
+            ItemFromJson(std::string_view(i.getItemJson().cStr(), i.getItemJson().size()), &item);
+        if (!s.ok()) return Status::InvalidArgument(check->Where() + s.message());
+        return check->TypedItem(i.getTable(), item);
+      }
       auto k = i.getKey();
       auto v = i.getValue();
       return check->Item(i.getTable(),
@@ -350,7 +453,15 @@ Status CheckJsonEntry(const nlohmann::json& j, DumpChecker* check) {
                                                        &dt.spec.stream_view_type)) {
       return Status::InvalidArgument(check->Where() + "bad StreamViewType");
     }
+    Status s = ParseTypedTableJson(t, &dt);
+    if (!s.ok()) return Status::InvalidArgument(check->Where() + s.message());
     return check->Table(dt);
+  }
+  if (j.contains("Item")) {
+    runnel::Item item;
+    Status s = ItemFromJson(j.at("Item").dump(), &item);
+    if (!s.ok()) return Status::InvalidArgument(check->Where() + s.message());
+    return check->TypedItem(j.at("TableName").get<std::string>(), item);
   }
   if (j.contains("End")) {
     return check->End(j.at("End").at("Tables").get<uint64_t>(),
@@ -430,6 +541,10 @@ class CountingSink final : public DumpSink {
     ++items;
     return Status::OK();
   }
+  Status TypedItem(const std::string&, const runnel::Item&) override {
+    ++items;
+    return Status::OK();
+  }
   Status End(uint64_t, uint64_t) override { return Status::OK(); }
   std::vector<std::string> tables;
   uint64_t items = 0;
@@ -444,7 +559,16 @@ class LoadingSink final : public DumpSink {
   Status Table(const DumpTable& t) override {
     Status s = Flush(false);
     if (!s.ok()) return s;
-    return db_->CreateTable(t.name, t.spec);
+    if (!t.schema.typed()) return db_->CreateTable(t.name, t.spec);
+    s = db_->CreateTable(t.name, t.spec, t.schema);
+    if (s.ok() && t.ttl.enabled) s = db_->UpdateTimeToLive(t.name, t.ttl);
+    return s;
+  }
+  // Typed items go in BatchWriteItem's largest batches (25 items).
+  Status TypedItem(const std::string& table, const runnel::Item& item) override {
+    typed_.request_items[table].push_back(WriteRequest{true, item});
+    if (++typed_pending_ >= kMaxBatchWriteRequests) return Flush(false);
+    return Status::OK();
   }
   Status Item(const std::string& table, std::string_view key, std::string_view value) override {
     batch_.Put(table, key, value);
@@ -457,6 +581,15 @@ class LoadingSink final : public DumpSink {
 
  private:
   Status Flush(bool sync) {
+    if (typed_pending_ > 0) {
+      typed_.sync = sync;
+      BatchWriteItemResult result;
+      Status s = db_->BatchWriteItem(typed_, &result);
+      typed_.request_items.clear();
+      progress_->Add(typed_pending_);
+      typed_pending_ = 0;
+      if (!s.ok()) return s;
+    }
     if (batch_.Count() == 0 && !sync) return Status::OK();
     WriteOptions w;
     w.sync = sync;
@@ -472,15 +605,42 @@ class LoadingSink final : public DumpSink {
   WriteBatch batch_;
   size_t bytes_ = 0;
   uint64_t pending_ = 0;
+  BatchWriteItemRequest typed_;
+  size_t typed_pending_ = 0;
 };
+
+// The items of a typed table, page by page.
+Status WriteTypedItems(DB* db, const std::string& table, DumpSink* sink, Progress* progress,
+                       uint64_t* items) {
+  ScanRequest r;
+  r.table_name = table;
+  r.limit = 1000;
+  for (;;) {
+    QueryResult page;
+    Status s = db->ScanItems(ReadOptions(), r, &page);
+    for (size_t k = 0; s.ok() && k < page.items.size(); ++k) {
+      s = sink->TypedItem(table, page.items[k]);
+      ++*items;
+    }
+    if (!s.ok()) return s;
+    progress->Add(page.items.size());
+    if (!page.last_evaluated_key) return Status::OK();
+    r.exclusive_start_key = std::move(*page.last_evaluated_key);
+  }
+}
 
 // Writes the tables (definitions and items) to the sink, counting the items.
 Status WriteDump(DB* db, const std::vector<TableDescription>& descs, DumpSink* sink,
                  Progress* progress, uint64_t* items) {
   Status s = sink->Header(db->name(), db->LastSequence());
   for (size_t i = 0; s.ok() && i < descs.size(); ++i) {
-    DumpTable t{descs[i].table_name, descs[i].stream_specification};
+    DumpTable t{descs[i].table_name, descs[i].stream_specification, descs[i].schema,
+                descs[i].time_to_live};
     s = sink->Table(t);
+    if (t.schema.typed()) {
+      if (s.ok()) s = WriteTypedItems(db, t.name, sink, progress, items);
+      continue;
+    }
     ScanOptions o;
     o.limit = 1000;
     while (s.ok()) {

@@ -22,6 +22,7 @@
 #include "cdc/identity.h"
 #include "cdc/log_format.h"
 #include "cdc/segment_reader.h"
+#include "runnel/stream.h"
 #include "runnel/triggers.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
@@ -53,30 +54,37 @@ uint64_t TreeSize(const std::string& dir) {
   return total;
 }
 
-// Table names learned while walking the log (catalog snapshots and
-// create-table frames).
+// Table names and key attributes learned while walking the log (catalog
+// snapshots and create-table frames).
 class TableNames {
  public:
   void Learn(const log::Frame& f) {
     if (f.header.type == log::kCatalogFrame) {
       log::CatalogData c;
       if (log::DecodeCatalog(f.payload, &c).ok()) {
-        for (const auto& t : c.tables) names_[t.id] = t.name;
+        for (const auto& t : c.tables) Add(t);
       }
     } else if (f.header.type == log::kMetaFrame) {
       log::MetaData m;
       if (log::DecodeMeta(f.payload, &m).ok() && m.kind == log::MetaData::Kind::kCreateTable) {
-        names_[m.table.id] = m.table.name;
+        Add(m.table);
       }
     }
   }
   std::string Name(uint32_t id) const {
-    auto it = names_.find(id);
-    return it == names_.end() ? "table#" + std::to_string(id) : it->second;
+    auto it = tables_.find(id);
+    return it == tables_.end() ? "table#" + std::to_string(id) : it->second.name;
+  }
+  // The catalog entry of a typed table; null for a byte table or an unknown
+  // one.
+  const log::TableEntryData* Typed(uint32_t id) const {
+    auto it = tables_.find(id);
+    return it == tables_.end() || !it->second.typed() ? nullptr : &it->second;
   }
 
  private:
-  std::map<uint32_t, std::string> names_;
+  void Add(const log::TableEntryData& t) { tables_[t.id] = t; }
+  std::map<uint32_t, log::TableEntryData> tables_;
 };
 
 const char* FrameTypeName(uint8_t type) {
@@ -307,6 +315,25 @@ std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
   return "";
 }
 
+// A change of a typed table: its key and images as DynamoDB JSON (Keys,
+// OldImage, NewImage), rendered by the stream's own RecordToJson so that
+// inspect shows exactly what a stream reader gets.
+Status DescribeTypedChange(const log::ChangeData& ch, uint64_t seq,
+                           const log::TableEntryData& table, ojson* out) {
+  ChangeRecord r = log::ToChangeRecord(ch, seq, 0, table.name);
+  log::SetTableFields(&table, false, &r);
+  // Every image the log holds, whatever the table's stream shows.
+  r.view_type = StreamViewType::kNewAndOldImages;
+  const ojson j = ojson::parse(RecordToJson(r, "", ""), nullptr, false);
+  if (j.is_discarded() || !j.contains("dynamodb")) {
+    return Status::Corruption("record " + std::to_string(seq) + " cannot be rendered");
+  }
+  for (const char* part : {"Keys", "OldImage", "NewImage"}) {
+    if (j["dynamodb"].contains(part)) (*out)[part] = j["dynamodb"][part];
+  }
+  return Status::OK();
+}
+
 // The record at `seq` of frame `f`, which holds it, with where it is in the
 // log.
 Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uint64_t seq,
@@ -332,9 +359,14 @@ Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uin
       out["StreamViewType"] = ch.view == log::View::kNone
                                   ? "NONE (table without a stream)"
                                   : std::string(StreamViewTypeName(log::ToStreamViewType(ch.view)));
-      TextOrBase64(ch.key, &out, "Key");
-      if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
-      if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
+      if (const log::TableEntryData* table = names.Typed(ch.table_id)) {
+        Status s = DescribeTypedChange(ch, seq, *table, &out);
+        if (!s.ok()) return s;
+      } else {
+        TextOrBase64(ch.key, &out, "Key");
+        if (ch.has_old) TextOrBase64(ch.old_image, &out, "OldImage");
+        if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
+      }
     } else if (b.has_checkpoint) {
       out["Checkpoint"] = {{"MappingId", b.checkpoint.mapping_id},
                            {"Position", std::to_string(b.checkpoint.position)},
@@ -344,9 +376,11 @@ Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uin
     log::MetaData m;
     Status s = log::DecodeMeta(f.payload, &m);
     if (!s.ok()) return s;
-    static const char* kKinds[] = {"CreateTable",    "DeleteTable", "UpdateStream", "PutFunction",
-                                   "DeleteFunction", "PutMapping",  "DeleteMapping"};
-    out["Meta"] = kKinds[static_cast<int>(m.kind)];
+    static const char* kKinds[] = {"CreateTable",   "DeleteTable",     "UpdateStream",
+                                   "PutFunction",   "DeleteFunction",  "PutMapping",
+                                   "DeleteMapping", "UpdateTimeToLive"};
+    const size_t kind = static_cast<size_t>(m.kind);
+    out["Meta"] = kind < std::size(kKinds) ? kKinds[kind] : "unknown";
     out["CommitTime"] = IsoTime(m.commit_time_micros);
   }
   return Status::OK();

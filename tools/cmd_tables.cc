@@ -8,6 +8,8 @@
 #include <string>
 
 #include "tools/cli.h"
+#include "tools/item_args.h"
+#include "tools/items_cli.h"
 #include "tools/json_shapes.h"
 
 namespace runnel::cli {
@@ -110,9 +112,63 @@ int DescribeTableTo(Context& ctx, DB* db, const std::string& table, const char* 
   return 0;
 }
 
+// The typed-table flags of create-table.
+struct SchemaFlags {
+  std::vector<std::string> key_schema, attribute_definitions;
+  std::string billing_mode, throughput;
+
+  // 0 with *schema set (empty for a byte table), else the exit status.
+  int Get(Context& ctx, TableSchema* schema, uint64_t* read, uint64_t* write) const {
+    std::vector<std::string> ks = key_schema, defs = attribute_definitions;
+    // A list parameter given as one file:// word is the file's JSON.
+    for (auto [flag, words] :
+         {std::pair{"--key-schema", &ks}, std::pair{"--attribute-definitions", &defs}}) {
+      if (words->size() != 1) continue;
+      Status s = ResolveArg(ctx, flag, std::string((*words)[0]), &(*words)[0]);
+      if (!s.ok()) return ctx.Fail(s.message());
+    }
+    if (!ks.empty()) {
+      Status s = ParseKeySchemaArg(ks, &schema->key_schema);
+      if (!s.ok()) return ctx.Usage(s.message());
+    }
+    if (!defs.empty()) {
+      Status s = ParseAttributeDefinitionsArg(defs, &schema->attribute_definitions);
+      if (!s.ok()) return ctx.Usage(s.message());
+    }
+    if (key_schema.empty() && !attribute_definitions.empty()) {
+      return ctx.Usage("--attribute-definitions needs --key-schema");
+    }
+    if (!key_schema.empty() && attribute_definitions.empty()) {
+      return ctx.Usage("--key-schema needs --attribute-definitions for its attributes");
+    }
+    if (!throughput.empty()) {
+      std::string text;
+      Status s = ResolveArg(ctx, "--provisioned-throughput", throughput, &text);
+      if (s.ok()) s = ParseProvisionedThroughputArg(text, read, write);
+      if (!s.ok()) return ctx.Usage(s.message());
+      if (billing_mode == "PAY_PER_REQUEST") {
+        return ctx.Usage("--provisioned-throughput is not allowed with PAY_PER_REQUEST");
+      }
+    } else if (billing_mode == "PROVISIONED") {
+      return ctx.Usage("--billing-mode PROVISIONED needs --provisioned-throughput");
+    }
+    return 0;
+  }
+};
+
+// create-table's answer echoes the billing parameters it accepted (runnel
+// has no capacity to provision: they change nothing).
+void EchoBilling(const SchemaFlags& f, uint64_t read, uint64_t write, ojson* table) {
+  if (f.throughput.empty()) return;
+  (*table)["ProvisionedThroughput"] = {
+      {"NumberOfDecreasesToday", 0}, {"ReadCapacityUnits", read}, {"WriteCapacityUnits", write}};
+  (*table)["BillingModeSummary"] = {{"BillingMode", "PROVISIONED"}};
+}
+
 void AddCreateTable(Registry* r) {
   struct Args {
     std::string table, stream;
+    SchemaFlags schema;
   };
   auto a = std::make_shared<Args>();
   CLI::App* c = r->Add("create-table", "Create a table (and the DB, if the directory has none)",
@@ -122,16 +178,37 @@ void AddCreateTable(Registry* r) {
                            Status s = ParseStreamSpecification(a->stream, &spec);
                            if (!s.ok()) return ctx.Usage(s.message());
                          }
+                         TableSchema schema;
+                         uint64_t read = 0, write = 0;
+                         if (int rc = a->schema.Get(ctx, &schema, &read, &write); rc != 0)
+                           return rc;
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
-                         Status s = db->CreateTable(a->table, spec);
+                         Status s = schema.typed() ? db->CreateTable(a->table, spec, schema)
+                                                   : db->CreateTable(a->table, spec);
                          if (!s.ok()) return ctx.Fail(s);
-                         return DescribeTableTo(ctx, db, a->table, "TableDescription", "ACTIVE");
+                         TableDescription d;
+                         s = db->DescribeTable(a->table, &d);
+                         if (!s.ok()) return ctx.Fail(s);
+                         ojson t = TableJson(*db, d, "ACTIVE");
+                         EchoBilling(a->schema, read, write, &t);
+                         ctx.Print(ojson{{"TableDescription", std::move(t)}});
+                         return 0;
                        });
   c->add_option("--table-name", a->table, "Table name (3-255 of A-Z a-z 0-9 _ . -)")->required();
   c->add_option("--stream-specification", a->stream,
                 "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|"
                 "KEYS_ONLY (or the same as JSON)");
+  c->add_option("--key-schema", a->schema.key_schema,
+                "A typed table: AttributeName=pk,KeyType=HASH [AttributeName=sk,KeyType=RANGE] "
+                "(or JSON)");
+  c->add_option("--attribute-definitions", a->schema.attribute_definitions,
+                "The key attributes' types: AttributeName=pk,AttributeType=S|N|B ... (or JSON)");
+  c->add_option("--billing-mode", a->schema.billing_mode,
+                "PROVISIONED or PAY_PER_REQUEST (accepted; runnel has no capacity limits)")
+      ->check(CLI::IsMember({"PROVISIONED", "PAY_PER_REQUEST"}));
+  c->add_option("--provisioned-throughput", a->schema.throughput,
+                "ReadCapacityUnits=N,WriteCapacityUnits=N (accepted and echoed)");
 }
 
 void AddDescribeTable(Registry* r) {
@@ -224,7 +301,8 @@ struct ValueFlags {
       return 0;
     }
     if (text_opt->count() == 0) {
-      return ctx.Usage("one of --value, --value-file or --value-base64 is required");
+      return ctx.Usage(
+          "one of --item (typed tables), --value, --value-file or --value-base64 is required");
     }
     *value = text;
     return 0;
@@ -236,10 +314,12 @@ void AddPutItem(Registry* r) {
     std::string table;
     KeyFlags key;
     ValueFlags value;
+    TypedPutItem typed;
   };
   auto a = std::make_shared<Args>();
   CLI::App* c = r->Add("put-item", "Write an item (durably: the command returns after fsync)",
                        Needs::kDb, [a](Context& ctx) {
+                         if (a->typed.requested()) return a->typed.Run(ctx, a->table);
                          std::string key, value;
                          Status s = a->key.Get(&key);
                          if (!s.ok()) return ctx.Usage(s.message());
@@ -254,22 +334,28 @@ void AddPutItem(Registry* r) {
   c->add_option("--table-name", a->table, "Table name")->required();
   a->key.Add(c);
   a->value.Add(c);
+  a->typed.AddFlags(c);
 }
 
 void AddGetItem(Registry* r) {
   struct Args {
     std::string table, value_file;
     KeyFlags key;
+    TypedGetItem typed;
   };
   auto a = std::make_shared<Args>();
   CLI::App* c =
       r->Add("get-item", "Read an item: {\"Item\": attributes}, or {} if the key is missing",
              Needs::kDb, [a](Context& ctx) {
+               if (a->typed.requested()) return a->typed.Run(ctx, a->table, a->key.text);
                std::string key, value;
                Status s = a->key.Get(&key);
                if (!s.ok()) return ctx.Usage(s.message());
                DB* db = ctx.Db();
                if (db == nullptr) return 1;
+               if (a->key.base64.empty() && a->value_file.empty() && IsTypedTable(db, a->table)) {
+                 return a->typed.Run(ctx, a->table, a->key.text);
+               }
                s = db->Get(ReadOptions(), a->table, key, &value);
                if (s.IsNotFound()) {
                  // A missing table is an error; a missing key is an empty answer,
@@ -297,20 +383,26 @@ void AddGetItem(Registry* r) {
   a->key.Add(c);
   c->add_option("--value-file", a->value_file,
                 "Write the raw value bytes to this file (- for stdout) instead of JSON");
+  a->typed.AddFlags(c);
 }
 
 void AddDeleteItem(Registry* r) {
   struct Args {
     std::string table;
     KeyFlags key;
+    TypedDeleteItem typed;
   };
   auto a = std::make_shared<Args>();
   CLI::App* c = r->Add("delete-item", "Delete an item (durably)", Needs::kDb, [a](Context& ctx) {
+    if (a->typed.requested()) return a->typed.Run(ctx, a->table, a->key.text);
     std::string key;
     Status s = a->key.Get(&key);
     if (!s.ok()) return ctx.Usage(s.message());
     DB* db = ctx.Db();
     if (db == nullptr) return 1;
+    if (a->key.base64.empty() && IsTypedTable(db, a->table)) {
+      return a->typed.Run(ctx, a->table, a->key.text);
+    }
     WriteOptions w;
     w.sync = true;
     s = db->Delete(w, a->table, key);
@@ -318,16 +410,22 @@ void AddDeleteItem(Registry* r) {
   });
   c->add_option("--table-name", a->table, "Table name")->required();
   a->key.Add(c);
+  a->typed.AddFlags(c);
 }
 
 void AddScan(Registry* r) {
   struct Args {
     std::string table, prefix, starting_token;
     size_t max_items = 0;
+    TypedScan typed;
   };
   auto a = std::make_shared<Args>();
   CLI::App* c = r->Add("scan", "Items in key order (one consistent snapshot per page)", Needs::kDb,
                        [a](Context& ctx) {
+                         const bool byte_flags = !a->prefix.empty() || !a->starting_token.empty();
+                         if (a->typed.requested() && !byte_flags) {
+                           return a->typed.Run(ctx, a->table, a->max_items);
+                         }
                          ScanOptions o;
                          o.prefix = a->prefix;
                          o.limit = a->max_items;
@@ -337,6 +435,14 @@ void AddScan(Registry* r) {
                          }
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
+                         if (IsTypedTable(db, a->table)) {
+                           if (byte_flags) {
+                             return ctx.Usage(
+                                 "--prefix and --starting-token are for byte tables; a typed "
+                                 "table takes --exclusive-start-key and --filter-expression");
+                           }
+                           return a->typed.Run(ctx, a->table, a->max_items);
+                         }
                          ScanResult res;
                          Status s = db->Scan(ReadOptions(), a->table, o, &res);
                          if (!s.ok()) return ctx.Fail(s);
@@ -357,6 +463,7 @@ void AddScan(Registry* r) {
   c->add_option("--max-items,--limit", a->max_items, "At most this many items; NextToken continues")
       ->check(CLI::PositiveNumber);
   c->add_option("--starting-token", a->starting_token, "The NextToken of the previous page");
+  a->typed.AddFlags(c);
 }
 
 // One line of a batch-write-item file:
@@ -412,11 +519,22 @@ Status ParseWriteLine(const std::string& line, WriteBatch* batch) {
 }
 
 void AddBatchWriteItem(Registry* r) {
-  auto file = std::make_shared<std::string>();
+  struct Args {
+    std::string file;
+    TypedBatchWrite typed;
+  };
+  auto a = std::make_shared<Args>();
+  auto file = std::shared_ptr<std::string>(a, &a->file);
   CLI::App* c =
       r->Add("batch-write-item",
-             "Apply a JSON-lines file of PutRequest/DeleteRequest lines as one atomic batch",
-             Needs::kDb, [file](Context& ctx) {
+             "Apply a JSON-lines file of PutRequest/DeleteRequest lines as one atomic batch "
+             "(byte tables), or --request-items (typed tables)",
+             Needs::kDb, [a, file](Context& ctx) {
+               if (a->typed.requested()) {
+                 if (!file->empty()) return ctx.Usage("give --request-items or --file, not both");
+                 return a->typed.Run(ctx);
+               }
+               if (file->empty()) return ctx.Usage("--request-items or --file is required");
                std::string data;
                if (*file == "-") {
                  Status s = ReadStdin(ctx.io(), "--file", &data);
@@ -458,8 +576,8 @@ void AddBatchWriteItem(Registry* r) {
              });
   c->add_option("--file", *file,
                 "JSON lines: {\"PutRequest\":{\"TableName\":T,\"Key\":K,\"Value\":V}} or "
-                "{\"DeleteRequest\":{\"TableName\":T,\"Key\":K}}; - for stdin")
-      ->required();
+                "{\"DeleteRequest\":{\"TableName\":T,\"Key\":K}}; - for stdin (byte tables)");
+  a->typed.AddFlags(c);
 }
 
 }  // namespace

@@ -29,12 +29,32 @@ struct Table {
   name @0 :Text;
   streamEnabled @1 :Bool;
   streamViewType @2 :Text;  # KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES
+  # A typed table (runnel/item.h): its key schema (empty for a byte table)
+  # and the types of its key attributes, and its time to live.
+  keySchema @3 :List(KeySchemaElement);
+  attributeDefinitions @4 :List(AttributeDefinition);
+  ttlEnabled @5 :Bool;
+  ttlAttributeName @6 :Text;
+}
+
+struct KeySchemaElement {
+  attributeName @0 :Text;
+  keyType @1 :Text;  # HASH or RANGE
+}
+
+struct AttributeDefinition {
+  attributeName @0 :Text;
+  attributeType @1 :Text;  # S, N or B
 }
 
 struct Item {
   table @0 :Text;
   key @1 :Data;
   value @2 :Data;
+  # An item of a typed table, in DynamoDB JSON ({"pk":{"S":"a"},...}); key
+  # and value are then empty. JSON rather than the index encoding: a dump
+  # outlives any one version's storage format.
+  itemJson @3 :Text;
 }
 
 struct End {

@@ -15,18 +15,68 @@ ojson KeySchema() { return ojson::array({ojson{{"AttributeName", "key"}, {"KeyTy
 
 }  // namespace
 
+ojson KeySchemaJson(const TableSchema& schema) {
+  ojson ks = ojson::array();
+  for (const KeySchemaElement& k : schema.key_schema) {
+    ks.push_back({{"AttributeName", k.attribute_name},
+                  {"KeyType", k.key_type == KeyType::kHash ? "HASH" : "RANGE"}});
+  }
+  return ks;
+}
+
+namespace {
+
+const char* ScalarTypeName(ScalarAttributeType t) {
+  switch (t) {
+    case ScalarAttributeType::kS:
+      return "S";
+    case ScalarAttributeType::kN:
+      return "N";
+    case ScalarAttributeType::kB:
+      return "B";
+  }
+  return "S";
+}
+
+}  // namespace
+
+ojson AttributeDefinitionsJson(const TableSchema& schema) {
+  ojson defs = ojson::array();
+  for (const AttributeDefinition& a : schema.attribute_definitions) {
+    defs.push_back(
+        {{"AttributeName", a.attribute_name}, {"AttributeType", ScalarTypeName(a.attribute_type)}});
+  }
+  return defs;
+}
+
 ojson TableJson(DB& db, const TableDescription& d, const char* status) {
+  const bool typed = d.schema.typed();
   ojson j;
-  j["AttributeDefinitions"] =
-      ojson::array({ojson{{"AttributeName", "key"}, {"AttributeType", "S"}}});
+  if (typed) {
+    ojson defs = ojson::array();
+    for (const AttributeDefinition& a : d.schema.attribute_definitions) {
+      defs.push_back({{"AttributeName", a.attribute_name},
+                      {"AttributeType", ScalarTypeName(a.attribute_type)}});
+    }
+    j["AttributeDefinitions"] = std::move(defs);
+  } else {
+    j["AttributeDefinitions"] =
+        ojson::array({ojson{{"AttributeName", "key"}, {"AttributeType", "S"}}});
+  }
   j["TableName"] = d.table_name;
-  j["KeySchema"] = KeySchema();
+  j["KeySchema"] = typed ? KeySchemaJson(d.schema) : KeySchema();
   j["TableStatus"] = status;
   j["CreationDateTime"] = IsoTime(d.creation_time_micros);
+  if (typed) {
+    // On-demand, as far as a client can tell: runnel provisions no capacity.
+    j["ProvisionedThroughput"] = {
+        {"NumberOfDecreasesToday", 0}, {"ReadCapacityUnits", 0}, {"WriteCapacityUnits", 0}};
+  }
   j["TableSizeBytes"] = d.table_size_bytes;
   j["ItemCount"] = d.item_count;
   j["TableArn"] = "arn:runnel:" + db.name() + ":table/" + d.table_name;
   j["TableId"] = std::to_string(d.table_id);
+  if (typed) j["BillingModeSummary"] = {{"BillingMode", "PAY_PER_REQUEST"}};
   if (d.stream_specification.stream_enabled) {
     j["StreamSpecification"] = {
         {"StreamEnabled", true},

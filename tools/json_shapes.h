@@ -16,6 +16,10 @@ namespace runnel::cli {
 // DynamoDB's TableDescription; `status` is TableStatus ("ACTIVE",
 // "DELETING").
 nlohmann::ordered_json TableJson(DB& db, const TableDescription& d, const char* status);
+// A typed table's KeySchema and AttributeDefinitions, as in
+// TableDescription.
+nlohmann::ordered_json KeySchemaJson(const TableSchema& schema);
+nlohmann::ordered_json AttributeDefinitionsJson(const TableSchema& schema);
 // DynamoDB Streams' StreamDescription.
 nlohmann::ordered_json StreamDescriptionJson(const StreamDescription& d);
 // Lambda's FunctionConfiguration.
