@@ -53,6 +53,10 @@ struct ItemMutation {
   // carries this mutation, and nothing of it is written.
   std::function<Status(std::optional<std::string_view> current, std::optional<std::string>* next)>
       decide;
+  // If not 0: the table id the key was encoded for. A table of that name
+  // with another id (deleted and created again, maybe with another key
+  // schema, since the request was prepared) fails the commit with NotFound.
+  uint32_t table_id = 0;
 };
 
 class DBInternal : public DB {

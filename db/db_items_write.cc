@@ -67,6 +67,7 @@ Status PrepareWrite(const log::TableEntryData& table, PreparedWrite::Kind kind, 
   using Kind = PreparedWrite::Kind;
   out->kind = kind;
   out->table = table.name;
+  out->table_id = table.id;
   const KeyShape shape = ShapeOf(table);
   Status s = NormalizeItem(&item_or_key);
   if (!s.ok()) return s;
@@ -168,6 +169,7 @@ Status PreparedWrite::Evaluate(std::optional<std::string_view> current,
 ItemMutation PreparedWrite::Mutation() {
   ItemMutation m;
   m.table = table;
+  m.table_id = table_id;
   m.key = key;
   m.decide = [this](std::optional<std::string_view> current, std::optional<std::string>* next) {
     return Evaluate(current, next);

@@ -25,6 +25,7 @@ struct PreparedWrite {
   enum class Kind : uint8_t { kPut, kUpdate, kDelete, kConditionCheck };
   Kind kind = Kind::kPut;
   std::string table;
+  uint32_t table_id = 0;
   std::string key;  // encoded (EncodeItemKey)
   Item item;        // kPut: the normalized item; kUpdate: the key attributes
   std::shared_ptr<const Condition> condition;  // null: unconditional

@@ -88,6 +88,7 @@ Status DBImpl::RunTimeToLive(uint64_t* deleted) {
       if (!Expired(value, attribute, clock.now, clock.oldest)) continue;
       ItemMutation m;
       m.table = t.name;
+      m.table_id = t.id;
       m.key.assign(it->key().data() + prefix.size(), it->key().size() - prefix.size());
       m.decide = decide;
       batch.push_back(std::move(m));

@@ -297,6 +297,8 @@ Status DBImpl::DecideItems(GroupCommit* g, Writer* w, std::vector<DecidedItem>* 
       s = Status::NotFound("table '" + m.table + "' does not exist");
     } else if (!d.table->typed()) {
       s = Status::FailedPrecondition("table '" + m.table + "' is not a typed table");
+    } else if (m.table_id != 0 && m.table_id != d.table->id) {
+      s = Status::NotFound("table '" + m.table + "' was deleted while the write was queued");
     } else {
       ikey.clear();
       index::AppendItemKey(d.table->id, m.key, &ikey);
