@@ -559,6 +559,9 @@ TEST(ItemsExpression, KeyConditionErrors) {
               HasSubstr("Incorrect operand type for operator or function; operator or function: "
                         "begins_with, operand type: N"));
   EXPECT_THAT(Key("pk.x = :p", &k), HasSubstr("nested attributes"));
+  EXPECT_THAT(Key("pk = :e", &k, Item{{":e", V::S("")}}),
+              HasSubstr("The AttributeValue for a key attribute cannot contain an empty string "
+                        "value. Key: pk"));
   EXPECT_THAT(Key("pk = :p AND", &k),
               HasSubstr("Invalid KeyConditionExpression: Syntax error; token: \"<EOF>\""));
 }

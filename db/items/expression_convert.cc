@@ -200,48 +200,54 @@ Status Converter::Predicate(const Node& n, Cond* out) {
     s = ConditionOperand(*r, &out->operands.back());
     if (!s.ok()) return s;
   }
-  if (tail.is_type<g::compare_tail>()) {
-    static constexpr std::pair<std::string_view, CompareOp> kOps[] = {
-        {"=", CompareOp::kEq},  {"<>", CompareOp::kNe}, {"<", CompareOp::kLt},
-        {"<=", CompareOp::kLe}, {">", CompareOp::kGt},  {">=", CompareOp::kGe}};
-    const std::string op = tail.children.front()->string();
-    out->kind = Cond::Kind::kCompare;
-    for (const auto& [text, value] : kOps) {
-      if (text == op) out->op = value;
-    }
-    const Operand& a = out->operands[0];
-    const Operand& b = out->operands[1];
-    if (a.kind == Operand::Kind::kPath && b.kind == Operand::Kind::kPath &&
-        IsPrefix(a.path, b.path) && a.path.size() == b.path.size()) {
-      return Error(
-          "The first operand must be distinct from the remaining operands for this operator or "
-          "function; operator: " +
-          op + ", first operand: " + PathToList(a.path));
-    }
-    return Status::OK();
-  }
-  if (tail.is_type<g::between_tail>()) {
-    out->kind = Cond::Kind::kBetween;
-    const Operand& lo = out->operands[1];
-    const Operand& hi = out->operands[2];
-    if (lo.kind == Operand::Kind::kValue && hi.kind == Operand::Kind::kValue) {
-      std::optional<int> order = CompareScalars(lo.value, hi.value);
-      if (lo.value.type != hi.value.type) {
-        return Error(
-            "The BETWEEN operator requires same data type for lower and upper bounds; lower bound "
-            "operand: " +
-            Literal(lo.value) + ", upper bound operand: " + Literal(hi.value));
-      }
-      if (order.has_value() && *order > 0) {
-        return Error(
-            "The BETWEEN operator requires upper bound to be greater than or equal to lower "
-            "bound; lower bound operand: " +
-            Literal(lo.value) + ", upper bound operand: " + Literal(hi.value));
-      }
-    }
-    return Status::OK();
-  }
+  if (tail.is_type<g::compare_tail>()) return FinishCompare(tail, out);
+  if (tail.is_type<g::between_tail>()) return FinishBetween(out);
   out->kind = Cond::Kind::kIn;
+  return Status::OK();
+}
+
+// A comparison: its operator, and the cloud's refusal of `a = a`.
+Status Converter::FinishCompare(const Node& tail, Cond* out) {
+  static constexpr std::pair<std::string_view, CompareOp> kOps[] = {
+      {"=", CompareOp::kEq},  {"<>", CompareOp::kNe}, {"<", CompareOp::kLt},
+      {"<=", CompareOp::kLe}, {">", CompareOp::kGt},  {">=", CompareOp::kGe}};
+  const std::string op = tail.children.front()->string();
+  out->kind = Cond::Kind::kCompare;
+  for (const auto& [text, value] : kOps) {
+    if (text == op) out->op = value;
+  }
+  const Operand& a = out->operands[0];
+  const Operand& b = out->operands[1];
+  if (a.kind == Operand::Kind::kPath && b.kind == Operand::Kind::kPath &&
+      IsPrefix(a.path, b.path) && a.path.size() == b.path.size()) {
+    return Error(
+        "The first operand must be distinct from the remaining operands for this operator or "
+        "function; operator: " +
+        op + ", first operand: " + PathToList(a.path));
+  }
+  return Status::OK();
+}
+
+// BETWEEN: literal bounds must have one type and be in order.
+Status Converter::FinishBetween(Cond* out) {
+  out->kind = Cond::Kind::kBetween;
+  const Operand& lo = out->operands[1];
+  const Operand& hi = out->operands[2];
+  if (lo.kind == Operand::Kind::kValue && hi.kind == Operand::Kind::kValue) {
+    std::optional<int> order = CompareScalars(lo.value, hi.value);
+    if (lo.value.type != hi.value.type) {
+      return Error(
+          "The BETWEEN operator requires same data type for lower and upper bounds; lower bound "
+          "operand: " +
+          Literal(lo.value) + ", upper bound operand: " + Literal(hi.value));
+    }
+    if (order.has_value() && *order > 0) {
+      return Error(
+          "The BETWEEN operator requires upper bound to be greater than or equal to lower "
+          "bound; lower bound operand: " +
+          Literal(lo.value) + ", upper bound operand: " + Literal(hi.value));
+    }
+  }
   return Status::OK();
 }
 

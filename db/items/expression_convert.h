@@ -44,6 +44,8 @@ class Converter {
   Status ConvertValue(const Node& n, AttributeValue* out);
   Status ConditionNode(const Node& n, Cond* out);
   Status Predicate(const Node& n, Cond* out);
+  Status FinishCompare(const Node& tail, Cond* out);
+  Status FinishBetween(Cond* out);
   static const Node* GroupOperand(const Node& group);
   Status UnwrapGroup(const Node& group, const Node** out);
   Status BooleanFunction(const Node& n, Cond* out);

@@ -122,6 +122,13 @@ Status ToKeyPredicate(const Cond& c, KeyPredicate* out) {
 
 Status CheckTypes(const KeyPredicate& p, Type type) {
   for (const AttributeValue* v : p.values) {
+    if (v->type == type && type != Type::kN && v->scalar.empty()) {
+      const char* what = type == Type::kS ? "string" : "binary";
+      return Status::InvalidArgument(
+          std::string("One or more parameter values are not valid. The AttributeValue for a key "
+                      "attribute cannot contain an empty ") +
+          what + " value. Key: " + p.name);
+    }
     if (v->type != type) {
       if (p.op == KeyCondition::RangeOp::kBeginsWith && type == Type::kN) {
         return Invalid(
