@@ -113,6 +113,12 @@ std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta, uint64_
     case log::MetaData::Kind::kDeleteMapping:
       std::erase_if(next.mappings, [&](const auto& m) { return m.id == meta.mapping_id; });
       break;
+    case log::MetaData::Kind::kUpdateTimeToLive:
+      if (auto* t = find(meta.table_id)) {
+        t->ttl_enabled = meta.ttl_enabled;
+        t->ttl_attribute = meta.ttl_attribute;
+      }
+      break;
   }
   return std::make_shared<const Catalog>(std::move(next));
 }

@@ -89,6 +89,12 @@ void FillTable(const TableEntryData& t, schema::TableEntry::Builder b) {
     sb.setStartSeq(s.start_seq);
     sb.setEndSeq(s.end_seq);
   }
+  b.setHashKeyName(AsText(t.hash_key_name));
+  b.setHashKeyType(t.hash_key_type);
+  b.setRangeKeyName(AsText(t.range_key_name));
+  b.setRangeKeyType(t.range_key_type);
+  b.setTtlEnabled(t.ttl_enabled);
+  b.setTtlAttribute(AsText(t.ttl_attribute));
 }
 
 void FillFunction(const FunctionEntryData& f, schema::FunctionEntry::Builder b) {
@@ -192,6 +198,17 @@ TableEntryData ReadTable(schema::TableEntry::Reader r) {
     e.end_seq = s.getEndSeq();
     t.streams.push_back(std::move(e));
   }
+  t.hash_key_name = r.getHashKeyName().cStr();
+  t.hash_key_type = r.getHashKeyType();
+  t.range_key_name = r.getRangeKeyName().cStr();
+  t.range_key_type = r.getRangeKeyType();
+  if (t.typed() &&
+      (t.hash_key_type < 1 || t.hash_key_type > 3 ||
+       (!t.range_key_name.empty() && (t.range_key_type < 1 || t.range_key_type > 3)))) {
+    throw std::runtime_error("table '" + t.name + "': unknown key attribute type");
+  }
+  t.ttl_enabled = r.getTtlEnabled();
+  t.ttl_attribute = r.getTtlAttribute().cStr();
   return t;
 }
 
@@ -217,8 +234,17 @@ ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence, int64_t comm
   return r;
 }
 
+void SetTableFields(const TableEntryData* table, bool ttl_delete, ChangeRecord* r) {
+  r->ttl_delete = ttl_delete;
+  if (table == nullptr || !table->typed()) return;
+  r->typed = true;
+  r->hash_key_name = table->hash_key_name;
+  r->range_key_name = table->range_key_name;
+}
+
 void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& changes,
-                 const CheckpointData* checkpoint, uint8_t chain_depth, std::string* out) {
+                 const CheckpointData* checkpoint, uint8_t chain_depth, std::string* out,
+                 bool ttl_delete) {
   size_t data_bytes = 0;
   for (const ChangeData& c : changes) {
     data_bytes +=
@@ -262,6 +288,7 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
     cp.setResult(capnp::Text::Reader(checkpoint->result.data(), checkpoint->result.size()));
   }
   root.setChainDepth(chain_depth);
+  root.setTtlDelete(ttl_delete);
   AppendFlat(builder, out);
 }
 
@@ -295,6 +322,13 @@ void EncodeMeta(const MetaData& meta, std::string* out) {
     case MetaData::Kind::kDeleteMapping:
       root.setDeleteMapping(meta.mapping_id);
       break;
+    case MetaData::Kind::kUpdateTimeToLive: {
+      auto u = root.initUpdateTimeToLive();
+      u.setTtlTableId(meta.table_id);
+      u.setTtlEnabled(meta.ttl_enabled);
+      u.setTtlAttribute(AsText(meta.ttl_attribute));
+      break;
+    }
   }
   AppendFlat(builder, out);
 }
@@ -326,7 +360,7 @@ namespace {
 struct BatchLayout {
   bool usable = false;  // false: every field has a zero default, or give up
   // BatchFrame: byte offsets in the data section, pointer indexes.
-  uint32_t commit_time = 0, chain_depth = 0;
+  uint32_t commit_time = 0, chain_depth = 0, ttl_delete_bit = 0;
   uint32_t changes = 0, data = 0, checkpoint = 0;
   // Change: byte offsets, and bit offsets for the Bools.
   uint32_t table_id = 0, event = 0, view = 0, key_size = 0, old_image_size = 0, new_image_size = 0,
@@ -369,6 +403,7 @@ const BatchLayout& Layout() {
     const uint32_t v[] = {
         l.commit_time = SlotOffset(frame, "commitTimeMicros"),
         l.chain_depth = SlotOffset(frame, "chainDepth"),
+        l.ttl_delete_bit = SlotOffset(frame, "ttlDelete"),
         l.changes = SlotOffset(frame, "changes"),
         l.data = SlotOffset(frame, "data"),
         l.checkpoint = SlotOffset(frame, "checkpoint"),
@@ -529,6 +564,7 @@ bool DecodeBatchFast(std::string_view payload, BatchData* batch) {
   batch->has_checkpoint = false;
   batch->checkpoint = CheckpointData();
   batch->chain_depth = root_section.Get<uint8_t>(l.chain_depth);
+  batch->ttl_delete = root_section.Bit(l.ttl_delete_bit);
   return true;
 }
 
@@ -585,6 +621,7 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
       batch->checkpoint.result = std::string_view(text.cStr(), text.size());
     }
     batch->chain_depth = root.getChainDepth();
+    batch->ttl_delete = root.getTtlDelete();
     return Status::OK();
   });
 }
@@ -628,6 +665,14 @@ Status DecodeMeta(std::string_view payload, MetaData* meta) {
         meta->kind = MetaData::Kind::kDeleteMapping;
         meta->mapping_id = root.getDeleteMapping();
         break;
+      case schema::MetaFrame::UPDATE_TIME_TO_LIVE: {
+        meta->kind = MetaData::Kind::kUpdateTimeToLive;
+        auto u = root.getUpdateTimeToLive();
+        meta->table_id = u.getTtlTableId();
+        meta->ttl_enabled = u.getTtlEnabled();
+        meta->ttl_attribute = u.getTtlAttribute().cStr();
+        break;
+      }
       default:
         return Status::NotSupported("meta frame of an unknown kind");
     }

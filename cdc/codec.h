@@ -57,6 +57,8 @@ struct BatchData {
   bool has_checkpoint = false;
   CheckpointData checkpoint;  // takes the frame's last sequence number
   uint8_t chain_depth = 0;
+  // Deletions by a typed table's time to live.
+  bool ttl_delete = false;
 };
 
 struct StreamEntryData {
@@ -136,17 +138,20 @@ struct MetaData {
     kDeleteFunction,
     kPutMapping,
     kDeleteMapping,
+    kUpdateTimeToLive,
   };
   Kind kind = Kind::kCreateTable;
   int64_t commit_time_micros = 0;
   TableEntryData table;        // kCreateTable
-  uint32_t table_id = 0;       // kDeleteTable, kUpdateStream
+  uint32_t table_id = 0;       // kDeleteTable, kUpdateStream, kUpdateTimeToLive
   View view = View::kNone;     // kUpdateStream: kNone disables
   std::string label;           // kUpdateStream when enabling
   FunctionEntryData function;  // kPutFunction
   std::string function_name;   // kDeleteFunction
   MappingEntryData mapping;    // kPutMapping
   uint32_t mapping_id = 0;     // kDeleteMapping
+  bool ttl_enabled = false;    // kUpdateTimeToLive
+  std::string ttl_attribute;   // kUpdateTimeToLive
 };
 
 struct CatalogData {
@@ -161,12 +166,18 @@ struct CatalogData {
 // end_of_batch is left false for the caller to set.
 ChangeRecord ToChangeRecord(const ChangeData& c, uint64_t sequence, int64_t commit_time_micros,
                             std::string_view table);
+// Sets the typed-table fields of `r` (typed, key names) from its table's
+// catalog entry (null: unknown, left as a byte record) and the frame's
+// ttl_delete mark. `table` must outlive the record's use.
+void SetTableFields(const TableEntryData* table, bool ttl_delete, ChangeRecord* r);
 
 // Encoders append one flat-array Cap'n Proto message (a multiple of 8 bytes)
 // to *out.
-// `checkpoint` may be null; `chain_depth` 0 for an application's write.
+// `checkpoint` may be null; `chain_depth` 0 for an application's write;
+// `ttl_delete` marks a frame of time-to-live deletions.
 void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& changes,
-                 const CheckpointData* checkpoint, uint8_t chain_depth, std::string* out);
+                 const CheckpointData* checkpoint, uint8_t chain_depth, std::string* out,
+                 bool ttl_delete = false);
 void EncodeMeta(const MetaData& meta, std::string* out);
 void EncodeCatalog(const CatalogData& catalog, std::string* out);
 

@@ -70,6 +70,9 @@ struct BatchFrame {
   # How many trigger invocations led to this write: 0 for an application's
   # write, n + 1 for a handler's write-back caused by records of depth n.
   chainDepth @4 :UInt8;
+  # The frame's changes are deletions by a typed table's time to live (the
+  # cloud's Service userIdentity in stream records).
+  ttlDelete @5 :Bool;
 }
 
 struct StreamEntry {
@@ -89,6 +92,15 @@ struct TableEntry {
   # Sequence number of the delete-table frame; 0 while the table is live.
   deletedSeq @3 :UInt64;
   streams @4 :List(StreamEntry);
+  # Typed tables: the key attributes (hashKeyName empty for a byte table,
+  # rangeKeyName empty without a RANGE key); types 1 S, 2 N, 3 B.
+  hashKeyName @5 :Text;
+  hashKeyType @6 :UInt8;
+  rangeKeyName @7 :Text;
+  rangeKeyType @8 :UInt8;
+  # Time to live (UpdateTimeToLive): the attribute holding the expiry time.
+  ttlEnabled @9 :Bool;
+  ttlAttribute @10 :Text;
 }
 
 struct EnvVar {
@@ -159,6 +171,12 @@ struct MetaFrame {
     deleteFunction @7 :Text;
     putMapping @8 :MappingEntry;       # create or replace (by id)
     deleteMapping @9 :UInt32;
+    # Enable or disable a typed table's time to live.
+    updateTimeToLive :group {
+      ttlTableId @10 :UInt32;
+      ttlEnabled @11 :Bool;
+      ttlAttribute @12 :Text;
+    }
   }
 }
 

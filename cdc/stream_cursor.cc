@@ -18,6 +18,7 @@ StreamCursor::StreamCursor(LogSource* source, uint32_t table_id, SequenceNumber 
       catalog_(std::move(catalog)) {
   const log::TableEntryData* t = catalog_ ? catalog_->FindById(table_id) : nullptr;
   if (t != nullptr) table_name_ = t->name;
+  table_ = t;
 }
 
 StreamCursor::~StreamCursor() = default;
@@ -103,6 +104,7 @@ void StreamCursor::Emit(RecordBatch* batch, const log::ChangeData& c, SequenceNu
   }
   rep.records.push_back(log::ToChangeRecord(c, seq, data_.commit_time_micros, table_name_));
   rep.records.back().chain_depth = data_.chain_depth;
+  log::SetTableFields(table_, data_.ttl_delete, &rep.records.back());
 }
 
 // The state of one Read() call.

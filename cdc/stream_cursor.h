@@ -75,6 +75,7 @@ class StreamCursor {
   const SequenceNumber stream_start_;
   std::shared_ptr<const Catalog> catalog_;
   std::string_view table_name_;
+  const log::TableEntryData* table_ = nullptr;  // in catalog_; null if unknown
 
   SequenceNumber position_ = 0;
   uint64_t segment_hint_ = 0, offset_hint_ = 0;

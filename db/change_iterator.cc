@@ -74,6 +74,7 @@ class LogChangeIterator final : public ChangeIterator {
     record_ = log::ToChangeRecord(c, seq, batch_.commit_time_micros,
                                   t != nullptr ? std::string_view(t->name) : std::string_view());
     record_.chain_depth = batch_.chain_depth;
+    log::SetTableFields(t, batch_.ttl_delete, &record_);
     // The last visible record of the frame ends the batch.
     record_.end_of_batch = true;
     for (size_t j = change_index_; j < batch_.changes.size(); ++j) {

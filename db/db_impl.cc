@@ -90,6 +90,7 @@ Status DBImpl::Open() {
   if (!s.ok()) return s;
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
+  if (options_.ttl_check_seconds > 0) ttl_thread_ = std::thread([this] { TtlLoop(); });
   return Status::OK();
 }
 
@@ -107,6 +108,7 @@ Status DBImpl::Close() {
     while (!writers_.empty()) idle_cv_.Wait(&mu_);
   }
   WakeWaiters();  // waiting consumers see closed_ and return
+  StopTtl();      // its pass stops at its next commit (closed_)
   if (retention_thread_.joinable()) {
     {
       MutexLock lock(&retention_mu_);
@@ -224,6 +226,7 @@ Status DBImpl::DescribeTable(std::string_view name, TableDescription* d) {
   d->table_name = t->name;
   d->table_id = t->id;
   d->creation_time_micros = t->creation_time_micros;
+  FillTypedDescription(*t, d);
   const log::View view = Catalog::CurrentView(*t);
   d->stream_specification.stream_enabled = view != log::View::kNone;
   if (view != log::View::kNone) {

@@ -42,6 +42,9 @@ class IndexEnv;
 namespace log {
 class LogWriter;
 }
+namespace items {
+struct PreparedWrite;
+}
 
 class DBImpl final : public DBInternal {
  public:
@@ -79,7 +82,8 @@ class DBImpl final : public DBInternal {
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
 
-  // --- Typed tables (db_items.cc).
+  // --- Typed tables: db_items_schema.cc, db_items_write.cc, db_transact.cc,
+  // db_ttl.cc (writes) and db_items_read.cc (reads).
   Status CreateTable(std::string_view name, const StreamSpecification& stream,
                      const TableSchema& schema) override;
   Status UpdateTimeToLive(std::string_view table, const TimeToLiveSpecification& spec) override;
@@ -136,6 +140,16 @@ class DBImpl final : public DBInternal {
     const MetaPrepare* meta = nullptr;
     // A trigger mapping's checkpoint, committed in the batch's frame.
     const log::CheckpointData* checkpoint = nullptr;
+    // Typed item writes the leader decides against the current items
+    // (db_items_write.cc): all of them succeed, then they become changes
+    // after the batch's; or none is written and w->status is the first
+    // failure. Null for none.
+    const std::vector<ItemMutation>* items = nullptr;
+    // If set, the leader stores every mutation's own status here (one per
+    // item, in order): a transaction's cancellation reasons.
+    std::vector<Status>* item_status = nullptr;
+    // The frame holds deletions by a table's time to live.
+    bool ttl_delete = false;
     uint8_t chain_depth = 0;
     bool sync = false;
     bool done = false;
@@ -169,9 +183,23 @@ class DBImpl final : public DBInternal {
   // Classifies one writer's batch and appends its frame (unless it changes
   // nothing); a batch naming a missing table fails alone (w->status).
   Status AddToGroup(GroupCommit* g, Writer* w);
+  // The value a key holds as the group sees it: the group's own earlier
+  // write (overlay) or the index.
+  struct OldValue {
+    bool exists = false;
+    std::string_view value;  // stable for the group's commit
+  };
+  Status LookupOld(GroupCommit* g, const std::string& ikey, OldValue* old);
   // Classifies one operation against the index and the group's earlier
-  // operations; an operation that changes nothing adds nothing.
-  Status ClassifyChange(GroupCommit* g, const log::TableEntryData* t, const WriteBatch::Op& op);
+  // operations; an operation that changes nothing adds nothing. `known`:
+  // the old value already looked up (typed items), else null.
+  Status ClassifyChange(GroupCommit* g, const log::TableEntryData* t, const WriteBatch::Op& op,
+                        const OldValue* known = nullptr);
+  // A decided item mutation, ready to classify.
+  struct DecidedItem;
+  // Calls every item mutation's decide against the current item; on any
+  // failure sets w->status (nothing of w is written).
+  Status DecideItems(GroupCommit* g, Writer* w, std::vector<DecidedItem>* decided);
   void AppendBatchFrame(GroupCommit* g, Writer* w);
 
   // --- db_recovery.cc
@@ -204,6 +232,16 @@ class DBImpl final : public DBInternal {
   // --- db_retention.cc
   void RetentionLoop();
   void KickRetention();
+
+  // --- db_ttl.cc
+  void TtlLoop();
+  void StopTtl();
+  // Commits item mutations as one frame (db_items_write.cc and db_ttl.cc).
+  Status CommitItems(const std::vector<ItemMutation>& items, bool sync, bool ttl_delete,
+                     std::vector<Status>* item_status, CommitInfo* info);
+  // Commits one PutItem/UpdateItem/DeleteItem and fills *result (also after
+  // a failed condition).
+  Status CommitPrepared(items::PreparedWrite* p, bool sync, WriteItemResult* result);
 
   std::shared_ptr<const Catalog> catalog() const;
   Status CheckOpen() const;
@@ -296,9 +334,31 @@ class DBImpl final : public DBInternal {
   std::atomic<uint64_t> first_available_{1};
   std::thread retention_thread_;
 
+  // Time to live (db_ttl.cc).
+  Mutex ttl_mu_;
+  CondVar ttl_cv_;
+  bool ttl_stop_ GUARDED_BY(ttl_mu_) = false;
+  Mutex ttl_run_mu_;  // one pass at a time
+  std::thread ttl_thread_;
+
+  // TransactWriteItems' ClientRequestTokens of the last 10 minutes (in
+  // memory only: a retry after a restart writes again).
+  struct TokenEntry {
+    std::string request_hash;
+    int64_t expires_micros = 0;
+    Status status;
+    TransactWriteItemsResult result;
+  };
+  Mutex token_mu_;
+  std::map<std::string, TokenEntry, std::less<>> tokens_ GUARDED_BY(token_mu_);
+
   // The trigger runtime (see Attach); stopped first in Close().
   std::unique_ptr<Attachment> attachment_;
 };
+
+// The key schema and time to live of a table, for DescribeTable
+// (db_items_schema.cc).
+void FillTypedDescription(const log::TableEntryData& table, TableDescription* description);
 
 }  // namespace runnel
 

@@ -35,6 +35,19 @@ bool ValidView(StreamViewType t) {
 // How many deletes one index batch of a table purge may hold.
 constexpr size_t kPurgeChunk = 10000;
 
+size_t ItemCount(const std::vector<ItemMutation>* items) {
+  return items == nullptr ? 0 : items->size();
+}
+
+// What a writer adds to a group's size before its items are decided.
+size_t ApproximateItemBytes(const std::vector<ItemMutation>* items) {
+  size_t bytes = 0;
+  if (items != nullptr) {
+    for (const ItemMutation& m : *items) bytes += m.key.size() + m.table.size() + 64;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 Status DBImpl::Put(const WriteOptions& options, std::string_view table, std::string_view key,
@@ -101,11 +114,11 @@ Status DBImpl::Commit(Writer* w) {
   // (it would be acknowledged without its fsync).
   std::vector<Writer*> group{w};
   if (w->meta == nullptr) {
-    size_t bytes = w->batch->ApproximateSize();
+    size_t bytes = w->batch->ApproximateSize() + ApproximateItemBytes(w->items);
     for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
       Writer* x = *it;
       if (x->meta != nullptr || (x->sync && !w->sync)) break;
-      bytes += x->batch->ApproximateSize();
+      bytes += x->batch->ApproximateSize() + ApproximateItemBytes(x->items);
       if (bytes > options_.max_group_bytes) break;
       group.push_back(x);
     }
@@ -161,6 +174,7 @@ struct DBImpl::GroupCommit {
   bool use_overlay = false;
   std::unordered_map<std::string, std::optional<std::string_view>> overlay;
   std::deque<std::string> old_values;  // stable storage for index reads
+  std::deque<std::string> new_values;  // stable storage for decided items
   std::vector<const log::TableEntryData*> tables;
   std::vector<log::ChangeData> changes;
   std::string payload;
@@ -177,7 +191,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   frames_.clear();
 
   size_t total_ops = 0;
-  for (Writer* w : group) total_ops += w->batch->Count();
+  for (Writer* w : group) total_ops += w->batch->Count() + ItemCount(w->items);
   g.use_overlay = total_ops > 1;
   for (Writer* w : group) {
     Status io = AddToGroup(&g, w);
@@ -213,6 +227,14 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   return Status::OK();
 }
 
+struct DBImpl::DecidedItem {
+  const log::TableEntryData* table = nullptr;
+  std::string_view key;  // the encoded item key (in the mutation)
+  OldValue old;          // the item the mutation was decided against
+  bool put = false;      // false: delete
+  std::string_view value;
+};
+
 Status DBImpl::AddToGroup(GroupCommit* g, Writer* w) {
   g->tables.clear();
   w->batch->ForEach([&](const WriteBatch::Op& op) {
@@ -220,10 +242,25 @@ Status DBImpl::AddToGroup(GroupCommit* g, Writer* w) {
     const log::TableEntryData* t = g->cat->FindLive(op.table);
     if (t == nullptr) {
       w->status = Status::NotFound("table '" + std::string(op.table) + "' does not exist");
+    } else if (t->typed()) {
+      // Raw bytes in a typed table would not decode as items.
+      w->status = Status::FailedPrecondition("table '" + std::string(op.table) +
+                                             "' is a typed table: use PutItem, UpdateItem and "
+                                             "DeleteItem");
     }
     g->tables.push_back(t);
   });
   if (!w->status.ok()) return Status::OK();  // nothing of this batch is written
+
+  // Items are decided before anything of the writer is classified, so that a
+  // failed condition leaves no trace in the group (index batch, overlay,
+  // statistics).
+  std::vector<DecidedItem> decided;
+  if (ItemCount(w->items) > 0) {
+    Status io = DecideItems(g, w, &decided);
+    if (!io.ok()) return io;
+    if (!w->status.ok()) return Status::OK();
+  }
 
   g->changes.clear();
   size_t i = 0;
@@ -233,32 +270,95 @@ Status DBImpl::AddToGroup(GroupCommit* g, Writer* w) {
     if (!io.ok()) return;
     io = ClassifyChange(g, t, op);
   });
+  for (const DecidedItem& d : decided) {
+    if (!io.ok()) break;
+    WriteBatch::Op op{d.put ? WriteBatch::OpType::kPut : WriteBatch::OpType::kDelete, d.table->name,
+                      d.key, d.value};
+    io = ClassifyChange(g, d.table, op, &d.old);
+  }
   if (!io.ok()) return io;
   if (!g->changes.empty() || w->checkpoint != nullptr) AppendBatchFrame(g, w);
   return Status::OK();
 }
 
+Status DBImpl::DecideItems(GroupCommit* g, Writer* w, std::vector<DecidedItem>* decided) {
+  // The writer's own earlier mutations of a key (a handler's write-backs may
+  // touch one item twice): later ones see them.
+  std::unordered_map<std::string, OldValue> local;
+  Status first_failure;
+  std::string ikey;
+  for (size_t i = 0; i < w->items->size(); ++i) {
+    const ItemMutation& m = (*w->items)[i];
+    DecidedItem d;
+    d.key = m.key;
+    d.table = g->cat->FindLive(m.table);
+    Status s;
+    if (d.table == nullptr) {
+      s = Status::NotFound("table '" + m.table + "' does not exist");
+    } else if (!d.table->typed()) {
+      s = Status::FailedPrecondition("table '" + m.table + "' is not a typed table");
+    } else {
+      ikey.clear();
+      index::AppendItemKey(d.table->id, m.key, &ikey);
+      auto found = local.find(ikey);
+      if (found != local.end()) {
+        d.old = found->second;
+      } else {
+        Status io = LookupOld(g, ikey, &d.old);
+        if (!io.ok()) return io;
+      }
+      std::optional<std::string> next;
+      s = m.decide(d.old.exists ? std::optional<std::string_view>(d.old.value) : std::nullopt,
+                   &next);
+      if (s.ok()) {
+        d.put = next.has_value();
+        if (d.put) d.value = g->new_values.emplace_back(std::move(*next));
+        local[ikey] = OldValue{d.put, d.value};
+      }
+    }
+    if (w->item_status != nullptr) w->item_status->push_back(s);
+    if (!s.ok() && first_failure.ok()) first_failure = s;
+    decided->push_back(d);
+  }
+  if (!first_failure.ok()) {
+    w->status = first_failure;
+    decided->clear();
+  }
+  return Status::OK();
+}
+
+Status DBImpl::LookupOld(GroupCommit* g, const std::string& ikey, OldValue* old) {
+  *old = OldValue();
+  auto found = g->use_overlay ? g->overlay.find(ikey) : g->overlay.end();
+  if (found != g->overlay.end()) {
+    old->exists = found->second.has_value();
+    if (old->exists) old->value = *found->second;
+    return Status::OK();
+  }
+  std::string& slot = g->old_values.emplace_back();
+  leveldb::Status ls = index_->Get(leveldb::ReadOptions(), ikey, &slot);
+  if (ls.ok()) {
+    old->exists = true;
+    old->value = slot;
+  } else if (!ls.IsNotFound()) {
+    return FromLevelDB(ls, "reading old value");
+  }
+  return Status::OK();
+}
+
 Status DBImpl::ClassifyChange(GroupCommit* g, const log::TableEntryData* t,
-                              const WriteBatch::Op& op) {
+                              const WriteBatch::Op& op, const OldValue* known) {
   std::string& ikey = g->ikey;
   ikey.clear();
   index::AppendItemKey(t->id, op.key, &ikey);
-  bool exists = false;
-  std::string_view old;
-  auto found = g->use_overlay ? g->overlay.find(ikey) : g->overlay.end();
-  if (found != g->overlay.end()) {
-    exists = found->second.has_value();
-    if (exists) old = *found->second;
-  } else {
-    std::string& slot = g->old_values.emplace_back();
-    leveldb::Status ls = index_->Get(leveldb::ReadOptions(), ikey, &slot);
-    if (ls.ok()) {
-      exists = true;
-      old = slot;
-    } else if (!ls.IsNotFound()) {
-      return FromLevelDB(ls, "reading old value");
-    }
+  OldValue looked;
+  if (known == nullptr) {
+    Status io = LookupOld(g, ikey, &looked);
+    if (!io.ok()) return io;
+    known = &looked;
   }
+  const bool exists = known->exists;
+  const std::string_view old = known->value;
   const bool put = op.type == WriteBatch::OpType::kPut;
   if (put ? (exists && old == op.value) : !exists) return Status::OK();  // no change
 
@@ -306,7 +406,7 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
   const std::vector<log::ChangeData>& changes = g->changes;
   const uint64_t seq = g->seq;
   g->payload.clear();
-  log::EncodeBatch(g->now, changes, w->checkpoint, w->chain_depth, &g->payload);
+  log::EncodeBatch(g->now, changes, w->checkpoint, w->chain_depth, &g->payload, w->ttl_delete);
   uint32_t hint = changes.empty() ? log::kNoTableHint : changes.front().table_id;
   for (const log::ChangeData& c : changes) {
     if (c.table_id != hint) hint = 0;
@@ -412,7 +512,8 @@ Status DBImpl::CommitMetaGroup(Writer* w) {
   uint32_t hint = log::kNoTableHint;
   if (meta.kind == log::MetaData::Kind::kCreateTable) hint = meta.table.id;
   if (meta.kind == log::MetaData::Kind::kDeleteTable ||
-      meta.kind == log::MetaData::Kind::kUpdateStream) {
+      meta.kind == log::MetaData::Kind::kUpdateStream ||
+      meta.kind == log::MetaData::Kind::kUpdateTimeToLive) {
     hint = meta.table_id;
   }
   log::AppendFrame(log::kMetaFrame, seq, 1, hint, payload, &frames_);

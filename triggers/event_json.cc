@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "cdc/record_json.h"
+#include "db/record_json.h"
 #include "runnel/stream.h"
 #include "util/encoding.h"
 #include "util/numbers.h"

@@ -191,6 +191,12 @@ class StreamReader {
 //    "key" member.
 //  * Any other value becomes {"key": K, "value": V} with V = {"S": value} if
 //    it is valid UTF-8, else {"B": base64(value)}.
+// Records of typed tables (ChangeRecord::typed) need no mapping: Keys holds
+// the key attributes and NewImage/OldImage the items, exactly as the cloud
+// renders them ({"pk":{"S":"a"},"n":{"N":"1.5"}}); SizeBytes is the cloud's
+// size (runnel/item.h rules) of Keys plus the images the record carries; a
+// deletion by time to live carries
+// "userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}.
 // `region` fills awsRegion (runnel uses the DB name).
 std::string RecordToJson(const ChangeRecord& record, std::string_view stream_arn,
                          std::string_view region);

@@ -3,8 +3,8 @@
 // The JSON values behind RecordToJson (runnel/stream.h), for callers that put
 // records inside a larger document (a trigger event's "Records").
 
-#ifndef RUNNEL_CDC_RECORD_JSON_H_
-#define RUNNEL_CDC_RECORD_JSON_H_
+#ifndef RUNNEL_DB_RECORD_JSON_H_
+#define RUNNEL_DB_RECORD_JSON_H_
 
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -20,4 +20,4 @@ nlohmann::ordered_json RecordJson(const ChangeRecord& r, std::string_view stream
 
 }  // namespace runnel
 
-#endif  // RUNNEL_CDC_RECORD_JSON_H_
+#endif  // RUNNEL_DB_RECORD_JSON_H_

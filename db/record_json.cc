@@ -1,12 +1,16 @@
 // Copyright 2026 The runnel Authors.
 //
-// A change record as DynamoDB Streams' JSON, with the byte-to-attribute
-// mapping documented in runnel/stream.h.
+// A change record as DynamoDB Streams' JSON: typed records (typed tables)
+// decode their key and images exactly; byte records go through the
+// byte-to-attribute mapping documented in runnel/stream.h.
 
-#include "cdc/record_json.h"
+#include "db/record_json.h"
 
 #include <xxhash.h>
 
+#include "db/items/item_codec.h"
+#include "db/items/key_codec.h"
+#include "db/items/value.h"
 #include "util/encoding.h"
 #include "util/utf8.h"
 
@@ -61,6 +65,29 @@ json Image(std::string_view key, std::string_view value) {
   return image;
 }
 
+// The typed parts of a record (typed tables): Keys, images and the cloud's
+// SizeBytes, the ItemSize of each of them. Returns false if the key or an
+// image does not decode (a damaged log): the caller falls back to bytes.
+bool TypedParts(const ChangeRecord& r, nlohmann::ordered_json* ddb, uint64_t* size_bytes) {
+  Item keys;
+  if (!items::DecodeItemKey(r.hash_key_name, r.range_key_name, r.key, &keys).ok()) return false;
+  Item new_image;
+  Item old_image;
+  if (r.has_new_image && !items::DecodeItem(r.new_image, &new_image).ok()) return false;
+  if (r.has_old_image && !items::DecodeItem(r.old_image, &old_image).ok()) return false;
+  (*ddb)["Keys"] = json::parse(ItemToJson(keys));
+  *size_bytes = items::ItemSize(keys);
+  if (r.has_new_image) {
+    (*ddb)["NewImage"] = json::parse(ItemToJson(new_image));
+    *size_bytes += items::ItemSize(new_image);
+  }
+  if (r.has_old_image) {
+    (*ddb)["OldImage"] = json::parse(ItemToJson(old_image));
+    *size_bytes += items::ItemSize(old_image);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string ImageToJson(std::string_view key, std::string_view value) {
@@ -74,11 +101,14 @@ nlohmann::ordered_json RecordJson(const ChangeRecord& r, std::string_view stream
   // Field order as the cloud prints it.
   nlohmann::ordered_json ddb = nlohmann::ordered_json::object();
   ddb["ApproximateCreationDateTime"] = static_cast<double>(r.commit_time_micros / 1000) / 1000.0;
-  ddb["Keys"] = json{{"key", Bytes(r.key)}};
-  if (r.has_new_image) ddb["NewImage"] = Image(r.key, r.new_image);
-  if (r.has_old_image) ddb["OldImage"] = Image(r.key, r.old_image);
+  uint64_t size_bytes = r.size_bytes;
+  if (!r.typed || !TypedParts(r, &ddb, &size_bytes)) {
+    ddb["Keys"] = json{{"key", Bytes(r.key)}};
+    if (r.has_new_image) ddb["NewImage"] = Image(r.key, r.new_image);
+    if (r.has_old_image) ddb["OldImage"] = Image(r.key, r.old_image);
+  }
   ddb["SequenceNumber"] = std::to_string(r.sequence);
-  ddb["SizeBytes"] = r.size_bytes;
+  ddb["SizeBytes"] = size_bytes;
   ddb["StreamViewType"] = std::string(StreamViewTypeName(r.view_type));
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["eventID"] = id;
@@ -87,6 +117,10 @@ nlohmann::ordered_json RecordJson(const ChangeRecord& r, std::string_view stream
   j["eventSource"] = "aws:dynamodb";
   j["awsRegion"] = std::string(region);
   j["dynamodb"] = std::move(ddb);
+  if (r.ttl_delete) {
+    // The cloud marks deletions by time to live this way.
+    j["userIdentity"] = {{"type", "Service"}, {"principalId", "dynamodb.amazonaws.com"}};
+  }
   j["eventSourceARN"] = std::string(stream_arn);
   return j;
 }
