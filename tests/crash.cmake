@@ -68,3 +68,18 @@ add_test(NAME long_trigger_power_loss_1000_iterations
          COMMAND trigger_power_loss_test)
 set_tests_properties(long_trigger_power_loss_1000_iterations PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
+
+# Typed transactions under SIGKILL: the child (tests/items_crash_writer.cc)
+# runs TransactWriteItems until it is killed; each transaction must be all
+# there or not at all, in the tables and in the stream.
+add_executable(items_crash_writer ${CMAKE_CURRENT_SOURCE_DIR}/items_crash_writer.cc)
+target_link_libraries(items_crash_writer PRIVATE runnel_campaign)
+target_compile_options(items_crash_writer PRIVATE ${RUNNEL_WARNING_FLAGS})
+runnel_test(items_crash_test items_crash_test.cc LABELS crash TIMEOUT 600 LIBS runnel_campaign)
+target_compile_definitions(items_crash_test PRIVATE
+  ITEMS_CRASH_WRITER_PATH="$<TARGET_FILE:items_crash_writer>")
+add_dependencies(items_crash_test items_crash_writer)
+add_test(NAME long_items_crash_500_trials
+         COMMAND items_crash_test --gtest_filter=ItemsCrashTest.*)
+set_tests_properties(long_items_crash_500_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_ITEMS_CRASH_TRIALS=500" LABELS long TIMEOUT 3600)
