@@ -28,6 +28,8 @@ field() { sed -n "s/.*\"$1\": \"\\([^\"]*\\)\".*/\\1/p" | head -1; }
 
 say "Step 3.1: create a table with a stream enabled (RUNNEL_DB=$RUNNEL_DB)"
 run create-table --table-name Music \
+  --attribute-definitions AttributeName=Artist,AttributeType=S AttributeName=SongTitle,AttributeType=S \
+  --key-schema AttributeName=Artist,KeyType=HASH AttributeName=SongTitle,KeyType=RANGE \
   --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES
 arn=$("$runnel" describe-table --table-name Music | field LatestStreamArn)
 say "Write down the stream ARN: $arn"
@@ -49,11 +51,14 @@ host=$!
 for _ in $(seq 100); do [[ -S $RUNNEL_DB/runnel.sock ]] && break; sleep 0.05; done
 
 say "Step 3.3: add, update and delete an item (this shell reaches the host's socket)"
-run put-item --table-name Music --key song#1 \
-  --value '{"Artist":"No One You Know","SongTitle":"Call Me Today"}'
-run put-item --table-name Music --key song#1 \
-  --value '{"Artist":"No One You Know","SongTitle":"Call Me Tomorrow"}'
-run delete-item --table-name Music --key song#1
+key='{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"}}'
+run put-item --table-name Music \
+  --item '{"Artist":{"S":"No One You Know"},"SongTitle":{"S":"Call Me Today"},"AlbumTitle":{"S":"Somewhat Famous"}}'
+run update-item --table-name Music --key "$key" \
+  --update-expression 'SET AlbumTitle = :a ADD Plays :one' \
+  --expression-attribute-values '{":a":{"S":"Songs About Life"},":one":{"N":"1"}}' \
+  --return-values ALL_NEW
+run delete-item --table-name Music --key "$key" --condition-expression 'attribute_exists(Artist)'
 
 say "The function ran: its log (CloudWatch's role)"
 for _ in $(seq 100); do
