@@ -1,0 +1,14 @@
+// Copyright 2026 The runnel Authors.
+//
+// Streams over JSON: not served yet; every operation is UnknownOperationException.
+
+#include "tools/endpoint/endpoint.h"
+
+namespace runnel::endpoint {
+
+HttpResponse ServeStreams(ServiceContext&, std::string_view op, const HttpRequest&) {
+  return JsonError(400, "com.amazon.coral.service", "UnknownOperationException",
+                   "Operation not served: " + std::string(op));
+}
+
+}  // namespace runnel::endpoint
