@@ -97,6 +97,8 @@ class DBImpl final : public DBInternal {
                QueryResult* result) override;
   Status ScanItems(const ReadOptions& options, const ScanRequest& request,
                    QueryResult* result) override;
+  Status Query(const ReadOptions& options, const QueryRequest& request, ItemPage* page) override;
+  Status ScanItems(const ReadOptions& options, const ScanRequest& request, ItemPage* page) override;
   Status BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,
                       BatchGetItemResult* result) override;
   Status BatchWriteItem(const BatchWriteItemRequest& request,
@@ -128,6 +130,14 @@ class DBImpl final : public DBInternal {
   leveldb::Env* env() const override { return env_; }
 
  private:
+  // TransactWriteItems after the token check: *committed says whether the
+  // transaction is in the log.
+  Status CommitTransaction(const TransactWriteItemsRequest& request,
+                           TransactWriteItemsResult* result, bool* committed);
+  // Query and Scan, into either result type.
+  template <typename Request, typename Out>
+  Status ReadItems(const ReadOptions& options, const Request& request, Out* out);
+
   struct TableStats {
     int64_t count = 0;
     int64_t bytes = 0;
@@ -348,6 +358,7 @@ class DBImpl final : public DBInternal {
     int64_t expires_micros = 0;
     Status status;
     TransactWriteItemsResult result;
+    bool in_progress = false;  // claimed by a call still committing
   };
   Mutex token_mu_;
   std::map<std::string, TokenEntry, std::less<>> tokens_ GUARDED_BY(token_mu_);

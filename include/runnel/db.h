@@ -226,6 +226,11 @@ class DB {
   // Items in index order (hash key encoding, then sort key).
   virtual Status ScanItems(const ReadOptions& options, const ScanRequest& request,
                            QueryResult* result) = 0;
+  // The same two, with the items left in their stored form (ItemView): the
+  // same items, counts and last_evaluated_key, without decoding each item.
+  virtual Status Query(const ReadOptions& options, const QueryRequest& request, ItemPage* page) = 0;
+  virtual Status ScanItems(const ReadOptions& options, const ScanRequest& request,
+                           ItemPage* page) = 0;
   virtual Status BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,
                               BatchGetItemResult* result) = 0;
   // Every request is validated first; then all are committed as one frame
