@@ -18,7 +18,8 @@
 //             same pages decoded into runnel::Item maps (QueryResult) are
 //             reported too, without a target.
 //
-// Every workload runs --runs times (which side goes first alternates); the
+// Every workload runs --runs times (which side goes first alternates; the
+// query sides are interleaved in chunks); the
 // summary prints medians and the median of the per-run ratios. The query
 // tables are loaded once per process.
 //
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -254,18 +256,23 @@ void LoadQueryFixture(const Flags& f, QueryFixture* q) {
               static_cast<unsigned long long>(q->partitions * 100), Seconds(t0, Clock::now()));
 }
 
-// Query pages read as ItemPage (the items left in their stored form, as the
-// LevelDB side leaves its values) or, with Result = QueryResult, decoded into
-// runnel::Item maps.
+// The partition of the i-th query of a run.
+uint64_t QueryPartition(const QueryFixture& q, uint64_t seed, uint64_t i) {
+  return (seed + i * 7919) % q.partitions;
+}
+
+// Queries [begin, end) of a run, read as ItemPage (the items left in their
+// stored form, as the LevelDB side leaves its values) or, with Result =
+// QueryResult, decoded into runnel::Item maps. Returns the seconds taken.
 template <typename Result>
-double QueryRunnel(const Flags& f, QueryFixture* q, uint64_t seed) {
+double QueryRunnel(QueryFixture* q, uint64_t seed, uint64_t begin, uint64_t end) {
   runnel::QueryRequest r;
   r.table_name = "query";
   r.key_condition_expression = "pk = :p";
   Result res;
   const auto t0 = Clock::now();
-  for (uint64_t i = 0; i < f.queries; ++i) {
-    const uint64_t p = (seed + i * 7919) % q->partitions;
+  for (uint64_t i = begin; i < end; ++i) {
+    const uint64_t p = QueryPartition(*q, seed, i);
     r.expression_attribute_values = {{":p", AttributeValue::S(Padded("part", p))}};
     Check(q->db->Query(runnel::ReadOptions(), r, &res), "Query");
     size_t n = 0;
@@ -276,16 +283,16 @@ double QueryRunnel(const Flags& f, QueryFixture* q, uint64_t seed) {
     }
     if (n != 100) Die("Query returned " + std::to_string(n));
   }
-  return static_cast<double>(f.queries) / Seconds(t0, Clock::now());
+  return Seconds(t0, Clock::now());
 }
 
-double QueryLevelDB(const Flags& f, QueryFixture* q, uint64_t seed) {
+double QueryLevelDB(QueryFixture* q, uint64_t seed, uint64_t begin, uint64_t end) {
   const auto t0 = Clock::now();
   std::vector<std::pair<std::string, std::string>> out;
-  for (uint64_t i = 0; i < f.queries; ++i) {
-    const uint64_t p = (seed + i * 7919) % q->partitions;
+  for (uint64_t i = begin; i < end; ++i) {
     std::string prefix;
-    runnel::items::AppendKeyComponent(AttributeValue::S(Padded("part", p)), &prefix);
+    runnel::items::AppendKeyComponent(
+        AttributeValue::S(Padded("part", QueryPartition(*q, seed, i))), &prefix);
     prefix = runnel::index::ItemKey(1, prefix);
     std::unique_ptr<leveldb::Iterator> it(q->raw->NewIterator(leveldb::ReadOptions()));
     out.clear();
@@ -294,7 +301,27 @@ double QueryLevelDB(const Flags& f, QueryFixture* q, uint64_t seed) {
     }
     if (out.size() != 100) Die("LevelDB read " + std::to_string(out.size()));
   }
-  return static_cast<double>(f.queries) / Seconds(t0, Clock::now());
+  return Seconds(t0, Clock::now());
+}
+
+// One run of --queries queries on each side, interleaved in chunks of 50
+// whose order rotates (so that load spikes of a shared machine, and block
+// cache warmth from the side before, fall on every side alike). Returns
+// queries/s of: runnel ItemPage, runnel QueryResult, raw LevelDB.
+std::array<double, 3> QueryRun(const Flags& f, QueryFixture* q, uint64_t seed) {
+  constexpr uint64_t kChunk = 50;
+  std::array<double, 3> seconds = {0, 0, 0};
+  for (uint64_t begin = 0, chunk = 0; begin < f.queries; begin += kChunk, ++chunk) {
+    const uint64_t end = std::min<uint64_t>(f.queries, begin + kChunk);
+    for (uint64_t k = 0; k < 3; ++k) {
+      const uint64_t side = (chunk + k) % 3;
+      if (side == 0) seconds[0] += QueryRunnel<runnel::ItemPage>(q, seed, begin, end);
+      if (side == 1) seconds[1] += QueryRunnel<runnel::QueryResult>(q, seed, begin, end);
+      if (side == 2) seconds[2] += QueryLevelDB(q, seed, begin, end);
+    }
+  }
+  const double n = static_cast<double>(f.queries);
+  return {n / seconds[0], n / seconds[1], n / seconds[2]};
 }
 
 // --- Report
@@ -382,11 +409,7 @@ int main(int argc, char** argv) {
     }
     if (f.Enabled("query")) {
       const uint64_t seed = static_cast<uint64_t>(run) * 104729;
-      double r = 0, d = 0, l = 0;
-      if (subject_first) r = QueryRunnel<runnel::ItemPage>(f, &qf, seed);
-      l = QueryLevelDB(f, &qf, seed);
-      if (!subject_first) r = QueryRunnel<runnel::ItemPage>(f, &qf, seed);
-      d = QueryRunnel<runnel::QueryResult>(f, &qf, seed);
+      const auto [r, d, l] = QueryRun(f, &qf, seed);
       query.subject.push_back(r);
       query.baseline.push_back(l);
       query.ratio.push_back(r / l);
