@@ -243,6 +243,9 @@ HttpResponse ServeStreams(ServiceContext& ctx, std::string_view op, const HttpRe
     return JsonError(400, kCoralPrefix, "UnknownOperationException",
                      "Unknown operation: DynamoDBStreams_20120810." + std::string(op));
   }
+  if (ctx.db == nullptr) {
+    return JsonError(500, kErrorPrefix, "InternalServerError", "no DB is open");
+  }
   const json body = json::parse(request.body.empty() ? std::string("{}") : request.body, nullptr,
                                 /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
