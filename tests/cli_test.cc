@@ -1166,6 +1166,10 @@ TEST_F(CliBase, RegionAndAccountIdAreFixedWhenTheDbIsCreated) {
   ASSERT_EQ(r.Json()["Records"].size(), 1u) << r;
   EXPECT_EQ(r.Json()["Records"][0]["awsRegion"], "eu-west-1") << r;
   EXPECT_EQ(r.Json()["Records"][0]["eventSourceARN"], arn) << r;
+  r = Runnel({"--db", dir, "inspect", "stats"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["Region"], "eu-west-1") << r;
+  EXPECT_EQ(r.Json()["AccountId"], "123456789012") << r;
 }
 
 // --- dump and load.
