@@ -81,6 +81,8 @@ class DBImpl final : public DBInternal {
   const RecoveryReport& recovery_report() const override { return report_; }
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
+  const std::string& region() const override { return region_; }
+  const std::string& account_id() const override { return account_id_; }
 
   // --- Typed tables: db_items_schema.cc, db_items_write.cc, db_transact.cc,
   // db_ttl.cc (writes) and db_items_read.cc (reads).
@@ -266,7 +268,8 @@ class DBImpl final : public DBInternal {
     leveldb::Env* env() override { return db_->env_; }
     const std::string& wal_dir() override { return db_->wal_dir_; }
     const uint8_t* db_id() override { return db_->id_; }
-    const std::string& db_name() override { return db_->name_; }
+    const std::string& region() override { return db_->region_; }
+    const std::string& account_id() override { return db_->account_id_; }
     Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) override;
     Status LastSequence(SequenceNumber* last) override;
     Status WaitFor(SequenceNumber sequence,
@@ -282,6 +285,8 @@ class DBImpl final : public DBInternal {
   const std::string index_dir_;
   leveldb::Env* const env_;
   std::string name_;
+  std::string region_;
+  std::string account_id_;
   std::string id_hex_;
   uint8_t id_[log::kDbIdSize] = {};
 

@@ -291,9 +291,13 @@ class DB {
 
   // What recovery found when this DB was opened.
   virtual const RecoveryReport& recovery_report() const = 0;
-  // The name used in ARNs, and the DB's random identity (hex).
+  // The DB's name (Options::name), and its random identity (hex).
   virtual const std::string& name() const = 0;
   virtual const std::string& id() const = 0;
+  // The region and account of the DB's ARNs, fixed when it was created
+  // (Options::region, Options::account_id).
+  virtual const std::string& region() const = 0;
+  virtual const std::string& account_id() const = 0;
 };
 
 // Removes the DB in `dir`, like LevelDB's DestroyDB: its log, index,
