@@ -11,18 +11,25 @@
 //   get     GetItem of existing items (p50/p99 too)   target: >= 10x dynalite
 //   query   Query of one 100-item partition           target: >= 5x dynalite
 //
+// Then, on runnel only: PutItem over HTTP -> the start of a mapping's
+// handler (a plugin that writes its start time to a FIFO), p50/p99.
+//
 // Every workload runs --runs times per server (the order alternates); the
 // summary prints medians and the median of the per-run ratios.
 //
 //   endpoint_bench --runnel=build/tools/runnel
 //                  --dynalite=tests/endpoint/clients/node_modules/dynalite/cli.js
+//                  --plugin=build/bench/latency_function.so
 //                  [--runs=3] [--seconds=5] [--connections=8] [--items=20000]
+//                  [--latency_puts=2000]
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,16 +51,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The servers started, stopped by Die too.
+std::vector<pid_t> children;
+
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "endpoint_bench: %s\n", what.c_str());
+  for (pid_t pid : children) ::kill(pid, SIGKILL);
   std::exit(1);
 }
 
 struct Flags {
-  std::string runnel, dynalite, dir = "/tmp";
+  std::string runnel, dynalite, plugin, dir = "/tmp";
   int runs = 3, connections = 8;
   double seconds = 5;
   uint64_t items = 20000;
+  uint64_t latency_puts = 2000;  // 0: no trigger latency measurement
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -67,6 +79,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.runnel = value;
     } else if (name == "dynalite") {
       f.dynalite = value;
+    } else if (name == "plugin") {
+      f.plugin = value;
+    } else if (name == "latency_puts") {
+      f.latency_puts = std::strtoull(value.c_str(), nullptr, 10);
     } else if (name == "dir") {
       f.dir = value;
     } else if (name == "runs") {
@@ -81,9 +97,10 @@ Flags ParseFlags(int argc, char** argv) {
       Die("unknown flag --" + name);
     }
   }
-  if (f.runnel.empty() || f.dynalite.empty()) {
-    Die("usage: endpoint_bench --runnel=PATH --dynalite=PATH/cli.js [--runs=3] [--seconds=5] "
-        "[--connections=8] [--items=20000] [--dir=/tmp]");
+  if (f.runnel.empty() || f.dynalite.empty() || (f.latency_puts > 0 && f.plugin.empty())) {
+    Die("usage: endpoint_bench --runnel=PATH --dynalite=PATH/cli.js --plugin=latency_function.so "
+        "[--runs=3] [--seconds=5] [--connections=8] [--items=20000] [--latency_puts=2000] "
+        "[--dir=/tmp]");
   }
   if (f.runs < 1 || f.connections < 1 || f.seconds <= 0 || f.items < 200) Die("bad flag value");
   return f;
@@ -214,6 +231,7 @@ Server Start(const std::string& name, std::vector<std::string> argv, int port,
     ::execvp(args[0], args.data());
     std::_Exit(127);
   }
+  children.push_back(s.pid);
   for (int i = 0; i < 300; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -257,22 +275,22 @@ void Expect(Connection& c, const std::string& target, const std::string& body) {
 void CreateTables(int port, uint64_t items) {
   Connection c(port);
   Expect(c, "CreateTable",
-         R"({"TableName":"kv","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+         R"({"TableName":"bench_kv","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
          R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
          R"("BillingMode":"PAY_PER_REQUEST"})");
   Expect(
       c, "CreateTable",
-      R"({"TableName":"q","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},)"
+      R"({"TableName":"bench_q","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},)"
       R"({"AttributeName":"sk","KeyType":"RANGE"}],"AttributeDefinitions":[)"
       R"({"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"}],)"
       R"("BillingMode":"PAY_PER_REQUEST"})");
   // dynalite keeps new tables CREATING for --createTableMs.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  for (uint64_t i = 0; i < items; ++i) Expect(c, "PutItem", ItemJson("kv", i));
+  for (uint64_t i = 0; i < items; ++i) Expect(c, "PutItem", ItemJson("bench_kv", i));
   for (uint64_t p = 0; p < 10; ++p) {
     for (uint64_t s = 0; s < 100; ++s) {
       Expect(c, "PutItem",
-             R"({"TableName":"q","Item":{"pk":{"S":")" + Key(p) + R"("},"sk":{"N":")" +
+             R"({"TableName":"bench_q","Item":{"pk":{"S":")" + Key(p) + R"("},"sk":{"N":")" +
                  std::to_string(s) + R"("},"v":{"S":")" + std::string(76, 'q') + R"("}}})");
     }
   }
@@ -326,21 +344,95 @@ std::map<std::string, Figure> RunWorkloads(const Flags& f, int port, uint64_t ru
   // New keys for every run and thread: [items + ...).
   out["put"] = Drive(f, port, [&](int t, uint64_t i) {
     const uint64_t k = f.items + (run * 64 + static_cast<uint64_t>(t)) * 10000000ull + i;
-    return std::pair<std::string, std::string>("PutItem", ItemJson("kv", k));
+    return std::pair<std::string, std::string>("PutItem", ItemJson("bench_kv", k));
   });
   out["get"] = Drive(f, port, [&](int t, uint64_t i) {
     const uint64_t k = (static_cast<uint64_t>(t) * 7919 + i * 104729) % f.items;
     return std::pair<std::string, std::string>(
-        "GetItem", R"({"TableName":"kv","Key":{"pk":{"S":")" + Key(k) + R"("}}})");
+        "GetItem", R"({"TableName":"bench_kv","Key":{"pk":{"S":")" + Key(k) + R"("}}})");
   });
   out["query"] = Drive(f, port, [&](int t, uint64_t i) {
     const uint64_t p = (static_cast<uint64_t>(t) + i) % 10;
     return std::pair<std::string, std::string>(
-        "Query", R"({"TableName":"q","KeyConditionExpression":"pk = :p",)"
+        "Query", R"({"TableName":"bench_q","KeyConditionExpression":"pk = :p",)"
                  R"("ExpressionAttributeValues":{":p":{"S":")" +
                      Key(p) + R"("}}})");
   });
   return out;
+}
+
+// --- PutItem over HTTP -> handler start.
+
+// Runs `runnel --db DIR ARGS...` to completion; its stdout.
+std::string RunTool(const Flags& f, const std::string& db, const std::vector<std::string>& args) {
+  std::string cmd = "'" + f.runnel + "' --db '" + db + "'";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) Die("popen " + cmd);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (::pclose(p) != 0) Die("failed: " + cmd + "\n" + out);
+  return out;
+}
+
+// Before the host starts: a typed table with a stream, the plugin as a
+// function and a mapping from LATEST, made with the runnel tool.
+void SetUpLatency(const Flags& f, const std::string& db) {
+  RunTool(
+      f, db,
+      {"create-table", "--table-name", "bench_lat", "--key-schema", "AttributeName=pk,KeyType=HASH",
+       "--attribute-definitions", "AttributeName=pk,AttributeType=S", "--stream-specification",
+       "StreamEnabled=true,StreamViewType=NEW_IMAGE"});
+  const std::string d = RunTool(f, db, {"describe-table", "--table-name", "bench_lat"});
+  const std::string field = "\"LatestStreamArn\": \"";
+  const size_t at = d.find(field);
+  if (at == std::string::npos) Die("no stream ARN in: " + d);
+  const size_t begin = at + field.size();
+  const std::string arn = d.substr(begin, d.find('"', begin) - begin);
+  RunTool(f, db, {"create-function", "--function-name", "lat", "--library", f.plugin});
+  RunTool(f, db,
+          {"create-event-source-mapping", "--function-name", "lat", "--event-source", arn,
+           "--batch-size", "1", "--starting-position", "LATEST"});
+}
+
+// One PutItem at a time; for each, the time from sending the request to the
+// handler's start (read off the FIFO) and to the response.
+void MeasureLatency(const Flags& f, int port, int fifo) {
+  Connection c(port);
+  std::vector<double> to_handler, to_response;
+  std::string response, pending;
+  for (uint64_t i = 0; i < f.latency_puts; ++i) {
+    const std::string body = R"({"TableName":"bench_lat","Item":{"pk":{"S":")" + Key(i) +
+                             R"("},"v":{"S":")" + std::string(83, 'l') + R"("}}})";
+    const auto t0 = Clock::now();
+    if (c.Call("PutItem", body, &response) != 200) Die("PutItem: " + response);
+    const auto t1 = Clock::now();
+    size_t eol;
+    while ((eol = pending.find('\n')) == std::string::npos) {
+      char buf[256];
+      const ssize_t n = ::read(fifo, buf, sizeof buf);
+      if (n <= 0) Die("the latency FIFO closed");
+      pending.append(buf, static_cast<size_t>(n));
+    }
+    const double started_ns = static_cast<double>(std::atoll(pending.c_str()));
+    pending.erase(0, eol + 1);
+    const double sent_ns = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count());
+    to_handler.push_back((started_ns - sent_ns) / 1000.0);
+    to_response.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(to_handler.begin(), to_handler.end());
+  std::sort(to_response.begin(), to_response.end());
+  const auto pct = [](const std::vector<double>& v, size_t p) {
+    return v[std::min(v.size() - 1, v.size() * p / 100)];
+  };
+  std::printf(
+      "\nPutItem over HTTP -> handler start (%llu sequential puts, batch size 1): p50 %.0f us, "
+      "p99 %.0f us; PutItem response: p50 %.0f us, p99 %.0f us\n",
+      static_cast<unsigned long long>(f.latency_puts), pct(to_handler, 50), pct(to_handler, 99),
+      pct(to_response, 50), pct(to_response, 99));
 }
 
 double Median(std::vector<double> v) {
@@ -367,6 +459,15 @@ int main(int argc, char** argv) {
               ::sysconf(_SC_NPROCESSORS_ONLN), f.connections, f.seconds, f.runs,
               static_cast<unsigned long long>(f.items));
 
+  const std::string fifo_path = dir + "/latency.fifo";
+  int fifo = -1;
+  if (f.latency_puts > 0) {
+    SetUpLatency(f, dir + "/runnel");
+    if (::mkfifo(fifo_path.c_str(), 0600) != 0) Die("mkfifo: " + std::string(strerror(errno)));
+    ::setenv("RUNNEL_BENCH_FIFO", fifo_path.c_str(), 1);
+    fifo = ::open(fifo_path.c_str(), O_RDWR | O_CLOEXEC);  // RDWR: opens without a writer
+    if (fifo < 0) Die("open the FIFO");
+  }
   const int rport = FreePort();
   Server runnel = Start(
       "runnel",
@@ -412,6 +513,7 @@ int main(int argc, char** argv) {
           r[w].rate / d[w].rate);
     }
   }
+  if (f.latency_puts > 0) MeasureLatency(f, rport, fifo);
   Stop(runnel);
   Stop(dynalite);
   std::filesystem::remove_all(dir);
