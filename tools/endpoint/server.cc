@@ -221,13 +221,14 @@ uint32_t Crc32(std::string_view data) {
   return crc ^ 0xFFFFFFFFu;
 }
 
-struct Server::Impl final : public kj::HttpService {
+struct Server::Impl final : public kj::HttpService, public kj::HttpServerErrorHandler {
   Impl(kj::Timer& t, DB* d, ServerOptions o)
       : timer(t), db(d), options(std::move(o)), table(kj::heap<kj::HttpHeaderTable>()) {
     if (options.max_workers > 0) pool = std::make_unique<WorkerPool>(db, options);
     kj::HttpServerSettings settings;
     settings.headerTimeout = options.header_timeout;
     settings.pipelineTimeout = options.idle_timeout;
+    settings.errorHandler = *this;
     server = kj::heap<kj::HttpServer>(timer, *table, *this, settings);
   }
 
@@ -237,6 +238,37 @@ struct Server::Impl final : public kj::HttpService {
   kj::Promise<void> Handle(std::shared_ptr<HttpRequest> request, Response& response);
   kj::Promise<kj::Own<HttpResponse>> Run(std::shared_ptr<HttpRequest> request, std::string id);
   kj::Promise<void> Send(Response& response, HttpResponse r, std::string id);
+
+  // Requests kj-http could not parse: 400 (431 for a head too large), in
+  // the JSON error shape; kj then closes the connection.
+  kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError error,
+                                              Response& response) override {
+    const int status = error.statusCode == 431 ? 431 : 400;
+    return Send(response,
+                ServiceError(Service::kNone, status, "BadRequestException",
+                             std::string("Malformed HTTP request: ") + error.description.cStr()),
+                NewUuid());
+  }
+  // kj-http reports some malformed framing (a bad Content-Length, a bad
+  // chunk size) as an exception of the request; the service itself never
+  // throws (Dispatch runs under a catch on the workers).
+  kj::Promise<void> handleApplicationError(kj::Exception exception,
+                                           kj::Maybe<Response&> response) override {
+    if (exception.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
+    KJ_IF_MAYBE (r, response) {
+      const std::string what = exception.getDescription().cStr();
+      const bool framing = what.find("Content-Length") != std::string::npos ||
+                           what.find("Transfer-Encoding") != std::string::npos ||
+                           what.find("chunk") != std::string::npos;
+      return Send(*r,
+                  framing ? ServiceError(Service::kNone, 400, "BadRequestException",
+                                         "Malformed HTTP request: " + what)
+                          : ServiceError(Service::kNone, 500, "InternalServerError",
+                                         "The server failed to answer the request"),
+                  NewUuid());
+    }
+    return kj::READY_NOW;
+  }
 
   kj::Timer& timer;
   DB* db;
