@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <condition_variable>
@@ -228,6 +229,7 @@ struct Server::Impl final : public kj::HttpService, public kj::HttpServerErrorHa
     kj::HttpServerSettings settings;
     settings.headerTimeout = options.header_timeout;
     settings.pipelineTimeout = options.idle_timeout;
+    settings.canceledUploadGracePeriod = options.unread_body_grace;
     settings.errorHandler = *this;
     server = kj::heap<kj::HttpServer>(timer, *table, *this, settings);
   }
@@ -311,7 +313,9 @@ kj::Promise<void> Server::Impl::request(kj::HttpMethod method, kj::StringPtr url
   };
   KJ_IF_MAYBE (length, body.tryGetLength()) {
     if (*length > limit) return too_large();
-    req->body.reserve(static_cast<size_t>(*length));
+    // (Not more up front than a typical request: a client that announces a
+    // large body must send it to make the server hold it.)
+    req->body.reserve(static_cast<size_t>(std::min<uint64_t>(*length, 1u << 20)));
   }
   return timer.timeoutAfter(options.body_timeout, ReadBody(body, req.get(), limit))
       .then(

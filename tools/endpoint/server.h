@@ -58,6 +58,10 @@ struct ServerOptions {
   kj::Duration body_timeout = 60 * kj::SECONDS;
   // An idle keep-alive connection is closed after this long.
   kj::Duration idle_timeout = 60 * kj::SECONDS;
+  // After answering a request whose body it did not read (413, 408), the
+  // server waits this long for the rest of the body (to keep the
+  // connection) before closing it.
+  kj::Duration unread_body_grace = 1 * kj::SECONDS;
   // At most this many Dispatch calls run at once (more wait in a queue).
   // 0 runs Dispatch on the event loop's thread: for the fuzz target only.
   int max_workers = 32;
