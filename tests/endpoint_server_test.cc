@@ -264,6 +264,12 @@ class EndpointServer : public ::testing::Test {
     ASSERT_TRUE(DB::Open(Options(), db_dir(), &db).ok());
     ASSERT_TRUE(db->Close().ok());
   }
+  // Whatever a test did, the host reported no sanitizer error.
+  void TearDown() override {
+    const std::string err = HostErr();
+    EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << err;
+    EXPECT_EQ(err.find("runtime error:"), std::string::npos) << err;
+  }
   std::string db_dir() const { return tmp_.Sub("db"); }
   std::string err_path() const { return tmp_.Sub("host.err"); }
   std::string HostErr() const {
