@@ -102,6 +102,34 @@ bool IsJson10(const HttpResponse& r) {
   return false;
 }
 
+// The answer to one whole request: SigV4 (when credentials are
+// configured), then Dispatch. Runs on a worker: hashing a large body and the
+// service's DB calls both stay off the event loop.
+HttpResponse Answer(DB* db, const ServerOptions& options, const HttpRequest& request,
+                    const std::string& id) {
+  if (!options.credentials.empty()) {
+    SigV4Policy policy;
+    policy.credentials = &options.credentials;
+    policy.region = options.region;
+    policy.now = std::chrono::system_clock::now();
+    if (auto e = VerifySigV4(request, policy)) {
+      const Service service = ServiceOf(request);
+      const int status = service == Service::kLambda ? 403 : 400;
+      return ServiceError(service, status, e->type, e->message);
+    }
+  }
+  ServiceContext ctx;
+  ctx.db = db;
+  ctx.region = options.region;
+  ctx.account = options.account;
+  ctx.request_id = id;
+  try {
+    return Dispatch(ctx, request);
+  } catch (const std::exception& e) {  // (Dispatch promises not to throw)
+    return JsonError(500, kCoral, "InternalServerError", e.what());
+  }
+}
+
 // A Dispatch call waiting for, or running on, a worker.
 struct Job {
   std::shared_ptr<const HttpRequest> request;
@@ -154,18 +182,8 @@ class WorkerPool {
     }
   }
   void Run(Job& job) {
-    ServiceContext ctx;
-    ctx.db = db_;
-    ctx.region = options_.region;
-    ctx.account = options_.account;
-    ctx.request_id = job.request_id;
-    auto r = kj::heap<HttpResponse>();
-    try {
-      *r = Dispatch(ctx, *job.request);
-    } catch (const std::exception& e) {
-      *r = JsonError(500, kCoral, "InternalServerError", e.what());
-    }
-    job.fulfiller->fulfill(kj::mv(r));
+    job.fulfiller->fulfill(
+        kj::heap<HttpResponse>(Answer(db_, options_, *job.request, job.request_id)));
   }
 
   DB* const db_;
@@ -238,7 +256,6 @@ struct Server::Impl final : public kj::HttpService, public kj::HttpServerErrorHa
                             const kj::HttpHeaders& headers, kj::AsyncInputStream& body,
                             Response& response) override;
   kj::Promise<void> Handle(std::shared_ptr<HttpRequest> request, Response& response);
-  kj::Promise<kj::Own<HttpResponse>> Run(std::shared_ptr<HttpRequest> request, std::string id);
   kj::Promise<void> Send(Response& response, HttpResponse r, std::string id);
 
   // Requests kj-http could not parse: 400 (431 for a head too large), in
@@ -334,39 +351,18 @@ kj::Promise<void> Server::Impl::request(kj::HttpMethod method, kj::StringPtr url
 
 kj::Promise<void> Server::Impl::Handle(std::shared_ptr<HttpRequest> request, Response& response) {
   std::string id = NewUuid();
-  if (!options.credentials.empty()) {
-    SigV4Policy policy;
-    policy.credentials = &options.credentials;
-    policy.region = options.region;
-    policy.now = std::chrono::system_clock::now();
-    if (auto e = VerifySigV4(*request, policy)) {
-      const Service service = ServiceOf(*request);
-      const int status = service == Service::kLambda ? 403 : 400;
-      return Send(response, ServiceError(service, status, e->type, e->message), std::move(id));
-    }
-  }
-  return Run(std::move(request), id).then([this, &response, id](kj::Own<HttpResponse> r) mutable {
-    return Send(response, std::move(*r), std::move(id));
-  });
-}
-
-kj::Promise<kj::Own<HttpResponse>> Server::Impl::Run(std::shared_ptr<HttpRequest> request,
-                                                     std::string id) {
   if (pool == nullptr) {  // the fuzz target: on the event loop
-    ServiceContext ctx;
-    ctx.db = db;
-    ctx.region = options.region;
-    ctx.account = options.account;
-    ctx.request_id = id;
-    return kj::heap<HttpResponse>(Dispatch(ctx, *request));
+    return Send(response, Answer(db, options, *request, id), std::move(id));
   }
   auto paf = kj::newPromiseAndCrossThreadFulfiller<kj::Own<HttpResponse>>();
   auto job = std::make_unique<Job>();
   job->request = std::move(request);
-  job->request_id = std::move(id);
+  job->request_id = id;
   job->fulfiller = kj::mv(paf.fulfiller);
   pool->Submit(std::move(job));
-  return kj::mv(paf.promise);
+  return paf.promise.then([this, &response, id](kj::Own<HttpResponse> r) mutable {
+    return Send(response, std::move(*r), std::move(id));
+  });
 }
 
 kj::Promise<void> Server::Impl::Send(Response& response, HttpResponse r, std::string id) {
