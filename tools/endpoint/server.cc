@@ -462,8 +462,8 @@ Status BindListener(const std::string& host_port, bool loopback_only, int* fd, s
     return Status::InvalidArgument(
         "--listen: " + host_port +
         " is not a loopback address; without credentials (--credentials FILE, or "
-        "RUNNEL_ACCESS_KEY_ID and RUNNEL_SECRET_ACCESS_KEY) the endpoint serves 127.0.0.1 or ::1 "
-        "only");
+        "RUNNEL_ACCESS_KEY_ID and RUNNEL_SECRET_ACCESS_KEY) the endpoint serves loopback "
+        "addresses (127.0.0.0/8, ::1) only");
   }
   const int sock = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (sock < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
