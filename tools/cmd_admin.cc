@@ -78,10 +78,6 @@ void AddRun(Registry* r) {
                 "aws_secret_access_key) whose keys requests must be signed with (SigV4); also "
                 "RUNNEL_ACCESS_KEY_ID / RUNNEL_SECRET_ACCESS_KEY. Without any, only loopback "
                 "addresses may be listened on");
-  c->add_option("--region", o->endpoint.region, "The region in ARNs and signatures")
-      ->capture_default_str();
-  c->add_option("--account-id", o->endpoint.account, "The account id in ARNs")
-      ->capture_default_str();
   c->add_option("--client-timeout-ms", f->client_timeout_ms)->group("");
   c->add_option("--idle-timeout-ms", f->idle_timeout_ms)->group("");
 }

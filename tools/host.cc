@@ -298,6 +298,10 @@ class HttpEndpoint {
   // Serves until the promise is dropped (never resolves).
   kj::Promise<void> Start(kj::AsyncIoContext& io, DB* db) {
     if (fd_ < 0) return kj::NEVER_DONE;
+    // The ARNs' region and account are the DB's, fixed when it was created
+    // (the global --region / --account-id flags set them then).
+    options_.region = db->region();
+    options_.account = db->account_id();
     server_ = std::make_unique<endpoint::Server>(io.provider->getTimer(), db, options_);
     listener_ = io.lowLevelProvider->wrapListenSocketFd(
         fd_, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
