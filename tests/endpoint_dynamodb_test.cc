@@ -511,13 +511,20 @@ TEST_F(EndpointDynamoDB, ProtocolErrors) {
   Reply unknown = Send("FlyToTheMoon", "{}");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.error(), "UnknownOperationException");
+}
 
+TEST_F(EndpointDynamoDB, MissingAndInvalidParameters) {
+  CreateMusic();
   Reply no_table = Send("PutItem", R"js({"Item": {"Artist": {"S": "A"}}})js");
   EXPECT_EQ(no_table.error(), "ValidationException");
   EXPECT_EQ(no_table.message(),
             "1 validation error detected: Value null at 'tableName' failed to satisfy "
             "constraint: Member must not be null");
   EXPECT_EQ(Send("GetItem", R"js({"TableName": "Music"})js").error(), "ValidationException");
+  Reply empty = Send("PutItem", R"js({"TableName": "Music", "ConditionExpression": "",
+      "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "B"}}})js");
+  EXPECT_EQ(empty.error(), "ValidationException");
+  EXPECT_EQ(empty.message(), "Invalid ConditionExpression: The expression can not be empty;");
   Reply nf = Send("PutItem", R"js({"TableName": "Nope", "Item": {"Artist": {"S": "A"}}})js");
   EXPECT_EQ(nf.error(), "ResourceNotFoundException");
   EXPECT_EQ(nf.message(), "Requested resource not found");

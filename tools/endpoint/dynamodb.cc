@@ -115,6 +115,14 @@ Fault Params::Str(const char* name, std::string* out, bool required) const {
   return {};
 }
 
+Fault Params::Expr(const char* name, std::string* out) const {
+  Fault f = Str(name, out);
+  if (f.ok() && Has(name) && out->empty()) {
+    return Validation("Invalid " + Name(name) + ": The expression can not be empty;");
+  }
+  return f;
+}
+
 Fault Params::Bool(const char* name, bool* out) const {
   if (!Has(name)) return {};
   const json& v = o_.at(name);

@@ -57,6 +57,8 @@ class Params {
   const json& Get(const char* name) const { return o_.at(name); }
 
   Fault Str(const char* name, std::string* out, bool required = false) const;
+  // An expression parameter: a string that, when present, is not empty.
+  Fault Expr(const char* name, std::string* out) const;
   Fault Bool(const char* name, bool* out) const;
   // An integer in [min, max]; `*present` false if absent.
   Fault Int(const char* name, int64_t min, int64_t max, int64_t* out, bool* present) const;

@@ -14,7 +14,7 @@ ojson ItemJ(const Item& item) { return ojson::parse(ItemToJson(item)); }
 template <typename Request>
 Fault ParseWrite(const Params& p, bool all_values, Request* r) {
   Fault f = p.Str("TableName", &r->table_name, true);
-  if (f.ok()) f = p.Str("ConditionExpression", &r->condition_expression);
+  if (f.ok()) f = p.Expr("ConditionExpression", &r->condition_expression);
   if (f.ok()) f = p.Expressions(r);
   if (f.ok()) f = ParseReturnValues(p, all_values, &r->return_values);
   if (f.ok()) f = ParseReturnOnFailure(p, &r->return_old_on_condition_failure);
@@ -52,7 +52,7 @@ HttpResponse UpdateItem(const Call& c) {
   UpdateItemRequest r;
   Fault f = ParseWrite(p, true, &r);
   if (f.ok()) f = p.ItemMember("Key", &r.key, true);
-  if (f.ok()) f = p.Str("UpdateExpression", &r.update_expression);
+  if (f.ok()) f = p.Expr("UpdateExpression", &r.update_expression);
   if (!f.ok()) return ErrorResponse(f);
   WriteItemResult result;
   Status s = c.db().UpdateItem(r, &result);
@@ -75,7 +75,7 @@ HttpResponse GetItem(const Call& c) {
   GetItemRequest r;
   Fault f = p.Str("TableName", &r.table_name, true);
   if (f.ok()) f = p.ItemMember("Key", &r.key, true);
-  if (f.ok()) f = p.Str("ProjectionExpression", &r.projection_expression);
+  if (f.ok()) f = p.Expr("ProjectionExpression", &r.projection_expression);
   if (f.ok()) f = p.Expressions(&r);
   if (f.ok()) f = p.Bool("ConsistentRead", &r.consistent_read);
   if (f.ok()) f = CheckReturnMetrics(p);

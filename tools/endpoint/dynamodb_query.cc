@@ -39,8 +39,8 @@ Fault ParseRead(const Params& p, Request* r) {
   bool has_limit = false;
   Fault f = p.NotServed({"IndexName"});
   if (f.ok()) f = p.Str("TableName", &r->table_name, true);
-  if (f.ok()) f = p.Str("FilterExpression", &r->filter_expression);
-  if (f.ok()) f = p.Str("ProjectionExpression", &r->projection_expression);
+  if (f.ok()) f = p.Expr("FilterExpression", &r->filter_expression);
+  if (f.ok()) f = p.Expr("ProjectionExpression", &r->projection_expression);
   if (f.ok()) f = p.Expressions(r);
   if (f.ok()) f = p.Int("Limit", 1, UINT32_MAX, &limit, &has_limit);
   if (f.ok()) f = p.ItemMember("ExclusiveStartKey", &r->exclusive_start_key);
@@ -88,7 +88,7 @@ HttpResponse Query(const Call& c) {
   const Params p(c.body, "");
   QueryRequest r;
   Fault f = ParseRead(p, &r);
-  if (f.ok()) f = p.Str("KeyConditionExpression", &r.key_condition_expression);
+  if (f.ok()) f = p.Expr("KeyConditionExpression", &r.key_condition_expression);
   if (f.ok()) f = p.Bool("ScanIndexForward", &r.scan_index_forward);
   if (f.ok() && r.key_condition_expression.empty()) {
     f = Validation(
