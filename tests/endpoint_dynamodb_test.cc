@@ -544,6 +544,57 @@ TEST_F(EndpointDynamoDB, MissingAndInvalidParameters) {
                 R"js({"Endpoints":[{"Address":"localhost:8000","CachePeriodInMinutes":1440}]})js"));
 }
 
+// Bodies of the wrong shape, for every operation.
+TEST_F(EndpointDynamoDB, MalformedShapesAreClientErrors) {
+  CreateMusic();
+  const char* ops[] = {"CreateTable",
+                       "DescribeTable",
+                       "ListTables",
+                       "UpdateTable",
+                       "DeleteTable",
+                       "UpdateTimeToLive",
+                       "DescribeTimeToLive",
+                       "PutItem",
+                       "GetItem",
+                       "UpdateItem",
+                       "DeleteItem",
+                       "Query",
+                       "Scan",
+                       "BatchGetItem",
+                       "BatchWriteItem",
+                       "TransactWriteItems",
+                       "TransactGetItems"};
+  const char* bodies[] = {
+      R"js({"TableName": ["Music"]})js",
+      R"js({"TableName": "Music", "Key": [], "Item": 5, "Limit": -1})js",
+      R"js({"TableName": "Music", "Key": {"Artist": 5}, "Item": {"Artist": {}}})js",
+      R"js({"TableName": "Music", "ExpressionAttributeNames": {"#a": 1}})js",
+      R"js({"TableName": "Music", "ExpressionAttributeValues": [1]})js",
+      R"js({"TableName": "Music", "Expected": {"a": 5}, "KeyConditions": {"a": []}})js",
+      R"js({"TableName": "Music", "AttributeUpdates": {"a": {"Action": 5}}})js",
+      R"js({"TableName": "Music", "ScanFilter": {"a": {"ComparisonOperator": "EQ",
+                                                        "AttributeValueList": 3}}})js",
+      R"js({"TableName": "Music", "AttributesToGet": [1, 2], "QueryFilter": 7})js",
+      R"js({"RequestItems": {"Music": 5}, "TransactItems": {"Put": 1}})js",
+      R"js({"RequestItems": [], "TransactItems": [{"Get": []}, 5]})js",
+      R"js({"TableName": "Music", "KeySchema": "x", "AttributeDefinitions": [5],
+            "StreamSpecification": [], "TimeToLiveSpecification": {"Enabled": "yes"}})js",
+  };
+  // Members an operation does not take are ignored, as the cloud ignores
+  // them; the rest must be a client error, never a crash or a 500.
+  int client_errors = 0;
+  for (const char* op : ops) {
+    for (const char* body : bodies) {
+      const Reply r = Send(op, body);
+      EXPECT_TRUE(r.status == 200 || r.status == 400) << op << " " << body << " -> " << r.status;
+      EXPECT_EQ(r.status == 400, !r.error().empty()) << op << " " << body;
+      EXPECT_NE(r.error(), "InternalServerError") << op << " " << body << " -> " << r.message();
+      client_errors += r.status == 400;
+    }
+  }
+  EXPECT_GT(client_errors, 150);
+}
+
 TEST_F(EndpointDynamoDB, LegacyParameters) {
   CreateMusic();
   // Expected with Exists false: a put that may not overwrite.

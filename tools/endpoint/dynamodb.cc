@@ -4,6 +4,7 @@
 // bodies and typed access to request members.
 
 #include <cctype>
+#include <exception>
 #include <utility>
 
 #include "tools/endpoint/dynamodb_internal.h"
@@ -308,9 +309,16 @@ HttpResponse ServeDynamoDB(ServiceContext& ctx, std::string_view op, const HttpR
         ddb::Serialization("Start of structure or map expected: the request body must be a JSON "
                            "object"));
   }
-  Fault f = ddb::TranslateLegacy(op, &body);
-  if (!f.ok()) return ddb::ErrorResponse(f);
-  return handler(ddb::Call{ctx, request, body});
+  // nlohmann's accessors throw on a shape the checks above missed; a
+  // request must never take the server down with it.
+  try {
+    Fault f = ddb::TranslateLegacy(op, &body);
+    if (!f.ok()) return ddb::ErrorResponse(f);
+    return handler(ddb::Call{ctx, request, body});
+  } catch (const std::exception& e) {
+    return ddb::ErrorResponse(
+        {"InternalServerError", std::string("Internal error: ") + e.what(), {}});
+  }
 }
 
 }  // namespace runnel::endpoint
