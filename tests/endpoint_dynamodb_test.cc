@@ -407,6 +407,10 @@ TEST_F(EndpointDynamoDB, BatchWriteAndGet) {
   Reply missing = Send("BatchWriteItem", R"js({"RequestItems": {"Nope": [
       {"PutRequest": {"Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}}}]}})js");
   EXPECT_EQ(missing.error(), "ResourceNotFoundException");
+  EXPECT_EQ(Send("BatchGetItem", R"js({"RequestItems": {"Nope": {"Keys": [
+      {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}]}}})js")
+                .error(),
+            "ResourceNotFoundException");
   Reply bad = Send("BatchWriteItem", R"js({"RequestItems": {"Music": [{"Bogus": {}}]}})js");
   EXPECT_EQ(bad.error(), "ValidationException");
   EXPECT_NE(bad.message().find("RequestItems"), std::string::npos) << bad.message();
@@ -452,6 +456,10 @@ TEST_F(EndpointDynamoDB, TransactionsCancelWithReasons) {
           "Key": {"Artist": {"S": "New"}, "SongTitle": {"S": "X"}}}}]})js");
   EXPECT_EQ(mismatch.error(), "IdempotentParameterMismatchException");
 
+  EXPECT_EQ(Send("TransactWriteItems", R"js({"TransactItems": [{"Put": {"TableName": "Nope",
+      "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "1"}}}}]})js")
+                .error(),
+            "ResourceNotFoundException");
   Reply g = Send("TransactGetItems", R"js({"TransactItems": [
       {"Get": {"TableName": "Music", "Key": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Song"}},
                "ProjectionExpression": "Plays"}},
@@ -508,6 +516,10 @@ TEST_F(EndpointDynamoDB, ProtocolErrors) {
                 .error(),
             "SerializationException");
 
+  Reply number = Send("PutItem", R"js({"TableName": "Music", "Item": {"Artist": {"S": "A"},
+      "SongTitle": {"S": "B"}, "Info": {"M": {"Year": {"N": 2001}}}}})js");
+  EXPECT_EQ(number.error(), "SerializationException");
+  EXPECT_NE(number.message().find("Item.Info.M.Year.N"), std::string::npos) << number.message();
   Reply unknown = Send("FlyToTheMoon", "{}");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.error(), "UnknownOperationException");

@@ -38,6 +38,41 @@ Fault WrongType(const json& v, std::string_view member, std::string_view want) {
                        std::string(member) + ")");
 }
 
+// The JSON types inside AttributeValues, checked as the cloud's
+// deserializer does before any validation: {"N": 5} is a
+// SerializationException, not a ValidationException.
+Fault CheckValueShapes(const json& item, const std::string& where, int depth) {
+  if (depth > 64) return {};  // deeper than the model allows: validation says so
+  for (const auto& [name, av] : item.items()) {
+    const std::string at = where + "." + name;
+    if (!av.is_object()) return WrongType(av, at, "AttributeValue");
+    for (const auto& [type, v] : av.items()) {
+      const std::string p = at + "." + type;
+      if (type == "S" || type == "N" || type == "B") {
+        if (!v.is_string()) return WrongType(v, p, "String");
+      } else if (type == "BOOL" || type == "NULL") {
+        if (!v.is_boolean()) return WrongType(v, p, "Boolean");
+      } else if (type == "SS" || type == "NS" || type == "BS") {
+        if (!v.is_array()) return WrongType(v, p, "List");
+        for (const json& e : v) {
+          if (!e.is_string()) return WrongType(e, p, "String");
+        }
+      } else if (type == "M") {
+        if (!v.is_object()) return WrongType(v, p, "Map");
+        Fault f = CheckValueShapes(v, p, depth + 1);
+        if (!f.ok()) return f;
+      } else if (type == "L") {
+        if (!v.is_array()) return WrongType(v, p, "List");
+        json m = json::object();
+        for (size_t i = 0; i < v.size(); ++i) m[std::to_string(i)] = v[i];
+        Fault f = CheckValueShapes(m, p, depth + 1);
+        if (!f.ok()) return f;
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Fault Validation(std::string message) { return {"ValidationException", std::move(message), {}}; }
@@ -157,6 +192,8 @@ Fault Params::ItemMember(const char* name, Item* out, bool required) const {
   if (!Has(name)) return required ? Validation(NullMember(Name(name))) : Fault{};
   const json& v = o_.at(name);
   if (!v.is_object()) return WrongType(v, Name(name), "Map");
+  Fault f = CheckValueShapes(v, Name(name), 0);
+  if (!f.ok()) return f;
   Status s = ItemFromJson(v.dump(), out);
   if (!s.ok()) return Validation(Name(name) + ": " + s.message());
   return {};
