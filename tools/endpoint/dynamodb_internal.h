@@ -31,9 +31,11 @@ struct Fault {
 
 Fault Validation(std::string message);
 Fault Serialization(std::string message);
-// A runnel Status of an item or table call; `table` names the table for
-// messages. ConditionalCheckFailed and TransactionCanceled get their bodies
-// from the caller.
+// A runnel Status of an item or table call, as the cloud's error (NotFound:
+// ResourceNotFoundException "Requested resource not found"; Busy:
+// ResourceInUseException; InvalidArgument and FailedPrecondition (a byte
+// table): ValidationException). The caller adds the extra members of
+// ConditionalCheckFailed and TransactionCanceled.
 Fault FromStatus(const Status& s);
 // A status of a tools/item_args.h parser: its flag name in the message is
 // replaced by the wire parameter's name.
@@ -79,7 +81,8 @@ class Params {
   std::string where_;
 };
 
-// ReturnValues: `allowed` lists the values the operation takes.
+// ReturnValues: all five when `all_values` (UpdateItem), else NONE and
+// ALL_OLD.
 Fault ParseReturnValues(const Params& p, bool all_values, ReturnValues* rv);
 // ReturnValuesOnConditionCheckFailure.
 Fault ParseReturnOnFailure(const Params& p, bool* all_old);
