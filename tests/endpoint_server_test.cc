@@ -342,6 +342,19 @@ TEST_F(EndpointServer, OversizedBodyIsRefusedWith413) {
     EXPECT_TRUE(c.ClosedWithin(milliseconds(10000))) << "the connection stays open";
   }
   {
+    // Lambda's limit (a function's zip), in Lambda's REST error shape.
+    Conn c(host->port());
+    ASSERT_TRUE(
+        c.Send("POST /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+               "69905067\r\n\r\n{"));
+    Response r;
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(r.status, 413) << r;
+    EXPECT_EQ(r.Header("x-amzn-errortype"), "RequestEntityTooLargeException");
+    EXPECT_EQ(r.Json()["message"], "Request must be smaller than 69905067 bytes") << r;
+    ExpectServerHeaders(r);
+  }
+  {
     // Chunked, without a length: refused once past the limit.
     Conn c(host->port());
     ASSERT_TRUE(

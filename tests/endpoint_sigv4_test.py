@@ -203,6 +203,10 @@ class EndpointSigV4(unittest.TestCase):
             # A path with percent-encoded characters, signed encoded twice.
             lambda: client("lambda", self.url).get_function(
                 FunctionName="arn:aws:lambda:us-east-1:000000000000:function:Fn"),
+            # A query string, with characters the signer encodes.
+            lambda: client("lambda", self.url).list_functions(Marker="a b+c/=~", MaxItems=3),
+            lambda: client("lambda", self.url).get_function(FunctionName="f",
+                                                            Qualifier="$LATEST"),
             lambda: client("logs", self.url).describe_log_groups(),
         ]
         for call in calls:

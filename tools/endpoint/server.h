@@ -46,9 +46,9 @@ struct ServerOptions {
   // BindListener then allows loopback addresses only.
   Credentials credentials;
   // The largest request body: DynamoDB's 16 MiB, and for Lambda (a
-  // function's zip in base64) the cloud's 69905067 bytes.
+  // function's zip in base64) the cloud's: smaller than 69905067 bytes.
   uint64_t max_body_bytes = 16u << 20;
-  uint64_t max_lambda_body_bytes = 69905067;
+  uint64_t max_lambda_body_bytes = 69905066;
   // The largest request head (all header names and values).
   size_t max_header_bytes = 64u << 10;
   // A request's head must arrive within header_timeout of the connection's
