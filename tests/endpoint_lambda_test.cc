@@ -328,6 +328,44 @@ TEST_F(EndpointLambda, UpdateAndDelete) {
                   "UnknownOperationException");
 }
 
+TEST_F(EndpointLambda, NewCodeWithAnotherLibraryName) {
+  ASSERT_EQ(Create("fn", process_stream_zip_, "process_stream.so:runnel_handler").status, 201);
+  const std::string zip = MakeZip(dir_, {{"renamed.so", ReadAll(PROCESS_STREAM)}});
+  HttpResponse r =
+      Call("PUT", "/2015-03-31/functions/fn/code", json{{"ZipFile", lambda::Base64(zip)}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["Handler"], "renamed.so:runnel_handler");
+  EXPECT_EQ(Invoke("fn", kInsertEvent).status, 200);
+  // Two libraries: which one is meant is not guessed.
+  const std::string two =
+      MakeZip(dir_, {{"a.so", ReadAll(PROCESS_STREAM)}, {"b.so", ReadAll(PROCESS_STREAM)}});
+  r = Call("PUT", "/2015-03-31/functions/fn/code", json{{"ZipFile", lambda::Base64(two)}}.dump());
+  ExpectRestError(r, 400, "InvalidParameterValueException");
+  EXPECT_EQ(Body(Call("GET", "/2015-03-31/functions/fn/configuration", ""))["Handler"],
+            "renamed.so:runnel_handler");
+  // Handler then picks one of them.
+  r = Call("PUT", "/2015-03-31/functions/fn/configuration", R"({"Handler":"renamed.so"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = Call("PUT", "/2015-03-31/functions/fn/configuration", R"({"Handler":"missing.so"})");
+  ExpectRestError(r, 400, "InvalidParameterValueException");
+}
+
+TEST_F(EndpointLambda, FunctionCreatedOutsideTheEndpoint) {
+  // As `runnel create-function --library` makes it: no zip, no Runtime.
+  FunctionConfiguration config, created;
+  config.function_name = "local";
+  config.library = PROCESS_STREAM;
+  ASSERT_OK(db_->triggers()->CreateFunction(config, &created));
+  const HttpResponse r = Call("GET", "/2015-03-31/functions/local", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = Body(r);
+  EXPECT_EQ(j["Configuration"]["Handler"], "process_stream.so:runnel_handler");
+  EXPECT_EQ(j["Configuration"]["Runtime"], "provided.al2023");
+  EXPECT_EQ(j["Configuration"]["CodeSize"], std::filesystem::file_size(PROCESS_STREAM));
+  EXPECT_EQ(j["Code"]["Location"], "file://" + created.library);
+  EXPECT_EQ(Invoke("local", kInsertEvent).status, 200);
+}
+
 TEST_F(EndpointLambda, InvokeRequestResponseEventDryRunAndTail) {
   ASSERT_EQ(Create("fn", process_stream_zip_).status, 201);
   HttpResponse r = Invoke("fn", kInsertEvent, "RequestResponse", /*tail=*/true);

@@ -26,10 +26,22 @@ std::string Basename(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
-// The Handler as the function was given it, or as it would have been.
-std::string HandlerOf(const FunctionConfiguration& f, const FunctionMeta* meta) {
-  if (meta != nullptr && !meta->handler.empty()) return meta->handler;
-  return Basename(f.library) + ":" + f.handler;
+// What the function was created with (Runtime, Role, MemorySize, Handler
+// as given), or the defaults for one created otherwise (`runnel
+// create-function`). A Handler that no longer names the function's library
+// and symbol (changed outside the endpoint) is rebuilt from them.
+FunctionMeta MetaOf(const ServiceContext& ctx, const FunctionConfiguration& f) {
+  FunctionMeta m;
+  if (!ReadMeta(ctx, f.function_name, &m)) {
+    m.runtime = "provided.al2023";
+    m.role = "arn:aws:iam::" + ctx.account + ":role/runnel";
+  }
+  std::string file, symbol;
+  if (!SplitHandler(m.handler, &file, &symbol) || Basename(file) != Basename(f.library) ||
+      symbol != f.handler) {
+    m.handler = Basename(f.library) + ":" + f.handler;
+  }
+  return m;
 }
 
 // Environment.Variables: an object of strings.
@@ -227,17 +239,23 @@ HttpResponse UpdateCode(ServiceContext& ctx, const std::string& name, const Http
   if (!p.ok()) return p.error();
   FunctionConfiguration f;
   if (!GetFunctionOr404(ctx, name, &f, &error)) return error;
-  FunctionMeta meta;
-  const bool has_meta = ReadMeta(ctx, name, &meta);
+  FunctionMeta meta = MetaOf(ctx, f);
   std::string file, symbol;
-  SplitHandler(HandlerOf(f, has_meta ? &meta : nullptr), &file, &symbol);
+  SplitHandler(meta.handler, &file, &symbol);
   StoredCode code;
-  if (!StoreZip(ctx, *zip, &code, &error) || !LibraryIn(code, file, &f.library, &error)) {
-    return error;
+  if (!StoreZip(ctx, *zip, &code, &error)) return error;
+  if (!LibraryIn(code, file, &f.library, &error)) {
+    // New code whose one library has another name: the Handler follows it
+    // (the cloud would take the zip and fail at the next invocation).
+    std::string sole;
+    if (!SoleLibrary(code, &sole) || !LibraryIn(code, sole, &f.library, &error)) return error;
+    meta.handler = meta.handler.find(':') == std::string::npos ? sole : sole + ":" + symbol;
   }
   FunctionConfiguration updated;
   Status s = ctx.db->triggers()->UpdateFunction(f, &updated);
   if (!s.ok()) return ErrorOf(s, FunctionNotFoundMessage(ctx, name));
+  s = WriteMeta(ctx, name, meta);
+  if (!s.ok()) return ErrorOf(s);
   CollectCode(ctx);
   return JsonResponse(200, FunctionConfigJson(ctx, updated));
 }
@@ -274,9 +292,7 @@ HttpResponse UpdateConfiguration(ServiceContext& ctx, const std::string& name,
   if (!p.ok()) return p.error();
   FunctionConfiguration f;
   if (!GetFunctionOr404(ctx, name, &f, &error)) return error;
-  FunctionMeta meta;
-  const bool has_meta = ReadMeta(ctx, name, &meta);
-  if (!has_meta) meta.handler = HandlerOf(f, nullptr);
+  FunctionMeta meta = MetaOf(ctx, f);
   if (handler && !ApplyHandler(ctx, *handler, &f, &error)) return error;
   if (handler) meta.handler = *handler;
   if (description) f.description = *description;
@@ -334,20 +350,19 @@ HttpResponse ServeFunction(ServiceContext& ctx, std::string_view rest, const Htt
 }  // namespace
 
 ojson FunctionConfigJson(const ServiceContext& ctx, const FunctionConfiguration& f) {
-  FunctionMeta meta;
-  const bool has_meta = ReadMeta(ctx, f.function_name, &meta);
+  const FunctionMeta meta = MetaOf(ctx, f);
   StoredCode code;
   const bool stored = CodeOfLibrary(ctx, f.library, &code);
   ojson j = cli::FunctionJson(f);
   j.erase("Library");
-  j["Runtime"] = has_meta ? meta.runtime : "provided.al2023";
-  j["Role"] = has_meta ? meta.role : "arn:aws:iam::" + ctx.account + ":role/runnel";
-  j["Handler"] = HandlerOf(f, has_meta ? &meta : nullptr);
+  j["Runtime"] = meta.runtime;
+  j["Role"] = meta.role;
+  j["Handler"] = meta.handler;
   std::error_code ec;
   j["CodeSize"] = stored ? code.size : std::filesystem::file_size(f.library, ec);
   if (ec) j["CodeSize"] = 0;
   if (stored) j["CodeSha256"] = code.sha256_b64;
-  j["MemorySize"] = has_meta ? meta.memory_size : 128;
+  j["MemorySize"] = meta.memory_size;
   j["PackageType"] = "Zip";
   j["TracingConfig"] = {{"Mode", "PassThrough"}};
   j["RevisionId"] = f.code_hash.substr(0, 8) + "-" + std::to_string(f.last_modified_micros);

@@ -206,6 +206,23 @@ bool LibraryIn(const StoredCode& code, std::string_view handler_file, std::strin
   return true;
 }
 
+bool SoleLibrary(const StoredCode& code, std::string* file) {
+  const fs::path root = fs::path(code.dir) / "root";
+  std::error_code ec;
+  int found = 0;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const bool so = (name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0) ||
+                    name.find(".so.") != std::string::npos;
+    if (so && it->is_regular_file()) {
+      *file = fs::relative(it->path(), root, ec).string();
+      ++found;
+    }
+  }
+  return found == 1 && !ec;
+}
+
 bool CodeOfLibrary(const ServiceContext& ctx, const std::string& library, StoredCode* code) {
   if (ctx.db_dir.empty()) return false;
   const std::string root = StoreRoot(ctx) + "/";

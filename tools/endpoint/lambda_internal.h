@@ -109,6 +109,9 @@ bool StoreZip(const ServiceContext& ctx, std::string_view zip_b64, StoredCode* c
 // an InvalidParameterValueException if the zip has no such file.
 bool LibraryIn(const StoredCode& code, std::string_view handler_file, std::string* library,
                HttpResponse* error);
+// The one shared library (file.so or file.so.N) in stored code, as a path
+// inside the zip; false if there is none or more than one.
+bool SoleLibrary(const StoredCode& code, std::string* file);
 // The stored code a (resolved) library path belongs to; false if the library
 // is not in the store (a function created with `runnel create-function`).
 bool CodeOfLibrary(const ServiceContext& ctx, const std::string& library, StoredCode* code);
