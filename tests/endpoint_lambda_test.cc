@@ -234,6 +234,11 @@ TEST_F(EndpointLambda, CreateFunctionRejectsBadInput) {
   body["Timeout"] = 901;
   ExpectRestError(Call("POST", "/2015-03-31/functions", body.dump()), 400,
                   "InvalidParameterValueException");
+  // Larger than the cloud takes.
+  r = Call("POST", "/2015-03-31/functions", std::string(69905068, ' '));
+  ExpectRestError(r, 413, "RequestTooLargeException");
+  EXPECT_EQ(Body(r)["message"],
+            "Request must be smaller than 69905067 bytes for the CreateFunction operation");
   // Malformed JSON.
   ExpectRestError(Call("POST", "/2015-03-31/functions", "{not json"), 400,
                   "InvalidRequestContentException");

@@ -148,6 +148,7 @@ bool ParseCreate(Params& p, CreateArgs* a) {
 HttpResponse CreateFunction(ServiceContext& ctx, const HttpRequest& request) {
   nlohmann::json body;
   HttpResponse error;
+  if (!WithinUploadLimit("CreateFunction", request, &error)) return error;
   if (!ParseBody(request, &body, &error)) return error;
   Params p(body);
   CreateArgs a;
@@ -160,7 +161,8 @@ HttpResponse CreateFunction(ServiceContext& ctx, const HttpRequest& request) {
   StoredCode code;
   std::string file, symbol;
   SplitHandler(a.meta.handler, &file, &symbol);
-  if (!StoreZip(ctx, a.zip, &code, &error) || !LibraryIn(code, file, &a.config.library, &error)) {
+  if (!StoreZip(ctx, "CreateFunction", a.zip, &code, &error) ||
+      !LibraryIn(code, file, &a.config.library, &error)) {
     return error;
   }
   FunctionConfiguration created;
@@ -228,6 +230,7 @@ HttpResponse ListFunctions(ServiceContext& ctx, const HttpRequest& request) {
 HttpResponse UpdateCode(ServiceContext& ctx, const std::string& name, const HttpRequest& request) {
   nlohmann::json body;
   HttpResponse error;
+  if (!WithinUploadLimit("UpdateFunctionCode", request, &error)) return error;
   if (!ParseBody(request, &body, &error)) return error;
   Params p(body);
   p.OnlyServed({"ZipFile", "Publish", "DryRun", "RevisionId", "Architectures"});
@@ -243,7 +246,7 @@ HttpResponse UpdateCode(ServiceContext& ctx, const std::string& name, const Http
   std::string file, symbol;
   SplitHandler(meta.handler, &file, &symbol);
   StoredCode code;
-  if (!StoreZip(ctx, *zip, &code, &error)) return error;
+  if (!StoreZip(ctx, "UpdateFunctionCode", *zip, &code, &error)) return error;
   if (!LibraryIn(code, file, &f.library, &error)) {
     // New code whose one library has another name: the Handler follows it
     // (the cloud would take the zip and fail at the next invocation).

@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 
 // The cloud's limits for a direct upload.
 constexpr size_t kMaxZipBytes = 50u << 20;
+constexpr size_t kMaxRequestBytes = 69905067;
 constexpr uint64_t kMaxUnzippedBytes = 262144000;
 
 // One process, one store: creating, collecting and reading metadata do not
@@ -149,8 +150,16 @@ bool Extract(const std::string& zip, const fs::path& root, HttpResponse* error) 
 
 }  // namespace
 
-bool StoreZip(const ServiceContext& ctx, std::string_view zip_b64, StoredCode* code,
-              HttpResponse* error) {
+bool WithinUploadLimit(std::string_view op, const HttpRequest& request, HttpResponse* error) {
+  if (request.body.size() <= kMaxRequestBytes) return true;
+  *error = RestError(413, "RequestTooLargeException",
+                     "Request must be smaller than " + std::to_string(kMaxRequestBytes) +
+                         " bytes for the " + std::string(op) + " operation");
+  return false;
+}
+
+bool StoreZip(const ServiceContext& ctx, std::string_view op, std::string_view zip_b64,
+              StoredCode* code, HttpResponse* error) {
   if (ctx.db_dir.empty()) {
     *error = RestError(500, "ServiceException", "the endpoint has no DB directory to keep code in");
     return false;
@@ -162,7 +171,8 @@ bool StoreZip(const ServiceContext& ctx, std::string_view zip_b64, StoredCode* c
   }
   if (zip.size() > kMaxZipBytes) {
     *error = RestError(413, "RequestTooLargeException",
-                       "Request must be smaller than 69905067 bytes for this operation");
+                       "Request must be smaller than " + std::to_string(kMaxRequestBytes) +
+                           " bytes for the " + std::string(op) + " operation");
     return false;
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -103,8 +103,12 @@ struct FunctionMeta {
 // and extracts it (once per content) under the DB's functions/ directory.
 // Errors are the cloud's (InvalidParameterValueException,
 // RequestTooLargeException) in *error.
-bool StoreZip(const ServiceContext& ctx, std::string_view zip_b64, StoredCode* code,
-              HttpResponse* error);
+// `op` names the operation in the cloud's RequestTooLargeException.
+bool StoreZip(const ServiceContext& ctx, std::string_view op, std::string_view zip_b64,
+              StoredCode* code, HttpResponse* error);
+// The cloud's limit on a request carrying a zip (50 MB, base64-encoded),
+// checked before the body is parsed: false with RequestTooLargeException.
+bool WithinUploadLimit(std::string_view op, const HttpRequest& request, HttpResponse* error);
 // The library file `handler_file` (a path inside the zip) of stored code, or
 // an InvalidParameterValueException if the zip has no such file.
 bool LibraryIn(const StoredCode& code, std::string_view handler_file, std::string* library,
