@@ -417,7 +417,7 @@ TEST_F(EndpointLambda, InvokeFunctionErrorIsUnhandled) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Header(r, "X-Amz-Function-Error"), "Unhandled");
   const json j = Body(r);
-  EXPECT_TRUE(j["errorMessage"].is_string());
+  EXPECT_EQ(j["errorMessage"].get<std::string>().rfind("RequestId: ", 0), 0u) << r.body;
   EXPECT_EQ(j["errorType"], "Unhandled");
   std::string tail;
   ASSERT_TRUE(lambda::Base64Decode(Header(r, "X-Amz-Log-Result"), &tail));
@@ -566,6 +566,23 @@ TEST_F(EndpointLambda, MappingEchoesEverySettingAndRejectsBadOnes) {
   EXPECT_EQ(Body(Call("GET", "/2015-03-31/event-source-mappings/" + j["UUID"].get<std::string>(),
                       ""))["State"],
             "Disabled");
+
+  // AT_TIMESTAMP (epoch seconds, as botocore sends a timestamp) is echoed.
+  json at = {{"EventSourceArn", stream},
+             {"FunctionName", "fn"},
+             {"StartingPosition", "AT_TIMESTAMP"},
+             {"StartingPositionTimestamp", 1796500000.5}};
+  r = Call("POST", "/2015-03-31/event-source-mappings/", at.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(Body(r)["StartingPosition"], "AT_TIMESTAMP");
+  EXPECT_DOUBLE_EQ(Body(r)["StartingPositionTimestamp"].get<double>(), 1796500000.5);
+  at.erase("StartingPositionTimestamp");
+  ExpectRestError(Call("POST", "/2015-03-31/event-source-mappings/", at.dump()), 400,
+                  "InvalidParameterValueException");
+  ASSERT_EQ(
+      Call("DELETE", "/2015-03-31/event-source-mappings/" + Body(r)["UUID"].get<std::string>(), "")
+          .status,
+      202);
 
   auto with = [&](const char* key, json value) {
     json b = full;

@@ -76,10 +76,15 @@ HttpResponse ServeInvoke(ServiceContext& ctx, std::string_view name, const HttpR
     return r;
   }
   r.headers.emplace_back("Content-Type", "application/json");
+  const std::string id =
+      result.is_object() && result.contains("RequestId") && result["RequestId"].is_string()
+          ? result["RequestId"].get<std::string>()
+          : "";
   const bool failed = result.is_object() && result.contains("FunctionError");
   if (failed) {
     r.headers.emplace_back("X-Amz-Function-Error", result["FunctionError"].get<std::string>());
-    r.body = ojson{{"errorMessage", "the handler returned an error"},
+    // The cloud's message for a runtime that reports no error of its own.
+    r.body = ojson{{"errorMessage", "RequestId: " + id + " Error: the handler returned an error"},
                    {"errorType", result["FunctionError"]}}
                  .dump();
   } else if (result.is_object() && result.contains("batchItemFailures")) {
@@ -88,10 +93,6 @@ HttpResponse ServeInvoke(ServiceContext& ctx, std::string_view name, const HttpR
     r.body = "null";
   }
   if (log_type == "Tail") {
-    const std::string id =
-        result.is_object() && result.contains("RequestId") && result["RequestId"].is_string()
-            ? result["RequestId"].get<std::string>()
-            : "";
     r.headers.emplace_back("X-Amz-Log-Result", Base64(TailOf(ctx, name, since, id)));
   }
   return r;
