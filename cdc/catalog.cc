@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "cdc/arn.h"
 #include "util/time.h"
 
 namespace runnel {
@@ -123,12 +124,13 @@ std::shared_ptr<const Catalog> Catalog::Apply(const log::MetaData& meta, uint64_
   return std::make_shared<const Catalog>(std::move(next));
 }
 
-StreamInfo Catalog::MakeStreamInfo(const std::string& db_name, const log::TableEntryData& table,
+StreamInfo Catalog::MakeStreamInfo(const std::string& region, const std::string& account,
+                                   const log::TableEntryData& table,
                                    const log::StreamEntryData& stream) {
   StreamInfo info;
   info.table_name = table.name;
   info.label = stream.label;
-  info.arn = "arn:runnel:" + db_name + ":table/" + table.name + "/stream/" + stream.label;
+  info.arn = arn::Stream(region, account, table.name, stream.label);
   info.view_type = log::ToStreamViewType(stream.view);
   info.creation_time_micros = stream.creation_time_micros;
   info.starting_sequence = stream.start_seq;

@@ -45,7 +45,8 @@ class Catalog {
   std::shared_ptr<const Catalog> Apply(const log::MetaData& meta, uint64_t seq) const;
 
   // Public descriptions.
-  static StreamInfo MakeStreamInfo(const std::string& db_name, const log::TableEntryData& table,
+  static StreamInfo MakeStreamInfo(const std::string& region, const std::string& account,
+                                   const log::TableEntryData& table,
                                    const log::StreamEntryData& stream);
 
  private:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "cdc/arn.h"
 #include "cdc/env_util.h"
 #include "util/encoding.h"
 #include "util/random.h"
@@ -39,14 +40,24 @@ Status ReadIdentity(leveldb::Env* env, const std::string& dir, Identity* out) {
   }
   std::memcpy(out->id, id.data(), log::kDbIdSize);
   out->name = contents.substr(b + 1, c - b - 1);
+  out->region = std::string(arn::kDefaultRegion);
+  out->account = std::string(arn::kDefaultAccount);
+  const size_t d = contents.find('\n', c + 1);
+  const size_t e = d == std::string::npos ? d : contents.find('\n', d + 1);
+  if (d != std::string::npos) {
+    out->region = contents.substr(c + 1, d - c - 1);
+    out->account = e == std::string::npos ? "" : contents.substr(d + 1, e - d - 1);
+    if (!arn::CheckRegion(out->region).ok() || !arn::CheckAccount(out->account).ok()) {
+      return Status::Corruption(path + ": malformed region or account id");
+    }
+  }
   return Status::OK();
 }
 
-Status CreateIdentity(leveldb::Env* env, const std::string& dir, const std::string& name,
-                      Identity* out) {
+Status CreateIdentity(leveldb::Env* env, const std::string& dir, Identity* out) {
   RandomBytes(out->id, sizeof(out->id));
-  out->name = name;
-  const std::string contents = std::string(kHeader) + "\n" + out->IdHex() + "\n" + name + "\n";
+  const std::string contents = std::string(kHeader) + "\n" + out->IdHex() + "\n" + out->name +
+                               "\n" + out->region + "\n" + out->account + "\n";
   const std::string path = dir + "/IDENTITY";
   const std::string tmp = path + ".tmp";
   leveldb::WritableFile* file = nullptr;

@@ -41,7 +41,8 @@ class ReadOnlySource final : public LogSource {
   leveldb::Env* env() override { return env_; }
   const std::string& wal_dir() override { return wal_dir_; }
   const uint8_t* db_id() override { return identity_.id; }
-  const std::string& db_name() override { return identity_.name; }
+  const std::string& region() override { return identity_.region; }
+  const std::string& account_id() override { return identity_.account; }
 
   Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) override {
     MutexLock lock(&mu_);

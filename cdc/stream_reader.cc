@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 
+#include "cdc/arn.h"
 #include "cdc/codec.h"
 #include "cdc/segment_reader.h"
 #include "cdc/stream_cursor.h"
@@ -120,7 +121,7 @@ Status DecodeShardIterator(std::string_view iterator, const uint8_t* key, ShardP
   }
   if (parts[0] != "2" || !ParseUint64(parts[1], &p->next) || !ParseUint64(parts[2], &p->segment) ||
       !ParseUint64(parts[3], &p->offset) || parts[4].size() != 16 ||
-      rest.substr(0, 11) != "arn:runnel:" || p->next == 0) {
+      rest.substr(0, 17) != "arn:aws:dynamodb:" || p->next == 0) {
     return bad;
   }
   p->arn = std::string(rest);
@@ -132,6 +133,8 @@ struct StreamReaderImpl::Found {
   std::shared_ptr<const Catalog> catalog;
   StreamInfo info;
   uint32_t table_id = 0;
+  std::string hash_key_name;  // empty for a byte table
+  std::string range_key_name;
 };
 
 static Status StreamNotFound(std::string_view arn) {
@@ -146,12 +149,22 @@ static Status TrimmedAt(SequenceNumber wanted, SequenceNumber first) {
 }
 
 Status StreamReaderImpl::Find(const Catalog& catalog, std::string_view arn, Found* found) {
+  arn::StreamArnParts parts;
+  Status s = arn::ParseStream(arn, &parts);
+  if (!s.ok()) return s;
+  if (parts.region != source_->region() || parts.account != source_->account_id()) {
+    return Status::NotFound("stream '" + std::string(arn) +
+                            "' does not exist (this DB's ARNs are " + "in region " +
+                            source_->region() + ", account " + source_->account_id() + ")");
+  }
   for (const auto& t : catalog.data().tables) {
     for (const auto& s : t.streams) {
-      StreamInfo info = Catalog::MakeStreamInfo(source_->db_name(), t, s);
+      StreamInfo info = Catalog::MakeStreamInfo(source_->region(), source_->account_id(), t, s);
       if (info.arn == arn) {
         found->info = std::move(info);
         found->table_id = t.id;
+        found->hash_key_name = t.hash_key_name;
+        found->range_key_name = t.range_key_name;
         return Status::OK();
       }
     }
@@ -175,7 +188,7 @@ Status StreamReaderImpl::ListStreams(std::string_view table, std::vector<StreamI
     if (!table.empty() && t.name != table) continue;
     known = true;
     for (const auto& st : t.streams) {
-      streams->push_back(Catalog::MakeStreamInfo(source_->db_name(), t, st));
+      streams->push_back(Catalog::MakeStreamInfo(source_->region(), source_->account_id(), t, st));
     }
   }
   if (!known) {
@@ -201,6 +214,9 @@ Status StreamReaderImpl::DescribeStream(std::string_view arn, StreamDescription*
   d->view_type = f.info.view_type;
   d->creation_request_time_micros = f.info.creation_time_micros;
   d->table_name = f.info.table_name;
+  d->key_schema.push_back(
+      {f.hash_key_name.empty() ? std::string("key") : f.hash_key_name, KeyType::kHash});
+  if (!f.range_key_name.empty()) d->key_schema.push_back({f.range_key_name, KeyType::kRange});
   d->shard_id = ShardIdFor(f.info);
   d->starting_sequence = f.info.starting_sequence;
   d->ending_sequence = f.info.ending_sequence;

@@ -40,7 +40,9 @@ class LogSource {
   virtual leveldb::Env* env() = 0;
   virtual const std::string& wal_dir() = 0;
   virtual const uint8_t* db_id() = 0;
-  virtual const std::string& db_name() = 0;
+  // The region and account of the DB's ARNs.
+  virtual const std::string& region() = 0;
+  virtual const std::string& account_id() = 0;
   // The catalog, current as of at least last_sequence() at the time of the
   // call (callers read last_sequence() first).
   virtual Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) = 0;

@@ -134,6 +134,12 @@ void runnel_options_set_error_if_exists(runnel_options_t* o, unsigned char v) {
 void runnel_options_set_name(runnel_options_t* o, const char* name, size_t len) {
   o->rep.name.assign(View(name, len));
 }
+void runnel_options_set_region(runnel_options_t* o, const char* region, size_t len) {
+  o->rep.region.assign(View(region, len));
+}
+void runnel_options_set_account_id(runnel_options_t* o, const char* account_id, size_t len) {
+  o->rep.account_id.assign(View(account_id, len));
+}
 void runnel_options_set_recovery_mode(runnel_options_t* o, int mode) {
   o->rep.recovery_mode = static_cast<runnel::WALRecoveryMode>(mode);
 }
@@ -182,6 +188,10 @@ void runnel_close(runnel_t* db) {
 }
 
 const char* runnel_name(const runnel_t* db, size_t* len) { return Out(db->rep->name(), len); }
+const char* runnel_region(const runnel_t* db, size_t* len) { return Out(db->rep->region(), len); }
+const char* runnel_account_id(const runnel_t* db, size_t* len) {
+  return Out(db->rep->account_id(), len);
+}
 uint64_t runnel_last_sequence(const runnel_t* db) { return db->rep->LastSequence(); }
 uint64_t runnel_first_available_sequence(const runnel_t* db) {
   return db->rep->FirstAvailableSequence();
@@ -499,7 +509,7 @@ runnel_records_t* runnel_get_records(runnel_t* db, const char* iterator, size_t 
   for (const runnel::ChangeRecord& r : records->batch.records()) {
     records->changes.push_back(runnel_change_t{r});
   }
-  records->region = db->rep->name();
+  records->region = db->rep->region();
   return records.release();
 }
 void runnel_records_destroy(runnel_records_t* records) { delete records; }

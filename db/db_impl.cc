@@ -17,6 +17,7 @@
 #include <cstdarg>
 #include <cstring>
 
+#include "cdc/arn.h"
 #include "cdc/env_util.h"
 #include "cdc/log_writer.h"
 #include "db/dir_lock.h"
@@ -32,11 +33,15 @@ Status DBInternal::Open(const Options& options, const std::string& dir,
   if (options.segment_bytes < (64u << 10)) {
     return Status::InvalidArgument("options.segment_bytes: must be >= 65536");
   }
+  Status s = arn::CheckRegion(options.region);
+  if (!s.ok()) return Status::InvalidArgument("options.region: " + s.message());
+  s = arn::CheckAccount(options.account_id);
+  if (!s.ok()) return Status::InvalidArgument("options.account_id: " + s.message());
   if (ToLevelDBEnv(options.env) == nullptr) {
     return Status::InvalidArgument("options.env: not an Env made by runnel (see runnel/env.h)");
   }
   auto impl = std::make_unique<DBImpl>(options, dir);
-  Status s = impl->Open();
+  s = impl->Open();
   if (!s.ok()) return s;
   *db = std::move(impl);
   return Status::OK();
@@ -233,7 +238,7 @@ Status DBImpl::DescribeTable(std::string_view name, TableDescription* d) {
     d->stream_specification.stream_view_type = log::ToStreamViewType(view);
   }
   if (!t->streams.empty()) {
-    StreamInfo info = Catalog::MakeStreamInfo(name_, *t, t->streams.back());
+    StreamInfo info = Catalog::MakeStreamInfo(region_, account_id_, *t, t->streams.back());
     d->latest_stream_arn = info.arn;
     d->latest_stream_label = info.label;
   }
@@ -270,7 +275,7 @@ Status DBImpl::ListStreams(std::string_view table, std::vector<StreamInfo>* stre
   for (const auto& t : cat->data().tables) {
     if (!table.empty() && t.name != table) continue;
     for (const auto& st : t.streams) {
-      streams->push_back(Catalog::MakeStreamInfo(name_, t, st));
+      streams->push_back(Catalog::MakeStreamInfo(region_, account_id_, t, st));
     }
   }
   std::stable_sort(streams->begin(), streams->end(), [](const StreamInfo& a, const StreamInfo& b) {

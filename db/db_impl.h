@@ -81,6 +81,8 @@ class DBImpl final : public DBInternal {
   const RecoveryReport& recovery_report() const override { return report_; }
   const std::string& name() const override { return name_; }
   const std::string& id() const override { return id_hex_; }
+  const std::string& region() const override { return region_; }
+  const std::string& account_id() const override { return account_id_; }
 
   // --- Typed tables: db_items_schema.cc, db_items_write.cc, db_transact.cc,
   // db_ttl.cc (writes) and db_items_read.cc (reads).
@@ -97,6 +99,8 @@ class DBImpl final : public DBInternal {
                QueryResult* result) override;
   Status ScanItems(const ReadOptions& options, const ScanRequest& request,
                    QueryResult* result) override;
+  Status Query(const ReadOptions& options, const QueryRequest& request, ItemPage* page) override;
+  Status ScanItems(const ReadOptions& options, const ScanRequest& request, ItemPage* page) override;
   Status BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,
                       BatchGetItemResult* result) override;
   Status BatchWriteItem(const BatchWriteItemRequest& request,
@@ -128,6 +132,14 @@ class DBImpl final : public DBInternal {
   leveldb::Env* env() const override { return env_; }
 
  private:
+  // TransactWriteItems after the token check: *committed says whether the
+  // transaction is in the log.
+  Status CommitTransaction(const TransactWriteItemsRequest& request,
+                           TransactWriteItemsResult* result, bool* committed);
+  // Query and Scan, into either result type.
+  template <typename Request, typename Out>
+  Status ReadItems(const ReadOptions& options, const Request& request, Out* out);
+
   struct TableStats {
     int64_t count = 0;
     int64_t bytes = 0;
@@ -256,7 +268,8 @@ class DBImpl final : public DBInternal {
     leveldb::Env* env() override { return db_->env_; }
     const std::string& wal_dir() override { return db_->wal_dir_; }
     const uint8_t* db_id() override { return db_->id_; }
-    const std::string& db_name() override { return db_->name_; }
+    const std::string& region() override { return db_->region_; }
+    const std::string& account_id() override { return db_->account_id_; }
     Status Catalog(std::shared_ptr<const runnel::Catalog>* catalog) override;
     Status LastSequence(SequenceNumber* last) override;
     Status WaitFor(SequenceNumber sequence,
@@ -272,6 +285,8 @@ class DBImpl final : public DBInternal {
   const std::string index_dir_;
   leveldb::Env* const env_;
   std::string name_;
+  std::string region_;
+  std::string account_id_;
   std::string id_hex_;
   uint8_t id_[log::kDbIdSize] = {};
 
@@ -348,6 +363,7 @@ class DBImpl final : public DBInternal {
     int64_t expires_micros = 0;
     Status status;
     TransactWriteItemsResult result;
+    bool in_progress = false;  // claimed by a call still committing
   };
   Mutex token_mu_;
   std::map<std::string, TokenEntry, std::less<>> tokens_ GUARDED_BY(token_mu_);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <type_traits>
 
 #include "cdc/env_util.h"
 #include "db/db_impl.h"
@@ -281,12 +282,32 @@ Status DBImpl::GetItem(const ReadOptions& options, const GetItemRequest& request
   return ReadPrepared(index_.get(), IndexOptions(options), get, &result->item);
 }
 
-Status DBImpl::Query(const ReadOptions& options, const QueryRequest& request, QueryResult* result) {
-  Status s = CheckOpen();
-  if (!s.ok()) return s;
-  auto cat = catalog();
+namespace {
+
+// A Query or Scan, validated and planned: `spec` points into `e`.
+struct PreparedRead {
+  ReadExpressions e;
+  items::PageSpec spec;
+};
+
+// The cloud refuses a Query filter on the key attributes: the key condition
+// is where they belong.
+Status CheckFilterNotOnKey(const items::KeyShape& shape, const items::Condition* filter) {
+  if (filter == nullptr) return Status::OK();
+  for (const std::string* key : {&shape.hash_name, &shape.range_name}) {
+    if (!key->empty() && filter->TopLevelNames().count(*key) != 0) {
+      return Status::InvalidArgument(
+          "Filter Expression can only contain non-primary key attributes: Primary key "
+          "attribute: " +
+          *key);
+    }
+  }
+  return Status::OK();
+}
+
+Status PrepareQuery(const Catalog& cat, const QueryRequest& request, PreparedRead* r) {
   const log::TableEntryData* t = nullptr;
-  s = TypedTable(*cat, request.table_name, &t);
+  Status s = TypedTable(cat, request.table_name, &t);
   if (!s.ok()) return s;
   s = CheckSelect(request.select, request.projection_expression);
   if (!s.ok()) return s;
@@ -296,59 +317,81 @@ Status DBImpl::Query(const ReadOptions& options, const QueryRequest& request, Qu
         "request.");
   }
   const items::KeyShape shape = items::ShapeOf(*t);
-  ReadExpressions e;
-  s = NormalizeValues(request.expression_attribute_values, &e.values);
+  s = NormalizeValues(request.expression_attribute_values, &r->e.values);
   if (!s.ok()) return s;
-  items::ExpressionContext ctx(request.expression_attribute_names, e.values);
+  items::ExpressionContext ctx(request.expression_attribute_names, r->e.values);
   items::KeyCondition kc;
   s = ctx.ParseKeyCondition(request.key_condition_expression, shape, &kc);
   if (s.ok()) {
     s = ParseFilterAndProjection(&ctx, request.filter_expression, request.projection_expression,
-                                 &e);
+                                 &r->e);
   }
+  if (s.ok()) s = ctx.CheckAllUsed();
+  if (s.ok()) s = CheckFilterNotOnKey(shape, r->e.filter.get());
+  if (!s.ok()) return s;
+
+  FillPageSpec(*t, r->e, request.select, request.limit, &r->spec);
+  r->spec.forward = request.scan_index_forward;
+  std::string partition;
+  s = items::KeyConditionRange(shape, kc, &r->spec.range, &partition);
+  if (!s.ok()) return s;
+  return ApplyStartKey(shape, request.exclusive_start_key, r->spec.forward, &partition,
+                       &r->spec.range);
+}
+
+Status PrepareScan(const Catalog& cat, const ScanRequest& request, PreparedRead* r) {
+  const log::TableEntryData* t = nullptr;
+  Status s = TypedTable(cat, request.table_name, &t);
+  if (s.ok()) s = CheckSelect(request.select, request.projection_expression);
+  if (s.ok()) s = CheckSegments(request.segment, request.total_segments);
+  if (!s.ok()) return s;
+  s = NormalizeValues(request.expression_attribute_values, &r->e.values);
+  if (!s.ok()) return s;
+  items::ExpressionContext ctx(request.expression_attribute_names, r->e.values);
+  s = ParseFilterAndProjection(&ctx, request.filter_expression, request.projection_expression,
+                               &r->e);
   if (s.ok()) s = ctx.CheckAllUsed();
   if (!s.ok()) return s;
 
-  items::PageSpec spec;
-  FillPageSpec(*t, e, request.select, request.limit, &spec);
-  spec.forward = request.scan_index_forward;
-  std::string partition;
-  s = items::KeyConditionRange(shape, kc, &spec.range, &partition);
-  if (s.ok()) {
-    s = ApplyStartKey(shape, request.exclusive_start_key, spec.forward, &partition, &spec.range);
+  FillPageSpec(*t, r->e, request.select, request.limit, &r->spec);
+  r->spec.segment = request.segment;
+  r->spec.total_segments = request.total_segments;
+  return ApplyStartKey(r->spec.shape, request.exclusive_start_key, /*forward=*/true, nullptr,
+                       &r->spec.range);
+}
+
+}  // namespace
+
+template <typename Request, typename Out>
+Status DBImpl::ReadItems(const ReadOptions& options, const Request& request, Out* out) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  PreparedRead r;
+  if constexpr (std::is_same_v<Request, QueryRequest>) {
+    s = PrepareQuery(*catalog(), request, &r);
+  } else {
+    s = PrepareScan(*catalog(), request, &r);
   }
   if (!s.ok()) return s;
   std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(IndexOptions(options)));
-  return items::ReadPage(it.get(), spec, result);
+  return items::ReadPage(it.get(), r.spec, out);
+}
+
+Status DBImpl::Query(const ReadOptions& options, const QueryRequest& request, QueryResult* result) {
+  return ReadItems(options, request, result);
+}
+
+Status DBImpl::Query(const ReadOptions& options, const QueryRequest& request, ItemPage* page) {
+  return ReadItems(options, request, page);
 }
 
 Status DBImpl::ScanItems(const ReadOptions& options, const ScanRequest& request,
                          QueryResult* result) {
-  Status s = CheckOpen();
-  if (!s.ok()) return s;
-  auto cat = catalog();
-  const log::TableEntryData* t = nullptr;
-  s = TypedTable(*cat, request.table_name, &t);
-  if (s.ok()) s = CheckSelect(request.select, request.projection_expression);
-  if (s.ok()) s = CheckSegments(request.segment, request.total_segments);
-  if (!s.ok()) return s;
-  ReadExpressions e;
-  s = NormalizeValues(request.expression_attribute_values, &e.values);
-  if (!s.ok()) return s;
-  items::ExpressionContext ctx(request.expression_attribute_names, e.values);
-  s = ParseFilterAndProjection(&ctx, request.filter_expression, request.projection_expression, &e);
-  if (s.ok()) s = ctx.CheckAllUsed();
-  if (!s.ok()) return s;
+  return ReadItems(options, request, result);
+}
 
-  items::PageSpec spec;
-  FillPageSpec(*t, e, request.select, request.limit, &spec);
-  spec.segment = request.segment;
-  spec.total_segments = request.total_segments;
-  s = ApplyStartKey(spec.shape, request.exclusive_start_key, /*forward=*/true, nullptr,
-                    &spec.range);
-  if (!s.ok()) return s;
-  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(IndexOptions(options)));
-  return items::ReadPage(it.get(), spec, result);
+Status DBImpl::ScanItems(const ReadOptions& options, const ScanRequest& request, ItemPage* page) {
+  return ReadItems(options, request, page);
 }
 
 Status DBImpl::BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,

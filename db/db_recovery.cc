@@ -60,12 +60,16 @@ Status DBImpl::OpenOrCreateIdentity() {
                                 "/IDENTITY is missing but wal/ holds "
                                 "segments");
     }
-    s = CreateIdentity(env_, dir_, options_.name.empty() ? BaseName(dir_) : options_.name,
-                       &identity);
+    identity.name = options_.name.empty() ? BaseName(dir_) : options_.name;
+    identity.region = options_.region;
+    identity.account = options_.account_id;
+    s = CreateIdentity(env_, dir_, &identity);
   }
   if (!s.ok()) return s;
   std::memcpy(id_, identity.id, log::kDbIdSize);
   name_ = identity.name;
+  region_ = identity.region;
+  account_id_ = identity.account;
   id_hex_ = identity.IdHex();
   return Status::OK();
 }

@@ -9,7 +9,9 @@
 // memory for 10 minutes under their token with a hash of the request. A
 // retry with the same token and request returns the first result without
 // writing; the same token with another request is InvalidArgument
-// (IdempotentParameterMismatch). Tokens do not survive a restart.
+// (IdempotentParameterMismatch); a retry while the first call is still
+// committing is Busy (TransactionInProgressException). Tokens do not survive
+// a restart.
 
 #include <xxhash.h>
 
@@ -148,13 +150,40 @@ Status DBImpl::TransactWriteItems(const TransactWriteItemsRequest& request,
             "IdempotentParameterMismatch: the ClientRequestToken was used with a different "
             "request within the last 10 minutes");
       }
+      if (it->second.in_progress) {
+        return Status::Busy(
+            "TransactionInProgressException: the transaction with the given request token is "
+            "already in progress");
+      }
       *result = it->second.result;
       return it->second.status;
     }
+    // Claimed before the commit, so that a concurrent retry with the same
+    // token cannot commit the transaction a second time.
+    TokenEntry& claimed = tokens_[token];
+    claimed.request_hash = hash;
+    claimed.expires_micros = now + kTokenLifetimeMicros;
+    claimed.in_progress = true;
   }
+  bool committed = false;
+  s = CommitTransaction(request, result, &committed);
+  if (!token.empty()) {
+    // Only a committed transaction keeps its token: any other outcome frees
+    // it for a retry.
+    MutexLock lock(&token_mu_);
+    if (committed) {
+      tokens_[token] = TokenEntry{hash, NowMicros(env_) + kTokenLifetimeMicros, s, *result, false};
+    } else {
+      tokens_.erase(token);
+    }
+  }
+  return s;
+}
 
+Status DBImpl::CommitTransaction(const TransactWriteItemsRequest& request,
+                                 TransactWriteItemsResult* result, bool* committed) {
   std::vector<items::PreparedWrite> prepared;
-  s = PrepareActions(*catalog(), request, &prepared);
+  Status s = PrepareActions(*catalog(), request, &prepared);
   if (!s.ok()) return s;
   std::vector<ItemMutation> mutations;
   mutations.reserve(prepared.size());
@@ -164,10 +193,7 @@ Status DBImpl::TransactWriteItems(const TransactWriteItemsRequest& request,
   s = CommitItems(mutations, request.sync, false, &statuses, &info);
   if (s.ok()) {
     result->first_sequence = info.first_sequence;
-    if (!token.empty()) {
-      MutexLock lock(&token_mu_);
-      tokens_[token] = TokenEntry{hash, NowMicros(env_) + kTokenLifetimeMicros, s, *result};
-    }
+    *committed = true;
     return s;
   }
   // A failure of the leader's decision, not of the log: the action statuses

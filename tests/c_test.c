@@ -71,6 +71,7 @@ static int Eq(const char* got, const size_t* len, const char* want) {
 
 static const char* kMusic = "Music";
 static const char* kFunction = "ProcessDynamoDBStream";
+static const char* kStreamArnPrefix = "arn:aws:dynamodb:eu-west-1:123456789012:table/Music/stream/";
 
 /* Reads the function's whole log into one malloc'd, NUL-terminated string. */
 static char* FunctionLog(runnel_t* db) {
@@ -155,11 +156,21 @@ int main(void) {
     CheckErrorContains(err, "InvalidArgument: recovery_mode");
     runnel_options_set_recovery_mode(options, runnel_absolute_consistency);
     runnel_options_set_segment_bytes(options, 1u << 20);
+    runnel_options_set_region(options, S("EU-West"));
+    CheckCondition(runnel_open(options, dir, &err) == NULL);
+    CheckErrorContains(err, "InvalidArgument: options.region");
+    runnel_options_set_region(options, S("eu-west-1"));
+    runnel_options_set_account_id(options, S("12345"));
+    CheckCondition(runnel_open(options, dir, &err) == NULL);
+    CheckErrorContains(err, "InvalidArgument: options.account_id");
+    runnel_options_set_account_id(options, S("123456789012"));
     db = runnel_open(options, dir, &err);
     CheckNoError(err);
     CheckCondition(db != NULL);
     size_t len;
     CheckCondition(Eq(runnel_name(db, &len), &len, "tutorial"));
+    CheckCondition(Eq(runnel_region(db, &len), &len, "eu-west-1"));
+    CheckCondition(Eq(runnel_account_id(db, &len), &len, "123456789012"));
 
     /* A second open of the same directory is refused while the first holds it. */
     runnel_t* second = runnel_open(options, dir, &err);
@@ -215,7 +226,7 @@ int main(void) {
     CheckCondition(arn_len > 0 && arn_len < sizeof(arn));
     memcpy(arn, a, arn_len);
     arn[arn_len] = '\0';
-    CheckCondition(strncmp(arn, "arn:runnel:tutorial:table/Music/stream/", 39) == 0);
+    CheckCondition(strncmp(arn, kStreamArnPrefix, strlen(kStreamArnPrefix)) == 0);
     const char* label = runnel_tabledescription_latest_stream_label(d, &len);
     CheckCondition(len > 0 && strstr(arn, "/stream/") != NULL &&
                    memcmp(strstr(arn, "/stream/") + 8, label, len) == 0);
@@ -266,7 +277,7 @@ int main(void) {
     size_t len;
     CheckCondition(Eq(runnel_functionconfig_name(created, &len), &len, kFunction));
     CheckCondition(Eq(runnel_functionconfig_arn(created, &len), &len,
-                      "arn:runnel:tutorial:function:ProcessDynamoDBStream"));
+                      "arn:aws:lambda:eu-west-1:123456789012:function:ProcessDynamoDBStream"));
     CheckCondition(strcmp(runnel_functionconfig_handler(created), "runnel_handler") == 0);
     CheckCondition(runnel_functionconfig_library(created)[0] == '/');
     CheckCondition(runnel_functionconfig_timeout_seconds(created) == 3);
@@ -325,7 +336,7 @@ int main(void) {
     CheckCondition(runnel_mappingconfig_enabled(created));
     CheckCondition(Eq(runnel_mappingconfig_event_source(created, &len), &len, arn));
     CheckCondition(Eq(runnel_mappingconfig_function_arn(created, &len), &len,
-                      "arn:runnel:tutorial:function:ProcessDynamoDBStream"));
+                      "arn:aws:lambda:eu-west-1:123456789012:function:ProcessDynamoDBStream"));
     runnel_mappingconfig_destroy(created);
 
     runnel_mappings_t* list =
@@ -485,7 +496,7 @@ int main(void) {
     char* json = runnel_records_json(records, 0, &len);
     CheckCondition(json != NULL && len == strlen(json));
     CheckCondition(strstr(json, "\"eventName\":\"INSERT\"") != NULL);
-    CheckCondition(strstr(json, "\"awsRegion\":\"tutorial\"") != NULL);
+    CheckCondition(strstr(json, "\"awsRegion\":\"eu-west-1\"") != NULL);
     size_t payload_cap = len + 32;
     char* payload = malloc(payload_cap);
     CheckCondition(payload != NULL);

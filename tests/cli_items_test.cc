@@ -344,6 +344,41 @@ TEST_P(CliItems, QueryScanAndPages) {
   ASSERT_EQ(r.exit, 0) << r;
   EXPECT_EQ(r.Json(), json::parse(R"({"Count":2,"ScannedCount":4})"));
 
+  // The AWS CLI's automatic pagination: --page-size pages are merged;
+  // --max-items stops with a NextToken that --starting-token continues.
+  args = q;
+  args.insert(args.end(), {"--page-size", "1"});
+  r = R(args);
+  ASSERT_EQ(r.exit, 0) << r;
+  j = r.Json();
+  EXPECT_EQ(j["Count"], 4);
+  EXPECT_EQ(j["ScannedCount"], 4);
+  ASSERT_EQ(j["Items"].size(), 4u);
+  EXPECT_EQ(j["Items"][3]["SongTitle"]["S"], "Song 5");
+  EXPECT_FALSE(j.contains("LastEvaluatedKey"));
+  std::vector<std::string> titles;
+  std::string token;
+  for (int call = 0; call < 10; ++call) {
+    args = q;
+    args.insert(args.end(), {"--max-items", "3", "--page-size", "2"});
+    if (!token.empty()) args.insert(args.end(), {"--starting-token", token});
+    r = R(args);
+    ASSERT_EQ(r.exit, 0) << r;
+    j = r.Json();
+    for (const json& item : j["Items"]) titles.push_back(item["SongTitle"]["S"]);
+    if (!j.contains("NextToken")) break;
+    token = j["NextToken"];
+  }
+  EXPECT_EQ(titles, (std::vector<std::string>{"Song 2", "Song 3", "Song 4", "Song 5"}));
+  args = q;
+  args.insert(args.end(), {"--limit", "2", "--max-items", "1"});
+  EXPECT_EQ(R(args).exit, 2);
+  args = q;
+  args.insert(args.end(), {"--starting-token", "bm90IGpzb24="});
+  r = R(args);
+  EXPECT_EQ(r.exit, 2);
+  EXPECT_NE(r.err.find("--starting-token"), std::string::npos) << r;
+
   // Scan of a typed table: everything, a filter, parallel segments.
   r = R({"scan", "--table-name", "Music"});
   ASSERT_EQ(r.exit, 0) << r;

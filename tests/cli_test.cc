@@ -1121,6 +1121,57 @@ TEST_F(CliBase, MissingDirectoryAndLockedDb) {
   }
 }
 
+TEST_F(CliBase, RegionAndAccountIdAreFixedWhenTheDbIsCreated) {
+  const std::string dir = tmp_.Sub("eu");
+  Result r = Runnel({"--db", dir, "--region", "EU", "create-table", "--table-name", "Music"});
+  EXPECT_EQ(r.exit, 1) << r;
+  EXPECT_TRUE(r.OneErrorLine()) << r;
+  EXPECT_NE(r.err.find("region 'EU'"), std::string::npos) << r;
+  struct stat st;
+  EXPECT_NE(::stat(dir.c_str(), &st), 0) << "a failed create-table left a DB";
+  r = Runnel({"--db", dir, "--region", "eu-west-1", "--account-id", "123456789012", "create-table",
+              "--table-name", "Music", "--stream-specification",
+              "StreamEnabled=true,StreamViewType=NEW_IMAGE"});
+  ASSERT_EQ(r.exit, 0) << r;
+  const std::string prefix = "arn:aws:dynamodb:eu-west-1:123456789012:table/Music";
+  EXPECT_EQ(r.Json()["TableDescription"]["TableArn"], prefix) << r;
+  // Later commands need no flags: the DB keeps what it was created with.
+  r = Runnel({"--db", dir, "describe-table", "--table-name", "Music"});
+  ASSERT_EQ(r.exit, 0) << r;
+  const std::string arn = r.Json()["Table"]["LatestStreamArn"];
+  EXPECT_EQ(arn.substr(0, prefix.size() + 8), prefix + "/stream/") << r;
+  // The same values are fine; others are refused, and nothing is written.
+  r = Runnel({"--db", dir, "--region", "eu-west-1", "put-item", "--table-name", "Music", "--key",
+              "k", "--value", "v"});
+  EXPECT_EQ(r.exit, 0) << r;
+  r = Runnel({"--db", dir, "--region", "us-east-1", "put-item", "--table-name", "Music", "--key",
+              "k2", "--value", "v"});
+  EXPECT_EQ(r.exit, 1) << r;
+  EXPECT_TRUE(r.OneErrorLine()) << r;
+  EXPECT_NE(r.err.find("the DB's region is eu-west-1, fixed when it was created"),
+            std::string::npos)
+      << r;
+  r = Runnel({"--db", dir, "--account-id", "000000000000", "list-tables"});
+  EXPECT_EQ(r.exit, 1) << r;
+  EXPECT_NE(r.err.find("the DB's account id is 123456789012"), std::string::npos) << r;
+  r = Runnel({"--db", dir, "get-item", "--table-name", "Music", "--key", "k2"});
+  EXPECT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.out.find("k2"), std::string::npos) << r;
+  // Records carry the region as awsRegion.
+  r = Runnel({"--db", dir, "get-shard-iterator", "--stream-arn", arn, "--shard-iterator-type",
+              "TRIM_HORIZON"});
+  ASSERT_EQ(r.exit, 0) << r;
+  r = Runnel({"--db", dir, "get-records", "--shard-iterator", r.Json()["ShardIterator"]});
+  ASSERT_EQ(r.exit, 0) << r;
+  ASSERT_EQ(r.Json()["Records"].size(), 1u) << r;
+  EXPECT_EQ(r.Json()["Records"][0]["awsRegion"], "eu-west-1") << r;
+  EXPECT_EQ(r.Json()["Records"][0]["eventSourceARN"], arn) << r;
+  r = Runnel({"--db", dir, "inspect", "stats"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["Region"], "eu-west-1") << r;
+  EXPECT_EQ(r.Json()["AccountId"], "123456789012") << r;
+}
+
 // --- dump and load.
 
 TEST_P(CliTest, DumpLoadRoundTripBothFormats) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "runnel/triggers.h"
@@ -73,7 +74,8 @@ TEST_F(DBTest, TablesCreateListDescribeDelete) {
   EXPECT_EQ(d.stream_specification.stream_view_type, StreamViewType::kNewAndOldImages);
   EXPECT_EQ(d.item_count, 2u);
   EXPECT_EQ(d.table_size_bytes, 2u + 5u + 2u + 3u);
-  EXPECT_EQ(d.latest_stream_arn, "arn:runnel:db:table/Music/stream/" + d.latest_stream_label);
+  EXPECT_EQ(d.latest_stream_arn,
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/" + d.latest_stream_label);
   EXPECT_EQ(d.latest_stream_label.size(), 23u);  // 2026-11-27T13:22:23.291
 
   // Counts survive reopen (they are replayed from the log or read from the
@@ -404,7 +406,7 @@ TEST_F(DBTest, OpenOptions) {
   ASSERT_OK(DB::Open(Options(), dir_.Sub("fresh"), &other));
   ASSERT_EQ(::stat(dir_.Sub("fresh").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  // The name for ARNs comes from the directory unless given.
+  // The name comes from the directory unless given.
   EXPECT_EQ(other->name(), "fresh");
   EXPECT_EQ(other->id().size(), 32u);
   o = Options();
@@ -416,6 +418,74 @@ TEST_F(DBTest, OpenOptions) {
   o.name = "ignored-later";
   ASSERT_OK(DB::Open(o, dir_.Sub("named"), &named));
   EXPECT_EQ(named->name(), "edge-1");
+}
+
+TEST_F(DBTest, RegionAndAccountShapeArnsAndAreFixedAtCreation) {
+  EXPECT_EQ(db_->region(), "us-east-1");
+  EXPECT_EQ(db_->account_id(), "000000000000");
+  Options o;
+  std::unique_ptr<DB> other;
+  struct stat st;
+  for (const char* bad : {"", "US-EAST-1", "us_east_1", "-us", "us-east-1-", "a:b"}) {
+    o.region = bad;
+    Status s = DB::Open(o, dir_.Sub("bad"), &other);
+    EXPECT_TRUE(s.IsInvalidArgument()) << bad;
+    EXPECT_NE(s.message().find("options.region"), std::string::npos) << s.ToString();
+  }
+  o = Options();
+  for (const char* bad : {"", "12345678901", "1234567890123", "00000000000a"}) {
+    o.account_id = bad;
+    EXPECT_TRUE(DB::Open(o, dir_.Sub("bad"), &other).IsInvalidArgument()) << bad;
+  }
+  EXPECT_NE(::stat(dir_.Sub("bad").c_str(), &st), 0);  // nothing created
+
+  o = Options();
+  o.region = "eu-west-1";
+  o.account_id = "123456789012";
+  ASSERT_OK(DB::Open(o, dir_.Sub("eu"), &other));
+  ASSERT_OK(other->CreateTable("Music", Stream(StreamViewType::kNewImage)));
+  TableDescription d;
+  ASSERT_OK(other->DescribeTable("Music", &d));
+  const std::string arn = d.latest_stream_arn;
+  EXPECT_EQ(arn,
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/Music/stream/" + d.latest_stream_label);
+  ASSERT_OK(other->Close());
+  // Reopened with other values (here the defaults): the DB keeps its own.
+  ASSERT_OK(DB::Open(Options(), dir_.Sub("eu"), &other));
+  EXPECT_EQ(other->region(), "eu-west-1");
+  EXPECT_EQ(other->account_id(), "123456789012");
+  ASSERT_OK(other->DescribeTable("Music", &d));
+  EXPECT_EQ(d.latest_stream_arn, arn);
+  ASSERT_OK(other->Put(wo_, "Music", "k", "v"));
+  ShardIteratorRequest req;
+  req.stream_arn = arn;
+  std::string it;
+  ASSERT_OK(other->streams()->GetShardIterator(req, &it));
+  RecordBatch batch;
+  ASSERT_OK(other->streams()->GetRecords(it, GetRecordsOptions(), &batch));
+  ASSERT_EQ(batch.records().size(), 1u);
+  EXPECT_NE(
+      RecordToJson(batch.records()[0], arn, other->region()).find("\"awsRegion\":\"eu-west-1\""),
+      std::string::npos);
+  ASSERT_OK(other->Close());
+  // A read-only reader (another process) sees the same ARNs.
+  std::unique_ptr<StreamReader> reader;
+  ASSERT_OK(StreamReader::OpenReadOnly(dir_.Sub("eu"), &reader));
+  std::vector<StreamInfo> streams;
+  ASSERT_OK(reader->ListStreams("Music", &streams));
+  ASSERT_EQ(streams.size(), 1u);
+  EXPECT_EQ(streams[0].arn, arn);
+
+  // DIR/IDENTITY holds them; one written before they existed (three lines)
+  // reads as the defaults, whatever Options say.
+  const std::string identity = test::ReadFile(dir_.Sub("eu") + "/IDENTITY");
+  EXPECT_NE(identity.find("\neu-west-1\n123456789012\n"), std::string::npos) << identity;
+  size_t third = identity.find('\n', identity.find('\n', identity.find('\n') + 1) + 1);
+  { std::ofstream(dir_.Sub("eu") + "/IDENTITY", std::ios::trunc) << identity.substr(0, third + 1); }
+  o.region = "ap-south-1";
+  ASSERT_OK(DB::Open(o, dir_.Sub("eu"), &other));
+  EXPECT_EQ(other->region(), "us-east-1");
+  EXPECT_EQ(other->account_id(), "000000000000");
 }
 
 TEST_F(DBTest, RetentionDeletesOnlyDurableExpiredSegmentsAndReportsTrim) {

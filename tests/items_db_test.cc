@@ -433,6 +433,57 @@ TEST_F(ItemsDb, ClientRequestTokenIsIdempotent) {
   EXPECT_EQ((*Stored("Tab", "c"))["n"], N("3"));
 }
 
+// Concurrent calls with one new token: the transaction commits once; the
+// others get its result or TransactionInProgress (Busy), never a second
+// commit.
+TEST_F(ItemsDb, ConcurrentRetriesWithOneTokenCommitOnce) {
+  CreateT();
+  ASSERT_OK(Put({{"pk", S("c")}, {"n", N("0")}}));
+  for (int round = 0; round < 20; ++round) {
+    TransactWriteItemsRequest tx;
+    TransactWriteItem add;
+    add.kind = TransactWriteItem::Kind::kUpdate;
+    add.table_name = "Tab";
+    add.key = {{"pk", S("c")}};
+    add.update_expression = "ADD n :one";
+    add.expression_attribute_values = {{":one", N("1")}};
+    tx.transact_items = {add};
+    tx.client_request_token = "race-" + std::to_string(round);
+    std::atomic<int> ok{0}, busy{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        TransactWriteItemsResult r;
+        Status s = db_->TransactWriteItems(tx, &r);
+        if (s.ok()) {
+          ++ok;
+        } else {
+          EXPECT_TRUE(s.IsBusy()) << s.ToString();
+          EXPECT_NE(s.message().find("TransactionInProgressException"), std::string::npos);
+          ++busy;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_GE(ok.load(), 1);
+    EXPECT_EQ(ok.load() + busy.load(), 4);
+    EXPECT_EQ((*Stored("Tab", "c"))["n"], N(std::to_string(round + 1))) << "round " << round;
+  }
+  // A canceled transaction frees its token: the retry runs again.
+  TransactWriteItemsRequest tx;
+  TransactWriteItem check;
+  check.kind = TransactWriteItem::Kind::kConditionCheck;
+  check.table_name = "Tab";
+  check.key = {{"pk", S("d")}};
+  check.condition_expression = "attribute_exists(pk)";
+  tx.transact_items = {check};
+  tx.client_request_token = "canceled";
+  TransactWriteItemsResult r;
+  EXPECT_TRUE(db_->TransactWriteItems(tx, &r).IsTransactionCanceled());
+  ASSERT_OK(Put({{"pk", S("d")}}));
+  EXPECT_OK(db_->TransactWriteItems(tx, &r));
+}
+
 TEST_F(ItemsDb, TimeToLiveDeletesExpiredItemsAsTtlRecords) {
   CreateT();
   TimeToLiveSpecification ttl{true, "expires"};

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -303,6 +304,125 @@ TEST_F(ItemsRead, ProjectionAndSelect) {
   ASSERT_OK(db_->GetItem(ReadOptions(), g, &gr));
   ASSERT_TRUE(gr.item.has_value());
   EXPECT_EQ(*gr.item, (Item{{"m", AV::M({{"y", AV::N("2")}})}}));
+}
+
+// The decoded items of an ItemPage, and its counts, as a QueryResult.
+QueryResult Decoded(const ItemPage& page) {
+  QueryResult r;
+  for (size_t i = 0; i < page.size(); ++i) {
+    Item item;
+    EXPECT_TRUE(page.item(i).Decode(&item).ok());
+    r.items.push_back(std::move(item));
+  }
+  r.count = page.count;
+  r.scanned_count = page.scanned_count;
+  r.last_evaluated_key = page.last_evaluated_key;
+  return r;
+}
+
+void ExpectSame(const QueryResult& a, const QueryResult& b, const std::string& what) {
+  EXPECT_EQ(a.items, b.items) << what;
+  EXPECT_EQ(a.count, b.count) << what;
+  EXPECT_EQ(a.scanned_count, b.scanned_count) << what;
+  EXPECT_EQ(a.last_evaluated_key, b.last_evaluated_key) << what;
+}
+
+// ItemPage (items left encoded) gives exactly what QueryResult gives: the
+// same items, counts and page ends, with filters, projections, Select COUNT,
+// limits, both directions, the 1 MB page end and scan segments.
+TEST_F(ItemsRead, ItemPageEqualsQueryResult) {
+  Create("tt1", "N");
+  const std::string big(60000, 'x');
+  for (int i = 0; i < 40; ++i) {
+    PutSorted("tt1", "p", AV::N(std::to_string(i)),
+              {{"n", AV::N(std::to_string(i * 1.5))},
+               {"blob", AV::S(i % 2 == 0 ? big : "small")},
+               {"m", AV::M({{"x", AV::NS({"1", "2"})}, {"y", AV::L({AV::Bool(true)})}})}});
+  }
+  for (int i = 0; i < 5; ++i) PutSorted("tt1", "q", AV::N(std::to_string(i)));
+  struct Variant {
+    const char* name;
+    std::function<void(QueryRequest*)> edit;
+  };
+  const std::vector<Variant> variants = {
+      {"plain", [](QueryRequest*) {}},
+      {"reverse", [](QueryRequest* q) { q->scan_index_forward = false; }},
+      {"limit", [](QueryRequest* q) { q->limit = 7; }},
+      {"filter",
+       [](QueryRequest* q) {
+         q->filter_expression = "n > :n";
+         q->expression_attribute_values[":n"] = AV::N("20");
+       }},
+      {"projection", [](QueryRequest* q) { q->projection_expression = "n, m.x"; }},
+      {"count", [](QueryRequest* q) { q->select = Select::kCount; }},
+  };
+  for (const Variant& v : variants) {
+    QueryRequest q = Q("tt1", "pk = :p", {{":p", AV::S("p")}});
+    v.edit(&q);
+    for (int page = 0; page < 100; ++page) {  // every page, up to the 1 MB ends
+      QueryResult want;
+      ItemPage got;
+      ASSERT_OK(db_->Query(ReadOptions(), q, &want));
+      ASSERT_OK(db_->Query(ReadOptions(), q, &got));
+      ExpectSame(Decoded(got), want, std::string(v.name) + " page " + std::to_string(page));
+      if (!want.last_evaluated_key.has_value()) break;
+      q.exclusive_start_key = *want.last_evaluated_key;
+    }
+  }
+  ScanRequest scan;
+  scan.table_name = "tt1";
+  scan.total_segments = 3;
+  for (uint32_t segment = 0; segment < 3; ++segment) {
+    scan.segment = segment;
+    QueryResult want;
+    ItemPage got;
+    ASSERT_OK(db_->ScanItems(ReadOptions(), scan, &want));
+    ASSERT_OK(db_->ScanItems(ReadOptions(), scan, &got));
+    ExpectSame(Decoded(got), want, "segment " + std::to_string(segment));
+  }
+  // A view reads one attribute in place, and the JSON of the item.
+  QueryRequest q = Q("tt1", "pk = :p AND sk = :s", {{":p", AV::S("p")}, {":s", AV::N("3")}});
+  ItemPage page;
+  ASSERT_OK(db_->Query(ReadOptions(), q, &page));
+  ASSERT_EQ(page.size(), 1u);
+  AttributeValue n;
+  ASSERT_OK(page.item(0).Get("n", &n));
+  EXPECT_EQ(n, AV::N("4.5"));
+  EXPECT_TRUE(page.item(0).Get("absent", &n).IsNotFound());
+  std::string json;
+  ASSERT_OK(page.item(0).ToJson(&json));
+  EXPECT_EQ(nlohmann::json::parse(json)["blob"]["S"], "small");
+}
+
+// As the cloud: a Query filter may not name a key attribute (the key
+// condition is the place for them); a Scan filter may.
+TEST_F(ItemsRead, QueryFilterOnKeyAttributesIsRefused) {
+  Create("tt1", "N");
+  PutSorted("tt1", "p", AV::N("1"), {{"a", AV::S("x")}});
+  QueryRequest q = Q("tt1", "pk = :p", {{":p", AV::S("p")}, {":v", AV::N("1")}});
+  q.filter_expression = "sk > :v";
+  QueryResult r;
+  Status s = db_->Query(ReadOptions(), q, &r);
+  ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.ToString().find("Filter Expression can only contain non-primary key attributes: "
+                              "Primary key attribute: sk"),
+            std::string::npos)
+      << s.ToString();
+  q.filter_expression = "a = :a OR size(#k) > :v";
+  q.expression_attribute_names = {{"#k", "pk"}};
+  q.expression_attribute_values[":a"] = AV::S("x");
+  s = db_->Query(ReadOptions(), q, &r);
+  EXPECT_NE(s.ToString().find("Primary key attribute: pk"), std::string::npos) << s.ToString();
+  q.filter_expression = "a = :a AND :v = :v";
+  q.expression_attribute_names.clear();
+  ASSERT_OK(db_->Query(ReadOptions(), q, &r));
+  EXPECT_EQ(r.count, 1u);
+  ScanRequest scan;
+  scan.table_name = "tt1";
+  scan.filter_expression = "sk = :v";
+  scan.expression_attribute_values = {{":v", AV::N("1")}};
+  ASSERT_OK(db_->ScanItems(ReadOptions(), scan, &r));
+  EXPECT_EQ(r.count, 1u);
 }
 
 TEST_F(ItemsRead, ScanSegmentsAreDisjointAndCoverTheTable) {

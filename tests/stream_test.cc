@@ -81,6 +81,26 @@ class StreamTest : public ::testing::Test {
   std::unique_ptr<DB> db_;
 };
 
+TEST_F(StreamTest, DescribeStreamHasTheTablesKeySchema) {
+  ASSERT_OK(db_->CreateTable("Bytes", Stream(StreamViewType::kKeysOnly)));
+  TableSchema schema;
+  schema.key_schema = {{"Artist", KeyType::kHash}, {"SongTitle", KeyType::kRange}};
+  schema.attribute_definitions = {{"Artist", ScalarAttributeType::kS},
+                                  {"SongTitle", ScalarAttributeType::kS}};
+  ASSERT_OK(db_->CreateTable("Music", Stream(StreamViewType::kNewImage), schema));
+  StreamDescription d;
+  ASSERT_OK(db_->streams()->DescribeStream(Arn("Music"), &d));
+  ASSERT_EQ(d.key_schema.size(), 2u);
+  EXPECT_EQ(d.key_schema[0].attribute_name, "Artist");
+  EXPECT_EQ(d.key_schema[0].key_type, KeyType::kHash);
+  EXPECT_EQ(d.key_schema[1].attribute_name, "SongTitle");
+  EXPECT_EQ(d.key_schema[1].key_type, KeyType::kRange);
+  ASSERT_OK(db_->streams()->DescribeStream(Arn("Bytes"), &d));
+  ASSERT_EQ(d.key_schema.size(), 1u);
+  EXPECT_EQ(d.key_schema[0].attribute_name, "key");
+  EXPECT_EQ(d.key_schema[0].key_type, KeyType::kHash);
+}
+
 TEST_F(StreamTest, DescribeAndListStreams) {
   ASSERT_OK(db_->CreateTable("Music", Stream(StreamViewType::kNewImage)));
   const std::string arn = Arn("Music");
@@ -92,7 +112,7 @@ TEST_F(StreamTest, DescribeAndListStreams) {
   EXPECT_EQ(d.view_type, StreamViewType::kNewImage);
   EXPECT_EQ(d.ending_sequence, 0u);
   EXPECT_EQ(d.shard_id.substr(0, 8), "shardId-");
-  EXPECT_EQ(arn, "arn:runnel:db:table/Music/stream/" + d.stream_label);
+  EXPECT_EQ(arn, "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/" + d.stream_label);
   Put("Music", "a", "1");
   ASSERT_OK(db_->UpdateTable("Music", StreamSpecification()));
   ASSERT_OK(db_->streams()->DescribeStream(arn, &d));
@@ -102,7 +122,22 @@ TEST_F(StreamTest, DescribeAndListStreams) {
   ASSERT_OK(db_->streams()->ListStreams("Music", &streams));
   ASSERT_EQ(streams.size(), 1u);
   EXPECT_TRUE(
-      db_->streams()->DescribeStream("arn:runnel:db:table/Music/stream/x", &d).IsNotFound());
+      db_->streams()
+          ->DescribeStream("arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/x", &d)
+          .IsNotFound());
+  // Another region's or account's ARN names no stream of this DB; a string
+  // of another shape is no ARN at all.
+  Status s = db_->streams()->DescribeStream(
+      "arn:aws:dynamodb:eu-west-1:000000000000:table/Music/stream/" + d.stream_label, &d);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find("region us-east-1, account 000000000000"), std::string::npos)
+      << s.ToString();
+  s = db_->streams()->DescribeStream("arn:runnel:db:table/Music/stream/" + d.stream_label, &d);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(
+      s.message().find("expected arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>"),
+      std::string::npos)
+      << s.ToString();
   ShardIteratorRequest req;
   req.stream_arn = arn;
   req.shard_id = "shardId-nope";
@@ -545,7 +580,8 @@ TEST_F(StreamTest, SecondProcessTailsWhileWeWriteAndRetentionTrims) {
 
 // Golden JSON for every event type x view type, from fixed records.
 TEST(RecordJson, GoldenEveryEventAndViewType) {
-  const std::string arn = "arn:runnel:edge:table/Music/stream/2026-01-02T03:04:05.678";
+  const std::string arn =
+      "arn:aws:dynamodb:eu-central-1:123456789012:table/Music/stream/2026-01-02T03:04:05.678";
   std::ostringstream got;
   for (auto view : {StreamViewType::kKeysOnly, StreamViewType::kNewImage, StreamViewType::kOldImage,
                     StreamViewType::kNewAndOldImages}) {
@@ -571,7 +607,7 @@ TEST(RecordJson, GoldenEveryEventAndViewType) {
         r.new_image = R"({"title":"Call Me Tomorrow","plays":4.5,"meta":{"year":2026}})";
       }
       r.size_bytes = static_cast<uint32_t>(r.key.size() + r.old_image.size() + r.new_image.size());
-      got << RecordToJson(r, arn, "edge") << "\n";
+      got << RecordToJson(r, arn, "eu-central-1") << "\n";
     }
   }
   // Values that are not JSON objects: text and bytes.
@@ -582,12 +618,12 @@ TEST(RecordJson, GoldenEveryEventAndViewType) {
   text.key = "plain";
   text.has_new_image = true;
   text.new_image = "hello, world";
-  got << RecordToJson(text, arn, "edge") << "\n";
+  got << RecordToJson(text, arn, "eu-central-1") << "\n";
   const std::string binary("\xff\x00\x01", 3);
   ChangeRecord bin = text;
   bin.key = binary;
   bin.new_image = binary;
-  got << RecordToJson(bin, arn, "edge") << "\n";
+  got << RecordToJson(bin, arn, "eu-central-1") << "\n";
 
   const std::string golden_path = std::string(GOLDEN_DIR) + "/records.jsonl";
   if (std::getenv("RUNNEL_UPDATE_GOLDEN") != nullptr) {

@@ -110,7 +110,7 @@ TEST_F(TriggersTest, BadPluginsAreClearErrorsAndCreateNothing) {
 TEST_F(TriggersTest, FunctionRegistryPersists) {
   FunctionConfiguration created;
   ASSERT_OK(t()->CreateFunction(Fn("f1", TEST_FUNCTION, {{"A", "1"}}), &created));
-  EXPECT_EQ(created.function_arn, "arn:runnel:db:function:f1");
+  EXPECT_EQ(created.function_arn, "arn:aws:lambda:us-east-1:000000000000:function:f1");
   EXPECT_EQ(created.code_hash.size(), 32u);
   EXPECT_EQ(created.library[0], '/');
   EXPECT_TRUE(t()->CreateFunction(Fn("f1", TEST_FUNCTION), nullptr).IsBusy());
@@ -240,7 +240,12 @@ TEST_F(TriggersTest, MappingSettingsAreValidatedWithTheRangeNamed) {
       {[](auto* m) { m->on_failure_destination = "nope"; }, "table 'nope' does not exist"},
       {[](auto* m) { m->function_name = "nope"; }, "function 'nope' does not exist"},
       {[](auto* m) { m->event_source = "plain"; }, "has no enabled stream"},
-      {[](auto* m) { m->event_source = "arn:runnel:db:table/src/stream/x"; }, "does not exist"},
+      {[](auto* m) {
+         m->event_source = "arn:aws:dynamodb:us-east-1:000000000000:table/src/stream/x";
+       },
+       "does not exist"},
+      {[](auto* m) { m->event_source = "arn:runnel:db:table/src/stream/x"; },
+       "Invalid StreamArn 'arn:runnel:db:table/src/stream/x': not a DynamoDB ARN"},
   };
   for (const Case& c : cases) {
     EventSourceMappingConfiguration m = Mapping("fn", "src");
@@ -319,7 +324,8 @@ TEST_F(TriggersTest, FailingBatchIsRetriedThenSentToTheDestination) {
   auto j = nlohmann::json::parse(failures[0].second);
   EXPECT_EQ(j["requestContext"]["condition"], "RetryAttemptsExhausted");
   EXPECT_EQ(j["requestContext"]["approximateInvokeCount"], 3);
-  EXPECT_EQ(j["requestContext"]["functionArn"], "arn:runnel:db:function:fn");
+  EXPECT_EQ(j["requestContext"]["functionArn"],
+            "arn:aws:lambda:us-east-1:000000000000:function:fn");
   EXPECT_EQ(j["responseContext"]["functionError"], "Unhandled");
   EXPECT_EQ(j["version"], "1.0");
   EXPECT_EQ(j["DDBStreamBatchInfo"]["batchSize"], 1);

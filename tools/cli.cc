@@ -79,6 +79,16 @@ Cli::Cli()
                                       "CLI (aws dynamodb / dynamodbstreams / lambda).",
                                       "runnel")) {
   app_->add_option("--db", db_flag_, "The DB directory")->envname("RUNNEL_DB")->type_name("DIR");
+  app_->add_option("--region", region_flag_,
+                   "Region of the ARNs of a DB this command creates (default us-east-1); fixed "
+                   "at creation")
+      ->envname("RUNNEL_REGION")
+      ->type_name("REGION");
+  app_->add_option("--account-id", account_flag_,
+                   "Account id of the ARNs of a DB this command creates (default 000000000000); "
+                   "fixed at creation")
+      ->envname("RUNNEL_ACCOUNT_ID")
+      ->type_name("ID");
   app_->set_version_flag("--version", "runnel " RUNNEL_VERSION_STRING,
                          "Print the version of runnel and exit");
   app_->require_subcommand(1);
@@ -142,7 +152,7 @@ int Cli::Parse(const std::vector<std::string>& args, Io& io) {
     if (sub == app_.get()) {
       // CLI11 reports an unknown command as a missing one; name it.
       for (size_t i = 1; i < args.size(); ++i) {
-        if (args[i] == "--db") {
+        if (args[i] == "--db" || args[i] == "--region" || args[i] == "--account-id") {
           ++i;
           continue;
         }
@@ -191,8 +201,42 @@ std::string Cli::DbDir(const Io& io) const {
   return dir;
 }
 
-int Cli::Run(Io& io, Session& session) {
+namespace {
+
+// A session whose DB must have the region and account the command line
+// named: ARNs are fixed when a DB is created, and a command that silently
+// used other ones would hand out ARNs the user did not ask for.
+class CheckedSession final : public Session {
+ public:
+  CheckedSession(Session* inner, const std::string& region, const std::string& account)
+      : inner_(inner), region_(region), account_(account) {}
+  const std::string& dir() const override { return inner_->dir(); }
+  bool hosted() const override { return inner_->hosted(); }
+  Status Db(DB** db) override {
+    Status s = inner_->Db(db);
+    if (!s.ok()) return s;
+    if (!region_.empty() && (*db)->region() != region_) {
+      return Status::InvalidArgument("--region " + region_ + ": the DB's region is " +
+                                     (*db)->region() + ", fixed when it was created");
+    }
+    if (!account_.empty() && (*db)->account_id() != account_) {
+      return Status::InvalidArgument("--account-id " + account_ + ": the DB's account id is " +
+                                     (*db)->account_id() + ", fixed when it was created");
+    }
+    return Status::OK();
+  }
+
+ private:
+  Session* inner_;
+  const std::string& region_;
+  const std::string& account_;
+};
+
+}  // namespace
+
+int Cli::Run(Io& io, Session& inner) {
   const Registry::Entry* e = registry_->Find(selected_);
+  CheckedSession session(&inner, region_flag_, account_flag_);
   Context ctx(&io, &session, command());
   try {
     return e->handler(ctx);

@@ -143,13 +143,22 @@ class Cli {
   std::string command() const;
   // The DB directory from --db or RUNNEL_DB, absolute; empty if neither.
   std::string DbDir(const Io& io) const;
-  // Runs the parsed command.
+  // --region / --account-id (or RUNNEL_REGION / RUNNEL_ACCOUNT_ID): the
+  // region and account of the ARNs of a DB the command creates; "" if not
+  // given (the defaults of runnel::Options then apply).
+  const std::string& region() const { return region_flag_; }
+  const std::string& account_id() const { return account_flag_; }
+  // Runs the parsed command. If --region or --account-id was given and the
+  // command's DB has other values (fixed when it was created), the command
+  // fails with ValidationException when it first reaches the DB.
   int Run(Io& io, Session& session);
 
  private:
   std::unique_ptr<CLI::App> app_;
   std::unique_ptr<Registry> registry_;
   std::string db_flag_;
+  std::string region_flag_;
+  std::string account_flag_;
   CLI::App* selected_ = nullptr;
 };
 

@@ -30,15 +30,56 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
+// Timeouts of the endpoint, in milliseconds (hidden flags: tests shorten
+// them); 0 keeps the default.
+struct RunFlags {
+  int64_t client_timeout_ms = 0;
+  int64_t idle_timeout_ms = 0;
+};
+
+int Run(Context& ctx, HostOptions o, const RunFlags& f) {
+  if (o.endpoint.account.size() != 12 ||
+      o.endpoint.account.find_first_not_of("0123456789") != std::string::npos) {
+    return ctx.Usage("--account-id: expected 12 digits, got '" + o.endpoint.account + "'");
+  }
+  if (o.endpoint.region.empty() ||
+      o.endpoint.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") !=
+          std::string::npos) {
+    return ctx.Usage("--region: expected a region name such as us-east-1, got '" +
+                     o.endpoint.region + "'");
+  }
+  if (o.listen.empty() && !o.credentials_file.empty()) {
+    return ctx.Usage("--credentials needs --listen");
+  }
+  if (!o.credentials_file.empty()) o.credentials_file = ctx.Path(o.credentials_file);
+  if (f.client_timeout_ms > 0) {
+    o.endpoint.header_timeout = f.client_timeout_ms * kj::MILLISECONDS;
+    o.endpoint.body_timeout = f.client_timeout_ms * kj::MILLISECONDS;
+  }
+  if (f.idle_timeout_ms > 0) o.endpoint.idle_timeout = f.idle_timeout_ms * kj::MILLISECONDS;
+  return RunHost(ctx, o);
+}
+
 void AddRun(Registry* r) {
   auto o = std::make_shared<HostOptions>();
+  auto f = std::make_shared<RunFlags>();
   CLI::App* c =
       r->Add("run",
              "Host the DB: run its triggers and serve other shells' commands on DIR/runnel.sock "
-             "until SIGINT/SIGTERM",
-             Needs::kHost, [o](Context& ctx) { return RunHost(ctx, *o); });
+             "(and, with --listen, AWS clients over HTTP) until SIGINT/SIGTERM",
+             Needs::kHost, [o, f](Context& ctx) { return Run(ctx, *o, *f); });
   c->add_flag("--until-idle", o->until_idle,
               "Stop once every enabled mapping has processed everything committed");
+  c->add_option("--listen", o->listen,
+                "Serve the AWS endpoint (DynamoDB, DynamoDB Streams, Lambda, CloudWatch Logs) on "
+                "HOST:PORT (port 0 picks a free one; the URL is printed on stdout)");
+  c->add_option("--credentials", o->credentials_file,
+                "AWS credentials file (INI: [profile] aws_access_key_id / "
+                "aws_secret_access_key) whose keys requests must be signed with (SigV4); also "
+                "RUNNEL_ACCESS_KEY_ID / RUNNEL_SECRET_ACCESS_KEY. Without any, only loopback "
+                "addresses may be listened on");
+  c->add_option("--client-timeout-ms", f->client_timeout_ms)->group("");
+  c->add_option("--idle-timeout-ms", f->idle_timeout_ms)->group("");
 }
 
 // --- Dump formats.

@@ -474,6 +474,8 @@ void AddInspectStats(Registry* r, CLI::App* parent) {
         ojson out;
         out["Directory"] = dir;
         out["DbName"] = db->name();
+        out["Region"] = db->region();
+        out["AccountId"] = db->account_id();
         out["Hosted"] = ctx.session().hosted();
         out["Log"] = {{"Bytes", TreeSize(dir + "/wal")},
                       {"FirstSequenceNumber", std::to_string(db->FirstAvailableSequence())},

@@ -3,11 +3,16 @@
 // Items of typed tables: the `aws dynamodb` item commands.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "tools/item_args.h"
 #include "tools/items_cli.h"
+#include "util/encoding.h"
 
 namespace runnel::cli {
 
@@ -194,6 +199,108 @@ ojson PageJson(const QueryResult& res, Select select) {
   return out;
 }
 
+// The AWS CLI's automatic pagination of query and scan: without --limit,
+// --exclusive-start-key or --no-paginate it reads page after page and prints
+// one result (Items of every page, Count and ScannedCount summed). With
+// --max-items it stops after that many items and prints a NextToken that
+// --starting-token continues from: as botocore's, the base64 of
+// {"ExclusiveStartKey": <the start key of the page it stopped in>,
+// "boto_truncate_amount": <items of that page already printed>}.
+struct Paging {
+  uint32_t page_size = 0;
+  uint32_t max_items = 0;
+  std::string starting_token;
+  bool no_paginate = false;
+
+  void Add(CLI::App* c, std::vector<CLI::Option*>* tracked) {
+    tracked->push_back(c->add_option("--page-size", page_size,
+                                     "Items evaluated per underlying request (its Limit)"));
+    tracked->push_back(
+        c->add_option("--max-items", max_items, "Print at most this many items, then a NextToken"));
+    tracked->push_back(c->add_option("--starting-token", starting_token,
+                                     "Continue from the NextToken of a previous --max-items"));
+    tracked->push_back(
+        c->add_flag("--no-paginate", no_paginate, "Print the first page only, as the API has it"));
+  }
+};
+
+Status ParseStartingToken(std::string_view token, Item* start, uint64_t* skip) {
+  const Status bad = Status::InvalidArgument(
+      "--starting-token: not a NextToken of this command (base64 of "
+      "{\"ExclusiveStartKey\":...,\"boto_truncate_amount\":N})");
+  std::string text;
+  if (!DecodeBase64(token, &text)) return bad;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return bad;
+  if (j.contains("ExclusiveStartKey")) {
+    Status s = ItemFromJson(j["ExclusiveStartKey"].dump(), start);
+    if (!s.ok()) return bad;
+  }
+  if (j.contains("boto_truncate_amount")) {
+    if (!j["boto_truncate_amount"].is_number_unsigned()) return bad;
+    *skip = j["boto_truncate_amount"].get<uint64_t>();
+  }
+  return Status::OK();
+}
+
+std::string NextToken(const Item& start, uint64_t printed) {
+  ojson j;
+  if (!start.empty()) j["ExclusiveStartKey"] = ItemJson(start);
+  j["boto_truncate_amount"] = printed;
+  return EncodeBase64(j.dump());
+}
+
+// Runs `read(request, &page)` for every page as the AWS CLI paginates.
+template <typename Request, typename Read>
+int PrintPages(Context& ctx, const Paging& paging, Request r, Read read) {
+  const bool manual = r.limit != 0 || !r.exclusive_start_key.empty() || paging.no_paginate;
+  if (manual &&
+      (paging.page_size != 0 || paging.max_items != 0 || !paging.starting_token.empty())) {
+    return ctx.Usage(
+        "--page-size, --max-items and --starting-token paginate automatically: not with --limit, "
+        "--exclusive-start-key or --no-paginate");
+  }
+  QueryResult res;
+  if (manual) {
+    Status s = read(r, &res);
+    if (!s.ok()) return ctx.Fail(s);
+    ctx.Print(PageJson(res, r.select));
+    return 0;
+  }
+  uint64_t skip = 0;
+  if (!paging.starting_token.empty()) {
+    Status s = ParseStartingToken(paging.starting_token, &r.exclusive_start_key, &skip);
+    if (!s.ok()) return ctx.Usage(s.message());
+  }
+  r.limit = paging.page_size;
+  QueryResult all;
+  std::optional<std::string> next;
+  for (;;) {
+    Status s = read(r, &res);
+    if (!s.ok()) return ctx.Fail(s);
+    all.count += res.count;
+    all.scanned_count += res.scanned_count;
+    for (size_t i = std::min<uint64_t>(skip, res.items.size()); i < res.items.size(); ++i) {
+      if (paging.max_items != 0 && all.items.size() == paging.max_items) {
+        next = NextToken(r.exclusive_start_key, i);
+        break;
+      }
+      all.items.push_back(std::move(res.items[i]));
+    }
+    skip = 0;
+    if (next.has_value() || !res.last_evaluated_key.has_value()) break;
+    r.exclusive_start_key = std::move(*res.last_evaluated_key);
+    if (paging.max_items != 0 && all.items.size() == paging.max_items) {
+      next = NextToken(r.exclusive_start_key, 0);
+      break;
+    }
+  }
+  ojson out = PageJson(all, r.select);
+  if (next.has_value()) out["NextToken"] = *next;
+  ctx.Print(out);
+  return 0;
+}
+
 // The read flags query and scan share.
 struct ReadFlags {
   std::string filter, projection, exclusive_start_key, select;
@@ -278,11 +385,11 @@ int TypedScan::Run(Context& ctx, const std::string& table, size_t limit) {
   r.total_segments = total_segments_;
   DB* db = ctx.Db();
   if (db == nullptr) return 1;
-  QueryResult res;
-  Status s = db->ScanItems(ReadOptions(), r, &res);
-  if (!s.ok()) return ctx.Fail(s);
-  ctx.Print(PageJson(res, r.select));
-  return 0;
+  // --max-items / --limit of scan (shared with byte tables) is Limit: one
+  // page. Without either, every page, as the AWS CLI prints them.
+  return PrintPages(ctx, Paging(), std::move(r), [db](const ScanRequest& q, QueryResult* res) {
+    return db->ScanItems(ReadOptions(), q, res);
+  });
 }
 
 void TypedBatchWrite::AddFlags(CLI::App* c) {
@@ -350,6 +457,7 @@ void AddQuery(Registry* r) {
     uint32_t limit = 0;
     bool forward = true;
     ReadFlags read;
+    Paging paging;
   };
   auto a = std::make_shared<Args>();
   CLI::App* c = r->Add("query", "Typed tables: the items of one partition, in sort-key order",
@@ -366,11 +474,10 @@ void AddQuery(Registry* r) {
                          q.scan_index_forward = a->forward;
                          DB* db = ctx.Db();
                          if (db == nullptr) return 1;
-                         QueryResult res;
-                         Status s = db->Query(ReadOptions(), q, &res);
-                         if (!s.ok()) return ctx.Fail(s);
-                         ctx.Print(PageJson(res, q.select));
-                         return 0;
+                         return PrintPages(ctx, a->paging, std::move(q),
+                                           [db](const QueryRequest& r, QueryResult* res) {
+                                             return db->Query(ReadOptions(), r, res);
+                                           });
                        });
   c->add_option("--table-name", a->table, "Table name")->required();
   c->add_option("--key-condition-expression", a->key_condition,
@@ -383,6 +490,7 @@ void AddQuery(Registry* r) {
       ->check(CLI::PositiveNumber);
   std::vector<CLI::Option*> unused;
   a->read.Add(c, &unused);
+  a->paging.Add(c, &unused);
 }
 
 void AddBatchGetItem(Registry* r) {

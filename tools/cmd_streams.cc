@@ -28,14 +28,6 @@ std::unique_ptr<StreamReader> OpenReader(Context& ctx) {
   return reader;
 }
 
-// arn:runnel:<db>:table/... -> <db> (the awsRegion of records).
-std::string RegionOf(const std::string& arn) {
-  const std::string prefix = "arn:runnel:";
-  if (arn.compare(0, prefix.size(), prefix) != 0) return "";
-  const size_t end = arn.find(':', prefix.size());
-  return arn.substr(prefix.size(), end == std::string::npos ? 0 : end - prefix.size());
-}
-
 void AddListStreams(Registry* r) {
   auto table = std::make_shared<std::string>();
   CLI::App* c =
@@ -137,29 +129,18 @@ void AddGetRecords(Registry* r) {
     size_t limit = 1000;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* c =
-      r->Add("get-records", "Records from an iterator, as the cloud's JSON", Needs::kLogFiles,
-             [a](Context& ctx) {
-               auto reader = OpenReader(ctx);
-               if (!reader) return 1;
-               GetRecordsOptions o;
-               o.limit = a->limit;
-               RecordBatch batch;
-               Status s = reader->GetRecords(a->iterator, o, &batch);
-               if (!s.ok()) return ctx.Fail(s);
-               const std::string region = RegionOf(batch.stream_arn());
-               ojson records = ojson::array();
-               for (const ChangeRecord& rec : batch.records()) {
-                 records.push_back(ojson::parse(RecordToJson(rec, batch.stream_arn(), region)));
-               }
-               ojson out;
-               out["Records"] = std::move(records);
-               if (!batch.next_shard_iterator().empty()) {
-                 out["NextShardIterator"] = batch.next_shard_iterator();
-               }
-               ctx.Print(out);
-               return 0;
-             });
+  CLI::App* c = r->Add("get-records", "Records from an iterator, as the cloud's JSON",
+                       Needs::kLogFiles, [a](Context& ctx) {
+                         auto reader = OpenReader(ctx);
+                         if (!reader) return 1;
+                         GetRecordsOptions o;
+                         o.limit = a->limit;
+                         RecordBatch batch;
+                         Status s = reader->GetRecords(a->iterator, o, &batch);
+                         if (!s.ok()) return ctx.Fail(s);
+                         ctx.Print(GetRecordsJson(batch, /*with_event_source_arn=*/true));
+                         return 0;
+                       });
   c->add_option("--shard-iterator", a->iterator, "From get-shard-iterator or NextShardIterator")
       ->required();
   c->add_option("--limit", a->limit, "At most this many records (1-1000)")
@@ -192,7 +173,7 @@ void AddTail(Registry* r) {
                                  "--stream-specification StreamEnabled=true,...)");
                }
                req.stream_arn = streams.back().arn;
-               const std::string region = RegionOf(req.stream_arn);
+               const std::string region = RegionOfArn(req.stream_arn);
                std::string it;
                s = reader->GetShardIterator(req, &it);
                if (!s.ok()) return ctx.Fail(s);

@@ -287,10 +287,57 @@ void WaitForCommands(Context& ctx, kj::AsyncIoContext& io, CommandThreads* comma
   if (quit) ::_exit(130);
 }
 
-// Serves connections on listen_fd until a signal (or, with --until-idle,
-// idle triggers) stops the host; then lets running commands finish.
+// The AWS endpoint (--listen) on the host's event loop.
+class HttpEndpoint {
+ public:
+  // `fd`: a listening socket (owned), or -1 for no endpoint.
+  HttpEndpoint(int fd, endpoint::ServerOptions options) : fd_(fd), options_(std::move(options)) {}
+  ~HttpEndpoint() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Serves until the promise is dropped (never resolves).
+  kj::Promise<void> Start(kj::AsyncIoContext& io, DB* db) {
+    if (fd_ < 0) return kj::NEVER_DONE;
+    // The ARNs' region and account are the DB's, fixed when it was created
+    // (the global --region / --account-id flags set them then).
+    options_.region = db->region();
+    options_.account = db->account_id();
+    server_ = std::make_unique<endpoint::Server>(io.provider->getTimer(), db, options_);
+    listener_ = io.lowLevelProvider->wrapListenSocketFd(
+        fd_, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                 kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
+                 kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+    fd_ = -1;
+    return server_->Listen(*listener_).catch_([](kj::Exception&& e) -> kj::Promise<void> {
+      std::fprintf(stderr, "runnel: run: the endpoint stopped accepting connections: %s\n",
+                   e.getDescription().cStr());
+      return kj::NEVER_DONE;
+    });
+  }
+  // After the promise of Start is gone: no new connections; the requests in
+  // flight are answered (for at most 10 s), then every connection is closed
+  // and the workers joined, before the DB closes.
+  void Stop(kj::AsyncIoContext& io) {
+    if (server_ == nullptr) return;
+    listener_ = nullptr;
+    server_->Drain()
+        .exclusiveJoin(io.provider->getTimer().afterDelay(10 * kj::SECONDS))
+        .wait(io.waitScope);
+    server_.reset();
+  }
+
+ private:
+  int fd_;
+  endpoint::ServerOptions options_;
+  std::unique_ptr<endpoint::Server> server_;
+  kj::Own<kj::ConnectionReceiver> listener_;
+};
+
+// Serves connections on listen_fd (and the endpoint's) until a signal (or,
+// with --until-idle, idle triggers) stops the host; then lets running
+// commands finish.
 void Serve(Context& ctx, const HostOptions& options, DB* db, int listen_fd, const std::string& path,
-           CommandThreads* commands) {
+           CommandThreads* commands, HttpEndpoint* http) {
   const std::string& dir = ctx.session().dir();
   kj::AsyncIoContext io = kj::setupAsyncIo();
   capnp::Capability::Client bootstrap = NewHost(dir, db, commands);
@@ -326,7 +373,7 @@ void Serve(Context& ctx, const HostOptions& options, DB* db, int listen_fd, cons
     });
   };
 
-  kj::Promise<void> stop = OnStopSignal(io.unixEventPort);
+  kj::Promise<void> stop = OnStopSignal(io.unixEventPort).exclusiveJoin(http->Start(io, db));
   if (options.until_idle) {
     std::function<kj::Promise<void>()> idle_loop = [&]() -> kj::Promise<void> {
       return io.provider->getTimer()
@@ -345,6 +392,7 @@ void Serve(Context& ctx, const HostOptions& options, DB* db, int listen_fd, cons
   }
   // No new callers; the commands still running finish (their callers get
   // their answers), unless a second signal says to quit at once.
+  http->Stop(io);
   ::unlink(path.c_str());
   if (commands->running() > 0) WaitForCommands(ctx, io, commands);
   commands->JoinAll();
@@ -358,6 +406,24 @@ void Serve(Context& ctx, const HostOptions& options, DB* db, int listen_fd, cons
 
 std::string SocketPath(const std::string& dir) { return dir + "/runnel.sock"; }
 
+namespace {
+
+// The endpoint's credentials (file, then environment) and its listening
+// socket; refuses a non-loopback address without credentials.
+Status PrepareEndpoint(const HostOptions& options, endpoint::ServerOptions* out, int* fd,
+                       std::string* url) {
+  *out = options.endpoint;
+  if (!options.credentials_file.empty()) {
+    Status s = endpoint::LoadCredentialsFile(options.credentials_file, &out->credentials);
+    if (!s.ok()) return s;
+  }
+  Status s = endpoint::AddEnvironmentCredentials(&out->credentials);
+  if (!s.ok()) return s;
+  return endpoint::BindListener(options.listen, out->credentials.empty(), fd, url);
+}
+
+}  // namespace
+
 int RunHost(Context& ctx, const HostOptions& options) {
   // Captured before the DB starts its threads, so they inherit the blocked
   // mask and only the event loop below receives these signals.
@@ -366,6 +432,15 @@ int RunHost(Context& ctx, const HostOptions& options) {
   kj::UnixEventPort::captureSignal(SIGHUP);
 
   const std::string& dir = ctx.session().dir();
+  endpoint::ServerOptions endpoint_options;
+  int http_fd = -1;
+  std::string url;
+  if (!options.listen.empty()) {
+    Status s = PrepareEndpoint(options, &endpoint_options, &http_fd, &url);
+    if (!s.ok()) return ctx.Fail(s);
+  }
+  endpoint_options.db_dir = dir;
+  HttpEndpoint http(http_fd, std::move(endpoint_options));
   struct stat st;
   if (::stat((dir + "/IDENTITY").c_str(), &st) != 0) {
     return ctx.Fail("ResourceNotFoundException: no DB at '" + dir +
@@ -389,10 +464,14 @@ int RunHost(Context& ctx, const HostOptions& options) {
                static_cast<int>(::getpid()), path.c_str(),
                options.until_idle ? " until idle" : "; Ctrl-C stops");
   std::fflush(ctx.io().err);
+  if (!url.empty()) {
+    std::fprintf(ctx.io().out, "listening on %s\n", url.c_str());
+    std::fflush(ctx.io().out);
+  }
 
   int status = 0;
   CommandThreads commands;
-  Serve(ctx, options, db.get(), listen_fd, path, &commands);
+  Serve(ctx, options, db.get(), listen_fd, path, &commands, &http);
   ::close(listen_fd);
   s = db->Close();
   if (!s.ok()) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tools/cli.h"
+#include "tools/endpoint/server.h"
 
 namespace runnel::cli {
 
@@ -32,6 +33,17 @@ struct HostOptions {
   // Stop once every enabled mapping has caught up (instead of waiting for
   // SIGINT / SIGTERM).
   bool until_idle = false;
+  // The AWS endpoint (tools/endpoint/server.h): "HOST:PORT" to serve it on,
+  // or empty for none. Its URL is printed on stdout once it listens
+  // ("listening on http://127.0.0.1:8000").
+  std::string listen;
+  // An AWS credentials file whose keys sign requests (besides
+  // RUNNEL_ACCESS_KEY_ID / RUNNEL_SECRET_ACCESS_KEY); none: no SigV4 check,
+  // loopback only.
+  std::string credentials_file;
+  // Region, account, limits and timeouts of the endpoint (credentials are
+  // filled in from the two sources above).
+  endpoint::ServerOptions endpoint;
 };
 
 // Opens the DB in ctx.session().dir() with its triggers running, serves the

@@ -2,6 +2,7 @@
 
 #include "tools/json_shapes.h"
 
+#include "cdc/arn.h"
 #include "tools/cli.h"
 
 namespace runnel::cli {
@@ -74,7 +75,7 @@ ojson TableJson(DB& db, const TableDescription& d, const char* status) {
   }
   j["TableSizeBytes"] = d.table_size_bytes;
   j["ItemCount"] = d.item_count;
-  j["TableArn"] = "arn:runnel:" + db.name() + ":table/" + d.table_name;
+  j["TableArn"] = arn::Table(db.region(), db.account_id(), d.table_name);
   j["TableId"] = std::to_string(d.table_id);
   if (typed) j["BillingModeSummary"] = {{"BillingMode", "PAY_PER_REQUEST"}};
   if (d.stream_specification.stream_enabled) {
@@ -106,9 +107,30 @@ ojson StreamDescriptionJson(const StreamDescription& d) {
   j["StreamViewType"] = std::string(StreamViewTypeName(d.view_type));
   j["CreationRequestDateTime"] = IsoTime(d.creation_request_time_micros);
   j["TableName"] = d.table_name;
-  j["KeySchema"] = KeySchema();
+  TableSchema keys;
+  keys.key_schema = d.key_schema;
+  j["KeySchema"] = KeySchemaJson(keys);
   j["Shards"] = ojson::array({shard});
   return j;
+}
+
+std::string RegionOfArn(std::string_view stream_arn) {
+  arn::StreamArnParts parts;
+  return arn::ParseStream(stream_arn, &parts).ok() ? parts.region : std::string();
+}
+
+ojson GetRecordsJson(const RecordBatch& batch, bool with_event_source_arn) {
+  const std::string region = RegionOfArn(batch.stream_arn());
+  ojson records = ojson::array();
+  for (const ChangeRecord& rec : batch.records()) {
+    ojson r = ojson::parse(RecordToJson(rec, batch.stream_arn(), region));
+    if (!with_event_source_arn) r.erase("eventSourceARN");
+    records.push_back(std::move(r));
+  }
+  ojson out;
+  out["Records"] = std::move(records);
+  if (!batch.next_shard_iterator().empty()) out["NextShardIterator"] = batch.next_shard_iterator();
+  return out;
 }
 
 ojson FunctionJson(const FunctionConfiguration& f) {

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "runnel/db.h"
+#include "runnel/stream.h"
 #include "runnel/triggers.h"
 
 namespace runnel::cli {
@@ -22,6 +24,15 @@ nlohmann::ordered_json KeySchemaJson(const TableSchema& schema);
 nlohmann::ordered_json AttributeDefinitionsJson(const TableSchema& schema);
 // DynamoDB Streams' StreamDescription.
 nlohmann::ordered_json StreamDescriptionJson(const StreamDescription& d);
+// The region of a stream ARN (the awsRegion of its records); "" if `arn` is
+// no stream ARN.
+std::string RegionOfArn(std::string_view arn);
+// DynamoDB Streams' GetRecords response: {"Records":[...],
+// "NextShardIterator"} (no NextShardIterator once a closed stream is read to
+// its end), each record as RecordToJson renders it with the stream's region
+// as awsRegion. The cloud's GetRecords records carry no eventSourceARN (its
+// Lambda events do): `with_event_source_arn` keeps it.
+nlohmann::ordered_json GetRecordsJson(const RecordBatch& batch, bool with_event_source_arn);
 // Lambda's FunctionConfiguration.
 nlohmann::ordered_json FunctionJson(const FunctionConfiguration& f);
 // Lambda's EventSourceMappingConfiguration.

@@ -25,7 +25,9 @@ namespace {
 // written meanwhile are processed by the next `runnel run`), closed at exit.
 class DirectSession final : public Session {
  public:
-  DirectSession(std::string dir, bool create) : dir_(std::move(dir)), create_(create) {}
+  DirectSession(std::string dir, bool create, const std::string& region,
+                const std::string& account_id)
+      : dir_(std::move(dir)), create_(create), region_(region), account_id_(account_id) {}
   ~DirectSession() override { (void)Close(); }
   // Closes the DB if this session opened it; an error is printed (the
   // command's status then becomes 1: what it wrote may not be durable).
@@ -56,6 +58,8 @@ class DirectSession final : public Session {
       }
       Options o;
       o.create_if_missing = create_;
+      if (!region_.empty()) o.region = region_;
+      if (!account_id_.empty()) o.account_id = account_id_;
       Status s = DB::Open(o, dir_, &db_);
       if (s.IsBusy()) {
         return Status::Busy(s.message() +
@@ -72,6 +76,8 @@ class DirectSession final : public Session {
   std::string dir_;
   bool create_;
   bool created_dir_ = false;
+  std::string region_;
+  std::string account_id_;
   std::unique_ptr<DB> db_;
 };
 
@@ -100,7 +106,7 @@ int Main(int argc, char** argv) {
     int status = 0;
     if (TryRunOnHost(dir, forwarded, io.cwd, &status)) return status;
   }
-  DirectSession session(dir, cli.needs() == Needs::kCreateDb);
+  DirectSession session(dir, cli.needs() == Needs::kCreateDb, cli.region(), cli.account_id());
   int status = cli.Run(io, session);
   if (!session.Close() && status == 0) status = 1;
   if (status != 0 && session.created_dir()) {

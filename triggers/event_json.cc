@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "cdc/arn.h"
 #include "db/record_json.h"
 #include "runnel/stream.h"
 #include "util/encoding.h"
@@ -140,16 +141,16 @@ Status ParseImages(const json& d, const std::string& key, const std::string& whe
   return Status::OK();
 }
 
-// The table named in a stream ARN (arn:...:table/<table>/stream/...); empty
-// if it names none.
-std::string TableFromArn(const std::string& arn) {
-  std::string table;
-  const size_t t = arn.find(":table/");
-  if (t != std::string::npos) {
-    const size_t end = arn.find('/', t + 7);
-    table = arn.substr(t + 7, end == std::string::npos ? std::string::npos : end - t - 7);
-  }
-  return table;
+// The table named in an eventSourceARN (a stream ARN); empty if the record
+// has none. InvalidArgument for anything else.
+Status TableFromArn(const std::string& where, const std::string& arn, std::string* table) {
+  table->clear();
+  if (arn.empty()) return Status::OK();
+  arn::StreamArnParts parts;
+  Status s = arn::ParseStream(arn, &parts);
+  if (!s.ok()) return Status::InvalidArgument(where + ": eventSourceARN: " + s.message());
+  *table = parts.table;
+  return Status::OK();
 }
 
 }  // namespace
@@ -225,7 +226,10 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
     rec.size_bytes = static_cast<uint32_t>(rec.key_len + rec.old_image_len + rec.new_image_len);
     const std::string arn = StringMember(r, "eventSourceARN");
     if (event->event_source_arn.empty()) event->event_source_arn = arn;
-    const std::string& tb = event->storage.emplace_back(TableFromArn(arn));
+    std::string table;
+    s = TableFromArn(where, arn, &table);
+    if (!s.ok()) return s;
+    const std::string& tb = event->storage.emplace_back(std::move(table));
     rec.table = tb.data();
     rec.table_len = tb.size();
     event->records.push_back(rec);

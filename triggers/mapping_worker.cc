@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cdc/arn.h"
 #include "cdc/stream_reader.h"
 #include "db/db_internal.h"
 #include "triggers/invocation.h"
@@ -173,7 +174,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
     nlohmann::ordered_json j;
     j["requestContext"] = {
         {"requestId", NewUuid()},
-        {"functionArn", "arn:runnel:" + db->name() + ":function:" + m->function_name},
+        {"functionArn", arn::Function(db->region(), db->account_id(), m->function_name)},
         {"condition", condition},
         {"approximateInvokeCount", invoke_count}};
     j["responseContext"] = {
@@ -452,7 +453,7 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
   inv->function = &fn.config;
   inv->log = log_;
   inv->batch = &abi;
-  inv->region = owner_->db()->name();
+  inv->region = owner_->db()->region();
   inv->env = owner_->db()->env();
   inv->db = owner_->db();
   inv->report_batch_item_failures = m.report_batch_item_failures;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cdc/arn.h"
 #include "cdc/stream_reader.h"
 #include "triggers/event_json.h"
 #include "triggers/invocation.h"
@@ -155,7 +156,7 @@ FunctionConfiguration TriggersImpl::Describe(const log::FunctionEntryData& f) co
   c.environment.insert(f.environment.begin(), f.environment.end());
   c.timeout_seconds = f.timeout_seconds;
   c.description = f.description;
-  c.function_arn = "arn:runnel:" + db_->name() + ":function:" + f.name;
+  c.function_arn = arn::Function(db_->region(), db_->account_id(), f.name);
   c.in_process = f.in_process;
   c.last_modified_micros = f.last_modified_micros;
   c.code_hash = f.code_hash;
@@ -373,7 +374,7 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
   inv.function = &fn.config;
   inv.log = LogFor(fn.config.name);
   inv.batch = &batch;
-  inv.region = db_->name();
+  inv.region = db_->region();
   inv.env = db_->env();
   inv.db = db_;
   inv.log->Append(NowMicros(db_->env()),
@@ -441,7 +442,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   EventSourceMappingConfiguration c;
   c.uuid = m.uuid;
   c.function_name = m.function_name;
-  c.function_arn = "arn:runnel:" + db_->name() + ":function:" + m.function_name;
+  c.function_arn = arn::Function(db_->region(), db_->account_id(), m.function_name);
   c.event_source = m.event_source_arn;
   c.batch_size = m.batch_size;
   c.maximum_batching_window_seconds = m.max_batching_window_seconds;

@@ -36,11 +36,22 @@ constexpr size_t kMaxExpressionBytes = 4096;
 
 class ConditionImpl final : public Condition {
  public:
-  explicit ConditionImpl(expr::Cond root) : root_(std::move(root)) {}
+  explicit ConditionImpl(expr::Cond root) : root_(std::move(root)) { AddNames(root_); }
   bool Evaluate(const Item& item) const override { return expr::Evaluate(root_, item); }
+  const std::set<std::string>& TopLevelNames() const override { return names_; }
 
  private:
+  void AddNames(const expr::Operand& o) {
+    if (!o.path.empty()) names_.insert(o.path.front().name);
+    for (const expr::Operand& arg : o.args) AddNames(arg);
+  }
+  void AddNames(const expr::Cond& c) {
+    for (const expr::Cond& child : c.children) AddNames(child);
+    for (const expr::Operand& o : c.operands) AddNames(o);
+  }
+
   const expr::Cond root_;
+  std::set<std::string> names_;
 };
 
 class UpdateImpl final : public Update {

@@ -48,6 +48,9 @@ class Condition {
   // one (attribute_not_exists(pk) is true). Type mismatches and missing
   // attributes make a comparison false, never an error.
   virtual bool Evaluate(const Item& item) const = 0;
+  // Top-level attribute names the condition refers to (a Query's filter may
+  // not name a key attribute).
+  virtual const std::set<std::string>& TopLevelNames() const = 0;
 };
 
 // An update expression (SET, REMOVE, ADD, DELETE clauses).

@@ -164,6 +164,7 @@ Status Add(Item* item, const UpdateAction& a) {
   for (const std::string& e : value.set) {
     if (!SetHas(*target, e)) target->set.push_back(e);
   }
+  SortSet(target);
   return Status::OK();
 }
 

@@ -20,7 +20,10 @@
 #include <string>
 #include <utility>
 
-namespace runnel::items {
+#include "db/items/value.h"
+
+namespace runnel {
+namespace items {
 namespace {
 
 using Type = AttributeValue::Type;
@@ -205,6 +208,83 @@ Status DecodeValue(Type type, std::string_view payload, size_t depth, AttributeV
   return Damaged("unknown type");
 }
 
+Status PayloadSize(Type type, std::string_view payload, size_t depth, size_t* size);
+
+// attr* (of an item or a map): names + values.
+Status AttributesSize(std::string_view bytes, size_t depth, size_t* size) {
+  Reader r(bytes);
+  while (!r.empty()) {
+    std::string_view name, payload;
+    Type type;
+    if (!r.Bytes(&name) || !ReadValueHeader(&r, &type, &payload)) {
+      return Damaged("truncated attribute");
+    }
+    *size += name.size();
+    Status s = PayloadSize(type, payload, depth, size);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+// As ValueSize (db/items/value.cc), on the encoding.
+Status PayloadSize(Type type, std::string_view payload, size_t depth, size_t* size) {
+  if (depth > kMaxDecodeDepth) return Damaged("nested too deeply");
+  switch (type) {
+    case Type::kS:
+    case Type::kB:
+      *size += payload.size();
+      return Status::OK();
+    case Type::kN:
+      *size += NumberSize(payload);
+      return Status::OK();
+    case Type::kBool:
+    case Type::kNull:
+      *size += 1;
+      return Status::OK();
+    case Type::kM: {
+      // 3 bytes for the map, 1 per element (AttributesSize adds the names).
+      *size += 3;
+      Reader r(payload);
+      while (!r.empty()) {
+        std::string_view name, child;
+        Type child_type;
+        if (!r.Bytes(&name) || !ReadValueHeader(&r, &child_type, &child)) {
+          return Damaged("truncated attribute");
+        }
+        *size += 1 + name.size();
+        Status s = PayloadSize(child_type, child, depth + 1, size);
+        if (!s.ok()) return s;
+      }
+      return Status::OK();
+    }
+    case Type::kL: {
+      *size += 3;
+      Reader r(payload);
+      while (!r.empty()) {
+        Type child_type;
+        std::string_view child;
+        if (!ReadValueHeader(&r, &child_type, &child)) return Damaged("truncated list element");
+        *size += 1;
+        Status s = PayloadSize(child_type, child, depth + 1, size);
+        if (!s.ok()) return s;
+      }
+      return Status::OK();
+    }
+    case Type::kSS:
+    case Type::kNS:
+    case Type::kBS: {
+      Reader r(payload);
+      while (!r.empty()) {
+        std::string_view e;
+        if (!r.Bytes(&e)) return Damaged("truncated set element");
+        *size += type == Type::kNS ? NumberSize(e) : e.size();
+      }
+      return Status::OK();
+    }
+  }
+  return Damaged("unknown type");
+}
+
 Status CheckVersion(std::string_view* bytes) {
   if (bytes->empty() || (*bytes)[0] != kFormatVersion) return Damaged("unknown format version");
   bytes->remove_prefix(1);
@@ -252,4 +332,32 @@ Status FindAttribute(std::string_view bytes, std::string_view name, AttributeVal
   return Status::NotFound("no attribute \"" + std::string(name) + "\"");
 }
 
-}  // namespace runnel::items
+Status EncodedItemSize(std::string_view bytes, size_t* size) {
+  Status s = CheckVersion(&bytes);
+  if (!s.ok()) return s;
+  size_t n = 0;
+  s = AttributesSize(bytes, 0, &n);
+  if (!s.ok()) return s;
+  *size = n;
+  return Status::OK();
+}
+
+}  // namespace items
+
+// --- ItemView (runnel/item.h): the public face of the codec.
+
+Status ItemView::Get(std::string_view attribute, AttributeValue* value) const {
+  return items::FindAttribute(encoded_, attribute, value);
+}
+
+Status ItemView::Decode(Item* item) const { return items::DecodeItem(encoded_, item); }
+
+Status ItemView::ToJson(std::string* json) const {
+  Item item;
+  Status s = items::DecodeItem(encoded_, &item);
+  if (!s.ok()) return s;
+  *json = ItemToJson(item);
+  return Status::OK();
+}
+
+}  // namespace runnel

@@ -25,6 +25,9 @@ void EncodeItem(const Item& item, std::string* out);
 Status DecodeItem(std::string_view bytes, Item* item);
 // One top-level attribute: OK and *value, NotFound if absent, Corruption.
 Status FindAttribute(std::string_view bytes, std::string_view name, AttributeValue* value);
+// The cloud's size of the encoded item (ItemSize of its decoding), walking
+// the bytes without decoding them; Corruption if they are damaged.
+Status EncodedItemSize(std::string_view bytes, size_t* size);
 
 }  // namespace runnel::items
 

@@ -90,52 +90,118 @@ Status InSegment(const PageSpec& spec, RangeCursor* cursor, bool* in) {
   return Status::OK();
 }
 
-}  // namespace
+// Where a page's items go: decoded Items (QueryResult) or their bytes
+// (ItemPage).
+class ResultSink {
+ public:
+  explicit ResultSink(QueryResult* r) : r_(r) {}
+  QueryResult& result() { return *r_; }
+  void Reset(size_t expected) {
+    *r_ = QueryResult();
+    r_->items.reserve(expected);
+  }
+  static constexpr bool kNeedsItem = true;
+  void Add(std::string_view /*encoded*/, Item* item) { r_->items.push_back(std::move(*item)); }
 
-Status ReadPage(leveldb::Iterator* it, const PageSpec& spec, QueryResult* result) {
-  *result = QueryResult();
-  result->items.reserve(
-      spec.count_only ? 0 : std::min<size_t>(spec.limit == 0 ? 128 : spec.limit, 1024));
+ private:
+  QueryResult* r_;
+};
+
+class PageSink {
+ public:
+  explicit PageSink(ItemPage* p) : p_(p) {}
+  ItemPage& result() { return *p_; }
+  void Reset(size_t /*expected*/) { p_->Clear(); }
+  static constexpr bool kNeedsItem = false;
+  // `item` is null unless the item was decoded (a filter) or projected.
+  void Add(std::string_view encoded, const Item* projected) {
+    if (projected == nullptr) {
+      p_->Append(encoded);
+      return;
+    }
+    scratch_.clear();
+    EncodeItem(*projected, &scratch_);
+    p_->Append(scratch_);
+  }
+
+ private:
+  ItemPage* p_;
+  std::string scratch_;
+};
+
+// Sizes (for the 1 MB page), filters and projects one item, and hands it to
+// the sink if it passes the filter.
+template <typename Sink>
+Status TakeItem(const PageSpec& spec, std::string_view encoded, Sink* sink, size_t* bytes) {
+  auto& result = sink->result();
+  ++result.scanned_count;
+  const bool decode = Sink::kNeedsItem || spec.filter != nullptr || spec.projection != nullptr;
+  if (!decode) {
+    size_t size = 0;
+    Status s = EncodedItemSize(encoded, &size);
+    if (!s.ok()) return s;
+    *bytes += size;
+    ++result.count;
+    if (!spec.count_only) sink->Add(encoded, nullptr);
+    return Status::OK();
+  }
+  Item item;
+  Status s = DecodeItem(encoded, &item);
+  if (!s.ok()) return s;
+  *bytes += ItemSize(item);
+  if (spec.filter != nullptr && !spec.filter->Evaluate(item)) return Status::OK();
+  ++result.count;
+  if (spec.count_only) return Status::OK();
+  if (spec.projection != nullptr) {
+    Item projected;
+    Project(item, *spec.projection, &projected);
+    sink->Add(encoded, &projected);
+  } else {
+    sink->Add(encoded, Sink::kNeedsItem ? &item : nullptr);
+  }
+  return Status::OK();
+}
+
+template <typename Sink>
+Status ReadInto(leveldb::Iterator* it, const PageSpec& spec, Sink* sink) {
+  sink->Reset(spec.count_only ? 0 : std::min<size_t>(spec.limit == 0 ? 128 : spec.limit, 1024));
+  auto& result = sink->result();
   RangeCursor cursor(it, spec.table_id, spec.range, spec.forward);
   std::string last_key;  // the encoded key of the last evaluated item
   size_t bytes = 0;
-  Item item;
   for (cursor.Start(); cursor.Valid();) {
     bool in = true;
     Status s = InSegment(spec, &cursor, &in);
     if (!s.ok()) return s;
     if (!in) continue;
     const bool full =
-        (spec.limit != 0 && result->scanned_count == spec.limit) || bytes >= kMaxPageBytes;
+        (spec.limit != 0 && result.scanned_count == spec.limit) || bytes >= kMaxPageBytes;
     if (full) {
       // Another item follows: the caller continues after the last one.
       Item key;
       s = DecodeItemKey(spec.shape, last_key, &key);
       if (!s.ok()) return s;
-      result->last_evaluated_key = std::move(key);
+      result.last_evaluated_key = std::move(key);
       break;
     }
-    item.clear();
-    s = DecodeItem(cursor.value(), &item);
+    s = TakeItem(spec, cursor.value(), sink, &bytes);
     if (!s.ok()) return s.WithContext("item of table " + std::to_string(spec.table_id));
     last_key.assign(cursor.user_key());
-    ++result->scanned_count;
-    bytes += ItemSize(item);
-    if (spec.filter == nullptr || spec.filter->Evaluate(item)) {
-      ++result->count;
-      if (spec.count_only) {
-        // Counted only.
-      } else if (spec.projection != nullptr) {
-        Item projected;
-        Project(item, *spec.projection, &projected);
-        result->items.push_back(std::move(projected));
-      } else {
-        result->items.push_back(std::move(item));
-      }
-    }
     cursor.Next();
   }
   return FromLevelDB(it->status(), "index read");
+}
+
+}  // namespace
+
+Status ReadPage(leveldb::Iterator* it, const PageSpec& spec, QueryResult* result) {
+  ResultSink sink(result);
+  return ReadInto(it, spec, &sink);
+}
+
+Status ReadPage(leveldb::Iterator* it, const PageSpec& spec, ItemPage* page) {
+  PageSink sink(page);
+  return ReadInto(it, spec, &sink);
 }
 
 }  // namespace runnel::items

@@ -46,6 +46,9 @@ struct PageSpec {
 // Fills *result (replacing it) from `it`, an iterator over the index.
 // Corruption if an entry of the range does not decode.
 Status ReadPage(leveldb::Iterator* it, const PageSpec& spec, QueryResult* result);
+// The same page with the items in their stored form: without a filter or a
+// projection, an item is never decoded (its size is read off the bytes).
+Status ReadPage(leveldb::Iterator* it, const PageSpec& spec, ItemPage* page);
 
 }  // namespace runnel::items
 

@@ -55,11 +55,11 @@ Status NormalizeSet(std::string_view what, AttributeValue* value) {
       if (!s.ok()) return s;
     }
   }
-  // Numbers are normalized by now, so equal values have equal texts.
-  std::vector<std::string_view> sorted(value->set.begin(), value->set.end());
-  std::sort(sorted.begin(), sorted.end());
-  const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
-  if (dup != sorted.end()) {
+  // Numbers are normalized by now, so equal values have equal texts, and
+  // sorted equal elements are neighbours.
+  SortSet(value);
+  const auto dup = std::adjacent_find(value->set.begin(), value->set.end());
+  if (dup != value->set.end()) {
     std::string shown =
         value->type == Type::kBS ? "a binary value" : "\"" + std::string(*dup) + "\"";
     return Invalid(what, "Input collection contains duplicates: " + shown);
@@ -67,7 +67,41 @@ Status NormalizeSet(std::string_view what, AttributeValue* value) {
   return Status::OK();
 }
 
+}  // namespace
+
+void SortSet(AttributeValue* set) {
+  if (set->type != Type::kNS) {
+    std::sort(set->set.begin(), set->set.end());
+    return;
+  }
+  std::vector<std::pair<Number, size_t>> numbers(set->set.size());
+  for (size_t i = 0; i < set->set.size(); ++i) {
+    // Not normalized yet (the caller reports it): leave the order.
+    if (!Number::Parse(set->set[i], &numbers[i].first).ok()) return;
+    numbers[i].second = i;
+  }
+  std::stable_sort(numbers.begin(), numbers.end(), [](const auto& a, const auto& b) {
+    return Number::Compare(a.first, b.first) < 0;
+  });
+  std::vector<std::string> sorted;
+  sorted.reserve(numbers.size());
+  for (const auto& n : numbers) sorted.push_back(std::move(set->set[n.second]));
+  set->set = std::move(sorted);
+}
+
 size_t NumberSize(std::string_view text) {
+  // Without an exponent (every stored number: normalized text is plain
+  // decimal), the significant digits are the digits between the first and
+  // the last non-zero one: counted without parsing, as readers size every
+  // number of every item they page through.
+  if (text.find_first_of("eE") == std::string_view::npos) {
+    const size_t first = text.find_first_of("123456789");
+    if (first == std::string_view::npos) return 1;  // zero: (0 + 1) / 2 + 1
+    const size_t last = text.find_last_of("123456789");
+    size_t digits = 0;
+    for (size_t i = first; i <= last; ++i) digits += text[i] >= '0' && text[i] <= '9';
+    return (digits + 1) / 2 + 1;
+  }
   Number n;
   size_t digits;
   if (Number::Parse(text, &n).ok()) {
@@ -78,8 +112,6 @@ size_t NumberSize(std::string_view text) {
   }
   return (digits + 1) / 2 + 1;
 }
-
-}  // namespace
 
 Status NormalizeValue(std::string_view what, AttributeValue* value, size_t depth) {
   switch (value->type) {

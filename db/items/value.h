@@ -32,6 +32,12 @@ Status NormalizeItem(Item* item);
 // M/L plus 1 per element), used for the 400 KB limit and SizeBytes.
 size_t ItemSize(const Item& item);
 size_t ValueSize(const AttributeValue& value);
+// Puts a set's elements in runnel's canonical order (NS by value, SS and BS
+// bytewise), so that the same set is stored as the same bytes whatever
+// order it was written in.
+void SortSet(AttributeValue* set);
+// The size of one number (of NS elements too): (significant digits + 1) / 2 + 1.
+size_t NumberSize(std::string_view text);
 
 // Order of two scalar values of the same type (S and B bytewise, N by
 // value): <0, 0, >0; nullopt if the types differ or are not S, N or B.

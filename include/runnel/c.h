@@ -152,10 +152,18 @@ RUNNEL_C_EXPORT void runnel_options_set_create_if_missing(runnel_options_t* opti
                                                           unsigned char value);
 RUNNEL_C_EXPORT void runnel_options_set_error_if_exists(runnel_options_t* options,
                                                         unsigned char value);
-/* The name used in ARNs; empty (the default) means the directory's base
- * name. Fixed when the DB is created. */
+/* The DB's name; empty (the default) means the directory's base name.
+ * Fixed when the DB is created. */
 RUNNEL_C_EXPORT void runnel_options_set_name(runnel_options_t* options, const char* name,
                                              size_t name_len);
+/* The region and account id of the DB's ARNs (arn:aws:dynamodb:<region>:
+ * <account>:table/...): default "us-east-1" and "000000000000". Fixed when
+ * the DB is created (runnel::Options::region, account_id): later values are
+ * checked for form (runnel_open fails otherwise) and ignored. */
+RUNNEL_C_EXPORT void runnel_options_set_region(runnel_options_t* options, const char* region,
+                                               size_t region_len);
+RUNNEL_C_EXPORT void runnel_options_set_account_id(runnel_options_t* options,
+                                                   const char* account_id, size_t account_id_len);
 /* One of the runnel_*_records / runnel_absolute_consistency constants. */
 RUNNEL_C_EXPORT void runnel_options_set_recovery_mode(runnel_options_t* options, int mode);
 /* Minimum 64 KiB (checked at open). */
@@ -211,9 +219,12 @@ RUNNEL_C_EXPORT void runnel_close(runnel_t* db);
 RUNNEL_C_EXPORT void runnel_destroy_db(const runnel_options_t* options, const char* dir,
                                        char** errptr);
 
-/* The DB's name, as used in ARNs and as the records' awsRegion; borrowed,
- * valid until runnel_close. */
+/* The DB's name; borrowed, valid until runnel_close. */
 RUNNEL_C_EXPORT const char* runnel_name(const runnel_t* db, size_t* len);
+/* The region (also the records' awsRegion) and account id of the DB's ARNs;
+ * borrowed, valid until runnel_close. */
+RUNNEL_C_EXPORT const char* runnel_region(const runnel_t* db, size_t* len);
+RUNNEL_C_EXPORT const char* runnel_account_id(const runnel_t* db, size_t* len);
 /* The newest committed sequence number (0 if none), and the oldest one the
  * log still holds. */
 RUNNEL_C_EXPORT uint64_t runnel_last_sequence(const runnel_t* db);
@@ -457,8 +468,8 @@ RUNNEL_C_EXPORT const char* runnel_records_next_shard_iterator(const runnel_reco
                                                                size_t* len);
 RUNNEL_C_EXPORT const char* runnel_records_stream_arn(const runnel_records_t* records, size_t* len);
 RUNNEL_C_EXPORT int64_t runnel_records_millis_behind_latest(const runnel_records_t* records);
-/* Record i as DynamoDB Streams renders it (runnel::RecordToJson, with the DB
- * name as awsRegion, captured when the batch was read): malloc'd,
+/* Record i as DynamoDB Streams renders it (runnel::RecordToJson, with the
+ * DB's region as awsRegion, captured when the batch was read): malloc'd,
  * NUL-terminated JSON; free with runnel_free. */
 RUNNEL_C_EXPORT char* runnel_records_json(const runnel_records_t* records, size_t i, size_t* len);
 

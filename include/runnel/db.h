@@ -226,6 +226,11 @@ class DB {
   // Items in index order (hash key encoding, then sort key).
   virtual Status ScanItems(const ReadOptions& options, const ScanRequest& request,
                            QueryResult* result) = 0;
+  // The same two, with the items left in their stored form (ItemView): the
+  // same items, counts and last_evaluated_key, without decoding each item.
+  virtual Status Query(const ReadOptions& options, const QueryRequest& request, ItemPage* page) = 0;
+  virtual Status ScanItems(const ReadOptions& options, const ScanRequest& request,
+                           ItemPage* page) = 0;
   virtual Status BatchGetItem(const ReadOptions& options, const BatchGetItemRequest& request,
                               BatchGetItemResult* result) = 0;
   // Every request is validated first; then all are committed as one frame
@@ -286,9 +291,13 @@ class DB {
 
   // What recovery found when this DB was opened.
   virtual const RecoveryReport& recovery_report() const = 0;
-  // The name used in ARNs, and the DB's random identity (hex).
+  // The DB's name (Options::name), and its random identity (hex).
   virtual const std::string& name() const = 0;
   virtual const std::string& id() const = 0;
+  // The region and account of the DB's ARNs, fixed when it was created
+  // (Options::region, Options::account_id).
+  virtual const std::string& region() const = 0;
+  virtual const std::string& account_id() const = 0;
 };
 
 // Removes the DB in `dir`, like LevelDB's DestroyDB: its log, index,

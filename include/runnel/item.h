@@ -240,6 +240,64 @@ struct QueryResult {
   std::optional<Item> last_evaluated_key;
 };
 
+// An item in its stored binary form (the index's value), read in place:
+// nothing is decoded or allocated until an attribute is asked for. A view
+// points into the bytes it was made from (an ItemPage's buffer) and is valid
+// as long as they are, unmodified. Thread-compatible.
+class ItemView {
+ public:
+  ItemView() = default;
+  explicit ItemView(std::string_view encoded) : encoded_(encoded) {}
+
+  // One top-level attribute: OK and *value; NotFound if the item has none of
+  // that name; Corruption if the bytes are damaged.
+  Status Get(std::string_view attribute, AttributeValue* value) const;
+  // The whole item (Corruption if the bytes are damaged).
+  Status Decode(Item* item) const;
+  // DynamoDB's JSON of the item, as ItemToJson writes it.
+  Status ToJson(std::string* json) const;
+  std::string_view encoded() const { return encoded_; }
+
+ private:
+  std::string_view encoded_;
+};
+
+// A page of Query or Scan results with the items kept in their stored form,
+// in one buffer: the fast way to read many items (QueryResult decodes every
+// item into an Item). Reusing one ItemPage for many calls reuses its memory.
+class ItemPage {
+ public:
+  size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  // The i-th item, valid until the page is cleared, refilled or destroyed.
+  // REQUIRES: i < size().
+  ItemView item(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return ItemView(std::string_view(data_).substr(begin, ends_[i] - begin));
+  }
+
+  uint64_t count = 0;          // items after the filter
+  uint64_t scanned_count = 0;  // items evaluated
+  // As QueryResult::last_evaluated_key.
+  std::optional<Item> last_evaluated_key;
+
+  // Used by the DB to fill the page.
+  void Clear() {
+    data_.clear();
+    ends_.clear();
+    count = scanned_count = 0;
+    last_evaluated_key.reset();
+  }
+  void Append(std::string_view encoded) {
+    data_.append(encoded);
+    ends_.push_back(data_.size());
+  }
+
+ private:
+  std::string data_;
+  std::vector<size_t> ends_;
+};
+
 struct KeysAndAttributes : ExpressionInput {
   std::vector<Item> keys;
   std::string projection_expression;

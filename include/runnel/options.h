@@ -45,10 +45,28 @@ struct Options {
   // Fail Open with Busy if DIR already holds a DB.
   bool error_if_exists = false;
 
-  // The name used in stream ARNs (arn:runnel:<name>:table/...). Empty means
-  // the base name of the DB directory. Fixed when the DB is created; a
-  // different non-empty value at a later Open is ignored.
+  // The DB's name, as tools show it (DB::name(); `runnel inspect`, dumps).
+  // Empty means the base name of the DB directory. Fixed when the DB is
+  // created; a different non-empty value at a later Open is ignored.
   std::string name;
+
+  // The region and account of the DB's ARNs, as the cloud shapes them:
+  //   table     arn:aws:dynamodb:<region>:<account_id>:table/<T>
+  //   stream    arn:aws:dynamodb:<region>:<account_id>:table/<T>/stream/<label>
+  //   function  arn:aws:lambda:<region>:<account_id>:function:<name>
+  // The region is also the awsRegion of every stream record. Open fails with
+  // InvalidArgument unless region is 1-32 of [a-z0-9-] (not starting or
+  // ending with '-') and account_id is twelve digits.
+  //
+  // Both are fixed when the DB is created, like name: ARNs are stored (event
+  // source mappings keep their stream's ARN) and handed out (to clients, in
+  // records), so they must not change under them. At a later Open these two
+  // fields are checked for form and otherwise ignored: a DB created in
+  // "eu-west-1" keeps answering with eu-west-1 ARNs when it is reopened with
+  // default Options. DB::region() and DB::account_id() tell the values in
+  // force. DBs created before these options existed read as the defaults.
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
 
   // What to do with a damaged log at Open. See WALRecoveryMode.
   WALRecoveryMode recovery_mode = WALRecoveryMode::kTolerateCorruptedTailRecords;

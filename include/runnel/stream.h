@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "runnel/change.h"
+#include "runnel/item.h"
 #include "runnel/status.h"
 
 namespace runnel {
@@ -42,7 +43,8 @@ struct StreamInfo {
   // ISO-8601 UTC time of enabling with milliseconds, e.g.
   // "2026-11-27T13:22:23.291". Unique per table.
   std::string label;
-  // arn:runnel:<db-name>:table/<table>/stream/<label>
+  // arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>, with
+  // the DB's region and account (Options::region, Options::account_id).
   std::string arn;
   StreamViewType view_type = StreamViewType::kNewAndOldImages;
   int64_t creation_time_micros = 0;
@@ -92,6 +94,9 @@ struct StreamDescription {
   StreamViewType view_type = StreamViewType::kNewAndOldImages;
   int64_t creation_request_time_micros = 0;  // CreationRequestDateTime
   std::string table_name;                    // TableName
+  // KeySchema: the table's key attributes for a typed table (HASH, then
+  // RANGE if any); [{"key", HASH}] for a byte table.
+  std::vector<KeySchemaElement> key_schema;
   // The one shard: ShardId, SequenceNumberRange.{Starting,Ending}.
   std::string shard_id;
   SequenceNumber starting_sequence = 0;
@@ -154,9 +159,12 @@ class StreamReader {
   // Streams of one table (or of all tables when `table` is empty), oldest
   // first, including disabled ones whose records may still be readable.
   virtual Status ListStreams(std::string_view table, std::vector<StreamInfo>* streams) = 0;
-  // NotFound if no such stream.
+  // InvalidArgument (naming the expected shape) for a string that is no
+  // stream ARN; NotFound if no such stream (also for an ARN of another
+  // region or account).
   virtual Status DescribeStream(std::string_view stream_arn, StreamDescription* description) = 0;
-  // NotFound for an unknown stream or shard; Trimmed (naming the first
+  // InvalidArgument for a malformed stream ARN; NotFound for an unknown
+  // stream or shard; Trimmed (naming the first
   // available sequence) if the position was removed by retention;
   // InvalidArgument for a sequence number outside the stream's range.
   virtual Status GetShardIterator(const ShardIteratorRequest& request, std::string* iterator) = 0;
@@ -197,7 +205,7 @@ class StreamReader {
 // size (runnel/item.h rules) of Keys plus the images the record carries; a
 // deletion by time to live carries
 // "userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}.
-// `region` fills awsRegion (runnel uses the DB name).
+// `region` fills awsRegion (runnel uses the DB's region, DB::region()).
 std::string RecordToJson(const ChangeRecord& record, std::string_view stream_arn,
                          std::string_view region);
 

@@ -60,7 +60,7 @@ struct FunctionConfiguration {
   std::string description;
 
   // Set by runnel.
-  std::string function_arn;  // arn:runnel:<db>:function:<name>
+  std::string function_arn;  // arn:aws:lambda:<region>:<account>:function:<name>
   bool in_process = false;
   int64_t last_modified_micros = 0;
   std::string code_hash;  // XXH3-128 of the library file (CodeSha256's role)

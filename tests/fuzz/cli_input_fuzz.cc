@@ -106,9 +106,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       args.insert(args.end(), {"update-event-source-mapping", "--uuid", arg, "--batch-size", "5"});
       break;
     default:
-      args.insert(args.end(),
-                  {"get-shard-iterator", "--stream-arn", "arn:runnel:x:table/Music/stream/y",
-                   "--shard-iterator-type", "AT_TIMESTAMP", "--timestamp", arg});
+      args.insert(args.end(), {"get-shard-iterator", "--stream-arn",
+                               "arn:aws:dynamodb:us-east-1:000000000000:table/Music/stream/y",
+                               "--shard-iterator-type", "AT_TIMESTAMP", "--timestamp", arg});
       break;
   }
   std::FILE* in = fmemopen(in_bytes.empty() ? nullptr : in_bytes.data(), in_bytes.size(), "r");

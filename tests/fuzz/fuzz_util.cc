@@ -165,8 +165,8 @@ void BuildFixtureDb(FixtureDb* fx) {
   std::map<std::string, int> per_table;
   for (const StreamInfo& s : streams) {
     const int i = per_table[s.table_name]++;
-    fx->placeholders["arn:runnel:fuzz:table/" + s.table_name + "/stream/@" + std::to_string(i)] =
-        s.arn;
+    fx->placeholders["arn:aws:dynamodb:us-east-1:000000000000:table/" + s.table_name + "/stream/@" +
+                     std::to_string(i)] = s.arn;
   }
 }
 

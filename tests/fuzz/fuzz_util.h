@@ -67,7 +67,7 @@ leveldb::Env* PreadEnv();
 //
 // Stream labels are times, so they differ between runs. Checked-in iterators
 // therefore name streams by placeholder ARNs
-// "arn:runnel:fuzz:table/<table>/stream/@<i>" (the table's i-th stream,
+// "arn:aws:dynamodb:us-east-1:000000000000:table/<table>/stream/@<i>" (the table's i-th stream,
 // oldest first); `placeholders` maps each to the stream's real ARN.
 struct FixtureDb {
   std::unique_ptr<ScratchDir> dir;

@@ -89,7 +89,8 @@ log::MappingEntryData Mapping() {
   m.id = 3;
   m.uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
   m.function_name = "ProcessStream";
-  m.event_source_arn = "arn:runnel:db:table/t/stream/2026-01-02T03:04:06.000";
+  m.event_source_arn =
+      "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-02T03:04:06.000";
   m.batch_size = 10;
   m.max_batching_window_seconds = 2;
   m.starting_position = log::StartingPositionData::kAtSequenceNumber;
@@ -320,10 +321,11 @@ void IteratorCorpus() {
     }
   }
   // Near misses of the format.
-  Emit("shard_iterator", "bad_version",
-       fuzz::JoinIterator("3|1|1|48|0000000000000000|", "arn:runnel:fuzz:table/items/stream/@0",
-                          nullptr));
-  Emit("shard_iterator", "not_base64", "1|1|1|48|arn:runnel:fuzz:table/x");
+  Emit(
+      "shard_iterator", "bad_version",
+      fuzz::JoinIterator("3|1|1|48|0000000000000000|",
+                         "arn:aws:dynamodb:us-east-1:000000000000:table/items/stream/@0", nullptr));
+  Emit("shard_iterator", "not_base64", "1|1|1|48|arn:aws:dynamodb:us-east-1:000000000000:table/x");
   CheckOk(fx.db->Close(), "close fixture");
 }
 
@@ -362,12 +364,13 @@ void EventJsonCorpus() {
   set(&records[2], 3, RUNNEL_REMOVE, "song#3", &binary, nullptr);
   set(&records[3], 4, RUNNEL_INSERT, std::string_view("\xff\x00k", 3), nullptr, &binary);
   runnel_batch batch = {};
-  batch.event_source_arn = "arn:runnel:db:table/songs/stream/2026-01-02T03:04:05.678";
+  batch.event_source_arn =
+      "arn:aws:dynamodb:us-east-1:000000000000:table/songs/stream/2026-01-02T03:04:05.678";
   batch.records = records.data();
   batch.count = 1;
-  Emit("event_json", "insert.json", BatchToEventJson(batch, "db"));
+  Emit("event_json", "insert.json", BatchToEventJson(batch, "us-east-1"));
   batch.count = records.size();
-  Emit("event_json", "all.json", BatchToEventJson(batch, "db"));
+  Emit("event_json", "all.json", BatchToEventJson(batch, "us-east-1"));
   Emit("event_json", "empty.json", "{\"Records\":[]}");
   // The minimal shape a user writes by hand for `runnel invoke`.
   Emit("event_json", "hand.json",
