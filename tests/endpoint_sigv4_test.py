@@ -167,8 +167,9 @@ def raw_signed(port, key, secret, *, method="POST", path="/", query="",
 
 
 def json_type(body):
-    t = json.loads(body)["__type"]
-    return t.split("#")[-1]
+    """The error type of a JSON 1.0 body; None for a success."""
+    t = json.loads(body).get("__type")
+    return None if t is None else t.split("#")[-1]
 
 
 DDB = {"Content-Type": "application/x-amz-json-1.0",

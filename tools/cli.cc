@@ -237,7 +237,7 @@ class CheckedSession final : public Session {
 int Cli::Run(Io& io, Session& inner) {
   const Registry::Entry* e = registry_->Find(selected_);
   CheckedSession session(&inner, region_flag_, account_flag_);
-  Context ctx(&io, &session, command());
+  Context ctx(&io, &session, command(), region_flag_, account_flag_);
   try {
     return e->handler(ctx);
   } catch (const std::exception& ex) {

@@ -72,12 +72,21 @@ enum class Needs {
 // State shared by a command's handler.
 class Context {
  public:
-  Context(Io* io, Session* session, std::string command)
-      : io_(io), session_(session), command_(std::move(command)) {}
+  Context(Io* io, Session* session, std::string command, std::string region = "",
+          std::string account_id = "")
+      : io_(io),
+        session_(session),
+        command_(std::move(command)),
+        region_(std::move(region)),
+        account_id_(std::move(account_id)) {}
 
   Io& io() { return *io_; }
   Session& session() { return *session_; }
   const std::string& command() const { return command_; }
+  // --region / --account-id as given ("" if not): for a command that
+  // creates its DB itself (`run --listen`).
+  const std::string& region() const { return region_; }
+  const std::string& account_id() const { return account_id_; }
 
   // Opens (or returns) the DB; on failure prints the error and returns null.
   DB* Db();
@@ -99,6 +108,8 @@ class Context {
   Io* io_;
   Session* session_;
   std::string command_;
+  std::string region_;
+  std::string account_id_;
 };
 
 using Handler = std::function<int(Context&)>;

@@ -441,17 +441,31 @@ int RunHost(Context& ctx, const HostOptions& options) {
   }
   endpoint_options.db_dir = dir;
   HttpEndpoint http(http_fd, std::move(endpoint_options));
-  struct stat st;
-  if (::stat((dir + "/IDENTITY").c_str(), &st) != 0) {
-    return ctx.Fail("ResourceNotFoundException: no DB at '" + dir +
-                    "' (create-table or load creates one)");
-  }
   Options o;
   o.create_if_missing = false;
   o.run_triggers = true;
+  struct stat st;
+  if (::stat((dir + "/IDENTITY").c_str(), &st) != 0) {
+    // AWS clients create their tables over the wire: an endpoint may start
+    // on an empty directory, as the cloud starts with no tables.
+    if (options.listen.empty()) {
+      return ctx.Fail("ResourceNotFoundException: no DB at '" + dir +
+                      "' (create-table, load or run --listen creates one)");
+    }
+    o.create_if_missing = true;
+    if (!ctx.region().empty()) o.region = ctx.region();
+    if (!ctx.account_id().empty()) o.account_id = ctx.account_id();
+  }
   std::unique_ptr<DB> db;
   Status s = DB::Open(o, dir, &db);
   if (!s.ok()) return ctx.Fail(s);
+  if ((!ctx.region().empty() && db->region() != ctx.region()) ||
+      (!ctx.account_id().empty() && db->account_id() != ctx.account_id())) {
+    (void)db->Close();
+    return ctx.Fail("ValidationException: --region/--account-id " + ctx.region() + "/" +
+                    ctx.account_id() + ": the DB's are " + db->region() + "/" + db->account_id() +
+                    ", fixed when it was created");
+  }
 
   const std::string path = SocketPath(dir);
   int listen_fd = -1;
