@@ -439,6 +439,7 @@ int RunHost(Context& ctx, const HostOptions& options) {
     Status s = PrepareEndpoint(options, &endpoint_options, &http_fd, &url);
     if (!s.ok()) return ctx.Fail(s);
   }
+  endpoint_options.db_dir = dir;
   HttpEndpoint http(http_fd, std::move(endpoint_options));
   Options o;
   o.create_if_missing = false;

@@ -55,6 +55,9 @@ struct ServiceContext {
   // The cloud's ARN parts: arn:aws:<service>:<region>:<account>:...
   std::string region = "us-east-1";
   std::string account = "000000000000";
+  // The DB's directory: Lambda keeps function code in DIR/functions/, Logs
+  // reads DIR/logs/. Required by CreateFunction and UpdateFunctionCode.
+  std::string db_dir;
   // x-amzn-RequestId of this request (the server adds the header).
   std::string request_id;
 };

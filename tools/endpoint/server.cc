@@ -122,6 +122,7 @@ HttpResponse Answer(DB* db, const ServerOptions& options, const HttpRequest& req
   ctx.db = db;
   ctx.region = options.region;
   ctx.account = options.account;
+  ctx.db_dir = options.db_dir;
   ctx.request_id = id;
   try {
     return Dispatch(ctx, request);

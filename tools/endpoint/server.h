@@ -42,6 +42,9 @@ struct ServerOptions {
   // signature's credential scope must name.
   std::string region = "us-east-1";
   std::string account = "000000000000";
+  // The DB's directory (ServiceContext::db_dir: Lambda's code store, the
+  // function logs).
+  std::string db_dir;
   // Empty: no request is authenticated (any or no signature is accepted);
   // BindListener then allows loopback addresses only.
   Credentials credentials;
