@@ -513,6 +513,16 @@ int main(int argc, char** argv) {
           r[w].rate / d[w].rate);
     }
   }
+  // The server's own ceiling on this machine and client: an operation that
+  // does no DB work and parses next to no JSON (runnel only; dynalite does
+  // not serve DescribeEndpoints).
+  const Figure ceiling = Drive(f, rport, [](int, uint64_t) {
+    return std::pair<std::string, std::string>("DescribeEndpoints", "{}");
+  });
+  std::printf(
+      "\nrunnel DescribeEndpoints (no DB work, the HTTP + dispatch ceiling): %.0f req/s "
+      "(p50 %.0f us, p99 %.0f us)\n",
+      ceiling.rate, ceiling.p50_us, ceiling.p99_us);
   if (f.latency_puts > 0) MeasureLatency(f, rport, fifo);
   Stop(runnel);
   Stop(dynalite);
