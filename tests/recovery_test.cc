@@ -5,6 +5,7 @@
 
 #include <leveldb/env.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -90,6 +91,54 @@ TEST_F(RecoveryTest, TheIndexCanBeRebuiltFromTheLogAlone) {
   ASSERT_OK(db_->DescribeTable("tbl", &d));
   EXPECT_EQ(d.item_count, 50u);
   EXPECT_TRUE(d.stream_specification.stream_enabled);
+}
+
+// Damage to a MANIFEST record that intact records follow is not a torn
+// tail (LevelDB synced those later records, and the edits they carry rely on
+// the damaged one): Open does not cut it, but fails with Corruption that names
+// the file and says how to rebuild the index from the log; doing so works.
+TEST_F(RecoveryTest, DamagedIndexManifestBeforeItsEndSaysHowToRebuild) {
+  Options small;
+  small.write_buffer_bytes = 64 << 10;  // LevelDB flushes: MANIFEST records
+  ASSERT_OK(Open(small));
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewAndOldImages)));
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), std::string(1000, 'v')));
+  }
+  ASSERT_OK(db_->Close());
+  db_.reset();
+  std::string current = test::ReadFile(db_dir() + "/index/CURRENT");
+  ASSERT_FALSE(current.empty());
+  current.pop_back();
+  const std::string manifest = db_dir() + "/index/" + current;
+  std::string m = test::ReadFile(manifest);
+  // The first record (LevelDB's snapshot of the version at open) is followed
+  // by the flushes' edits.
+  const size_t first_length =
+      static_cast<unsigned char>(m[4]) | static_cast<size_t>(static_cast<unsigned char>(m[5])) << 8;
+  ASSERT_GT(m.size(), 7 + first_length + 7) << "no MANIFEST record after the first";
+  m[7 + first_length / 2] ^= 0x40;  // a flipped bit in the first record
+  {
+    std::FILE* f = std::fopen(manifest.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(m.data(), 1, m.size(), f), m.size());
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  const Status s = Open(small);
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find("checksum mismatch"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find("index/" + current + " is damaged at offset 0"), std::string::npos)
+      << s.ToString();
+  EXPECT_NE(s.ToString().find("not a torn tail"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.ToString().find("move " + db_dir() + "/index aside"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(test::ReadFile(manifest), m) << "damage before intact records must not be cut";
+  // What the message says to do.
+  std::filesystem::rename(db_dir() + "/index", db_dir() + "/index.damaged");
+  ASSERT_OK(Open(small));
+  EXPECT_EQ(db_->recovery_report().index_sequence, 0u);
+  EXPECT_FALSE(db_->recovery_report().index_torn_tail);
+  for (int i = 0; i < 400; ++i) EXPECT_EQ(Get(Numbered("k", i)), std::string(1000, 'v'));
 }
 
 TEST_F(RecoveryTest, TornTailIsCutAndReported) {
