@@ -105,6 +105,11 @@ Status DBImpl::OpenIndex(const leveldb::Options& lo) {
   // Say what can be done: the index is derived from the log.
   std::string advice;
   std::vector<uint64_t> segs;
+  if (report_.index_torn_tail) {
+    advice = "(This is after cutting a torn tail of " +
+             std::to_string(report_.index_torn_tail_bytes) + " bytes off index/" + tail.file +
+             ".) ";
+  }
   if (tail.damaged && !tail.torn_tail) {
     advice = "index/" + tail.file + " is damaged at offset " + std::to_string(tail.damage_offset) +
              " (" + tail.reason + ") before intact records, so it is not a torn tail. ";
