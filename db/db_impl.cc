@@ -84,10 +84,8 @@ Status DBImpl::Open() {
   lo.block_cache = block_cache_.get();
   lo.write_buffer_size = options_.write_buffer_bytes;
   lo.max_open_files = options_.max_open_files;
-  leveldb::DB* index = nullptr;
-  s = FromLevelDB(leveldb::DB::Open(lo, index_dir_, &index), index_dir_);
+  s = OpenIndex(lo);
   if (!s.ok()) return s;
-  index_.reset(index);
 
   uint64_t applied = 0;
   s = LoadIndexState(&applied);

@@ -32,6 +32,7 @@ class Cache;
 class DB;
 class FilterPolicy;
 class Logger;
+struct Options;
 class WriteBatch;
 }  // namespace leveldb
 
@@ -216,6 +217,9 @@ class DBImpl final : public DBInternal {
 
   // --- db_recovery.cc
   Status OpenOrCreateIdentity();
+  // Opens the LevelDB index into index_, first cutting a torn tail off its
+  // MANIFEST if LevelDB reports one (db/index_manifest.h).
+  Status OpenIndex(const leveldb::Options& lo);
   Status LoadIndexState(uint64_t* applied);
   Status Recover(uint64_t applied);
   Status ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb::WriteBatch* batch,

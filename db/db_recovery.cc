@@ -18,6 +18,7 @@
 #include "db/db_impl.h"
 #include "db/index_env.h"
 #include "db/index_keys.h"
+#include "db/index_manifest.h"
 
 namespace runnel {
 namespace {
@@ -72,6 +73,63 @@ Status DBImpl::OpenOrCreateIdentity() {
   account_id_ = identity.account;
   id_hex_ = identity.IdHex();
   return Status::OK();
+}
+
+Status DBImpl::OpenIndex(const leveldb::Options& lo) {
+  leveldb::DB* index = nullptr;
+  leveldb::Status ls = leveldb::DB::Open(lo, index_dir_, &index);
+  ManifestTail tail;
+  if (ls.IsCorruption() && InspectIndexManifest(env_, index_dir_, &tail).ok() && tail.damaged &&
+      tail.torn_tail) {
+    // The power was cut while LevelDB appended a MANIFEST record it had not
+    // synced yet: the edit never took effect, so the record is cut off as
+    // LevelDB itself ignores one cut short at the end of the file.
+    const std::string path = index_dir_ + "/" + tail.file;
+    Status s = TruncateFile(path, tail.intact_end);
+    if (!s.ok()) return s;
+    report_.index_torn_tail = true;
+    report_.index_torn_tail_file = tail.file;
+    report_.index_torn_tail_bytes = tail.size - tail.intact_end;
+    Info("recovery: cut torn tail of index/" + tail.file + " offset " +
+         std::to_string(tail.intact_end) + " (" + std::to_string(report_.index_torn_tail_bytes) +
+         " bytes): " + tail.reason + " at offset " + std::to_string(tail.damage_offset) + " (" +
+         ls.ToString() + ")");
+    ls = leveldb::DB::Open(lo, index_dir_, &index);
+  }
+  if (ls.ok()) {
+    index_.reset(index);
+    return Status::OK();
+  }
+  Status s = FromLevelDB(ls, index_dir_);
+  if (!ls.IsCorruption()) return s;
+  // Say what can be done: the index is derived from the log.
+  std::string advice;
+  std::vector<uint64_t> segs;
+  if (report_.index_torn_tail) {
+    advice = "(This is after cutting a torn tail of " +
+             std::to_string(report_.index_torn_tail_bytes) + " bytes off index/" + tail.file +
+             ".) ";
+  }
+  if (tail.damaged && !tail.torn_tail) {
+    advice = "index/" + tail.file + " is damaged at offset " + std::to_string(tail.damage_offset) +
+             " (" + tail.reason + ") before intact records, so it is not a torn tail. ";
+  }
+  const bool listed = log::ListSegments(env_, wal_dir_, &segs).ok();
+  if (listed && !segs.empty() && segs.front() == 1) {
+    advice +=
+        "The index is derived from the log, and wal/ still holds every record from sequence 1: "
+        "move " +
+        index_dir_ + " aside (e.g. to " + index_dir_ +
+        ".damaged) and reopen to rebuild the index from the log.";
+  } else {
+    advice += (!listed        ? std::string("wal/ cannot be listed")
+               : segs.empty() ? std::string("wal/ holds no segments")
+                              : "wal/ starts at sequence " + std::to_string(segs.front()) +
+                                    " (older segments were trimmed)") +
+              ", so the index cannot be rebuilt from the log alone: restore " + dir_ +
+              " from a backup.";
+  }
+  return Status::Corruption(s.message() + ". " + advice);
 }
 
 Status DBImpl::LoadIndexState(uint64_t* applied) {

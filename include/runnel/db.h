@@ -127,6 +127,13 @@ struct RecoveryReport {
   std::string torn_tail_segment;
   uint64_t torn_tail_offset = 0;
   uint64_t torn_tail_bytes = 0;
+  // A torn tail cut off the index's MANIFEST (index/MANIFEST-*, LevelDB's
+  // record of which table files make up the index): a record whose append a
+  // power cut interrupted before LevelDB synced it, so the edit it carried
+  // never took effect. The file name and how many bytes were removed.
+  bool index_torn_tail = false;
+  std::string index_torn_tail_file;
+  uint64_t index_torn_tail_bytes = 0;
   // Damaged ranges skipped under kSkipAnyCorruptedRecords.
   struct Skipped {
     std::string segment;
