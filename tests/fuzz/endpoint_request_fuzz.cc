@@ -2,7 +2,7 @@
 //
 // Fuzzes what a client sends to the AWS endpoint (`runnel run --listen`):
 // the input is the byte stream of one connection, served by the very server
-// a TCP connection gets (tools/endpoint/server.h: kj-http's parser, the
+// a TCP connection gets (tools/endpoint/server.h: http_parser, the
 // limits, SigV4, then Dispatch and the services over a real DB). The first
 // byte picks the server:
 //

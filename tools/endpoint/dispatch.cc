@@ -34,6 +34,32 @@ Service ServiceOf(const HttpRequest& request) {
   return Service::kNone;
 }
 
+bool MayBlock(const HttpRequest& request) {
+  // (Over this, even a read spends long parsing and hashing its body.)
+  constexpr size_t kSmallBody = 256u << 10;
+  if (request.body.size() > kSmallBody) return true;
+  const std::string_view target = request.Header("x-amz-target");
+  switch (ServiceOf(request)) {
+    case Service::kDynamoDB: {
+      const std::string_view op = target.substr(kDynamoDBPrefix.size());
+      for (std::string_view read :
+           {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable",
+            "ListTables", "DescribeEndpoints", "DescribeTimeToLive"}) {
+        if (op == read) return false;
+      }
+      return true;
+    }
+    case Service::kStreams:
+      return false;  // reads of mapped log segments, a bounded page at a time
+    case Service::kLogs:
+    case Service::kLambda:
+      return true;
+    case Service::kNone:
+      break;
+  }
+  return false;  // an error answer
+}
+
 HttpResponse Dispatch(ServiceContext& ctx, const HttpRequest& request) {
   const std::string_view target = request.Header("x-amz-target");
   switch (ServiceOf(request)) {

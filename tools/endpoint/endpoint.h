@@ -6,10 +6,11 @@
 // drive runnel unmodified.
 //
 // Layers, each in its own file:
-//   server.cc      kj-http on the host's event loop: limits, timeouts, SigV4
-//                  (sigv4.cc), request ids, x-amz-crc32; hands every request
-//                  to Dispatch on a worker thread (DB calls may block on a
-//                  group commit; the event loop never does).
+//   server.cc      HTTP/1.1 on the host's event loop: limits, timeouts, SigV4
+//                  (sigv4.cc), request ids, x-amz-crc32; answers reads on
+//                  the loop and hands the requests that may block
+//                  (MayBlock: writes wait for a group commit) to Dispatch
+//                  on a worker thread.
 //   dispatch.cc    Dispatch: picks the service from X-Amz-Target or the path.
 //   dynamodb*.cc   ServeDynamoDB, streams.cc ServeStreams, lambda*.cc
 //                  ServeLambda, logs.cc ServeLogs: request JSON -> runnel's
@@ -65,6 +66,13 @@ struct ServiceContext {
 // The service a request is for, by X-Amz-Target or path; kNone if none.
 enum class Service { kNone, kDynamoDB, kStreams, kLambda, kLogs };
 Service ServiceOf(const HttpRequest& request);
+
+// Whether Dispatch of `request` may block its thread for long: wait for a
+// group commit's fsync (every write), run a function, read a log file, or
+// work through a large body. The server answers such requests on worker
+// threads and the others (point and page reads, descriptions, stream
+// reads, errors) on its event loop, without a thread hop.
+bool MayBlock(const HttpRequest& request);
 
 // Serves one (already authenticated) request. Never throws; any failure is
 // an error response in the service's own error shape. May block (DB

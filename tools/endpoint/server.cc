@@ -3,7 +3,7 @@
 #include "tools/endpoint/server.h"
 
 #include <arpa/inet.h>
-#include <kj/compat/http.h>
+#include <http_parser.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,7 +15,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -140,9 +142,9 @@ struct Job {
   ~Job() noexcept {}
 };
 
-// Threads for Dispatch, started on demand up to a maximum and kept for the
-// next requests. Dispatch may block (a group commit's fsync, a synchronous
-// Invoke); the event loop never does.
+// Threads for the requests that may block (MayBlock), started on demand up
+// to a maximum and kept for the next requests. The event loop never waits
+// on a group commit's fsync or on a function.
 class WorkerPool {
  public:
   WorkerPool(DB* db, const ServerOptions& options) : db_(db), options_(options) {}
@@ -197,20 +199,6 @@ class WorkerPool {
   bool stopping_ = false;
 };
 
-// Appends the body to request->body, 64 KiB at a time, until the end of the
-// body (true) or past `limit` bytes (false).
-kj::Promise<bool> ReadBody(kj::AsyncInputStream& in, HttpRequest* request, uint64_t limit) {
-  const size_t old = request->body.size();
-  request->body.resize(old + 65536);
-  return in.tryRead(&request->body[old], 1, 65536)
-      .then([&in, request, limit, old](size_t n) -> kj::Promise<bool> {
-        request->body.resize(old + n);
-        if (n == 0) return true;
-        if (request->body.size() > limit) return false;
-        return ReadBody(in, request, limit);
-      });
-}
-
 // The path and query of a request target (origin form, or absolute form
 // as proxies send it).
 void SplitTarget(std::string_view url, HttpRequest* request) {
@@ -222,6 +210,56 @@ void SplitTarget(std::string_view url, HttpRequest* request) {
   const size_t q = url.find('?');
   request->path = std::string(url.substr(0, q));
   if (q != std::string_view::npos) request->query = std::string(url.substr(q + 1));
+}
+
+// The whole response as it goes on the wire, in one or two pieces.
+struct Wire {
+  std::string head;
+  std::string body;
+  std::array<kj::ArrayPtr<const kj::byte>, 2> pieces;
+};
+
+// Responses up to this size are copied behind their head (one write);
+// larger ones go out as two pieces (writev) without the copy.
+constexpr size_t kCopyBodyBytes = 16u << 10;
+
+kj::Own<Wire> Serialize(HttpResponse r, const std::string& id, bool close) {
+  auto w = kj::heap<Wire>();
+  const int status = r.status >= 100 && r.status <= 599 ? r.status : 500;
+  std::string& h = w->head;
+  h.reserve(256 + (r.body.size() <= kCopyBodyBytes ? r.body.size() : 0));
+  h += "HTTP/1.1 ";
+  h += std::to_string(status);
+  h += ' ';
+  h += StatusText(status);
+  h += "\r\n";
+  for (const auto& [name, value] : r.headers) {
+    if (!Sendable(name, value)) continue;
+    h += name;
+    h += ": ";
+    h += value;
+    h += "\r\n";
+  }
+  h += "x-amzn-RequestId: ";
+  h += id;
+  if (IsJson10(r)) {
+    h += "\r\nx-amz-crc32: ";
+    h += std::to_string(Crc32(r.body));
+  }
+  h += "\r\nContent-Length: ";
+  h += std::to_string(r.body.size());
+  if (close) h += "\r\nConnection: close";
+  h += "\r\n\r\n";
+  if (r.body.size() <= kCopyBodyBytes) {
+    h += r.body;
+  } else {
+    w->body = std::move(r.body);
+  }
+  w->pieces[0] =
+      kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(h.data()), h.size());
+  w->pieces[1] = kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(w->body.data()),
+                                              w->body.size());
+  return w;
 }
 
 }  // namespace
@@ -241,147 +279,403 @@ uint32_t Crc32(std::string_view data) {
   return crc ^ 0xFFFFFFFFu;
 }
 
-struct Server::Impl final : public kj::HttpService, public kj::HttpServerErrorHandler {
-  Impl(kj::Timer& t, DB* d, ServerOptions o)
-      : timer(t), db(d), options(std::move(o)), table(kj::heap<kj::HttpHeaderTable>()) {
+namespace {
+class Connection;
+}  // namespace
+
+struct Server::Impl final : public kj::TaskSet::ErrorHandler {
+  Impl(kj::Timer& t, DB* d, ServerOptions o) : timer(t), db(d), options(std::move(o)) {
     if (options.max_workers > 0) pool = std::make_unique<WorkerPool>(db, options);
-    kj::HttpServerSettings settings;
-    settings.headerTimeout = options.header_timeout;
-    settings.pipelineTimeout = options.idle_timeout;
-    settings.canceledUploadGracePeriod = options.unread_body_grace;
-    settings.errorHandler = *this;
-    server = kj::heap<kj::HttpServer>(timer, *table, *this, settings);
   }
 
-  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
-                            const kj::HttpHeaders& headers, kj::AsyncInputStream& body,
-                            Response& response) override;
-  kj::Promise<void> Handle(std::shared_ptr<HttpRequest> request, Response& response);
-  kj::Promise<void> Send(Response& response, HttpResponse r, std::string id);
+  // A connection's failure (the peer reset it) ends only that connection.
+  void taskFailed(kj::Exception&&) override {}
 
-  // Requests kj-http could not parse: 400 (431 for a head too large), in
-  // the JSON error shape; kj then closes the connection.
-  kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError error,
-                                              Response& response) override {
-    const int status = error.statusCode == 431 ? 431 : 400;
-    return Send(response,
-                ServiceError(Service::kNone, status, "BadRequestException",
-                             std::string("Malformed HTTP request: ") + error.description.cStr()),
-                NewUuid());
-  }
-  // kj-http reports some malformed framing (a bad Content-Length, a bad
-  // chunk size) as an exception of the request; the service itself never
-  // throws (Dispatch runs under a catch on the workers).
-  kj::Promise<void> handleApplicationError(kj::Exception exception,
-                                           kj::Maybe<Response&> response) override {
-    if (exception.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
-    KJ_IF_MAYBE (r, response) {
-      const std::string what = exception.getDescription().cStr();
-      const bool framing = what.find("Content-Length") != std::string::npos ||
-                           what.find("Transfer-Encoding") != std::string::npos ||
-                           what.find("chunk") != std::string::npos;
-      return Send(*r,
-                  framing ? ServiceError(Service::kNone, 400, "BadRequestException",
-                                         "Malformed HTTP request: " + what)
-                          : ServiceError(Service::kNone, 500, "InternalServerError",
-                                         "The server failed to answer the request"),
-                  NewUuid());
+  // The answer to a whole request: on the event loop when it cannot block,
+  // else on a worker.
+  kj::Promise<kj::Own<HttpResponse>> Answer(std::shared_ptr<const HttpRequest> request,
+                                            const std::string& id) {
+    if (pool == nullptr || !MayBlock(*request)) {
+      return kj::heap<HttpResponse>(endpoint::Answer(db, options, *request, id));
     }
-    return kj::READY_NOW;
+    auto paf = kj::newPromiseAndCrossThreadFulfiller<kj::Own<HttpResponse>>();
+    auto job = std::make_unique<Job>();
+    job->request = std::move(request);
+    job->request_id = id;
+    job->fulfiller = kj::mv(paf.fulfiller);
+    pool->Submit(std::move(job));
+    return kj::mv(paf.promise);
   }
+
+  void Ended(Connection* c);
 
   kj::Timer& timer;
   DB* db;
   const ServerOptions options;
-  kj::Own<kj::HttpHeaderTable> table;
-  // Destroyed after the server: no connection waits on a job any more.
+  // Destroyed after the connections: none waits on a job any more.
   std::unique_ptr<WorkerPool> pool;
-  kj::Own<kj::HttpServer> server;
+  std::set<Connection*> connections;
+  bool draining = false;
+  kj::Own<kj::PromiseFulfiller<void>> drained;
+  // The connections Listen accepted.
+  kj::TaskSet tasks{*this};
 };
 
-kj::Promise<void> Server::Impl::request(kj::HttpMethod method, kj::StringPtr url,
-                                        const kj::HttpHeaders& headers, kj::AsyncInputStream& body,
-                                        Response& response) {
-  auto req = std::make_shared<HttpRequest>();
-  req->method = kj::str(method).cStr();
-  SplitTarget(std::string_view(url.cStr(), url.size()), req.get());
-  size_t head = url.size();
-  headers.forEach([&](kj::StringPtr name, kj::StringPtr value) {
-    std::string lower(name.cStr(), name.size());
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req->headers.emplace_back(std::move(lower), std::string(value.cStr(), value.size()));
-    head += name.size() + value.size() + 4;
-  });
-  const Service service = ServiceOf(*req);
-  if (head > options.max_header_bytes) {
-    return Send(response,
-                ServiceError(service, 431, "RequestHeaderFieldsTooLarge",
-                             "The request's headers exceed " +
-                                 std::to_string(options.max_header_bytes) + " bytes"),
-                NewUuid());
-  }
-  const uint64_t limit =
-      service == Service::kLambda ? options.max_lambda_body_bytes : options.max_body_bytes;
-  auto too_large = [this, service, limit, &response]() {
-    return Send(
-        response,
-        ServiceError(service, 413, "RequestEntityTooLargeException",
-                     "Request must be smaller than " + std::to_string(limit + 1) + " bytes"),
-        NewUuid());
-  };
-  KJ_IF_MAYBE (length, body.tryGetLength()) {
-    if (*length > limit) return too_large();
-    // (Not more up front than a typical request: a client that announces a
-    // large body must send it to make the server hold it.)
-    req->body.reserve(static_cast<size_t>(std::min<uint64_t>(*length, 1u << 20)));
-  }
-  return timer.timeoutAfter(options.body_timeout, ReadBody(body, req.get(), limit))
-      .then(
-          [this, req, &response, too_large](bool whole) mutable -> kj::Promise<void> {
-            if (!whole) return too_large();
-            return Handle(kj::mv(req), response);
-          },
-          [this, service, &response](kj::Exception&& e) -> kj::Promise<void> {
-            if (e.getType() != kj::Exception::Type::OVERLOADED) return kj::mv(e);
-            return Send(response,
-                        ServiceError(service, 408, "RequestTimeoutException",
-                                     "The request body did not arrive in time"),
-                        NewUuid());
-          });
-}
+namespace {
 
-kj::Promise<void> Server::Impl::Handle(std::shared_ptr<HttpRequest> request, Response& response) {
-  std::string id = NewUuid();
-  if (pool == nullptr) {  // the fuzz target: on the event loop
-    return Send(response, Answer(db, options, *request, id), std::move(id));
+// One HTTP/1.1 connection: requests parsed by http_parser as their bytes
+// arrive, answered one at a time in order (pipelined ones wait their turn),
+// each answer written whole before the next request is read.
+//
+// Timeouts cost no timer per request: one watchdog sleeps until the
+// earliest deadline armed so far and, when it wakes, sleeps again until the
+// current deadline if that has moved later. Only a deadline that moves
+// earlier (a request that arrives in pieces) re-arms it.
+class Connection {
+ public:
+  Connection(Server::Impl& server, kj::Own<kj::AsyncIoStream> stream)
+      : server_(server), stream_(kj::mv(stream)), buffer_(kReadBytes) {
+    http_parser_init(&parser_, HTTP_REQUEST);
+    parser_.data = this;
+    server_.connections.insert(this);
   }
-  auto paf = kj::newPromiseAndCrossThreadFulfiller<kj::Own<HttpResponse>>();
-  auto job = std::make_unique<Job>();
-  job->request = std::move(request);
-  job->request_id = id;
-  job->fulfiller = kj::mv(paf.fulfiller);
-  pool->Submit(std::move(job));
-  return paf.promise.then([this, &response, id](kj::Own<HttpResponse> r) mutable {
-    return Send(response, std::move(*r), std::move(id));
-  });
-}
+  ~Connection() { server_.Ended(this); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
-kj::Promise<void> Server::Impl::Send(Response& response, HttpResponse r, std::string id) {
-  auto held = kj::heap<HttpResponse>(std::move(r));
-  kj::HttpHeaders h(*table);
-  for (const auto& [name, value] : held->headers) {
-    if (Sendable(name, value)) {
-      h.add(kj::StringPtr(name.c_str(), name.size()), kj::StringPtr(value.c_str(), value.size()));
+  kj::Promise<void> Run() {
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    stop_ = kj::mv(paf.fulfiller);
+    idle_deadline_ = server_.timer.now() + server_.options.header_timeout;
+    Arm(idle_deadline_);
+    return Loop().exclusiveJoin(paf.promise.then([this] { return Stopped(); }));
+  }
+
+  // Between requests: nothing of a next request read, none being answered.
+  bool Idle() const { return !busy_ && !in_message_ && ready_.empty(); }
+  // Ends an idle connection (Drain).
+  void Abort() {
+    if (!stopping_) {
+      stopping_ = true;
+      stop_->fulfill();
     }
   }
-  h.add("x-amzn-RequestId", kj::StringPtr(id.c_str(), id.size()));
-  const std::string crc = std::to_string(Crc32(held->body));
-  if (IsJson10(*held)) h.add("x-amz-crc32", kj::StringPtr(crc.c_str(), crc.size()));
-  const int status = held->status >= 100 && held->status <= 599 ? held->status : 500;
-  auto out = response.send(static_cast<unsigned>(status), StatusText(status), h,
-                           static_cast<uint64_t>(held->body.size()));
-  auto written = out->write(held->body.data(), held->body.size());
-  return written.attach(kj::mv(out), kj::mv(held));
+
+ private:
+  static constexpr size_t kReadBytes = 64u << 10;
+
+  kj::Promise<void> Loop();
+  kj::Promise<void> Stopped();
+  kj::Promise<void> Refuse(HttpResponse r);
+  kj::Promise<void> DropInput();
+  void Feed(const char* data, size_t n);
+  void UpdateDeadline();
+  void Arm(kj::TimePoint deadline);
+  kj::Promise<void> Watch();
+  void SetRefusal(int status, std::string_view type, std::string message);
+
+  static int OnMessageBegin(http_parser* p);
+  static int OnUrl(http_parser* p, const char* at, size_t n);
+  static int OnHeaderField(http_parser* p, const char* at, size_t n);
+  static int OnHeaderValue(http_parser* p, const char* at, size_t n);
+  static int OnHeadersComplete(http_parser* p);
+  static int OnBody(http_parser* p, const char* at, size_t n);
+  static int OnMessageComplete(http_parser* p);
+  static const http_parser_settings kSettings;
+  static Connection& Of(http_parser* p) { return *static_cast<Connection*>(p->data); }
+  bool HeadTooLarge(size_t n);
+
+  Server::Impl& server_;
+  kj::Own<kj::AsyncIoStream> stream_;
+  std::vector<char> buffer_;
+  http_parser parser_;
+
+  // The request being parsed.
+  std::shared_ptr<HttpRequest> request_;
+  std::string url_;
+  bool in_value_ = false;
+  size_t head_bytes_ = 0;
+  uint64_t limit_ = 0;
+  bool in_message_ = false, headers_done_ = false;
+  bool expect_continue_ = false;
+  kj::TimePoint message_start_ = kj::origin<kj::TimePoint>();
+  kj::TimePoint headers_end_ = kj::origin<kj::TimePoint>();
+
+  // Parsed, waiting for their answers; with their keep-alive.
+  std::deque<std::pair<std::shared_ptr<HttpRequest>, bool>> ready_;
+  // Sent instead of an answer once the requests before it are answered;
+  // then the connection closes.
+  std::unique_ptr<HttpResponse> refusal_;
+  bool busy_ = false;
+
+  kj::TimePoint idle_deadline_ = kj::origin<kj::TimePoint>();
+  kj::TimePoint deadline_ = kj::origin<kj::TimePoint>();
+  kj::TimePoint armed_ = kj::origin<kj::TimePoint>();
+  kj::Promise<void> watchdog_ = nullptr;
+  bool watching_ = false;
+  kj::Own<kj::PromiseFulfiller<void>> stop_;
+  bool stopping_ = false, timed_out_ = false;
+};
+
+const http_parser_settings Connection::kSettings = [] {
+  http_parser_settings s;
+  http_parser_settings_init(&s);
+  s.on_message_begin = &Connection::OnMessageBegin;
+  s.on_url = &Connection::OnUrl;
+  s.on_header_field = &Connection::OnHeaderField;
+  s.on_header_value = &Connection::OnHeaderValue;
+  s.on_headers_complete = &Connection::OnHeadersComplete;
+  s.on_body = &Connection::OnBody;
+  s.on_message_complete = &Connection::OnMessageComplete;
+  return s;
+}();
+
+kj::Promise<void> Connection::Loop() {
+  if (!ready_.empty()) {
+    std::shared_ptr<HttpRequest> request = std::move(ready_.front().first);
+    const bool keep_alive = ready_.front().second;
+    ready_.pop_front();
+    busy_ = true;
+    std::string id = NewUuid();
+    return server_.Answer(std::move(request), id)
+        .then([this, id, keep_alive](kj::Own<HttpResponse> r) {
+          const bool close = !keep_alive || (server_.draining && ready_.empty() && !in_message_);
+          auto wire = Serialize(std::move(*r), id, close);
+          auto written =
+              wire->body.empty()
+                  ? stream_->write(wire->head.data(), wire->head.size())
+                  : stream_->write(kj::arrayPtr(wire->pieces.data(), wire->pieces.size()));
+          return written.attach(kj::mv(wire)).then([this, close]() -> kj::Promise<void> {
+            busy_ = false;
+            if (close) {
+              stream_->shutdownWrite();
+              return kj::READY_NOW;
+            }
+            idle_deadline_ = server_.timer.now() + server_.options.idle_timeout;
+            UpdateDeadline();
+            return Loop();
+          });
+        });
+  }
+  if (refusal_ != nullptr) {
+    HttpResponse r = std::move(*refusal_);
+    refusal_.reset();
+    return Refuse(std::move(r));
+  }
+  if (server_.draining && !in_message_) return kj::READY_NOW;
+  if (expect_continue_) {
+    expect_continue_ = false;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    return stream_->write(kContinue.data(), kContinue.size()).then([this] { return Loop(); });
+  }
+  return stream_->tryRead(buffer_.data(), 1, buffer_.size())
+      .then([this](size_t n) -> kj::Promise<void> {
+        if (n == 0) return kj::READY_NOW;  // the peer closed; a partial request is dropped
+        Feed(buffer_.data(), n);
+        UpdateDeadline();
+        return Loop();
+      });
+}
+
+// A refusal (a malformed request, a limit, a timeout) ends the connection:
+// the answer, then the rest of what the client sends is read and dropped
+// for a grace period, so that closing with unread bytes (a TCP reset) does
+// not destroy the answer before the client reads it.
+kj::Promise<void> Connection::Refuse(HttpResponse r) {
+  busy_ = true;
+  auto wire = Serialize(std::move(r), NewUuid(), true);
+  auto written = wire->body.empty()
+                     ? stream_->write(wire->head.data(), wire->head.size())
+                     : stream_->write(kj::arrayPtr(wire->pieces.data(), wire->pieces.size()));
+  return written.attach(kj::mv(wire)).then([this]() {
+    stream_->shutdownWrite();
+    return DropInput().exclusiveJoin(server_.timer.afterDelay(server_.options.unread_body_grace));
+  });
+}
+
+kj::Promise<void> Connection::DropInput() {
+  return stream_->tryRead(buffer_.data(), 1, buffer_.size())
+      .then([this](size_t n) -> kj::Promise<void> {
+        if (n == 0) return kj::READY_NOW;
+        return DropInput();
+      });
+}
+
+// The watchdog or Drain ended the connection; a request whose body was on
+// its way gets a 408.
+kj::Promise<void> Connection::Stopped() {
+  if (timed_out_ && in_message_ && headers_done_) {
+    return Refuse(ServiceError(ServiceOf(*request_), 408, "RequestTimeoutException",
+                               "The request body did not arrive in time"));
+  }
+  return kj::READY_NOW;
+}
+
+void Connection::Feed(const char* data, size_t n) {
+  while (n > 0 && refusal_ == nullptr) {
+    const size_t parsed = http_parser_execute(&parser_, &kSettings, data, n);
+    const http_errno error = HTTP_PARSER_ERRNO(&parser_);
+    if (error == HPE_PAUSED) return;  // a callback refused the request
+    if (error != HPE_OK) {
+      if (error == HPE_HEADER_OVERFLOW) {
+        SetRefusal(431, "RequestHeaderFieldsTooLarge",
+                   "The request's headers exceed " +
+                       std::to_string(server_.options.max_header_bytes) + " bytes");
+      } else {
+        SetRefusal(400, "BadRequestException",
+                   std::string("Malformed HTTP request: ") + http_errno_description(error));
+      }
+      return;
+    }
+    if (parsed < n && parser_.upgrade) {
+      // (An Upgrade: h2c offer, say: it is declined by answering in
+      // HTTP/1.1; the parser stops at such a request, so start it again.)
+      http_parser_init(&parser_, HTTP_REQUEST);
+      parser_.data = this;
+    }
+    data += parsed;
+    n -= parsed;
+  }
+}
+
+void Connection::SetRefusal(int status, std::string_view type, std::string message) {
+  const Service service = request_ != nullptr ? ServiceOf(*request_) : Service::kNone;
+  refusal_ = std::make_unique<HttpResponse>(ServiceError(service, status, type, message));
+}
+
+void Connection::UpdateDeadline() {
+  const ServerOptions& o = server_.options;
+  kj::TimePoint d = idle_deadline_;
+  if (in_message_)
+    d = headers_done_ ? headers_end_ + o.body_timeout : message_start_ + o.header_timeout;
+  Arm(d);
+}
+
+void Connection::Arm(kj::TimePoint deadline) {
+  deadline_ = deadline;
+  if (!watching_ || deadline < armed_) {
+    watching_ = true;
+    armed_ = deadline;
+    watchdog_ = Watch().eagerlyEvaluate(nullptr);
+  }
+}
+
+kj::Promise<void> Connection::Watch() {
+  return server_.timer.atTime(armed_).then([this]() -> kj::Promise<void> {
+    const kj::TimePoint now = server_.timer.now();
+    if (busy_ || now < deadline_) {
+      armed_ = busy_ ? std::max(deadline_, now + 1 * kj::SECONDS) : deadline_;
+      return Watch();
+    }
+    if (!stopping_) {
+      stopping_ = timed_out_ = true;
+      stop_->fulfill();
+    }
+    return kj::READY_NOW;
+  });
+}
+
+bool Connection::HeadTooLarge(size_t n) {
+  head_bytes_ += n;
+  if (head_bytes_ <= server_.options.max_header_bytes) return false;
+  SetRefusal(431, "RequestHeaderFieldsTooLarge",
+             "The request's headers exceed " + std::to_string(server_.options.max_header_bytes) +
+                 " bytes");
+  http_parser_pause(&parser_, 1);
+  return true;
+}
+
+int Connection::OnMessageBegin(http_parser* p) {
+  Connection& c = Of(p);
+  c.request_ = std::make_shared<HttpRequest>();
+  c.url_.clear();
+  c.in_value_ = false;
+  c.head_bytes_ = 0;
+  c.in_message_ = true;
+  c.headers_done_ = false;
+  c.message_start_ = c.server_.timer.now();
+  return 0;
+}
+
+int Connection::OnUrl(http_parser* p, const char* at, size_t n) {
+  Connection& c = Of(p);
+  if (!c.HeadTooLarge(n)) c.url_.append(at, n);
+  return 0;
+}
+
+int Connection::OnHeaderField(http_parser* p, const char* at, size_t n) {
+  Connection& c = Of(p);
+  if (c.HeadTooLarge(n + 4)) return 0;
+  auto& headers = c.request_->headers;
+  if (headers.empty() || c.in_value_) headers.emplace_back();
+  c.in_value_ = false;
+  std::string& name = headers.back().first;
+  for (size_t i = 0; i < n; ++i) {
+    name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+  }
+  return 0;
+}
+
+int Connection::OnHeaderValue(http_parser* p, const char* at, size_t n) {
+  Connection& c = Of(p);
+  if (c.HeadTooLarge(n)) return 0;
+  c.request_->headers.back().second.append(at, n);
+  c.in_value_ = true;
+  return 0;
+}
+
+int Connection::OnHeadersComplete(http_parser* p) {
+  Connection& c = Of(p);
+  HttpRequest& r = *c.request_;
+  r.method = http_method_str(static_cast<http_method>(p->method));
+  SplitTarget(c.url_, &r);
+  c.headers_done_ = true;
+  c.headers_end_ = c.server_.timer.now();
+  const ServerOptions& o = c.server_.options;
+  c.limit_ = ServiceOf(r) == Service::kLambda ? o.max_lambda_body_bytes : o.max_body_bytes;
+  // (content_length is ULLONG_MAX when the request announces none.)
+  if (p->content_length != ULLONG_MAX) {
+    if (p->content_length > c.limit_) {
+      c.SetRefusal(413, "RequestEntityTooLargeException",
+                   "Request must be smaller than " + std::to_string(c.limit_ + 1) + " bytes");
+      http_parser_pause(p, 1);
+      return 0;
+    }
+    // (Not more up front than a typical request: a client that announces a
+    // large body must send it to make the server hold it.)
+    r.body.reserve(static_cast<size_t>(std::min<uint64_t>(p->content_length, 1u << 20)));
+  }
+  c.expect_continue_ = strcasecmp(std::string(r.Header("expect")).c_str(), "100-continue") == 0;
+  return 0;
+}
+
+int Connection::OnBody(http_parser* p, const char* at, size_t n) {
+  Connection& c = Of(p);
+  std::string& body = c.request_->body;
+  if (body.size() + n > c.limit_) {
+    c.SetRefusal(413, "RequestEntityTooLargeException",
+                 "Request must be smaller than " + std::to_string(c.limit_ + 1) + " bytes");
+    http_parser_pause(p, 1);
+    return 0;
+  }
+  body.append(at, n);
+  return 0;
+}
+
+int Connection::OnMessageComplete(http_parser* p) {
+  Connection& c = Of(p);
+  c.ready_.emplace_back(std::move(c.request_), http_should_keep_alive(p) != 0);
+  c.request_.reset();
+  c.in_message_ = false;
+  c.expect_continue_ = false;
+  return 0;
+}
+
+}  // namespace
+
+void Server::Impl::Ended(Connection* c) {
+  connections.erase(c);
+  if (draining && connections.empty() && drained.get() != nullptr) drained->fulfill();
 }
 
 Server::Server(kj::Timer& timer, DB* db, ServerOptions options)
@@ -390,14 +684,29 @@ Server::Server(kj::Timer& timer, DB* db, ServerOptions options)
 Server::~Server() = default;
 
 kj::Promise<void> Server::Listen(kj::ConnectionReceiver& listener) {
-  return impl_->server->listenHttp(listener);
+  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> stream) {
+    impl_->tasks.add(ServeConnection(kj::mv(stream)));
+    return Listen(listener);
+  });
 }
 
-kj::Promise<void> Server::ServeConnection(kj::Own<kj::AsyncIoStream> connection) {
-  return impl_->server->listenHttp(kj::mv(connection));
+kj::Promise<void> Server::ServeConnection(kj::Own<kj::AsyncIoStream> stream) {
+  auto connection = kj::heap<Connection>(*impl_, kj::mv(stream));
+  auto served = connection->Run();
+  return served.attach(kj::mv(connection));
 }
 
-kj::Promise<void> Server::Drain() { return impl_->server->drain(); }
+kj::Promise<void> Server::Drain() {
+  impl_->draining = true;
+  for (Connection* c :
+       std::vector<Connection*>(impl_->connections.begin(), impl_->connections.end())) {
+    if (c->Idle()) c->Abort();
+  }
+  if (impl_->connections.empty()) return kj::READY_NOW;
+  auto paf = kj::newPromiseAndFulfiller<void>();
+  impl_->drained = kj::mv(paf.fulfiller);
+  return kj::mv(paf.promise);
+}
 
 namespace {
 

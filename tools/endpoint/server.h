@@ -1,16 +1,22 @@
 // Copyright 2026 The runnel Authors.
 //
-// The HTTP/1.1 server of the AWS endpoint (`runnel run --listen`): kj-http on
-// the host's event loop, beside the local Cap'n Proto socket.
+// The HTTP/1.1 server of the AWS endpoint (`runnel run --listen`): on the
+// host's KJ event loop, beside the local Cap'n Proto socket, with requests
+// parsed by http_parser (Debian's libhttp-parser) as their bytes arrive.
 //
 // Every request is read whole (with the limits and timeouts below), turned
 // into an HttpRequest (header names in lower case), checked with SigV4 when
-// credentials are configured (sigv4.h), and handed to Dispatch on a worker
-// thread: DB writes wait for a group commit, and several requests in flight
-// at once share one. The answer goes back with the server's own headers:
-// x-amzn-RequestId (a random UUID, also in ServiceContext::request_id),
-// x-amz-crc32 (CRC-32 of the body, decimal) on JSON 1.0 responses, and
-// Content-Length; connections are kept alive.
+// credentials are configured (sigv4.h), and answered by Dispatch: on the
+// event loop itself when it cannot block (reads; MayBlock in endpoint.h),
+// else on a worker thread, so that DB writes wait for a group commit off
+// the loop and several writes in flight at once share one. Requests
+// pipelined on a connection are answered in order. The answer goes back
+// with the server's own headers: x-amzn-RequestId (a random UUID, also in
+// ServiceContext::request_id), x-amz-crc32 (CRC-32 of the body, decimal) on
+// JSON 1.0 responses, and Content-Length; connections are kept alive unless
+// the client asks otherwise (HTTP/1.0, Connection: close). An Upgrade offer
+// (h2c) is declined by answering in HTTP/1.1; Expect: 100-continue gets its
+// interim 100.
 //
 // Refusals by the server itself: a malformed request line or header 400, a
 // request head over max_header_bytes 431, a body over its limit 413 (the
@@ -70,9 +76,9 @@ struct ServerOptions {
   int max_workers = 32;
 };
 
-// Serves the endpoint. Lives on the event loop's thread; destroying it
-// closes every connection and joins the worker threads (waiting for the
-// Dispatch calls still running).
+// Serves the endpoint. Lives on the event loop's thread (not thread-safe);
+// destroying it closes every connection and joins the worker threads
+// (waiting for the Dispatch calls still running).
 class Server {
  public:
   // `db` must outlive the server.
@@ -90,8 +96,9 @@ class Server {
   // Stops taking requests; resolves once those in flight are answered.
   kj::Promise<void> Drain();
 
+  struct Impl;  // (server.cc)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
