@@ -11,6 +11,13 @@
 //   get     GetItem of existing items (p50/p99 too)   target: >= 10x dynalite
 //   query   Query of one 100-item partition           target: >= 5x dynalite
 //
+// Each run also measures the machine's own ceilings: a fixed-answer server
+// (a forked child that answers every request with one canned 200, no work)
+// driven by the same client, and the fdatasync latency that bounds durable
+// writes (runnel acknowledges a write once its group commit is fsynced;
+// dynalite never fsyncs). Both are printed as ratios to dynalite, so a
+// target above them is visibly out of this machine's reach.
+//
 // Then, on runnel only: PutItem over HTTP -> the start of a mapping's
 // handler (a plugin that writes its start time to a FIFO), p50/p99.
 //
@@ -28,6 +35,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -448,6 +456,101 @@ std::string LoadAvg() {
   return a + " " + b + " " + c;
 }
 
+// --- The machine's own ceilings, measured in the same run.
+
+// A server that answers every request with one fixed GetItem-shaped 200 and
+// does nothing else (no parsing beyond the framing, no DB), in a child
+// process on one thread: what loopback HTTP with this client reaches on
+// this machine. No server that does work can beat it.
+pid_t StartFixedServer(int port) {
+  const int ls = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  ::setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 128) != 0) {
+    Die("fixed server: bind/listen: " + std::string(std::strerror(errno)));
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) Die("fork");
+  if (pid > 0) {
+    ::close(ls);
+    children.push_back(pid);
+    return pid;
+  }
+  const std::string body =
+      R"({"Item":{"pk":{"S":"k000000000000001"},"v":{"S":")" + std::string(90, 'x') + R"("}}})";
+  const std::string resp =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: "
+      "00000000-0000-4000-8000-000000000000\r\nx-amz-crc32: 0\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int ep = ::epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = ls;
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+  std::map<int, std::string> in;
+  epoll_event evs[64];
+  char buf[65536];
+  for (;;) {
+    const int n = ::epoll_wait(ep, evs, 64, -1);
+    for (int i = 0; i < n; ++i) {
+      const int fd = evs[i].data.fd;
+      if (fd == ls) {
+        int c;
+        while ((c = ::accept4(ls, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
+          ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          epoll_event e{};
+          e.events = EPOLLIN;
+          e.data.fd = c;
+          ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &e);
+        }
+        continue;
+      }
+      const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+      if (r <= 0) {
+        ::close(fd);
+        in.erase(fd);
+        continue;
+      }
+      std::string& b = in[fd];
+      b.append(buf, static_cast<size_t>(r));
+      for (;;) {
+        const size_t end = b.find("\r\n\r\n");
+        if (end == std::string::npos) break;
+        const char* cl = ::strcasestr(b.c_str(), "content-length:");
+        const size_t len = cl != nullptr ? std::strtoull(cl + 15, nullptr, 10) : 0;
+        if (b.size() < end + 4 + len) break;
+        b.erase(0, end + 4 + len);
+        (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+      }
+    }
+  }
+}
+
+// The median time of an fdatasync after a 512-byte append, in a file beside
+// the servers' data: a durable write cannot be acknowledged sooner.
+double FsyncMicros(const std::string& dir) {
+  const std::string path = dir + "/fsync_probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) Die("open " + path);
+  const std::string block(512, 'f');
+  std::vector<double> us;
+  for (int i = 0; i < 200; ++i) {
+    const auto t0 = Clock::now();
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+        ::fdatasync(fd) != 0) {
+      Die("fsync probe: " + std::string(std::strerror(errno)));
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  return Median(us);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -479,6 +582,8 @@ int main(int argc, char** argv) {
             {"node", f.dynalite, "--host", "127.0.0.1", "--port", std::to_string(dport), "--path",
              dir + "/dynalite", "--createTableMs", "1"},
             dport, dir + "/dynalite.log");
+  const int fport = FreePort();
+  const pid_t fixed = StartFixedServer(fport);
   const auto t0 = Clock::now();
   CreateTables(rport, f.items);
   CreateTables(dport, f.items);
@@ -487,6 +592,7 @@ int main(int argc, char** argv) {
               std::chrono::duration<double>(Clock::now() - t0).count());
 
   std::map<std::string, std::vector<double>> r_rate, d_rate, ratio, r_p50, r_p99, d_p50, d_p99;
+  std::vector<double> fixed_rate, fixed_ratio, fsync_us, fsync_ratio;
   for (int run = 0; run < f.runs; ++run) {
     std::printf("--- run %d/%d (load average %s)\n", run + 1, f.runs, LoadAvg().c_str());
     std::map<std::string, Figure> r, d;
@@ -512,6 +618,22 @@ int main(int argc, char** argv) {
           w, r[w].rate, r[w].p50_us, r[w].p99_us, d[w].rate, d[w].p50_us, d[w].p99_us,
           r[w].rate / d[w].rate);
     }
+    // The ceilings of this machine in this run: loopback HTTP with nothing
+    // behind it, and the fsync that bounds durable writes (8 connections
+    // with one request each in flight: at most 8 writes per fsync).
+    const Figure empty = Drive(f, fport, [](int, uint64_t) {
+      return std::pair<std::string, std::string>("GetItem", "{}");
+    });
+    const double fs = FsyncMicros(dir);
+    const double put_bound = f.connections * 1e6 / fs;
+    fixed_rate.push_back(empty.rate);
+    fixed_ratio.push_back(empty.rate / d["get"].rate);
+    fsync_us.push_back(fs);
+    fsync_ratio.push_back(put_bound / d["put"].rate);
+    std::printf(
+        "ceiling: a fixed-answer server (no work) %.0f req/s = %.1fx dynalite's GetItem; "
+        "fdatasync p50 %.0f us: durable PutItem <= %.0f req/s = %.1fx dynalite's PutItem\n",
+        empty.rate, empty.rate / d["get"].rate, fs, put_bound, put_bound / d["put"].rate);
   }
   // The server's own ceiling on this machine and client: an operation that
   // does no DB work and parses next to no JSON (runnel only; dynalite does
@@ -526,6 +648,8 @@ int main(int argc, char** argv) {
   if (f.latency_puts > 0) MeasureLatency(f, rport, fifo);
   Stop(runnel);
   Stop(dynalite);
+  ::kill(fixed, SIGKILL);
+  ::waitpid(fixed, nullptr, 0);
   std::filesystem::remove_all(dir);
 
   std::printf(
@@ -539,6 +663,11 @@ int main(int argc, char** argv) {
                 m >= targets.at(w) ? "met" : "MISSED", Median(r_p50[w]), Median(r_p99[w]),
                 Median(d_p50[w]), Median(d_p99[w]));
   }
+  std::printf(
+      "machine ceilings (medians): a fixed-answer server %.0f req/s = %.1fx dynalite's GetItem; "
+      "fdatasync %.0f us, so durable PutItem at %d connections <= %.1fx dynalite's PutItem\n",
+      Median(fixed_rate), Median(fixed_ratio), Median(fsync_us), f.connections,
+      Median(fsync_ratio));
   std::printf("(load average at the end: %s)\n", LoadAvg().c_str());
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "runnel/item.h"
 #include "util/encoding.h"
+#include "util/utf8.h"
 
 namespace runnel {
 namespace {
@@ -121,47 +122,113 @@ Status ValueFromJson(const std::string& path, const json& j, size_t depth, Attri
   }
 }
 
-json ValueToJson(const AttributeValue& v) {
-  json body;
+// DynamoDB JSON is written straight into the output (no DOM: this is every
+// GetItem's and Query's answer), byte for byte as nlohmann's dump writes it:
+// object members in the maps' (sorted) order, no spaces, '"', '\\' and
+// control characters escaped, other bytes as they are. A string that is not
+// UTF-8 (only in values that were never normalized) goes through nlohmann
+// for its replacement rules.
+void AppendString(std::string* out, std::string_view s) {
+  if (!ValidUtf8(s)) {
+    *out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    out->push_back('\\');
+    switch (c) {
+      case '"':
+      case '\\':
+        out->push_back(static_cast<char>(c));
+        break;
+      case '\b':
+        out->push_back('b');
+        break;
+      case '\f':
+        out->push_back('f');
+        break;
+      case '\n':
+        out->push_back('n');
+        break;
+      case '\r':
+        out->push_back('r');
+        break;
+      case '\t':
+        out->push_back('t');
+        break;
+      default:
+        out->append("u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+  out->push_back('"');
+}
+
+void AppendValue(std::string* out, const AttributeValue& v);
+
+void AppendMap(std::string* out, const std::map<std::string, AttributeValue>& map) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [name, child] : map) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendString(out, name);
+    out->push_back(':');
+    AppendValue(out, child);
+  }
+  out->push_back('}');
+}
+
+void AppendValue(std::string* out, const AttributeValue& v) {
+  out->append("{\"");
+  out->append(AttributeTypeName(v.type));
+  out->append("\":");
   switch (v.type) {
     case Type::kS:
     case Type::kN:
-      body = v.scalar;
+      AppendString(out, v.scalar);
       break;
     case Type::kB:
-      body = EncodeBase64(v.scalar);
+      AppendString(out, EncodeBase64(v.scalar));
       break;
     case Type::kBool:
-      body = v.boolean;
+      out->append(v.boolean ? "true" : "false");
       break;
     case Type::kNull:
-      body = true;
+      out->append("true");
       break;
     case Type::kM:
-      body = json::object();
-      for (const auto& [name, child] : v.map) body[name] = ValueToJson(child);
+      AppendMap(out, v.map);
       break;
     case Type::kL:
-      body = json::array();
-      for (const AttributeValue& child : v.list) body.push_back(ValueToJson(child));
+      out->push_back('[');
+      for (size_t i = 0; i < v.list.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        AppendValue(out, v.list[i]);
+      }
+      out->push_back(']');
       break;
     case Type::kSS:
     case Type::kNS:
-      body = v.set;
-      break;
     case Type::kBS:
-      body = json::array();
-      for (const std::string& e : v.set) body.push_back(EncodeBase64(e));
+      out->push_back('[');
+      for (size_t i = 0; i < v.set.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        AppendString(out, v.type == Type::kBS ? EncodeBase64(v.set[i]) : v.set[i]);
+      }
+      out->push_back(']');
       break;
   }
-  json j = json::object();
-  j[std::string(AttributeTypeName(v.type))] = std::move(body);
-  return j;
+  out->push_back('}');
 }
-
-// Invalid UTF-8 (only in values that were never normalized) is replaced
-// rather than thrown.
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Status Parse(std::string_view text, json* j) {
   *j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -186,10 +253,12 @@ Status ItemFromJson(std::string_view text, Item* item) {
 }
 
 std::string ItemToJson(const Item& item) {
-  json j = json::object();
-  for (const auto& [name, value] : item) j[name] = ValueToJson(value);
-  return Dump(j);
+  std::string out;
+  AppendItemJson(item, &out);
+  return out;
 }
+
+void AppendItemJson(const Item& item, std::string* out) { AppendMap(out, item); }
 
 Status AttributeValueFromJson(std::string_view text, AttributeValue* value) {
   json j;
@@ -202,6 +271,10 @@ Status AttributeValueFromJson(std::string_view text, AttributeValue* value) {
   return Status::OK();
 }
 
-std::string AttributeValueToJson(const AttributeValue& value) { return Dump(ValueToJson(value)); }
+std::string AttributeValueToJson(const AttributeValue& value) {
+  std::string out;
+  AppendValue(&out, value);
+  return out;
+}
 
 }  // namespace runnel

@@ -100,6 +100,8 @@ using AttributeNames = std::map<std::string, std::string>;
 // attribute otherwise; it does not apply the model's limits (DB calls do).
 Status ItemFromJson(std::string_view json, Item* item);
 std::string ItemToJson(const Item& item);
+// ItemToJson appended to *out.
+void AppendItemJson(const Item& item, std::string* out);
 // One value, {"S":"a"}.
 Status AttributeValueFromJson(std::string_view json, AttributeValue* value);
 std::string AttributeValueToJson(const AttributeValue& value);

@@ -126,9 +126,13 @@ HttpResponse ErrorResponse(const Fault& f) {
 }
 
 HttpResponse OkResponse(const ojson& body) {
+  return OkResponse(body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+HttpResponse OkResponse(std::string body) {
   HttpResponse r;
   r.headers.emplace_back("Content-Type", "application/x-amz-json-1.0");
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = std::move(body);
   return r;
 }
 

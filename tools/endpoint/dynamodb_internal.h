@@ -43,6 +43,8 @@ Fault FromArgStatus(const Status& s, std::string_view flag, std::string_view par
 
 HttpResponse ErrorResponse(const Fault& f);
 HttpResponse OkResponse(const ojson& body);
+// A 200 with a body already written as JSON.
+HttpResponse OkResponse(std::string body);
 
 // "1 validation error detected: Value null at 'tableName' failed to satisfy
 // constraint: Member must not be null".

@@ -7,8 +7,6 @@
 namespace runnel::endpoint::ddb {
 namespace {
 
-ojson ItemJ(const Item& item) { return ojson::parse(ItemToJson(item)); }
-
 Fault ParseSelect(const Params& p, Select* select) {
   std::string v;
   Fault f = p.Str("Select", &v);
@@ -66,20 +64,30 @@ Fault ParseRead(const Params& p, Request* r) {
   return f;
 }
 
-HttpResponse PageResponse(const Status& s, const QueryRequest* q, const ScanRequest* sc,
-                          const QueryResult& result) {
+// The page, written straight from the items' stored form: no Item maps, no
+// JSON tree (a Query of 100 items answers ~15 KB).
+HttpResponse PageResponse(const Status& s, Select select, const ItemPage& page) {
   if (!s.ok()) return ErrorResponse(FromStatus(s));
-  const Select select = q != nullptr ? q->select : sc->select;
-  ojson out;
+  std::string out = "{";
   if (select != Select::kCount) {
-    ojson items = ojson::array();
-    for (const Item& item : result.items) items.push_back(ItemJ(item));
-    out["Items"] = std::move(items);
+    out += "\"Items\":[";
+    std::string item;
+    for (size_t i = 0; i < page.size(); ++i) {
+      Status d = page.item(i).ToJson(&item);
+      if (!d.ok()) return ErrorResponse(FromStatus(d));
+      if (i > 0) out += ',';
+      out += item;
+    }
+    out += "],";
   }
-  out["Count"] = result.count;
-  out["ScannedCount"] = result.scanned_count;
-  if (result.last_evaluated_key) out["LastEvaluatedKey"] = ItemJ(*result.last_evaluated_key);
-  return OkResponse(out);
+  out += "\"Count\":" + std::to_string(page.count);
+  out += ",\"ScannedCount\":" + std::to_string(page.scanned_count);
+  if (page.last_evaluated_key) {
+    out += ",\"LastEvaluatedKey\":";
+    AppendItemJson(*page.last_evaluated_key, &out);
+  }
+  out += '}';
+  return OkResponse(std::move(out));
 }
 
 }  // namespace
@@ -96,9 +104,9 @@ HttpResponse Query(const Call& c) {
         "in the request.");
   }
   if (!f.ok()) return ErrorResponse(f);
-  QueryResult result;
-  Status s = c.db().Query(ReadOptions(), r, &result);
-  return PageResponse(s, &r, nullptr, result);
+  ItemPage page;
+  Status s = c.db().Query(ReadOptions(), r, &page);
+  return PageResponse(s, r.select, page);
 }
 
 HttpResponse Scan(const Call& c) {
@@ -124,9 +132,9 @@ HttpResponse Scan(const Call& c) {
   if (!f.ok()) return ErrorResponse(f);
   r.segment = static_cast<uint32_t>(segment);
   r.total_segments = static_cast<uint32_t>(total);
-  QueryResult result;
-  Status s = c.db().ScanItems(ReadOptions(), r, &result);
-  return PageResponse(s, nullptr, &r, result);
+  ItemPage page;
+  Status s = c.db().ScanItems(ReadOptions(), r, &page);
+  return PageResponse(s, r.select, page);
 }
 
 }  // namespace runnel::endpoint::ddb
