@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -726,6 +727,84 @@ AttributeValue RandomValue(std::mt19937_64& rng, int depth) {
       std::vector<AttributeValue> l;
       for (int i = 0; i < 3; ++i) l.push_back(RandomValue(rng, depth - 1));
       return AV::L(std::move(l));
+    }
+  }
+}
+
+// The reference: the item as a JSON tree, dumped by nlohmann (what
+// ItemToJson wrote before it wrote straight into a string).
+nlohmann::json TreeOf(const AttributeValue& v) {
+  nlohmann::json body;
+  switch (v.type) {
+    case AV::Type::kS:
+    case AV::Type::kN:
+      body = v.scalar;
+      break;
+    case AV::Type::kB:
+      body = EncodeBase64(v.scalar);
+      break;
+    case AV::Type::kBool:
+      body = v.boolean;
+      break;
+    case AV::Type::kNull:
+      body = true;
+      break;
+    case AV::Type::kM:
+      body = nlohmann::json::object();
+      for (const auto& [name, child] : v.map) body[name] = TreeOf(child);
+      break;
+    case AV::Type::kL:
+      body = nlohmann::json::array();
+      for (const AttributeValue& child : v.list) body.push_back(TreeOf(child));
+      break;
+    case AV::Type::kSS:
+    case AV::Type::kNS:
+      body = v.set;
+      break;
+    case AV::Type::kBS:
+      body = nlohmann::json::array();
+      for (const std::string& e : v.set) body.push_back(EncodeBase64(e));
+      break;
+  }
+  nlohmann::json j = nlohmann::json::object();
+  j[std::string(AttributeTypeName(v.type))] = std::move(body);
+  return j;
+}
+
+// Item JSON is written straight into a string (every GetItem and Query
+// answer of the endpoint): byte for byte what a JSON library writes, for
+// quotes, backslashes, control characters, multi-byte UTF-8, and strings
+// that are not UTF-8 at all (replaced, never thrown or passed through).
+TEST(ItemsValues, ItemJsonIsWrittenAsAJsonLibraryWritesIt) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> tricky = {"",
+                                           "plain",
+                                           "q\"uote",
+                                           "back\\slash",
+                                           std::string("nul\0x", 5),
+                                           "\x01\x1f\x7f",
+                                           "\b\f\n\r\t",
+                                           "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                           "bad\xff",
+                                           "cut\xe2\x82",
+                                           "surrogate\xed\xa0\x80",
+                                           "/slash"};
+  for (int i = 0; i < 3000; ++i) {
+    Item item;
+    for (int a = 0; a < 5; ++a) item["a" + std::to_string(rng() % 10)] = RandomValue(rng, 3);
+    const std::string& t = tricky[rng() % tricky.size()];
+    item[t] = AV::S(tricky[rng() % tricky.size()]);
+    item["m"] = AV::M({{t, AV::SS({t, "z"})}});
+    nlohmann::json want = nlohmann::json::object();
+    for (const auto& [name, value] : item) want[name] = TreeOf(value);
+    ASSERT_EQ(ItemToJson(item),
+              want.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    std::string appended = "[";
+    AppendItemJson(item, &appended);
+    ASSERT_EQ(appended, "[" + ItemToJson(item));
+    for (const auto& [name, value] : item) {
+      ASSERT_EQ(AttributeValueToJson(value),
+                TreeOf(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
   }
 }
