@@ -98,6 +98,11 @@ class EndpointHost {
     ::kill(pid_, SIGTERM);
     return Wait();
   }
+  // SIGKILL, no chance to flush anything.
+  void Kill() {
+    ::kill(pid_, SIGKILL);
+    Wait();
+  }
   int Wait() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
@@ -509,6 +514,45 @@ TEST_F(EndpointServer, BadListenAndCredentialsAreRefusedAtStartup) {
                       {"RUNNEL_ACCESS_KEY_ID=AKIDONLY"});
     EXPECT_EQ(host.Wait(), 1);
     EXPECT_NE(HostErr().find("must be set together"), std::string::npos) << HostErr();
+  }
+}
+
+// --no-sync acknowledges a write before its fsync: it must still be in the
+// log by then, so a kill -9 of the host right after the answer loses
+// nothing (only a power loss may). Without --listen the flag is refused.
+TEST_F(EndpointServer, NoSyncWritesSurviveAKillOfTheHost) {
+  {
+    EndpointHost host(db_dir(), err_path(), {"--no-sync"});
+    EXPECT_NE(host.Wait(), 0);
+    EXPECT_NE(HostErr().find("--no-sync needs --listen"), std::string::npos) << HostErr();
+  }
+  auto host = Start({"--no-sync"});
+  Conn c(host->port());
+  Response r;
+  ASSERT_TRUE(
+      c.Send(Post("DynamoDB_20120810.CreateTable",
+                  R"({"TableName":"tbl","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+                  R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
+                  R"("BillingMode":"PAY_PER_REQUEST"})")));
+  ASSERT_TRUE(c.Read(&r));
+  ASSERT_EQ(r.status, 200) << r;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(c.Send(Post("DynamoDB_20120810.PutItem",
+                            R"({"TableName":"tbl","Item":{"pk":{"S":"k)" + std::to_string(i) +
+                                R"("},"v":{"N":")" + std::to_string(i) + R"("}}})")));
+    ASSERT_TRUE(c.Read(&r));
+    ASSERT_EQ(r.status, 200) << r;
+  }
+  host->Kill();
+  auto again = Start();
+  Conn d(again->port());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(d.Send(Post("DynamoDB_20120810.GetItem",
+                            R"({"TableName":"tbl","Key":{"pk":{"S":"k)" + std::to_string(i) +
+                                R"("}},"ConsistentRead":true})")));
+    ASSERT_TRUE(d.Read(&r));
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.Json()["Item"]["v"]["N"], std::to_string(i)) << r;
   }
 }
 

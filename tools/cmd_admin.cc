@@ -51,6 +51,7 @@ int Run(Context& ctx, HostOptions o, const RunFlags& f) {
   if (o.listen.empty() && !o.credentials_file.empty()) {
     return ctx.Usage("--credentials needs --listen");
   }
+  if (o.listen.empty() && o.endpoint.unsynced_writes) return ctx.Usage("--no-sync needs --listen");
   if (!o.credentials_file.empty()) o.credentials_file = ctx.Path(o.credentials_file);
   if (f.client_timeout_ms > 0) {
     o.endpoint.header_timeout = f.client_timeout_ms * kj::MILLISECONDS;
@@ -78,6 +79,10 @@ void AddRun(Registry* r) {
                 "aws_secret_access_key) whose keys requests must be signed with (SigV4); also "
                 "RUNNEL_ACCESS_KEY_ID / RUNNEL_SECRET_ACCESS_KEY. Without any, only loopback "
                 "addresses may be listened on");
+  c->add_flag("--no-sync", o->endpoint.unsynced_writes,
+              "With --listen: acknowledge writes before their fsync. They survive a crash of "
+              "runnel but not of the machine (a power loss), as with dynalite or DynamoDB Local; "
+              "without the flag every write is acknowledged once durable");
   c->add_option("--client-timeout-ms", f->client_timeout_ms)->group("");
   c->add_option("--idle-timeout-ms", f->idle_timeout_ms)->group("");
 }

@@ -48,7 +48,7 @@ HttpResponse BatchWriteItem(const Call& c) {
   const Params p(c.body, "");
   const json* items = nullptr;
   BatchWriteItemRequest r;
-  r.sync = true;  // (acknowledged once durable, as every endpoint write)
+  r.sync = c.sync();
   Fault f = p.Object("RequestItems", &items, true);
   if (f.ok()) f = CheckReturnMetrics(p);
   if (f.ok()) {
@@ -66,7 +66,7 @@ HttpResponse TransactWriteItems(const Call& c) {
   const Params p(c.body, "");
   const json* items = nullptr;
   TransactWriteItemsRequest r;
-  r.sync = true;  // (acknowledged once durable, as every endpoint write)
+  r.sync = c.sync();
   Fault f = p.Array("TransactItems", &items, true);
   if (f.ok()) f = p.Str("ClientRequestToken", &r.client_request_token);
   if (f.ok()) f = CheckReturnMetrics(p);

@@ -106,6 +106,8 @@ struct Call {
   const HttpRequest& request;
   const json& body;
   DB& db() const { return *ctx.db; }
+  // The durability of the request's writes (ServiceContext::unsynced_writes).
+  bool sync() const { return !ctx.unsynced_writes; }
 };
 
 // Tables (dynamodb_tables.cc).

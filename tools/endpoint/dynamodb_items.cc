@@ -13,9 +13,6 @@ ojson ItemJ(const Item& item) { return ojson::parse(ItemToJson(item)); }
 // The parameters the three writes share.
 template <typename Request>
 Fault ParseWrite(const Params& p, bool all_values, Request* r) {
-  // The cloud acknowledges a write once it is durable: so does the endpoint
-  // (the fsync of the write's group commit, shared by the writes in flight).
-  r->sync = true;
   Fault f = p.Str("TableName", &r->table_name, true);
   if (f.ok()) f = p.Expr("ConditionExpression", &r->condition_expression);
   if (f.ok()) f = p.Expressions(r);
@@ -44,6 +41,7 @@ HttpResponse WriteResponse(const Status& s, const WriteItemResult& result) {
 HttpResponse PutItem(const Call& c) {
   const Params p(c.body, "");
   PutItemRequest r;
+  r.sync = c.sync();
   Fault f = ParseWrite(p, false, &r);
   if (f.ok()) f = p.ItemMember("Item", &r.item, true);
   if (!f.ok()) return ErrorResponse(f);
@@ -55,6 +53,7 @@ HttpResponse PutItem(const Call& c) {
 HttpResponse UpdateItem(const Call& c) {
   const Params p(c.body, "");
   UpdateItemRequest r;
+  r.sync = c.sync();
   Fault f = ParseWrite(p, true, &r);
   if (f.ok()) f = p.ItemMember("Key", &r.key, true);
   if (f.ok()) f = p.Expr("UpdateExpression", &r.update_expression);
@@ -67,6 +66,7 @@ HttpResponse UpdateItem(const Call& c) {
 HttpResponse DeleteItem(const Call& c) {
   const Params p(c.body, "");
   DeleteItemRequest r;
+  r.sync = c.sync();
   Fault f = ParseWrite(p, false, &r);
   if (f.ok()) f = p.ItemMember("Key", &r.key, true);
   if (!f.ok()) return ErrorResponse(f);

@@ -61,6 +61,11 @@ struct ServiceContext {
   std::string db_dir;
   // x-amzn-RequestId of this request (the server adds the header).
   std::string request_id;
+  // False (the default): a write is acknowledged once its group commit is
+  // fsynced, as the cloud acknowledges only durable writes. True (`runnel
+  // run --no-sync`): once it is in the log, before the fsync; it survives a
+  // crash of the process, not of the machine.
+  bool unsynced_writes = false;
 };
 
 // The service a request is for, by X-Amz-Target or path; kNone if none.

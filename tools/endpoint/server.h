@@ -71,6 +71,8 @@ struct ServerOptions {
   // server waits this long for the rest of the body (to keep the
   // connection) before closing it.
   kj::Duration unread_body_grace = 1 * kj::SECONDS;
+  // Writes acknowledged before their fsync (ServiceContext::unsynced_writes).
+  bool unsynced_writes = false;
   // At most this many Dispatch calls run at once (more wait in a queue).
   // 0 runs Dispatch on the event loop's thread: for the fuzz target only.
   int max_workers = 32;
