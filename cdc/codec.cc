@@ -148,6 +148,12 @@ void FillMapping(const MappingEntryData& m, schema::MappingEntry::Builder b) {
   b.setLastModifiedMicros(m.last_modified_micros);
   b.setStateTransitionReason(AsText(m.state_transition_reason));
   b.setInitialPosition(m.initial_position);
+  if (!m.filter_patterns.empty()) {
+    auto list = b.initFilterPatterns(static_cast<unsigned>(m.filter_patterns.size()));
+    for (size_t i = 0; i < m.filter_patterns.size(); ++i) {
+      list.set(static_cast<unsigned>(i), AsText(m.filter_patterns[i]));
+    }
+  }
 }
 
 MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
@@ -172,6 +178,7 @@ MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
   m.last_modified_micros = r.getLastModifiedMicros();
   m.state_transition_reason = r.getStateTransitionReason().cStr();
   m.initial_position = r.getInitialPosition();
+  for (auto p : r.getFilterPatterns()) m.filter_patterns.emplace_back(p.cStr(), p.size());
   return m;
 }
 

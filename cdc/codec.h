@@ -127,6 +127,7 @@ struct MappingEntryData {
   int64_t last_modified_micros = 0;
   std::string state_transition_reason;
   uint64_t initial_position = 0;
+  std::vector<std::string> filter_patterns;
 };
 
 struct MetaData {

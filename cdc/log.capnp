@@ -152,6 +152,9 @@ struct MappingEntry {
   stateTransitionReason @16 :Text;
   # The stream position the mapping starts from, resolved at creation.
   initialPosition @17 :UInt64;
+  # FilterCriteria patterns (JSON text); empty: every record is delivered.
+  # Older catalogs and frames have none.
+  filterPatterns @18 :List(Text);
 }
 
 # Frame type 2: one metadata change. It consumes one sequence number.

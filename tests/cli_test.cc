@@ -654,6 +654,66 @@ TEST_P(CliTest, InspectLogRecordAndStats) {
   EXPECT_EQ(r.Json()["EventSourceMappings"][0]["LastProcessingResult"], "OK");
 }
 
+TEST_P(CliTest, MappingFilterCriteria) {
+  MakeTable("Music");
+  ASSERT_EQ(R({"create-function", "--function-name", "proc", "--library", PROCESS_STREAM}).exit, 0);
+  // The cloud CLI's JSON form: only REMOVE records are delivered.
+  const std::string removes = R"({"eventName":["REMOVE"]})";
+  Result r = R({"create-event-source-mapping", "--function-name", "proc", "--event-source", "Music",
+                "--starting-position", "TRIM_HORIZON", "--filter-criteria",
+                json{{"Filters", {{{"Pattern", removes}}}}}.dump()});
+  ASSERT_EQ(r.exit, 0) << r;
+  const std::string uuid = r.Json()["UUID"];
+  EXPECT_EQ(r.Json()["FilterCriteria"], (json{{"Filters", {{{"Pattern", removes}}}}}));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        R({"put-item", "--table-name", "Music", "--key", Numbered("k", i), "--value", "v"}).exit,
+        0);
+  }
+  ASSERT_EQ(R({"delete-item", "--table-name", "Music", "--key", "k1"}).exit, 0);
+  RunMappingsUntilIdle();
+  r = LogsContaining("proc", "REMOVE key=k1");
+  EXPECT_NE(r.out.find("REMOVE key=k1"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("INSERT"), std::string::npos) << r.out;
+  // The filtered-out records are counted beside the cloud's fields (by the
+  // process that ran the mapping: the host, when there is one).
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["FilterCriteria"]["Filters"][0]["Pattern"], removes);
+  EXPECT_EQ(r.Json()["RunnelMetrics"]["RecordsFilteredOut"], hosted() ? 3 : 0);
+  EXPECT_EQ(R({"inspect", "stats"}).Json()["EventSourceMappings"][0]["RecordsFilteredOut"],
+            hosted() ? 3 : 0);
+
+  // The shorthand, with a bare and a quoted pattern: update replaces them.
+  r = R(
+      {"update-event-source-mapping", "--uuid", uuid, "--filter-criteria",
+       R"(Filters=[{Pattern={"eventName":["INSERT"]}},{Pattern='{"dynamodb":{"Keys":{"key":{"S":[{"prefix":"k"}]}}}}'}])"});
+  ASSERT_EQ(r.exit, 0) << r;
+  ASSERT_EQ(r.Json()["FilterCriteria"]["Filters"].size(), 2u) << r;
+  EXPECT_EQ(r.Json()["FilterCriteria"]["Filters"][0]["Pattern"], R"({"eventName":["INSERT"]})");
+  EXPECT_EQ(r.Json()["FilterCriteria"]["Filters"][1]["Pattern"],
+            R"({"dynamodb":{"Keys":{"key":{"S":[{"prefix":"k"}]}}}})");
+  // An invalid pattern: one error line naming the key, nothing changes.
+  r = R({"update-event-source-mapping", "--uuid", uuid, "--filter-criteria",
+         R"({"Filters":[{"Pattern":"{\"eventName\":\"INSERT\"}"}]})"});
+  EXPECT_EQ(r.exit, 1) << r;
+  EXPECT_TRUE(r.OneErrorLine()) << r;
+  EXPECT_NE(r.err.find("FilterCriteria.Filters[0].Pattern: key eventName: expected a list"),
+            std::string::npos)
+      << r;
+  r = R({"update-event-source-mapping", "--uuid", uuid, "--filter-criteria", "Filters=[{Pat=x}]"});
+  EXPECT_EQ(r.exit, 2) << r;
+  EXPECT_NE(r.err.find("--filter-criteria: expected"), std::string::npos) << r;
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  EXPECT_EQ(r.Json()["FilterCriteria"]["Filters"].size(), 2u) << r;
+  // {"Filters":[]} clears them: the cloud then omits FilterCriteria.
+  r = R({"update-event-source-mapping", "--uuid", uuid, "--filter-criteria", R"({"Filters":[]})"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_FALSE(r.Json().contains("FilterCriteria")) << r;
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  EXPECT_FALSE(r.Json().contains("FilterCriteria")) << r;
+}
+
 TEST_F(CliBase, InspectLogVerifyFindsAFlippedByte) {
   MakeTable("Music");
   for (int i = 0; i < 20; ++i) {

@@ -503,6 +503,74 @@ TEST_F(EndpointLambda, MappingLifecycleAndProcessing) {
   EXPECT_NE(all.find("REPORT RequestId: "), std::string::npos) << all;
 }
 
+TEST_F(EndpointLambda, MappingFilterCriteriaAreAcceptedEchoedAndApplied) {
+  ASSERT_EQ(Create("fn", process_stream_zip_).status, 201);
+  const std::string stream = StreamTable("Music");
+  const std::string removes = R"({"eventName":["REMOVE"]})";
+  const json criteria = {{"Filters", {{{"Pattern", removes}}}}};
+  HttpResponse r = Call("POST", "/2015-03-31/event-source-mappings/",
+                        json{{"EventSourceArn", stream},
+                             {"FunctionName", "fn"},
+                             {"StartingPosition", "TRIM_HORIZON"},
+                             {"FilterCriteria", criteria}}
+                            .dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string uuid = Body(r)["UUID"];
+  EXPECT_EQ(Body(r)["FilterCriteria"], criteria);
+  const std::string path = "/2015-03-31/event-source-mappings/" + uuid;
+  EXPECT_EQ(Body(Call("GET", path, ""))["FilterCriteria"], criteria);
+
+  // Only the REMOVE record reaches the function.
+  ASSERT_OK(db_->Put(WriteOptions(), "Music", "song1", "v1"));
+  ASSERT_OK(db_->Put(WriteOptions(), "Music", "song1", "v2"));
+  ASSERT_OK(db_->Delete(WriteOptions(), "Music", "song1"));
+  std::string all;
+  ASSERT_TRUE(test::WaitFor(
+      [&] {
+        r = Logs("FilterLogEvents", {{"logGroupName", "/aws/lambda/fn"}, {"interleaved", true}});
+        all.clear();
+        const json body = Body(r);
+        for (const auto& e : body["events"]) all += e["message"].get<std::string>() + "\n";
+        return all.find("REPORT RequestId: ") != std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << all;
+  EXPECT_NE(all.find("REMOVE key=song1"), std::string::npos) << all;
+  EXPECT_EQ(all.find("INSERT"), std::string::npos) << all;
+  EXPECT_EQ(all.find("MODIFY"), std::string::npos) << all;
+
+  // Invalid patterns and shapes: InvalidParameterValueException naming the
+  // problem; the mapping keeps its filters.
+  r = Call("PUT", path,
+           R"({"FilterCriteria":{"Filters":[{"Pattern":"{\"eventName\":[{\"prefix\":1}]}"}]}})");
+  ExpectRestError(r, 400, "InvalidParameterValueException");
+  EXPECT_NE(Body(r)["message"].get<std::string>().find("key eventName: prefix: expected a string"),
+            std::string::npos)
+      << r.body;
+  r = Call("PUT", path, R"({"FilterCriteria":{"Filters":{"Pattern":"{}"}}})");
+  ExpectRestError(r, 400, "InvalidParameterValueException");
+  EXPECT_NE(Body(r)["message"].get<std::string>().find("FilterCriteria.Filters: expected a list"),
+            std::string::npos)
+      << r.body;
+  json six = {{"FilterCriteria", {{"Filters", json::array()}}}};
+  for (int i = 0; i < 6; ++i) six["FilterCriteria"]["Filters"].push_back({{"Pattern", removes}});
+  r = Call("PUT", path, six.dump());
+  ExpectRestError(r, 400, "InvalidParameterValueException");
+  EXPECT_EQ(Body(r)["message"], "FilterCriteria: at most 5 filters, got 6");
+  EXPECT_EQ(Body(Call("GET", path, ""))["FilterCriteria"], criteria);
+
+  // Update replaces them; {"Filters":[]} clears them (and the cloud's shape
+  // then has no FilterCriteria).
+  const json inserts = {{"Filters", {{{"Pattern", R"({"eventName":["INSERT"]})"}}}}};
+  r = Call("PUT", path, json{{"FilterCriteria", inserts}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(Body(r)["FilterCriteria"], inserts);
+  r = Call("PUT", path, R"({"FilterCriteria":{"Filters":[]}})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_FALSE(Body(r).contains("FilterCriteria")) << r.body;
+  EXPECT_FALSE(Body(Call("GET", path, "")).contains("FilterCriteria"));
+}
+
 TEST_F(EndpointLambda, MappingUpdateAndDelete) {
   ASSERT_EQ(Create("fn", process_stream_zip_).status, 201);
   const std::string stream = StreamTable("Music");

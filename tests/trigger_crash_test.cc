@@ -39,6 +39,11 @@
 // file (COUNT_FILE); the records delivered beyond one per record are printed
 // as "redeliveries" to show that the interesting case happened.
 //
+// Every other trial's mapping has a filter (FilterCriteria: keys ending in
+// 3 or 7). There "the src records" in (b)-(c) and the drain checks are the
+// matching ones: Seen holds exactly the matching records below P, each once,
+// and nothing of the others (never delivered, and P moved past them).
+//
 // Environment: RUNNEL_TRIGGER_CRASH_TRIALS (default 30),
 // RUNNEL_TRIGGER_CRASH_SEED (default random; printed).
 
@@ -85,6 +90,11 @@ namespace {
 // writes in flight at a kill, and a redelivery in 20-27 of the 30 trials;
 // 20 trials without any one of these is practically impossible.
 constexpr uint64_t kMinTrials = 20;
+
+// The filter of trigger_crash_host's kFilter.
+bool FilterMatches(const std::string& key) {
+  return !key.empty() && (key.back() == '3' || key.back() == '7');
+}
 
 struct Write {
   uint64_t wid = 0;
@@ -172,6 +182,8 @@ struct Totals {
   // batch after its SLEEP_MS, so a kill during the sleep is not counted.
   uint64_t redelivered = 0;
   uint64_t trials_with_redelivery = 0;
+  uint64_t filtered_trials = 0;
+  uint64_t filtered_out = 0;  // src records of the drained filtered trials not matched
 };
 
 // What the parent knows about one directory (one trial).
@@ -180,12 +192,14 @@ struct TrialState {
   std::vector<Acked> acked;
   std::string mapping_uuid;
   uint64_t last_position = 0;
+  bool filtered = false;  // the mapping has kFilter
 };
 
 // Opens the DB without the runtime and checks (a)-(d); after the drain also
 // that everything was processed. Returns the number of src records.
 struct Verified {
   uint64_t src_records = 0;
+  uint64_t matching = 0;     // of them, those the mapping delivers
   uint64_t unprocessed = 0;  // src records at or above the checkpoint
   bool inflight_applied = false;
 };
@@ -274,7 +288,11 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
     v->Add("scan Seen: " + s.ToString());
   }
   std::map<uint64_t, std::string> want;  // checked with the checkpoint, below
-  for (const Rec& r : recs) want[r.seq] = "INSERT " + r.key + " " + r.new_image;
+  for (const Rec& r : recs) {
+    if (!ts->filtered || FilterMatches(r.key)) {
+      want[r.seq] = "INSERT " + r.key + " " + r.new_image;
+    }
+  }
   if (have_seen) {
     TableDescription d;
     s = db->DescribeTable("Seen", &d);
@@ -299,6 +317,8 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
     }
     if (mappings.size() != 1 || mappings[0].uuid != ts->mapping_uuid) {
       v->Add(std::to_string(mappings.size()) + " mappings; expected only " + ts->mapping_uuid);
+    } else if (mappings[0].filter_patterns.size() != (ts->filtered ? 1u : 0u)) {
+      v->Add("the mapping has " + std::to_string(mappings[0].filter_patterns.size()) + " filters");
     }
   } else if (mappings.size() > 1) {
     v->Add(std::to_string(mappings.size()) + " mappings");
@@ -315,9 +335,10 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
         v->Add("after the drain the checkpoint " + std::to_string(p) +
                " has not passed the last src record " + std::to_string(recs.back().seq));
       }
-      if (seen.size() != recs.size()) {
+      if (seen.size() != want.size()) {
         v->Add("after the drain Seen has " + std::to_string(seen.size()) + " items for " +
-               std::to_string(recs.size()) + " src records");
+               std::to_string(want.size()) + " src records to deliver (of " +
+               std::to_string(recs.size()) + ")");
       }
       if (!recs.empty() && m.last_processing_result != "OK") {
         v->Add("LastProcessingResult is '" + m.last_processing_result + "'");
@@ -332,6 +353,7 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
   s = db->Close();
   if (!s.ok()) v->Add("close: " + s.ToString());
   out.src_records = recs.size();
+  out.matching = want.size();
   return out;
 }
 
@@ -359,13 +381,14 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
     const std::string dir = tmp.Sub("db" + std::to_string(trial));
     const std::string count_file = dir + ".count";
     TrialState ts;
+    ts.filtered = trial % 2 == 1;
     const uint32_t batch_size = 1 + static_cast<uint32_t>(rng() % 50);
     const int sleep_choices[5] = {0, 0, 1, 2, 5};
     const int sleep_ms = sleep_choices[rng() % 5];
     const int kills = 3 + static_cast<int>(rng() % 4);
     const size_t violations_before = v.count();
     bool stop = false;
-    uint64_t src_records = 0;
+    uint64_t src_records = 0, matching = 0;
 
     for (int run_no = 0; run_no <= kills && !stop; ++run_no) {
       const bool drain = run_no == kills;
@@ -389,10 +412,12 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
         }
       }
       HostRun run;
-      RunCampaignChild({TRIGGER_HOST_PATH, dir, drain ? "drain" : "write", std::to_string(run_no),
-                        std::to_string(rng()), TEST_FUNCTION, std::to_string(batch_size),
-                        std::to_string(sleep_ms)},
-                       stderr_path, sched, &run,
+      std::vector<std::string> argv = {TRIGGER_HOST_PATH,          dir,
+                                       drain ? "drain" : "write",  std::to_string(run_no),
+                                       std::to_string(rng()),      TEST_FUNCTION,
+                                       std::to_string(batch_size), std::to_string(sleep_ms)};
+      if (ts.filtered) argv.push_back("filter");
+      RunCampaignChild(argv, stderr_path, sched, &run,
                        [&run](const std::string& tag, std::istringstream& in,
                               const std::string& line) { return HandleLine(tag, in, line, &run); });
       if (HasFatalFailure()) return;
@@ -449,6 +474,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       const size_t before = v.count();
       const Verified got = Verify(dir, &ts, drain, run.pending ? &*run.pending : nullptr, &v);
       src_records = got.src_records;
+      matching = got.matching;
       if (got.inflight_applied) ++totals.inflight_applied;
       if (!drain) {
         ++totals.checkpoint_checks;
@@ -459,10 +485,14 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
     }
     ++totals.trials;
     totals.records_checked += src_records;
+    if (ts.filtered) {
+      ++totals.filtered_trials;
+      totals.filtered_out += src_records - matching;
+    }
     const uint64_t delivered = DeliveredRecords(count_file);
     totals.delivered += delivered;
-    if (delivered > src_records) {
-      totals.redelivered += delivered - src_records;
+    if (delivered > matching) {
+      totals.redelivered += delivered - matching;
       ++totals.trials_with_redelivery;
     }
     if (v.count() > violations_before) {
@@ -487,6 +517,8 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
   report.Count("records delivered to the function", totals.delivered);
   report.Covered("records redelivered (at least)", totals.redelivered, kMinTrials);
   report.Count("trials with a redelivery", totals.trials_with_redelivery);
+  report.Count("trials with a filter", totals.filtered_trials);
+  report.Covered("src records filtered out (never delivered)", totals.filtered_out, kMinTrials);
   report.Finish(totals.trials, v.count());
   v.Report(seed);
 }

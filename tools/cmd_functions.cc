@@ -242,7 +242,7 @@ void AddInvoke(Registry* r) {
 // Flags of create- and update-event-source-mapping.
 struct MappingFlags {
   std::string uuid, function_name, event_source, starting_position, starting_timestamp,
-      destination_config, response_types;
+      destination_config, response_types, filter_criteria;
   int64_t batch_size = 100, window = 0, retries = -1, record_age = -1;
   uint64_t starting_sequence = 0;
   bool enabled = true, bisect = false;
@@ -285,6 +285,11 @@ struct MappingFlags {
     opts["types"] =
         c->add_option("--function-response-types", response_types,
                       "ReportBatchItemFailures (partial batch responses), or '' to clear");
+    opts["filters"] =
+        c->add_option("--filter-criteria", filter_criteria,
+                      "Deliver only records matching one of up to 5 patterns: "
+                      "'{\"Filters\":[{\"Pattern\":\"{\\\"eventName\\\":[\\\"INSERT\\\"]}\"}]}' "
+                      "or Filters=[{Pattern=...}]; '{\"Filters\":[]}' clears");
   }
   bool Given(const char* name) const {
     auto it = opts.find(name);
@@ -351,6 +356,71 @@ struct MappingFlags {
         destination_config.substr(prefix.size(), destination_config.size() - prefix.size() - 1);
     return Status::OK();
   }
+  // --filter-criteria: the cloud CLI's JSON, or its shorthand
+  // Filters=[{Pattern=P},...] with P quoted ('...' or "..." with \"
+  // escapes) or a bare JSON object.
+  Status Filters(std::vector<std::string>* patterns) const {
+    const std::string& s = filter_criteria;
+    const size_t first = s.find_first_not_of(" \t\n");
+    if (first != std::string::npos && s[first] == '{') {
+      nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+      if (j.is_discarded()) {
+        return Status::InvalidArgument("--filter-criteria: not valid JSON: " + s);
+      }
+      return FilterCriteriaFromJson(j, patterns).WithContext("--filter-criteria");
+    }
+    return FilterShorthand(s, patterns);
+  }
+  static Status FilterShorthand(const std::string& s, std::vector<std::string>* patterns) {
+    const Status usage = Status::InvalidArgument(
+        "--filter-criteria: expected {\"Filters\":[{\"Pattern\":\"...\"}]} or "
+        "Filters=[{Pattern=...}], got '" +
+        s + "'");
+    const std::string head = "Filters=[", open = "{Pattern=";
+    if (s.compare(0, head.size(), head) != 0 || s.back() != ']') return usage;
+    const size_t end = s.size() - 1;
+    patterns->clear();
+    for (size_t i = head.size(); i < end;) {
+      if (!patterns->empty() && s[i++] != ',') return usage;
+      if (s.compare(i, open.size(), open) != 0) return usage;
+      i += open.size();
+      std::string value;
+      if (i < end && (s[i] == '"' || s[i] == '\'')) {
+        const char q = s[i++];
+        for (; i < end && s[i] != q; ++i) {
+          if (q == '"' && s[i] == '\\' && i + 1 < end) ++i;
+          value += s[i];
+        }
+        if (i++ >= end) return usage;
+      } else {
+        // A bare JSON object: up to its matching brace.
+        const size_t start = i;
+        int depth = 0;
+        bool in_string = false;
+        for (; i < end; ++i) {
+          if (in_string) {
+            if (s[i] == '\\')
+              ++i;
+            else if (s[i] == '"')
+              in_string = false;
+          } else if (s[i] == '"') {
+            in_string = true;
+          } else if (s[i] == '{') {
+            ++depth;
+          } else if (s[i] == '}' && --depth == 0) {
+            ++i;
+            break;
+          }
+        }
+        if (depth != 0 || i == start) return usage;
+        value = s.substr(start, i - start);
+      }
+      if (i >= end || s[i] != '}') return usage;
+      ++i;
+      patterns->push_back(value);
+    }
+    return Status::OK();
+  }
   Status ResponseTypes(bool* report) const {
     if (response_types.empty()) {
       *report = false;
@@ -411,6 +481,10 @@ void AddCreateMapping(Registry* r) {
         }
         Status s = a->ResponseTypes(&m.report_batch_item_failures);
         if (!s.ok()) return ctx.Usage(s.message());
+        if (a->Given("filters")) {
+          s = a->Filters(&m.filter_patterns);
+          if (!s.ok()) return ctx.Usage(s.message());
+        }
         DB* db = ctx.Db();
         if (db == nullptr) return 1;
         EventSourceMappingConfiguration created;
@@ -450,6 +524,12 @@ void AddUpdateMapping(Registry* r) {
                  Status s = a->ResponseTypes(&report);
                  if (!s.ok()) return ctx.Usage(s.message());
                  u.report_batch_item_failures = report;
+               }
+               if (a->Given("filters")) {
+                 std::vector<std::string> patterns;
+                 Status s = a->Filters(&patterns);
+                 if (!s.ok()) return ctx.Usage(s.message());
+                 u.filter_patterns = std::move(patterns);
                }
                DB* db = ctx.Db();
                if (db == nullptr) return 1;
@@ -516,7 +596,14 @@ void AddMappingByUuid(Registry* r, const char* name, const char* description,
     EventSourceMappingConfiguration m;
     Status s = (db->triggers()->*op)(*uuid, &m);
     if (!s.ok()) return ctx.Fail(s);
-    ctx.Print(MappingJson(m));
+    ojson j = MappingJson(m);
+    MappingMetrics mm;
+    if (op == &Triggers::GetEventSourceMapping &&
+        db->triggers()->GetMappingMetrics(m.uuid, &mm).ok()) {
+      // runnel's own figures, beside the cloud's fields.
+      j["RunnelMetrics"] = {{"RecordsFilteredOut", mm.records_filtered_out}};
+    }
+    ctx.Print(j);
     return 0;
   });
   c->add_option("--uuid", *uuid, "The mapping's UUID")->required();

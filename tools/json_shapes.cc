@@ -184,7 +184,45 @@ ojson MappingJson(const EventSourceMappingConfiguration& m) {
   j["MaximumRetryAttempts"] = m.maximum_retry_attempts;
   j["FunctionResponseTypes"] =
       m.report_batch_item_failures ? ojson::array({"ReportBatchItemFailures"}) : ojson::array();
+  // The cloud leaves FilterCriteria out of a mapping without filters.
+  if (!m.filter_patterns.empty()) {
+    ojson filters = ojson::array();
+    for (const auto& p : m.filter_patterns) filters.push_back(ojson{{"Pattern", p}});
+    j["FilterCriteria"] = {{"Filters", std::move(filters)}};
+  }
   return j;
+}
+
+Status FilterCriteriaFromJson(const nlohmann::json& criteria, std::vector<std::string>* patterns) {
+  patterns->clear();
+  if (criteria.is_null()) return Status::OK();
+  if (!criteria.is_object()) {
+    return Status::InvalidArgument(
+        "FilterCriteria: expected an object {\"Filters\":[{\"Pattern\":\"...\"}]}, got " +
+        criteria.dump());
+  }
+  for (const auto& [key, v] : criteria.items()) {
+    if (key != "Filters") {
+      return Status::InvalidArgument("FilterCriteria: unknown field '" + key +
+                                     "'; the only field is Filters");
+    }
+  }
+  if (!criteria.contains("Filters") || criteria["Filters"].is_null()) return Status::OK();
+  const nlohmann::json& filters = criteria["Filters"];
+  if (!filters.is_array()) {
+    return Status::InvalidArgument("FilterCriteria.Filters: expected a list, got " +
+                                   filters.dump());
+  }
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const nlohmann::json& f = filters[i];
+    const std::string where = "FilterCriteria.Filters[" + std::to_string(i) + "]";
+    if (!f.is_object() || f.size() != 1 || !f.contains("Pattern") || !f["Pattern"].is_string()) {
+      return Status::InvalidArgument(where + ": expected {\"Pattern\":\"<JSON pattern>\"}, got " +
+                                     f.dump());
+    }
+    patterns->push_back(f["Pattern"].get<std::string>());
+  }
+  return Status::OK();
 }
 
 }  // namespace runnel::cli

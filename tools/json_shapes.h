@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runnel/db.h"
 #include "runnel/stream.h"
@@ -37,6 +38,11 @@ nlohmann::ordered_json GetRecordsJson(const RecordBatch& batch, bool with_event_
 nlohmann::ordered_json FunctionJson(const FunctionConfiguration& f);
 // Lambda's EventSourceMappingConfiguration.
 nlohmann::ordered_json MappingJson(const EventSourceMappingConfiguration& m);
+// Lambda's FilterCriteria ({"Filters":[{"Pattern":"..."}]}; {} and
+// {"Filters":[]} or null Filters: none) into its patterns, checking only
+// the shape (the library checks the patterns). InvalidArgument naming what
+// is wrong, as "FilterCriteria...: ...".
+Status FilterCriteriaFromJson(const nlohmann::json& criteria, std::vector<std::string>* patterns);
 
 }  // namespace runnel::cli
 

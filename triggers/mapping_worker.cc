@@ -9,6 +9,7 @@
 #include "cdc/arn.h"
 #include "cdc/stream_reader.h"
 #include "db/db_internal.h"
+#include "db/record_json.h"
 #include "triggers/invocation.h"
 #include "triggers/triggers_impl.h"
 #include "util/clock.h"
@@ -238,6 +239,7 @@ bool MappingWorker::Round() {
   if (batch.records.empty()) return true;
   idle_ = false;
   batch.next_position = cursor_->position();
+  if (RoundEnd end = ApplyFilters(&batch)) return *end;
 
   // --- Checks before invoking.
   for (const auto& r : batch.records) batch.depth = std::max(batch.depth, r.chain_depth);
@@ -271,6 +273,16 @@ MappingWorker::RoundEnd MappingWorker::RefreshConfiguration() {
   if (found == nullptr || !found->enabled) return false;
   mapping_ = *found;
   function_ok_ = false;
+  if (Status fs = FilterSet::Compile(mapping_.filter_patterns, &filters_); !fs.ok()) {
+    // Validated when set: only a damaged catalog gets here. Delivering
+    // records the filters were meant to hold back would be worse than
+    // waiting.
+    catalog_.reset();
+    SetResult("PROBLEM: " + fs.ToString());
+    blocked_ = true;
+    idle_ = true;
+    return Sleep(std::chrono::milliseconds(500));
+  }
   SequenceNumber start = 0;
   uint32_t table = 0;
   std::shared_ptr<const Catalog> stream_catalog;
@@ -414,6 +426,36 @@ bool MappingWorker::WaitWhileCaughtUp() {
                            &stop_)
       .ok();
   return !stop_.load();
+}
+
+MappingWorker::RoundEnd MappingWorker::ApplyFilters(Batch* batch) {
+  if (filters_.empty()) return std::nullopt;
+  const std::string& region = owner_->db()->region();
+  std::vector<ChangeRecord> kept;
+  uint64_t dropped = 0;
+  for (const ChangeRecord& r : batch->records) {
+    // Matched against the record exactly as the function would receive it.
+    if (filters_.Matches(RecordJson(r, mapping_.event_source_arn, region))) {
+      kept.push_back(r);
+    } else if (r.sequence >= filter_counted_) {
+      ++dropped;
+    }
+  }
+  filter_counted_ = std::max(filter_counted_, batch->records.back().sequence + 1);
+  if (dropped != 0) {
+    MutexLock lock(&mu_);
+    metrics_.records_filtered_out += dropped;
+  }
+  batch->records = std::move(kept);
+  if (!batch->records.empty()) return std::nullopt;
+  // Nothing to deliver: move past the batch as after a successful
+  // invocation without write-backs (persisted when the mapping catches up,
+  // stops, or every 100 ms; a crash before then only filters them again).
+  position_ = batch->next_position;
+  if (std::chrono::steady_clock::now() - persisted_at_ >= std::chrono::milliseconds(100)) {
+    PersistPosition();
+  }
+  return true;
 }
 
 MappingWorker::RoundEnd MappingWorker::CheckBatch(const Batch& batch) {

@@ -24,6 +24,7 @@
 #include "runnel/function.h"
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
+#include "triggers/filter_pattern.h"
 #include "triggers/triggers_impl.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
@@ -80,6 +81,9 @@ class MappingWorker {
   bool DiscardExpired(SequenceNumber before);
   // Nothing to read: persists the position and waits for the next commit.
   bool WaitWhileCaughtUp();
+  // Drops the records that match none of the mapping's filters; when none
+  // is left, moves the position past the batch without invoking.
+  RoundEnd ApplyFilters(Batch* batch);
   // Discards a batch that must not be invoked (recursive loop, too old).
   RoundEnd CheckBatch(const Batch& batch);
   // Invokes the function on `abi` (the records of `batch`); true if it
@@ -128,6 +132,10 @@ class MappingWorker {
   // The configuration as of catalog_ (refreshed when the catalog changes).
   std::shared_ptr<const Catalog> catalog_;
   log::MappingEntryData mapping_;
+  FilterSet filters_;  // mapping_'s
+  // Records below this sequence were counted in records_filtered_out
+  // already (a retried batch is filtered again).
+  uint64_t filter_counted_ = 0;
   bool function_ok_ = false;
   ResolvedFunction function_;
   FunctionLog* log_ = nullptr;

@@ -15,6 +15,7 @@
 #include "cdc/arn.h"
 #include "cdc/stream_reader.h"
 #include "triggers/event_json.h"
+#include "triggers/filter_pattern.h"
 #include "triggers/invocation.h"
 #include "triggers/mapping_worker.h"
 #include "util/clock.h"
@@ -435,7 +436,7 @@ Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
         "maximum record age: must be -1 (no limit) or 60 to 604800 seconds, got " +
         std::to_string(m.max_record_age_seconds));
   }
-  return Status::OK();
+  return ValidateFilterPatterns(m.filter_patterns);
 }
 
 EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryData& m) {
@@ -455,6 +456,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   c.bisect_batch_on_function_error = m.bisect_on_error;
   c.on_failure_destination = m.on_failure_destination;
   c.report_batch_item_failures = m.report_batch_item_failures;
+  c.filter_patterns = m.filter_patterns;
   c.state = m.enabled ? MappingState::kEnabled : MappingState::kDisabled;
   c.state_transition_reason = m.state_transition_reason;
   c.last_modified_micros = m.last_modified_micros;
@@ -491,6 +493,7 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   m.bisect_on_error = config.bisect_batch_on_function_error;
   m.on_failure_destination = config.on_failure_destination;
   m.report_batch_item_failures = config.report_batch_item_failures;
+  m.filter_patterns = config.filter_patterns;
   m.state_transition_reason = "User action";
   Status s = ValidateMapping(m);
   if (!s.ok()) return s;
@@ -641,6 +644,7 @@ Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
     if (u.report_batch_item_failures) {
       m.report_batch_item_failures = *u.report_batch_item_failures;
     }
+    if (u.filter_patterns) m.filter_patterns = *u.filter_patterns;
     Status v = ValidateMapping(m);
     if (!v.ok()) return v;
     if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);

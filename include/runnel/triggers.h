@@ -42,6 +42,10 @@ inline constexpr uint32_t kMaxBatchingWindowSeconds = 300;
 inline constexpr int32_t kMaxRetryAttempts = 10000;
 inline constexpr int32_t kMinRecordAgeSeconds = 60;
 inline constexpr int32_t kMaxRecordAgeSeconds = 604800;
+// FilterCriteria: at most this many filters per mapping, each pattern at
+// most this many characters.
+inline constexpr size_t kMaxFilters = 5;
+inline constexpr size_t kMaxFilterPatternLength = 4096;
 // A handler's write-back that would make a chain of triggers deeper than
 // this is not committed (recursive loop detection).
 inline constexpr int kMaxChainDepth = 16;
@@ -117,6 +121,15 @@ struct EventSourceMappingConfiguration {
   std::string on_failure_destination;
   // FunctionResponseTypes = [ReportBatchItemFailures].
   bool report_batch_item_failures = false;
+  // FilterCriteria.Filters[].Pattern: EventBridge-style JSON patterns over
+  // each record as the function would receive it (eventName,
+  // dynamodb.Keys / NewImage / OldImage with typed values, ...); at most
+  // kMaxFilters of at most kMaxFilterPatternLength characters. A record is
+  // delivered when any pattern matches it (all are, when there is none);
+  // the others are never delivered and the mapping's position moves past
+  // them (a batch left empty is not invoked). An invalid pattern is refused
+  // (InvalidArgument naming the filter, the key and the operator).
+  std::vector<std::string> filter_patterns;
 
   // Set by runnel.
   std::string function_arn;
@@ -138,6 +151,8 @@ struct EventSourceMappingUpdate {
   std::optional<bool> bisect_batch_on_function_error;
   std::optional<std::string> on_failure_destination;
   std::optional<bool> report_batch_item_failures;
+  // Replaces all filters; an empty list removes them.
+  std::optional<std::vector<std::string>> filter_patterns;
 };
 
 struct MappingMetrics {
@@ -147,6 +162,9 @@ struct MappingMetrics {
   uint64_t errors = 0;
   uint64_t records_in = 0;
   uint64_t records_failed = 0;  // sent to the failure destination
+  // Records that matched none of the mapping's filters (never delivered),
+  // since the runtime started the mapping; not durable.
+  uint64_t records_filtered_out = 0;
   double duration_p50_ms = 0;
   double duration_p99_ms = 0;
   int64_t last_invocation_micros = 0;

@@ -196,6 +196,44 @@ class LambdaTest(unittest.TestCase):
         with self.assertRaises(self.lam.exceptions.ResourceNotFoundException):
             self.lam.get_event_source_mapping(UUID=m["UUID"])
 
+    def test_mapping_filter_criteria(self):
+        if not WITH_DYNAMODB:
+            self.skipTest("--no-dynamodb")
+        ddb = client("dynamodb")
+        table = unique("Plays")
+        desc = ddb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "Artist", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "Artist", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )["TableDescription"]
+        name = self.create()["FunctionName"]
+        pattern = '{"dynamodb":{"NewImage":{"Plays":{"N":[{"numeric":[">",100]}]}}}}'
+        with self.assertRaises(self.lam.exceptions.InvalidParameterValueException) as bad:
+            self.lam.create_event_source_mapping(
+                FunctionName=name, EventSourceArn=desc["LatestStreamArn"], StartingPosition="TRIM_HORIZON",
+                FilterCriteria={"Filters": [{"Pattern": '{"eventName":"INSERT"}'}]})
+        self.assertIn("key eventName", str(bad.exception))
+        m = self.lam.create_event_source_mapping(
+            FunctionName=name, EventSourceArn=desc["LatestStreamArn"], StartingPosition="TRIM_HORIZON",
+            FilterCriteria={"Filters": [{"Pattern": pattern}]})
+        self.assertEqual(m["FilterCriteria"], {"Filters": [{"Pattern": pattern}]})
+        ddb.put_item(TableName=table, Item={"Artist": {"S": "Small One"}, "Plays": {"N": "5"}})
+        ddb.put_item(TableName=table, Item={"Artist": {"S": "Big One"}, "Plays": {"N": "500"}})
+        deadline = time.time() + 20
+        msgs = []
+        while time.time() < deadline:
+            msgs = [e["message"] for e in self.logs.filter_log_events(logGroupName="/aws/lambda/" + name)["events"]]
+            if any("Big One" in s for s in msgs):
+                break
+            time.sleep(0.1)
+        self.assertTrue(any("Big One" in s for s in msgs), msgs)
+        self.assertFalse(any("Small One" in s for s in msgs), msgs)
+        got = self.lam.update_event_source_mapping(UUID=m["UUID"], FilterCriteria={"Filters": []})
+        self.assertNotIn("FilterCriteria", got)
+        self.lam.delete_event_source_mapping(UUID=m["UUID"])
+
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]

@@ -80,7 +80,7 @@ bool ParseResponseTypes(Params& p, const nlohmann::json& body, bool* report) {
 }
 
 // Parameters the cloud takes and runnel serves only at their default.
-void DefaultsOnly(Params& p, const nlohmann::json& body) {
+void DefaultsOnly(Params& p) {
   const auto parallel = p.Int("ParallelizationFactor", 1, 10);
   if (parallel && *parallel != 1) {
     p.Fail(InvalidParameter("ParallelizationFactor is not supported by runnel: only 1"));
@@ -89,12 +89,18 @@ void DefaultsOnly(Params& p, const nlohmann::json& body) {
   if (window && *window != 0) {
     p.Fail(InvalidParameter("TumblingWindowInSeconds is not supported by runnel: only 0"));
   }
-  if (p.Has("FilterCriteria")) {
-    const nlohmann::json& f = body["FilterCriteria"];
-    const bool empty = f.is_object() && (!f.contains("Filters") || f["Filters"].is_null() ||
-                                         (f["Filters"].is_array() && f["Filters"].empty()));
-    if (!empty) p.Fail(InvalidParameter("FilterCriteria is not supported by runnel yet"));
+}
+
+// FilterCriteria's shape (the library checks the patterns themselves when
+// the mapping is created or updated). Returns false if it is absent.
+bool ParseFilterCriteria(Params& p, const nlohmann::json& body, std::vector<std::string>* out) {
+  if (!p.Has("FilterCriteria")) return false;
+  Status s = cli::FilterCriteriaFromJson(body["FilterCriteria"], out);
+  if (!s.ok()) {
+    p.Fail(InvalidParameter(s.message()));
+    return false;
   }
+  return true;
 }
 
 // The fields Create and Update share, into `u`.
@@ -116,7 +122,9 @@ void ParseCommon(Params& p, const nlohmann::json& body, EventSourceMappingUpdate
   if (ParseDestination(p, &dest)) u->on_failure_destination = dest;
   bool report = false;
   if (ParseResponseTypes(p, body, &report)) u->report_batch_item_failures = report;
-  DefaultsOnly(p, body);
+  std::vector<std::string> patterns;
+  if (ParseFilterCriteria(p, body, &patterns)) u->filter_patterns = std::move(patterns);
+  DefaultsOnly(p);
 }
 
 // StartingPosition and its companions, into m.
@@ -180,6 +188,7 @@ HttpResponse Create(ServiceContext& ctx, const HttpRequest& request) {
   m.bisect_batch_on_function_error = u.bisect_batch_on_function_error.value_or(false);
   m.on_failure_destination = u.on_failure_destination.value_or("");
   m.report_batch_item_failures = u.report_batch_item_failures.value_or(false);
+  m.filter_patterns = u.filter_patterns.value_or(std::vector<std::string>());
   FunctionConfiguration f;
   if (!IsValidFunctionName(m.function_name) ||
       !ctx.db->triggers()->GetFunction(m.function_name, &f).ok()) {
