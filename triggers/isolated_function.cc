@@ -80,7 +80,8 @@ Status FindWorkerExecutable(std::string* path) {
 std::string DescribeRuntimeExit(int wait_status) {
   if (WIFSIGNALED(wait_status)) {
     // Go's names, as the cloud's runtime interface prints them.
-    const char* name = ::strsignal(WTERMSIG(wait_status));
+    // sigdescr_np, unlike strsignal, is thread-safe (mapping threads).
+    const char* name = ::sigdescr_np(WTERMSIG(wait_status));
     std::string s = name != nullptr ? name : "signal " + std::to_string(WTERMSIG(wait_status));
     if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
     return "Runtime exited with error: signal: " + s;
