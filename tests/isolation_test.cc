@@ -227,9 +227,25 @@ TEST_F(IsolationTest, InvokeReportsACrashAsAFunctionErrorAndWritesNothing) {
   ASSERT_OK(t()->CreateFunction(Fn("inv", {{"TARGET", "seen"}, {"CRASH", "abort"}}), nullptr));
   std::string response;
   ASSERT_OK(t()->Invoke("inv", payload, &response));
-  EXPECT_EQ(nlohmann::json::parse(response)["FunctionError"], "Unhandled") << response;
+  auto r = nlohmann::json::parse(response);
+  EXPECT_EQ(r["FunctionError"], "Unhandled") << response;
+  EXPECT_EQ(r["errorType"], "Runtime.ExitError") << response;
+  EXPECT_EQ(r["errorMessage"], "RequestId: " + r["RequestId"].get<std::string>() +
+                                   " Error: Runtime exited with error: signal: aborted")
+      << response;
   EXPECT_TRUE(Items("seen").empty());
   EXPECT_EQ(Count(Log("inv"), "Error: Runtime exited with error: signal: aborted"), 1u);
+  // Past the timeout: killed, and said as the cloud says it.
+  FunctionConfiguration sleepy = Fn("inv", {{"TARGET", "seen"}, {"CRASH", "sleep"}});
+  sleepy.timeout_seconds = 1;
+  ASSERT_OK(t()->UpdateFunction(sleepy, nullptr));
+  ASSERT_OK(t()->Invoke("inv", payload, &response));
+  r = nlohmann::json::parse(response);
+  EXPECT_EQ(r["errorType"], "Sandbox.Timedout") << response;
+  EXPECT_EQ(r["errorMessage"], "RequestId: " + r["RequestId"].get<std::string>() +
+                                   " Error: Task timed out after 1.00 seconds")
+      << response;
+  EXPECT_TRUE(Items("seen").empty());
   ASSERT_OK(t()->UpdateFunction(Fn("inv", {{"TARGET", "seen"}}), nullptr));
   ASSERT_OK(t()->Invoke("inv", payload, &response));
   EXPECT_FALSE(nlohmann::json::parse(response).contains("FunctionError")) << response;

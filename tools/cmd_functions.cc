@@ -229,6 +229,8 @@ void AddInvoke(Registry* r) {
         ojson result = nullptr;
         if (resp.contains("batchItemFailures")) {
           result = ojson{{"batchItemFailures", resp["batchItemFailures"]}};
+        } else if (resp.contains("errorMessage")) {
+          result = ojson{{"errorMessage", resp["errorMessage"]}, {"errorType", resp["errorType"]}};
         } else if (resp.contains("FunctionError")) {
           result = ojson{{"errorMessage", "the handler returned an error"},
                          {"errorType", resp["FunctionError"]}};

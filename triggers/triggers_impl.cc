@@ -404,6 +404,37 @@ Status TriggersImpl::ReadFunctionLog(std::string_view name, int64_t since_micros
   return LogFor(std::string(name))->Read(since_micros, lines);
 }
 
+namespace {
+
+// The cloud's Invoke response, fields in its order.
+std::string InvokeResponse(const Invocation& inv, bool failed, bool timed_out,
+                           uint32_t timeout_seconds) {
+  nlohmann::ordered_json out;
+  out["StatusCode"] = 200;
+  out["ExecutedVersion"] = "$LATEST";
+  if (failed) out["FunctionError"] = "Unhandled";
+  out["RequestId"] = inv.request_id;
+  // What the cloud's payload says when the runtime died or was stopped
+  // (isolated functions), for the caller to return as the payload.
+  if (timed_out) {
+    out["errorType"] = "Sandbox.Timedout";
+    out["errorMessage"] = "RequestId: " + inv.request_id + " Error: Task timed out after " +
+                          std::to_string(timeout_seconds) + ".00 seconds";
+  } else if (inv.error.rfind("Runtime exited", 0) == 0) {
+    out["errorType"] = "Runtime.ExitError";
+    out["errorMessage"] = "RequestId: " + inv.request_id + " Error: " + inv.error;
+  }
+  if (!inv.failed_items.empty()) {
+    nlohmann::ordered_json& failures = out["batchItemFailures"] = nlohmann::ordered_json::array();
+    for (uint64_t item : inv.failed_items) {
+      failures.push_back({{"itemIdentifier", std::to_string(item)}});
+    }
+  }
+  return out.dump();
+}
+
+}  // namespace
+
 Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
                             std::string* response) {
   ResolvedFunction fn;
@@ -442,19 +473,7 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
                 inv.request_id.c_str(), ms, batch.count);
   inv.log->Append(NowMicros(db_->env()), report);
   const bool failed = rc != 0 || inv.bad_failed_item || inv.bad_write || timed_out;
-  // The cloud's Invoke response, fields in its order.
-  nlohmann::ordered_json out;
-  out["StatusCode"] = 200;
-  out["ExecutedVersion"] = "$LATEST";
-  if (failed) out["FunctionError"] = "Unhandled";
-  out["RequestId"] = inv.request_id;
-  if (!inv.failed_items.empty()) {
-    nlohmann::ordered_json& failures = out["batchItemFailures"] = nlohmann::ordered_json::array();
-    for (uint64_t item : inv.failed_items) {
-      failures.push_back({{"itemIdentifier", std::to_string(item)}});
-    }
-  }
-  *response = out.dump();
+  *response = InvokeResponse(inv, failed, timed_out, fn.config.timeout_seconds);
   if (failed) return Status::OK();
   if (inv.writes.Count() > 0) {
     s = db_->Write(WriteOptions{true}, inv.writes, nullptr);

@@ -231,8 +231,11 @@ class Triggers {
   // Invokes the function once with `payload`, a DynamoDB Streams event
   // ({"Records":[...]}, as RecordToJson renders them), like `lambda invoke`.
   // *response is {"StatusCode":200,...} with "FunctionError" set if the
-  // handler failed and "batchItemFailures" if it reported any. Write-backs
-  // of an invocation are committed if it succeeds.
+  // handler failed and "batchItemFailures" if it reported any, and, when an
+  // isolated function's worker died or was killed at the timeout, the
+  // cloud's payload fields "errorType" (Runtime.ExitError, Sandbox.Timedout)
+  // and "errorMessage". Write-backs of an invocation are committed if it
+  // succeeds.
   virtual Status Invoke(std::string_view name, std::string_view payload, std::string* response) = 0;
 
   // --- Event source mappings.
