@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -190,6 +191,7 @@ void IsolatedFunction::ReportExit(Invocation* inv) {
   // The channel closed: the worker is dying, or a plugin closed fd 3 and
   // runs on. Wait for it up to the invocation's deadline, then kill it.
   int status = 0;
+  auto pause = std::chrono::microseconds(100);
   while (pid_ > 0) {
     const pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_ || (r < 0 && errno != EINTR)) {
@@ -201,7 +203,10 @@ void IsolatedFunction::ReportExit(Invocation* inv) {
       inv->timed_out = true;
       return;
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    // A dying worker is reaped within a few pauses; one that closed the
+    // channel and runs on is polled less and less often.
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10000));
   }
   Reap(/*kill=*/false);  // closes the channel
   inv->error = DescribeRuntimeExit(status);
