@@ -111,6 +111,8 @@ void FillFunction(const FunctionEntryData& f, schema::FunctionEntry::Builder b) 
   b.setDescription(AsText(f.description));
   b.setLastModifiedMicros(f.last_modified_micros);
   b.setCodeHash(AsText(f.code_hash));
+  b.setIsolation(f.isolation == 1 ? schema::FunctionIsolation::PROCESS
+                                  : schema::FunctionIsolation::IN_PROCESS);
 }
 
 FunctionEntryData ReadFunction(schema::FunctionEntry::Reader r) {
@@ -126,6 +128,7 @@ FunctionEntryData ReadFunction(schema::FunctionEntry::Reader r) {
   f.description = r.getDescription().cStr();
   f.last_modified_micros = r.getLastModifiedMicros();
   f.code_hash = r.getCodeHash().cStr();
+  f.isolation = r.getIsolation() == schema::FunctionIsolation::PROCESS ? 1 : 0;
   return f;
 }
 

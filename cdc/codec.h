@@ -99,6 +99,8 @@ struct FunctionEntryData {
   std::string description;
   int64_t last_modified_micros = 0;
   std::string code_hash;
+  // 0: in the host process, 1: in a worker process (FunctionIsolation).
+  uint8_t isolation = 0;
 };
 
 enum class StartingPositionData : uint8_t {

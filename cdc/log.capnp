@@ -123,6 +123,13 @@ struct FunctionEntry {
   description @6 :Text;
   lastModifiedMicros @7 :Int64;
   codeHash @8 :Text;       # XXH3-128 of the library file when created/updated
+  # Added after the first release: older entries read as inProcess.
+  isolation @9 :FunctionIsolation;
+}
+
+enum FunctionIsolation {
+  inProcess @0;  # the handler runs in the host process
+  process @1;    # in a runnel-worker process
 }
 
 enum StartingPosition {

@@ -270,6 +270,10 @@ int main(void) {
     CheckErrorContains(err, "/no/such/library.so");
 
     runnel_functionconfig_set_library(fn, PROCESS_STREAM);
+    runnel_functionconfig_set_isolation(fn, 7);
+    CheckCondition(runnel_create_function(db, fn, &err) == NULL);
+    CheckErrorContains(err, "isolation: must be none or process");
+    runnel_functionconfig_set_isolation(fn, runnel_isolation_none);
     runnel_functionconfig_set_description(fn, S("the tutorial's function"));
     runnel_functionconfig_set_environment(fn, S("MODE"), S("tutorial"));
     runnel_functionconfig_t* created = runnel_create_function(db, fn, &err);
@@ -281,6 +285,7 @@ int main(void) {
     CheckCondition(strcmp(runnel_functionconfig_handler(created), "runnel_handler") == 0);
     CheckCondition(runnel_functionconfig_library(created)[0] == '/');
     CheckCondition(runnel_functionconfig_timeout_seconds(created) == 3);
+    CheckCondition(runnel_functionconfig_isolation(created) == runnel_isolation_none);
     runnel_functionconfig_code_hash(created, &len);
     CheckCondition(len > 0);
     CheckCondition(runnel_functionconfig_last_modified_micros(created) > 0);

@@ -503,6 +503,34 @@ TEST_P(CliTest, Streams) {
   EXPECT_EQ(json::parse(last_line)["dynamodb"]["Keys"]["key"]["S"], "live");
 }
 
+// --isolation process: echoed as RunnelIsolation by every function command,
+// and the tool finds runnel-worker beside itself to run the plugin.
+TEST_P(CliTest, IsolatedFunctionIsEchoedAndRunsInAWorker) {
+  MakeTable("Music");
+  Result r = R({"create-function", "--function-name", "iso", "--library", FAIL_ON_KEY,
+                "--environment", "Variables={FAIL_KEY=bad}", "--isolation", "process"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["RunnelIsolation"], "process");
+  r = R({"get-function", "--function-name", "iso"});
+  EXPECT_EQ(r.Json()["Configuration"]["RunnelIsolation"], "process") << r;
+  const std::string event =
+      R"({"Records":[{"eventName":"INSERT","dynamodb":{"Keys":{"key":{"S":"bad"}},)"
+      R"("NewImage":{"key":{"S":"bad"}},"SequenceNumber":"1"}}]})";
+  const std::string outfile = tmp_.Sub("response.json");
+  r = R({"invoke", "--function-name", "iso", "--payload", event, outfile});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["FunctionError"], "Unhandled");  // the worker ran the handler
+  r = R({"update-function-configuration", "--function-name", "iso", "--isolation", "sandbox"});
+  EXPECT_EQ(r.exit, 2) << r;
+  EXPECT_NE(r.err.find("--isolation: expected none or process, got 'sandbox'"), std::string::npos)
+      << r;
+  r = R({"list-functions"});
+  EXPECT_EQ(r.Json()["Functions"][0]["RunnelIsolation"], "process") << r;
+  r = R({"update-function-configuration", "--function-name", "iso", "--isolation", "none"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["RunnelIsolation"], "none");
+}
+
 TEST_P(CliTest, FunctionsMappingsAndInvoke) {
   const std::string arn = MakeTable("Music");
   Result r = R({"create-function", "--function-name", "fail", "--library", FAIL_ON_KEY,

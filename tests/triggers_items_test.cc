@@ -7,6 +7,8 @@
 // handler reading its own writes, call-time validation, the tutorial's
 // function on a typed table, and a plugin of the old ABI refused.
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -100,6 +102,9 @@ class TriggersItems : public ::testing::Test {
     EXPECT_OK(t()->CreateEventSourceMapping(m, &created));
     return created.uuid;
   }
+  // The handler of HandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnce,
+  // in the host or in a worker process.
+  void CheckTypedHandler(FunctionIsolation isolation);
   size_t Count(const std::vector<std::string>& lines, const std::string& needle) {
     size_t n = 0;
     for (const std::string& l : lines) n += l.find(needle) != std::string::npos;
@@ -131,6 +136,16 @@ TEST_F(TriggersItems, OldAbiPluginIsRefusedNamingBothVersions) {
 // audit item. Its first attempt fails after all its write-backs: they are
 // discarded with it, and the retry commits them with the checkpoint, once.
 TEST_F(TriggersItems, HandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnce) {
+  CheckTypedHandler(FunctionIsolation::kInProcess);
+}
+
+// Every call of the ABI crosses to the host and back: the same outcome.
+TEST_F(TriggersItems, IsolatedHandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnce) {
+  ::setenv("RUNNEL_WORKER", RUNNEL_WORKER_PATH, 1);
+  CheckTypedHandler(FunctionIsolation::kProcess);
+}
+
+void TriggersItems::CheckTypedHandler(FunctionIsolation isolation) {
   CreateTyped("orders", "id", Stream(StreamViewType::kNewAndOldImages));
   CreateTyped("prices", "sku");
   CreateTyped("totals", "sku");
@@ -146,6 +161,7 @@ TEST_F(TriggersItems, HandlerReadsTypedImagesAndItemsAndWritesBackExactlyOnce) {
                    {"TOTALS", "totals"},
                    {"AUDIT", "audit"},
                    {"FAIL_ONCE", dir_.Sub("failed-once")}};
+  f.isolation = isolation;
   ASSERT_OK(t()->CreateFunction(f, nullptr));
   const std::string uuid = Map("items", "orders");
   // A failing batch waiting out its backoff counts as idle: wait for the

@@ -62,13 +62,14 @@ Status ParseEnvironment(const std::string& text, std::map<std::string, std::stri
 
 // Flags shared by create-function and update-function.
 struct FunctionFlags {
-  std::string name, library, handler, environment, description;
+  std::string name, library, handler, environment, description, isolation;
   uint32_t timeout = 3;
   CLI::Option* library_opt = nullptr;
   CLI::Option* handler_opt = nullptr;
   CLI::Option* environment_opt = nullptr;
   CLI::Option* timeout_opt = nullptr;
   CLI::Option* description_opt = nullptr;
+  CLI::Option* isolation_opt = nullptr;
 
   void Add(CLI::App* c, bool library_required) {
     c->add_option("--function-name", name, "Function name (1-64 of A-Z a-z 0-9 _ -)")->required();
@@ -82,6 +83,10 @@ struct FunctionFlags {
         c->add_option("--environment", environment, "Variables={KEY=VALUE,...} (or JSON)");
     timeout_opt = c->add_option("--timeout", timeout, "Seconds per invocation, 1-900 (default 3)");
     description_opt = c->add_option("--description", description, "Free text");
+    isolation_opt = c->add_option("--isolation", isolation,
+                                  "Where the handler runs: none (in the host process, the "
+                                  "default) or process (a runnel-worker process; a crash or "
+                                  "timeout fails only that invocation)");
   }
   // Applies the flags given on the command line to *config.
   Status Apply(Context& ctx, FunctionConfiguration* config) const {
@@ -94,6 +99,10 @@ struct FunctionFlags {
     }
     if (timeout_opt->count()) config->timeout_seconds = timeout;
     if (description_opt->count()) config->description = description;
+    if (isolation_opt->count() && !ParseFunctionIsolation(isolation, &config->isolation)) {
+      return Status::InvalidArgument("--isolation: expected none or process, got '" + isolation +
+                                     "'");
+    }
     return Status::OK();
   }
 };
@@ -118,24 +127,25 @@ void AddCreateFunction(Registry* r) {
 
 void AddUpdateFunction(Registry* r) {
   auto a = std::make_shared<FunctionFlags>();
-  CLI::App* c =
-      r->Add("update-function",
-             "Change a function's library, handler, environment, timeout or description (the new "
-             "library is loaded and checked first)",
-             Needs::kDb, [a](Context& ctx) {
-               DB* db = ctx.Db();
-               if (db == nullptr) return 1;
-               FunctionConfiguration config;
-               Status s = db->triggers()->GetFunction(a->name, &config);
-               if (!s.ok()) return ctx.Fail(s);
-               s = a->Apply(ctx, &config);
-               if (!s.ok()) return ctx.Usage(s.message());
-               FunctionConfiguration updated;
-               s = db->triggers()->UpdateFunction(config, &updated);
-               if (!s.ok()) return ctx.Fail(s);
-               ctx.Print(FunctionJson(updated));
-               return 0;
-             });
+  CLI::App* c = r->Add(
+      "update-function",
+      "Change a function's library, handler, environment, timeout, description or isolation (the "
+      "new "
+      "library is loaded and checked first)",
+      Needs::kDb, [a](Context& ctx) {
+        DB* db = ctx.Db();
+        if (db == nullptr) return 1;
+        FunctionConfiguration config;
+        Status s = db->triggers()->GetFunction(a->name, &config);
+        if (!s.ok()) return ctx.Fail(s);
+        s = a->Apply(ctx, &config);
+        if (!s.ok()) return ctx.Usage(s.message());
+        FunctionConfiguration updated;
+        s = db->triggers()->UpdateFunction(config, &updated);
+        if (!s.ok()) return ctx.Fail(s);
+        ctx.Print(FunctionJson(updated));
+        return 0;
+      });
   a->Add(c, /*library_required=*/false);
   // The cloud splits this in two; both names work.
   c->alias("update-function-code");
@@ -219,6 +229,8 @@ void AddInvoke(Registry* r) {
         ojson result = nullptr;
         if (resp.contains("batchItemFailures")) {
           result = ojson{{"batchItemFailures", resp["batchItemFailures"]}};
+        } else if (resp.contains("errorMessage")) {
+          result = ojson{{"errorMessage", resp["errorMessage"]}, {"errorType", resp["errorType"]}};
         } else if (resp.contains("FunctionError")) {
           result = ojson{{"errorMessage", "the handler returned an error"},
                          {"errorType", resp["FunctionError"]}};

@@ -154,6 +154,8 @@ ojson FunctionJson(const FunctionConfiguration& f) {
   }
   j["State"] = "Active";
   j["PackageType"] = "SharedLibrary";
+  // A runnel field beside the cloud's (which always isolates).
+  j["RunnelIsolation"] = std::string(FunctionIsolationName(f.isolation));
   return j;
 }
 

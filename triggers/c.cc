@@ -91,6 +91,12 @@ void runnel_functionconfig_set_environment(runnel_functionconfig_t* fn, const ch
                                            size_t name_len, const char* value, size_t value_len) {
   fn->rep.environment[std::string(View(name, name_len))] = std::string(View(value, value_len));
 }
+void runnel_functionconfig_set_isolation(runnel_functionconfig_t* fn, int isolation) {
+  fn->rep.isolation = static_cast<runnel::FunctionIsolation>(isolation);
+}
+int runnel_functionconfig_isolation(const runnel_functionconfig_t* fn) {
+  return static_cast<int>(fn->rep.isolation);
+}
 const char* runnel_functionconfig_name(const runnel_functionconfig_t* fn, size_t* len) {
   return Out(fn->rep.function_name, len);
 }

@@ -121,7 +121,7 @@ void FunctionLog::Append(int64_t time_micros, std::string_view text) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     const std::string path = dir_ + "/current.log";
-    file_ = std::fopen(path.c_str(), "a");
+    file_ = std::fopen(path.c_str(), "ae");  // not inherited by runnel-worker
     if (file_ == nullptr) {
       if (!reported_error_) {
         std::fprintf(stderr, "runnel: cannot open function log %s: %s\n", path.c_str(),

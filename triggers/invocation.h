@@ -61,8 +61,13 @@ struct Invocation {
   // calls' state (item_calls.h).
   ItemCalls items;
   std::string error;  // what made the invocation fail, if it did
+  // Set when the function's timeout ended the invocation (an isolated
+  // function's worker was killed); the invocation then failed.
+  bool timed_out = false;
 
   Invocation();
+  // The invocation behind a context that Invocation handed out.
+  static Invocation* FromContext(runnel_context* ctx) { return reinterpret_cast<Invocation*>(ctx); }
   // Calls the handler (catching C++ exceptions of in-process handlers) and
   // returns its result; non-zero also when it threw.
   int Run(const std::function<int(const runnel_batch*, runnel_context*)>& handler);

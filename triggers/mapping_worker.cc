@@ -318,7 +318,18 @@ void MappingWorker::LoadPosition() {
 MappingWorker::RoundEnd MappingWorker::ResolveFunction() {
   if (function_ok_) return std::nullopt;
   const log::MappingEntryData& m = mapping_;
+  ResolvedFunction previous = std::move(function_);
+  function_ = ResolvedFunction();
   Status rs = owner_->Resolve(m.function_name, &function_);
+  if (rs.ok() && previous.isolated != nullptr && function_.isolated != nullptr &&
+      previous.config.library == function_.config.library &&
+      previous.config.handler == function_.config.handler &&
+      previous.config.code_hash == function_.config.code_hash) {
+    // The catalog changed but not the code: the worker (and what its
+    // runnel_init set up) carries on.
+    function_.isolated = std::move(previous.isolated);
+    function_.call = std::move(previous.call);
+  }
   if (!rs.ok()) {
     SetResult("PROBLEM: function unavailable: " + rs.message());
     blocked_ = true;
@@ -505,9 +516,13 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
   const int rc = inv->Run(fn.call);
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-  const bool timed_out = elapsed > std::chrono::seconds(fn.config.timeout_seconds);
+  // An isolated function's worker is killed at the deadline; an in-process
+  // handler can only be found late when it returns.
+  const bool timed_out =
+      inv->timed_out || elapsed > std::chrono::seconds(fn.config.timeout_seconds);
   if (timed_out) {
-    inv->LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) + " seconds");
+    inv->LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) +
+                 ".00 seconds");
   }
   inv->log->Append(NowMicros(owner_->db()->env()), "END RequestId: " + inv->request_id);
   char report[200];

@@ -69,6 +69,26 @@ std::string_view MappingStateName(MappingState state) {
   return "UNKNOWN";
 }
 
+std::string_view FunctionIsolationName(FunctionIsolation isolation) {
+  switch (isolation) {
+    case FunctionIsolation::kInProcess:
+      return "none";
+    case FunctionIsolation::kProcess:
+      return "process";
+  }
+  return "UNKNOWN";
+}
+
+bool ParseFunctionIsolation(std::string_view name, FunctionIsolation* isolation) {
+  for (auto v : {FunctionIsolation::kInProcess, FunctionIsolation::kProcess}) {
+    if (FunctionIsolationName(v) == name) {
+      *isolation = v;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ParseStartingPosition(std::string_view name, StartingPosition* p) {
   for (auto v : {StartingPosition::kTrimHorizon, StartingPosition::kLatest,
                  StartingPosition::kAtTimestamp, StartingPosition::kAtSequenceNumber}) {
@@ -118,6 +138,15 @@ Status TriggersImpl::ValidateFunction(const FunctionConfiguration& c, bool libra
   if (library && c.handler.empty()) {
     return Status::InvalidArgument("handler: must name an exported symbol");
   }
+  if (c.isolation != FunctionIsolation::kInProcess && c.isolation != FunctionIsolation::kProcess) {
+    return Status::InvalidArgument("isolation: must be none or process, got " +
+                                   std::to_string(static_cast<int>(c.isolation)));
+  }
+  if (!library && c.isolation != FunctionIsolation::kInProcess) {
+    return Status::InvalidArgument(
+        "isolation: a function registered in-process runs in the host process; only a library "
+        "function can be isolated");
+  }
   for (const auto& [k, v] : c.environment) {
     if (k.empty() || k.find('=') != std::string::npos) {
       return Status::InvalidArgument("environment: bad variable name '" + k + "'");
@@ -131,11 +160,6 @@ Status TriggersImpl::LoadChecked(const FunctionConfiguration& c, log::FunctionEn
   Status s = ValidateFunction(c, true);
   std::string resolved;
   if (s.ok()) s = ResolveLibraryPath(c.library, &resolved);
-  // Loaded (and initialized) before anything is recorded: a bad plugin is an
-  // error now, not a PROBLEM later.
-  if (s.ok()) s = FunctionLibrary::Load(resolved, c.handler, c.function_name, library);
-  std::string hash;
-  if (s.ok()) s = HashFile(resolved, &hash);
   if (!s.ok()) return s;
   entry->name = c.function_name;
   entry->in_process = false;
@@ -145,8 +169,17 @@ Status TriggersImpl::LoadChecked(const FunctionConfiguration& c, log::FunctionEn
   entry->timeout_seconds = c.timeout_seconds;
   entry->description = c.description;
   entry->last_modified_micros = NowMicros(db_->env());
-  entry->code_hash = hash;
-  return Status::OK();
+  entry->isolation = static_cast<uint8_t>(c.isolation);
+  // Loaded (and initialized) before anything is recorded: a bad plugin is an
+  // error now, not a PROBLEM later. An isolated one is loaded by a worker,
+  // so that even a plugin crashing in runnel_init leaves the host running.
+  if (c.isolation == FunctionIsolation::kProcess) {
+    s = IsolatedFunction::Check(*entry);
+  } else {
+    s = FunctionLibrary::Load(resolved, c.handler, c.function_name, library);
+  }
+  if (s.ok()) s = HashFile(resolved, &entry->code_hash);
+  return s;
 }
 
 FunctionConfiguration TriggersImpl::Describe(const log::FunctionEntryData& f) const {
@@ -161,6 +194,7 @@ FunctionConfiguration TriggersImpl::Describe(const log::FunctionEntryData& f) co
   c.in_process = f.in_process;
   c.last_modified_micros = f.last_modified_micros;
   c.code_hash = f.code_hash;
+  c.isolation = static_cast<FunctionIsolation>(f.isolation);
   return c;
 }
 
@@ -189,7 +223,11 @@ Status TriggersImpl::PutLibraryFunction(const FunctionConfiguration& config, boo
     // Workers hold their own reference for the invocation in flight; old
     // code is unloaded when that ends.
     MutexLock lock(&mu_);
-    loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
+    if (library != nullptr) {
+      loaded_[entry.name] = {entry.library, entry.handler, entry.code_hash, library};
+    } else {
+      loaded_.erase(entry.name);  // isolated: the host keeps no copy loaded
+    }
   }
   if (out != nullptr) *out = Describe(entry);
   return Status::OK();
@@ -315,6 +353,16 @@ Status TriggersImpl::Resolve(const std::string& name, ResolvedFunction* out) {
   const log::FunctionEntryData* f = cat->FindFunction(name);
   if (f == nullptr) return FunctionNotFound(name);
   out->config = *f;
+  if (f->isolation == static_cast<uint8_t>(FunctionIsolation::kProcess)) {
+    // A worker of its own per resolution (a mapping, an Invoke): they run
+    // concurrently, each one invocation at a time. It starts on first use.
+    auto isolated = std::make_shared<IsolatedFunction>(*f);
+    out->isolated = isolated;
+    out->call = [isolated](const runnel_batch* b, runnel_context* c) {
+      return isolated->Invoke(b, c);
+    };
+    return Status::OK();
+  }
   MutexLock lock(&mu_);
   if (f->in_process) {
     auto it = in_process_.find(name);
@@ -357,6 +405,37 @@ Status TriggersImpl::ReadFunctionLog(std::string_view name, int64_t since_micros
   return LogFor(std::string(name))->Read(since_micros, lines);
 }
 
+namespace {
+
+// The cloud's Invoke response, fields in its order.
+std::string InvokeResponse(const Invocation& inv, bool failed, bool timed_out,
+                           uint32_t timeout_seconds) {
+  nlohmann::ordered_json out;
+  out["StatusCode"] = 200;
+  out["ExecutedVersion"] = "$LATEST";
+  if (failed) out["FunctionError"] = "Unhandled";
+  out["RequestId"] = inv.request_id;
+  // What the cloud's payload says when the runtime died or was stopped
+  // (isolated functions), for the caller to return as the payload.
+  if (timed_out) {
+    out["errorType"] = "Sandbox.Timedout";
+    out["errorMessage"] = "RequestId: " + inv.request_id + " Error: Task timed out after " +
+                          std::to_string(timeout_seconds) + ".00 seconds";
+  } else if (inv.error.rfind("Runtime exited", 0) == 0) {
+    out["errorType"] = "Runtime.ExitError";
+    out["errorMessage"] = "RequestId: " + inv.request_id + " Error: " + inv.error;
+  }
+  if (!inv.failed_items.empty()) {
+    nlohmann::ordered_json& failures = out["batchItemFailures"] = nlohmann::ordered_json::array();
+    for (uint64_t item : inv.failed_items) {
+      failures.push_back({{"itemIdentifier", std::to_string(item)}});
+    }
+  }
+  return out.dump();
+}
+
+}  // namespace
+
 Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
                             std::string* response) {
   ResolvedFunction fn;
@@ -382,27 +461,20 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
                   "START RequestId: " + inv.request_id + " Version: $LATEST");
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = inv.Run(fn.call);
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  const bool timed_out = inv.timed_out || elapsed > std::chrono::seconds(fn.config.timeout_seconds);
+  if (timed_out) {
+    inv.LogLine("Task timed out after " + std::to_string(fn.config.timeout_seconds) +
+                ".00 seconds");
+  }
   inv.log->Append(NowMicros(db_->env()), "END RequestId: " + inv.request_id);
   char report[160];
   std::snprintf(report, sizeof(report), "REPORT RequestId: %s Duration: %.2f ms Records: %zu",
                 inv.request_id.c_str(), ms, batch.count);
   inv.log->Append(NowMicros(db_->env()), report);
-  const bool failed = rc != 0 || inv.bad_failed_item || inv.bad_write;
-  // The cloud's Invoke response, fields in its order.
-  nlohmann::ordered_json out;
-  out["StatusCode"] = 200;
-  out["ExecutedVersion"] = "$LATEST";
-  if (failed) out["FunctionError"] = "Unhandled";
-  out["RequestId"] = inv.request_id;
-  if (!inv.failed_items.empty()) {
-    nlohmann::ordered_json& failures = out["batchItemFailures"] = nlohmann::ordered_json::array();
-    for (uint64_t item : inv.failed_items) {
-      failures.push_back({{"itemIdentifier", std::to_string(item)}});
-    }
-  }
-  *response = out.dump();
+  const bool failed = rc != 0 || inv.bad_failed_item || inv.bad_write || timed_out;
+  *response = InvokeResponse(inv, failed, timed_out, fn.config.timeout_seconds);
   if (failed) return Status::OK();
   if (inv.writes.Count() > 0) {
     s = db_->Write(WriteOptions{true}, inv.writes, nullptr);

@@ -16,6 +16,7 @@
 #include "runnel/triggers.h"
 #include "triggers/function_library.h"
 #include "triggers/function_log.h"
+#include "triggers/isolated_function.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -27,7 +28,8 @@ class MappingWorker;
 // in-process handler, plus the function's configuration at the time.
 struct ResolvedFunction {
   log::FunctionEntryData config;
-  std::shared_ptr<FunctionLibrary> library;  // keeps the code loaded
+  std::shared_ptr<FunctionLibrary> library;    // keeps the code loaded
+  std::shared_ptr<IsolatedFunction> isolated;  // its worker, if isolated
   std::function<int(const runnel_batch*, runnel_context*)> call;
 };
 

@@ -500,6 +500,14 @@ RUNNEL_C_EXPORT void runnel_functionconfig_set_timeout_seconds(runnel_functionco
                                                                uint32_t seconds);
 RUNNEL_C_EXPORT void runnel_functionconfig_set_description(runnel_functionconfig_t* fn,
                                                            const char* text, size_t len);
+/* Where the handler runs: runnel_isolation_none (in the host process, the
+ * default) or runnel_isolation_process (a runnel-worker process; a crash or
+ * timeout fails only that invocation). See FunctionIsolation in
+ * runnel/triggers.h; another value is refused by runnel_create_function. */
+enum { runnel_isolation_none = 0, runnel_isolation_process = 1 };
+RUNNEL_C_EXPORT void runnel_functionconfig_set_isolation(runnel_functionconfig_t* fn,
+                                                         int isolation);
+RUNNEL_C_EXPORT int runnel_functionconfig_isolation(const runnel_functionconfig_t* fn);
 /* Sets one environment variable of the function (replacing a previous one). */
 RUNNEL_C_EXPORT void runnel_functionconfig_set_environment(runnel_functionconfig_t* fn,
                                                            const char* name, size_t name_len,

@@ -50,6 +50,30 @@ inline constexpr size_t kMaxFilterPatternLength = 4096;
 // this is not committed (recursive loop detection).
 inline constexpr int kMaxChainDepth = 16;
 
+// Where a library function's handler runs (a runnel extension; the cloud
+// always isolates).
+//   kInProcess  in the host process (the default): the fastest; a crashing
+//               plugin takes the host down, and a timeout is only noticed
+//               when the handler returns.
+//   kProcess    in a `runnel-worker` process that dlopen(3)s the plugin. The
+//               batch, the handler's calls (items, write-backs, logs) and the
+//               result cross a socket. A crash (signal, abort, exit) fails
+//               only that invocation ("Runtime exited with error: ..." in the
+//               function's log, a function error to the mapping); a handler
+//               past its timeout is killed ("Task timed out after N.00
+//               seconds"). Write-backs of a failed invocation are never
+//               committed; the worker is started again for the next batch.
+//               The worker executable is $RUNNEL_WORKER if set, else
+//               `runnel-worker` beside the running executable, else in the
+//               install's bin directory.
+enum class FunctionIsolation : uint8_t {
+  kInProcess = 0,
+  kProcess = 1,
+};
+// "none" or "process" (the tool's --isolation values).
+std::string_view FunctionIsolationName(FunctionIsolation isolation);
+bool ParseFunctionIsolation(std::string_view name, FunctionIsolation* isolation);
+
 struct FunctionConfiguration {
   // FunctionName: 1–64 characters of [A-Za-z0-9_-].
   std::string function_name;
@@ -62,6 +86,8 @@ struct FunctionConfiguration {
   // 1–900 seconds (the cloud's default is 3).
   uint32_t timeout_seconds = 3;
   std::string description;
+  // Library functions only; an in-process function cannot be isolated.
+  FunctionIsolation isolation = FunctionIsolation::kInProcess;
 
   // Set by runnel.
   std::string function_arn;  // arn:aws:lambda:<region>:<account>:function:<name>
@@ -223,8 +249,11 @@ class Triggers {
   // Invokes the function once with `payload`, a DynamoDB Streams event
   // ({"Records":[...]}, as RecordToJson renders them), like `lambda invoke`.
   // *response is {"StatusCode":200,...} with "FunctionError" set if the
-  // handler failed and "batchItemFailures" if it reported any. Write-backs
-  // of an invocation are committed if it succeeds.
+  // handler failed and "batchItemFailures" if it reported any, and, when an
+  // isolated function's worker died or was killed at the timeout, the
+  // cloud's payload fields "errorType" (Runtime.ExitError, Sandbox.Timedout)
+  // and "errorMessage". Write-backs of an invocation are committed if it
+  // succeeds.
   virtual Status Invoke(std::string_view name, std::string_view payload, std::string* response) = 0;
 
   // --- Event source mappings.

@@ -83,10 +83,16 @@ HttpResponse ServeInvoke(ServiceContext& ctx, std::string_view name, const HttpR
   const bool failed = result.is_object() && result.contains("FunctionError");
   if (failed) {
     r.headers.emplace_back("X-Amz-Function-Error", result["FunctionError"].get<std::string>());
-    // The cloud's message for a runtime that reports no error of its own.
-    r.body = ojson{{"errorMessage", "RequestId: " + id + " Error: the handler returned an error"},
-                   {"errorType", result["FunctionError"]}}
-                 .dump();
+    if (result.contains("errorMessage")) {
+      // A runtime exit or timeout (isolated functions), as the cloud says it.
+      r.body = ojson{{"errorMessage", result["errorMessage"]}, {"errorType", result["errorType"]}}
+                   .dump();
+    } else {
+      // The cloud's message for a runtime that reports no error of its own.
+      r.body = ojson{{"errorMessage", "RequestId: " + id + " Error: the handler returned an error"},
+                     {"errorType", result["FunctionError"]}}
+                   .dump();
+    }
   } else if (result.is_object() && result.contains("batchItemFailures")) {
     r.body = ojson{{"batchItemFailures", result["batchItemFailures"]}}.dump();
   } else {
