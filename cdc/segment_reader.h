@@ -102,6 +102,8 @@ class SegmentReader {
     }
     return ReadFromFile(off, n, out, buf);
   }
+  // Maps the file (guarded) or, failing that, keeps it open for pread.
+  Status MapOrOpen();
   Status ReadFromFile(uint64_t off, size_t n, std::string_view* out, std::vector<uint64_t>* buf);
   // True if an intact frame starts at off.
   bool IntactFrameAt(uint64_t off);
@@ -110,13 +112,15 @@ class SegmentReader {
   // payload is hashed.
   uint64_t FindNextIntact(uint64_t off);
 
-  leveldb::RandomAccessFile* file_ = nullptr;
-  // The file mapped read-only (map_bytes_ >= size_; bytes past the file's
-  // end are never touched), when read through the default Env: reads are
-  // then pointer arithmetic, and frames appended later become readable by
-  // raising size_. Null otherwise (file_ serves).
+  leveldb::RandomAccessFile* file_ = nullptr;  // other Envs than the default
+  // The file mapped read-only (map_bytes_ >= size_), when read through the
+  // default Env: reads are then pointer arithmetic, and frames appended
+  // later become readable by raising size_. Registered with the SIGBUS
+  // guard (slot guard_), since another process may cut the file under it.
   const char* mapped_ = nullptr;
   uint64_t map_bytes_ = 0;
+  int guard_ = -1;
+  int fd_ = -1;  // the default Env's file when it is not mapped: pread
   std::string path_;
   std::string name_;
   uint64_t first_sequence_ = 0;
