@@ -63,7 +63,13 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir, uint64_t f
 
 Status SegmentReader::MapOrOpen() {
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) return Status::IOError(path_ + ": open: " + std::strerror(errno));
+  if (fd_ < 0) {
+    // NotFound as from the Env: callers take it for a segment that
+    // retention deleted meanwhile.
+    const int err = errno;
+    const std::string msg = path_ + ": open: " + std::strerror(err);
+    return err == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
+  }
   if (size_ == 0) return Status::OK();
   // Our own read-only mapping: a stream reader walks frames one after
   // another, and a read through the Env (a virtual call and a Status per
@@ -124,9 +130,10 @@ bool SegmentReader::Grew(leveldb::Env* env, bool* in_place) {
 
 Status SegmentReader::ReadFromFile(uint64_t off, size_t n, std::string_view* out,
                                    std::vector<uint64_t>* buf) {
-  const Status short_read =
-      Status::IOError(path_ + ": short read at offset " + std::to_string(off));
-  if (file_ == nullptr && fd_ < 0) return short_read;  // mapped, past the end
+  auto short_read = [&] {
+    return Status::IOError(path_ + ": short read at offset " + std::to_string(off));
+  };
+  if (file_ == nullptr && fd_ < 0) return short_read();  // mapped, past the end
   // Reading into a uint64_t buffer keeps copied payloads word-aligned; a
   // mapped file returns a pointer into the mapping, aligned because frames
   // start at multiples of 8.
@@ -139,7 +146,7 @@ Status SegmentReader::ReadFromFile(uint64_t off, size_t n, std::string_view* out
       const ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(off + got));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return Status::IOError(path_ + ": pread: " + std::strerror(errno));
-      if (r == 0) return short_read;
+      if (r == 0) return short_read();
       got += static_cast<size_t>(r);
     }
     *out = std::string_view(scratch, n);
@@ -148,7 +155,7 @@ Status SegmentReader::ReadFromFile(uint64_t off, size_t n, std::string_view* out
   leveldb::Slice result;
   leveldb::Status s = file_->Read(off, n, &result, scratch);
   if (!s.ok()) return FromLevelDB(s, path_);
-  if (result.size() != n) return short_read;
+  if (result.size() != n) return short_read();
   *out = std::string_view(result.data(), result.size());
   return Status::OK();
 }
