@@ -171,9 +171,17 @@ class ReadOnlySource final : public LogSource {
 
 }  // namespace
 
+Status OpenReadOnlySource(const std::string& dir, std::unique_ptr<LogSource>* source) {
+  auto s = std::make_unique<ReadOnlySource>(dir);
+  Status st = s->Init();
+  if (!st.ok()) return st;
+  *source = std::move(s);
+  return Status::OK();
+}
+
 Status StreamReader::OpenReadOnly(const std::string& dir, std::unique_ptr<StreamReader>* reader) {
-  auto source = std::make_unique<ReadOnlySource>(dir);
-  Status s = source->Init();
+  std::unique_ptr<LogSource> source;
+  Status s = OpenReadOnlySource(dir, &source);
   if (!s.ok()) return s;
   *reader = std::make_unique<StreamReaderImpl>(std::move(source));
   return Status::OK();

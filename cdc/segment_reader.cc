@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "cdc/env_util.h"
+#include "cdc/mapping_guard.h"
 
 namespace runnel::log {
 
@@ -28,28 +30,11 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir, uint64_t f
   r->first_sequence_ = first_sequence;
   Status s = FromLevelDB(env->GetFileSize(r->path_, &r->size_), r->path_);
   if (!s.ok()) return s;
-  if (env == leveldb::Env::Default() && r->size_ > 0) {
-    // Our own read-only mapping: a stream reader walks frames one after
-    // another, and a read through the Env (a virtual call and a Status per
-    // read) cost as much per frame as the rest of the framing. It reserves
-    // room for the segment to grow to the usual segment size, so a consumer
-    // waiting at the tail sees new frames after a stat instead of an open,
-    // a mmap and a munmap per wake-up. Pages past the end of the file are
-    // never read (reads stop at size_, which only grows to sizes the file
-    // had). Any other Env (tests inject faults, fuzzers force pread) is read
-    // through; so is the file if mapping fails.
-    const int fd = ::open(r->path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      const uint64_t bytes = std::max<uint64_t>(r->size_, kMapReserveBytes);
-      void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-      ::close(fd);
-      if (p != MAP_FAILED) {
-        r->mapped_ = static_cast<const char*>(p);
-        r->map_bytes_ = bytes;
-      }
-    }
-  }
-  if (r->mapped_ == nullptr) {
+  if (env == leveldb::Env::Default()) {
+    s = r->MapOrOpen();
+    if (!s.ok()) return s;
+  } else {
+    // Other Envs (tests inject faults, fuzzers force reads) are read through.
     s = FromLevelDB(env->NewRandomAccessFile(r->path_, &r->file_), r->path_);
     if (!s.ok()) return s;
   }
@@ -76,14 +61,57 @@ Status SegmentReader::Open(leveldb::Env* env, const std::string& dir, uint64_t f
   return Status::OK();
 }
 
+Status SegmentReader::MapOrOpen() {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    // NotFound as from the Env: callers take it for a segment that
+    // retention deleted meanwhile.
+    const int err = errno;
+    const std::string msg = path_ + ": open: " + std::strerror(err);
+    return err == ENOENT ? Status::NotFound(msg) : Status::IOError(msg);
+  }
+  if (size_ == 0) return Status::OK();
+  // Our own read-only mapping: a stream reader walks frames one after
+  // another, and a read through the Env (a virtual call and a Status per
+  // read) cost as much per frame as the rest of the framing. It reserves
+  // room for the segment to grow to the usual segment size, so a consumer
+  // waiting at the tail sees new frames after a stat instead of an open, a
+  // mmap and a munmap per wake-up. Reads stop at size_, a size the file
+  // had; if another process has cut the file below it since (recovery of a
+  // torn tail), the guard turns the fault into zeros (cdc/mapping_guard.h).
+  // Without a mapping (none free, or no guard) the file is read with
+  // pread(2), which a cut file answers with a short read: never with the
+  // Env's random-access file, which maps the file too, unguarded.
+  const uint64_t bytes = std::max<uint64_t>(size_, kMapReserveBytes);
+  void* p = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) return Status::OK();
+  guard_ = GuardMapping(p, bytes);
+  if (guard_ < 0) {
+    ::munmap(p, bytes);
+    return Status::OK();
+  }
+  ::close(fd_);
+  fd_ = -1;
+  mapped_ = static_cast<const char*>(p);
+  map_bytes_ = bytes;
+  return Status::OK();
+}
+
 SegmentReader::~SegmentReader() {
-  if (mapped_ != nullptr) ::munmap(const_cast<char*>(mapped_), map_bytes_);
+  if (mapped_ != nullptr) {
+    UnguardMapping(guard_);
+    ::munmap(const_cast<char*>(mapped_), map_bytes_);
+  }
+  if (fd_ >= 0) ::close(fd_);
   delete file_;
 }
 
 bool SegmentReader::Grew(leveldb::Env* env, bool* in_place) {
   uint64_t size = 0;
   *in_place = false;
+  // Zero pages replaced part of the mapping: whatever the size is now, only
+  // a fresh mapping shows the file's bytes there.
+  if (mapped_ != nullptr && MappingWasCut(guard_)) return true;
   if (!env->GetFileSize(path_, &size).ok() || size == size_) return false;
   // A file that shrank was cut by recovery (a torn tail), or rewritten under
   // the same name (a new segment whose catalog frame was torn): only a
@@ -102,21 +130,32 @@ bool SegmentReader::Grew(leveldb::Env* env, bool* in_place) {
 
 Status SegmentReader::ReadFromFile(uint64_t off, size_t n, std::string_view* out,
                                    std::vector<uint64_t>* buf) {
-  if (file_ == nullptr) {  // mapped, and the read runs past the end
+  auto short_read = [&] {
     return Status::IOError(path_ + ": short read at offset " + std::to_string(off));
-  }
+  };
+  if (file_ == nullptr && fd_ < 0) return short_read();  // mapped, past the end
   // Reading into a uint64_t buffer keeps copied payloads word-aligned; a
   // mapped file returns a pointer into the mapping, aligned because frames
   // start at multiples of 8.
   const size_t words = (n + 7) / 8 + 1;
   if (buf->size() < words) buf->resize(words);
   char* scratch = reinterpret_cast<char*>(buf->data());
+  if (fd_ >= 0) {
+    size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(off + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Status::IOError(path_ + ": pread: " + std::strerror(errno));
+      if (r == 0) return short_read();
+      got += static_cast<size_t>(r);
+    }
+    *out = std::string_view(scratch, n);
+    return Status::OK();
+  }
   leveldb::Slice result;
   leveldb::Status s = file_->Read(off, n, &result, scratch);
   if (!s.ok()) return FromLevelDB(s, path_);
-  if (result.size() != n) {
-    return Status::IOError(path_ + ": short read at offset " + std::to_string(off));
-  }
+  if (result.size() != n) return short_read();
   *out = std::string_view(result.data(), result.size());
   return Status::OK();
 }

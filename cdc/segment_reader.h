@@ -43,6 +43,16 @@ struct Damage {
 };
 
 // Thread safety: not synchronized; one thread at a time.
+//
+// A file cut under the reader: another process may cut the segment while it
+// is open (the host's recovery cuts a torn tail off the newest segment, and
+// rewrites from offset 0 a segment whose catalog frame was torn). Reading
+// through the default Env, the reader never dies of it (no SIGBUS, see
+// cdc/mapping_guard.h): the cut bytes read as zeros (or as a short read),
+// which is damage to the end of the file as the reader sees it, never a
+// frame. Grew() then returns true with !*in_place, and an open afresh sees
+// the shorter file and whatever was appended since. Frames returned before
+// stay valid: recovery only ever cuts from the first damaged frame on.
 class SegmentReader {
  public:
   enum class Result { kFrame, kEnd, kDamaged, kError };
@@ -76,11 +86,12 @@ class SegmentReader {
     return p >= b && p < b + buf_.size() * sizeof(uint64_t);
   }
 
-  // Looks at the file's size again (a stat). True if it changed: then, if
-  // it grew, the new bytes lie within the reader's mapping and the file is
-  // still the one opened (same salt), they are readable at once (*in_place);
-  // otherwise the caller must open the segment afresh. Views handed out
-  // before stay valid either way.
+  // Looks at the file's size again (a stat). True if it changed, or if the
+  // file was cut under the reader's mapping (whatever its size now): then,
+  // if it grew, the new bytes lie within the reader's mapping and the file
+  // is still the one opened (same salt), they are readable at once
+  // (*in_place); otherwise the caller must open the segment afresh. Views
+  // handed out before stay valid either way.
   bool Grew(leveldb::Env* env, bool* in_place);
 
   uint64_t offset() const { return offset_; }
@@ -102,6 +113,8 @@ class SegmentReader {
     }
     return ReadFromFile(off, n, out, buf);
   }
+  // Maps the file (guarded) or, failing that, keeps it open for pread.
+  Status MapOrOpen();
   Status ReadFromFile(uint64_t off, size_t n, std::string_view* out, std::vector<uint64_t>* buf);
   // True if an intact frame starts at off.
   bool IntactFrameAt(uint64_t off);
@@ -110,13 +123,15 @@ class SegmentReader {
   // payload is hashed.
   uint64_t FindNextIntact(uint64_t off);
 
-  leveldb::RandomAccessFile* file_ = nullptr;
-  // The file mapped read-only (map_bytes_ >= size_; bytes past the file's
-  // end are never touched), when read through the default Env: reads are
-  // then pointer arithmetic, and frames appended later become readable by
-  // raising size_. Null otherwise (file_ serves).
+  leveldb::RandomAccessFile* file_ = nullptr;  // other Envs than the default
+  // The file mapped read-only (map_bytes_ >= size_), when read through the
+  // default Env: reads are then pointer arithmetic, and frames appended
+  // later become readable by raising size_. Registered with the SIGBUS
+  // guard (slot guard_), since another process may cut the file under it.
   const char* mapped_ = nullptr;
   uint64_t map_bytes_ = 0;
+  int guard_ = -1;
+  int fd_ = -1;  // the default Env's file when it is not mapped: pread
   std::string path_;
   std::string name_;
   uint64_t first_sequence_ = 0;

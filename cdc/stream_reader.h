@@ -53,6 +53,10 @@ class LogSource {
                          std::chrono::steady_clock::time_point deadline) = 0;
 };
 
+// The log of the DB in `dir` as another process sees it, read-only (what
+// StreamReader::OpenReadOnly reads through). NotFound if `dir` is no DB.
+Status OpenReadOnlySource(const std::string& dir, std::unique_ptr<LogSource>* source);
+
 // The decoded form of a shard iterator string.
 struct ShardPosition {
   std::string arn;

@@ -412,6 +412,59 @@ TEST(SegmentReader, GrowsInPlaceOnlyWhileTheFileIsTheSame) {
   EXPECT_FALSE(in_place);
 }
 
+// Another process may cut the segment under a reader's mapping (the host's
+// recovery cuts a torn tail). Touching a page past the new end of a mapped
+// file is SIGBUS; the reader must instead see the cut part as the end of
+// the data, and learn that only a fresh open shows the file as it is now,
+// even if the file has since grown back to the very size it had.
+TEST(SegmentReader, FileCutUnderTheMappingReadsAsTheEndOfData) {
+  TempDir dir;
+  leveldb::Env* env = leveldb::Env::Default();
+  std::string bytes;
+  WriteSegment(dir.path(), 1, 3, &bytes);
+  const std::string path = dir.path() + "/" + SegmentFileName(1);
+  // A torn write of 16 pages: the scan for an intact frame after it reads
+  // every one of them.
+  std::string torn(64 << 10, '\0');
+  for (size_t i = 0; i < torn.size(); ++i) torn[i] = static_cast<char>(i * 131 + 7);
+  test::WriteAt(path, bytes.size(), torn);
+  std::unique_ptr<SegmentReader> r;
+  ASSERT_OK(SegmentReader::Open(env, dir.path(), 1, kId, &r));
+  const uint64_t stale_size = r->file_size();
+  ASSERT_EQ(stale_size, bytes.size() + torn.size());
+  Frame f;
+  Damage d;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(r->Next(&f, &d), SegmentReader::Result::kFrame);
+  const std::string_view third = f.payload;
+
+  std::filesystem::resize_file(path, bytes.size());  // recovery's cut
+  ASSERT_EQ(r->Next(&f, &d), SegmentReader::Result::kDamaged);
+  EXPECT_EQ(d.offset, bytes.size());
+  EXPECT_TRUE(d.to_end_of_file);
+  // A frame handed out before the cut lies before it: still readable.
+  BatchData b;
+  EXPECT_OK(DecodeBatch(third, &b));
+
+  // The file grows back to exactly the size the reader saw, with two more
+  // frames: the size alone cannot tell, the reader must reopen.
+  std::string five;
+  WriteSegment(dir.path(), 1, 5, &five);
+  ASSERT_LT(five.size(), stale_size);
+  test::WriteAt(path, five.size(), std::string(stale_size - five.size(), '\0'));
+  ASSERT_EQ(std::filesystem::file_size(path), stale_size);
+  bool in_place = true;
+  ASSERT_TRUE(r->Grew(env, &in_place));
+  EXPECT_FALSE(in_place);
+  ASSERT_OK(SegmentReader::Open(env, dir.path(), 1, kId, &r));
+  r->SeekToOffset(bytes.size());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(r->Next(&f, &d), SegmentReader::Result::kFrame) << i;
+    EXPECT_EQ(f.header.first_sequence, 4u + i);
+  }
+  EXPECT_EQ(r->Next(&f, &d), SegmentReader::Result::kDamaged);  // the zeros
+  EXPECT_TRUE(d.to_end_of_file);
+}
+
 // A frame hash is seeded by the segment's salt and the frame's offset, so a
 // well-formed frame stored inside a value (or copied from elsewhere) never
 // reads as a frame: not where it lies, and not when a scan after damage

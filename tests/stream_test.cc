@@ -7,15 +7,18 @@
 #include "runnel/stream.h"
 
 #include <kj/encoding.h>
+#include <leveldb/env.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "cdc/log_format.h"
+#include "cdc/segment_reader.h"
 #include "cdc/stream_reader.h"
 #include "db/db_impl.h"
 #include "tests/testutil.h"
@@ -576,6 +579,187 @@ TEST_F(StreamTest, SecondProcessTailsWhileWeWriteAndRetentionTrims) {
   // background after each segment switch).
   EXPECT_GT(db_->FirstAvailableSequence(), 1000u);
   EXPECT_EQ(seen, kRecords);
+}
+
+// Appends a torn write to the newest segment of the (closed) DB in db_dir:
+// 64 KiB (16 pages) that never became a frame, as a host killed
+// in the middle of a group commit leaves it. Returns where it starts.
+uint64_t AppendTornWrite(const std::string& db_dir, std::string* segment, uint64_t* bytes) {
+  std::vector<uint64_t> segs;
+  EXPECT_OK(log::ListSegments(leveldb::Env::Default(), db_dir + "/wal", &segs));
+  if (segs.empty()) return 0;
+  *segment = db_dir + "/wal/" + log::SegmentFileName(segs.back());
+  const uint64_t intact = std::filesystem::file_size(*segment);
+  std::string torn(64 << 10, '\0');
+  for (size_t i = 0; i < torn.size(); ++i) torn[i] = static_cast<char>(i * 131 + 7);
+  test::WriteAt(*segment, intact, torn);
+  *bytes = torn.size();
+  return intact;
+}
+
+// The lines of a stream-following child: "<sequence> <key>" per record, the
+// keys Numbered("k", i) in order; every record exactly once.
+struct ChildRecords {
+  FILE* in = nullptr;
+  int seen = 0;
+  SequenceNumber prev = 0;
+  std::string other;  // the first line that is not a record
+  // Reads records until `count` are seen or another line comes.
+  void ReadUntil(int count) {
+    char line[256];
+    other.clear();
+    while (seen < count && std::fgets(line, sizeof(line), in) != nullptr) {
+      std::string l(line);
+      if (!l.empty() && l.back() == '\n') l.pop_back();
+      if (l.empty() || l[0] < '0' || l[0] > '9') {
+        other = l;
+        return;
+      }
+      const SequenceNumber seq = std::stoull(l.substr(0, l.find(' ')));
+      ASSERT_GT(seq, prev) << "a record twice or out of order: " << l;
+      prev = seq;
+      ASSERT_EQ(l.substr(l.find(' ') + 1), Numbered("k", seen)) << "a record lost: " << l;
+      ++seen;
+    }
+  }
+  std::string NextLine() {
+    char line[256];
+    if (std::fgets(line, sizeof(line), in) == nullptr) return "(end of output)";
+    std::string l(line);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    return l;
+  }
+};
+
+// A reader in another process keeps the newest segment mapped between reads
+// (a StreamCursor, as a trigger worker keeps one), torn write included: it
+// has read the torn pages looking for the next frame. The next host's
+// recovery cuts the torn tail under that mapping and appends new records
+// over the same offsets. Touching a cut page is SIGBUS; the reader must
+// instead see the shorter file, read the new records through the rest of
+// its view and past it, and deliver each exactly once. Lock-step on the
+// reader's output ("WAITING" after a read that found nothing), no sleeps.
+TEST_F(StreamTest, MappedReaderInAnotherProcessReadsOnWhenRecoveryCutsItsSegment) {
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
+  constexpr int kBefore = 100, kFew = 3, kAfter = 400;
+  int written = 0;
+  auto put = [&](int n, size_t value_bytes) {
+    for (int i = 0; i < n; ++i, ++written) {
+      ASSERT_OK(
+          db_->Put(WriteOptions(), "tbl", Numbered("k", written), std::string(value_bytes, 'v')));
+    }
+  };
+  put(kBefore, 100);
+  ASSERT_OK(db_->Close());
+  db_.reset();
+  std::string seg;
+  uint64_t torn = 0;
+  const uint64_t intact = AppendTornWrite(dir_.Sub("db"), &seg, &torn);
+  ASSERT_GT(intact, 0u);
+
+  int to_child[2], from_child[2];
+  ASSERT_EQ(pipe(to_child), 0);
+  ASSERT_EQ(pipe(from_child), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(to_child[0], 0);
+    dup2(from_child[1], 1);
+    close(to_child[1]);
+    close(from_child[0]);
+    execl(CURSOR_HELPER_PATH, CURSOR_HELPER_PATH, dir_.Sub("db").c_str(), "tbl",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(to_child[0]);
+  close(from_child[1]);
+  ChildRecords out;
+  out.in = fdopen(from_child[0], "r");
+  ASSERT_NE(out.in, nullptr);
+  auto go = [&] { ASSERT_EQ(write(to_child[1], "go\n", 3), 3); };
+  // "WAITING", or how the reader died.
+  auto waiting = [&] {
+    const std::string line = out.NextLine();
+    if (line == "WAITING") return line;
+    int status = 0;
+    if (line == "(end of output)" && waitpid(child, &status, 0) == child && WIFSIGNALED(status)) {
+      return "the reader died of signal " + std::to_string(WTERMSIG(status));
+    }
+    return line;
+  };
+
+  out.ReadUntil(kBefore);
+  ASSERT_EQ(out.seen, kBefore) << out.other;
+  ASSERT_EQ(waiting(), "WAITING");  // at the torn write, mapped
+
+  Open(Options());  // the new host: its recovery cuts the torn tail
+  const RecoveryReport& report = db_->recovery_report();
+  ASSERT_TRUE(report.torn_tail);
+  EXPECT_EQ(report.torn_tail_offset, intact);
+  EXPECT_EQ(report.torn_tail_bytes, torn);
+  EXPECT_LT(std::filesystem::file_size(seg), intact + torn);
+  // A few records where the torn write was: the reader reads them through
+  // its old view, then runs on into the cut pages.
+  put(kFew, 100);
+  go();
+  out.ReadUntil(kBefore + kFew);
+  ASSERT_EQ(out.seen, kBefore + kFew) << out.other;
+  ASSERT_EQ(waiting(), "WAITING");
+  // More than was cut: the file grows past the reader's old view.
+  put(kAfter, 300);
+  go();
+  out.ReadUntil(kBefore + kFew + kAfter);
+  ASSERT_EQ(out.seen, kBefore + kFew + kAfter) << out.other;
+  ASSERT_EQ(waiting(), "WAITING");
+  close(to_child[1]);
+  EXPECT_EQ(out.NextLine(), "(end of output)");
+  std::fclose(out.in);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_FALSE(WIFSIGNALED(status)) << "the reader died of signal " << WTERMSIG(status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// The same recovery under `runnel tail`'s loop (GetRecords and
+// WaitForRecords, a fresh view per call): nothing lost, nothing twice.
+TEST_F(StreamTest, SecondProcessTailsOnWhenRecoveryCutsTheSegment) {
+  ASSERT_OK(db_->CreateTable("tbl", Stream(StreamViewType::kNewImage)));
+  constexpr int kBefore = 100, kAfter = 400;
+  for (int i = 0; i < kBefore; ++i) {
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), std::string(100, 'v')));
+  }
+  ASSERT_OK(db_->Close());
+  db_.reset();
+  std::string seg;
+  uint64_t torn = 0;
+  ASSERT_GT(AppendTornWrite(dir_.Sub("db"), &seg, &torn), 0u);
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(pipefd[1], 1);
+    close(pipefd[0]);
+    execl(TAIL_HELPER_PATH, TAIL_HELPER_PATH, dir_.Sub("db").c_str(), "tbl",
+          std::to_string(kBefore + kAfter).c_str(), "30000", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(pipefd[1]);
+  ChildRecords out;
+  out.in = fdopen(pipefd[0], "r");
+  ASSERT_NE(out.in, nullptr);
+  out.ReadUntil(kBefore);
+  ASSERT_EQ(out.seen, kBefore) << out.other;
+  Open(Options());
+  ASSERT_TRUE(db_->recovery_report().torn_tail);
+  for (int i = kBefore; i < kBefore + kAfter; ++i) {
+    ASSERT_OK(db_->Put(WriteOptions(), "tbl", Numbered("k", i), std::string(300, 'v')));
+  }
+  out.ReadUntil(kBefore + kAfter);
+  ASSERT_EQ(out.seen, kBefore + kAfter) << out.other;
+  std::fclose(out.in);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_FALSE(WIFSIGNALED(status)) << "the reader died of signal " << WTERMSIG(status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 // Golden JSON for every event type x view type, from fixed records.

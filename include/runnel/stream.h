@@ -149,6 +149,19 @@ class StreamReader {
   // Opens the streams of the DB in `dir` for reading only, from another
   // process (or this one). Takes no lock and writes nothing; the DB may be
   // open in another process, or closed.
+  //
+  // Crash behaviour: when the host dies in the middle of a log write, the
+  // reader sees a torn write at the end of the log and treats it as a write
+  // still in progress (no records from it, GetRecords returns what precedes
+  // it). The next host's recovery cuts it off the file, possibly while this
+  // reader has the segment mapped; the reader then sees the shorter file and
+  // reads on, with the records the new host appends at the same place: it
+  // never returns a record of the torn write, never skips or repeats one.
+  // The cut cannot kill the process with SIGBUS: the library installs a
+  // SIGBUS handler (once, on the first mapped segment) that turns a touch
+  // of a cut page of its own mappings into zeros and passes every other
+  // SIGBUS on to the handler it replaced. A handler installed later that
+  // does not chain to the previous one defeats this.
   static Status OpenReadOnly(const std::string& dir, std::unique_ptr<StreamReader>* reader);
 
   StreamReader() = default;
