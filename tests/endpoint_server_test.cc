@@ -421,6 +421,22 @@ TEST_F(EndpointServer, MalformedHttpIs400) {
   EXPECT_EQ(host->Stop(), 0) << HostErr();
 }
 
+// Trailers of a chunked body never change the request after its head:
+// a trailer naming a DynamoDB target does not turn a Lambda request (with
+// Lambda's larger body limit) into a DynamoDB one.
+TEST_F(EndpointServer, ChunkedTrailersDoNotChangeTheRequest) {
+  auto host = Start();
+  Conn c(host->port());
+  ASSERT_TRUE(
+      c.Send("POST /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n\r\n"));
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_NE(r.status, 200) << r;
+  EXPECT_FALSE(r.Header("x-amzn-errortype").empty()) << "not Lambda's error shape: " << r;
+  EXPECT_EQ(r.Json().count("TableNames"), 0u) << r;
+}
+
 TEST_F(EndpointServer, SlowClientsAreCutOff) {
   auto host = Start({"--client-timeout-ms", "300"});
   // A head that never ends.

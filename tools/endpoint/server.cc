@@ -14,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -163,11 +164,14 @@ class WorkerPool {
   void Submit(std::unique_ptr<Job> job) {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(job));
-    if (idle_ == 0 && threads_.size() < static_cast<size_t>(options_.max_workers)) {
+    // (A woken thread counts as idle until it takes the lock again: compare
+    // with the queue, so that a burst of writes gets threads of its own and
+    // shares one group commit instead of queueing behind one fsync.)
+    if (queue_.size() > static_cast<size_t>(idle_) &&
+        threads_.size() < static_cast<size_t>(options_.max_workers)) {
       threads_.emplace_back([this] { Loop(); });
-    } else {
-      cv_.notify_one();
     }
+    cv_.notify_one();
   }
 
  private:
@@ -187,8 +191,13 @@ class WorkerPool {
     }
   }
   void Run(Job& job) {
-    job.fulfiller->fulfill(
-        kj::heap<HttpResponse>(Answer(db_, options_, *job.request, job.request_id)));
+    HttpResponse r;
+    try {
+      r = Answer(db_, options_, *job.request, job.request_id);
+    } catch (const std::exception& e) {  // (SigV4's allocations, say: not the process)
+      r = JsonError(500, kCoral, "InternalServerError", e.what());
+    }
+    job.fulfiller->fulfill(kj::heap<HttpResponse>(std::move(r)));
   }
 
   DB* const db_;
@@ -251,7 +260,9 @@ struct Wire {
 // larger ones go out as two pieces (writev) without the copy.
 constexpr size_t kCopyBodyBytes = 16u << 10;
 
-kj::Own<Wire> Serialize(HttpResponse r, const std::string& id, bool close) {
+// A HEAD request's answer has the head only (its Content-Length is the body
+// a GET would get).
+kj::Own<Wire> Serialize(HttpResponse r, const std::string& id, bool close, bool head_only = false) {
   auto w = kj::heap<Wire>();
   const int status = r.status >= 100 && r.status <= 599 ? r.status : 500;
   std::string& h = w->head;
@@ -278,7 +289,9 @@ kj::Own<Wire> Serialize(HttpResponse r, const std::string& id, bool close) {
   h += std::to_string(r.body.size());
   if (close) h += "\r\nConnection: close";
   h += "\r\n\r\n";
-  if (r.body.size() <= kCopyBodyBytes) {
+  if (head_only) {
+    // (no body)
+  } else if (r.body.size() <= kCopyBodyBytes) {
     h += r.body;
   } else {
     w->body = std::move(r.body);
@@ -340,6 +353,7 @@ struct Server::Impl final : public kj::TaskSet::ErrorHandler {
   // Destroyed after the connections: none waits on a job any more.
   std::unique_ptr<WorkerPool> pool;
   std::set<Connection*> connections;
+  kj::TimePoint last_accept_error = kj::origin<kj::TimePoint>();
   bool draining = false;
   kj::Own<kj::PromiseFulfiller<void>> drained;
   // The connections Listen accepted.
@@ -373,7 +387,10 @@ class Connection {
     stop_ = kj::mv(paf.fulfiller);
     idle_deadline_ = server_.timer.now() + server_.options.header_timeout;
     Arm(idle_deadline_);
-    return Loop().exclusiveJoin(paf.promise.then([this] { return Stopped(); }));
+    // (The stop branch must win the join at once, so that Loop, and its
+    // pending read, is cancelled before a 408 is written: a body that
+    // arrives meanwhile must never complete the request.)
+    return Loop().exclusiveJoin(kj::mv(paf.promise)).then([this] { return Stopped(); });
   }
 
   // Between requests: nothing of a next request read, none being answered.
@@ -459,13 +476,14 @@ kj::Promise<void> Connection::Loop() {
   if (!ready_.empty()) {
     std::shared_ptr<HttpRequest> request = std::move(ready_.front().first);
     const bool keep_alive = ready_.front().second;
+    const bool head_only = request->method == "HEAD";
     ready_.pop_front();
     busy_ = true;
     std::string id = RequestId();
     return server_.Answer(std::move(request), id)
-        .then([this, id, keep_alive](kj::Own<HttpResponse> r) {
+        .then([this, id, keep_alive, head_only](kj::Own<HttpResponse> r) {
           const bool close = !keep_alive || (server_.draining && ready_.empty() && !in_message_);
-          auto wire = Serialize(std::move(*r), id, close);
+          auto wire = Serialize(std::move(*r), id, close, head_only);
           auto written =
               wire->body.empty()
                   ? stream_->write(wire->head.data(), wire->head.size())
@@ -630,6 +648,9 @@ int Connection::OnUrl(http_parser* p, const char* at, size_t n) {
 
 int Connection::OnHeaderField(http_parser* p, const char* at, size_t n) {
   Connection& c = Of(p);
+  // (Trailers of a chunked body come through here too: they are dropped,
+  // never allowed to change the request after its limits were chosen.)
+  if (c.headers_done_) return 0;
   if (c.HeadTooLarge(n + 4)) return 0;
   auto& headers = c.request_->headers;
   if (headers.empty() || c.in_value_) headers.emplace_back();
@@ -643,6 +664,7 @@ int Connection::OnHeaderField(http_parser* p, const char* at, size_t n) {
 
 int Connection::OnHeaderValue(http_parser* p, const char* at, size_t n) {
   Connection& c = Of(p);
+  if (c.headers_done_) return 0;
   if (c.HeadTooLarge(n)) return 0;
   c.request_->headers.back().second.append(at, n);
   c.in_value_ = true;
@@ -709,10 +731,26 @@ Server::Server(kj::Timer& timer, DB* db, ServerOptions options)
 Server::~Server() = default;
 
 kj::Promise<void> Server::Listen(kj::ConnectionReceiver& listener) {
-  return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream> stream) {
-    impl_->tasks.add(ServeConnection(kj::mv(stream)));
-    return Listen(listener);
-  });
+  return listener.accept().then(
+      [this, &listener](kj::Own<kj::AsyncIoStream> stream) {
+        impl_->tasks.add(ServeConnection(kj::mv(stream)));
+        return Listen(listener);
+      },
+      [this, &listener](kj::Exception&& e) {
+        // Out of file descriptors or memory (EMFILE, ENFILE, ENOMEM): the
+        // connections already open go on, and accepting resumes after a
+        // pause, never stops for good. Said at most every 10 s.
+        const kj::TimePoint now = impl_->timer.now();
+        if (now - impl_->last_accept_error >= 10 * kj::SECONDS) {
+          impl_->last_accept_error = now;
+          std::fprintf(stderr,
+                       "runnel: run: the endpoint cannot accept a connection (%s); retrying\n",
+                       e.getDescription().cStr());
+        }
+        return impl_->timer.afterDelay(100 * kj::MILLISECONDS).then([this, &listener] {
+          return Listen(listener);
+        });
+      });
 }
 
 kj::Promise<void> Server::ServeConnection(kj::Own<kj::AsyncIoStream> stream) {
