@@ -114,12 +114,17 @@ TEST_F(TriggersFilter, OnlyMatchingRecordsAreDeliveredInOrder) {
   const MappingMetrics m = Metrics(uuid);
   EXPECT_EQ(m.records_filtered_out, 105u - expected.size());
   EXPECT_EQ(m.records_in, expected.size());
-  // No invocation was given an empty batch; fewer than 11 were needed for
-  // 105 records read 10 at a time.
+  // No invocation was given an empty batch, and the batches hold exactly
+  // the delivered records. (How many batches depends on how far the
+  // commits were ahead of the mapping: a slow machine reads smaller ones.)
   const std::vector<int> calls = Invocations();
   ASSERT_FALSE(calls.empty());
-  for (int n : calls) EXPECT_GT(n, 0);
-  EXPECT_LE(calls.size(), 11u);
+  size_t delivered = 0;
+  for (int n : calls) {
+    EXPECT_GT(n, 0);
+    delivered += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(delivered, expected.size());
   EXPECT_EQ(m.invocations, calls.size());
 }
 
