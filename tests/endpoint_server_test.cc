@@ -148,8 +148,10 @@ std::ostream& operator<<(std::ostream& os, const Response& r) {
 // One client connection over TCP to 127.0.0.1.
 class Conn {
  public:
-  explicit Conn(int port) {
+  // A receive buffer of `rcvbuf` bytes if not 0 (a client slow to read).
+  explicit Conn(int port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     sockaddr_in a = {};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
@@ -458,6 +460,109 @@ TEST_F(EndpointServer, SlowClientsAreCutOff) {
   // A connection that never sends anything.
   Conn silent(host->port());
   EXPECT_TRUE(silent.ClosedWithin(milliseconds(5000)));
+}
+
+// A client that stops reading its answers (the socket buffers fill) is
+// disconnected after the write timeout, and the server serves others.
+TEST_F(EndpointServer, ClientsThatStopReadingAreDisconnected) {
+  auto host = Start({"--client-timeout-ms", "300"});
+  constexpr int kRequests = 400;
+  Conn c(host->port(), 4096);
+  // Each answer echoes its 60 KB target: 24 MB of answers in all, far more
+  // than the sockets buffer.
+  std::thread sender([&] {
+    for (int i = 0; i < kRequests; ++i) {
+      if (!c.Send(Post("X_1." + std::string(60000, 'a') + std::to_string(i), "{}"))) break;
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(3000));
+  // Now read: what the server had written comes, then the end.
+  const bool closed = c.ClosedWithin(milliseconds(20000));
+  sender.join();
+  EXPECT_TRUE(closed) << "the server still waits on a client that does not read";
+  size_t answers = 0;
+  for (size_t at = 0; (at = c.buffered().find("HTTP/1.1 400", at)) != std::string::npos; ++at) {
+    ++answers;
+  }
+  EXPECT_LT(answers, static_cast<size_t>(kRequests));
+  Conn other(host->port());
+  ASSERT_TRUE(other.Send(Post("X_1.Op", "{}")));
+  Response r;
+  ASSERT_TRUE(other.Read(&r));
+  EXPECT_EQ(ErrorType(r), "UnknownOperationException") << r;
+}
+
+// Request bodies held at once share --max-request-memory-mb: past it a
+// request gets the service's throttling error (which AWS clients retry),
+// and the budget is free again once the bodies are answered.
+TEST_F(EndpointServer, RequestBodiesShareAMemoryBudget) {
+  {
+    EndpointHost bad(db_dir(), err_path(),
+                     {"--listen", "127.0.0.1:0", "--max-request-memory-mb", "0"});
+    EXPECT_NE(bad.Wait(), 0);
+    EXPECT_NE(HostErr().find("--max-request-memory-mb: expected 1 to 1048576, got 0"),
+              std::string::npos)
+        << HostErr();
+  }
+  auto host = Start({"--max-request-memory-mb", "1"});
+  // A holds 800,000 of the 1,048,576 bytes, its body on its way.
+  Conn a(host->port());
+  ASSERT_TRUE(
+      a.Send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: X_1.Held\r\nContent-Length: "
+             "800000\r\n\r\n{"));
+  const std::string body(400000, ' ');
+  // (Until the server has read A's head, B's requests fit.)
+  Response r;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  do {
+    Conn b(host->port());
+    ASSERT_TRUE(b.Send(Post("X_1.Op", body)));
+    ASSERT_TRUE(b.Read(&r));
+  } while (ErrorType(r) != "ThrottlingException" && Clock::now() < deadline);
+  EXPECT_EQ(r.status, 400) << r;
+  ASSERT_EQ(ErrorType(r), "ThrottlingException") << r;
+  EXPECT_NE(r.Json()["message"].get<std::string>().find("--max-request-memory-mb"),
+            std::string::npos)
+      << r;
+  ExpectServerHeaders(r);
+  {
+    // Lambda's throttling error.
+    Conn l(host->port());
+    ASSERT_TRUE(
+        l.Send("POST /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+               "400000\r\n\r\n"));
+    ASSERT_TRUE(l.Read(&r));
+    EXPECT_EQ(r.status, 429) << r;
+    EXPECT_EQ(r.Header("x-amzn-errortype"), "TooManyRequestsException") << r;
+  }
+  {
+    // A chunked body counts as it arrives.
+    Conn c(host->port());
+    ASSERT_TRUE(
+        c.Send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: X_1.Op\r\nTransfer-Encoding: "
+               "chunked\r\n\r\n61a80\r\n" +
+               body + "\r\n0\r\n\r\n"));
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(ErrorType(r), "ThrottlingException") << r;
+  }
+  // A's body completes: it is answered, and its bytes are free again.
+  ASSERT_TRUE(a.Send(std::string(799999, ' ')));
+  ASSERT_TRUE(a.Read(&r));
+  EXPECT_EQ(r.Json()["message"], "Unknown operation: X_1.Held") << r;
+  {
+    Conn b(host->port());
+    ASSERT_TRUE(b.Send(Post("X_1.Op", body)));
+    ASSERT_TRUE(b.Read(&r));
+    EXPECT_EQ(ErrorType(r), "UnknownOperationException") << r;
+  }
+  {
+    // One body over the whole budget can never fit: 413.
+    Conn big(host->port());
+    ASSERT_TRUE(big.Send(Post("X_1.Op", std::string(1100000, ' '))));
+    ASSERT_TRUE(big.Read(&r));
+    EXPECT_EQ(r.status, 413) << r;
+    EXPECT_EQ(r.Json()["message"], "Request must be smaller than 1048577 bytes") << r;
+  }
 }
 
 TEST_F(EndpointServer, IdleKeepAliveConnectionsAreClosed) {

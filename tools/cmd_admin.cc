@@ -35,6 +35,7 @@ using ojson = nlohmann::ordered_json;
 struct RunFlags {
   int64_t client_timeout_ms = 0;
   int64_t idle_timeout_ms = 0;
+  int64_t request_memory_mb = 256;
 };
 
 int Run(Context& ctx, HostOptions o, const RunFlags& f) {
@@ -53,9 +54,18 @@ int Run(Context& ctx, HostOptions o, const RunFlags& f) {
   }
   if (o.listen.empty() && o.endpoint.unsynced_writes) return ctx.Usage("--no-sync needs --listen");
   if (!o.credentials_file.empty()) o.credentials_file = ctx.Path(o.credentials_file);
+  if (f.request_memory_mb < 1 || f.request_memory_mb > (int64_t{1} << 20)) {
+    return ctx.Usage("--max-request-memory-mb: expected 1 to 1048576, got " +
+                     std::to_string(f.request_memory_mb));
+  }
+  if (f.request_memory_mb != 256 && o.listen.empty()) {
+    return ctx.Usage("--max-request-memory-mb needs --listen");
+  }
+  o.endpoint.max_request_memory_bytes = static_cast<uint64_t>(f.request_memory_mb) << 20;
   if (f.client_timeout_ms > 0) {
     o.endpoint.header_timeout = f.client_timeout_ms * kj::MILLISECONDS;
     o.endpoint.body_timeout = f.client_timeout_ms * kj::MILLISECONDS;
+    o.endpoint.write_timeout = f.client_timeout_ms * kj::MILLISECONDS;
   }
   if (f.idle_timeout_ms > 0) o.endpoint.idle_timeout = f.idle_timeout_ms * kj::MILLISECONDS;
   return RunHost(ctx, o);
@@ -83,6 +93,10 @@ void AddRun(Registry* r) {
               "With --listen: acknowledge writes before their fsync. They survive a crash of "
               "runnel but not of the machine (a power loss), as with dynalite or DynamoDB Local; "
               "without the flag every write is acknowledged once durable");
+  c->add_option("--max-request-memory-mb", f->request_memory_mb,
+                "With --listen: request bodies held at once, across all connections, in MiB "
+                "(default 256). A request that would pass it gets the service's throttling error, "
+                "which AWS clients retry; a single body larger than it gets 413");
   c->add_option("--client-timeout-ms", f->client_timeout_ms)->group("");
   c->add_option("--idle-timeout-ms", f->idle_timeout_ms)->group("");
 }

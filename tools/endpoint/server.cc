@@ -353,9 +353,13 @@ struct Server::Impl final : public kj::TaskSet::ErrorHandler {
   // Destroyed after the connections: none waits on a job any more.
   std::unique_ptr<WorkerPool> pool;
   std::set<Connection*> connections;
+  // Bytes of request bodies the connections hold (ServerOptions::
+  // max_request_memory_bytes).
+  uint64_t held_bytes = 0;
   kj::TimePoint last_accept_error = kj::origin<kj::TimePoint>();
   bool draining = false;
   kj::Own<kj::PromiseFulfiller<void>> drained;
+  kj::Maybe<kj::ForkedPromise<void>> drained_fork;
   // The connections Listen accepted.
   kj::TaskSet tasks{*this};
 };
@@ -378,7 +382,12 @@ class Connection {
     parser_.data = this;
     server_.connections.insert(this);
   }
-  ~Connection() { server_.Ended(this); }
+  ~Connection() {
+    uint64_t held = parsing_charge_ + answering_charge_;
+    for (const Ready& r : ready_) held += r.charge;
+    Release(held);
+    server_.Ended(this);
+  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -409,6 +418,12 @@ class Connection {
   kj::Promise<void> Loop();
   kj::Promise<void> Stopped();
   kj::Promise<void> Refuse(HttpResponse r);
+  // Writes `wire` whole, within the write timeout.
+  kj::Promise<void> Write(kj::Own<Wire> wire);
+  // Counts `n` more bytes of the request being parsed against the server's
+  // request memory; false (and a throttling refusal) if they do not fit.
+  bool Charge(uint64_t n);
+  void Release(uint64_t n) { server_.held_bytes -= n; }
   kj::Promise<void> DropInput();
   void Feed(const char* data, size_t n);
   void UpdateDeadline();
@@ -443,12 +458,22 @@ class Connection {
   kj::TimePoint message_start_ = kj::origin<kj::TimePoint>();
   kj::TimePoint headers_end_ = kj::origin<kj::TimePoint>();
 
-  // Parsed, waiting for their answers; with their keep-alive.
-  std::deque<std::pair<std::shared_ptr<HttpRequest>, bool>> ready_;
+  // Parsed, waiting for their answers; with their keep-alive and the bytes
+  // they hold of the server's request memory.
+  struct Ready {
+    std::shared_ptr<HttpRequest> request;
+    bool keep_alive;
+    uint64_t charge;
+  };
+  std::deque<Ready> ready_;
+  uint64_t parsing_charge_ = 0;    // the request being parsed
+  uint64_t answering_charge_ = 0;  // the request being answered
+  bool charged_upfront_ = false;   // by its Content-Length
   // Sent instead of an answer once the requests before it are answered;
   // then the connection closes.
   std::unique_ptr<HttpResponse> refusal_;
   bool busy_ = false;
+  bool writing_ = false;  // an answer is on its way (the write timeout runs)
 
   kj::TimePoint idle_deadline_ = kj::origin<kj::TimePoint>();
   kj::TimePoint deadline_ = kj::origin<kj::TimePoint>();
@@ -456,7 +481,7 @@ class Connection {
   kj::Promise<void> watchdog_ = nullptr;
   bool watching_ = false;
   kj::Own<kj::PromiseFulfiller<void>> stop_;
-  bool stopping_ = false, timed_out_ = false;
+  bool stopping_ = false, timed_out_ = false, write_timed_out_ = false;
 };
 
 const http_parser_settings Connection::kSettings = [] {
@@ -474,30 +499,33 @@ const http_parser_settings Connection::kSettings = [] {
 
 kj::Promise<void> Connection::Loop() {
   if (!ready_.empty()) {
-    std::shared_ptr<HttpRequest> request = std::move(ready_.front().first);
-    const bool keep_alive = ready_.front().second;
+    std::shared_ptr<HttpRequest> request = std::move(ready_.front().request);
+    const bool keep_alive = ready_.front().keep_alive;
     const bool head_only = request->method == "HEAD";
+    answering_charge_ = ready_.front().charge;
     ready_.pop_front();
     busy_ = true;
     std::string id = RequestId();
     return server_.Answer(std::move(request), id)
         .then([this, id, keep_alive, head_only](kj::Own<HttpResponse> r) {
           const bool close = !keep_alive || (server_.draining && ready_.empty() && !in_message_);
-          auto wire = Serialize(std::move(*r), id, close, head_only);
-          auto written =
-              wire->body.empty()
-                  ? stream_->write(wire->head.data(), wire->head.size())
-                  : stream_->write(kj::arrayPtr(wire->pieces.data(), wire->pieces.size()));
-          return written.attach(kj::mv(wire)).then([this, close]() -> kj::Promise<void> {
-            busy_ = false;
-            if (close) {
-              stream_->shutdownWrite();
-              return kj::READY_NOW;
-            }
-            idle_deadline_ = server_.timer.now() + server_.options.idle_timeout;
-            UpdateDeadline();
-            return Loop();
-          });
+          return Write(Serialize(std::move(*r), id, close, head_only))
+              .then([this, close]() -> kj::Promise<void> {
+                busy_ = false;
+                Release(answering_charge_);
+                answering_charge_ = 0;
+                if (close) {
+                  stream_->shutdownWrite();
+                  return kj::READY_NOW;
+                }
+                const kj::TimePoint now = server_.timer.now();
+                idle_deadline_ = now + server_.options.idle_timeout;
+                // (A pipelined request read in part before this answer is
+                // not charged for the time the server spent answering.)
+                if (in_message_) (headers_done_ ? headers_end_ : message_start_) = now;
+                UpdateDeadline();
+                return Loop();
+              });
         });
   }
   if (refusal_ != nullptr) {
@@ -508,8 +536,9 @@ kj::Promise<void> Connection::Loop() {
   if (server_.draining && !in_message_) return kj::READY_NOW;
   if (expect_continue_) {
     expect_continue_ = false;
-    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    return stream_->write(kContinue.data(), kContinue.size()).then([this] { return Loop(); });
+    auto wire = kj::heap<Wire>();
+    wire->head = "HTTP/1.1 100 Continue\r\n\r\n";
+    return Write(kj::mv(wire)).then([this] { return Loop(); });
   }
   return stream_->tryRead(buffer_.data(), 1, buffer_.size())
       .then([this](size_t n) -> kj::Promise<void> {
@@ -526,14 +555,19 @@ kj::Promise<void> Connection::Loop() {
 // not destroy the answer before the client reads it.
 kj::Promise<void> Connection::Refuse(HttpResponse r) {
   busy_ = true;
-  auto wire = Serialize(std::move(r), RequestId(), true);
-  auto written = wire->body.empty()
-                     ? stream_->write(wire->head.data(), wire->head.size())
-                     : stream_->write(kj::arrayPtr(wire->pieces.data(), wire->pieces.size()));
-  return written.attach(kj::mv(wire)).then([this]() {
+  return Write(Serialize(std::move(r), RequestId(), true)).then([this]() {
     stream_->shutdownWrite();
     return DropInput().exclusiveJoin(server_.timer.afterDelay(server_.options.unread_body_grace));
   });
+}
+
+kj::Promise<void> Connection::Write(kj::Own<Wire> wire) {
+  writing_ = true;
+  Arm(server_.timer.now() + server_.options.write_timeout);
+  auto written = wire->body.empty()
+                     ? stream_->write(wire->head.data(), wire->head.size())
+                     : stream_->write(kj::arrayPtr(wire->pieces.data(), wire->pieces.size()));
+  return written.attach(kj::mv(wire)).then([this] { writing_ = false; });
 }
 
 kj::Promise<void> Connection::DropInput() {
@@ -545,11 +579,15 @@ kj::Promise<void> Connection::DropInput() {
 }
 
 // The watchdog or Drain ended the connection; a request whose body was on
-// its way gets a 408.
+// its way gets a 408 (unless the client stopped taking answers: then the
+// connection just closes).
 kj::Promise<void> Connection::Stopped() {
-  if (timed_out_ && in_message_ && headers_done_) {
+  if (timed_out_ && !write_timed_out_ && in_message_ && headers_done_) {
+    // (The watchdog has ended: this answer's write gets its own timeout.)
+    const ServerOptions& o = server_.options;
     return Refuse(ServiceError(ServiceOf(*request_), 408, "RequestTimeoutException",
-                               "The request body did not arrive in time"));
+                               "The request body did not arrive in time"))
+        .exclusiveJoin(server_.timer.afterDelay(o.write_timeout + o.unread_body_grace));
   }
   return kj::READY_NOW;
 }
@@ -584,6 +622,25 @@ void Connection::Feed(const char* data, size_t n) {
 void Connection::SetRefusal(int status, std::string_view type, std::string message) {
   const Service service = request_ != nullptr ? ServiceOf(*request_) : Service::kNone;
   refusal_ = std::make_unique<HttpResponse>(ServiceError(service, status, type, message));
+  // (The request being parsed is dropped, and its body with it.)
+  Release(parsing_charge_);
+  parsing_charge_ = 0;
+}
+
+bool Connection::Charge(uint64_t n) {
+  const uint64_t budget = server_.options.max_request_memory_bytes;
+  if (server_.held_bytes + n <= budget) {
+    server_.held_bytes += n;
+    parsing_charge_ += n;
+    return true;
+  }
+  const bool lambda = ServiceOf(*request_) == Service::kLambda;
+  SetRefusal(lambda ? 429 : 400, lambda ? "TooManyRequestsException" : "ThrottlingException",
+             "The endpoint holds " + std::to_string(budget) +
+                 " bytes of request bodies at most (--max-request-memory-mb) and is busy with "
+                 "others; retry the request later");
+  http_parser_pause(&parser_, 1);
+  return false;
 }
 
 void Connection::UpdateDeadline() {
@@ -606,12 +663,16 @@ void Connection::Arm(kj::TimePoint deadline) {
 kj::Promise<void> Connection::Watch() {
   return server_.timer.atTime(armed_).then([this]() -> kj::Promise<void> {
     const kj::TimePoint now = server_.timer.now();
-    if (busy_ || now < deadline_) {
-      armed_ = busy_ ? std::max(deadline_, now + 1 * kj::SECONDS) : deadline_;
+    // (While the server works on an answer, no client deadline runs; while
+    // the answer is written, the write's does.)
+    const bool working = busy_ && !writing_;
+    if (working || now < deadline_) {
+      armed_ = working ? std::max(deadline_, now + 1 * kj::SECONDS) : deadline_;
       return Watch();
     }
     if (!stopping_) {
       stopping_ = timed_out_ = true;
+      write_timed_out_ = writing_;
       stop_->fulfill();
     }
     return kj::READY_NOW;
@@ -631,6 +692,7 @@ bool Connection::HeadTooLarge(size_t n) {
 int Connection::OnMessageBegin(http_parser* p) {
   Connection& c = Of(p);
   c.request_ = std::make_shared<HttpRequest>();
+  c.charged_upfront_ = false;
   c.url_.clear();
   c.in_value_ = false;
   c.head_bytes_ = 0;
@@ -679,7 +741,8 @@ int Connection::OnHeadersComplete(http_parser* p) {
   c.headers_done_ = true;
   c.headers_end_ = c.server_.timer.now();
   const ServerOptions& o = c.server_.options;
-  c.limit_ = ServiceOf(r) == Service::kLambda ? o.max_lambda_body_bytes : o.max_body_bytes;
+  c.limit_ = std::min(ServiceOf(r) == Service::kLambda ? o.max_lambda_body_bytes : o.max_body_bytes,
+                      o.max_request_memory_bytes);
   // (content_length is ULLONG_MAX when the request announces none.)
   if (p->content_length != ULLONG_MAX) {
     if (p->content_length > c.limit_) {
@@ -688,6 +751,10 @@ int Connection::OnHeadersComplete(http_parser* p) {
       http_parser_pause(p, 1);
       return 0;
     }
+    // (The whole announced body counts at once: a request admitted is never
+    // refused half way.)
+    if (!c.Charge(p->content_length)) return 0;
+    c.charged_upfront_ = true;
     // (Not more up front than a typical request: a client that announces a
     // large body must send it to make the server hold it.)
     r.body.reserve(static_cast<size_t>(std::min<uint64_t>(p->content_length, 1u << 20)));
@@ -705,13 +772,16 @@ int Connection::OnBody(http_parser* p, const char* at, size_t n) {
     http_parser_pause(p, 1);
     return 0;
   }
+  if (!c.charged_upfront_ && !c.Charge(n)) return 0;
   body.append(at, n);
   return 0;
 }
 
 int Connection::OnMessageComplete(http_parser* p) {
   Connection& c = Of(p);
-  c.ready_.emplace_back(std::move(c.request_), http_should_keep_alive(p) != 0);
+  c.ready_.push_back(
+      Ready{std::move(c.request_), http_should_keep_alive(p) != 0, c.parsing_charge_});
+  c.parsing_charge_ = 0;
   c.request_.reset();
   c.in_message_ = false;
   c.expect_continue_ = false;
@@ -766,9 +836,13 @@ kj::Promise<void> Server::Drain() {
     if (c->Idle()) c->Abort();
   }
   if (impl_->connections.empty()) return kj::READY_NOW;
+  KJ_IF_MAYBE (fork, impl_->drained_fork) {
+    return fork->addBranch();
+  }
   auto paf = kj::newPromiseAndFulfiller<void>();
   impl_->drained = kj::mv(paf.fulfiller);
-  return kj::mv(paf.promise);
+  kj::ForkedPromise<void>& fork = impl_->drained_fork.emplace(paf.promise.fork());
+  return fork.addBranch();
 }
 
 namespace {

@@ -21,9 +21,12 @@
 // Refusals by the server itself: a malformed request line or header 400, a
 // request head over max_header_bytes 431, a body over its limit 413 (the
 // connection is then closed), a body that does not arrive within
-// body_timeout 408; these carry the cloud's JSON error shape where a
-// service can be told. Auth failures are the service's error shape (see
-// sigv4.h).
+// body_timeout 408, and a body that would take the bodies held at once past
+// max_request_memory_bytes the service's throttling error (ThrottlingException,
+// Lambda's 429 TooManyRequestsException), which AWS clients retry with
+// backoff; these carry the cloud's JSON error shape where a service can be
+// told. Auth failures are the service's error shape (see sigv4.h). A client
+// that does not take its answer within write_timeout is disconnected.
 
 #ifndef RUNNEL_TOOLS_ENDPOINT_SERVER_H_
 #define RUNNEL_TOOLS_ENDPOINT_SERVER_H_
@@ -67,6 +70,14 @@ struct ServerOptions {
   kj::Duration body_timeout = 60 * kj::SECONDS;
   // An idle keep-alive connection is closed after this long.
   kj::Duration idle_timeout = 60 * kj::SECONDS;
+  // A connection whose client does not read an answer for this long (its
+  // socket buffers stay full) is closed.
+  kj::Duration write_timeout = 60 * kj::SECONDS;
+  // Request bodies held at once across all connections (being read, waiting
+  // their turn, being answered) stay under this; a request that would pass
+  // it is refused with the service's throttling error. A single body over
+  // it gets 413, whatever the service's own limit.
+  uint64_t max_request_memory_bytes = 256u << 20;
   // After answering a request whose body it did not read (413, 408), the
   // server waits this long for the rest of the body (to keep the
   // connection) before closing it.
@@ -93,9 +104,11 @@ class Server {
   // Dropping the promise stops accepting (connections already open stay
   // served until Drain or destruction).
   kj::Promise<void> Listen(kj::ConnectionReceiver& listener);
-  // Serves one connection until the peer closes it or a timeout does.
+  // Serves one connection until the peer closes it or a timeout does. The
+  // promise owns the connection: dropping it closes the connection.
   kj::Promise<void> ServeConnection(kj::Own<kj::AsyncIoStream> connection);
-  // Stops taking requests; resolves once those in flight are answered.
+  // Stops taking requests; resolves once those in flight are answered. May
+  // be called more than once (each promise resolves then).
   kj::Promise<void> Drain();
 
   struct Impl;  // (server.cc)
