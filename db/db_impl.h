@@ -222,7 +222,8 @@ class DBImpl final : public DBInternal {
   Status OpenIndex(const leveldb::Options& lo);
   Status LoadIndexState(uint64_t* applied);
   Status Recover(uint64_t applied);
-  Status ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb::WriteBatch* batch,
+  class ReplayWrites;
+  Status ReplayBatch(std::string_view payload, uint64_t first_seq, ReplayWrites* writes,
                      std::unordered_map<uint32_t, TableStats>* delta);
   void Info(const std::string& msg);
 

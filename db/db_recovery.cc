@@ -8,6 +8,7 @@
 #include <leveldb/iterator.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -31,7 +32,7 @@ std::string BaseName(const std::string& dir) {
 }
 
 // Replay flushes its index batch at this size.
-constexpr size_t kReplayBatchBytes = 4u << 20;
+constexpr size_t kReplayBatchBytes = 16u << 20;
 
 // Makes the file's contents durable (opens it for appending and fsyncs it).
 Status SyncFile(leveldb::Env* env, const std::string& path) {
@@ -172,7 +173,65 @@ Status DBImpl::LoadIndexState(uint64_t* applied) {
   return FromLevelDB(it->status(), "index");
 }
 
-Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb::WriteBatch* batch,
+// The index writes of one replay batch, applied in key order with one
+// write per key (the last one the log holds). Replay's cost is LevelDB's
+// memtable: inserting keys in log order (random for most workloads) misses
+// the cache on every level of the skip list, while inserting them sorted
+// walks the list in order. The batch is written whole, so its order within
+// does not matter to anyone but the cache.
+class DBImpl::ReplayWrites {
+ public:
+  void Put(std::string_view key, std::string_view value) { Add(key, value, false); }
+  void Delete(std::string_view key) { Add(key, {}, true); }
+  size_t bytes() const { return arena_.size(); }
+  // Adds the writes to `batch` in key order, the last write of each key
+  // only, and forgets them.
+  void MoveTo(leveldb::WriteBatch* batch) {
+    std::sort(ops_.begin(), ops_.end(), [this](const Op& a, const Op& b) {
+      const int c = Key(a).compare(Key(b));
+      return c != 0 ? c < 0 : a.order < b.order;
+    });
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = ops_[i];
+      if (i + 1 < ops_.size() && Key(ops_[i + 1]) == Key(op)) continue;  // overwritten
+      const leveldb::Slice key(arena_.data() + op.key_at, op.key_len);
+      if (op.del) {
+        batch->Delete(key);
+      } else {
+        batch->Put(key, leveldb::Slice(arena_.data() + op.value_at, op.value_len));
+      }
+    }
+    ops_.clear();
+    arena_.clear();
+  }
+
+ private:
+  struct Op {
+    size_t key_at, value_at;
+    uint32_t key_len, value_len;
+    uint32_t order;
+    bool del;
+  };
+  void Add(std::string_view key, std::string_view value, bool del) {
+    Op op{arena_.size(),
+          arena_.size() + key.size(),
+          static_cast<uint32_t>(key.size()),
+          static_cast<uint32_t>(value.size()),
+          static_cast<uint32_t>(ops_.size()),
+          del};
+    arena_.append(key);
+    arena_.append(value);
+    ops_.push_back(op);
+  }
+  std::string_view Key(const Op& op) const {
+    return std::string_view(arena_.data() + op.key_at, op.key_len);
+  }
+
+  std::string arena_;
+  std::vector<Op> ops_;
+};
+
+Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, ReplayWrites* batch,
                            std::unordered_map<uint32_t, TableStats>* delta) {
   log::BatchData data;
   Status s = log::DecodeBatch(payload, &data);
@@ -197,7 +256,7 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb
       if (!c.has_new) {
         return Status::Corruption("record " + std::to_string(first_seq + i) + " has no new image");
       }
-      batch->Put(ikey, leveldb::Slice(c.new_image.data(), c.new_image.size()));
+      batch->Put(ikey, std::string_view(c.new_image.data(), c.new_image.size()));
       if (c.event == EventName::kInsert) {
         d.count += 1;
         d.bytes += key_bytes + static_cast<int64_t>(c.new_image.size());
@@ -231,8 +290,10 @@ struct DBImpl::ReplayPass {
   log::Frame frame;
   log::Damage damage;
 
-  // The index batch being built; it holds everything up to pending_last.
-  leveldb::WriteBatch pending;
+  // The index writes being gathered; they hold everything up to
+  // pending_last.
+  ReplayWrites pending;
+  leveldb::WriteBatch batch;
   std::unordered_map<uint32_t, TableStats> delta;
   uint64_t pending_last = 0;
 
@@ -327,9 +388,10 @@ Status DBImpl::FlushReplay(ReplayPass* pass) {
   if (pass->pending_last == last_sequence_.load()) return Status::OK();
   std::string v;
   PutFixed64(&v, pass->pending_last);
-  pass->pending.Put(ToSlice(index::kAppliedKey), v);
-  AddStatsTo(pass->delta, &pass->pending);
-  Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pass->pending), "index write");
+  pass->pending.MoveTo(&pass->batch);
+  pass->batch.Put(ToSlice(index::kAppliedKey), v);
+  AddStatsTo(pass->delta, &pass->batch);
+  Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pass->batch), "index write");
   if (!fs.ok()) return fs;
   {
     MutexLock lock(&stats_mu_);
@@ -338,7 +400,7 @@ Status DBImpl::FlushReplay(ReplayPass* pass) {
       stats_[id].bytes += d.bytes;
     }
   }
-  pass->pending.Clear();
+  pass->batch.Clear();
   pass->delta.clear();
   last_sequence_.store(pass->pending_last);
   return Status::OK();
@@ -471,7 +533,7 @@ Status DBImpl::ReplayFrame(ReplayPass* pass) {
   if (h.type == log::kBatchFrame) {
     s = ReplayBatch(frame.payload, h.first_sequence, &pass->pending, &pass->delta);
     pass->pending_last = h.last_sequence();
-    if (s.ok() && pass->pending.ApproximateSize() > kReplayBatchBytes) {
+    if (s.ok() && pass->pending.bytes() > kReplayBatchBytes) {
       s = FlushReplay(pass);
     }
   } else if (h.type == log::kMetaFrame) {
