@@ -15,6 +15,10 @@
 //   recovery    write N puts (sync=false) with a write buffer large enough
 //               that nothing leaves the memtable, close, time the reopen:
 //               replayed records/s
+//   overwrites  overwrite every key of a preloaded table once, in another
+//               order (MODIFY records): runnel against change data capture
+//               written by hand on LevelDB (Get the old value, then one
+//               WriteBatch with the item and a change-log entry): puts/s
 //   crash       a child process writes N puts (sync=false) with the default
 //               write buffers and kill -9s itself; time the reopen
 //
@@ -36,6 +40,7 @@
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/options.h>
+#include <leveldb/write_batch.h>
 #include <spawn.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -90,7 +95,7 @@ void Check(const leveldb::Status& s, const char* what) {
 struct Flags {
   int runs = 3;
   std::string dir = "/tmp";
-  std::string workloads = "puts,synclat,concurrent,recovery,crash";
+  std::string workloads = "puts,overwrites,synclat,concurrent,recovery,crash";
   uint64_t num = 1000000;
   size_t key_size = 16;
   size_t value_size = 100;
@@ -99,6 +104,7 @@ struct Flags {
   double seconds = 2.0;
   uint64_t recovery_num = 1000000;
   size_t recovery_write_buffer_mb = 512;
+  uint64_t overwrite_num = 200000;
   bool run_runnel = true;
   // Set in the child of the crash workload: the engine it writes with, and
   // where.
@@ -123,7 +129,8 @@ void Usage() {
       "usage: db_bench [flags]\n"
       "  --runs=N                     repeat each workload N times (3)\n"
       "  --dir=PATH                   scratch directories go here (/tmp)\n"
-      "  --workloads=LIST             puts,synclat,concurrent,recovery,crash\n"
+      "  --workloads=LIST             puts,overwrites,synclat,concurrent,recovery,crash\n"
+      "  --overwrite_num=N            keys preloaded, then overwritten (200000)\n"
       "  --num=N                      random puts (1000000)\n"
       "  --key_size=N                 key bytes (16)\n"
       "  --value_size=N               value bytes (100)\n"
@@ -180,6 +187,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.recovery_num = num();
     } else if (name == "recovery_write_buffer_mb") {
       f.recovery_write_buffer_mb = num();
+    } else if (name == "overwrite_num") {
+      f.overwrite_num = num();
     } else if (name == "crash_child") {
       f.crash_child = value;
     } else if (name == "crash_dir") {
@@ -395,6 +404,70 @@ double PutsRunnel(const Flags& f, const std::string& keys, const Values& vals) {
   const auto t1 = Clock::now();
   Check(db->Close(), "runnel close");
   return f.num / Seconds(t0, t1);
+}
+
+// --- Workload 1b: overwrites (MODIFY)
+
+// The order of the overwrites: a permutation of [0, n) unlike the preload's.
+uint64_t OverwriteIndex(uint64_t i, uint64_t n) { return (i * 7919 + 13) % n; }
+
+// Change data capture by hand on LevelDB: items under 't', change-log
+// entries under 'c' + the big-endian sequence, each holding the key, the old
+// value and the new one, written with the item in one batch.
+double OverwritesLevelDB(const Flags& f, const std::string& keys, const Values& vals) {
+  ScratchDir dir(f.dir);
+  auto l = OpenLevelDB(dir.Sub("leveldb"), 4u << 20);
+  const leveldb::WriteOptions wo;  // sync=false, WAL on
+  const uint64_t n = f.overwrite_num;
+  auto item_key = [&](uint64_t i) {
+    return "t" + std::string(keys.data() + i * f.key_size, f.key_size);
+  };
+  for (uint64_t i = 0; i < n; ++i) {
+    const std::string_view v = vals.Get(i);
+    Check(l->db->Put(wo, item_key(i), leveldb::Slice(v.data(), v.size())), "leveldb preload");
+  }
+  Quiesce();
+  const auto t0 = Clock::now();
+  std::string old, entry, ck;
+  leveldb::WriteBatch b;
+  for (uint64_t i = 0; i < n; ++i) {
+    const std::string k = item_key(OverwriteIndex(i, n));
+    const std::string_view v = vals.Get(n + i);
+    Check(l->db->Get(leveldb::ReadOptions(), k, &old), "leveldb get");
+    entry.clear();
+    entry.append(k).append(old).append(v);
+    ck = "c";
+    for (int shift = 56; shift >= 0; shift -= 8) ck += static_cast<char>((i >> shift) & 0xff);
+    b.Clear();
+    b.Put(k, leveldb::Slice(v.data(), v.size()));
+    b.Put(ck, entry);
+    Check(l->db->Write(wo, &b), "leveldb write");
+  }
+  const auto t1 = Clock::now();
+  return n / Seconds(t0, t1);
+}
+
+double OverwritesRunnel(const Flags& f, const std::string& keys, const Values& vals) {
+  ScratchDir dir(f.dir);
+  auto db = OpenRunnel(dir.Sub("runnel"), 4u << 20, true);
+  const runnel::WriteOptions wo;  // sync=false
+  const uint64_t n = f.overwrite_num;
+  for (uint64_t i = 0; i < n; ++i) {
+    Check(db->Put(wo, kTable, std::string_view(keys.data() + i * f.key_size, f.key_size),
+                  vals.Get(i)),
+          "runnel preload");
+  }
+  Quiesce();
+  const auto t0 = Clock::now();
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t k = OverwriteIndex(i, n);
+    Check(db->Put(wo, kTable, std::string_view(keys.data() + k * f.key_size, f.key_size),
+                  vals.Get(n + i)),
+          "runnel overwrite");
+  }
+  const auto t1 = Clock::now();
+  Check(db->Close(), "runnel close");
+  return n / Seconds(t0, t1);
 }
 
 // --- Workload 2: single-writer sync put latency
@@ -798,7 +871,8 @@ void PrintTable(const std::vector<Row>& rows) {
 int main(int argc, char** argv) {
   const Flags f = ParseFlags(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const uint64_t key_count = std::max({f.num, f.sync_num + kWarmup, f.recovery_num});
+  const uint64_t key_count =
+      std::max({f.num, f.sync_num + kWarmup, f.recovery_num, f.overwrite_num});
   const std::string keys = MakeKeys(1, key_count, f.key_size);
   const Values vals(f.value_size, 2);
   if (!f.crash_child.empty()) CrashChild(f, keys, vals);
@@ -834,6 +908,19 @@ int main(int argc, char** argv) {
           "[1] random puts (%llu, sync=false): runnel %.0f puts/s, LevelDB %.0f "
           "puts/s, ratio %.3f\n",
           static_cast<unsigned long long>(f.num), r, l, r / l);
+    }
+
+    if (f.Enabled("overwrites")) {
+      double r = NAN, l = NAN;
+      std::tie(r, l) = both([&] { return OverwritesRunnel(f, keys, vals); },
+                            [&] { return OverwritesLevelDB(f, keys, vals); });
+      res.Add("over.r", r);
+      res.Add("over.l", l);
+      res.Add("over.ratio", r / l);
+      std::printf(
+          "[1b] overwrites (%llu keys, sync=false): runnel %.0f puts/s, CDC by hand on LevelDB "
+          "%.0f puts/s, ratio %.3f\n",
+          static_cast<unsigned long long>(f.overwrite_num), r, l, r / l);
     }
 
     if (f.Enabled("synclat")) {
@@ -932,6 +1019,12 @@ int main(int argc, char** argv) {
     rows.push_back({"[1] random puts, sync=false (puts/s)", Fmt("%.0f", res.Med("puts.r")),
                     Fmt("%.0f", res.Med("puts.l")), ratio("puts.ratio"), "ratio >= 0.75",
                     Verdict(res.Med("puts.ratio"), 0.75, true)});
+  }
+  if (res.Has("over.r")) {
+    rows.push_back({"[1b] overwrites, MODIFY (puts/s; anchor: CDC by hand on LevelDB)",
+                    Fmt("%.0f", res.Med("over.r")), Fmt("%.0f", res.Med("over.l")),
+                    ratio("over.ratio"), "ratio >= 1.3",
+                    Verdict(res.Med("over.ratio"), 1.3, true)});
   }
   if (res.Has("sync.p50.r")) {
     rows.push_back({"[2] sync put p50 (us)", Fmt("%.1f", res.Med("sync.p50.r")),
