@@ -33,6 +33,10 @@ Status DBInternal::Open(const Options& options, const std::string& dir,
   if (options.segment_bytes < (64u << 10)) {
     return Status::InvalidArgument("options.segment_bytes: must be >= 65536");
   }
+  if (options.key_filter_bits_per_key < 0 || options.key_filter_bits_per_key > 64) {
+    return Status::InvalidArgument("options.key_filter_bits_per_key: must be 0 (off) to 64, got " +
+                                   std::to_string(options.key_filter_bits_per_key));
+  }
   Status s = arn::CheckRegion(options.region);
   if (!s.ok()) return Status::InvalidArgument("options.region: " + s.message());
   s = arn::CheckAccount(options.account_id);
@@ -91,6 +95,7 @@ Status DBImpl::Open() {
   s = LoadIndexState(&applied);
   if (s.ok()) s = Recover(applied);
   if (!s.ok()) return s;
+  StartKeyFilter();
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
   if (options_.ttl_check_seconds > 0) ttl_thread_ = std::thread([this] { TtlLoop(); });
@@ -112,6 +117,7 @@ Status DBImpl::Close() {
   }
   WakeWaiters();  // waiting consumers see closed_ and return
   StopTtl();      // its pass stops at its next commit (closed_)
+  StopKeyFilter();
   if (retention_thread_.joinable()) {
     {
       MutexLock lock(&retention_mu_);
@@ -133,6 +139,53 @@ Status DBImpl::Close() {
   info_log_ = nullptr;
   lock_.reset();
   return s;
+}
+
+void DBImpl::StartKeyFilter() {
+  if (options_.key_filter_bits_per_key <= 0) return;
+  uint64_t items = 0;
+  {
+    MutexLock lock(&stats_mu_);
+    for (const auto& [id, st] : stats_)
+      items += static_cast<uint64_t>(std::max<int64_t>(st.count, 0));
+  }
+  // (Sized for the items there are, plus growth; it grows by itself past
+  // that.)
+  key_filter_ = std::make_unique<KeyFilter>(options_.key_filter_bits_per_key,
+                                            std::max<uint64_t>(items + items / 4, 1u << 16));
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  const std::string first(1, index::kItemTag);
+  {
+    std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(ro));
+    it->Seek(first);
+    if (it->status().ok() && (!it->Valid() || it->key()[0] != index::kItemTag)) {
+      key_filter_ready_.store(true, std::memory_order_release);  // no item yet
+      return;
+    }
+  }
+  // The scan reads a snapshot: a key inserted after it is added by the
+  // commit path (which adds from now on), so the union misses no key.
+  key_filter_thread_ = std::thread([this, ro, first]() mutable {
+    const leveldb::Snapshot* snapshot = index_->GetSnapshot();
+    ro.snapshot = snapshot;
+    std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(ro));
+    uint64_t n = 0;
+    for (it->Seek(first); it->Valid() && it->key()[0] == index::kItemTag; it->Next()) {
+      key_filter_->Add(std::string_view(it->key().data(), it->key().size()));
+      if (++n % 4096 == 0 && key_filter_stop_.load(std::memory_order_relaxed)) break;
+    }
+    const bool complete = it->status().ok() && !key_filter_stop_.load();
+    it.reset();
+    index_->ReleaseSnapshot(snapshot);
+    // (After a read error the filter stays unused: every lookup reads.)
+    if (complete) key_filter_ready_.store(true, std::memory_order_release);
+  });
+}
+
+void DBImpl::StopKeyFilter() {
+  key_filter_stop_.store(true);
+  if (key_filter_thread_.joinable()) key_filter_thread_.join();
 }
 
 Status DBImpl::CheckOpen() const {

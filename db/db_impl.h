@@ -23,6 +23,7 @@
 #include "cdc/log_format.h"
 #include "cdc/stream_reader.h"
 #include "db/db_internal.h"
+#include "db/key_filter.h"
 #include "runnel/db.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
@@ -250,6 +251,12 @@ class DBImpl final : public DBInternal {
   void RetentionLoop();
   void KickRetention();
 
+  // --- db_impl.cc: the absent-key filter.
+  // Creates key_filter_ (if enabled) and makes it ready: at once for an
+  // index without items, else once a background scan has added them.
+  void StartKeyFilter();
+  void StopKeyFilter();
+
   // --- db_ttl.cc
   void TtlLoop();
   void StopTtl();
@@ -360,6 +367,15 @@ class DBImpl final : public DBInternal {
   bool ttl_stop_ GUARDED_BY(ttl_mu_) = false;
   Mutex ttl_run_mu_;  // one pass at a time
   std::thread ttl_thread_;
+
+  // The absent-key filter (db/key_filter.h; null when disabled). Consulted
+  // only once ready, i.e. once it holds every item key of the index: keys
+  // present at open are added by key_filter_thread_'s scan, keys inserted
+  // since by the commit path.
+  std::unique_ptr<KeyFilter> key_filter_;
+  std::atomic<bool> key_filter_ready_{false};
+  std::atomic<bool> key_filter_stop_{false};
+  std::thread key_filter_thread_;
 
   // TransactWriteItems' ClientRequestTokens of the last 10 minutes (in
   // memory only: a retry after a restart writes again).

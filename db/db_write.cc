@@ -337,6 +337,10 @@ Status DBImpl::LookupOld(GroupCommit* g, const std::string& ikey, OldValue* old)
     if (old->exists) old->value = *found->second;
     return Status::OK();
   }
+  // A certainly new key needs no read (most inserts).
+  if (key_filter_ready_.load(std::memory_order_acquire) && !key_filter_->MayContain(ikey)) {
+    return Status::OK();
+  }
   std::string& slot = g->old_values.emplace_back();
   leveldb::Status ls = index_->Get(leveldb::ReadOptions(), ikey, &slot);
   if (ls.ok()) {
@@ -393,6 +397,7 @@ Status DBImpl::ClassifyChange(GroupCommit* g, const log::TableEntryData* t,
     d.count -= 1;
     d.bytes -= static_cast<int64_t>(op.key.size() + old.size());
   }
+  if (c.event == EventName::kInsert && key_filter_ != nullptr) key_filter_->Add(ikey);
   if (put) {
     g->index_batch.Put(ikey, leveldb::Slice(op.value.data(), op.value.size()));
   } else {

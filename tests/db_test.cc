@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
+#include "db/key_filter.h"
 #include "runnel/triggers.h"
 #include "tests/testutil.h"
 
@@ -123,6 +125,80 @@ TEST_F(DBTest, ChangeSemantics) {
   EXPECT_FALSE(recs[2].has_new);
   EXPECT_EQ(recs[1].seq, recs[0].seq + 1);  // no-ops consume no sequence
   EXPECT_EQ(recs[2].seq, recs[1].seq + 1);
+}
+
+// The absent-key filter only skips reads: no key ever added is reported
+// absent, across its growth, and keys never added are mostly told apart.
+TEST(KeyFilterTest, NoFalseNegativesAndFewFalsePositives) {
+  // Sized for its keys (as at open), and grown from small (eight doublings,
+  // as a new table's): false positives add up over the layers.
+  for (uint64_t initial : {200000u, 1000u}) {
+    SCOPED_TRACE("initial capacity " + std::to_string(initial));
+    KeyFilter f(10, initial);
+    for (int i = 0; i < 200000; ++i) f.Add(test::Numbered("key", i));
+    EXPECT_EQ(f.keys(), 200000u);
+    for (int i = 0; i < 200000; ++i) ASSERT_TRUE(f.MayContain(test::Numbered("key", i))) << i;
+    int positives = 0;
+    for (int i = 0; i < 100000; ++i) positives += f.MayContain(test::Numbered("other", i));
+    EXPECT_LT(positives, initial == 1000u ? 5000 : 2000) << "false positives";
+    EXPECT_LT(f.MemoryBytes(), 200000u * 10 / 8 * 3) << "more than 3x the design size";
+  }
+}
+
+// Whatever the filter (off, the default, or one so small that it answers
+// "maybe" for most keys), and whether a write comes while the filter is
+// still being built at open or after, every write is classified as it would
+// be without it: INSERT for a new key, MODIFY with the old image for an
+// existing one, and the item count follows.
+TEST_F(DBTest, KeyFilterNeverChangesWhatAWriteDoes) {
+  Options bad;
+  bad.key_filter_bits_per_key = -1;
+  std::unique_ptr<DB> none;
+  Status s = DB::Open(bad, dir_.Sub("bad"), &none);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("options.key_filter_bits_per_key"), std::string::npos);
+
+  constexpr int kKeys = 5000;
+  for (int bits : {0, 10, 1}) {
+    for (bool wait : {false, true}) {
+      SCOPED_TRACE("bits " + std::to_string(bits) + (wait ? ", after the scan" : ", during it"));
+      Options o;
+      o.key_filter_bits_per_key = bits;
+      const std::string table = "t" + std::to_string(bits) + (wait ? "w" : "n");
+      Reopen(o);
+      ASSERT_OK(db_->CreateTable(table, Stream(StreamViewType::kNewAndOldImages)));
+      for (int i = 0; i < kKeys; ++i) {
+        ASSERT_OK(db_->Put(wo_, table, test::Numbered("k", i), test::Numbered("a", i)));
+      }
+      Reopen(o);  // the filter is built again from the index
+      if (wait) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      const SequenceNumber start = db_->LastSequence() + 1;
+      for (int i = 0; i < kKeys; ++i) {
+        ASSERT_OK(db_->Put(wo_, table, test::Numbered("k", i), test::Numbered("b", i)));
+      }
+      for (int i = 0; i < kKeys; i += 2) ASSERT_OK(db_->Delete(wo_, table, test::Numbered("k", i)));
+      for (int i = 0; i < kKeys; i += 2) {
+        ASSERT_OK(db_->Put(wo_, table, test::Numbered("k", i), test::Numbered("c", i)));
+      }
+      for (int i = kKeys; i < kKeys + 100; ++i) {
+        ASSERT_OK(db_->Put(wo_, table, test::Numbered("k", i), test::Numbered("d", i)));
+      }
+      std::vector<Rec> recs;
+      ASSERT_OK(ReadAll(db_.get(), start, &recs));
+      ASSERT_EQ(recs.size(), static_cast<size_t>(kKeys + kKeys / 2 * 2 + 100));
+      for (int i = 0; i < kKeys; ++i) {
+        ASSERT_EQ(recs[i].event, EventName::kModify) << i;
+        ASSERT_EQ(recs[i].old_image, test::Numbered("a", i));
+      }
+      for (size_t i = kKeys + kKeys / 2; i < recs.size(); ++i) {
+        ASSERT_EQ(recs[i].event, EventName::kInsert) << i;
+        ASSERT_FALSE(recs[i].has_old);
+      }
+      TableDescription d;
+      ASSERT_OK(db_->DescribeTable(table, &d));
+      EXPECT_EQ(d.item_count, static_cast<uint64_t>(kKeys + 100));
+    }
+  }
 }
 
 TEST_F(DBTest, ViewTypesDecideTheImages) {

@@ -110,6 +110,13 @@ struct Options {
   size_t block_cache_bytes = 8u << 20;
   int max_open_files = 1000;
 
+  // An in-memory filter over the index's item keys (a Bloom filter of this
+  // many bits per key, about 1.25 bytes per item at 10) lets a write skip
+  // reading the old value of a key that is certainly new; it never changes
+  // what a write does. It is built at open by a background scan of the
+  // index (writes read old values as before until it is done). 0 disables it.
+  int key_filter_bits_per_key = 10;
+
   // The commit leader takes queued writers into one group until their
   // batches reach this many bytes.
   size_t max_group_bytes = 1u << 20;
