@@ -12,8 +12,10 @@ target_link_libraries(runnel_fault_env PUBLIC runnel_testutil leveldb::leveldb)
 target_compile_options(runnel_fault_env PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # What the campaigns and their child processes share (tests/campaign.h).
-add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc)
-target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads)
+add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc
+            ${CMAKE_CURRENT_SOURCE_DIR}/view_check.cc)
+target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads
+                      PRIVATE nlohmann_json::nlohmann_json)
 target_compile_options(runnel_campaign PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # The child process of crash_test: writes and reports acknowledgements.

@@ -1,0 +1,40 @@
+// Copyright 2026 The runnel Authors.
+//
+// The materialized view of examples/materialized_view (a per-group count and
+// sum of a typed source table, kept in a typed view table), recomputed from
+// the source and read from the view, for the tests that check one against
+// the other (triggers_reads_test, trigger_crash_test).
+
+#ifndef RUNNEL_TESTS_VIEW_CHECK_H_
+#define RUNNEL_TESTS_VIEW_CHECK_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "runnel/db.h"
+
+namespace runnel::test {
+
+struct GroupTotals {
+  int64_t count = 0;
+  int64_t sum = 0;
+  bool operator==(const GroupTotals& o) const { return count == o.count && sum == o.sum; }
+};
+// group -> totals; only groups with items.
+using ViewTotals = std::map<std::string, GroupTotals>;
+
+// Every item of the typed table `table`, as the cloud's JSON, all pages.
+Status ScanItemJson(DB* db, const std::string& table, std::vector<std::string>* items);
+// The view as the example defines it, from the source table's items: the
+// items with an S "group" and an integer N "amount".
+Status RecomputeView(DB* db, const std::string& source, ViewTotals* out);
+// The view as the view table holds it ({"group":S, "count":N, "sum":N});
+// an item of another shape is an error naming it.
+Status ReadView(DB* db, const std::string& view, ViewTotals* out);
+// The groups that differ (the first few), for messages; "" if equal.
+std::string DiffViews(const ViewTotals& want, const ViewTotals& got);
+
+}  // namespace runnel::test
+
+#endif  // RUNNEL_TESTS_VIEW_CHECK_H_
