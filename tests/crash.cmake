@@ -54,14 +54,22 @@ runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600
             LIBS runnel_campaign)
 target_compile_definitions(trigger_crash_test PRIVATE
   TRIGGER_HOST_PATH="$<TARGET_FILE:trigger_crash_host>"
-  TEST_FUNCTION="$<TARGET_FILE:test_function>")
-add_dependencies(trigger_crash_test trigger_crash_host test_function)
+  TEST_FUNCTION="$<TARGET_FILE:test_function>"
+  MATERIALIZED_VIEW="$<TARGET_FILE:materialized_view>")
+add_dependencies(trigger_crash_test trigger_crash_host test_function materialized_view)
 
 add_test(NAME long_trigger_crash_1000_trials
          COMMAND trigger_crash_test
                  --gtest_filter=TriggerCrashTest.WriteBacksAreExactlyOnceUnderSigkill)
 set_tests_properties(long_trigger_crash_1000_trials PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=1000" LABELS long TIMEOUT 3600)
+
+# The materialized view (examples/materialized_view) under SIGKILL.
+add_test(NAME long_trigger_view_crash_1000_trials
+         COMMAND trigger_crash_test
+                 --gtest_filter=TriggerCrashTest.MaterializedViewEqualsRecomputationUnderSigkill)
+set_tests_properties(long_trigger_view_crash_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_VIEW_CRASH_TRIALS=1000" LABELS long TIMEOUT 7200)
 
 # Trigger write-backs under power loss (in-process, over the fault env).
 runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss

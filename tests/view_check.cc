@@ -3,10 +3,12 @@
 #include "tests/view_check.h"
 
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "runnel/item.h"
+#include "runnel/stream.h"
 
 namespace runnel::test {
 namespace {
@@ -55,13 +57,11 @@ Status ScanItemJson(DB* db, const std::string& table, std::vector<std::string>* 
   }
 }
 
-Status RecomputeView(DB* db, const std::string& source, ViewTotals* out) {
+namespace {
+
+void AddItems(const std::vector<json>& items, ViewTotals* out) {
   out->clear();
-  std::vector<std::string> items;
-  Status s = ScanItemJson(db, source, &items);
-  if (!s.ok()) return s;
-  for (const std::string& text : items) {
-    const json item = json::parse(text);
+  for (const json& item : items) {
     std::string group;
     int64_t amount = 0;
     if (!GroupAttribute(item, &group) || !IntAttribute(item, "amount", &amount)) continue;
@@ -69,6 +69,50 @@ Status RecomputeView(DB* db, const std::string& source, ViewTotals* out) {
     ++t.count;
     t.sum += amount;
   }
+}
+
+}  // namespace
+
+Status RecomputeView(DB* db, const std::string& source, ViewTotals* out) {
+  std::vector<std::string> texts;
+  Status s = ScanItemJson(db, source, &texts);
+  if (!s.ok()) return s;
+  std::vector<json> items;
+  for (const std::string& text : texts) items.push_back(json::parse(text));
+  AddItems(items, out);
+  return Status::OK();
+}
+
+Status ViewBelow(DB* db, const std::string& source, uint64_t position, ViewTotals* out,
+                 uint64_t* below, uint64_t* at_or_above) {
+  *below = *at_or_above = 0;
+  std::unique_ptr<ChangeIterator> it;
+  Status s = db->NewChangeIterator(1, &it);
+  if (!s.ok()) return s;
+  std::map<std::string, json> state;  // Keys as JSON -> the item
+  for (; it->Valid(); it->Next()) {
+    const ChangeRecord& r = it->record();
+    if (r.table != source) continue;
+    if (r.sequence >= position) {
+      ++*at_or_above;
+      continue;
+    }
+    ++*below;
+    const json d = json::parse(RecordToJson(r, "", ""))["dynamodb"];
+    const std::string key = d["Keys"].dump();
+    if (r.event == EventName::kRemove) {
+      state.erase(key);
+    } else if (d.contains("NewImage")) {
+      state[key] = d["NewImage"];
+    } else {
+      return Status::InvalidArgument("a record without its NewImage: the stream of " + source +
+                                     " must carry new images");
+    }
+  }
+  if (!it->status().ok()) return it->status();
+  std::vector<json> items;
+  for (auto& [k, item] : state) items.push_back(std::move(item));
+  AddItems(items, out);
   return Status::OK();
 }
 

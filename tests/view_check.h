@@ -29,6 +29,12 @@ Status ScanItemJson(DB* db, const std::string& table, std::vector<std::string>* 
 // The view as the example defines it, from the source table's items: the
 // items with an S "group" and an integer N "amount".
 Status RecomputeView(DB* db, const std::string& source, ViewTotals* out);
+// The view recomputed from the source table as the records of its stream
+// below `position` (a mapping's checkpoint) left it: what a view maintained
+// exactly once up to that checkpoint holds. *below and *at_or_above count
+// the source's records on either side.
+Status ViewBelow(DB* db, const std::string& source, uint64_t position, ViewTotals* out,
+                 uint64_t* below, uint64_t* at_or_above);
 // The view as the view table holds it ({"group":S, "count":N, "sum":N});
 // an item of another shape is an error naming it.
 Status ReadView(DB* db, const std::string& view, ViewTotals* out);
