@@ -74,10 +74,19 @@ set_tests_properties(long_trigger_view_crash_1000_trials PROPERTIES
 # Trigger write-backs under power loss (in-process, over the fault env).
 runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss
             TIMEOUT 600 LIBS runnel_fault_env runnel_campaign)
+target_compile_definitions(trigger_power_loss_test PRIVATE
+  MATERIALIZED_VIEW="$<TARGET_FILE:materialized_view>")
+add_dependencies(trigger_power_loss_test materialized_view)
 add_test(NAME long_trigger_power_loss_1000_iterations
-         COMMAND trigger_power_loss_test)
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.WriteBacksStayWithTheirCheckpoint)
 set_tests_properties(long_trigger_power_loss_1000_iterations PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_trigger_view_power_loss_1000_iterations
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.MaterializedViewStaysWithItsCheckpoint)
+set_tests_properties(long_trigger_view_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_VIEW_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
 
 # Typed transactions under SIGKILL: the child (tests/items_crash_writer.cc)
 # runs TransactWriteItems until it is killed; each transaction must be all

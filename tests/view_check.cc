@@ -2,6 +2,7 @@
 
 #include "tests/view_check.h"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -41,7 +42,132 @@ std::string Show(const ViewTotals& v, const std::string& g) {
   return "count " + std::to_string(it->second.count) + " sum " + std::to_string(it->second.sum);
 }
 
+Status CreateTyped(DB* db, const std::string& name, const std::string& hash,
+                   const StreamSpecification& stream) {
+  TableSchema schema;
+  schema.key_schema = {{hash, KeyType::kHash}};
+  schema.attribute_definitions = {{hash, ScalarAttributeType::kS}};
+  const Status s = db->CreateTable(name, stream, schema);
+  return s.IsBusy() ? Status::OK() : s;
+}
+
+// The JSON here is always valid: a bad one would be an empty item, which
+// the DB refuses, naming it.
+Item ItemOf(const std::string& json) {
+  Item item;
+  (void)ItemFromJson(json, &item);
+  return item;
+}
+
+std::string OrderKey(const std::string& id) { return R"({"id":{"S":")" + id + R"("}})"; }
+
+// A random order: most count in the view; some lack the amount or have a
+// fraction (they count nowhere).
+std::string RandomOrder(std::mt19937_64& rng, const std::string& id) {
+  const std::string group = "g" + std::to_string(rng() % 6);
+  const uint64_t r = rng() % 12;
+  const std::string amount =
+      r == 0   ? R"("note":{"S":"no amount"})"
+      : r == 1 ? R"("amount":{"N":"0.5"})"
+               : R"("amount":{"N":")" + std::to_string(static_cast<int64_t>(rng() % 301) - 100) +
+                     R"("})";
+  return R"({"id":{"S":")" + id + R"("},"group":{"S":")" + group + R"("},)" + amount + "}";
+}
+
+// One random update of an order: to another group, another amount, an
+// attribute the view ignores, or no group at all.
+void RandomUpdate(std::mt19937_64& rng, ExpressionInput* q, std::string* expression) {
+  const uint64_t r = rng() % 8;
+  if (r < 3) {
+    *expression = "SET #g = :g";
+    q->expression_attribute_names = {{"#g", "group"}};
+    q->expression_attribute_values =
+        ItemOf(R"({":g":{"S":"g)" + std::to_string(rng() % 6) + R"("}})");
+  } else if (r < 6) {
+    *expression = "SET amount = :a";
+    q->expression_attribute_values = ItemOf(
+        R"({":a":{"N":")" + std::to_string(static_cast<int64_t>(rng() % 301) - 100) + R"("}})");
+  } else if (r < 7) {
+    *expression = "SET note = :n";
+    q->expression_attribute_values = ItemOf(R"({":n":{"S":")" + std::to_string(rng()) + R"("}})");
+  } else {
+    *expression = "REMOVE #g";
+    q->expression_attribute_names = {{"#g", "group"}};
+  }
+}
+
+// A transaction of 2..4 actions on distinct orders: one log frame of several
+// records, which a mapping batch may cut.
+Status RandomTransaction(DB* db, std::mt19937_64& rng, bool sync) {
+  TransactWriteItemsRequest q;
+  q.sync = sync;
+  std::vector<uint64_t> ids;
+  const size_t n = 2 + rng() % 3;
+  while (ids.size() < n) {
+    const uint64_t id = rng() % 40;
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  for (const uint64_t id : ids) {
+    TransactWriteItem a;
+    a.table_name = "orders";
+    const std::string name = "o" + std::to_string(id);
+    const uint64_t r = rng() % 3;
+    if (r == 0) {
+      a.kind = TransactWriteItem::Kind::kPut;
+      a.item = ItemOf(RandomOrder(rng, name));
+    } else if (r == 1) {
+      a.kind = TransactWriteItem::Kind::kUpdate;
+      a.key = ItemOf(OrderKey(name));
+      RandomUpdate(rng, &a, &a.update_expression);
+    } else {
+      a.kind = TransactWriteItem::Kind::kDelete;
+      a.key = ItemOf(OrderKey(name));
+    }
+    q.transact_items.push_back(std::move(a));
+  }
+  TransactWriteItemsResult r;
+  return db->TransactWriteItems(q, &r);
+}
+
 }  // namespace
+
+Status CreateViewTables(DB* db) {
+  StreamSpecification stream;
+  stream.stream_enabled = true;
+  stream.stream_view_type = StreamViewType::kNewAndOldImages;
+  Status s = CreateTyped(db, "orders", "id", stream);
+  if (s.ok()) s = CreateTyped(db, "totals", "group", StreamSpecification());
+  return s;
+}
+
+Status RandomOrderWrite(DB* db, std::mt19937_64& rng, bool sync) {
+  const std::string id = "o" + std::to_string(rng() % 40);
+  const uint64_t r = rng() % 20;
+  WriteItemResult res;
+  if (r < 8) {
+    PutItemRequest q;
+    q.table_name = "orders";
+    q.item = ItemOf(RandomOrder(rng, id));
+    q.sync = sync;
+    return db->PutItem(q, &res);
+  }
+  if (r < 15) {
+    UpdateItemRequest q;
+    q.table_name = "orders";
+    q.key = ItemOf(OrderKey(id));
+    RandomUpdate(rng, &q, &q.update_expression);
+    q.sync = sync;
+    return db->UpdateItem(q, &res);
+  }
+  if (r < 18) {
+    DeleteItemRequest q;
+    q.table_name = "orders";
+    q.key = ItemOf(OrderKey(id));
+    q.sync = sync;
+    return db->DeleteItem(q, &res);
+  }
+  return RandomTransaction(db, rng, sync);
+}
 
 Status ScanItemJson(DB* db, const std::string& table, std::vector<std::string>* items) {
   items->clear();

@@ -10,7 +10,9 @@
 
 #include <cstdint>
 #include <map>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "runnel/db.h"
 
@@ -23,6 +25,17 @@ struct GroupTotals {
 };
 // group -> totals; only groups with items.
 using ViewTotals = std::map<std::string, GroupTotals>;
+
+// The tables of the view: "orders" (id S; NEW_AND_OLD_IMAGES stream) and
+// "totals" (group S). Tables that exist already are left alone.
+Status CreateViewTables(DB* db);
+// One random write of the orders workload, on the orders o0..o39: a put
+// (of an order that counts in the view, or now and then of one without an
+// amount or with a fraction), an update (moving the order to another group,
+// changing its amount, changing an attribute the view ignores, or removing
+// its group), a delete, or a transaction of 2-4 of these on distinct orders
+// (one log frame of several records).
+Status RandomOrderWrite(DB* db, std::mt19937_64& rng, bool sync);
 
 // Every item of the typed table `table`, as the cloud's JSON, all pages.
 Status ScanItemJson(DB* db, const std::string& table, std::vector<std::string>* items);
