@@ -47,7 +47,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -59,9 +58,9 @@
 #include <vector>
 
 #include "runnel/db.h"
-#include "runnel/item.h"
 #include "runnel/triggers.h"
 #include "tests/campaign.h"
+#include "tests/view_check.h"
 
 namespace {
 
@@ -168,24 +167,12 @@ std::string Value(std::mt19937_64& rng, uint64_t n) {
 
 // --- The materialized view (examples/materialized_view).
 
-void CreateTyped(runnel::DB* db, const std::string& name, const std::string& hash,
-                 const runnel::StreamSpecification& stream) {
-  runnel::TableSchema schema;
-  schema.key_schema = {{hash, runnel::KeyType::kHash}};
-  schema.attribute_definitions = {{hash, runnel::ScalarAttributeType::kS}};
-  const runnel::Status s = db->CreateTable(name, stream, schema);
-  if (!s.ok() && !s.IsBusy()) ChildFail("create table " + name, s);
-}
-
 void SetupView(runnel::DB* db, const std::string& plugin, uint32_t batch_size) {
-  runnel::StreamSpecification stream;
-  stream.stream_enabled = true;
-  stream.stream_view_type = runnel::StreamViewType::kNewAndOldImages;
-  CreateTyped(db, "orders", "id", stream);
-  CreateTyped(db, "totals", "group", runnel::StreamSpecification());
+  runnel::Status s = runnel::test::CreateViewTables(db);
+  if (!s.ok()) ChildFail("create the view's tables", s);
   runnel::Triggers* t = db->triggers();
   runnel::FunctionConfiguration fn;
-  runnel::Status s = t->GetFunction("view", &fn);
+  s = t->GetFunction("view", &fn);
   if (s.IsNotFound()) {
     fn = runnel::FunctionConfiguration();
     fn.function_name = "view";
@@ -213,115 +200,12 @@ void SetupView(runnel::DB* db, const std::string& plugin, uint32_t batch_size) {
   ChildEmit("M " + m.uuid + " " + std::to_string(m.batch_size));
 }
 
-runnel::Item ItemOf(const std::string& json) {
-  runnel::Item item;
-  const runnel::Status s = runnel::ItemFromJson(json, &item);
-  if (!s.ok()) ChildFail("item " + json, s);
-  return item;
-}
-
-std::string OrderKey(const std::string& id) { return R"({"id":{"S":")" + id + R"("}})"; }
-
-// A random order: most count in the view; some lack the amount or have a
-// fraction (they count nowhere).
-std::string RandomOrder(std::mt19937_64& rng, const std::string& id) {
-  const std::string group = "g" + std::to_string(rng() % 6);
-  const uint64_t r = rng() % 12;
-  const std::string amount =
-      r == 0   ? R"("note":{"S":"no amount"})"
-      : r == 1 ? R"("amount":{"N":"0.5"})"
-               : R"("amount":{"N":")" + std::to_string(static_cast<int64_t>(rng() % 301) - 100) +
-                     R"("})";
-  return R"({"id":{"S":")" + id + R"("},"group":{"S":")" + group + R"("},)" + amount + "}";
-}
-
-// One random update of an order: to another group, another amount, an
-// attribute the view ignores, or no group at all.
-void RandomUpdate(std::mt19937_64& rng, runnel::ExpressionInput* q, std::string* expression) {
-  const uint64_t r = rng() % 8;
-  if (r < 3) {
-    *expression = "SET #g = :g";
-    q->expression_attribute_names = {{"#g", "group"}};
-    q->expression_attribute_values =
-        ItemOf(R"({":g":{"S":"g)" + std::to_string(rng() % 6) + R"("}})");
-  } else if (r < 6) {
-    *expression = "SET amount = :a";
-    q->expression_attribute_values = ItemOf(
-        R"({":a":{"N":")" + std::to_string(static_cast<int64_t>(rng() % 301) - 100) + R"("}})");
-  } else if (r < 7) {
-    *expression = "SET note = :n";
-    q->expression_attribute_values = ItemOf(R"({":n":{"S":")" + std::to_string(rng()) + R"("}})");
-  } else {
-    *expression = "REMOVE #g";
-    q->expression_attribute_names = {{"#g", "group"}};
-  }
-}
-
-// A transaction of 2..4 actions on distinct orders: one log frame of several
-// records, which a mapping batch may cut.
-runnel::Status RandomTransaction(runnel::DB* db, std::mt19937_64& rng) {
-  runnel::TransactWriteItemsRequest q;
-  q.sync = rng() % 4 == 0;
-  std::vector<uint64_t> ids;
-  const size_t n = 2 + rng() % 3;
-  while (ids.size() < n) {
-    const uint64_t id = rng() % 40;
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  }
-  for (const uint64_t id : ids) {
-    runnel::TransactWriteItem a;
-    a.table_name = "orders";
-    const std::string name = "o" + std::to_string(id);
-    const uint64_t r = rng() % 3;
-    if (r == 0) {
-      a.kind = runnel::TransactWriteItem::Kind::kPut;
-      a.item = ItemOf(RandomOrder(rng, name));
-    } else if (r == 1) {
-      a.kind = runnel::TransactWriteItem::Kind::kUpdate;
-      a.key = ItemOf(OrderKey(name));
-      RandomUpdate(rng, &a, &a.update_expression);
-    } else {
-      a.kind = runnel::TransactWriteItem::Kind::kDelete;
-      a.key = ItemOf(OrderKey(name));
-    }
-    q.transact_items.push_back(std::move(a));
-  }
-  runnel::TransactWriteItemsResult r;
-  return db->TransactWriteItems(q, &r);
-}
-
 [[noreturn]] void ViewWriteLoop(runnel::DB* db, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (uint64_t n = 0;; ++n) {
-    const std::string id = "o" + std::to_string(rng() % 40);
-    const uint64_t r = rng() % 20;
     // Mostly without fsync (a kill -9 loses nothing of them), so that the
     // writer outruns the function now and then.
-    const bool sync = rng() % 4 == 0;
-    runnel::WriteItemResult res;
-    runnel::Status s;
-    if (r < 8) {
-      runnel::PutItemRequest q;
-      q.table_name = "orders";
-      q.item = ItemOf(RandomOrder(rng, id));
-      q.sync = sync;
-      s = db->PutItem(q, &res);
-    } else if (r < 15) {
-      runnel::UpdateItemRequest q;
-      q.table_name = "orders";
-      q.key = ItemOf(OrderKey(id));
-      RandomUpdate(rng, &q, &q.update_expression);
-      q.sync = sync;
-      s = db->UpdateItem(q, &res);
-    } else if (r < 18) {
-      runnel::DeleteItemRequest q;
-      q.table_name = "orders";
-      q.key = ItemOf(OrderKey(id));
-      q.sync = sync;
-      s = db->DeleteItem(q, &res);
-    } else {
-      s = RandomTransaction(db, rng);
-    }
+    const runnel::Status s = runnel::test::RandomOrderWrite(db, rng, rng() % 4 == 0);
     if (!s.ok()) ChildFail("write " + std::to_string(n), s);
     ChildEmit("W");
     if (rng() % 40 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
