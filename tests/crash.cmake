@@ -12,8 +12,10 @@ target_link_libraries(runnel_fault_env PUBLIC runnel_testutil leveldb::leveldb)
 target_compile_options(runnel_fault_env PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # What the campaigns and their child processes share (tests/campaign.h).
-add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc)
-target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads)
+add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc
+            ${CMAKE_CURRENT_SOURCE_DIR}/view_check.cc)
+target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads
+                      PRIVATE nlohmann_json::nlohmann_json)
 target_compile_options(runnel_campaign PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # The child process of crash_test: writes and reports acknowledgements.
@@ -52,8 +54,9 @@ runnel_test(trigger_crash_test trigger_crash_test.cc LABELS crash TIMEOUT 600
             LIBS runnel_campaign)
 target_compile_definitions(trigger_crash_test PRIVATE
   TRIGGER_HOST_PATH="$<TARGET_FILE:trigger_crash_host>"
-  TEST_FUNCTION="$<TARGET_FILE:test_function>")
-add_dependencies(trigger_crash_test trigger_crash_host test_function)
+  TEST_FUNCTION="$<TARGET_FILE:test_function>"
+  MATERIALIZED_VIEW="$<TARGET_FILE:materialized_view>")
+add_dependencies(trigger_crash_test trigger_crash_host test_function materialized_view)
 
 add_test(NAME long_trigger_crash_1000_trials
          COMMAND trigger_crash_test
@@ -61,13 +64,29 @@ add_test(NAME long_trigger_crash_1000_trials
 set_tests_properties(long_trigger_crash_1000_trials PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=1000" LABELS long TIMEOUT 3600)
 
+# The materialized view (examples/materialized_view) under SIGKILL.
+add_test(NAME long_trigger_view_crash_1000_trials
+         COMMAND trigger_crash_test
+                 --gtest_filter=TriggerCrashTest.MaterializedViewEqualsRecomputationUnderSigkill)
+set_tests_properties(long_trigger_view_crash_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_VIEW_CRASH_TRIALS=1000" LABELS long TIMEOUT 7200)
+
 # Trigger write-backs under power loss (in-process, over the fault env).
 runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss
             TIMEOUT 600 LIBS runnel_fault_env runnel_campaign)
+target_compile_definitions(trigger_power_loss_test PRIVATE
+  MATERIALIZED_VIEW="$<TARGET_FILE:materialized_view>")
+add_dependencies(trigger_power_loss_test materialized_view)
 add_test(NAME long_trigger_power_loss_1000_iterations
-         COMMAND trigger_power_loss_test)
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.WriteBacksStayWithTheirCheckpoint)
 set_tests_properties(long_trigger_power_loss_1000_iterations PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_trigger_view_power_loss_1000_iterations
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.MaterializedViewStaysWithItsCheckpoint)
+set_tests_properties(long_trigger_view_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_VIEW_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
 
 # Typed transactions under SIGKILL: the child (tests/items_crash_writer.cc)
 # runs TransactWriteItems until it is killed; each transaction must be all

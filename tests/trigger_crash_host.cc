@@ -4,7 +4,7 @@
 // owns a DB with the trigger runtime running (Options::run_triggers) and is
 // SIGKILLed by the parent at a random moment, except in drain mode.
 //
-// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS [filter]
+// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS [filter|view]
 //   MODE   "write": set up (if missing), then write to "src" until killed;
 //          "drain": set up (if missing), write nothing, wait until the
 //          mapping has caught up, close the DB and exit 0.
@@ -15,6 +15,14 @@
 //          that gets that far); later runs find them and leave them alone.
 //   filter the mapping is created with kFilter (FilterCriteria): only records
 //          whose key ends in 3 or 7 are delivered.
+//   view   the materialized view instead (PLUGIN is
+//          examples/materialized_view; SLEEP_MS is unused): typed tables
+//          "orders" (id S; NEW_AND_OLD_IMAGES stream) and "totals" (group S),
+//          the function "view" (VIEW_TABLE=totals) and a mapping orders ->
+//          view; "write" mode puts, updates (moving items between groups,
+//          changing amounts) and deletes random orders, some in
+//          transactions, until killed, reporting each acknowledged write
+//          as "W <records>".
 //
 // Setup (idempotent, so a kill anywhere in it is repaired by the next run):
 // tables "src" (NEW_IMAGE stream) and "Seen" (no stream), the function "rec"
@@ -52,6 +60,7 @@
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 #include "tests/campaign.h"
+#include "tests/view_check.h"
 
 namespace {
 
@@ -156,13 +165,61 @@ std::string Value(std::mt19937_64& rng, uint64_t n) {
   }
 }
 
+// --- The materialized view (examples/materialized_view).
+
+void SetupView(runnel::DB* db, const std::string& plugin, uint32_t batch_size) {
+  runnel::Status s = runnel::test::CreateViewTables(db);
+  if (!s.ok()) ChildFail("create the view's tables", s);
+  runnel::Triggers* t = db->triggers();
+  runnel::FunctionConfiguration fn;
+  s = t->GetFunction("view", &fn);
+  if (s.IsNotFound()) {
+    fn = runnel::FunctionConfiguration();
+    fn.function_name = "view";
+    fn.library = plugin;
+    fn.environment["VIEW_TABLE"] = "totals";
+    fn.timeout_seconds = 60;
+    s = t->CreateFunction(fn, nullptr);
+  }
+  if (!s.ok()) ChildFail("function", s);
+  std::vector<runnel::EventSourceMappingConfiguration> mappings;
+  s = t->ListEventSourceMappings("view", "", "", 0, &mappings, nullptr);
+  if (!s.ok()) ChildFail("list mappings", s);
+  runnel::EventSourceMappingConfiguration m;
+  if (mappings.empty()) {
+    runnel::EventSourceMappingConfiguration want;
+    want.function_name = "view";
+    want.event_source = "orders";
+    want.batch_size = batch_size;
+    want.starting_position = runnel::StartingPosition::kTrimHorizon;
+    s = t->CreateEventSourceMapping(want, &m);
+    if (!s.ok()) ChildFail("create mapping", s);
+  } else {
+    m = mappings[0];
+  }
+  ChildEmit("M " + m.uuid + " " + std::to_string(m.batch_size));
+}
+
+[[noreturn]] void ViewWriteLoop(runnel::DB* db, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (uint64_t n = 0;; ++n) {
+    // Mostly without fsync (a kill -9 loses nothing of them), so that the
+    // writer outruns the function now and then.
+    const runnel::Status s = runnel::test::RandomOrderWrite(db, rng, rng() % 4 == 0);
+    if (!s.ok()) ChildFail("write " + std::to_string(n), s);
+    ChildEmit("W");
+    if (rng() % 40 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8 && !(argc == 9 && std::string(argv[8]) == "filter")) {
+  const std::string variant = argc == 9 ? argv[8] : "";
+  if (argc < 8 || argc > 9 || (argc == 9 && variant != "filter" && variant != "view")) {
     std::fprintf(stderr,
                  "usage: trigger_crash_host DIR write|drain RUN SEED PLUGIN "
-                 "BATCH_SIZE SLEEP_MS [filter]\n");
+                 "BATCH_SIZE SLEEP_MS [filter|view]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -178,7 +235,11 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<runnel::DB> db = runnel::test::ChildOpen(dir);
-  Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms, argc == 9);
+  if (variant == "view") {
+    SetupView(db.get(), plugin, batch_size);
+  } else {
+    Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms, variant == "filter");
+  }
   ChildEmit("R");
 
   if (mode == "write") {
@@ -188,6 +249,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "trigger_crash_host: not killed within 120 s\n");
       _exit(4);
     }).detach();
+    if (variant == "view") ViewWriteLoop(db.get(), seed);
     WriteLoop(db.get(), run, seed);
   }
 

@@ -54,6 +54,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -72,12 +73,16 @@
 #include "tests/campaign.h"
 #include "tests/child_process.h"
 #include "tests/testutil.h"
+#include "tests/view_check.h"
 
 #ifndef TRIGGER_HOST_PATH
 #error "TRIGGER_HOST_PATH must name the trigger_crash_host binary"
 #endif
 #ifndef TEST_FUNCTION
 #error "TEST_FUNCTION must name the test_function plugin"
+#endif
+#ifndef MATERIALIZED_VIEW
+#error "MATERIALIZED_VIEW must name the examples/materialized_view plugin"
 #endif
 
 namespace runnel::test {
@@ -521,6 +526,257 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
   report.Covered("src records filtered out (never delivered)", totals.filtered_out, kMinTrials);
   report.Finish(totals.trials, v.count());
   v.Report(seed);
+}
+
+// --- The materialized view under SIGKILL (examples/materialized_view).
+
+// One run of the host in view mode, as read from its pipe.
+struct ViewRun : ChildRunBase {
+  std::string mapping_uuid;
+  uint32_t mapping_batch = 0;
+  uint64_t acked = 0;  // acknowledged writes ("W")
+  std::string idle_status, close_status;
+};
+
+bool HandleViewLine(const std::string& tag, std::istringstream& in, const std::string& line,
+                    ViewRun* run) {
+  if (tag == "M") {
+    if (!(in >> run->mapping_uuid >> run->mapping_batch)) run->BadLine(line);
+  } else if (tag == "W") {
+    ++run->acked;
+  } else if (tag == "I") {
+    run->idle_status = line.substr(2);
+  } else if (tag == "C") {
+    run->close_status = line.substr(2);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+struct ViewTotalsCounters {
+  uint64_t trials = 0, kills = 0, kills_before_ready = 0, acked_writes = 0;
+  uint64_t checks_at_checkpoint = 0, checks_caught_up = 0;
+  uint64_t kills_with_backlog = 0, backlog_records = 0;
+  uint64_t records = 0;  // orders records at the end of the trials
+  // Records the function applied, as its log says (lines buffered at a
+  // kill are lost: this is not a count of redeliveries).
+  uint64_t delivered = 0;
+  uint64_t trial_records = 0, trial_groups = 0;  // of the trial's last catch-up
+  uint64_t nonempty_views = 0;
+};
+
+// The one mapping of the DB, if any (a violation if there are more).
+std::optional<EventSourceMappingConfiguration> TheMapping(DB* db, Violations* v) {
+  std::vector<EventSourceMappingConfiguration> mappings;
+  const Status s = db->triggers()->ListEventSourceMappings("", "", "", 0, &mappings, nullptr);
+  if (!s.ok()) v->Add("ListEventSourceMappings: " + s.ToString());
+  if (mappings.size() > 1) v->Add(std::to_string(mappings.size()) + " mappings");
+  if (mappings.size() != 1) return std::nullopt;
+  return mappings[0];
+}
+
+// Checks the view against the source. `caught_up`: after a drain, the view
+// must equal the recomputation from the source table and the checkpoint be
+// past every record; otherwise (just after a kill) it must equal the
+// recomputation from the records below the durable checkpoint P, which
+// must not have moved back. Returns the records at or above P.
+uint64_t VerifyView(const std::string& dir, bool caught_up, uint64_t* last_position,
+                    ViewTotalsCounters* totals, Violations* v) {
+  std::unique_ptr<DB> db;
+  Status s = DB::Open(CampaignOptions(), dir, &db);
+  if (!s.ok()) {
+    v->Add("reopen failed: " + s.ToString());
+    return 0;
+  }
+  uint64_t at_or_above = 0;
+  const std::optional<EventSourceMappingConfiguration> m = TheMapping(db.get(), v);
+  if (m) {
+    MappingMetrics metrics;
+    s = db->triggers()->GetMappingMetrics(m->uuid, &metrics);
+    if (!s.ok()) v->Add("GetMappingMetrics: " + s.ToString());
+    const uint64_t p = metrics.position;
+    if (p < *last_position) {
+      v->Add("the checkpoint moved back from " + std::to_string(*last_position) + " to " +
+             std::to_string(p));
+    }
+    *last_position = std::max(*last_position, p);
+    test::ViewTotals at_checkpoint, from_table, view;
+    uint64_t below = 0;
+    s = test::ViewBelow(db.get(), "orders", p, &at_checkpoint, &below, &at_or_above);
+    if (s.ok()) s = test::ReadView(db.get(), "totals", &view);
+    if (!s.ok()) v->Add("reading the view: " + s.ToString());
+    std::string diff = test::DiffViews(at_checkpoint, view);
+    if (!diff.empty()) {
+      v->Add("the view is not that of the " + std::to_string(below) +
+             " records below the checkpoint " + std::to_string(p) + ": " + diff);
+    }
+    if (caught_up) {
+      ++totals->checks_caught_up;
+      s = test::RecomputeView(db.get(), "orders", &from_table);
+      if (!s.ok()) v->Add("RecomputeView: " + s.ToString());
+      diff = test::DiffViews(from_table, view);
+      if (!diff.empty()) v->Add("after catching up, the view differs from the table: " + diff);
+      if (at_or_above != 0) {
+        v->Add("after catching up, " + std::to_string(at_or_above) +
+               " records are at or above the checkpoint");
+      }
+      if (below > 0 && m->last_processing_result != "OK") {
+        v->Add("LastProcessingResult is '" + m->last_processing_result + "'");
+      }
+      totals->trial_records = below;
+      totals->trial_groups = view.size();
+    } else {
+      ++totals->checks_at_checkpoint;
+    }
+  }
+  s = db->Close();
+  if (!s.ok()) v->Add("close: " + s.ToString());
+  return at_or_above;
+}
+
+// The records the function applied, from its log ("applied N records").
+uint64_t AppliedRecords(const std::string& dir) {
+  std::unique_ptr<DB> db;
+  if (!DB::Open(CampaignOptions(), dir, &db).ok()) return 0;
+  std::vector<FunctionLogLine> lines;
+  uint64_t total = 0;
+  if (db->triggers()->ReadFunctionLog("view", 0, &lines).ok()) {
+    for (const FunctionLogLine& l : lines) {
+      const size_t p = l.text.find(" applied ");
+      if (p != std::string::npos) total += std::strtoull(l.text.c_str() + p + 9, nullptr, 10);
+    }
+  }
+  (void)db->Close();
+  return total;
+}
+
+// Runs the host once on `dir` (a write run killed per `sched`, or a drain)
+// and checks how it ended. False if the trial cannot go on.
+bool RunViewHost(const std::string& dir, const std::string& stderr_path, const KillSchedule& sched,
+                 uint32_t batch_size, uint64_t host_seed, std::string* uuid,
+                 ViewTotalsCounters* totals, Violations* v) {
+  ViewRun run;
+  const std::vector<std::string> argv = {TRIGGER_HOST_PATH,
+                                         dir,
+                                         sched.drain ? "drain" : "write",
+                                         "0",
+                                         std::to_string(host_seed),
+                                         MATERIALIZED_VIEW,
+                                         std::to_string(batch_size),
+                                         "0",
+                                         "view"};
+  RunCampaignChild(argv, stderr_path, sched, &run,
+                   [&run](const std::string& tag, std::istringstream& in, const std::string& line) {
+                     return HandleViewLine(tag, in, line, &run);
+                   });
+  for (const std::string& e : run.protocol_errors) v->Add(e);
+  totals->acked_writes += run.acked;
+  if (!run.mapping_uuid.empty()) {
+    if (!uuid->empty() && *uuid != run.mapping_uuid) {
+      v->Add("the mapping changed from " + *uuid + " to " + run.mapping_uuid);
+    }
+    *uuid = run.mapping_uuid;
+    if (run.mapping_batch != batch_size) v->Add("mapping batch size " + std::to_string(batch_size));
+  }
+  if (run.child_error || run.timed_out) {
+    v->Add(run.child_error ? "host error: " + run.error_line + "; stderr: " + ReadFile(stderr_path)
+                           : "the host did not get ready or finish in time");
+    return false;
+  }
+  if (sched.drain) {
+    if (!run.exited || WEXITSTATUS(run.exit_status) != 0 || run.idle_status != "OK" ||
+        run.close_status != "OK") {
+      v->Add("the drain did not end cleanly: wait status " + std::to_string(run.exit_status) +
+             ", WaitUntilIdle '" + run.idle_status + "', Close '" + run.close_status +
+             "'; stderr: " + ReadFile(stderr_path));
+      return false;
+    }
+    return true;
+  }
+  if (!run.killed) {
+    v->Add("the host was not killed by us (wait status " + std::to_string(run.exit_status) + ")");
+    return false;
+  }
+  ++totals->kills;
+  if (!run.ready) ++totals->kills_before_ready;
+  return true;
+}
+
+// The materialized view (examples/materialized_view: a per-group count and
+// sum of "orders" kept in "totals" by read-modify-write) while the host
+// puts, updates (moving orders between groups, changing amounts) and
+// deletes orders, some in transactions, and is SIGKILLed at random moments.
+// After every kill: the view equals the recomputation from the records
+// below the mapping's durable checkpoint (the view's write-backs and the
+// checkpoint are one commit). Then the host catches up (drain mode) and
+// the view equals the recomputation from the orders table itself.
+//
+// Environment: RUNNEL_TRIGGER_VIEW_CRASH_TRIALS (default 4),
+// RUNNEL_TRIGGER_VIEW_CRASH_SEED (default random; printed).
+TEST(TriggerCrashTest, MaterializedViewEqualsRecomputationUnderSigkill) {
+  const CampaignSize size =
+      StartCampaign("trigger view crash test", "trials", "RUNNEL_TRIGGER_VIEW_CRASH_TRIALS", 4,
+                    "RUNNEL_TRIGGER_VIEW_CRASH_SEED");
+  std::mt19937_64 rng(size.seed);
+  TempDir tmp;
+  const std::string stderr_path = tmp.Sub("host_stderr.txt");
+  ViewTotalsCounters totals;
+  Violations v;
+  CampaignReport report("trigger view crash test", "trials");
+  for (uint64_t trial = 0; trial < size.runs && v.count() <= 50; ++trial) {
+    const std::string dir = tmp.Sub("db" + std::to_string(trial));
+    const uint32_t batch_size = 1 + static_cast<uint32_t>(rng() % 50);
+    const int kills = 3 + static_cast<int>(rng() % 4);
+    std::string uuid;
+    uint64_t last_position = 0;
+    bool ok = true;
+    for (int run_no = 0; run_no < kills && ok; ++run_no) {
+      v.SetWhere("trial " + std::to_string(trial) + " run " + std::to_string(run_no));
+      KillSchedule sched;
+      if (trial % 4 == 1 && run_no == 1) {
+        sched.early_kill_ms = static_cast<int>(rng() % 4);
+      } else if (rng() % 5 == 0) {
+        sched.early_kill_ms = 5 + static_cast<int>(rng() % 56);
+      } else {
+        sched.after_ready_ms = 5 + static_cast<int>(rng() % 296);
+      }
+      ok = RunViewHost(dir, stderr_path, sched, batch_size, rng(), &uuid, &totals, &v);
+      if (HasFatalFailure()) return;
+      const size_t before = v.count();
+      if (ok) {
+        const uint64_t backlog = VerifyView(dir, false, &last_position, &totals, &v);
+        totals.backlog_records += backlog;
+        if (backlog > 0) ++totals.kills_with_backlog;
+      }
+      v.SetWhere("trial " + std::to_string(trial) + " catch-up " + std::to_string(run_no));
+      KillSchedule drain;
+      drain.drain = true;
+      if (ok) ok = RunViewHost(dir, stderr_path, drain, batch_size, rng(), &uuid, &totals, &v);
+      if (ok) VerifyView(dir, true, &last_position, &totals, &v);
+      if (v.count() > before) ok = false;
+    }
+    ++totals.trials;
+    const uint64_t applied = AppliedRecords(dir);
+    totals.delivered += applied;
+    totals.records += totals.trial_records;
+    if (totals.trial_groups > 0) ++totals.nonempty_views;
+    totals.trial_records = totals.trial_groups = 0;
+  }
+  const uint64_t kMinViewTrials = 20;
+  report.Covered("kills", totals.kills, 1);
+  report.Covered("before the host was ready", totals.kills_before_ready, kMinViewTrials);
+  report.Covered("with a backlog of unprocessed records", totals.kills_with_backlog,
+                 kMinViewTrials);
+  report.Count("backlog records in all", totals.backlog_records);
+  report.Count("acknowledged writes", totals.acked_writes);
+  report.Count("checks at the checkpoint", totals.checks_at_checkpoint);
+  report.Covered("checks after catching up", totals.checks_caught_up, 1);
+  report.Count("orders records at the trials' ends", totals.records);
+  report.Count("records applied by the function (logged)", totals.delivered);
+  report.Covered("trials ending with a non-empty view", totals.nonempty_views, 1);
+  report.Finish(totals.trials, v.count());
+  v.Report(size.seed);
 }
 
 }  // namespace

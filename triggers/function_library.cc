@@ -48,10 +48,14 @@ Status FunctionLibrary::Load(const std::string& path, const std::string& handler
                                    " (is it a runnel function? use RUNNEL_DECLARE_FUNCTION_ABI)");
   }
   const uint32_t v = version();
-  if (v != RUNNEL_FUNCTION_ABI_VERSION) {
-    return Status::InvalidArgument("library: " + path + " was built for function ABI version " +
-                                   std::to_string(v) + "; this runnel speaks version " +
-                                   std::to_string(RUNNEL_FUNCTION_ABI_VERSION));
+  // A version-2 plugin reads the context's table as it knew it: the
+  // members it has are where it expects them (version 3 only appended).
+  if (v < RUNNEL_FUNCTION_ABI_MIN_VERSION || v > RUNNEL_FUNCTION_ABI_VERSION) {
+    return Status::InvalidArgument(
+        "library: " + path + " was built for function ABI version " + std::to_string(v) +
+        "; this runnel speaks version " + std::to_string(RUNNEL_FUNCTION_ABI_VERSION) +
+        " and still loads version " + std::to_string(RUNNEL_FUNCTION_ABI_MIN_VERSION) +
+        " (rebuild the plugin against runnel/function.h)");
   }
   lib->handler_ =
       reinterpret_cast<runnel_handler_fn>(::dlsym(lib->handle_, handler_symbol.c_str()));

@@ -100,6 +100,7 @@ int ApiPut(runnel_context* ctx, const char* table, size_t table_len, const char*
   const std::string_view t(table, table_len), k(key, key_len), v(value, value_len);
   if (CheckWrite(inv, t, k, v) != 0) return 1;
   inv->writes.Put(t, k, v);
+  inv->items.NoteByteWrite(t, k, v);
   return 0;
 }
 
@@ -109,6 +110,7 @@ int ApiDelete(runnel_context* ctx, const char* table, size_t table_len, const ch
   const std::string_view t(table, table_len), k(key, key_len);
   if (CheckWrite(inv, t, k, {}) != 0) return 1;
   inv->writes.Delete(t, k);
+  inv->items.NoteByteWrite(t, k, std::nullopt);
   return 0;
 }
 
@@ -128,6 +130,7 @@ const runnel_context_api kApi = {
     ItemCalls::DeleteItem,
     ItemCalls::UpdateItem,
     ItemCalls::LastError,
+    ItemCalls::Get,
 };
 
 }  // namespace

@@ -237,12 +237,19 @@ bool OptionalArg(Decoder* d, std::string_view* v, bool* present) {
 
 const char* Ptr(std::string_view v, bool present) { return present ? v.data() : nullptr; }
 
-// Serves the item calls (ABI 2); false on a malformed call.
+// Serves the item calls (ABI 2) and get (ABI 3); false on a malformed call.
 bool ServeItemCall(CallOp op, Decoder* d, runnel_context* ctx, std::string* reply) {
   const runnel_context_api* api = ctx->api;
   std::string_view table, a;
   if (!d->Bytes(&table) || !d->Bytes(&a)) return false;
   int32_t rc = 0;
+  if (op == CallOp::kGet) {
+    const char* value = nullptr;
+    size_t len = 0;
+    rc = api->get(ctx, table.data(), table.size(), a.data(), a.size(), &value, &len);
+    *reply = Reply(rc, rc == RUNNEL_ITEM_OK ? value : nullptr, len);
+    return true;
+  }
   if (op == CallOp::kGetItem) {
     const char* item = nullptr;
     size_t len = 0;

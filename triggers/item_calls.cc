@@ -387,6 +387,71 @@ int ItemCalls::UpdateItem(runnel_context* ctx, const char* table, size_t table_l
   return calls.Finish(inv, "update_item", s);
 }
 
+void ItemCalls::NoteByteWrite(std::string_view table, std::string_view key,
+                              std::optional<std::string_view> value) {
+  auto& slot = byte_overlay_[{std::string(table), std::string(key)}];
+  if (value.has_value()) {
+    slot.emplace(*value);
+  } else {
+    slot.reset();
+  }
+}
+
+namespace {
+
+// The live byte table `name`, and a key it can hold.
+Status ByteTableKey(const Invocation& inv, std::string_view name, std::string_view key) {
+  if (inv.db == nullptr) return Status::NotSupported("get needs a DB");
+  const auto cat = inv.db->CurrentCatalog();
+  const log::TableEntryData* t = cat->FindLive(name);
+  if (t == nullptr) {
+    return Status::NotFound("Requested resource not found: table '" + std::string(name) +
+                            "' does not exist");
+  }
+  if (t->typed()) {
+    return Status::InvalidArgument("table '" + std::string(name) +
+                                   "' is a typed table: read it with get_item");
+  }
+  if (key.size() < kMinKeyBytes || key.size() > kMaxKeyBytes) {
+    return Status::InvalidArgument("key: must be 1 to 4096 bytes, got " +
+                                   std::to_string(key.size()));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+int ItemCalls::Get(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+                   size_t key_len, const char** value, size_t* value_len) {
+  Invocation* inv = Self(ctx);
+  ItemCalls& calls = inv->items;
+  if (value != nullptr) *value = nullptr;
+  if (value_len != nullptr) *value_len = 0;
+  const std::string_view t = View(table, table_len), k = View(key, key_len);
+  Status s = ByteTableKey(*inv, t, k);
+  std::optional<std::string> found;
+  if (s.ok()) {
+    const auto it = calls.byte_overlay_.find({std::string(t), std::string(k)});
+    if (it != calls.byte_overlay_.end()) {
+      found = it->second;
+    } else {
+      std::string v;
+      s = inv->db->Get(ReadOptions(), t, k, &v);
+      if (s.ok()) found = std::move(v);
+      // The table was checked live: NotFound is the key's absence (or a
+      // table deleted since, which reads as empty).
+      if (s.IsNotFound()) s = Status::OK();
+    }
+  }
+  const int rc = calls.Finish(inv, "get", s);
+  if (rc != RUNNEL_ITEM_OK) return rc;
+  if (!found.has_value()) return RUNNEL_ITEM_NOT_FOUND;
+  const std::string& kept = calls.results_.emplace_back(std::move(*found));
+  if (value != nullptr) *value = kept.data();
+  if (value_len != nullptr) *value_len = kept.size();
+  return RUNNEL_ITEM_OK;
+}
+
 const char* ItemCalls::LastError(runnel_context* ctx, size_t* len) {
   const std::string& e = Self(ctx)->items.last_error_;
   if (len != nullptr) *len = e.size();

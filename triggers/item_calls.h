@@ -4,7 +4,8 @@
 // version 2) for one invocation: a record's typed images as the cloud's
 // JSON, item reads that see the invocation's own write-backs, and item
 // write-backs validated at the call and committed later with the mapping's
-// checkpoint (ItemMutation, db/db_internal.h).
+// checkpoint (ItemMutation, db/db_internal.h). Also the reads of byte tables
+// (version 3), which see the invocation's own byte write-backs.
 //
 // Thread safety: an invocation runs on one thread; so does its ItemCalls.
 
@@ -66,6 +67,14 @@ class ItemCalls {
                         size_t update_expression_len, const char* names_json, size_t names_json_len,
                         const char* values_json, size_t values_json_len);
   static const char* LastError(runnel_context* ctx, size_t* len);
+  // ABI 3: a byte table's value, this invocation's put and del applied.
+  static int Get(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+                 size_t key_len, const char** value, size_t* value_len);
+
+  // Notes an accepted byte write-back for Get: a put's value, or nullopt
+  // for a del. The writes themselves go to the Invocation's WriteBatch.
+  void NoteByteWrite(std::string_view table, std::string_view key,
+                     std::optional<std::string_view> value);
 
  private:
   // The five parts of one record's JSON (runnel_record_part), rendered
@@ -80,8 +89,11 @@ class ItemCalls {
   // The items as this invocation's writes left them, by (table, encoded
   // key); nullopt: deleted.
   std::map<std::pair<std::string, std::string>, std::optional<Item>> overlay_;
+  // Byte tables: the values as this invocation's put and del left them, by
+  // (table, key); nullopt: deleted.
+  std::map<std::pair<std::string, std::string>, std::optional<std::string>> byte_overlay_;
   std::string last_error_;
-  // get_item results, kept for the rest of the call.
+  // get_item and get results, kept for the rest of the call.
   std::deque<std::string> results_;
   std::vector<Rendered> rendered_;
 

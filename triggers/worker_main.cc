@@ -210,6 +210,19 @@ int ApiUpdateItem(runnel_context* ctx, const char* table, size_t table_len, cons
   return Call(Self(ctx), CallOp::kUpdateItem, e).result;
 }
 
+int ApiGet(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+           size_t key_len, const char** value, size_t* value_len) {
+  Encoder e = Op(CallOp::kGet);
+  e.Bytes(std::string_view(table, table_len));
+  e.Bytes(std::string_view(key, key_len));
+  Answer a = Call(Self(ctx), CallOp::kGet, e);
+  if (a.present) {
+    if (value != nullptr) *value = a.bytes.data();
+    if (value_len != nullptr) *value_len = a.bytes.size();
+  }
+  return a.result;
+}
+
 const char* ApiLastError(runnel_context* ctx, size_t* len) {
   Answer a = Call(Self(ctx), CallOp::kLastError, Op(CallOp::kLastError));
   if (len != nullptr) *len = a.bytes.size();
@@ -232,6 +245,7 @@ const runnel_context_api kApi = {
     ApiDeleteItem,
     ApiUpdateItem,
     ApiLastError,
+    ApiGet,
 };
 
 // kLoad: loads the plugin and answers kLoaded.

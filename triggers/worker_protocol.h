@@ -63,6 +63,7 @@ enum class CallOp : uint8_t {
   kDeleteItem = 10,
   kUpdateItem = 11,
   kLastError = 12,
+  kGet = 13,  // ABI 3: table, key; the reply carries the value
 };
 
 class Encoder {

@@ -16,7 +16,11 @@
  * the plugin was compiled against it; a mismatch refuses the load with a
  * clear error naming both versions (rebuild the plugin against this header).
  * Version 2 added typed items: runnel_record.typed, the record's images as
- * the cloud's JSON, and reading and writing items of typed tables. The
+ * the cloud's JSON, and reading and writing items of typed tables. Version 3
+ * added reads of byte tables (runnel_context_api.get, appended at the end).
+ * runnel loads plugins of version 3 and of version 2 (a version-2 plugin
+ * knows only the members of runnel_context_api it was built with, and the
+ * host never expects it to call more); any other version is refused. The
  * plugin does not link against librunnel: everything it may call is reached
  * through the context's function table.
  *
@@ -41,7 +45,9 @@
 extern "C" {
 #endif
 
-#define RUNNEL_FUNCTION_ABI_VERSION 2u
+#define RUNNEL_FUNCTION_ABI_VERSION 3u
+/* The oldest plugin ABI version runnel still loads. */
+#define RUNNEL_FUNCTION_ABI_MIN_VERSION 2u
 
 /* Default symbol names. */
 #define RUNNEL_ABI_VERSION_SYMBOL "runnel_function_abi_version"
@@ -90,14 +96,15 @@ typedef enum runnel_record_part {
   RUNNEL_RECORD_OLD_IMAGE = 4  /* dynamodb.OldImage */
 } runnel_record_part;
 
-/* Results of the item calls (get_item, put_item, update_item, delete_item).
- * On any result but OK and NOT_FOUND, last_error says what was wrong. */
+/* Results of the item calls (get_item, put_item, update_item, delete_item)
+ * and of get (ABI 3). On any result but OK and NOT_FOUND, last_error says
+ * what was wrong. */
 typedef enum runnel_item_result {
   RUNNEL_ITEM_OK = 0,
-  RUNNEL_ITEM_NOT_FOUND = 1,     /* get_item: there is no such item */
+  RUNNEL_ITEM_NOT_FOUND = 1,     /* get_item, get: there is no such item */
   RUNNEL_ITEM_INVALID = 2,       /* a malformed item, key, expression or
-                                    value, or a byte table (the cloud's
-                                    ValidationException) */
+                                    value, or a table of the other kind
+                                    (the cloud's ValidationException) */
   RUNNEL_ITEM_NO_SUCH_TABLE = 3, /* ResourceNotFoundException */
   RUNNEL_ITEM_ERROR = 4          /* the DB failed to read (I/O) */
 } runnel_item_result;
@@ -135,8 +142,9 @@ typedef struct runnel_context_api {
   const char* (*getenv)(runnel_context* ctx, const char* name);
   /* Writes back into the DB. The writes of one invocation are committed
    * atomically together with the mapping's checkpoint when the batch
-   * succeeds, and discarded when it fails (exactly-once effects). Reads
-   * do not see them before then. Byte tables only (a typed table takes
+   * succeeds, and discarded when it fails (exactly-once effects). This
+   * invocation's own get reads them at once (ABI 3); other readers see
+   * them only once committed. Byte tables only (a typed table takes
    * put_item, update_item and delete_item). Non-zero for an invalid
    * argument (the message is in the function's log); the batch then fails. */
   int (*put)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
@@ -187,6 +195,23 @@ typedef struct runnel_context_api {
   /* What the last failed item call of this invocation rejected, or "" after
    * a successful one. NUL-terminated; valid until the next item call. */
   const char* (*last_error)(runnel_context* ctx, size_t* len);
+
+  /* --- ABI 3: reads of byte tables. Present only when abi_version >= 3
+   * (a plugin built for version 3 runs only on such a host). */
+
+  /* The value of `key` in the byte table `table`: the value as committed,
+   * with this invocation's own put and del write-backs applied (a handler
+   * reads its writes; the failed attempts of a retried batch left nothing
+   * behind). RUNNEL_ITEM_OK and *value (not NUL-terminated, valid during
+   * the call), or RUNNEL_ITEM_NOT_FOUND (no such key, or this invocation
+   * deleted it), or RUNNEL_ITEM_NO_SUCH_TABLE, or RUNNEL_ITEM_INVALID (a
+   * typed table, which get_item reads, or a key of 0 or more than 4096
+   * bytes), or RUNNEL_ITEM_ERROR (I/O); last_error says what was wrong.
+   * Reads see what was committed when the call started; with the writes
+   * committed atomically with the checkpoint, a read-modify-write of keys
+   * that only this mapping writes is exactly once. */
+  int (*get)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
+             size_t key_len, const char** value, size_t* value_len);
 } runnel_context_api;
 
 struct runnel_context {
@@ -245,6 +270,11 @@ static inline int runnel_item_update(runnel_context* ctx, const char* table, siz
   return ctx->api->update_item(ctx, table, table_len, key_json, key_json_len, update_expression,
                                update_expression_len, names_json, names_json_len, values_json,
                                values_json_len);
+}
+static inline int runnel_get(runnel_context* ctx, const char* table, size_t table_len,
+                             const char* key, size_t key_len, const char** value,
+                             size_t* value_len) {
+  return ctx->api->get(ctx, table, table_len, key, key_len, value, value_len);
 }
 static inline const char* runnel_item_last_error(runnel_context* ctx, size_t* len) {
   return ctx->api->last_error(ctx, len);

@@ -111,6 +111,16 @@ class Context {
   bool Delete(std::string_view table, std::string_view key) {
     return c_->api->del(c_, table.data(), table.size(), key.data(), key.size()) == 0;
   }
+  // ABI 3: the value of a byte table's key (this invocation's own Put and
+  // Delete visible) into *value; RUNNEL_ITEM_NOT_FOUND, or an error with its
+  // message in LastError().
+  runnel_item_result Get(std::string_view table, std::string_view key, std::string_view* value) {
+    const char* p = nullptr;
+    size_t len = 0;
+    const int rc = c_->api->get(c_, table.data(), table.size(), key.data(), key.size(), &p, &len);
+    *value = rc == RUNNEL_ITEM_OK ? std::string_view(p, len) : std::string_view();
+    return static_cast<runnel_item_result>(rc);
+  }
 
   // --- Typed items (ABI 2). JSON is DynamoDB's item JSON; results as in
   // runnel/function.h (RUNNEL_ITEM_OK, RUNNEL_ITEM_NOT_FOUND, ...), with the
