@@ -159,6 +159,9 @@ void runnel_options_set_block_cache_bytes(runnel_options_t* o, size_t bytes) {
   o->rep.block_cache_bytes = bytes;
 }
 void runnel_options_set_max_open_files(runnel_options_t* o, int n) { o->rep.max_open_files = n; }
+void runnel_options_set_key_filter_bits_per_key(runnel_options_t* o, int bits) {
+  o->rep.key_filter_bits_per_key = bits;
+}
 void runnel_options_set_run_triggers(runnel_options_t* o, unsigned char v) {
   o->rep.run_triggers = v != 0;
 }

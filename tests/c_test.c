@@ -164,6 +164,10 @@ int main(void) {
     CheckCondition(runnel_open(options, dir, &err) == NULL);
     CheckErrorContains(err, "InvalidArgument: options.account_id");
     runnel_options_set_account_id(options, S("123456789012"));
+    runnel_options_set_key_filter_bits_per_key(options, 65);
+    CheckCondition(runnel_open(options, dir, &err) == NULL);
+    CheckErrorContains(err, "InvalidArgument: options.key_filter_bits_per_key");
+    runnel_options_set_key_filter_bits_per_key(options, 10);
     db = runnel_open(options, dir, &err);
     CheckNoError(err);
     CheckCondition(db != NULL);

@@ -175,6 +175,10 @@ RUNNEL_C_EXPORT void runnel_options_set_max_log_bytes(runnel_options_t* options,
 RUNNEL_C_EXPORT void runnel_options_set_write_buffer_bytes(runnel_options_t* options, size_t bytes);
 RUNNEL_C_EXPORT void runnel_options_set_block_cache_bytes(runnel_options_t* options, size_t bytes);
 RUNNEL_C_EXPORT void runnel_options_set_max_open_files(runnel_options_t* options, int n);
+/* Options::key_filter_bits_per_key: 0 (off) to 64; another value makes
+ * runnel_open fail with an invalid-argument error. */
+RUNNEL_C_EXPORT void runnel_options_set_key_filter_bits_per_key(runnel_options_t* options,
+                                                                int bits);
 /* Start the trigger runtime at open (default off). */
 RUNNEL_C_EXPORT void runnel_options_set_run_triggers(runnel_options_t* options,
                                                      unsigned char value);
