@@ -111,7 +111,7 @@ void MappingLanes::Run() {
   for (uint32_t lane = 0; lane < factor_; ++lane) {
     workers.push_back(std::make_unique<MappingWorker>(owner_, mapping_id_, checkpoints, lane));
   }
-  if (!Launch(std::move(workers))) gave_up_ = true;
+  if (!Launch(std::move(workers), /*final=*/true)) gave_up_ = true;
 }
 
 bool MappingLanes::Drain() {
@@ -133,7 +133,7 @@ bool MappingLanes::Drain() {
       workers.push_back(
           std::make_unique<MappingWorker>(owner_, mapping_id_, checkpoints, lane, barrier));
     }
-    if (!Launch(std::move(workers))) return false;
+    if (!Launch(std::move(workers), /*final=*/false)) return false;
     // Rare (a factor change): a plain wait for the drain lanes to return.
     for (;;) {
       if (stop_.load()) return false;
@@ -159,20 +159,22 @@ bool MappingLanes::Drain() {
   }
 }
 
-bool MappingLanes::Launch(std::vector<std::unique_ptr<MappingWorker>> workers) {
+bool MappingLanes::Launch(std::vector<std::unique_ptr<MappingWorker>> workers, bool final) {
   MutexLock lock(&mu_);
   if (stop_.load()) return false;
   for (auto& w : workers) w->Start();
   workers_ = std::move(workers);
-  launched_ = true;
+  launched_ = final;
   return true;
 }
 
 bool MappingLanes::Idle() const {
   MutexLock lock(&mu_);
-  if (!launched_) return gave_up_.load();
+  if (workers_.empty()) return gave_up_.load();
   for (const auto& w : workers_) {
-    if (!w->Idle()) return false;
+    // A drain lane that returned waits for the final lanes to start: that
+    // is work still to do.
+    if (!w->Idle() || (!launched_ && w->Finished())) return false;
   }
   return true;
 }

@@ -82,8 +82,8 @@ class MappingLanes {
   void Stop() EXCLUDES(mu_);
 
   uint32_t factor() const { return factor_; }
-  // True when every lane is idle (MappingWorker::Idle); false while the
-  // lanes are being set up.
+  // True when every lane is idle (MappingWorker::Idle), drain lanes
+  // included; false between the drain and the final lanes.
   bool Idle() const EXCLUDES(mu_);
   void Retry() EXCLUDES(mu_);
   // A lane's PROBLEM if any has one, else the first lane's result.
@@ -99,9 +99,9 @@ class MappingLanes {
   // Lets lanes of a checkpoint that does not match the factor catch up with
   // the one furthest ahead. False if stopped before they did.
   bool Drain();
-  // Runs `workers` as the current lanes. False (and starts nothing) if
-  // stopping.
-  bool Launch(std::vector<std::unique_ptr<MappingWorker>> workers) EXCLUDES(mu_);
+  // Runs `workers` as the current lanes (`final`: not drain lanes). False
+  // (and starts nothing) if stopping.
+  bool Launch(std::vector<std::unique_ptr<MappingWorker>> workers, bool final) EXCLUDES(mu_);
   // The committed position of the mapping (its initial position if it has
   // no checkpoint) and its lanes' positions (empty: all there).
   bool ReadPositions(uint64_t* position, std::vector<uint64_t>* lanes) const;
