@@ -4,7 +4,7 @@
 // owns a DB with the trigger runtime running (Options::run_triggers) and is
 // SIGKILLed by the parent at a random moment, except in drain mode.
 //
-// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS [filter]
+// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS [filter] [lanes]
 //   MODE   "write": set up (if missing), then write to "src" until killed;
 //          "drain": set up (if missing), write nothing, wait until the
 //          mapping has caught up, close the DB and exit 0.
@@ -15,6 +15,7 @@
 //          that gets that far); later runs find them and leave them alone.
 //   filter the mapping is created with kFilter (FilterCriteria): only records
 //          whose key ends in 3 or 7 are delivered.
+//   lanes  the mapping is created with ParallelizationFactor kLanes (4).
 //
 // Setup (idempotent, so a kill anywhere in it is repaired by the next run):
 // tables "src" (NEW_IMAGE stream) and "Seen" (no stream), the function "rec"
@@ -59,12 +60,14 @@ using runnel::test::ChildEmit;
 using runnel::test::ChildFail;
 
 constexpr const char* kFunction = "rec";
+// tests/trigger_crash_test.cc's kLanes must agree.
+constexpr uint32_t kLanes = 4;
 // tests/trigger_crash_test.cc's FilterMatches must agree.
 constexpr const char* kFilter =
     R"({"eventName":["INSERT"],"dynamodb":{"Keys":{"key":{"S":[{"suffix":"3"},{"suffix":"7"}]}}}})";
 
 void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_file,
-           uint32_t batch_size, int sleep_ms, bool filter) {
+           uint32_t batch_size, int sleep_ms, bool filter, bool lanes) {
   runnel::StreamSpecification stream;
   stream.stream_enabled = true;
   stream.stream_view_type = runnel::StreamViewType::kNewImage;
@@ -105,6 +108,7 @@ void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_f
     want.batch_size = batch_size;
     want.starting_position = runnel::StartingPosition::kTrimHorizon;
     if (filter) want.filter_patterns = {kFilter};
+    if (lanes) want.parallelization_factor = kLanes;
     s = t->CreateEventSourceMapping(want, &m);
     if (!s.ok()) ChildFail("create mapping", s);
   } else {
@@ -159,10 +163,17 @@ std::string Value(std::mt19937_64& rng, uint64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8 && !(argc == 9 && std::string(argv[8]) == "filter")) {
+  bool filter = false, lanes = false, bad = argc < 8;
+  for (int i = 8; i < argc; ++i) {
+    const std::string flag = argv[i];
+    bad |= flag != "filter" && flag != "lanes";
+    filter |= flag == "filter";
+    lanes |= flag == "lanes";
+  }
+  if (bad) {
     std::fprintf(stderr,
                  "usage: trigger_crash_host DIR write|drain RUN SEED PLUGIN "
-                 "BATCH_SIZE SLEEP_MS [filter]\n");
+                 "BATCH_SIZE SLEEP_MS [filter] [lanes]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -178,7 +189,7 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<runnel::DB> db = runnel::test::ChildOpen(dir);
-  Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms, argc == 9);
+  Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms, filter, lanes);
   ChildEmit("R");
 
   if (mode == "write") {
