@@ -6,6 +6,8 @@
 // factor change); lanes really invoke at once; bad factors are refused and
 // change nothing.
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <dlfcn.h>
 
 #include <chrono>
@@ -13,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "cdc/codec.h"
+#include "cdc/log.capnp.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 #include "tests/testutil.h"
@@ -222,6 +226,56 @@ TEST_F(TriggersLanes, FactorChangedWhileStoppedDrainsTheOldLanesFirst) {
   Idle();
 
   EXPECT_EQ(CheckExactlyOnceInOrder(), 320u);
+}
+
+TEST_F(TriggersLanes, OneLaneCheckpointResumesUnderFourLanes) {
+  MakeSource(/*sleep_ms=*/1);
+  const std::string uuid = CreateMapping(1, 10);
+  PutRounds(40, 5);
+  ASSERT_TRUE(test::WaitFor([&] { return SeenCount() >= 50; }, std::chrono::seconds(30)));
+  // A checkpoint without lanes (as every checkpoint older than lanes is):
+  // each of the 4 lanes starts from its position.
+  Open(/*run=*/false);
+  EventSourceMappingUpdate u;
+  u.parallelization_factor = 4;
+  ASSERT_OK(t()->UpdateEventSourceMapping(uuid, u, nullptr));
+  Open();
+  PutRounds(40, 1, 5);
+  Idle();
+  EXPECT_EQ(CheckExactlyOnceInOrder(), 240u);
+}
+
+// The durable formats: a mapping written before lanes existed reads as one
+// lane; a checkpoint keeps its lanes' positions, and one without them (all
+// older ones) reads with none.
+TEST(LanesFormat, OlderMappingsAreOneLaneAndCheckpointsKeepTheirLanes) {
+  capnp::MallocMessageBuilder builder;
+  auto entry = builder.initRoot<schema::MetaFrame>().initPutMapping();
+  entry.setId(3);
+  entry.setUuid("u");
+  entry.setBatchSize(100);
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(builder);
+  log::MetaData meta;
+  ASSERT_OK(log::DecodeMeta(
+      std::string_view(reinterpret_cast<const char*>(words.begin()), words.size() * 8), &meta));
+  EXPECT_EQ(meta.mapping.parallelization_factor, 1);
+
+  log::CheckpointData cp;
+  cp.mapping_id = 3;
+  cp.position = 42;
+  cp.result = "OK";
+  std::string payload;
+  log::EncodeBatch(0, {}, &cp, 0, &payload);
+  log::BatchData batch;
+  ASSERT_OK(log::DecodeBatch(payload, &batch));
+  EXPECT_EQ(batch.checkpoint.position, 42u);
+  EXPECT_TRUE(batch.checkpoint.lane_positions.empty());
+
+  cp.lane_positions = {50, 42, 60, 44};
+  payload.clear();
+  log::EncodeBatch(0, {}, &cp, 0, &payload);
+  ASSERT_OK(log::DecodeBatch(payload, &batch));
+  EXPECT_EQ(batch.checkpoint.lane_positions, (std::vector<uint64_t>{50, 42, 60, 44}));
 }
 
 TEST_F(TriggersLanes, BadFactorsAreRefusedAndChangeNothing) {
