@@ -364,7 +364,9 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       return Sleep(std::chrono::seconds(1));
     }
     GetRecordsOptions o;
-    o.limit = std::min<size_t>(limit - records.size(), kMaxBatchSize);
+    // A lane keeps about 1/lanes of what it reads: read that much more.
+    const uint32_t lanes = lanes_->lanes();
+    o.limit = std::min<size_t>((limit - records.size()) * lanes, kMaxBatchSize);
     o.max_bytes = kMaxBatchPayload - batch->bytes;
     const SequenceNumber last = db->LastSequence();
     SequenceNumber upper = stream_end_ != 0 ? std::min(stream_end_, last) : last;
@@ -384,13 +386,23 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       catalog_.reset();  // rebuilds the cursor next round
       return Sleep(std::chrono::milliseconds(500));
     }
+    SequenceNumber cut = 0;  // the first record of ours the batch has no room for
     for (const auto& r : b.records()) {
       if (!InLane(r)) continue;
+      if (records.size() >= limit) {
+        cut = r.sequence;
+        break;
+      }
       records.push_back(r);
       batch->bytes += r.size_bytes;
     }
     const bool read_some = !b.records().empty();
+    const bool page_full = b.records().size() >= o.limit;
     batch->pages.push_back(std::move(b));
+    if (cut != 0) {
+      cursor_->Seek(cut);  // the batch ends before it (its next position)
+      break;
+    }
     if (drain_barrier_ != 0 && cursor_->position() >= drain_barrier_) {
       if (records.empty()) return FinishDrain();
       break;
@@ -408,6 +420,8 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
     }
     if (records.empty()) return WaitWhileCaughtUp();
     const auto now = std::chrono::steady_clock::now();
+    // More of the stream is there at once: a lane reads on to fill its batch.
+    if (lanes > 1 && page_full) continue;
     if (now >= window_end) break;
     // Batching window: wait for more records until it closes or the batch
     // is full.
