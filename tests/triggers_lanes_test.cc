@@ -128,15 +128,25 @@ class TriggersLanes : public ::testing::Test {
 };
 
 TEST_F(TriggersLanes, KeysStayInOrderUnderFourLanes) {
+  void* lib = dlopen(LANES_FUNCTION, RTLD_NOW);  // the runtime's own copy
+  ASSERT_NE(lib, nullptr) << dlerror();
+  auto max_batch = reinterpret_cast<size_t (*)()>(dlsym(lib, "lanes_max_batch"));
+  ASSERT_NE(max_batch, nullptr);
   MakeSource();
-  const std::string uuid = CreateMapping(4, 7);
+  // A backlog first: the lanes start with full batches to take.
   PutRounds(/*keys=*/200, /*versions=*/8);
+  const std::string uuid = CreateMapping(4, 7);
   Idle();
   EXPECT_EQ(CheckExactlyOnceInOrder(), 1600u);
   const MappingMetrics m = Metrics(uuid);
   EXPECT_EQ(m.records_in, 1600u);
   EXPECT_EQ(m.concurrent_lanes, 0u);  // caught up
+  // Each lane's batches hold up to BatchSize of its own records: full ones
+  // from a backlog (all but each lane's last), never more.
+  EXPECT_EQ(max_batch(), 7u);
   EXPECT_GE(m.invocations, 1600u / 7);
+  EXPECT_LE(m.invocations, 1600u / 7 + 4);
+  dlclose(lib);
 }
 
 TEST_F(TriggersLanes, ExactlyOnceAcrossRestartsInTheMiddle) {

@@ -9,7 +9,8 @@
  * read back from the items, and a record delivered twice with its write-back committed twice shows
  * up as a MODIFY in TARGET's stream (the values differ). SLEEP_MS=N   sleep N ms per batch
  * lanes_max_in_flight() is the most invocations that were ever running at
- * once in this process (a test dlopens the same library to read it). */
+ * once in this process, lanes_max_batch() the largest batch (a test dlopens
+ * the same library to read them). */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,14 @@ static long long NextDelivery(void) {
 }
 static int g_in_flight;
 static int g_max_in_flight;
+static size_t g_max_batch;
 
 RUNNEL_EXPORT int lanes_max_in_flight(void) {
   return __atomic_load_n(&g_max_in_flight, __ATOMIC_SEQ_CST);
+}
+
+RUNNEL_EXPORT size_t lanes_max_batch(void) {
+  return __atomic_load_n(&g_max_batch, __ATOMIC_SEQ_CST);
 }
 
 RUNNEL_EXPORT void lanes_reset(void) { __atomic_store_n(&g_max_in_flight, 0, __ATOMIC_SEQ_CST); }
@@ -57,6 +63,10 @@ RUNNEL_EXPORT int runnel_handler(const runnel_batch* batch, runnel_context* ctx)
   const char* target = ctx->api->getenv(ctx, "TARGET");
   const char* sleep_ms = ctx->api->getenv(ctx, "SLEEP_MS");
   NoteInFlight();
+  size_t max = __atomic_load_n(&g_max_batch, __ATOMIC_SEQ_CST);
+  while (batch->count > max && !__atomic_compare_exchange_n(&g_max_batch, &max, batch->count, 0,
+                                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+  }
   if (sleep_ms != NULL) {
     long ms = atol(sleep_ms);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
