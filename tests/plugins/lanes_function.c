@@ -72,6 +72,14 @@ RUNNEL_EXPORT int runnel_handler(const runnel_batch* batch, runnel_context* ctx)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
   }
+  const char* fail_key = ctx->api->getenv(ctx, "FAIL_KEY");
+  for (size_t i = 0; i < batch->count && fail_key != NULL; ++i) {
+    const runnel_record* r = &batch->records[i];
+    if (strlen(fail_key) == r->key_len && memcmp(fail_key, r->key, r->key_len) == 0) {
+      __atomic_sub_fetch(&g_in_flight, 1, __ATOMIC_SEQ_CST);
+      return 1;
+    }
+  }
   for (size_t i = 0; i < batch->count && target != NULL; ++i) {
     const runnel_record* r = &batch->records[i];
     const long long delivery = NextDelivery();
