@@ -104,26 +104,29 @@ int main(int argc, char** argv) {
   size_t records = 20000;
   uint32_t batch_size = 10;
   int runs = 5;
-  for (int i = 1; i < argc; ++i) {
+  bool usage = argc % 2 == 0;  // flags come in pairs
+  for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--plugin" && v) {
+    const char* v = argv[i + 1];
+    if (a == "--plugin") {
       plugin = v;
-    } else if (a == "--records" && v) {
+    } else if (a == "--records") {
       records = std::strtoull(v, nullptr, 10);
-    } else if (a == "--batch-size" && v) {
+    } else if (a == "--batch-size") {
       batch_size = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
-    } else if (a == "--runs" && v) {
+    } else if (a == "--runs") {
       runs = std::atoi(v);
-    } else if (a == "--dir" && v) {
+    } else if (a == "--dir") {
       dir = v;
     } else {
-      std::fprintf(stderr,
-                   "usage: lanes_bench --plugin PATH [--records N] [--batch-size B] "
-                   "[--runs R] [--dir DIR]\n");
-      return 2;
+      usage = true;
     }
-    ++i;
+  }
+  if (usage) {
+    std::fprintf(stderr,
+                 "usage: lanes_bench --plugin PATH [--records N] [--batch-size B] "
+                 "[--runs R] [--dir DIR]\n");
+    return 2;
   }
   if (plugin.empty() || records == 0 || batch_size == 0 || runs < 1) {
     std::fprintf(stderr, "lanes_bench: --plugin is required; sizes must be positive\n");
