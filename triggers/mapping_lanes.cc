@@ -85,7 +85,9 @@ bool MappingLanes::ReadPositions(uint64_t* position, std::vector<uint64_t>* lane
     *lanes = db->ReadCheckpointLanes(mapping_id_);
     return true;
   }
-  for (const auto& m : db->CurrentCatalog()->data().mappings) {
+  // Held: a range-for does not keep the temporary shared_ptr alive.
+  const auto cat = db->CurrentCatalog();
+  for (const auto& m : cat->data().mappings) {
     if (m.id == mapping_id_) {
       *position = m.initial_position;
       return true;

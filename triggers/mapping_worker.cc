@@ -144,7 +144,8 @@ void MappingWorker::Run() {
   }
   // A deleted mapping's checkpoint was removed with it: do not write it back.
   bool exists = false;
-  for (const auto& e : owner_->db()->CurrentCatalog()->data().mappings) {
+  const auto cat = owner_->db()->CurrentCatalog();  // a range-for would drop it
+  for (const auto& e : cat->data().mappings) {
     exists |= e.id == mapping_id_;
   }
   if (exists) PersistPosition();
