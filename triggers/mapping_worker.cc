@@ -461,7 +461,15 @@ bool MappingWorker::WaitWhileCaughtUp() {
   // commits to other tables do not; the timeout only bounds how long a
   // Stop or reconfiguration waits).
   position_ = cursor_->position();
-  PersistPosition();
+  // With several lanes every commit wakes every lane, and most find nothing
+  // of theirs: persisting each time would write a checkpoint per lane per
+  // commit. Such a lane persists at most every 100 ms (its next round
+  // after the 1 s wait, or Stop, persists the rest; a crash before then
+  // only makes it read past other lanes' records again).
+  if (lanes_->lanes() <= 1 ||
+      std::chrono::steady_clock::now() - persisted_at_ >= std::chrono::milliseconds(100)) {
+    PersistPosition();
+  }
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
   owner_->db()
