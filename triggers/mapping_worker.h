@@ -7,6 +7,10 @@
 // batches are retried with capped exponential backoff, bisected if asked,
 // and discarded (to the destination) once they exceed the retry count or
 // record age. Write-backs are committed with the checkpoint in one frame.
+// With ParallelizationFactor > 1 each worker is one lane of its mapping
+// (MappingLanes): it reads the whole stream, keeps the records whose key
+// hashes to its lane, and commits its own position in the shared checkpoint
+// (LaneCheckpoints).
 
 #ifndef RUNNEL_TRIGGERS_MAPPING_WORKER_H_
 #define RUNNEL_TRIGGERS_MAPPING_WORKER_H_
