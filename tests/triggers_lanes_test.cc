@@ -268,7 +268,7 @@ TEST_F(TriggersLanes, AFailingBatchBlocksOnlyItsLaneAndIsBisectedToTheDestinatio
   m.event_source = "src";
   m.batch_size = 8;
   m.parallelization_factor = 4;
-  m.maximum_retry_attempts = 5;  // backoffs of 50 ms to 800 ms: 1.5 s blocked
+  m.maximum_retry_attempts = 6;  // backoffs of 50 ms to 1.6 s: 3.1 s blocked
   m.bisect_batch_on_function_error = true;
   m.on_failure_destination = "Failed";
   EventSourceMappingConfiguration created;
