@@ -157,6 +157,7 @@ void FillMapping(const MappingEntryData& m, schema::MappingEntry::Builder b) {
       list.set(static_cast<unsigned>(i), AsText(m.filter_patterns[i]));
     }
   }
+  b.setParallelizationFactor(m.parallelization_factor);
 }
 
 MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
@@ -182,6 +183,7 @@ MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
   m.state_transition_reason = r.getStateTransitionReason().cStr();
   m.initial_position = r.getInitialPosition();
   for (auto p : r.getFilterPatterns()) m.filter_patterns.emplace_back(p.cStr(), p.size());
+  m.parallelization_factor = std::max<uint8_t>(r.getParallelizationFactor(), 1);
   return m;
 }
 
@@ -263,7 +265,9 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
   // One first segment large enough for the whole message keeps the payload a
   // single segment (no far pointers), which is cheapest to read.
   const size_t words = (data_bytes + 7) / 8 + 4 * changes.size() + 32 +
-                       (checkpoint != nullptr ? checkpoint->result.size() / 8 + 8 : 0);
+                       (checkpoint != nullptr
+                            ? checkpoint->result.size() / 8 + 10 + checkpoint->lane_positions.size()
+                            : 0);
   capnp::MallocMessageBuilder builder(static_cast<unsigned>(words),
                                       capnp::AllocationStrategy::FIXED_SIZE);
   auto root = builder.initRoot<schema::BatchFrame>();
@@ -296,6 +300,12 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
     cp.setMappingId(checkpoint->mapping_id);
     cp.setPosition(checkpoint->position);
     cp.setResult(capnp::Text::Reader(checkpoint->result.data(), checkpoint->result.size()));
+    if (!checkpoint->lane_positions.empty()) {
+      auto lanes = cp.initLanePositions(static_cast<unsigned>(checkpoint->lane_positions.size()));
+      for (size_t i = 0; i < checkpoint->lane_positions.size(); ++i) {
+        lanes.set(static_cast<unsigned>(i), checkpoint->lane_positions[i]);
+      }
+    }
   }
   root.setChainDepth(chain_depth);
   root.setTtlDelete(ttl_delete);
@@ -629,6 +639,7 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
       batch->checkpoint.position = cp.getPosition();
       auto text = cp.getResult();
       batch->checkpoint.result = std::string_view(text.cStr(), text.size());
+      for (uint64_t lane : cp.getLanePositions()) batch->checkpoint.lane_positions.push_back(lane);
     }
     batch->chain_depth = root.getChainDepth();
     batch->ttl_delete = root.getTtlDelete();

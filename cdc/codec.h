@@ -49,6 +49,9 @@ struct CheckpointData {
   uint32_t mapping_id = 0;
   uint64_t position = 0;
   std::string_view result;  // LastProcessingResult
+  // Per lane committed positions (ParallelizationFactor > 1); empty: one
+  // lane, or every lane at `position`.
+  std::vector<uint64_t> lane_positions;
 };
 
 struct BatchData {
@@ -130,6 +133,8 @@ struct MappingEntryData {
   std::string state_transition_reason;
   uint64_t initial_position = 0;
   std::vector<std::string> filter_patterns;
+  // ParallelizationFactor 1..10 (older catalogs read as 1).
+  uint8_t parallelization_factor = 1;
 };
 
 struct MetaData {

@@ -56,6 +56,11 @@ struct Checkpoint {
   position @1 :UInt64;
   # LastProcessingResult as of this checkpoint.
   result @2 :Text;
+  # ParallelizationFactor > 1: the position each lane has committed (one
+  # per lane, lane = XXH3-64 of the item key mod the lane count); `position`
+  # is then their minimum (the low-water mark). Empty: one lane, or every
+  # lane at `position`. Older checkpoints have none.
+  lanePositions @3 :List(UInt64);
 }
 
 # Frame type 1: one atomic batch of item changes. With a checkpoint, the
@@ -162,6 +167,8 @@ struct MappingEntry {
   # FilterCriteria patterns (JSON text); empty: every record is delivered.
   # Older catalogs and frames have none.
   filterPatterns @18 :List(Text);
+  # ParallelizationFactor 1..10; 0 (older catalogs) means 1.
+  parallelizationFactor @19 :UInt8;
 }
 
 # Frame type 2: one metadata change. It consumes one sequence number.

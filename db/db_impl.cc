@@ -268,6 +268,15 @@ bool DBImpl::ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string
   return true;
 }
 
+std::vector<uint64_t> DBImpl::ReadCheckpointLanes(uint32_t mapping_id) {
+  std::vector<uint64_t> lanes;
+  if (!CheckOpen().ok()) return lanes;
+  std::string v;
+  if (!index_->Get(leveldb::ReadOptions(), index::LanesKey(mapping_id), &v).ok()) return lanes;
+  for (size_t i = 0; i + 8 <= v.size(); i += 8) lanes.push_back(DecodeFixed64(v.data() + i));
+  return lanes;
+}
+
 static Status TableNotFound(std::string_view name) {
   return Status::NotFound("table '" + std::string(name) + "' does not exist");
 }

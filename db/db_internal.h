@@ -132,6 +132,10 @@ class DBInternal : public DB {
   // The checkpoint of a mapping: false if it has none yet (or the DB is
   // closed).
   virtual bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) = 0;
+  // The per lane positions of a mapping's checkpoint (ParallelizationFactor
+  // > 1): empty if it has none (one lane, every lane at its position, or
+  // a checkpoint older than lanes).
+  virtual std::vector<uint64_t> ReadCheckpointLanes(uint32_t mapping_id) = 0;
   // The catalog as of the last committed metadata change; never null.
   virtual std::shared_ptr<const Catalog> CurrentCatalog() const = 0;
   // The in-process stream reader (the same object as streams()) and the log

@@ -268,6 +268,7 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, ReplayW
   if (data.has_checkpoint) {
     batch->Put(index::CheckpointKey(data.checkpoint.mapping_id),
                index::CheckpointValue(data.checkpoint.position, data.checkpoint.result));
+    index::PutLanes(data.checkpoint.mapping_id, data.checkpoint.lane_positions, batch);
   }
   return Status::OK();
 }

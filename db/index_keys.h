@@ -8,6 +8,8 @@
 //   "\x00catalog"            schema::Catalog (cdc/log.capnp)
 //   "\x00stats" be32(table)  u64 item count, u64 bytes
 //   "\x00ckpt" be32(mapping) u64 position, then LastProcessingResult
+//   "\x00lanes" be32(mapping) u64 per lane: its committed position (only with
+//                            ParallelizationFactor > 1 and uneven lanes)
 //   "\x01" be32(table) key   the item's value
 //
 // Table ids are never reused, so a deleted table's leftovers can never be
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cdc/coding.h"
 
@@ -40,6 +43,12 @@ inline constexpr std::string_view kCheckpointPrefix(
     "\x00"
     "ckpt",
     5);
+// A checkpoint's per lane positions (ParallelizationFactor > 1), beside its
+// "\0ckpt" entry; absent when the checkpoint has none.
+inline constexpr std::string_view kLanesPrefix(
+    "\x00"
+    "lanes",
+    6);
 inline constexpr char kItemTag = '\x01';
 
 inline std::string ItemPrefix(uint32_t table_id) {
@@ -75,6 +84,24 @@ inline std::string CheckpointValue(uint64_t position, std::string_view result) {
   PutFixed64(&v, position);
   v.append(result);
   return v;
+}
+
+inline std::string LanesKey(uint32_t mapping_id) {
+  std::string k(kLanesPrefix);
+  PutBigEndian32(&k, mapping_id);
+  return k;
+}
+// Writes a checkpoint's lane positions into an index batch (a LevelDB
+// WriteBatch), or deletes stale ones when it has none.
+template <typename IndexBatch>
+void PutLanes(uint32_t mapping_id, const std::vector<uint64_t>& lanes, IndexBatch* batch) {
+  if (lanes.empty()) {
+    batch->Delete(LanesKey(mapping_id));
+    return;
+  }
+  std::string v;
+  for (uint64_t p : lanes) PutFixed64(&v, p);
+  batch->Put(LanesKey(mapping_id), v);
 }
 
 }  // namespace runnel::index

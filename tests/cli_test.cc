@@ -742,6 +742,47 @@ TEST_P(CliTest, MappingFilterCriteria) {
   EXPECT_FALSE(r.Json().contains("FilterCriteria")) << r;
 }
 
+TEST_P(CliTest, MappingParallelizationFactor) {
+  MakeTable("Music");
+  ASSERT_EQ(R({"create-function", "--function-name", "proc", "--library", PROCESS_STREAM}).exit, 0);
+  Result r = R({"create-event-source-mapping", "--function-name", "proc", "--event-source", "Music",
+                "--starting-position", "TRIM_HORIZON", "--parallelization-factor", "4"});
+  ASSERT_EQ(r.exit, 0) << r;
+  const std::string uuid = r.Json()["UUID"];
+  EXPECT_EQ(r.Json()["ParallelizationFactor"], 4);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(
+        R({"put-item", "--table-name", "Music", "--key", Numbered("k", i), "--value", "v"}).exit,
+        0);
+  }
+  RunMappingsUntilIdle();
+  r = LogsContaining("proc", "INSERT key=k7");
+  EXPECT_NE(r.out.find("INSERT key=k7"), std::string::npos) << r.out;
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["ParallelizationFactor"], 4);
+  EXPECT_EQ(r.Json()["RunnelMetrics"]["ConcurrentLanes"], 0);
+  r = R({"update-event-source-mapping", "--uuid", uuid, "--parallelization-factor", "10"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["ParallelizationFactor"], 10);
+  // Out of range: one error line naming the parameter; nothing changes.
+  for (const char* bad : {"0", "11", "-1"}) {
+    r = R({"update-event-source-mapping", "--uuid", uuid, "--parallelization-factor", bad});
+    EXPECT_EQ(r.exit, 1) << r;
+    EXPECT_TRUE(r.OneErrorLine()) << r;
+    EXPECT_NE(r.err.find("parallelization"), std::string::npos) << r;
+    EXPECT_NE(r.err.find("1 to 10"), std::string::npos) << r;
+  }
+  r = R({"create-event-source-mapping", "--function-name", "proc", "--event-source", "Music",
+         "--starting-position", "LATEST", "--parallelization-factor", "11"});
+  EXPECT_EQ(r.exit, 1) << r;
+  EXPECT_NE(r.err.find("parallelization factor: must be 1 to 10, got 11"), std::string::npos) << r;
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  EXPECT_EQ(r.Json()["ParallelizationFactor"], 10);
+  r = R({"list-event-source-mappings"});
+  EXPECT_EQ(r.Json()["EventSourceMappings"].size(), 1u) << r;
+}
+
 TEST_F(CliBase, InspectLogVerifyFindsAFlippedByte) {
   MakeTable("Music");
   for (int i = 0; i < 20; ++i) {

@@ -63,6 +63,11 @@ add_test(NAME long_trigger_crash_1000_trials
                  --gtest_filter=TriggerCrashTest.WriteBacksAreExactlyOnceUnderSigkill)
 set_tests_properties(long_trigger_crash_1000_trials PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_CRASH_TRIALS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_trigger_crash_lanes_1000_trials
+         COMMAND trigger_crash_test
+                 --gtest_filter=TriggerCrashTest.FourLanesWriteBacksAreExactlyOnceUnderSigkill)
+set_tests_properties(long_trigger_crash_lanes_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_CRASH_LANES_TRIALS=1000" LABELS long TIMEOUT 3600)
 
 # The materialized view (examples/materialized_view) under SIGKILL.
 add_test(NAME long_trigger_view_crash_1000_trials

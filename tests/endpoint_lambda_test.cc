@@ -590,16 +590,23 @@ TEST_F(EndpointLambda, MappingUpdateAndDelete) {
   const std::string uuid = Body(r)["UUID"];
   // Update: 202 and State Updating; the change is there.
   r = Call("PUT", "/2015-03-31/event-source-mappings/" + uuid,
-           R"({"BatchSize":5,"Enabled":false,"MaximumRetryAttempts":3})");
+           R"({"BatchSize":5,"Enabled":false,"MaximumRetryAttempts":3,"ParallelizationFactor":3})");
   ASSERT_EQ(r.status, 202) << r.body;
   json j = Body(r);
   EXPECT_EQ(j["State"], "Updating");
   EXPECT_EQ(j["BatchSize"], 5);
+  EXPECT_EQ(j["ParallelizationFactor"], 3);
   EXPECT_EQ(j["MaximumRetryAttempts"], 3);
   EXPECT_EQ(Body(Call("GET", "/2015-03-31/event-source-mappings/" + uuid, ""))["State"],
             "Disabled");
   ExpectRestError(Call("PUT", "/2015-03-31/event-source-mappings/" + uuid, R"({"BatchSize":0})"),
                   400, "ValidationException");
+  ExpectRestError(
+      Call("PUT", "/2015-03-31/event-source-mappings/" + uuid, R"({"ParallelizationFactor":11})"),
+      400, "ValidationException");
+  EXPECT_EQ(
+      Body(Call("GET", "/2015-03-31/event-source-mappings/" + uuid, ""))["ParallelizationFactor"],
+      3);
 
   // Delete: 202 and State Deleting; then it is gone.
   r = Call("DELETE", "/2015-03-31/event-source-mappings/" + uuid, "");
@@ -627,11 +634,12 @@ TEST_F(EndpointLambda, MappingEchoesEverySettingAndRejectsBadOnes) {
                      {"BisectBatchOnFunctionError", true},
                      {"DestinationConfig", {{"OnFailure", {{"Destination", "failures"}}}}},
                      {"FunctionResponseTypes", {"ReportBatchItemFailures"}},
-                     {"ParallelizationFactor", 1}};
+                     {"ParallelizationFactor", 4}};
   HttpResponse r = Call("POST", "/2015-03-31/event-source-mappings/", full.dump());
   ASSERT_EQ(r.status, 202) << r.body;
   const json j = Body(r);
   EXPECT_EQ(j["BatchSize"], 10);
+  EXPECT_EQ(j["ParallelizationFactor"], 4);
   EXPECT_EQ(j["MaximumBatchingWindowInSeconds"], 2);
   EXPECT_EQ(j["StartingPosition"], "LATEST");
   EXPECT_EQ(j["MaximumRetryAttempts"], 4);
@@ -671,7 +679,8 @@ TEST_F(EndpointLambda, MappingEchoesEverySettingAndRejectsBadOnes) {
   ExpectRestError(with("StartingPosition", "SOMEWHERE"), 400, "ValidationException");
   ExpectRestError(with("FunctionName", "nope"), 404, "ResourceNotFoundException");
   ExpectRestError(with("EventSourceArn", stream + "x"), 400, "InvalidParameterValueException");
-  ExpectRestError(with("ParallelizationFactor", 2), 400, "InvalidParameterValueException");
+  ExpectRestError(with("ParallelizationFactor", 11), 400, "ValidationException");
+  ExpectRestError(with("ParallelizationFactor", 0), 400, "ValidationException");
   ExpectRestError(with("FilterCriteria", {{"Filters", {{{"Pattern", "{}"}}}}}), 400,
                   "InvalidParameterValueException");
   ExpectRestError(with("Queues", {"q"}), 400, "InvalidParameterValueException");

@@ -4,7 +4,7 @@
 // owns a DB with the trigger runtime running (Options::run_triggers) and is
 // SIGKILLed by the parent at a random moment, except in drain mode.
 //
-// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS [filter|view]
+// Usage: trigger_crash_host DIR MODE RUN SEED PLUGIN BATCH_SIZE SLEEP_MS [filter] [lanes] [view]
 //   MODE   "write": set up (if missing), then write to "src" until killed;
 //          "drain": set up (if missing), write nothing, wait until the
 //          mapping has caught up, close the DB and exit 0.
@@ -23,6 +23,7 @@
 //          changing amounts) and deletes random orders, some in
 //          transactions, until killed, reporting each acknowledged write
 //          as "W <records>".
+//   lanes  the mapping is created with ParallelizationFactor kLanes (4).
 //
 // Setup (idempotent, so a kill anywhere in it is repaired by the next run):
 // tables "src" (NEW_IMAGE stream) and "Seen" (no stream), the function "rec"
@@ -68,12 +69,14 @@ using runnel::test::ChildEmit;
 using runnel::test::ChildFail;
 
 constexpr const char* kFunction = "rec";
+// tests/trigger_crash_test.cc's kLanes must agree.
+constexpr uint32_t kLanes = 4;
 // tests/trigger_crash_test.cc's FilterMatches must agree.
 constexpr const char* kFilter =
     R"({"eventName":["INSERT"],"dynamodb":{"Keys":{"key":{"S":[{"suffix":"3"},{"suffix":"7"}]}}}})";
 
 void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_file,
-           uint32_t batch_size, int sleep_ms, bool filter) {
+           uint32_t batch_size, int sleep_ms, bool filter, bool lanes) {
   runnel::StreamSpecification stream;
   stream.stream_enabled = true;
   stream.stream_view_type = runnel::StreamViewType::kNewImage;
@@ -114,6 +117,7 @@ void Setup(runnel::DB* db, const std::string& plugin, const std::string& count_f
     want.batch_size = batch_size;
     want.starting_position = runnel::StartingPosition::kTrimHorizon;
     if (filter) want.filter_patterns = {kFilter};
+    if (lanes) want.parallelization_factor = kLanes;
     s = t->CreateEventSourceMapping(want, &m);
     if (!s.ok()) ChildFail("create mapping", s);
   } else {
@@ -215,11 +219,18 @@ void SetupView(runnel::DB* db, const std::string& plugin, uint32_t batch_size) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string variant = argc == 9 ? argv[8] : "";
-  if (argc < 8 || argc > 9 || (argc == 9 && variant != "filter" && variant != "view")) {
+  bool filter = false, lanes = false, view = false, bad = argc < 8;
+  for (int i = 8; i < argc; ++i) {
+    const std::string flag = argv[i];
+    bad |= flag != "filter" && flag != "lanes" && flag != "view";
+    filter |= flag == "filter";
+    lanes |= flag == "lanes";
+    view |= flag == "view";
+  }
+  if (bad) {
     std::fprintf(stderr,
                  "usage: trigger_crash_host DIR write|drain RUN SEED PLUGIN "
-                 "BATCH_SIZE SLEEP_MS [filter|view]\n");
+                 "BATCH_SIZE SLEEP_MS [filter] [lanes] [view]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -235,10 +246,10 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<runnel::DB> db = runnel::test::ChildOpen(dir);
-  if (variant == "view") {
+  if (view) {
     SetupView(db.get(), plugin, batch_size);
   } else {
-    Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms, variant == "filter");
+    Setup(db.get(), plugin, dir + ".count", batch_size, sleep_ms, filter, lanes);
   }
   ChildEmit("R");
 
@@ -249,7 +260,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "trigger_crash_host: not killed within 120 s\n");
       _exit(4);
     }).detach();
-    if (variant == "view") ViewWriteLoop(db.get(), seed);
+    if (view) ViewWriteLoop(db.get(), seed);
     WriteLoop(db.get(), run, seed);
   }
 

@@ -44,8 +44,16 @@
 // matching ones: Seen holds exactly the matching records below P, each once,
 // and nothing of the others (never delivered, and P moved past them).
 //
+// TriggerCrashTest.FourLanesWriteBacksAreExactlyOnceUnderSigkill runs the
+// same campaign with a mapping of ParallelizationFactor 4 (filtered every
+// other trial too). The durable checkpoint then holds each lane's position
+// L (lane = XXH3-64 of the key mod 4) and P is their minimum: (c) holds per
+// lane — Seen holds an item for exactly the records of each lane below its
+// L — and no lane's L moves backwards.
+//
 // Environment: RUNNEL_TRIGGER_CRASH_TRIALS (default 30),
-// RUNNEL_TRIGGER_CRASH_SEED (default random; printed).
+// RUNNEL_TRIGGER_CRASH_LANES_TRIALS (default 6), RUNNEL_TRIGGER_CRASH_SEED
+// (default random; printed).
 
 #include <fcntl.h>
 #include <poll.h>
@@ -53,6 +61,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -68,6 +77,7 @@
 #include <string>
 #include <vector>
 
+#include "db/db_internal.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 #include "tests/campaign.h"
@@ -95,6 +105,9 @@ namespace {
 // writes in flight at a kill, and a redelivery in 20-27 of the 30 trials;
 // 20 trials without any one of these is practically impossible.
 constexpr uint64_t kMinTrials = 20;
+
+// The lanes of trigger_crash_host's "lanes" mapping.
+constexpr uint32_t kLanes = 4;
 
 // The filter of trigger_crash_host's kFilter.
 bool FilterMatches(const std::string& key) {
@@ -189,6 +202,7 @@ struct Totals {
   uint64_t trials_with_redelivery = 0;
   uint64_t filtered_trials = 0;
   uint64_t filtered_out = 0;  // src records of the drained filtered trials not matched
+  uint64_t uneven_kills = 0;  // lanes: kills after which the lanes' positions differed
 };
 
 // What the parent knows about one directory (one trial).
@@ -197,7 +211,9 @@ struct TrialState {
   std::vector<Acked> acked;
   std::string mapping_uuid;
   uint64_t last_position = 0;
-  bool filtered = false;  // the mapping has kFilter
+  bool filtered = false;             // the mapping has kFilter
+  bool lanes = false;                // the mapping has kLanes lanes
+  std::vector<uint64_t> last_lanes;  // their positions at the last check
 };
 
 // Opens the DB without the runtime and checks (a)-(d); after the drain also
@@ -207,7 +223,77 @@ struct Verified {
   uint64_t matching = 0;     // of them, those the mapping delivers
   uint64_t unprocessed = 0;  // src records at or above the checkpoint
   bool inflight_applied = false;
+  bool uneven_lanes = false;  // the checkpoint's lanes were at different positions
 };
+
+// (c) and (d) per lane: every record of a lane below the lane's durable
+// position has exactly its write-back, none at or above it has one, and no
+// lane's position (nor their minimum P) moves backwards.
+WriteBackCheck CheckLaneWriteBacks(DBInternal* db, const std::string& uuid,
+                                   const std::vector<Rec>& recs,
+                                   const std::map<uint64_t, std::string>& want,
+                                   const std::vector<std::pair<std::string, std::string>>& seen,
+                                   TrialState* ts, bool* uneven, Violations* v) {
+  WriteBackCheck out;
+  auto cat = db->CurrentCatalog();
+  const log::MappingEntryData* m = cat->FindMapping(uuid);
+  if (m == nullptr || m->parallelization_factor != kLanes) {
+    v->Add("the mapping " + uuid + " is missing or lost its ParallelizationFactor");
+    return out;
+  }
+  uint64_t p = m->initial_position;
+  std::string result;
+  db->ReadCheckpoint(m->id, &p, &result);
+  std::vector<uint64_t> lanes = db->ReadCheckpointLanes(m->id);
+  *uneven = !lanes.empty();
+  if (lanes.empty()) lanes.assign(kLanes, p);
+  if (lanes.size() != kLanes || *std::min_element(lanes.begin(), lanes.end()) != p) {
+    v->Add("the checkpoint's " + std::to_string(lanes.size()) +
+           " lane positions do not match its position " + std::to_string(p));
+    return out;
+  }
+  out.position = p;
+  if (p < ts->last_position) v->Add("the checkpoint moved back to " + std::to_string(p));
+  ts->last_position = std::max(ts->last_position, p);
+  for (uint32_t l = 0; l < kLanes && ts->last_lanes.size() == kLanes; ++l) {
+    if (lanes[l] < ts->last_lanes[l]) {
+      v->Add("lane " + std::to_string(l) + " moved back from " + std::to_string(ts->last_lanes[l]) +
+             " to " + std::to_string(lanes[l]));
+    }
+  }
+  ts->last_lanes = lanes;
+  std::map<uint64_t, std::string> keys;  // seq -> key
+  for (const Rec& r : recs) keys[r.seq] = r.key;
+  std::map<uint64_t, std::string> got;
+  int shown = 0;
+  for (const auto& [k, value] : seen) {
+    const uint64_t q = std::strtoull(k.c_str(), nullptr, 10);
+    if (want.count(q) == 0 && shown++ < 5) v->Add("write-back " + k + " is not a record's");
+    got[q] = value;
+  }
+  for (const auto& [q, w] : want) {
+    const std::string& key = keys[q];
+    const auto lane = static_cast<uint32_t>(XXH3_64bits(key.data(), key.size()) % kLanes);
+    const bool done = q < lanes[lane];
+    auto it = got.find(q);
+    const std::string where = "record " + std::to_string(q) + " (lane " + std::to_string(lane) +
+                              " at " + std::to_string(lanes[lane]) + ")";
+    if (done) {
+      ++out.below;
+      if (it == got.end() && shown++ < 5) v->Add(where + " has no write-back (skipped)");
+      if (it != got.end() && it->second != w && shown++ < 5) {
+        v->Add(where + ": write-back " + Short(it->second) + ", want " + Short(w));
+      }
+    } else {
+      ++out.unprocessed;
+      if (it != got.end() && shown++ < 5) {
+        v->Add(where + " has a write-back committed without its lane's checkpoint");
+      }
+    }
+  }
+  if (shown > 5) v->Add(std::to_string(shown) + " lane write-back violations in all");
+  return out;
+}
 
 // `pending` is the write in flight at the kill, if any: it must be applied
 // whole or not at all.
@@ -332,7 +418,12 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
   // the commit and the M line); its checkpoint counts all the same.
   if (mappings.size() == 1) {
     const EventSourceMappingConfiguration& m = mappings[0];
-    const WriteBackCheck c = CheckWriteBacks(db.get(), m.uuid, want, seen, &ts->last_position, v);
+    const WriteBackCheck c =
+        // The lanes' positions are the DB's internals (DB::Open's DB is a
+        // DBInternal).
+        ts->lanes ? CheckLaneWriteBacks(dynamic_cast<DBInternal*>(db.get()), m.uuid, recs, want,
+                                        seen, ts, &out.uneven_lanes, v)
+                  : CheckWriteBacks(db.get(), m.uuid, want, seen, &ts->last_position, v);
     const uint64_t p = c.position;
     out.unprocessed = c.unprocessed;
     if (final_check) {
@@ -370,23 +461,22 @@ uint64_t DeliveredRecords(const std::string& path) {
   return total;
 }
 
-TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
-  const CampaignSize size =
-      StartCampaign("trigger crash test", "trials", "RUNNEL_TRIGGER_CRASH_TRIALS", 30,
-                    "RUNNEL_TRIGGER_CRASH_SEED");
+// The campaign; `lanes`: its mapping has kLanes lanes.
+void RunCampaign(const CampaignSize& size, const char* name, bool lanes) {
   const uint64_t trials = size.runs, seed = size.seed;
   std::mt19937_64 rng(seed);
   TempDir tmp;
   const std::string stderr_path = tmp.Sub("host_stderr.txt");
   Totals totals;
   Violations v;
-  CampaignReport report("trigger crash test", "trials");
+  CampaignReport report(name, "trials");
 
   for (uint64_t trial = 0; trial < trials; ++trial) {
     const std::string dir = tmp.Sub("db" + std::to_string(trial));
     const std::string count_file = dir + ".count";
     TrialState ts;
     ts.filtered = trial % 2 == 1;
+    ts.lanes = lanes;
     const uint32_t batch_size = 1 + static_cast<uint32_t>(rng() % 50);
     const int sleep_choices[5] = {0, 0, 1, 2, 5};
     const int sleep_ms = sleep_choices[rng() % 5];
@@ -422,10 +512,11 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
                                        std::to_string(rng()),      TEST_FUNCTION,
                                        std::to_string(batch_size), std::to_string(sleep_ms)};
       if (ts.filtered) argv.push_back("filter");
+      if (ts.lanes) argv.push_back("lanes");
       RunCampaignChild(argv, stderr_path, sched, &run,
                        [&run](const std::string& tag, std::istringstream& in,
                               const std::string& line) { return HandleLine(tag, in, line, &run); });
-      if (HasFatalFailure()) return;
+      if (::testing::Test::HasFatalFailure()) return;
       for (const std::string& e : run.protocol_errors) v.Add(e);
       if (run.child_error) {
         v.Add("host error: " + run.error_line + "; stderr: " + ReadFile(stderr_path));
@@ -481,6 +572,7 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
       src_records = got.src_records;
       matching = got.matching;
       if (got.inflight_applied) ++totals.inflight_applied;
+      if (!drain && got.uneven_lanes) ++totals.uneven_kills;
       if (!drain) {
         ++totals.checkpoint_checks;
         if (got.unprocessed > 0) ++totals.kills_with_backlog;
@@ -524,6 +616,9 @@ TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
   report.Count("trials with a redelivery", totals.trials_with_redelivery);
   report.Count("trials with a filter", totals.filtered_trials);
   report.Covered("src records filtered out (never delivered)", totals.filtered_out, kMinTrials);
+  if (lanes) {
+    report.Covered("kills with the lanes at different positions", totals.uneven_kills, kMinTrials);
+  }
   report.Finish(totals.trials, v.count());
   v.Report(seed);
 }
@@ -777,7 +872,17 @@ TEST(TriggerCrashTest, MaterializedViewEqualsRecomputationUnderSigkill) {
   report.Covered("trials ending with a non-empty view", totals.nonempty_views, 1);
   report.Finish(totals.trials, v.count());
   v.Report(size.seed);
-}
+  TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
+    RunCampaign(StartCampaign("trigger crash test", "trials", "RUNNEL_TRIGGER_CRASH_TRIALS", 30,
+                              "RUNNEL_TRIGGER_CRASH_SEED"),
+                "trigger crash test", /*lanes=*/false);
+  }
+
+  TEST(TriggerCrashTest, FourLanesWriteBacksAreExactlyOnceUnderSigkill) {
+    RunCampaign(StartCampaign("trigger crash test, 4 lanes", "trials",
+                              "RUNNEL_TRIGGER_CRASH_LANES_TRIALS", 6, "RUNNEL_TRIGGER_CRASH_SEED"),
+                "trigger crash test, 4 lanes", /*lanes=*/true);
+  }
 
 }  // namespace
 }  // namespace runnel::test

@@ -255,7 +255,7 @@ void AddInvoke(Registry* r) {
 struct MappingFlags {
   std::string uuid, function_name, event_source, starting_position, starting_timestamp,
       destination_config, response_types, filter_criteria;
-  int64_t batch_size = 100, window = 0, retries = -1, record_age = -1;
+  int64_t batch_size = 100, window = 0, retries = -1, record_age = -1, parallelization = 1;
   uint64_t starting_sequence = 0;
   bool enabled = true, bisect = false;
   std::map<std::string, CLI::Option*> opts;
@@ -297,6 +297,9 @@ struct MappingFlags {
     opts["types"] =
         c->add_option("--function-response-types", response_types,
                       "ReportBatchItemFailures (partial batch responses), or '' to clear");
+    opts["parallel"] = c->add_option("--parallelization-factor", parallelization,
+                                     "1-10 (default 1): lanes that run at once, records split "
+                                     "by a hash of the item key (one key stays in order)");
     opts["filters"] =
         c->add_option("--filter-criteria", filter_criteria,
                       "Deliver only records matching one of up to 5 patterns: "
@@ -320,6 +323,7 @@ struct MappingFlags {
         {"--maximum-batching-window-in-seconds", window, INT32_MIN, UINT32_MAX},
         {"--maximum-retry-attempts", retries, INT32_MIN, INT32_MAX},
         {"--maximum-record-age-in-seconds", record_age, INT32_MIN, INT32_MAX},
+        {"--parallelization-factor", parallelization, INT32_MIN, UINT32_MAX},
     };
     for (const auto& f : fields) {
       if (f.value < f.lo || f.value > f.hi) {
@@ -330,6 +334,10 @@ struct MappingFlags {
     if (batch_size < 1) {
       return Status::InvalidArgument("--batch-size must be 1 to 10000, got " +
                                      std::to_string(batch_size));
+    }
+    if (parallelization < 1) {
+      return Status::InvalidArgument("--parallelization-factor must be 1 to 10, got " +
+                                     std::to_string(parallelization));
     }
     if (window < 0) {
       return Status::InvalidArgument(
@@ -487,6 +495,7 @@ void AddCreateMapping(Registry* r) {
         m.maximum_retry_attempts = static_cast<int32_t>(a->retries);
         m.maximum_record_age_seconds = static_cast<int32_t>(a->record_age);
         m.bisect_batch_on_function_error = a->bisect;
+        m.parallelization_factor = static_cast<uint32_t>(a->parallelization);
         if (a->Given("dest")) {
           Status s = a->Destination(&m.on_failure_destination);
           if (!s.ok()) return ctx.Usage(s.message());
@@ -525,6 +534,9 @@ void AddUpdateMapping(Registry* r) {
                if (a->Given("age"))
                  u.maximum_record_age_seconds = static_cast<int32_t>(a->record_age);
                if (a->Given("bisect")) u.bisect_batch_on_function_error = a->bisect;
+               if (a->Given("parallel")) {
+                 u.parallelization_factor = static_cast<uint32_t>(a->parallelization);
+               }
                if (a->Given("dest")) {
                  std::string table;
                  Status s = a->Destination(&table);
@@ -613,7 +625,8 @@ void AddMappingByUuid(Registry* r, const char* name, const char* description,
     if (op == &Triggers::GetEventSourceMapping &&
         db->triggers()->GetMappingMetrics(m.uuid, &mm).ok()) {
       // runnel's own figures, beside the cloud's fields.
-      j["RunnelMetrics"] = {{"RecordsFilteredOut", mm.records_filtered_out}};
+      j["RunnelMetrics"] = {{"RecordsFilteredOut", mm.records_filtered_out},
+                            {"ConcurrentLanes", mm.concurrent_lanes}};
     }
     ctx.Print(j);
     return 0;

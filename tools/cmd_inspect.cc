@@ -523,6 +523,7 @@ void AddInspectStats(Registry* r, CLI::App* parent) {
             j["RecordsIn"] = mm.records_in;
             j["RecordsFailed"] = mm.records_failed;
             j["RecordsFilteredOut"] = mm.records_filtered_out;
+            j["ConcurrentLanes"] = mm.concurrent_lanes;
             j["DurationP50Ms"] = mm.duration_p50_ms;
             j["DurationP99Ms"] = mm.duration_p99_ms;
           }

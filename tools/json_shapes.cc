@@ -171,7 +171,7 @@ ojson MappingJson(const EventSourceMappingConfiguration& m) {
   }
   j["BatchSize"] = m.batch_size;
   j["MaximumBatchingWindowInSeconds"] = m.maximum_batching_window_seconds;
-  j["ParallelizationFactor"] = 1;
+  j["ParallelizationFactor"] = m.parallelization_factor;
   j["EventSourceArn"] = m.event_source;
   j["FunctionArn"] = m.function_arn;
   j["LastModified"] = IsoTime(m.last_modified_micros);

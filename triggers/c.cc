@@ -230,6 +230,12 @@ void runnel_mappingconfig_set_report_batch_item_failures(runnel_mappingconfig_t*
                                                          unsigned char value) {
   m->rep.report_batch_item_failures = value != 0;
 }
+void runnel_mappingconfig_set_parallelization_factor(runnel_mappingconfig_t* m, uint32_t factor) {
+  m->rep.parallelization_factor = factor;
+}
+uint32_t runnel_mappingconfig_parallelization_factor(const runnel_mappingconfig_t* m) {
+  return m->rep.parallelization_factor;
+}
 const char* runnel_mappingconfig_uuid(const runnel_mappingconfig_t* m, size_t* len) {
   return Out(m->rep.uuid, len);
 }

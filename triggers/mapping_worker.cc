@@ -49,8 +49,14 @@ std::vector<runnel_record> AbiRecords(const std::vector<ChangeRecord>& records) 
 
 }  // namespace
 
-MappingWorker::MappingWorker(TriggersImpl* owner, uint32_t mapping_id)
-    : owner_(owner), mapping_id_(mapping_id) {}
+MappingWorker::MappingWorker(TriggersImpl* owner, uint32_t mapping_id,
+                             std::shared_ptr<LaneCheckpoints> lanes, uint32_t lane,
+                             uint64_t drain_barrier)
+    : owner_(owner),
+      mapping_id_(mapping_id),
+      lanes_(std::move(lanes)),
+      lane_(lane),
+      drain_barrier_(drain_barrier) {}
 
 MappingWorker::~MappingWorker() { Stop(); }
 
@@ -119,6 +125,11 @@ MappingMetrics MappingWorker::Metrics() const {
   return m;
 }
 
+void MappingWorker::Durations(std::vector<double>* out) const {
+  MutexLock lock(&mu_);
+  out->insert(out->end(), durations_.begin(), durations_.end());
+}
+
 void MappingWorker::SetResult(const std::string& result) {
   MutexLock lock(&mu_);
   last_result_ = result;
@@ -133,7 +144,8 @@ void MappingWorker::Run() {
   }
   // A deleted mapping's checkpoint was removed with it: do not write it back.
   bool exists = false;
-  for (const auto& e : owner_->db()->CurrentCatalog()->data().mappings) {
+  const auto cat = owner_->db()->CurrentCatalog();  // a range-for would drop it
+  for (const auto& e : cat->data().mappings) {
     exists |= e.id == mapping_id_;
   }
   if (exists) PersistPosition();
@@ -145,12 +157,7 @@ void MappingWorker::Run() {
 void MappingWorker::PersistPosition() {
   const uint64_t pos = position_.load();
   if (pos == 0 || pos == persisted_) return;
-  log::CheckpointData cp;
-  cp.mapping_id = mapping_id_;
-  cp.position = pos;
-  const std::string result = LastResult();
-  cp.result = result;
-  if (owner_->db()->CommitCheckpoint(WriteBatch(), cp, 0).ok()) {
+  if (CommitLane(pos, LastResult(), WriteBatch(), {}, 0).ok()) {
     persisted_ = pos;
     persisted_at_ = std::chrono::steady_clock::now();
   }
@@ -198,11 +205,8 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
                   static_cast<unsigned long long>(records.front().sequence));
     writes.Put(m->on_failure_destination, key, j.dump());
   }
-  log::CheckpointData cp;
-  cp.mapping_id = mapping_id_;
-  cp.position = next_position;
-  cp.result = result;
-  Status s = db->CommitCheckpoint(writes, cp, static_cast<uint8_t>(std::min(depth + 1, 255)));
+  Status s =
+      CommitLane(next_position, result, writes, {}, static_cast<uint8_t>(std::min(depth + 1, 255)));
   if (s.ok()) {
     position_ = next_position;
     persisted_ = next_position;
@@ -306,12 +310,13 @@ MappingWorker::RoundEnd MappingWorker::RefreshConfiguration() {
 void MappingWorker::LoadPosition() {
   uint64_t pos = 0;
   std::string result;
-  if (owner_->db()->ReadCheckpoint(mapping_id_, &pos, &result)) {
-    position_ = pos;
-    if (!result.empty()) SetResult(result);
-  } else {
-    position_ = mapping_.initial_position;
+  // The position is the one this lane committed (MappingLanes read the
+  // checkpoint); the result is the mapping's last.
+  if (owner_->db()->ReadCheckpoint(mapping_id_, &pos, &result) && !result.empty()) {
+    SetResult(result);
   }
+  position_ = lanes_->committed(lane_);
+  if (position_.load() == 0) position_ = mapping_.initial_position;
   persisted_ = position_.load();
 }
 
@@ -360,10 +365,13 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       return Sleep(std::chrono::seconds(1));
     }
     GetRecordsOptions o;
-    o.limit = std::min<size_t>(limit - records.size(), kMaxBatchSize);
+    // A lane keeps about 1/lanes of what it reads: read that much more.
+    const uint32_t lanes = lanes_->lanes();
+    o.limit = std::min<size_t>((limit - records.size()) * lanes, kMaxBatchSize);
     o.max_bytes = kMaxBatchPayload - batch->bytes;
     const SequenceNumber last = db->LastSequence();
-    const SequenceNumber upper = stream_end_ != 0 ? std::min(stream_end_, last) : last;
+    SequenceNumber upper = stream_end_ != 0 ? std::min(stream_end_, last) : last;
+    if (drain_barrier_ != 0) upper = std::min(upper, drain_barrier_ - 1);
     RecordBatch b;
     const SequenceNumber before = cursor_->position();
     Status s = cursor_->position() <= upper ? cursor_->Read(upper, o, &b) : Status::OK();
@@ -379,18 +387,42 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       catalog_.reset();  // rebuilds the cursor next round
       return Sleep(std::chrono::milliseconds(500));
     }
+    SequenceNumber cut = 0;  // the first record of ours the batch has no room for
     for (const auto& r : b.records()) {
+      if (!InLane(r)) continue;
+      if (records.size() >= limit) {
+        cut = r.sequence;
+        break;
+      }
       records.push_back(r);
       batch->bytes += r.size_bytes;
     }
+    const bool read_some = !b.records().empty();
+    const bool page_full = b.records().size() >= o.limit;
     batch->pages.push_back(std::move(b));
+    if (cut != 0) {
+      cursor_->Seek(cut);  // the batch ends before it (its next position)
+      break;
+    }
+    if (drain_barrier_ != 0 && cursor_->position() >= drain_barrier_) {
+      if (records.empty()) return FinishDrain();
+      break;
+    }
     if (records.size() >= limit || batch->bytes >= kMaxBatchPayload) break;
     if (stream_end_ != 0 && cursor_->position() > stream_end_) {
       if (records.empty()) continue;  // closed and read: said at the top
       break;
     }
+    if (records.empty() && read_some) {
+      // Only other lanes' records: read on (they are not ours to wait for).
+      if (stop_.load()) return false;
+      batch->pages.clear();
+      continue;
+    }
     if (records.empty()) return WaitWhileCaughtUp();
     const auto now = std::chrono::steady_clock::now();
+    // More of the stream is there at once: a lane reads on to fill its batch.
+    if (lanes > 1 && page_full) continue;
     if (now >= window_end) break;
     // Batching window: wait for more records until it closes or the batch
     // is full.
@@ -429,7 +461,15 @@ bool MappingWorker::WaitWhileCaughtUp() {
   // commits to other tables do not; the timeout only bounds how long a
   // Stop or reconfiguration waits).
   position_ = cursor_->position();
-  PersistPosition();
+  // With several lanes every commit wakes every lane, and most find nothing
+  // of theirs: persisting each time would write a checkpoint per lane per
+  // commit. Such a lane persists at most every 100 ms (its next round
+  // after the 1 s wait, or Stop, persists the rest; a crash before then
+  // only makes it read past other lanes' records again).
+  if (lanes_->lanes() <= 1 ||
+      std::chrono::steady_clock::now() - persisted_at_ >= std::chrono::milliseconds(100)) {
+    PersistPosition();
+  }
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
   owner_->db()
@@ -437,6 +477,25 @@ bool MappingWorker::WaitWhileCaughtUp() {
                            &stop_)
       .ok();
   return !stop_.load();
+}
+
+bool MappingWorker::InLane(const ChangeRecord& r) const {
+  return lanes_->lanes() <= 1 || LaneOf(r.key, lanes_->lanes()) == lane_;
+}
+
+Status MappingWorker::CommitLane(uint64_t position, const std::string& result,
+                                 const WriteBatch& writes, const std::vector<ItemMutation>& items,
+                                 uint8_t chain_depth) {
+  return lanes_->Commit(lane_, position, result, writes, items, chain_depth);
+}
+
+bool MappingWorker::FinishDrain() {
+  position_ = cursor_->position();
+  PersistPosition();
+  if (log_ != nullptr) log_->Flush();
+  drained_ = persisted_ == position_.load();
+  idle_ = true;
+  return false;
 }
 
 MappingWorker::RoundEnd MappingWorker::ApplyFilters(Batch* batch) {
@@ -571,14 +630,10 @@ bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
     return true;
   }
   if (ok) {
-    log::CheckpointData cp;
-    cp.mapping_id = mapping_id_;
-    cp.position = checkpoint;
-    cp.result = result;
     // Byte write-backs, item write-backs (decided by the commit leader on
     // the items as they are then) and the checkpoint: one frame.
-    Status s = owner_->db()->CommitCheckpoint(inv->writes, inv->items.Mutations(), cp,
-                                              static_cast<uint8_t>(std::min(batch.depth + 1, 255)));
+    Status s = CommitLane(checkpoint, result, inv->writes, inv->items.Mutations(),
+                          static_cast<uint8_t>(std::min(batch.depth + 1, 255)));
     if (s.ok()) {
       persisted_ = checkpoint;
       persisted_at_ = std::chrono::steady_clock::now();

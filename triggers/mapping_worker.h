@@ -7,6 +7,10 @@
 // batches are retried with capped exponential backoff, bisected if asked,
 // and discarded (to the destination) once they exceed the retry count or
 // record age. Write-backs are committed with the checkpoint in one frame.
+// With ParallelizationFactor > 1 each worker is one lane of its mapping
+// (MappingLanes): it reads the whole stream, keeps the records whose key
+// hashes to its lane, and commits its own position in the shared checkpoint
+// (LaneCheckpoints).
 
 #ifndef RUNNEL_TRIGGERS_MAPPING_WORKER_H_
 #define RUNNEL_TRIGGERS_MAPPING_WORKER_H_
@@ -25,6 +29,7 @@
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
 #include "triggers/filter_pattern.h"
+#include "triggers/mapping_lanes.h"
 #include "triggers/triggers_impl.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
@@ -35,7 +40,12 @@ struct Invocation;
 
 class MappingWorker {
  public:
-  MappingWorker(TriggersImpl* owner, uint32_t mapping_id);
+  // Runs lane `lane` of `lanes` (lanes->lanes() == 1: the whole mapping),
+  // from the position the lane committed. With a `drain_barrier`, the lane
+  // processes only records below it and returns once it is there
+  // (Drained()).
+  MappingWorker(TriggersImpl* owner, uint32_t mapping_id, std::shared_ptr<LaneCheckpoints> lanes,
+                uint32_t lane, uint64_t drain_barrier = 0);
   ~MappingWorker();  // stops and joins
 
   void Start();
@@ -58,6 +68,11 @@ class MappingWorker {
   // or it was stopped).
   bool Finished() const { return finished_.load(); }
   MappingMetrics Metrics() const;
+  // Appends the recent invocation durations (ms).
+  void Durations(std::vector<double>* out) const;
+  // True once a drain lane has returned at its barrier, its position
+  // committed.
+  bool Drained() const { return drained_.load(); }
 
  private:
   void Run();
@@ -81,6 +96,13 @@ class MappingWorker {
   bool DiscardExpired(SequenceNumber before);
   // Nothing to read: persists the position and waits for the next commit.
   bool WaitWhileCaughtUp();
+  // A drain lane at its barrier: commits its position and ends.
+  bool FinishDrain();
+  // True if `r` belongs to this lane.
+  bool InLane(const ChangeRecord& r) const;
+  // Commits the write-backs with this lane's checkpoint at `position`.
+  Status CommitLane(uint64_t position, const std::string& result, const WriteBatch& writes,
+                    const std::vector<ItemMutation>& items, uint8_t chain_depth);
   // Drops the records that match none of the mapping's filters; when none
   // is left, moves the position past the batch without invoking.
   RoundEnd ApplyFilters(Batch* batch);
@@ -107,6 +129,10 @@ class MappingWorker {
 
   TriggersImpl* const owner_;
   const uint32_t mapping_id_;
+  const std::shared_ptr<LaneCheckpoints> lanes_;
+  const uint32_t lane_;
+  const uint64_t drain_barrier_;  // 0: none
+  std::atomic<bool> drained_{false};
   std::thread thread_;
   std::atomic<bool> stop_{false};
   // Sleep() waits on sleep_cv_; RequestStop() and Retry() wake it.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "cdc/arn.h"
@@ -17,6 +18,7 @@
 #include "triggers/event_json.h"
 #include "triggers/filter_pattern.h"
 #include "triggers/invocation.h"
+#include "triggers/mapping_lanes.h"
 #include "triggers/mapping_worker.h"
 #include "util/clock.h"
 #include "util/encoding.h"
@@ -487,6 +489,20 @@ Status TriggersImpl::Invoke(std::string_view name, std::string_view payload,
 
 // --- Event source mappings
 
+namespace {
+
+// The catalog keeps the factor in a byte: check the range before narrowing.
+Status CheckedFactor(uint32_t factor, uint8_t* out) {
+  if (factor < 1 || factor > kMaxParallelizationFactor) {
+    return Status::InvalidArgument("parallelization factor: must be 1 to 10, got " +
+                                   std::to_string(factor));
+  }
+  *out = static_cast<uint8_t>(factor);
+  return Status::OK();
+}
+
+}  // namespace
+
 Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
   if (m.batch_size < 1 || m.batch_size > kMaxBatchSize) {
     return Status::InvalidArgument("batch size: must be 1 to 10000, got " +
@@ -507,6 +523,10 @@ Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
     return Status::InvalidArgument(
         "maximum record age: must be -1 (no limit) or 60 to 604800 seconds, got " +
         std::to_string(m.max_record_age_seconds));
+  }
+  if (m.parallelization_factor < 1 || m.parallelization_factor > kMaxParallelizationFactor) {
+    return Status::InvalidArgument("parallelization factor: must be 1 to 10, got " +
+                                   std::to_string(m.parallelization_factor));
   }
   return ValidateFilterPatterns(m.filter_patterns);
 }
@@ -529,6 +549,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   c.on_failure_destination = m.on_failure_destination;
   c.report_batch_item_failures = m.report_batch_item_failures;
   c.filter_patterns = m.filter_patterns;
+  c.parallelization_factor = m.parallelization_factor;
   c.state = m.enabled ? MappingState::kEnabled : MappingState::kDisabled;
   c.state_transition_reason = m.state_transition_reason;
   c.last_modified_micros = m.last_modified_micros;
@@ -566,6 +587,8 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   m.on_failure_destination = config.on_failure_destination;
   m.report_batch_item_failures = config.report_batch_item_failures;
   m.filter_patterns = config.filter_patterns;
+  Status fs = CheckedFactor(config.parallelization_factor, &m.parallelization_factor);
+  if (!fs.ok()) return fs;
   m.state_transition_reason = "User action";
   Status s = ValidateMapping(m);
   if (!s.ok()) return s;
@@ -717,6 +740,10 @@ Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
       m.report_batch_item_failures = *u.report_batch_item_failures;
     }
     if (u.filter_patterns) m.filter_patterns = *u.filter_patterns;
+    if (u.parallelization_factor) {
+      Status fs = CheckedFactor(*u.parallelization_factor, &m.parallelization_factor);
+      if (!fs.ok()) return fs;
+    }
     Status v = ValidateMapping(m);
     if (!v.ok()) return v;
     if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);
@@ -792,7 +819,7 @@ Status TriggersImpl::Start() {
 }
 
 void TriggersImpl::Stop() {
-  std::map<uint32_t, std::unique_ptr<MappingWorker>> workers;
+  std::map<uint32_t, std::unique_ptr<MappingLanes>> workers;
   {
     // Under the lock, so that a Reconcile racing with Stop cannot start a
     // worker after it.
@@ -809,7 +836,9 @@ void TriggersImpl::Stop() {
 
 void TriggersImpl::Reconcile() {
   auto cat = db_->CurrentCatalog();
-  std::vector<std::unique_ptr<MappingWorker>> retired;
+  std::vector<std::unique_ptr<MappingLanes>> retired;
+  std::set<uint32_t> retired_ids;
+  bool restart = false;
   {
     MutexLock lock(&workers_mu_);
     if (!running_.load()) return;
@@ -818,12 +847,17 @@ void TriggersImpl::Reconcile() {
       // A worker whose thread returned (it saw its mapping disabled) is
       // replaced if the mapping is enabled again.
       bool keep = !it->second->Finished();
+      // A mapping whose ParallelizationFactor changed is restarted: the new
+      // lanes drain the old ones' checkpoint first.
       bool enabled = false;
       for (const auto& m : cat->data().mappings) {
-        if (m.id == it->first && m.enabled) enabled = true;
+        if (m.id == it->first && m.enabled && m.parallelization_factor == it->second->factor()) {
+          enabled = true;
+        }
       }
       keep &= enabled;
       if (!keep) {
+        retired_ids.insert(it->first);
         retired.push_back(std::move(it->second));
         it = workers_.erase(it);
       } else {
@@ -831,8 +865,14 @@ void TriggersImpl::Reconcile() {
       }
     }
     for (const auto& m : cat->data().mappings) {
+      // One retired here restarts once it has stopped (below): its lanes
+      // must not commit beside the new ones.
+      if (retired_ids.count(m.id) != 0) {
+        restart |= m.enabled;
+        continue;
+      }
       if (m.enabled && workers_.find(m.id) == workers_.end()) {
-        auto w = std::make_unique<MappingWorker>(this, m.id);
+        auto w = std::make_unique<MappingLanes>(this, m.id, m.parallelization_factor);
         w->Start();
         workers_[m.id] = std::move(w);
       }
@@ -843,6 +883,7 @@ void TriggersImpl::Reconcile() {
   for (auto& w : retired) w->RequestStop();
   if (!retired.empty()) db_->WakeWaiters();
   for (auto& w : retired) w->Stop();
+  if (restart) Reconcile();
 }
 
 Status TriggersImpl::WaitUntilIdle(std::chrono::milliseconds timeout) {

@@ -1,7 +1,8 @@
 // Copyright 2026 The runnel Authors.
 //
 // TriggersImpl: the function and mapping registry (metadata frames of the
-// DB's log) and the runtime that runs one MappingWorker per enabled mapping.
+// DB's log) and the runtime that runs one MappingLanes (a MappingWorker per
+// lane) per enabled mapping.
 
 #ifndef RUNNEL_TRIGGERS_TRIGGERS_IMPL_H_
 #define RUNNEL_TRIGGERS_TRIGGERS_IMPL_H_
@@ -22,7 +23,7 @@
 
 namespace runnel {
 
-class MappingWorker;
+class MappingLanes;
 
 // What a worker needs to call a function: a loaded library or an
 // in-process handler, plus the function's configuration at the time.
@@ -119,7 +120,7 @@ class TriggersImpl final : public Triggers, public DBInternal::Attachment {
   std::map<std::string, std::unique_ptr<FunctionLog>, std::less<>> logs_ GUARDED_BY(mu_);
 
   Mutex workers_mu_;  // serializes Reconcile
-  std::map<uint32_t, std::unique_ptr<MappingWorker>> workers_ GUARDED_BY(workers_mu_);
+  std::map<uint32_t, std::unique_ptr<MappingLanes>> workers_ GUARDED_BY(workers_mu_);
 };
 
 // XXH3-128 of a file, as 32 hex digits.

@@ -607,6 +607,13 @@ RUNNEL_C_EXPORT void runnel_mappingconfig_set_on_failure_destination(runnel_mapp
                                                                      const char* table, size_t len);
 RUNNEL_C_EXPORT void runnel_mappingconfig_set_report_batch_item_failures(runnel_mappingconfig_t* m,
                                                                          unsigned char value);
+/* ParallelizationFactor, 1-10 (default 1): lanes that run at once, the
+ * records split by a hash of the item key (one key's records stay in order).
+ * With more than one lane an in-process handler is called from that many
+ * threads at once and must be thread-safe. Out of range: creating the
+ * mapping fails with an invalid-argument error. */
+RUNNEL_C_EXPORT void runnel_mappingconfig_set_parallelization_factor(runnel_mappingconfig_t* m,
+                                                                     uint32_t factor);
 /* Set by runnel: the UUID (36 characters), the function's ARN, the state
  * ("Creating", "Enabled", "Disabling", "Disabled", "Updating", "Deleting"),
  * its reason, the last processing result ("No records processed", "OK",
@@ -620,6 +627,8 @@ RUNNEL_C_EXPORT const char* runnel_mappingconfig_event_source(const runnel_mappi
 RUNNEL_C_EXPORT const char* runnel_mappingconfig_function_arn(const runnel_mappingconfig_t* m,
                                                               size_t* len);
 RUNNEL_C_EXPORT uint32_t runnel_mappingconfig_batch_size(const runnel_mappingconfig_t* m);
+RUNNEL_C_EXPORT uint32_t
+runnel_mappingconfig_parallelization_factor(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT int runnel_mappingconfig_starting_position(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT unsigned char runnel_mappingconfig_enabled(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT const char* runnel_mappingconfig_state(const runnel_mappingconfig_t* m,

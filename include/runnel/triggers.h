@@ -42,6 +42,7 @@ inline constexpr uint32_t kMaxBatchingWindowSeconds = 300;
 inline constexpr int32_t kMaxRetryAttempts = 10000;
 inline constexpr int32_t kMinRecordAgeSeconds = 60;
 inline constexpr int32_t kMaxRecordAgeSeconds = 604800;
+inline constexpr uint32_t kMaxParallelizationFactor = 10;
 // FilterCriteria: at most this many filters per mapping, each pattern at
 // most this many characters.
 inline constexpr size_t kMaxFilters = 5;
@@ -156,6 +157,21 @@ struct EventSourceMappingConfiguration {
   // them (a batch left empty is not invoked). An invalid pattern is refused
   // (InvalidArgument naming the filter, the key and the operator).
   std::vector<std::string> filter_patterns;
+  // ParallelizationFactor, 1–10: the records are split into this many lanes
+  // by a hash (XXH3-64) of the item key; the lanes run concurrently, each
+  // with its own batches, retries, bisection, partial batch responses and
+  // failure destination. Records of one key stay in order (one key is
+  // always in the same lane); records of different keys in different lanes
+  // may be delivered in any order. In-process handlers (library plugins
+  // without isolation, RegisterInProcessFunction handlers) are then called
+  // from up to this many threads at once and must be thread-safe; isolated
+  // functions get a worker process per lane. Each lane's progress is
+  // committed with its write-backs (exactly-once effects per lane), and
+  // after a crash every lane resumes from its own committed position. A
+  // change of the factor first lets the old lanes catch up with the one
+  // furthest ahead, then re-splits from that common position: no record is
+  // lost, skipped or delivered twice because of it.
+  uint32_t parallelization_factor = 1;
 
   // Set by runnel.
   std::string function_arn;
@@ -179,6 +195,7 @@ struct EventSourceMappingUpdate {
   std::optional<bool> report_batch_item_failures;
   // Replaces all filters; an empty list removes them.
   std::optional<std::vector<std::string>> filter_patterns;
+  std::optional<uint32_t> parallelization_factor;  // 1–10
 };
 
 struct MappingMetrics {
@@ -194,8 +211,12 @@ struct MappingMetrics {
   double duration_p50_ms = 0;
   double duration_p99_ms = 0;
   int64_t last_invocation_micros = 0;
-  // The stream position the mapping processes next.
+  // The stream position the mapping processes next (with several lanes:
+  // the lowest of them, the low-water mark).
   SequenceNumber position = 0;
+  // Lanes currently invoking or with records to process (0 when caught up;
+  // at most ParallelizationFactor).
+  uint32_t concurrent_lanes = 0;
 };
 
 // One line of a function's log.

@@ -81,10 +81,6 @@ bool ParseResponseTypes(Params& p, const nlohmann::json& body, bool* report) {
 
 // Parameters the cloud takes and runnel serves only at their default.
 void DefaultsOnly(Params& p) {
-  const auto parallel = p.Int("ParallelizationFactor", 1, 10);
-  if (parallel && *parallel != 1) {
-    p.Fail(InvalidParameter("ParallelizationFactor is not supported by runnel: only 1"));
-  }
   const auto window = p.Int("TumblingWindowInSeconds", 0, 900);
   if (window && *window != 0) {
     p.Fail(InvalidParameter("TumblingWindowInSeconds is not supported by runnel: only 0"));
@@ -118,6 +114,9 @@ void ParseCommon(Params& p, const nlohmann::json& body, EventSourceMappingUpdate
     u->maximum_record_age_seconds = static_cast<int32_t>(*v);
   }
   if (auto v = p.Bool("BisectBatchOnFunctionError")) u->bisect_batch_on_function_error = *v;
+  if (auto v = p.Int("ParallelizationFactor", 1, 10)) {
+    u->parallelization_factor = static_cast<uint32_t>(*v);
+  }
   std::string dest;
   if (ParseDestination(p, &dest)) u->on_failure_destination = dest;
   bool report = false;
@@ -189,6 +188,7 @@ HttpResponse Create(ServiceContext& ctx, const HttpRequest& request) {
   m.on_failure_destination = u.on_failure_destination.value_or("");
   m.report_batch_item_failures = u.report_batch_item_failures.value_or(false);
   m.filter_patterns = u.filter_patterns.value_or(std::vector<std::string>());
+  m.parallelization_factor = u.parallelization_factor.value_or(1);
   FunctionConfiguration f;
   if (!IsValidFunctionName(m.function_name) ||
       !ctx.db->triggers()->GetFunction(m.function_name, &f).ok()) {
