@@ -151,6 +151,7 @@ void FillMapping(const MappingEntryData& m, schema::MappingEntry::Builder b) {
   b.setLastModifiedMicros(m.last_modified_micros);
   b.setStateTransitionReason(AsText(m.state_transition_reason));
   b.setInitialPosition(m.initial_position);
+  b.setTumblingWindowSeconds(m.tumbling_window_seconds);
   if (!m.filter_patterns.empty()) {
     auto list = b.initFilterPatterns(static_cast<unsigned>(m.filter_patterns.size()));
     for (size_t i = 0; i < m.filter_patterns.size(); ++i) {
@@ -182,6 +183,7 @@ MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
   m.state_transition_reason = r.getStateTransitionReason().cStr();
   m.initial_position = r.getInitialPosition();
   for (auto p : r.getFilterPatterns()) m.filter_patterns.emplace_back(p.cStr(), p.size());
+  m.tumbling_window_seconds = r.getTumblingWindowSeconds();
   return m;
 }
 
@@ -263,7 +265,9 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
   // One first segment large enough for the whole message keeps the payload a
   // single segment (no far pointers), which is cheapest to read.
   const size_t words = (data_bytes + 7) / 8 + 4 * changes.size() + 32 +
-                       (checkpoint != nullptr ? checkpoint->result.size() / 8 + 8 : 0);
+                       (checkpoint != nullptr ? checkpoint->result.size() / 8 + 8 +
+                                                    checkpoint->window_state.size() / 8 + 4
+                                              : 0);
   capnp::MallocMessageBuilder builder(static_cast<unsigned>(words),
                                       capnp::AllocationStrategy::FIXED_SIZE);
   auto root = builder.initRoot<schema::BatchFrame>();
@@ -296,6 +300,11 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
     cp.setMappingId(checkpoint->mapping_id);
     cp.setPosition(checkpoint->position);
     cp.setResult(capnp::Text::Reader(checkpoint->result.data(), checkpoint->result.size()));
+    if (checkpoint->has_window) {
+      cp.setWindowStartMicros(checkpoint->window_start_micros);
+      cp.setWindowState(
+          capnp::Text::Reader(checkpoint->window_state.data(), checkpoint->window_state.size()));
+    }
   }
   root.setChainDepth(chain_depth);
   root.setTtlDelete(ttl_delete);
@@ -629,6 +638,12 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
       batch->checkpoint.position = cp.getPosition();
       auto text = cp.getResult();
       batch->checkpoint.result = std::string_view(text.cStr(), text.size());
+      batch->checkpoint.has_window = cp.hasWindowState();
+      if (batch->checkpoint.has_window) {
+        batch->checkpoint.window_start_micros = cp.getWindowStartMicros();
+        auto state = cp.getWindowState();
+        batch->checkpoint.window_state = std::string_view(state.cStr(), state.size());
+      }
     }
     batch->chain_depth = root.getChainDepth();
     batch->ttl_delete = root.getTtlDelete();

@@ -49,6 +49,14 @@ struct CheckpointData {
   uint32_t mapping_id = 0;
   uint64_t position = 0;
   std::string_view result;  // LastProcessingResult
+  // Tumbling windows (log.capnp Checkpoint.windowState): has_window is false
+  // in checkpoints of mappings without windows. With it, a non-empty
+  // window_state is the open window's state (JSON) and window_start_micros
+  // its start; an empty one means no window is open and the next starts at
+  // window_start_micros or later.
+  bool has_window = false;
+  int64_t window_start_micros = 0;
+  std::string_view window_state;
 };
 
 struct BatchData {
@@ -130,6 +138,7 @@ struct MappingEntryData {
   std::string state_transition_reason;
   uint64_t initial_position = 0;
   std::vector<std::string> filter_patterns;
+  uint32_t tumbling_window_seconds = 0;  // 0: no tumbling windows
 };
 
 struct MetaData {

@@ -56,6 +56,20 @@ struct Checkpoint {
   position @1 :UInt64;
   # LastProcessingResult as of this checkpoint.
   result @2 :Text;
+  # ParallelizationFactor > 1: the position each lane has committed (one
+  # per lane, lane = XXH3-64 of the item key mod the lane count); `position`
+  # is then their minimum (the low-water mark). Empty: one lane, or every
+  # lane at `position`. Older checkpoints have none.
+  lanePositions @3 :List(UInt64);
+  # Tumbling windows (TumblingWindowInSeconds > 0), committed with the
+  # position so a window's aggregate survives a crash. `windowState` is null
+  # in a checkpoint of a mapping without windows (older checkpoints have
+  # none). Present and non-empty: the state (a JSON object) of the open
+  # window, which starts at `windowStartMicros`. Present and empty: no window
+  # is open, and the next one starts at `windowStartMicros` or later (the end
+  # of the window closed last).
+  windowStartMicros @4 :Int64;
+  windowState @5 :Text;
 }
 
 # Frame type 1: one atomic batch of item changes. With a checkpoint, the
@@ -162,6 +176,10 @@ struct MappingEntry {
   # FilterCriteria patterns (JSON text); empty: every record is delivered.
   # Older catalogs and frames have none.
   filterPatterns @18 :List(Text);
+  # ParallelizationFactor 1..10; 0 (older catalogs) means 1.
+  parallelizationFactor @19 :UInt8;
+  # TumblingWindowInSeconds, 0-900; 0 (and older entries): no windows.
+  tumblingWindowSeconds @20 :UInt32;
 }
 
 # Frame type 2: one metadata change. It consumes one sequence number.

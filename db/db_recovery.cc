@@ -209,6 +209,12 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb
   if (data.has_checkpoint) {
     batch->Put(index::CheckpointKey(data.checkpoint.mapping_id),
                index::CheckpointValue(data.checkpoint.position, data.checkpoint.result));
+    if (data.checkpoint.has_window) {
+      batch->Put(index::CheckpointWindowKey(data.checkpoint.mapping_id),
+                 index::CheckpointWindowValue(data.checkpoint.position,
+                                              data.checkpoint.window_start_micros,
+                                              data.checkpoint.window_state));
+    }
   }
   return Status::OK();
 }

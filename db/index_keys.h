@@ -8,6 +8,10 @@
 //   "\x00catalog"            schema::Catalog (cdc/log.capnp)
 //   "\x00stats" be32(table)  u64 item count, u64 bytes
 //   "\x00ckpt" be32(mapping) u64 position, then LastProcessingResult
+//   "\x00ckwin" be32(mapping) u64 position, i64 window start, then the window
+//                            state (tumbling windows; written with every
+//                            checkpoint that carries a window, and valid only
+//                            while its position equals the checkpoint's)
 //   "\x01" be32(table) key   the item's value
 //
 // Table ids are never reused, so a deleted table's leftovers can never be
@@ -40,6 +44,10 @@ inline constexpr std::string_view kCheckpointPrefix(
     "\x00"
     "ckpt",
     5);
+inline constexpr std::string_view kCheckpointWindowPrefix(
+    "\x00"
+    "ckwin",
+    6);
 inline constexpr char kItemTag = '\x01';
 
 inline std::string ItemPrefix(uint32_t table_id) {
@@ -74,6 +82,20 @@ inline std::string CheckpointValue(uint64_t position, std::string_view result) {
   std::string v;
   PutFixed64(&v, position);
   v.append(result);
+  return v;
+}
+
+inline std::string CheckpointWindowKey(uint32_t mapping_id) {
+  std::string k(kCheckpointWindowPrefix);
+  PutBigEndian32(&k, mapping_id);
+  return k;
+}
+inline std::string CheckpointWindowValue(uint64_t position, int64_t window_start,
+                                         std::string_view state) {
+  std::string v;
+  PutFixed64(&v, position);
+  PutFixed64(&v, static_cast<uint64_t>(window_start));
+  v.append(state);
   return v;
 }
 

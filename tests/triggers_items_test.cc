@@ -122,10 +122,11 @@ TEST_F(TriggersItems, OldAbiPluginIsRefusedNamingBothVersions) {
   Status s = t()->CreateFunction(f, nullptr);
   ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_NE(s.message().find("built for function ABI version 1"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("version " + std::to_string(RUNNEL_FUNCTION_ABI_VERSION)),
+  EXPECT_NE(s.message().find("versions " + std::to_string(RUNNEL_FUNCTION_ABI_MIN_VERSION) +
+                             " to " + std::to_string(RUNNEL_FUNCTION_ABI_VERSION)),
             std::string::npos)
       << s.message();
-  EXPECT_EQ(RUNNEL_FUNCTION_ABI_VERSION, 2u);
+  EXPECT_EQ(RUNNEL_FUNCTION_ABI_VERSION, 3u);
   FunctionConfiguration got;
   EXPECT_TRUE(t()->GetFunction("old", &got).IsNotFound());
 }

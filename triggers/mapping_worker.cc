@@ -150,6 +150,7 @@ void MappingWorker::PersistPosition() {
   cp.position = pos;
   const std::string result = LastResult();
   cp.result = result;
+  FillWindow(&cp);
   if (owner_->db()->CommitCheckpoint(WriteBatch(), cp, 0).ok()) {
     persisted_ = pos;
     persisted_at_ = std::chrono::steady_clock::now();
@@ -202,6 +203,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
   cp.mapping_id = mapping_id_;
   cp.position = next_position;
   cp.result = result;
+  FillWindow(&cp);
   Status s = db->CommitCheckpoint(writes, cp, static_cast<uint8_t>(std::min(depth + 1, 255)));
   if (s.ok()) {
     position_ = next_position;
@@ -232,6 +234,7 @@ bool MappingWorker::Round() {
   if (position_.load() == 0) LoadPosition();
   if (RoundEnd end = ResolveFunction()) return *end;
   if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
+  if (RoundEnd end = CloseWindowIfDue()) return *end;
 
   // --- Read a batch.
   Batch batch;
@@ -239,6 +242,7 @@ bool MappingWorker::Round() {
   if (batch.records.empty()) return true;
   idle_ = false;
   batch.next_position = cursor_->position();
+  if (RoundEnd end = CutAtWindow(&batch.records, &batch.next_position)) return *end;
   if (RoundEnd end = ApplyFilters(&batch)) return *end;
 
   // --- Checks before invoking.
@@ -255,7 +259,9 @@ bool MappingWorker::Round() {
   abi.mapping_uuid = m.uuid.c_str();
   Invocation inv;
   inv.changes = batch.records.data();
-  const bool ok = Invoke(abi, batch, &inv);
+  PrepareWindow(&inv, /*is_final=*/false);
+  bool ok = Invoke(abi, batch, &inv);
+  if (RoundEnd end = CheckWindowResult(&inv, &ok)) return *end;
   return Settle(batch, &inv, ok);
 }
 
@@ -313,6 +319,7 @@ void MappingWorker::LoadPosition() {
     position_ = mapping_.initial_position;
   }
   persisted_ = position_.load();
+  LoadWindow(position_.load());
 }
 
 MappingWorker::RoundEnd MappingWorker::ResolveFunction() {
@@ -433,8 +440,8 @@ bool MappingWorker::WaitWhileCaughtUp() {
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
   owner_->db()
-      ->WaitForTableChange(source_table_.load(), cursor_->position(), std::chrono::seconds(1),
-                           &stop_)
+      ->WaitForTableChange(source_table_.load(), cursor_->position(),
+                           WindowWait(std::chrono::seconds(1)), &stop_)
       .ok();
   return !stop_.load();
 }
@@ -534,12 +541,18 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
     ++metrics_.invocations;
     metrics_.records_in += batch.records.size();
     metrics_.last_invocation_micros = NowMicros(owner_->db()->env());
-    metrics_.iterator_age_ms =
-        (NowMicros(owner_->db()->env()) - batch.records.back().commit_time_micros) / 1000;
+    if (!batch.records.empty()) {  // a window's final invocation has none
+      metrics_.iterator_age_ms =
+          (NowMicros(owner_->db()->env()) - batch.records.back().commit_time_micros) / 1000;
+    }
     durations_.push_back(ms);
     if (durations_.size() > 1024) durations_.pop_front();
   }
   return rc == 0 && !inv->bad_write && !inv->bad_failed_item && !timed_out;
+}
+
+bool MappingWorker::InvokeEmpty(const runnel_batch& abi, Invocation* inv) {
+  return Invoke(abi, Batch(), inv);
 }
 
 bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
@@ -575,6 +588,7 @@ bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
     cp.mapping_id = mapping_id_;
     cp.position = checkpoint;
     cp.result = result;
+    FillWindow(&cp);
     // Byte write-backs, item write-backs (decided by the commit leader on
     // the items as they are then) and the checkpoint: one frame.
     Status s = owner_->db()->CommitCheckpoint(inv->writes, inv->items.Mutations(), cp,
@@ -598,6 +612,7 @@ bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
     } else {
       inv->error = "committing the batch's writes failed: " + s.ToString();
       inv->LogLine(inv->error);
+      window_.state = window_.previous_state;  // the batch is retried with it
       ok = false;
     }
   }

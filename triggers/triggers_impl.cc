@@ -496,6 +496,10 @@ Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
     return Status::InvalidArgument("maximum batching window: must be 0 to 300 seconds, got " +
                                    std::to_string(m.max_batching_window_seconds));
   }
+  if (m.tumbling_window_seconds > kMaxTumblingWindowSeconds) {
+    return Status::InvalidArgument("tumbling window: must be 0 to 900 seconds, got " +
+                                   std::to_string(m.tumbling_window_seconds));
+  }
   if (m.max_retry_attempts < -1 || m.max_retry_attempts > kMaxRetryAttempts) {
     return Status::InvalidArgument(
         "maximum retry attempts: must be -1 (until the records expire) or 0 to "
@@ -529,6 +533,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   c.on_failure_destination = m.on_failure_destination;
   c.report_batch_item_failures = m.report_batch_item_failures;
   c.filter_patterns = m.filter_patterns;
+  c.tumbling_window_seconds = m.tumbling_window_seconds;
   c.state = m.enabled ? MappingState::kEnabled : MappingState::kDisabled;
   c.state_transition_reason = m.state_transition_reason;
   c.last_modified_micros = m.last_modified_micros;
@@ -566,6 +571,7 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   m.on_failure_destination = config.on_failure_destination;
   m.report_batch_item_failures = config.report_batch_item_failures;
   m.filter_patterns = config.filter_patterns;
+  m.tumbling_window_seconds = config.tumbling_window_seconds;
   m.state_transition_reason = "User action";
   Status s = ValidateMapping(m);
   if (!s.ok()) return s;
@@ -717,6 +723,7 @@ Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
       m.report_batch_item_failures = *u.report_batch_item_failures;
     }
     if (u.filter_patterns) m.filter_patterns = *u.filter_patterns;
+    if (u.tumbling_window_seconds) m.tumbling_window_seconds = *u.tumbling_window_seconds;
     Status v = ValidateMapping(m);
     if (!v.ok()) return v;
     if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);

@@ -63,6 +63,12 @@ enum class CallOp : uint8_t {
   kDeleteItem = 10,
   kUpdateItem = 11,
   kLastError = 12,
+  // ABI 3: tumbling windows. kWindow's reply bytes are the window (i64
+  // start, i64 end, bytes state, i32 final, i32 terminated early, bytes
+  // shard id) when its result is 0.
+  kWindow = 13,
+  kSetState = 14,
+  kSetResponse = 15,
 };
 
 class Encoder {
@@ -75,6 +81,8 @@ class Encoder {
   void Bytes(std::string_view b);
   // A frame of `type` around what was encoded so far.
   std::string Frame(FrameType type) const;
+  // What was encoded so far, without a frame.
+  const std::string& bytes() const { return out_; }
 
  private:
   std::string out_;

@@ -21,7 +21,7 @@ ojson MappingConfigJson(const ServiceContext& ctx, const EventSourceMappingConfi
     j["StartingPositionTimestamp"] = EpochSeconds(m.starting_position_timestamp_micros);
   }
   j["LastModified"] = EpochSeconds(m.last_modified_micros);
-  j["TumblingWindowInSeconds"] = 0;
+  j["TumblingWindowInSeconds"] = m.tumbling_window_seconds;
   j["EventSourceMappingArn"] =
       "arn:aws:lambda:" + ctx.region + ":" + ctx.account + ":event-source-mapping:" + m.uuid;
   return j;
@@ -85,10 +85,6 @@ void DefaultsOnly(Params& p) {
   if (parallel && *parallel != 1) {
     p.Fail(InvalidParameter("ParallelizationFactor is not supported by runnel: only 1"));
   }
-  const auto window = p.Int("TumblingWindowInSeconds", 0, 900);
-  if (window && *window != 0) {
-    p.Fail(InvalidParameter("TumblingWindowInSeconds is not supported by runnel: only 0"));
-  }
 }
 
 // FilterCriteria's shape (the library checks the patterns themselves when
@@ -124,6 +120,9 @@ void ParseCommon(Params& p, const nlohmann::json& body, EventSourceMappingUpdate
   if (ParseResponseTypes(p, body, &report)) u->report_batch_item_failures = report;
   std::vector<std::string> patterns;
   if (ParseFilterCriteria(p, body, &patterns)) u->filter_patterns = std::move(patterns);
+  if (auto v = p.Int("TumblingWindowInSeconds", 0, 900)) {
+    u->tumbling_window_seconds = static_cast<uint32_t>(*v);
+  }
   DefaultsOnly(p);
 }
 
@@ -189,6 +188,7 @@ HttpResponse Create(ServiceContext& ctx, const HttpRequest& request) {
   m.on_failure_destination = u.on_failure_destination.value_or("");
   m.report_batch_item_failures = u.report_batch_item_failures.value_or(false);
   m.filter_patterns = u.filter_patterns.value_or(std::vector<std::string>());
+  m.tumbling_window_seconds = u.tumbling_window_seconds.value_or(0);
   FunctionConfiguration f;
   if (!IsValidFunctionName(m.function_name) ||
       !ctx.db->triggers()->GetFunction(m.function_name, &f).ok()) {
