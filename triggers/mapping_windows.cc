@@ -114,8 +114,12 @@ MappingWorker::RoundEnd MappingWorker::CutAtWindow(std::vector<ChangeRecord>* re
   *next_position = (*records)[keep].sequence;
   window_.close_at = *next_position;
   records->resize(keep);
-  if (records->empty()) return true;  // the next round makes the final invocation
-  return std::nullopt;
+  if (!records->empty()) return std::nullopt;
+  // Nothing of the source table lies between the position and the cut
+  // (other tables' commits and checkpoints may): move there, so that the
+  // next round makes the final invocation.
+  position_ = *next_position;
+  return true;
 }
 
 void MappingWorker::PrepareWindow(Invocation* inv, bool is_final) {
