@@ -74,6 +74,8 @@ MappingWorker::RoundEnd MappingWorker::CloseWindowIfDue() {
   const bool due = later || window_.terminate_early || mapping_.tumbling_window_seconds == 0;
   if (!due) {
     if (NowMicros(db->env()) < window_.end) return std::nullopt;
+    // Records left to read decide (a later one ends the window).
+    if (position_.load() <= db->LastTableChange(source_table_.load())) return std::nullopt;
     // The clock passed the end. A commit that took its time before the end
     // may still be on its way: commit a checkpoint now (which also persists
     // the window). The commit queue is ordered, so once it is done every
