@@ -59,8 +59,14 @@ void MappingWorker::FillWindow(log::CheckpointData* cp) const {
   cp->window_state = window_.open ? std::string_view(window_.state) : std::string_view();
 }
 
-std::chrono::microseconds MappingWorker::WindowWait(std::chrono::microseconds wait) const {
+std::chrono::microseconds MappingWorker::WindowWait(std::chrono::microseconds wait) {
   if (!window_.open) return wait;
+  // Everything committed up to now is read: after the barrier (see
+  // CloseWindowIfDue) that is everything of the window.
+  if (window_.barrier) {
+    window_.drained = true;
+    return std::chrono::microseconds(0);
+  }
   // Wake up just after the window's end to make its final invocation.
   const int64_t until = window_.end - NowMicros(owner_->db()->env()) + 1000;
   return std::clamp(std::chrono::microseconds(until), std::chrono::microseconds(1000), wait);
@@ -74,26 +80,38 @@ MappingWorker::RoundEnd MappingWorker::CloseWindowIfDue() {
   const bool due = later || window_.terminate_early || mapping_.tumbling_window_seconds == 0;
   if (!due) {
     if (NowMicros(db->env()) < window_.end) return std::nullopt;
-    // Records left to read decide (a later one ends the window).
-    if (position_.load() <= db->LastTableChange(source_table_.load())) return std::nullopt;
-    // The clock passed the end. A commit that took its time before the end
-    // may still be on its way: commit a checkpoint now (which also persists
-    // the window). The commit queue is ordered, so once it is done every
-    // commit timed before it is visible, and every later one is timed after
-    // the window's end. Then the window is over if nothing of the source
-    // table is left to read.
+    if (window_.barrier && !window_.drained) return std::nullopt;  // read on
+    if (!window_.barrier) {
+      // The clock passed the end. A commit that took its time before the end
+      // may still be on its way: commit a checkpoint now (which also
+      // persists the window). The commit queue is ordered, so once it is
+      // done every commit timed before it is visible, and every later one is
+      // timed after the window's end. The window is over once the worker
+      // has then read everything committed (WindowWait) without meeting a
+      // later record (which would end it at once).
+      if (!CommitBarrier()) return std::nullopt;
+      window_.barrier = true;
+      window_.drained = false;
+      return std::nullopt;
+    }
+  }
+  return FinalInvoke();
+}
+
+bool MappingWorker::CommitBarrier() {
+  DBInternal* db = owner_->db();
+  {
     log::CheckpointData cp;
     cp.mapping_id = mapping_id_;
     cp.position = position_.load();
     const std::string result = LastResult();
     cp.result = result;
     FillWindow(&cp);
-    if (!db->CommitCheckpoint(WriteBatch(), cp, 0).ok()) return std::nullopt;
+    if (!db->CommitCheckpoint(WriteBatch(), cp, 0).ok()) return false;
     persisted_ = cp.position;
     persisted_at_ = std::chrono::steady_clock::now();
-    if (position_.load() <= db->LastTableChange(source_table_.load())) return std::nullopt;
   }
-  return FinalInvoke();
+  return true;
 }
 
 MappingWorker::RoundEnd MappingWorker::CutAtWindow(std::vector<ChangeRecord>* records,
@@ -108,6 +126,7 @@ MappingWorker::RoundEnd MappingWorker::CutAtWindow(std::vector<ChangeRecord>* re
     window_.end = FloorTo(start, unit) + unit;
     window_.state = kFreshState;
   }
+  window_.drained = false;  // records were read: the window may go on
   size_t keep = 0;
   while (keep < records->size() && (*records)[keep].commit_time_micros < window_.end) ++keep;
   if (keep == records->size()) return std::nullopt;
@@ -196,6 +215,8 @@ bool MappingWorker::FinalInvoke() {
     // window goes on (same bounds) with a fresh state.
     Window next = window_;
     next.close_at = 0;
+    next.barrier = false;
+    next.drained = false;
     next.terminate_early = false;
     if (window_.terminate_early) {
       next.state = kFreshState;
@@ -239,6 +260,8 @@ bool MappingWorker::FinalInvoke() {
     window_.state.clear();
     window_.close_at = 0;
     window_.terminate_early = false;
+    window_.barrier = false;
+    window_.drained = false;
     log::CheckpointData cp;
     cp.mapping_id = mapping_id_;
     cp.position = position_.load();

@@ -117,7 +117,10 @@ class MappingWorker {
   bool FinalInvoke();
   // How long a caught-up worker may wait for a commit before the open
   // window's end needs it.
-  std::chrono::microseconds WindowWait(std::chrono::microseconds wait) const;
+  // Called when it has read everything committed.
+  std::chrono::microseconds WindowWait(std::chrono::microseconds wait);
+  // Commits the position and window as a checkpoint (see CloseWindowIfDue).
+  bool CommitBarrier();
   // Invoke() on a batch of no records.
   bool InvokeEmpty(const runnel_batch& abi, Invocation* inv);
 
@@ -184,6 +187,11 @@ class MappingWorker {
     // none yet): the window ends when the position reaches it.
     uint64_t close_at = 0;
     bool terminate_early = false;  // a returned state outgrew the limit
+    // The clock passed the end and a checkpoint was committed after that
+    // (every commit timed before the end is visible); drained: everything
+    // committed was read since, without a later record.
+    bool barrier = false;
+    bool drained = false;
   };
   Window window_;
   std::string shard_id_;  // of cursor_arn_'s stream, for window events
