@@ -64,8 +64,13 @@ std::chrono::microseconds MappingWorker::WindowWait(std::chrono::microseconds wa
   // Everything committed up to now is read: after the barrier (see
   // CloseWindowIfDue) that is everything of the window.
   if (window_.barrier) {
-    window_.drained = true;
-    return std::chrono::microseconds(0);
+    // A read can come back empty before the end of what is committed (at a
+    // segment's end): only a cursor past the barrier has seen it all.
+    if (cursor_ != nullptr && cursor_->position() > window_.barrier_seq) {
+      window_.drained = true;
+      return std::chrono::microseconds(0);
+    }
+    return std::min(wait, std::chrono::microseconds(1000));
   }
   // Wake up just after the window's end to make its final invocation.
   const int64_t until = window_.end - NowMicros(owner_->db()->env()) + 1000;
@@ -111,6 +116,8 @@ bool MappingWorker::CommitBarrier() {
     persisted_ = cp.position;
     persisted_at_ = std::chrono::steady_clock::now();
   }
+  // At or after the barrier's own sequence number.
+  window_.barrier_seq = db->LastSequence();
   return true;
 }
 

@@ -192,6 +192,7 @@ class MappingWorker {
     // committed was read since, without a later record.
     bool barrier = false;
     bool drained = false;
+    uint64_t barrier_seq = 0;  // the last sequence once it was committed
   };
   Window window_;
   std::string shard_id_;  // of cursor_arn_'s stream, for window events
