@@ -151,6 +151,7 @@ void FillMapping(const MappingEntryData& m, schema::MappingEntry::Builder b) {
   b.setLastModifiedMicros(m.last_modified_micros);
   b.setStateTransitionReason(AsText(m.state_transition_reason));
   b.setInitialPosition(m.initial_position);
+  b.setTumblingWindowSeconds(m.tumbling_window_seconds);
   if (!m.filter_patterns.empty()) {
     auto list = b.initFilterPatterns(static_cast<unsigned>(m.filter_patterns.size()));
     for (size_t i = 0; i < m.filter_patterns.size(); ++i) {
@@ -184,6 +185,7 @@ MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
   m.initial_position = r.getInitialPosition();
   for (auto p : r.getFilterPatterns()) m.filter_patterns.emplace_back(p.cStr(), p.size());
   m.parallelization_factor = std::max<uint8_t>(r.getParallelizationFactor(), 1);
+  m.tumbling_window_seconds = r.getTumblingWindowSeconds();
   return m;
 }
 
@@ -265,9 +267,10 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
   // One first segment large enough for the whole message keeps the payload a
   // single segment (no far pointers), which is cheapest to read.
   const size_t words = (data_bytes + 7) / 8 + 4 * changes.size() + 32 +
-                       (checkpoint != nullptr
-                            ? checkpoint->result.size() / 8 + 10 + checkpoint->lane_positions.size()
-                            : 0);
+                       (checkpoint != nullptr ? checkpoint->result.size() / 8 + 10 +
+                                                    checkpoint->lane_positions.size() +
+                                                    checkpoint->window_state.size() / 8 + 4
+                                              : 0);
   capnp::MallocMessageBuilder builder(static_cast<unsigned>(words),
                                       capnp::AllocationStrategy::FIXED_SIZE);
   auto root = builder.initRoot<schema::BatchFrame>();
@@ -305,6 +308,11 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
       for (size_t i = 0; i < checkpoint->lane_positions.size(); ++i) {
         lanes.set(static_cast<unsigned>(i), checkpoint->lane_positions[i]);
       }
+    }
+    if (checkpoint->has_window) {
+      cp.setWindowStartMicros(checkpoint->window_start_micros);
+      cp.setWindowState(
+          capnp::Text::Reader(checkpoint->window_state.data(), checkpoint->window_state.size()));
     }
   }
   root.setChainDepth(chain_depth);
@@ -640,6 +648,12 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
       auto text = cp.getResult();
       batch->checkpoint.result = std::string_view(text.cStr(), text.size());
       for (uint64_t lane : cp.getLanePositions()) batch->checkpoint.lane_positions.push_back(lane);
+      batch->checkpoint.has_window = cp.hasWindowState();
+      if (batch->checkpoint.has_window) {
+        batch->checkpoint.window_start_micros = cp.getWindowStartMicros();
+        auto state = cp.getWindowState();
+        batch->checkpoint.window_state = std::string_view(state.cStr(), state.size());
+      }
     }
     batch->chain_depth = root.getChainDepth();
     batch->ttl_delete = root.getTtlDelete();

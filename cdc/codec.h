@@ -52,6 +52,14 @@ struct CheckpointData {
   // Per lane committed positions (ParallelizationFactor > 1); empty: one
   // lane, or every lane at `position`.
   std::vector<uint64_t> lane_positions;
+  // Tumbling windows (log.capnp Checkpoint.windowState): has_window is false
+  // in checkpoints of mappings without windows. With it, a non-empty
+  // window_state is the open window's state (JSON) and window_start_micros
+  // its start; an empty one means no window is open and the next starts at
+  // window_start_micros or later.
+  bool has_window = false;
+  int64_t window_start_micros = 0;
+  std::string_view window_state;
 };
 
 struct BatchData {
@@ -135,6 +143,7 @@ struct MappingEntryData {
   std::vector<std::string> filter_patterns;
   // ParallelizationFactor 1..10 (older catalogs read as 1).
   uint8_t parallelization_factor = 1;
+  uint32_t tumbling_window_seconds = 0;  // 0: no tumbling windows
 };
 
 struct MetaData {

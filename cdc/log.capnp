@@ -61,6 +61,15 @@ struct Checkpoint {
   # is then their minimum (the low-water mark). Empty: one lane, or every
   # lane at `position`. Older checkpoints have none.
   lanePositions @3 :List(UInt64);
+  # Tumbling windows (TumblingWindowInSeconds > 0), committed with the
+  # position so a window's aggregate survives a crash. `windowState` is null
+  # in a checkpoint of a mapping without windows (older checkpoints have
+  # none). Present and non-empty: the state (a JSON object) of the open
+  # window, which starts at `windowStartMicros`. Present and empty: no window
+  # is open, and the next one starts at `windowStartMicros` or later (the end
+  # of the window closed last).
+  windowStartMicros @4 :Int64;
+  windowState @5 :Text;
 }
 
 # Frame type 1: one atomic batch of item changes. With a checkpoint, the
@@ -169,6 +178,8 @@ struct MappingEntry {
   filterPatterns @18 :List(Text);
   # ParallelizationFactor 1..10; 0 (older catalogs) means 1.
   parallelizationFactor @19 :UInt8;
+  # TumblingWindowInSeconds, 0-900; 0 (and older entries): no windows.
+  tumblingWindowSeconds @20 :UInt32;
 }
 
 # Frame type 2: one metadata change. It consumes one sequence number.

@@ -277,6 +277,19 @@ std::vector<uint64_t> DBImpl::ReadCheckpointLanes(uint32_t mapping_id) {
   return lanes;
 }
 
+bool DBImpl::ReadCheckpointWindow(uint32_t mapping_id, uint64_t position, int64_t* start_micros,
+                                  std::string* state) {
+  if (!CheckOpen().ok()) return false;
+  std::string v;
+  if (!index_->Get(leveldb::ReadOptions(), index::CheckpointWindowKey(mapping_id), &v).ok() ||
+      v.size() < 16 || DecodeFixed64(v.data()) != position) {
+    return false;
+  }
+  *start_micros = static_cast<int64_t>(DecodeFixed64(v.data() + 8));
+  state->assign(v, 16);
+  return true;
+}
+
 static Status TableNotFound(std::string_view name) {
   return Status::NotFound("table '" + std::string(name) + "' does not exist");
 }

@@ -127,6 +127,8 @@ class DBImpl final : public DBInternal {
   Status CheckOpenForTriggers() const override { return CheckOpen(); }
   bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) override;
   std::vector<uint64_t> ReadCheckpointLanes(uint32_t mapping_id) override;
+  bool ReadCheckpointWindow(uint32_t mapping_id, uint64_t position, int64_t* start_micros,
+                            std::string* state) override;
   std::shared_ptr<const Catalog> CurrentCatalog() const override { return catalog(); }
   StreamReaderImpl* stream_impl() override { return &streams_; }
   LogSource* log_source() override { return &source_; }

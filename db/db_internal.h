@@ -136,6 +136,12 @@ class DBInternal : public DB {
   // > 1): empty if it has none (one lane, every lane at its position, or
   // a checkpoint older than lanes).
   virtual std::vector<uint64_t> ReadCheckpointLanes(uint32_t mapping_id) = 0;
+  // The tumbling window stored with the mapping's checkpoint at `position`
+  // (see log::CheckpointData): false if the mapping has none, or if the one
+  // stored belongs to another position (a later checkpoint came without a
+  // window, e.g. while the mapping had no tumbling window).
+  virtual bool ReadCheckpointWindow(uint32_t mapping_id, uint64_t position, int64_t* start_micros,
+                                    std::string* state) = 0;
   // The catalog as of the last committed metadata change; never null.
   virtual std::shared_ptr<const Catalog> CurrentCatalog() const = 0;
   // The in-process stream reader (the same object as streams()) and the log

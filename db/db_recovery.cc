@@ -269,6 +269,12 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, ReplayW
     batch->Put(index::CheckpointKey(data.checkpoint.mapping_id),
                index::CheckpointValue(data.checkpoint.position, data.checkpoint.result));
     index::PutLanes(data.checkpoint.mapping_id, data.checkpoint.lane_positions, batch);
+    if (data.checkpoint.has_window) {
+      batch->Put(index::CheckpointWindowKey(data.checkpoint.mapping_id),
+                 index::CheckpointWindowValue(data.checkpoint.position,
+                                              data.checkpoint.window_start_micros,
+                                              data.checkpoint.window_state));
+    }
   }
   return Status::OK();
 }

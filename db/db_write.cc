@@ -425,6 +425,12 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
     g->index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
                        index::CheckpointValue(w->checkpoint->position, w->checkpoint->result));
     index::PutLanes(w->checkpoint->mapping_id, w->checkpoint->lane_positions, &g->index_batch);
+    if (w->checkpoint->has_window) {
+      g->index_batch.Put(
+          index::CheckpointWindowKey(w->checkpoint->mapping_id),
+          index::CheckpointWindowValue(w->checkpoint->position, w->checkpoint->window_start_micros,
+                                       w->checkpoint->window_state));
+    }
   }
   w->info.first_sequence = changes.empty() ? 0 : seq;
   w->info.record_count = static_cast<uint32_t>(changes.size());
@@ -568,6 +574,7 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   if (meta.kind == log::MetaData::Kind::kDeleteMapping) {
     batch.Delete(index::CheckpointKey(meta.mapping_id));
     batch.Delete(index::LanesKey(meta.mapping_id));
+    batch.Delete(index::CheckpointWindowKey(meta.mapping_id));
   }
   Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
   if (!s.ok()) return s;

@@ -10,6 +10,10 @@
 //   "\x00ckpt" be32(mapping) u64 position, then LastProcessingResult
 //   "\x00lanes" be32(mapping) u64 per lane: its committed position (only with
 //                            ParallelizationFactor > 1 and uneven lanes)
+//   "\x00ckwin" be32(mapping) u64 position, i64 window start, then the window
+//                            state (tumbling windows; written with every
+//                            checkpoint that carries a window, and valid only
+//                            while its position equals the checkpoint's)
 //   "\x01" be32(table) key   the item's value
 //
 // Table ids are never reused, so a deleted table's leftovers can never be
@@ -48,6 +52,10 @@ inline constexpr std::string_view kCheckpointPrefix(
 inline constexpr std::string_view kLanesPrefix(
     "\x00"
     "lanes",
+    6);
+inline constexpr std::string_view kCheckpointWindowPrefix(
+    "\x00"
+    "ckwin",
     6);
 inline constexpr char kItemTag = '\x01';
 
@@ -103,7 +111,19 @@ void PutLanes(uint32_t mapping_id, const std::vector<uint64_t>& lanes, IndexBatc
   for (uint64_t p : lanes) PutFixed64(&v, p);
   batch->Put(LanesKey(mapping_id), v);
 }
-
+inline std::string CheckpointWindowKey(uint32_t mapping_id) {
+  std::string k(kCheckpointWindowPrefix);
+  PutBigEndian32(&k, mapping_id);
+  return k;
+}
+inline std::string CheckpointWindowValue(uint64_t position, int64_t window_start,
+                                         std::string_view state) {
+  std::string v;
+  PutFixed64(&v, position);
+  PutFixed64(&v, static_cast<uint64_t>(window_start));
+  v.append(state);
+  return v;
+}
 }  // namespace runnel::index
 
 #endif  // RUNNEL_DB_INDEX_KEYS_H_

@@ -329,6 +329,11 @@ int main(void) {
     CheckCondition(runnel_create_event_source_mapping(db, m, &err) == NULL);
     CheckErrorContains(err, "starting_position");
     runnel_mappingconfig_set_starting_position(m, runnel_start_trim_horizon, 0, 0);
+    runnel_mappingconfig_set_tumbling_window_seconds(m, 901);
+    CheckCondition(runnel_mappingconfig_tumbling_window_seconds(m) == 901);
+    CheckCondition(runnel_create_event_source_mapping(db, m, &err) == NULL);
+    CheckErrorContains(err, "tumbling window: must be 0 to 900 seconds, got 901");
+    runnel_mappingconfig_set_tumbling_window_seconds(m, 0);
     runnel_mappingconfig_t* created = runnel_create_event_source_mapping(db, m, &err);
     CheckNoError(err);
     runnel_mappingconfig_destroy(m);
@@ -341,6 +346,7 @@ int main(void) {
     CheckCondition(
         Eq(runnel_mappingconfig_state_transition_reason(created, &len), &len, "User action"));
     CheckCondition(runnel_mappingconfig_batch_size(created) == 100);
+    CheckCondition(runnel_mappingconfig_tumbling_window_seconds(created) == 0);
     CheckCondition(runnel_mappingconfig_starting_position(created) == runnel_start_trim_horizon);
     CheckCondition(runnel_mappingconfig_enabled(created));
     CheckCondition(Eq(runnel_mappingconfig_event_source(created, &len), &len, arn));

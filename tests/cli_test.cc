@@ -1434,5 +1434,39 @@ TEST_F(CliBase, ProgressBarOnlyOnATerminal) {
   EXPECT_NE(tty.find("/20000 items"), std::string::npos) << "the bar's total" << tty;
 }
 
+// TumblingWindowInSeconds through the tool: refused out of range (the flag
+// named, nothing created), echoed as the cloud does, changed by update.
+TEST_F(CliBase, TumblingWindowIsCheckedAndEchoed) {
+  MakeTable("src");
+  Result r = R({"create-function", "--function-name", "agg", "--library", PROCESS_STREAM});
+  ASSERT_EQ(r.exit, 0) << r;
+  const std::string before = LogFingerprint();
+  for (const char* bad : {"901", "-1"}) {
+    r = R({"create-event-source-mapping", "--function-name", "agg", "--event-source", "src",
+           "--starting-position", "LATEST", "--tumbling-window-in-seconds", bad});
+    EXPECT_NE(r.exit, 0) << r;
+    EXPECT_TRUE(r.OneErrorLine()) << r;
+    EXPECT_NE(r.err.find(std::string(bad) == "901"
+                             ? "tumbling window: must be 0 to 900 seconds, got 901"
+                             : "--tumbling-window-in-seconds must be 0 to 900, got -1"),
+              std::string::npos)
+        << r;
+  }
+  EXPECT_EQ(LogFingerprint(), before);
+  r = R({"create-event-source-mapping", "--function-name", "agg", "--event-source", "src",
+         "--starting-position", "LATEST", "--tumbling-window-in-seconds", "60"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["TumblingWindowInSeconds"], 60);
+  const std::string uuid = r.Json().value("UUID", "");
+  r = R({"update-event-source-mapping", "--uuid", uuid, "--tumbling-window-in-seconds", "900"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["TumblingWindowInSeconds"], 900);
+  r = R({"update-event-source-mapping", "--uuid", uuid, "--tumbling-window-in-seconds", "1000"});
+  EXPECT_NE(r.exit, 0) << r;
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["TumblingWindowInSeconds"], 900);
+}
+
 }  // namespace
 }  // namespace runnel::test

@@ -107,3 +107,23 @@ add_test(NAME long_items_crash_500_trials
          COMMAND items_crash_test --gtest_filter=ItemsCrashTest.*)
 set_tests_properties(long_items_crash_500_trials PROPERTIES
   ENVIRONMENT "RUNNEL_ITEMS_CRASH_TRIALS=500" LABELS long TIMEOUT 3600)
+
+# Tumbling windows under SIGKILL: the child process of trigger_crash_windows_test
+# (tests/trigger_crash_windows_host.cc) aggregates in windows of 1 s with the
+# window_function plugin and is killed mid-window; every window's total must
+# be exact and final once.
+add_executable(trigger_crash_windows_host
+               ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_windows_host.cc)
+target_link_libraries(trigger_crash_windows_host PRIVATE runnel_campaign)
+target_compile_options(trigger_crash_windows_host PRIVATE ${RUNNEL_WARNING_FLAGS})
+runnel_test(trigger_crash_windows_test trigger_crash_windows_test.cc LABELS crash TIMEOUT 600
+            LIBS runnel_campaign)
+target_compile_definitions(trigger_crash_windows_test PRIVATE
+  WINDOWS_HOST_PATH="$<TARGET_FILE:trigger_crash_windows_host>"
+  WINDOW_FUNCTION="$<TARGET_FILE:window_function>")
+add_dependencies(trigger_crash_windows_test trigger_crash_windows_host window_function)
+add_test(NAME long_trigger_crash_windows_1000_trials
+         COMMAND trigger_crash_windows_test
+                 --gtest_filter=TriggerCrashWindowsTest.WindowTotalsAreExactAndFinalOnceUnderSigkill)
+set_tests_properties(long_trigger_crash_windows_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_CRASH_WINDOWS_TRIALS=1000" LABELS long TIMEOUT 36000)

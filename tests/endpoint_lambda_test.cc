@@ -442,6 +442,30 @@ TEST_F(EndpointLambda, TailIsTheLast4KB) {
   EXPECT_EQ(tail.find("START RequestId: "), std::string::npos);
 }
 
+TEST_F(EndpointLambda, TumblingWindowIsAcceptedCheckedAndEchoed) {
+  ASSERT_EQ(Create("ProcessDynamoDBStream", process_stream_zip_).status, 201);
+  const std::string stream = StreamTable("Music");
+  json req = {{"EventSourceArn", stream},
+              {"FunctionName", "ProcessDynamoDBStream"},
+              {"StartingPosition", "LATEST"},
+              {"TumblingWindowInSeconds", 901}};
+  HttpResponse r = Call("POST", "/2015-03-31/event-source-mappings/", req.dump());
+  ExpectRestError(r, 400, "ValidationException");
+  EXPECT_NE(r.body.find("less than or equal to 900"), std::string::npos) << r.body;
+  req["TumblingWindowInSeconds"] = 120;
+  r = Call("POST", "/2015-03-31/event-source-mappings/", req.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(Body(r)["TumblingWindowInSeconds"], 120);
+  const std::string uuid = Body(r)["UUID"];
+  r = Call("PUT", "/2015-03-31/event-source-mappings/" + uuid,
+           json{{"TumblingWindowInSeconds", 30}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(Body(r)["TumblingWindowInSeconds"], 30);
+  r = Call("GET", "/2015-03-31/event-source-mappings/" + uuid, "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["TumblingWindowInSeconds"], 30);
+}
+
 TEST_F(EndpointLambda, MappingLifecycleAndProcessing) {
   ASSERT_EQ(Create("ProcessDynamoDBStream", process_stream_zip_).status, 201);
   const std::string stream = StreamTable("Music");

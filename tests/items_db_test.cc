@@ -680,7 +680,10 @@ TEST_F(ItemsDb, CheckpointCommitsByteWritesItemsAndCheckpointTogether) {
   };
   WriteBatch writes;
   writes.Put("Bin", "k", "v");
-  log::CheckpointData cp{7, 42, "OK", {}};
+  log::CheckpointData cp;
+  cp.mapping_id = 7;
+  cp.position = 42;
+  cp.result = "OK";
   const SequenceNumber before = db->LastSequence();
   Status s = db->CommitCheckpoint(writes, {mutation("a", false), mutation("b", true)}, cp, 1);
   EXPECT_TRUE(s.IsConditionalCheckFailed()) << s.ToString();

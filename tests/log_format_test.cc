@@ -224,7 +224,10 @@ TEST(LogFormat, FastBatchDecoderAgreesWithCapnp) {
   EXPECT_FALSE(fast.ttl_delete);
 
   // A checkpoint is left to the reference decoder.
-  CheckpointData cp{4, 100, "OK", {}};
+  CheckpointData cp;
+  cp.mapping_id = 4;
+  cp.position = 100;
+  cp.result = "OK";
   std::string with_cp;
   EncodeBatch(1, in, &cp, 1, &with_cp);
   std::vector<uint64_t> aligned3(with_cp.size() / 8);
@@ -234,6 +237,29 @@ TEST(LogFormat, FastBatchDecoderAgreesWithCapnp) {
   ASSERT_OK(DecodeBatch(cp_view, &fast));
   EXPECT_TRUE(fast.has_checkpoint);
   EXPECT_EQ(fast.checkpoint.result, "OK");
+  // A checkpoint without a window (every older one) has none; one with a
+  // window keeps its start and state, and "no window open" (empty state)
+  // is told apart from "no window".
+  EXPECT_FALSE(fast.checkpoint.has_window);
+  for (const std::string state : {"{\"count\":7}", ""}) {
+    CheckpointData wcp = cp;
+    wcp.has_window = true;
+    wcp.window_start_micros = 1700000000000000;
+    wcp.window_state = state;
+    std::string with_window;
+    EncodeBatch(1, in, &wcp, 1, &with_window);
+    std::vector<uint64_t> aligned4(with_window.size() / 8);
+    std::memcpy(aligned4.data(), with_window.data(), with_window.size());
+    BatchData got;
+    ASSERT_OK(DecodeBatch(
+        std::string_view(reinterpret_cast<const char*>(aligned4.data()), with_window.size()),
+        &got));
+    ASSERT_TRUE(got.has_checkpoint);
+    EXPECT_TRUE(got.checkpoint.has_window);
+    EXPECT_EQ(got.checkpoint.window_start_micros, 1700000000000000);
+    EXPECT_EQ(got.checkpoint.window_state, state);
+    EXPECT_EQ(got.checkpoint.position, 100u);
+  }
 
   int fast_accepted = 0;
   for (size_t pos = 0; pos < payload.size(); ++pos) {

@@ -61,6 +61,7 @@ Status ReadAll(DB* db, SequenceNumber start, std::vector<Rec>* out) {
     rec.old_image = std::string(r.old_image);
     rec.new_image = std::string(r.new_image);
     rec.end_of_batch = r.end_of_batch;
+    rec.commit_time_micros = r.commit_time_micros;
     out->push_back(std::move(rec));
   }
   return it->status();

@@ -71,6 +71,7 @@ struct Rec {
   bool has_old = false, has_new = false;
   std::string old_image, new_image;
   bool end_of_batch = false;
+  int64_t commit_time_micros = 0;
 };
 
 // All visible records with sequence >= start.

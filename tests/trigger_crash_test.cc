@@ -872,17 +872,19 @@ TEST(TriggerCrashTest, MaterializedViewEqualsRecomputationUnderSigkill) {
   report.Covered("trials ending with a non-empty view", totals.nonempty_views, 1);
   report.Finish(totals.trials, v.count());
   v.Report(size.seed);
-  TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
-    RunCampaign(StartCampaign("trigger crash test", "trials", "RUNNEL_TRIGGER_CRASH_TRIALS", 30,
-                              "RUNNEL_TRIGGER_CRASH_SEED"),
-                "trigger crash test", /*lanes=*/false);
-  }
+}
 
-  TEST(TriggerCrashTest, FourLanesWriteBacksAreExactlyOnceUnderSigkill) {
-    RunCampaign(StartCampaign("trigger crash test, 4 lanes", "trials",
-                              "RUNNEL_TRIGGER_CRASH_LANES_TRIALS", 6, "RUNNEL_TRIGGER_CRASH_SEED"),
-                "trigger crash test, 4 lanes", /*lanes=*/true);
-  }
+TEST(TriggerCrashTest, WriteBacksAreExactlyOnceUnderSigkill) {
+  RunCampaign(StartCampaign("trigger crash test", "trials", "RUNNEL_TRIGGER_CRASH_TRIALS", 30,
+                            "RUNNEL_TRIGGER_CRASH_SEED"),
+              "trigger crash test", /*lanes=*/false);
+}
+
+TEST(TriggerCrashTest, FourLanesWriteBacksAreExactlyOnceUnderSigkill) {
+  RunCampaign(StartCampaign("trigger crash test, 4 lanes", "trials",
+                            "RUNNEL_TRIGGER_CRASH_LANES_TRIALS", 6, "RUNNEL_TRIGGER_CRASH_SEED"),
+              "trigger crash test, 4 lanes", /*lanes=*/true);
+}
 
 }  // namespace
 }  // namespace runnel::test

@@ -255,7 +255,8 @@ void AddInvoke(Registry* r) {
 struct MappingFlags {
   std::string uuid, function_name, event_source, starting_position, starting_timestamp,
       destination_config, response_types, filter_criteria;
-  int64_t batch_size = 100, window = 0, retries = -1, record_age = -1, parallelization = 1;
+  int64_t batch_size = 100, window = 0, retries = -1, record_age = -1, parallelization = 1,
+          tumbling = 0;
   uint64_t starting_sequence = 0;
   bool enabled = true, bisect = false;
   std::map<std::string, CLI::Option*> opts;
@@ -282,6 +283,9 @@ struct MappingFlags {
         c->add_option("--batch-size", batch_size, "Records per invocation, 1-10000 (default 100)");
     opts["window"] =
         c->add_option("--maximum-batching-window-in-seconds", window, "0-300 (default 0)");
+    opts["tumbling"] = c->add_option("--tumbling-window-in-seconds", tumbling,
+                                     "Aggregate in windows of this many seconds, 0-900 (default 0: "
+                                     "none); the handler keeps a state per window");
     opts["enabled"] =
         c->add_flag("--enabled,!--no-enabled", enabled, "Run the mapping (default) or pause it");
     opts["retries"] = c->add_option("--maximum-retry-attempts", retries,
@@ -324,6 +328,7 @@ struct MappingFlags {
         {"--maximum-retry-attempts", retries, INT32_MIN, INT32_MAX},
         {"--maximum-record-age-in-seconds", record_age, INT32_MIN, INT32_MAX},
         {"--parallelization-factor", parallelization, INT32_MIN, UINT32_MAX},
+        {"--tumbling-window-in-seconds", tumbling, INT32_MIN, UINT32_MAX},
     };
     for (const auto& f : fields) {
       if (f.value < f.lo || f.value > f.hi) {
@@ -338,6 +343,10 @@ struct MappingFlags {
     if (parallelization < 1) {
       return Status::InvalidArgument("--parallelization-factor must be 1 to 10, got " +
                                      std::to_string(parallelization));
+    }
+    if (tumbling < 0) {
+      return Status::InvalidArgument("--tumbling-window-in-seconds must be 0 to 900, got " +
+                                     std::to_string(tumbling));
     }
     if (window < 0) {
       return Status::InvalidArgument(
@@ -496,6 +505,7 @@ void AddCreateMapping(Registry* r) {
         m.maximum_record_age_seconds = static_cast<int32_t>(a->record_age);
         m.bisect_batch_on_function_error = a->bisect;
         m.parallelization_factor = static_cast<uint32_t>(a->parallelization);
+        m.tumbling_window_seconds = static_cast<uint32_t>(a->tumbling);
         if (a->Given("dest")) {
           Status s = a->Destination(&m.on_failure_destination);
           if (!s.ok()) return ctx.Usage(s.message());
@@ -536,6 +546,9 @@ void AddUpdateMapping(Registry* r) {
                if (a->Given("bisect")) u.bisect_batch_on_function_error = a->bisect;
                if (a->Given("parallel")) {
                  u.parallelization_factor = static_cast<uint32_t>(a->parallelization);
+               }
+               if (a->Given("tumbling")) {
+                 u.tumbling_window_seconds = static_cast<uint32_t>(a->tumbling);
                }
                if (a->Given("dest")) {
                  std::string table;

@@ -184,6 +184,7 @@ ojson MappingJson(const EventSourceMappingConfiguration& m) {
   j["MaximumRecordAgeInSeconds"] = m.maximum_record_age_seconds;
   j["BisectBatchOnFunctionError"] = m.bisect_batch_on_function_error;
   j["MaximumRetryAttempts"] = m.maximum_retry_attempts;
+  j["TumblingWindowInSeconds"] = m.tumbling_window_seconds;
   j["FunctionResponseTypes"] =
       m.report_batch_item_failures ? ojson::array({"ReportBatchItemFailures"}) : ojson::array();
   // The cloud leaves FilterCriteria out of a mapping without filters.

@@ -236,6 +236,12 @@ void runnel_mappingconfig_set_parallelization_factor(runnel_mappingconfig_t* m, 
 uint32_t runnel_mappingconfig_parallelization_factor(const runnel_mappingconfig_t* m) {
   return m->rep.parallelization_factor;
 }
+void runnel_mappingconfig_set_tumbling_window_seconds(runnel_mappingconfig_t* m, uint32_t seconds) {
+  m->rep.tumbling_window_seconds = seconds;
+}
+uint32_t runnel_mappingconfig_tumbling_window_seconds(const runnel_mappingconfig_t* m) {
+  return m->rep.tumbling_window_seconds;
+}
 const char* runnel_mappingconfig_uuid(const runnel_mappingconfig_t* m, size_t* len) {
   return Out(m->rep.uuid, len);
 }

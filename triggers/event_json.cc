@@ -10,6 +10,7 @@
 #include "runnel/stream.h"
 #include "util/encoding.h"
 #include "util/numbers.h"
+#include "util/time.h"
 
 namespace runnel {
 
@@ -155,8 +156,10 @@ Status TableFromArn(const std::string& where, const std::string& arn, std::strin
 
 }  // namespace
 
+std::string WindowTime(int64_t micros) { return IsoMicros(micros).substr(0, 19) + "Z"; }
+
 std::string BatchToEventJson(const runnel_batch& batch, std::string_view region,
-                             const ChangeRecord* changes) {
+                             const ChangeRecord* changes, const runnel_window* window) {
   nlohmann::ordered_json records = nlohmann::ordered_json::array();
   for (size_t i = 0; i < batch.count; ++i) {
     records.push_back(RecordJson(changes != nullptr ? changes[i] : ChangeFromAbi(batch.records[i]),
@@ -165,6 +168,18 @@ std::string BatchToEventJson(const runnel_batch& batch, std::string_view region,
   }
   nlohmann::ordered_json event;
   event["Records"] = std::move(records);
+  if (window != nullptr) {
+    const std::string_view arn = batch.event_source_arn != nullptr ? batch.event_source_arn : "";
+    event["window"] = {{"start", WindowTime(window->start_micros)},
+                       {"end", WindowTime(window->end_micros)}};
+    nlohmann::ordered_json state = nlohmann::ordered_json::parse(
+        window->state, window->state + window->state_len, nullptr, false);
+    event["state"] = state.is_object() ? state : nlohmann::ordered_json::object();
+    event["shardId"] = window->shard_id != nullptr ? window->shard_id : "";
+    event["eventSourceARN"] = arn;
+    event["isFinalInvokeForWindow"] = window->is_final_invoke != 0;
+    event["isWindowTerminatedEarly"] = window->is_terminated_early != 0;
+  }
   return event.dump();
 }
 

@@ -21,8 +21,16 @@ namespace runnel {
 // changes[i] when `changes` is given (the change records behind
 // batch.records, in order: typed records need them, the ABI record lacks
 // their key attribute names), else from the ABI record (ChangeFromAbi).
+// With `window` (a mapping with a tumbling window), the event also carries
+// the cloud's "window" {start, end}, "state", "shardId", "eventSourceARN",
+// "isFinalInvokeForWindow" and "isWindowTerminatedEarly"; window->state
+// must be a JSON object.
 std::string BatchToEventJson(const runnel_batch& batch, std::string_view region,
-                             const ChangeRecord* changes = nullptr);
+                             const ChangeRecord* changes = nullptr,
+                             const runnel_window* window = nullptr);
+// "2020-07-30T17:00:00Z": a window boundary as the cloud's event shows it
+// (boundaries are whole seconds).
+std::string WindowTime(int64_t micros);
 
 // The change record an ABI record describes (a byte record: the ABI record
 // does not carry what typed ones need); views into `r`.

@@ -57,6 +57,7 @@ Status FunctionLibrary::Load(const std::string& path, const std::string& handler
         " and still loads version " + std::to_string(RUNNEL_FUNCTION_ABI_MIN_VERSION) +
         " (rebuild the plugin against runnel/function.h)");
   }
+  lib->abi_version_ = v;
   lib->handler_ =
       reinterpret_cast<runnel_handler_fn>(::dlsym(lib->handle_, handler_symbol.c_str()));
   if (lib->handler_ == nullptr) {

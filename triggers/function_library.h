@@ -37,6 +37,8 @@ class FunctionLibrary {
 
   runnel_handler_fn handler() const { return handler_; }
   const std::string& path() const { return path_; }
+  // The ABI version the plugin was built for.
+  uint32_t abi_version() const { return abi_version_; }
 
  private:
   FunctionLibrary() = default;
@@ -44,6 +46,7 @@ class FunctionLibrary {
   runnel_handler_fn handler_ = nullptr;
   runnel_shutdown_fn shutdown_ = nullptr;
   std::string path_;
+  uint32_t abi_version_ = 0;
 };
 
 // The absolute, symlink-free path of an existing regular file; InvalidArgument

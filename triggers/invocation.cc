@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <nlohmann/json.hpp>
 
 #include "cdc/catalog.h"
 #include "db/db_internal.h"
@@ -13,6 +14,7 @@
 #include "triggers/event_json.h"
 #include "triggers/function_log.h"
 #include "util/clock.h"
+#include "util/numbers.h"
 #include "util/random.h"
 
 namespace runnel {
@@ -51,7 +53,8 @@ int ApiReportFailedItem(runnel_context* ctx, uint64_t seq) {
 const char* ApiEventJson(runnel_context* ctx, size_t* len) {
   Invocation* inv = Self(ctx);
   if (!inv->event_json_rendered) {
-    inv->event_json = BatchToEventJson(*inv->batch, inv->region, inv->changes);
+    inv->event_json = BatchToEventJson(*inv->batch, inv->region, inv->changes,
+                                       inv->has_window ? &inv->window : nullptr);
     inv->event_json_rendered = true;
   }
   if (len != nullptr) *len = inv->event_json.size();
@@ -114,6 +117,75 @@ int ApiDelete(runnel_context* ctx, const char* table, size_t table_len, const ch
   return 0;
 }
 
+int ApiWindow(runnel_context* ctx, runnel_window* window) {
+  Invocation* inv = Self(ctx);
+  if (!inv->has_window || window == nullptr) return 1;
+  *window = inv->window;
+  return 0;
+}
+
+int StateRejected(Invocation* inv, const std::string& why) {
+  inv->bad_state = true;
+  inv->LogLine("runnel: state rejected: " + why + "; the invocation fails");
+  return 1;
+}
+
+// Keeps `state` (parsed) as the invocation's returned state.
+int KeepState(Invocation* inv, const nlohmann::json& state) {
+  if (!state.is_object()) {
+    return StateRejected(inv, std::string("expected a JSON object, got ") + state.type_name());
+  }
+  inv->new_state = state.dump();
+  inv->state_set = true;
+  return 0;
+}
+
+int ApiSetState(runnel_context* ctx, const char* state_json, size_t len) {
+  Invocation* inv = Self(ctx);
+  if (!inv->has_window) {
+    return StateRejected(inv, "the event source mapping has no tumbling window");
+  }
+  if (state_json == nullptr) return StateRejected(inv, "no state given");
+  nlohmann::json j = nlohmann::json::parse(state_json, state_json + len, nullptr, false);
+  if (j.is_discarded()) return StateRejected(inv, "not valid JSON");
+  return KeepState(inv, j);
+}
+
+int ApiSetResponse(runnel_context* ctx, const char* response_json, size_t len) {
+  Invocation* inv = Self(ctx);
+  if (response_json == nullptr) return StateRejected(inv, "no response given");
+  nlohmann::json j = nlohmann::json::parse(response_json, response_json + len, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return StateRejected(inv, "the response is not a JSON object");
+  }
+  if (j.contains("state") && !j["state"].is_null()) {
+    if (!inv->has_window) {
+      return StateRejected(inv, "the event source mapping has no tumbling window");
+    }
+    if (KeepState(inv, j["state"]) != 0) return 1;
+  }
+  if (!j.contains("batchItemFailures") || j["batchItemFailures"].is_null()) return 0;
+  if (!j["batchItemFailures"].is_array()) {
+    return StateRejected(inv, "batchItemFailures: expected a list");
+  }
+  for (const auto& f : j["batchItemFailures"]) {
+    // The cloud fails the whole batch for an itemIdentifier that is not one
+    // of its sequence numbers.
+    uint64_t seq = 0;
+    const bool ok = f.is_object() && f.contains("itemIdentifier") &&
+                    f["itemIdentifier"].is_string() &&
+                    ParseUint64(f["itemIdentifier"].get<std::string>(), &seq);
+    if (!ok) {
+      inv->bad_failed_item = true;
+      inv->LogLine("runnel: batchItemFailures: " + f.dump() +
+                   " has no itemIdentifier naming a sequence number; the whole batch fails");
+      return 1;
+    }
+    if (ApiReportFailedItem(ctx, seq) != 0) return 1;
+  }
+  return 0;
+}
+
 const runnel_context_api kApi = {
     RUNNEL_FUNCTION_ABI_VERSION,
     ApiLog,
@@ -131,12 +203,27 @@ const runnel_context_api kApi = {
     ItemCalls::UpdateItem,
     ItemCalls::LastError,
     ItemCalls::Get,
+    ApiWindow,
+    ApiSetState,
+    ApiSetResponse,
 };
 
 }  // namespace
 
 Invocation::Invocation() : request_id(NewUuid()), env(leveldb::Env::Default()) {
   context.api = &kApi;
+}
+
+void Invocation::SetWindow(int64_t start_micros, int64_t end_micros, bool is_final,
+                           bool terminated_early) {
+  has_window = true;
+  window.start_micros = start_micros;
+  window.end_micros = end_micros;
+  window.state = window_state.c_str();
+  window.state_len = window_state.size();
+  window.is_final_invoke = is_final ? 1 : 0;
+  window.is_terminated_early = terminated_early ? 1 : 0;
+  window.shard_id = shard_id.c_str();
 }
 
 void Invocation::LogLine(std::string_view text) {

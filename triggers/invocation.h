@@ -50,6 +50,16 @@ struct Invocation {
   // names); null: records are rendered from the ABI records.
   const ChangeRecord* changes = nullptr;
 
+  // The tumbling window (has_window: the mapping has one). window.state and
+  // window.shard_id point into window_state and shard_id.
+  bool has_window = false;
+  runnel_window window = {};
+  std::string window_state;
+  std::string shard_id;
+  // The plugin's ABI version (0: not a plugin), to say why a version-2
+  // plugin cannot serve a windowed mapping.
+  uint32_t plugin_abi = 0;
+
   // Results.
   std::string event_json;
   bool event_json_rendered = false;
@@ -64,6 +74,14 @@ struct Invocation {
   // Set when the function's timeout ended the invocation (an isolated
   // function's worker was killed); the invocation then failed.
   bool timed_out = false;
+  // The state the handler returned (set_state), as compact JSON.
+  bool state_set = false;
+  std::string new_state;
+  // set_state or set_response got something malformed: the invocation fails.
+  bool bad_state = false;
+
+  // Points window.state and window.shard_id at window_state and shard_id.
+  void SetWindow(int64_t start_micros, int64_t end_micros, bool is_final, bool terminated_early);
 
   Invocation();
   // The invocation behind a context that Invocation handed out.

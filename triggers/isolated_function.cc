@@ -329,6 +329,29 @@ bool IsolatedFunction::Serve(const std::string& payload, runnel_context* ctx) {
       reply = Reply(0, json, len);
       break;
     }
+    case CallOp::kWindow: {
+      runnel_window w;
+      const int rc = api->window(ctx, &w);
+      Encoder we;
+      if (rc == 0) {
+        we.I64(w.start_micros);
+        we.I64(w.end_micros);
+        we.Bytes(std::string_view(w.state, w.state_len));
+        we.I32(w.is_final_invoke);
+        we.I32(w.is_terminated_early);
+        we.Bytes(w.shard_id);
+      }
+      reply = Reply(rc, rc == 0 ? we.bytes().data() : nullptr, we.bytes().size());
+      break;
+    }
+    case CallOp::kSetState:
+      if (!d.Bytes(&a)) return false;
+      reply = Reply(api->set_state(ctx, a.data(), a.size()), nullptr, 0);
+      break;
+    case CallOp::kSetResponse:
+      if (!d.Bytes(&a)) return false;
+      reply = Reply(api->set_response(ctx, a.data(), a.size()), nullptr, 0);
+      break;
     case CallOp::kLastError: {
       const char* text = api->last_error(ctx, &len);
       reply = Reply(0, text, len);

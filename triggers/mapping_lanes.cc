@@ -31,7 +31,7 @@ uint64_t LaneCheckpoints::committed(uint32_t lane) const {
 
 Status LaneCheckpoints::Commit(uint32_t lane, uint64_t position, std::string_view result,
                                const WriteBatch& writes, const std::vector<ItemMutation>& items,
-                               uint8_t chain_depth) {
+                               uint8_t chain_depth, const log::CheckpointData& window) {
   // Held across the commit: two lanes committing at once must reach the log
   // in the order they read committed_, or the later frame could carry the
   // other lane's older position and take it back.
@@ -42,6 +42,9 @@ Status LaneCheckpoints::Commit(uint32_t lane, uint64_t position, std::string_vie
   cp.mapping_id = mapping_id_;
   cp.position = *std::min_element(next.begin(), next.end());
   cp.result = result;
+  cp.has_window = window.has_window;
+  cp.window_start_micros = window.window_start_micros;
+  cp.window_state = window.window_state;
   const bool even =
       std::all_of(next.begin(), next.end(), [&](uint64_t p) { return p == next.front(); });
   if (!even) cp.lane_positions = next;

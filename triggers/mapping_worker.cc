@@ -236,6 +236,7 @@ bool MappingWorker::Round() {
   if (position_.load() == 0) LoadPosition();
   if (RoundEnd end = ResolveFunction()) return *end;
   if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
+  if (RoundEnd end = CloseWindowIfDue()) return *end;
 
   // --- Read a batch.
   Batch batch;
@@ -243,6 +244,7 @@ bool MappingWorker::Round() {
   if (batch.records.empty()) return true;
   idle_ = false;
   batch.next_position = cursor_->position();
+  if (RoundEnd end = CutAtWindow(&batch.records, &batch.next_position)) return *end;
   if (RoundEnd end = ApplyFilters(&batch)) return *end;
 
   // --- Checks before invoking.
@@ -259,7 +261,9 @@ bool MappingWorker::Round() {
   abi.mapping_uuid = m.uuid.c_str();
   Invocation inv;
   inv.changes = batch.records.data();
-  const bool ok = Invoke(abi, batch, &inv);
+  PrepareWindow(&inv, /*is_final=*/false);
+  bool ok = Invoke(abi, batch, &inv);
+  if (RoundEnd end = CheckWindowResult(&inv, &ok)) return *end;
   return Settle(batch, &inv, ok);
 }
 
@@ -318,6 +322,7 @@ void MappingWorker::LoadPosition() {
   position_ = lanes_->committed(lane_);
   if (position_.load() == 0) position_ = mapping_.initial_position;
   persisted_ = position_.load();
+  LoadWindow(position_.load());
 }
 
 MappingWorker::RoundEnd MappingWorker::ResolveFunction() {
@@ -473,8 +478,8 @@ bool MappingWorker::WaitWhileCaughtUp() {
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
   owner_->db()
-      ->WaitForTableChange(source_table_.load(), cursor_->position(), std::chrono::seconds(1),
-                           &stop_)
+      ->WaitForTableChange(source_table_.load(), cursor_->position(),
+                           WindowWait(std::chrono::seconds(1)), &stop_)
       .ok();
   return !stop_.load();
 }
@@ -486,7 +491,11 @@ bool MappingWorker::InLane(const ChangeRecord& r) const {
 Status MappingWorker::CommitLane(uint64_t position, const std::string& result,
                                  const WriteBatch& writes, const std::vector<ItemMutation>& items,
                                  uint8_t chain_depth) {
-  return lanes_->Commit(lane_, position, result, writes, items, chain_depth);
+  // (The tumbling window, if any, goes with the checkpoint: a mapping with
+  // windows has one lane.)
+  log::CheckpointData window;
+  FillWindow(&window);
+  return lanes_->Commit(lane_, position, result, writes, items, chain_depth, window);
 }
 
 bool MappingWorker::FinishDrain() {
@@ -593,12 +602,18 @@ bool MappingWorker::Invoke(const runnel_batch& abi, const Batch& batch, Invocati
     ++metrics_.invocations;
     metrics_.records_in += batch.records.size();
     metrics_.last_invocation_micros = NowMicros(owner_->db()->env());
-    metrics_.iterator_age_ms =
-        (NowMicros(owner_->db()->env()) - batch.records.back().commit_time_micros) / 1000;
+    if (!batch.records.empty()) {  // a window's final invocation has none
+      metrics_.iterator_age_ms =
+          (NowMicros(owner_->db()->env()) - batch.records.back().commit_time_micros) / 1000;
+    }
     durations_.push_back(ms);
     if (durations_.size() > 1024) durations_.pop_front();
   }
   return rc == 0 && !inv->bad_write && !inv->bad_failed_item && !timed_out;
+}
+
+bool MappingWorker::InvokeEmpty(const runnel_batch& abi, Invocation* inv) {
+  return Invoke(abi, Batch(), inv);
 }
 
 bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
@@ -653,6 +668,7 @@ bool MappingWorker::Settle(const Batch& batch, Invocation* inv, bool ok) {
     } else {
       inv->error = "committing the batch's writes failed: " + s.ToString();
       inv->LogLine(inv->error);
+      window_.state = window_.previous_state;  // the batch is retried with it
       ok = false;
     }
   }

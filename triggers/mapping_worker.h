@@ -117,6 +117,35 @@ class MappingWorker {
   // batch (records from `checkpoint` on, all of them if !ok).
   bool RetryOrDiscard(const Batch& batch, uint64_t checkpoint, bool ok);
 
+  // Tumbling windows (mapping_windows.cc).
+  // The window stored with the checkpoint at `position`, if any.
+  void LoadWindow(uint64_t position);
+  // Adds the window (as of position_) to a checkpoint about to be committed.
+  void FillWindow(log::CheckpointData* cp) const;
+  // The open window has ended (a later record was seen, the clock passed its
+  // end with nothing of it left to read, its state outgrew the limit, or
+  // windows were turned off): makes its final invocation.
+  RoundEnd CloseWindowIfDue();
+  // Opens a window for the first record if none is open, and cuts the
+  // records (and *next_position) before the first record of a later window.
+  RoundEnd CutAtWindow(std::vector<ChangeRecord>* records, uint64_t* next_position);
+  // Gives the invocation its window and state.
+  void PrepareWindow(Invocation* inv, bool is_final);
+  // After a windowed invocation: it must have returned a state; one over the
+  // limit ends the window early (the round ends). Takes the new state.
+  RoundEnd CheckWindowResult(Invocation* inv, bool* ok);
+  // The final invocation of the open window, with no records; on success
+  // its write-backs are committed with the checkpoint that closes it.
+  bool FinalInvoke();
+  // How long a caught-up worker may wait for a commit before the open
+  // window's end needs it.
+  // Called when it has read everything committed.
+  std::chrono::microseconds WindowWait(std::chrono::microseconds wait);
+  // Commits the position and window as a checkpoint (see CloseWindowIfDue).
+  bool CommitBarrier();
+  // Invoke() on a batch of no records.
+  bool InvokeEmpty(const runnel_batch& abi, Invocation* inv);
+
   void SetResult(const std::string& result);
   // Sleeps up to `d`; returns false if stopping.
   bool Sleep(std::chrono::milliseconds d);
@@ -171,6 +200,29 @@ class MappingWorker {
   // Reads the stream; kept across rounds (its decoded frame too).
   std::unique_ptr<StreamCursor> cursor_;
   std::string cursor_arn_;
+  // The tumbling window as of position_, committed with it. Closed
+  // (!open): `start` is the earliest start of the next window (the end of
+  // the one closed last, or 0).
+  struct Window {
+    bool open = false;
+    int64_t start = 0;
+    int64_t end = 0;
+    std::string state;           // open: a JSON object
+    std::string previous_state;  // restored if the next commit fails
+    // The sequence of the first record of a later window, once read (0:
+    // none yet): the window ends when the position reaches it.
+    uint64_t close_at = 0;
+    bool terminate_early = false;  // a returned state outgrew the limit
+    // The clock passed the end and a checkpoint was committed after that
+    // (every commit timed before the end is visible); drained: everything
+    // committed was read since, without a later record.
+    bool barrier = false;
+    bool drained = false;
+    uint64_t barrier_seq = 0;  // the last sequence once it was committed
+  };
+  Window window_;
+  std::string shard_id_;  // of cursor_arn_'s stream, for window events
+  std::string shard_arn_;
   std::atomic<uint32_t> source_table_{0};
   SequenceNumber stream_end_ = 0;  // 0 while the stream is enabled
 };

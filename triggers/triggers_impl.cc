@@ -512,6 +512,17 @@ Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
     return Status::InvalidArgument("maximum batching window: must be 0 to 300 seconds, got " +
                                    std::to_string(m.max_batching_window_seconds));
   }
+  if (m.tumbling_window_seconds > kMaxTumblingWindowSeconds) {
+    return Status::InvalidArgument("tumbling window: must be 0 to 900 seconds, got " +
+                                   std::to_string(m.tumbling_window_seconds));
+  }
+  if (m.tumbling_window_seconds > 0 && m.parallelization_factor > 1) {
+    // (A window's state is one per mapping; lanes would need one each.)
+    return Status::InvalidArgument(
+        "tumbling window: runnel does not yet combine TumblingWindowInSeconds with a "
+        "ParallelizationFactor above 1 (got " +
+        std::to_string(m.parallelization_factor) + "); use one of the two");
+  }
   if (m.max_retry_attempts < -1 || m.max_retry_attempts > kMaxRetryAttempts) {
     return Status::InvalidArgument(
         "maximum retry attempts: must be -1 (until the records expire) or 0 to "
@@ -550,6 +561,7 @@ EventSourceMappingConfiguration TriggersImpl::Describe(const log::MappingEntryDa
   c.report_batch_item_failures = m.report_batch_item_failures;
   c.filter_patterns = m.filter_patterns;
   c.parallelization_factor = m.parallelization_factor;
+  c.tumbling_window_seconds = m.tumbling_window_seconds;
   c.state = m.enabled ? MappingState::kEnabled : MappingState::kDisabled;
   c.state_transition_reason = m.state_transition_reason;
   c.last_modified_micros = m.last_modified_micros;
@@ -589,6 +601,7 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   m.filter_patterns = config.filter_patterns;
   Status fs = CheckedFactor(config.parallelization_factor, &m.parallelization_factor);
   if (!fs.ok()) return fs;
+  m.tumbling_window_seconds = config.tumbling_window_seconds;
   m.state_transition_reason = "User action";
   Status s = ValidateMapping(m);
   if (!s.ok()) return s;
@@ -744,6 +757,7 @@ Status TriggersImpl::UpdateEventSourceMapping(std::string_view uuid,
       Status fs = CheckedFactor(*u.parallelization_factor, &m.parallelization_factor);
       if (!fs.ok()) return fs;
     }
+    if (u.tumbling_window_seconds) m.tumbling_window_seconds = *u.tumbling_window_seconds;
     Status v = ValidateMapping(m);
     if (!v.ok()) return v;
     if (cat.FindFunction(m.function_name) == nullptr) return FunctionNotFound(m.function_name);

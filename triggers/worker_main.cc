@@ -41,6 +41,9 @@ struct WorkerContext {
   std::map<std::string, const char*> env_cache;
   const char* event_json = nullptr;
   size_t event_json_len = 0;
+  // The window, asked for once: 0 unknown, 1 present, 2 absent.
+  int window_known = 0;
+  runnel_window window = {};
 };
 
 WorkerContext* Self(runnel_context* ctx) { return reinterpret_cast<WorkerContext*>(ctx); }
@@ -229,6 +232,45 @@ const char* ApiLastError(runnel_context* ctx, size_t* len) {
   return a.present ? a.bytes.data() : "";
 }
 
+int ApiWindow(runnel_context* ctx, runnel_window* window) {
+  WorkerContext* w = Self(ctx);
+  if (w->window_known == 0) {
+    Answer a = Call(w, CallOp::kWindow, Op(CallOp::kWindow));
+    w->window_known = 2;
+    if (a.result == 0 && a.present) {
+      Decoder d(a.bytes);
+      std::string_view state, shard;
+      runnel_window& win = w->window;
+      if (!d.I64(&win.start_micros) || !d.I64(&win.end_micros) || !d.Bytes(&state) ||
+          !d.I32(&win.is_final_invoke) || !d.I32(&win.is_terminated_early) || !d.Bytes(&shard)) {
+        LostHost();
+      }
+      // Kept as strings of their own: the handler gets them NUL-terminated.
+      w->kept.emplace_back(state);
+      win.state = w->kept.back().c_str();
+      win.state_len = state.size();
+      w->kept.emplace_back(shard);
+      win.shard_id = w->kept.back().c_str();
+      w->window_known = 1;
+    }
+  }
+  if (w->window_known != 1 || window == nullptr) return 1;
+  *window = w->window;
+  return 0;
+}
+
+int ApiSetState(runnel_context* ctx, const char* state_json, size_t len) {
+  Encoder e = Op(CallOp::kSetState);
+  e.Bytes(state_json != nullptr ? std::string_view(state_json, len) : std::string_view());
+  return Call(Self(ctx), CallOp::kSetState, e).result;
+}
+
+int ApiSetResponse(runnel_context* ctx, const char* response_json, size_t len) {
+  Encoder e = Op(CallOp::kSetResponse);
+  e.Bytes(response_json != nullptr ? std::string_view(response_json, len) : std::string_view());
+  return Call(Self(ctx), CallOp::kSetResponse, e).result;
+}
+
 const runnel_context_api kApi = {
     RUNNEL_FUNCTION_ABI_VERSION,
     ApiLog,
@@ -246,6 +288,9 @@ const runnel_context_api kApi = {
     ApiUpdateItem,
     ApiLastError,
     ApiGet,
+    ApiWindow,
+    ApiSetState,
+    ApiSetResponse,
 };
 
 // kLoad: loads the plugin and answers kLoaded.

@@ -64,6 +64,12 @@ enum class CallOp : uint8_t {
   kUpdateItem = 11,
   kLastError = 12,
   kGet = 13,  // ABI 3: table, key; the reply carries the value
+  // ABI 3: tumbling windows. kWindow's reply bytes are the window (i64
+  // start, i64 end, bytes state, i32 final, i32 terminated early, bytes
+  // shard id) when its result is 0.
+  kWindow = 14,
+  kSetState = 15,
+  kSetResponse = 16,
 };
 
 class Encoder {
@@ -76,6 +82,8 @@ class Encoder {
   void Bytes(std::string_view b);
   // A frame of `type` around what was encoded so far.
   std::string Frame(FrameType type) const;
+  // What was encoded so far, without a frame.
+  const std::string& bytes() const { return out_; }
 
  private:
   std::string out_;

@@ -614,6 +614,11 @@ RUNNEL_C_EXPORT void runnel_mappingconfig_set_report_batch_item_failures(runnel_
  * mapping fails with an invalid-argument error. */
 RUNNEL_C_EXPORT void runnel_mappingconfig_set_parallelization_factor(runnel_mappingconfig_t* m,
                                                                      uint32_t factor);
+/* TumblingWindowInSeconds, 0 (none, the default) to 900: the handler keeps
+ * a state per window (runnel/function.h, runnel_window). Checked when the
+ * mapping is created. */
+RUNNEL_C_EXPORT void runnel_mappingconfig_set_tumbling_window_seconds(runnel_mappingconfig_t* m,
+                                                                      uint32_t seconds);
 /* Set by runnel: the UUID (36 characters), the function's ARN, the state
  * ("Creating", "Enabled", "Disabling", "Disabled", "Updating", "Deleting"),
  * its reason, the last processing result ("No records processed", "OK",
@@ -629,6 +634,8 @@ RUNNEL_C_EXPORT const char* runnel_mappingconfig_function_arn(const runnel_mappi
 RUNNEL_C_EXPORT uint32_t runnel_mappingconfig_batch_size(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT uint32_t
 runnel_mappingconfig_parallelization_factor(const runnel_mappingconfig_t* m);
+RUNNEL_C_EXPORT uint32_t
+runnel_mappingconfig_tumbling_window_seconds(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT int runnel_mappingconfig_starting_position(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT unsigned char runnel_mappingconfig_enabled(const runnel_mappingconfig_t* m);
 RUNNEL_C_EXPORT const char* runnel_mappingconfig_state(const runnel_mappingconfig_t* m,

@@ -17,10 +17,13 @@
  * clear error naming both versions (rebuild the plugin against this header).
  * Version 2 added typed items: runnel_record.typed, the record's images as
  * the cloud's JSON, and reading and writing items of typed tables. Version 3
- * added reads of byte tables (runnel_context_api.get, appended at the end).
- * runnel loads plugins of version 3 and of version 2 (a version-2 plugin
- * knows only the members of runnel_context_api it was built with, and the
- * host never expects it to call more); any other version is refused. The
+ * added reads of byte tables (runnel_context_api.get) and tumbling windows
+ * (runnel_window, and the context's window, set_state and set_response),
+ * appended at the end. runnel loads plugins of every version from
+ * RUNNEL_FUNCTION_ABI_MIN_VERSION to RUNNEL_FUNCTION_ABI_VERSION: the
+ * context's function table only grows at its end, so an older plugin knows
+ * only the members it was built with, and the host never expects it to call
+ * more; any other version is refused. The
  * plugin does not link against librunnel: everything it may call is reached
  * through the context's function table.
  *
@@ -46,7 +49,7 @@ extern "C" {
 #endif
 
 #define RUNNEL_FUNCTION_ABI_VERSION 3u
-/* The oldest plugin ABI version runnel still loads. */
+/* The oldest plugin ABI version this runnel still loads. */
 #define RUNNEL_FUNCTION_ABI_MIN_VERSION 2u
 
 /* Default symbol names. */
@@ -115,6 +118,26 @@ typedef struct runnel_batch {
   const char* event_source_arn; /* the stream ARN, NUL-terminated */
   const char* mapping_uuid;     /* the event source mapping, NUL-terminated */
 } runnel_batch;
+
+/* ABI 3: the tumbling window of an invocation (a mapping with
+ * TumblingWindowInSeconds), as the cloud's event carries it: "window"
+ * {start, end}, "state", "isFinalInvokeForWindow", "isWindowTerminatedEarly"
+ * and "shardId". Pointers are valid during the call. */
+typedef struct runnel_window {
+  int64_t start_micros; /* window.start, since the Unix epoch, UTC */
+  int64_t end_micros;   /* window.end: start + TumblingWindowInSeconds */
+  /* The state the handler returned for this window's previous invocation,
+   * a JSON object; "{}" for the window's first one. NUL-terminated. */
+  const char* state;
+  size_t state_len;
+  /* The window has ended: this invocation has no records and gets the
+   * window's aggregate (the state); the state is dropped after it. */
+  int32_t is_final_invoke;
+  /* With is_final_invoke: the window ended early because a state exceeded
+   * the limit; the window goes on with a fresh state ("{}"). */
+  int32_t is_terminated_early;
+  const char* shard_id; /* NUL-terminated */
+} runnel_window;
 
 typedef struct runnel_context runnel_context;
 
@@ -212,6 +235,33 @@ typedef struct runnel_context_api {
    * that only this mapping writes is exactly once. */
   int (*get)(runnel_context* ctx, const char* table, size_t table_len, const char* key,
              size_t key_len, const char** value, size_t* value_len);
+  /* --- ABI 3: tumbling windows (TumblingWindowInSeconds). */
+
+  /* The invocation's window: 0 with *window set, or non-zero (and *window
+   * untouched) when the mapping has no tumbling window (and for `invoke`). */
+  int (*window)(runnel_context* ctx, runnel_window* window);
+  /* Sets the state this invocation returns: a JSON object (the cloud's
+   * "state"). Every invocation of a windowed mapping must set one, the
+   * final one too, or it fails (as a cloud response without "state" does);
+   * the last call wins. The state is committed with the mapping's
+   * checkpoint when the invocation succeeds, and discarded when it fails
+   * (the batch is then retried with the previous state). With partial batch
+   * responses, the state must cover only the records before the lowest
+   * failed one: those after it are delivered again. A state larger than
+   * 1 MB (1048576 bytes) is accepted here and ends the window early (see
+   * runnel_window.is_terminated_early): the invocation's state, write-backs
+   * and failed items are discarded and its records delivered again in the
+   * same window with a fresh state; a batch that exceeds the limit from a
+   * fresh state fails. Non-zero if `state_json` is not a JSON object, or the
+   * mapping has no window; the invocation then fails (the message is in the
+   * function's log). */
+  int (*set_state)(runnel_context* ctx, const char* state_json, size_t len);
+  /* The cloud's whole response, {"state":{...},"batchItemFailures":
+   * [{"itemIdentifier":"<SequenceNumber>"}]}, for handlers ported from the
+   * cloud: set_state with "state" (if present) and report_failed_item for
+   * each failure. Non-zero for a malformed response (the invocation then
+   * fails). */
+  int (*set_response)(runnel_context* ctx, const char* response_json, size_t len);
 } runnel_context_api;
 
 struct runnel_context {
@@ -278,6 +328,17 @@ static inline int runnel_get(runnel_context* ctx, const char* table, size_t tabl
 }
 static inline const char* runnel_item_last_error(runnel_context* ctx, size_t* len) {
   return ctx->api->last_error(ctx, len);
+}
+
+/* ABI 3. */
+static inline int runnel_window_get(runnel_context* ctx, runnel_window* window) {
+  return ctx->api->window(ctx, window);
+}
+static inline int runnel_set_state(runnel_context* ctx, const char* state_json, size_t len) {
+  return ctx->api->set_state(ctx, state_json, len);
+}
+static inline int runnel_set_response(runnel_context* ctx, const char* response_json, size_t len) {
+  return ctx->api->set_response(ctx, response_json, len);
 }
 
 /* Exported plugin symbols need C linkage and default visibility. */

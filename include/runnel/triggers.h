@@ -39,6 +39,10 @@ namespace runnel {
 inline constexpr uint32_t kMaxFunctionTimeoutSeconds = 900;
 inline constexpr uint32_t kMaxBatchSize = 10000;
 inline constexpr uint32_t kMaxBatchingWindowSeconds = 300;
+// TumblingWindowInSeconds: 0 (no windows) to 900, as in the cloud.
+inline constexpr uint32_t kMaxTumblingWindowSeconds = 900;
+// The most a handler's window state may take (its JSON, in bytes).
+inline constexpr size_t kMaxWindowStateBytes = 1u << 20;
 inline constexpr int32_t kMaxRetryAttempts = 10000;
 inline constexpr int32_t kMinRecordAgeSeconds = 60;
 inline constexpr int32_t kMaxRecordAgeSeconds = 604800;
@@ -172,6 +176,26 @@ struct EventSourceMappingConfiguration {
   // furthest ahead, then re-splits from that common position: no record is
   // lost, skipped or delivered twice because of it.
   uint32_t parallelization_factor = 1;
+  // TumblingWindowInSeconds, 0 to kMaxTumblingWindowSeconds; 0: none.
+  // With a window, records are grouped into windows of this many seconds,
+  // aligned to multiples of it since the Unix epoch (UTC), by the time each
+  // record was committed. The handler receives the window, the state it
+  // returned for the window's previous batch ("{}" at first) and flags
+  // (runnel_window in runnel/function.h), and must return the new state, a
+  // JSON object of at most kMaxWindowStateBytes; an invocation that returns
+  // none fails, as in the cloud. Once the window has ended (a record of a
+  // later window was committed, or the clock passed its end), a final
+  // invocation with no records and isFinalInvokeForWindow reports the
+  // aggregate; the state is then dropped. The state is committed with the
+  // mapping's checkpoint (and the final invocation's write-backs with the
+  // checkpoint that closes the window), so a window's aggregate survives a
+  // crash and its final invocation's effects happen exactly once. A state
+  // over the limit terminates the window early: the final invocation gets
+  // the state before that batch (isWindowTerminatedEarly), and the batch is
+  // delivered again in the same window with a fresh state. A change of the
+  // setting applies from the next window (0 ends an open window with its
+  // final invocation).
+  uint32_t tumbling_window_seconds = 0;
 
   // Set by runnel.
   std::string function_arn;
@@ -196,6 +220,7 @@ struct EventSourceMappingUpdate {
   // Replaces all filters; an empty list removes them.
   std::optional<std::vector<std::string>> filter_patterns;
   std::optional<uint32_t> parallelization_factor;  // 1–10
+  std::optional<uint32_t> tumbling_window_seconds;
 };
 
 struct MappingMetrics {

@@ -21,7 +21,7 @@ ojson MappingConfigJson(const ServiceContext& ctx, const EventSourceMappingConfi
     j["StartingPositionTimestamp"] = EpochSeconds(m.starting_position_timestamp_micros);
   }
   j["LastModified"] = EpochSeconds(m.last_modified_micros);
-  j["TumblingWindowInSeconds"] = 0;
+  j["TumblingWindowInSeconds"] = m.tumbling_window_seconds;
   j["EventSourceMappingArn"] =
       "arn:aws:lambda:" + ctx.region + ":" + ctx.account + ":event-source-mapping:" + m.uuid;
   return j;
@@ -79,14 +79,6 @@ bool ParseResponseTypes(Params& p, const nlohmann::json& body, bool* report) {
   return true;
 }
 
-// Parameters the cloud takes and runnel serves only at their default.
-void DefaultsOnly(Params& p) {
-  const auto window = p.Int("TumblingWindowInSeconds", 0, 900);
-  if (window && *window != 0) {
-    p.Fail(InvalidParameter("TumblingWindowInSeconds is not supported by runnel: only 0"));
-  }
-}
-
 // FilterCriteria's shape (the library checks the patterns themselves when
 // the mapping is created or updated). Returns false if it is absent.
 bool ParseFilterCriteria(Params& p, const nlohmann::json& body, std::vector<std::string>* out) {
@@ -123,7 +115,9 @@ void ParseCommon(Params& p, const nlohmann::json& body, EventSourceMappingUpdate
   if (ParseResponseTypes(p, body, &report)) u->report_batch_item_failures = report;
   std::vector<std::string> patterns;
   if (ParseFilterCriteria(p, body, &patterns)) u->filter_patterns = std::move(patterns);
-  DefaultsOnly(p);
+  if (auto v = p.Int("TumblingWindowInSeconds", 0, 900)) {
+    u->tumbling_window_seconds = static_cast<uint32_t>(*v);
+  }
 }
 
 // StartingPosition and its companions, into m.
@@ -189,6 +183,7 @@ HttpResponse Create(ServiceContext& ctx, const HttpRequest& request) {
   m.report_batch_item_failures = u.report_batch_item_failures.value_or(false);
   m.filter_patterns = u.filter_patterns.value_or(std::vector<std::string>());
   m.parallelization_factor = u.parallelization_factor.value_or(1);
+  m.tumbling_window_seconds = u.tumbling_window_seconds.value_or(0);
   FunctionConfiguration f;
   if (!IsValidFunctionName(m.function_name) ||
       !ctx.db->triggers()->GetFunction(m.function_name, &f).ok()) {
