@@ -209,6 +209,10 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, leveldb
   if (data.has_checkpoint) {
     batch->Put(index::CheckpointKey(data.checkpoint.mapping_id),
                index::CheckpointValue(data.checkpoint.position, data.checkpoint.result));
+    if (data.checkpoint.snapshot.present()) {
+      batch->Put(index::SnapshotKey(data.checkpoint.mapping_id),
+                 index::EncodeSnapshot(data.checkpoint.snapshot));
+    }
   }
   return Status::OK();
 }

@@ -419,6 +419,11 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
   if (w->checkpoint != nullptr) {
     g->index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
                        index::CheckpointValue(w->checkpoint->position, w->checkpoint->result));
+    if (w->checkpoint->snapshot.present()) {
+      g->index_batch.Put(index::SnapshotKey(w->checkpoint->mapping_id),
+                         index::EncodeSnapshot(w->checkpoint->snapshot));
+      UpdateSnapshotFloor(w->checkpoint->mapping_id, w->checkpoint->snapshot, seq + count - 1);
+    }
   }
   w->info.first_sequence = changes.empty() ? 0 : seq;
   w->info.record_count = static_cast<uint32_t>(changes.size());
@@ -561,6 +566,8 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   }
   if (meta.kind == log::MetaData::Kind::kDeleteMapping) {
     batch.Delete(index::CheckpointKey(meta.mapping_id));
+    batch.Delete(index::SnapshotKey(meta.mapping_id));
+    DropSnapshotFloor(meta.mapping_id);
   }
   Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
   if (!s.ok()) return s;

@@ -125,7 +125,7 @@ TEST_F(TriggersItems, OldAbiPluginIsRefusedNamingBothVersions) {
   EXPECT_NE(s.message().find("version " + std::to_string(RUNNEL_FUNCTION_ABI_VERSION)),
             std::string::npos)
       << s.message();
-  EXPECT_EQ(RUNNEL_FUNCTION_ABI_VERSION, 2u);
+  EXPECT_EQ(RUNNEL_FUNCTION_ABI_VERSION, 3u);
   FunctionConfiguration got;
   EXPECT_TRUE(t()->GetFunction("old", &got).IsNotFound());
 }

@@ -48,9 +48,10 @@ Status FunctionLibrary::Load(const std::string& path, const std::string& handler
                                    " (is it a runnel function? use RUNNEL_DECLARE_FUNCTION_ABI)");
   }
   const uint32_t v = version();
-  if (v != RUNNEL_FUNCTION_ABI_VERSION) {
+  if (v < RUNNEL_FUNCTION_ABI_MIN_VERSION || v > RUNNEL_FUNCTION_ABI_VERSION) {
     return Status::InvalidArgument("library: " + path + " was built for function ABI version " +
-                                   std::to_string(v) + "; this runnel speaks version " +
+                                   std::to_string(v) + "; this runnel speaks versions " +
+                                   std::to_string(RUNNEL_FUNCTION_ABI_MIN_VERSION) + " to " +
                                    std::to_string(RUNNEL_FUNCTION_ABI_VERSION));
   }
   lib->handler_ =

@@ -18,6 +18,7 @@
 #include "triggers/filter_pattern.h"
 #include "triggers/invocation.h"
 #include "triggers/mapping_worker.h"
+#include "triggers/snapshot.h"
 #include "util/clock.h"
 #include "util/encoding.h"
 #include "util/random.h"
@@ -45,6 +46,8 @@ std::string_view StartingPositionName(StartingPosition p) {
       return "AT_TIMESTAMP";
     case StartingPosition::kAtSequenceNumber:
       return "AT_SEQUENCE_NUMBER";
+    case StartingPosition::kSnapshot:
+      return "SNAPSHOT";
   }
   return "UNKNOWN";
 }
@@ -90,8 +93,9 @@ bool ParseFunctionIsolation(std::string_view name, FunctionIsolation* isolation)
 }
 
 bool ParseStartingPosition(std::string_view name, StartingPosition* p) {
-  for (auto v : {StartingPosition::kTrimHorizon, StartingPosition::kLatest,
-                 StartingPosition::kAtTimestamp, StartingPosition::kAtSequenceNumber}) {
+  for (auto v :
+       {StartingPosition::kTrimHorizon, StartingPosition::kLatest, StartingPosition::kAtTimestamp,
+        StartingPosition::kAtSequenceNumber, StartingPosition::kSnapshot}) {
     if (StartingPositionName(v) == name) {
       *p = v;
       return true;
@@ -569,10 +573,10 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   m.state_transition_reason = "User action";
   Status s = ValidateMapping(m);
   if (!s.ok()) return s;
-  if (static_cast<uint8_t>(config.starting_position) > 3) {
+  if (static_cast<uint8_t>(config.starting_position) > 4) {
     return Status::InvalidArgument(
-        "starting position: must be TRIM_HORIZON, LATEST, AT_TIMESTAMP or "
-        "AT_SEQUENCE_NUMBER");
+        "starting position: must be TRIM_HORIZON, LATEST, AT_TIMESTAMP, "
+        "AT_SEQUENCE_NUMBER or SNAPSHOT");
   }
   if (config.event_source.empty()) {
     return Status::InvalidArgument("event source: a stream ARN or table name is required");
@@ -637,6 +641,8 @@ Status TriggersImpl::ResolveStartingPosition(const EventSourceMappingConfigurati
       req.type = ShardIteratorType::kTrimHorizon;
       break;
     case StartingPosition::kLatest:
+    case StartingPosition::kSnapshot:
+      // The snapshot's own sequence replaces it when the mapping starts.
       req.type = ShardIteratorType::kLatest;
       break;
     case StartingPosition::kAtTimestamp:
@@ -774,6 +780,8 @@ Status TriggersImpl::GetMappingMetrics(std::string_view uuid, MappingMetrics* me
     if (!db_->ReadCheckpoint(m->id, &metrics->position, &result)) {
       metrics->position = m->initial_position;
     }
+    log::SnapshotStateData st;
+    if (db_->ReadSnapshotState(m->id, &st)) SnapshotMetrics(st, metrics);
   }
   return Status::OK();
 }

@@ -13,10 +13,12 @@
  *   void runnel_shutdown(void);                      optional, before unload
  *
  * runnel_function_abi_version() must return RUNNEL_FUNCTION_ABI_VERSION as
- * the plugin was compiled against it; a mismatch refuses the load with a
- * clear error naming both versions (rebuild the plugin against this header).
- * Version 2 added typed items: runnel_record.typed, the record's images as
- * the cloud's JSON, and reading and writing items of typed tables. The
+ * the plugin was compiled against it; a version this runnel does not load
+ * (below RUNNEL_FUNCTION_ABI_MIN_VERSION) is refused with a clear error
+ * naming the versions (rebuild the plugin against this header). Version 2
+ * added typed items: runnel_record.typed, the record's images as the cloud's
+ * JSON, and reading and writing items of typed tables. Version 3 added
+ * runnel_record.snapshot; plugins built for version 2 still load. The
  * plugin does not link against librunnel: everything it may call is reached
  * through the context's function table.
  *
@@ -41,7 +43,10 @@
 extern "C" {
 #endif
 
-#define RUNNEL_FUNCTION_ABI_VERSION 2u
+#define RUNNEL_FUNCTION_ABI_VERSION 3u
+/* The oldest plugin ABI this runnel still loads: a version-2 plugin runs
+ * unchanged and does not see what version 3 added. */
+#define RUNNEL_FUNCTION_ABI_MIN_VERSION 2u
 
 /* Default symbol names. */
 #define RUNNEL_ABI_VERSION_SYMBOL "runnel_function_abi_version"
@@ -79,6 +84,13 @@ typedef struct runnel_record {
   size_t new_image_len;
   /* ABI 2: 1 if the record belongs to a typed table. */
   int32_t typed;
+  /* ABI 3: 1 for a snapshot record of a mapping with StartingPosition
+   * SNAPSHOT (a runnel extension): an INSERT of an item as the table held it
+   * at sequence_number (the snapshot's, shared by every record of one
+   * snapshot pass), delivered before the stream after it. It takes the
+   * struct's tail padding, so the record's size and layout stay those of
+   * ABI 2 and version-2 plugins read the same array. */
+  int32_t snapshot;
 } runnel_record;
 
 /* The parts of a record that runnel_record_json renders. */
