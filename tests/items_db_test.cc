@@ -680,7 +680,7 @@ TEST_F(ItemsDb, CheckpointCommitsByteWritesItemsAndCheckpointTogether) {
   };
   WriteBatch writes;
   writes.Put("Bin", "k", "v");
-  log::CheckpointData cp{7, 42, "OK"};
+  log::CheckpointData cp{7, 42, "OK", {}};
   const SequenceNumber before = db->LastSequence();
   Status s = db->CommitCheckpoint(writes, {mutation("a", false), mutation("b", true)}, cp, 1);
   EXPECT_TRUE(s.IsConditionalCheckFailed()) << s.ToString();

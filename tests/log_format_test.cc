@@ -224,7 +224,7 @@ TEST(LogFormat, FastBatchDecoderAgreesWithCapnp) {
   EXPECT_FALSE(fast.ttl_delete);
 
   // A checkpoint is left to the reference decoder.
-  CheckpointData cp{4, 100, "OK"};
+  CheckpointData cp{4, 100, "OK", {}};
   std::string with_cp;
   EncodeBatch(1, in, &cp, 1, &with_cp);
   std::vector<uint64_t> aligned3(with_cp.size() / 8);
