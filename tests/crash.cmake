@@ -97,8 +97,8 @@ target_compile_definitions(trigger_crash_snapshot_test PRIVATE
   SNAPSHOT_HOST_PATH="$<TARGET_FILE:trigger_crash_snapshot_host>"
   SNAPSHOT_FUNCTION="$<TARGET_FILE:snapshot_function>")
 add_dependencies(trigger_crash_snapshot_test trigger_crash_snapshot_host snapshot_function)
-add_test(NAME long_trigger_snapshot_crash_200_trials
+add_test(NAME long_trigger_snapshot_crash_1000_trials
          COMMAND trigger_crash_snapshot_test
                  --gtest_filter=TriggerCrashSnapshotTest.*)
-set_tests_properties(long_trigger_snapshot_crash_200_trials PROPERTIES
-  ENVIRONMENT "RUNNEL_TRIGGER_SNAPSHOT_TRIALS=200" LABELS long TIMEOUT 3600)
+set_tests_properties(long_trigger_snapshot_crash_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_SNAPSHOT_TRIALS=1000" LABELS long TIMEOUT 3600)
