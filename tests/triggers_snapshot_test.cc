@@ -226,6 +226,51 @@ TEST_F(TriggersSnapshot, RestartsDuringTheSnapshotMissAndDoubleNothing) {
   EXPECT_EQ(got.last_processing_result, "OK");
 }
 
+TEST_F(TriggersSnapshot, RetentionKeepsTheStreamAfterTheSnapshotAlsoAcrossARestart) {
+  ASSERT_NO_FATAL_FAILURE(MakeSource({{"SLEEP_MS", "20"}}));
+  for (int i = 0; i < 200; ++i) Put("k" + std::to_string(1000 + i), "v0");
+  const std::string uuid = CreateMapping(2);
+  ASSERT_NO_FATAL_FAILURE(Open(true, 128 << 10));
+  MappingMetrics m;
+  for (int i = 0; i < 500 && m.snapshot_sequence == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_OK(t()->GetMappingMetrics(uuid, &m));
+  }
+  ASSERT_GT(m.snapshot_sequence, 0u);
+  ASSERT_FALSE(m.snapshot_done);
+  const SequenceNumber s = m.snapshot_sequence;
+  // Enough writes after S to exceed the size cap many times over.
+  const std::string big(2000, 'x');
+  for (int i = 0; i < 300; ++i) Put("k" + std::to_string(1000 + i % 250), big + std::to_string(i));
+  int deleted = 0;
+  ASSERT_OK(db_->RunRetention(&deleted));
+  EXPECT_LE(db_->FirstAvailableSequence(), s + 1);
+  // After a restart, before the runtime runs: the floor comes back from the
+  // checkpoint.
+  ASSERT_NO_FATAL_FAILURE(Open(false, 128 << 10));
+  ASSERT_OK(t()->GetMappingMetrics(uuid, &m));
+  ASSERT_FALSE(m.snapshot_done);
+  for (int i = 0; i < 100; ++i) Put("k" + std::to_string(1000 + i), big + "again");
+  ASSERT_OK(db_->RunRetention(&deleted));
+  EXPECT_LE(db_->FirstAvailableSequence(), s + 1);
+  ASSERT_OK(t()->Start());
+  Idle();
+  ASSERT_OK(t()->GetMappingMetrics(uuid, &m));
+  EXPECT_TRUE(m.snapshot_done);
+  size_t snaps = 0;
+  std::map<std::string, uint64_t> seqs;
+  EXPECT_EQ(Delivered(&snaps, &seqs), Table());
+  EventSourceMappingConfiguration got;
+  ASSERT_OK(t()->GetEventSourceMapping(uuid, &got));
+  EXPECT_EQ(got.last_processing_result, "OK");
+  // Past the snapshot, the floor is released: retention trims again.
+  for (int i = 0; i < 100; ++i) Put("k" + std::to_string(1000 + i), big + "more");
+  Idle();
+  ASSERT_NO_FATAL_FAILURE(Open(false, 128 << 10));
+  ASSERT_OK(db_->RunRetention(&deleted));
+  EXPECT_GT(db_->FirstAvailableSequence(), s + 1);
+}
+
 TEST_F(TriggersSnapshot, FiltersApplyToSnapshotRecords) {
   ASSERT_NO_FATAL_FAILURE(MakeSource());
   for (int i = 0; i < 40; ++i) Put("k" + std::to_string(i), i % 2 ? "odd" : "even");
