@@ -50,9 +50,10 @@ Status FunctionLibrary::Load(const std::string& path, const std::string& handler
   const uint32_t v = version();
   if (v < RUNNEL_FUNCTION_ABI_MIN_VERSION || v > RUNNEL_FUNCTION_ABI_VERSION) {
     return Status::InvalidArgument("library: " + path + " was built for function ABI version " +
-                                   std::to_string(v) + "; this runnel speaks versions " +
-                                   std::to_string(RUNNEL_FUNCTION_ABI_MIN_VERSION) + " to " +
-                                   std::to_string(RUNNEL_FUNCTION_ABI_VERSION));
+                                   std::to_string(v) + "; this runnel speaks version " +
+                                   std::to_string(RUNNEL_FUNCTION_ABI_VERSION) +
+                                   " and loads plugins built for version " +
+                                   std::to_string(RUNNEL_FUNCTION_ABI_MIN_VERSION) + " or later");
   }
   lib->handler_ =
       reinterpret_cast<runnel_handler_fn>(::dlsym(lib->handle_, handler_symbol.c_str()));
