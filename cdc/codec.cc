@@ -170,7 +170,7 @@ MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
   m.batch_size = r.getBatchSize();
   m.max_batching_window_seconds = r.getMaxBatchingWindowSeconds();
   const auto sp = static_cast<uint16_t>(r.getStartingPosition());
-  if (sp > 3) throw std::runtime_error("unknown starting position");
+  if (sp > 4) throw std::runtime_error("unknown starting position");
   m.starting_position = static_cast<StartingPositionData>(sp);
   m.starting_timestamp_micros = r.getStartingTimestampMicros();
   m.starting_sequence = r.getStartingSequence();
@@ -187,6 +187,34 @@ MappingEntryData ReadMapping(schema::MappingEntry::Reader r) {
   m.parallelization_factor = std::max<uint8_t>(r.getParallelizationFactor(), 1);
   m.tumbling_window_seconds = r.getTumblingWindowSeconds();
   return m;
+}
+
+void FillSnapshotState(const SnapshotStateData& st, schema::Checkpoint::Builder cp) {
+  if (!st.present()) return;
+  cp.setSnapshotPhase(static_cast<schema::SnapshotPhase>(st.phase));
+  cp.setSnapshotRecords(st.records);
+  if (st.segments.empty()) return;
+  auto list = cp.initSnapshotSegments(static_cast<unsigned>(st.segments.size()));
+  for (size_t i = 0; i < st.segments.size(); ++i) {
+    auto b = list[static_cast<unsigned>(i)];
+    const std::string& k = st.segments[i].last_key;
+    b.setLastKey(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(k.data()), k.size()));
+    b.setSequence(st.segments[i].sequence);
+  }
+}
+
+SnapshotStateData ReadSnapshotState(schema::Checkpoint::Reader cp) {
+  SnapshotStateData st;
+  const auto phase = static_cast<uint16_t>(cp.getSnapshotPhase());
+  if (phase > 3) throw std::runtime_error("unknown snapshot phase " + std::to_string(phase));
+  st.phase = static_cast<SnapshotPhase>(phase);
+  st.records = cp.getSnapshotRecords();
+  for (auto seg : cp.getSnapshotSegments()) {
+    auto k = seg.getLastKey();
+    st.segments.push_back(
+        {std::string(reinterpret_cast<const char*>(k.begin()), k.size()), seg.getSequence()});
+  }
+  return st;
 }
 
 View CheckedView(schema::View v) {
@@ -266,11 +294,15 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
   }
   // One first segment large enough for the whole message keeps the payload a
   // single segment (no far pointers), which is cheapest to read.
-  const size_t words = (data_bytes + 7) / 8 + 4 * changes.size() + 32 +
-                       (checkpoint != nullptr ? checkpoint->result.size() / 8 + 10 +
-                                                    checkpoint->lane_positions.size() +
-                                                    checkpoint->window_state.size() / 8 + 4
-                                              : 0);
+  size_t checkpoint_words = 0;
+  if (checkpoint != nullptr) {
+    checkpoint_words = checkpoint->result.size() / 8 + 12 + checkpoint->lane_positions.size() +
+                       checkpoint->window_state.size() / 8 + 4;
+    for (const auto& seg : checkpoint->snapshot.segments) {
+      checkpoint_words += seg.last_key.size() / 8 + 5;
+    }
+  }
+  const size_t words = (data_bytes + 7) / 8 + 4 * changes.size() + 32 + checkpoint_words;
   capnp::MallocMessageBuilder builder(static_cast<unsigned>(words),
                                       capnp::AllocationStrategy::FIXED_SIZE);
   auto root = builder.initRoot<schema::BatchFrame>();
@@ -302,7 +334,9 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
     auto cp = root.initCheckpoint();
     cp.setMappingId(checkpoint->mapping_id);
     cp.setPosition(checkpoint->position);
-    cp.setResult(capnp::Text::Reader(checkpoint->result.data(), checkpoint->result.size()));
+    cp.setResult(checkpoint->result.empty()
+                     ? capnp::Text::Reader("", 0)
+                     : capnp::Text::Reader(checkpoint->result.data(), checkpoint->result.size()));
     if (!checkpoint->lane_positions.empty()) {
       auto lanes = cp.initLanePositions(static_cast<unsigned>(checkpoint->lane_positions.size()));
       for (size_t i = 0; i < checkpoint->lane_positions.size(); ++i) {
@@ -312,8 +346,13 @@ void EncodeBatch(int64_t commit_time_micros, const std::vector<ChangeData>& chan
     if (checkpoint->has_window) {
       cp.setWindowStartMicros(checkpoint->window_start_micros);
       cp.setWindowState(
-          capnp::Text::Reader(checkpoint->window_state.data(), checkpoint->window_state.size()));
+          // (A Text::Reader needs a NUL-terminated pointer, never null: an
+          // empty view may have none.)
+          checkpoint->window_state.empty() ? capnp::Text::Reader("", 0)
+                                           : capnp::Text::Reader(checkpoint->window_state.data(),
+                                                                 checkpoint->window_state.size()));
     }
+    FillSnapshotState(checkpoint->snapshot, cp);
   }
   root.setChainDepth(chain_depth);
   root.setTtlDelete(ttl_delete);
@@ -654,6 +693,9 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
         auto state = cp.getWindowState();
         batch->checkpoint.window_state = std::string_view(state.cStr(), state.size());
       }
+      batch->checkpoint.snapshot = ReadSnapshotState(cp);
+    } else {
+      batch->checkpoint = CheckpointData();
     }
     batch->chain_depth = root.getChainDepth();
     batch->ttl_delete = root.getTtlDelete();

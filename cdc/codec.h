@@ -45,6 +45,28 @@ struct ChangeData {
   uint32_t old_size = 0;
 };
 
+// Snapshot bootstrap progress (StartingPosition SNAPSHOT, cdc/log.capnp).
+enum class SnapshotPhase : uint8_t {
+  kNone = 0,       // not a snapshot mapping, or its snapshot is behind it
+  kScanning = 1,   // reading the table's items
+  kStreaming = 2,  // reading the stream; segments still cover some records
+  kDone = 3,       // the stream phase has passed every segment
+};
+// Keys after the previous segment's last_key up to last_key (inclusive)
+// were delivered as of `sequence`; in kStreaming the last segment reaches to
+// the end of the key space.
+struct SnapshotSegmentData {
+  std::string last_key;
+  uint64_t sequence = 0;
+};
+struct SnapshotStateData {
+  SnapshotPhase phase = SnapshotPhase::kNone;
+  std::vector<SnapshotSegmentData> segments;
+  uint64_t records = 0;  // snapshot records processed
+  // Whether a checkpoint carries it: a snapshot mapping's always do.
+  bool present() const { return phase != SnapshotPhase::kNone; }
+};
+
 struct CheckpointData {
   uint32_t mapping_id = 0;
   uint64_t position = 0;
@@ -60,6 +82,7 @@ struct CheckpointData {
   bool has_window = false;
   int64_t window_start_micros = 0;
   std::string_view window_state;
+  SnapshotStateData snapshot;
 };
 
 struct BatchData {
@@ -119,6 +142,7 @@ enum class StartingPositionData : uint8_t {
   kLatest = 1,
   kAtTimestamp = 2,
   kAtSequenceNumber = 3,
+  kSnapshot = 4,
 };
 
 struct MappingEntryData {

@@ -70,6 +70,28 @@ struct Checkpoint {
   # of the window closed last).
   windowStartMicros @4 :Int64;
   windowState @5 :Text;
+  # Snapshot bootstrap (StartingPosition snapshot): how far the mapping has
+  # read the table's items. none on every other checkpoint.
+  snapshotPhase @6 :SnapshotPhase;
+  snapshotSegments @7 :List(SnapshotSegment);
+  # Snapshot records processed (delivered, or sent to the failure
+  # destination), filtered-out ones excluded.
+  snapshotRecords @8 :UInt64;
+}
+
+enum SnapshotPhase {
+  none @0;       # not a snapshot mapping, or its snapshot is behind it
+  scanning @1;   # reading the table's items
+  streaming @2;  # reading the stream; some records are covered by segments
+  done @3;       # the stream phase has passed every segment
+}
+
+# The keys after the previous segment's lastKey up to lastKey (inclusive)
+# were delivered as read from the index as of `sequence`. In phase streaming
+# the last segment reaches to the end of the key space.
+struct SnapshotSegment {
+  lastKey @0 :Data;
+  sequence @1 :UInt64;
 }
 
 # Frame type 1: one atomic batch of item changes. With a checkpoint, the
@@ -151,6 +173,7 @@ enum StartingPosition {
   latest @1;
   atTimestamp @2;
   atSequenceNumber @3;
+  snapshot @4;  # runnel: the table's items first, then the stream
 }
 
 struct MappingEntry {

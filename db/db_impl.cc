@@ -96,6 +96,8 @@ Status DBImpl::Open() {
   if (s.ok()) s = Recover(applied);
   if (!s.ok()) return s;
   StartKeyFilter();
+  // Before retention first runs: the stream a snapshot mapping still needs.
+  LoadSnapshotFloors();
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
   if (options_.ttl_check_seconds > 0) ttl_thread_ = std::thread([this] { TtlLoop(); });

@@ -129,6 +129,8 @@ class DBImpl final : public DBInternal {
   std::vector<uint64_t> ReadCheckpointLanes(uint32_t mapping_id) override;
   bool ReadCheckpointWindow(uint32_t mapping_id, uint64_t position, int64_t* start_micros,
                             std::string* state) override;
+  bool ReadSnapshotState(uint32_t mapping_id, log::SnapshotStateData* state) override;
+  Status NewTableSnapshot(uint32_t table_id, std::unique_ptr<TableSnapshot>* snapshot) override;
   std::shared_ptr<const Catalog> CurrentCatalog() const override { return catalog(); }
   StreamReaderImpl* stream_impl() override { return &streams_; }
   LogSource* log_source() override { return &source_; }
@@ -225,6 +227,14 @@ class DBImpl final : public DBInternal {
   // MANIFEST if LevelDB reports one (db/index_manifest.h).
   Status OpenIndex(const leveldb::Options& lo);
   Status LoadIndexState(uint64_t* applied);
+  // Snapshot mappings (db_snapshot.cc): the retention floors of their
+  // checkpoints' segments, from the index at Open, and as checkpoints with
+  // snapshot progress are committed (the frame at `seq`).
+  void LoadSnapshotFloors();
+  void UpdateSnapshotFloor(uint32_t mapping_id, const log::SnapshotStateData& st, uint64_t seq);
+  void DropSnapshotFloor(uint32_t mapping_id);
+  // Floors whose clearing waited for the clearing checkpoint to be durable.
+  void ReleaseSnapshotFloors(uint64_t durable);
   Status Recover(uint64_t applied);
   class ReplayWrites;
   Status ReplayBatch(std::string_view payload, uint64_t first_seq, ReplayWrites* writes,
@@ -360,6 +370,8 @@ class DBImpl final : public DBInternal {
   bool retention_stop_ GUARDED_BY(retention_mu_) = false;
   bool retention_kick_ GUARDED_BY(retention_mu_) = false;
   std::map<std::string, uint64_t, std::less<>> floors_ GUARDED_BY(retention_mu_);
+  // Snapshot floors to clear once the index is durable past the sequence.
+  std::map<std::string, uint64_t, std::less<>> floor_releases_ GUARDED_BY(retention_mu_);
   Mutex retention_run_mu_;  // one pass at a time
   std::atomic<uint64_t> first_available_{1};
   std::thread retention_thread_;

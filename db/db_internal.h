@@ -59,6 +59,22 @@ struct ItemMutation {
   uint32_t table_id = 0;
 };
 
+// One consistent read of a table's items, for a mapping's snapshot bootstrap
+// (StartingPosition SNAPSHOT). It pins an index snapshot: every change with
+// a sequence <= sequence() is in it and none after. Used by one thread at a
+// time; destroy it before the DB.
+class TableSnapshot {
+ public:
+  virtual ~TableSnapshot() = default;
+  // The last sequence number the items reflect.
+  virtual SequenceNumber sequence() const = 0;
+  // Up to `limit` items, in key order, with keys greater than `after` (all
+  // keys when `after` is empty), stopping once `max_bytes` of keys and
+  // values are read; *end is set when no key follows the last one returned.
+  virtual Status Read(std::string_view after, size_t limit, size_t max_bytes,
+                      std::vector<std::pair<std::string, std::string>>* items, bool* end) = 0;
+};
+
 class DBInternal : public DB {
  public:
   // Validates a metadata change against the catalog it will apply to and
@@ -142,6 +158,12 @@ class DBInternal : public DB {
   // window, e.g. while the mapping had no tumbling window).
   virtual bool ReadCheckpointWindow(uint32_t mapping_id, uint64_t position, int64_t* start_micros,
                                     std::string* state) = 0;
+  // A snapshot mapping's progress as of its last checkpoint: false if it has
+  // none (or the DB is closed). While it holds segments, retention keeps the
+  // log from the smallest segment sequence + 1 on (restored at Open).
+  virtual bool ReadSnapshotState(uint32_t mapping_id, log::SnapshotStateData* state) = 0;
+  // A consistent read of the items of table `table_id` (see TableSnapshot).
+  virtual Status NewTableSnapshot(uint32_t table_id, std::unique_ptr<TableSnapshot>* snapshot) = 0;
   // The catalog as of the last committed metadata change; never null.
   virtual std::shared_ptr<const Catalog> CurrentCatalog() const = 0;
   // The in-process stream reader (the same object as streams()) and the log

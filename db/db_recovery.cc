@@ -275,6 +275,10 @@ Status DBImpl::ReplayBatch(std::string_view payload, uint64_t first_seq, ReplayW
                                               data.checkpoint.window_start_micros,
                                               data.checkpoint.window_state));
     }
+    if (data.checkpoint.snapshot.present()) {
+      batch->Put(index::SnapshotKey(data.checkpoint.mapping_id),
+                 index::EncodeSnapshot(data.checkpoint.snapshot));
+    }
   }
   return Status::OK();
 }

@@ -50,6 +50,7 @@ Status DBImpl::RunRetention(int* deleted) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
   MutexLock run(&retention_run_mu_);
+  ReleaseSnapshotFloors(index_env_->durable_sequence());
   uint64_t floor = std::numeric_limits<uint64_t>::max();
   {
     MutexLock lock(&retention_mu_);

@@ -431,6 +431,11 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
           index::CheckpointWindowValue(w->checkpoint->position, w->checkpoint->window_start_micros,
                                        w->checkpoint->window_state));
     }
+    if (w->checkpoint->snapshot.present()) {
+      g->index_batch.Put(index::SnapshotKey(w->checkpoint->mapping_id),
+                         index::EncodeSnapshot(w->checkpoint->snapshot));
+      UpdateSnapshotFloor(w->checkpoint->mapping_id, w->checkpoint->snapshot, seq + count - 1);
+    }
   }
   w->info.first_sequence = changes.empty() ? 0 : seq;
   w->info.record_count = static_cast<uint32_t>(changes.size());
@@ -575,6 +580,8 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
     batch.Delete(index::CheckpointKey(meta.mapping_id));
     batch.Delete(index::LanesKey(meta.mapping_id));
     batch.Delete(index::CheckpointWindowKey(meta.mapping_id));
+    batch.Delete(index::SnapshotKey(meta.mapping_id));
+    DropSnapshotFloor(meta.mapping_id);
   }
   Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
   if (!s.ok()) return s;

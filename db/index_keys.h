@@ -14,6 +14,7 @@
 //                            state (tumbling windows; written with every
 //                            checkpoint that carries a window, and valid only
 //                            while its position equals the checkpoint's)
+//   "\x00snap" be32(mapping) a snapshot mapping's progress (EncodeSnapshot)
 //   "\x01" be32(table) key   the item's value
 //
 // Table ids are never reused, so a deleted table's leftovers can never be
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cdc/codec.h"
 #include "cdc/coding.h"
 
 namespace runnel::index {
@@ -57,6 +59,10 @@ inline constexpr std::string_view kCheckpointWindowPrefix(
     "\x00"
     "ckwin",
     6);
+inline constexpr std::string_view kSnapshotPrefix(
+    "\x00"
+    "snap",
+    5);
 inline constexpr char kItemTag = '\x01';
 
 inline std::string ItemPrefix(uint32_t table_id) {
@@ -124,6 +130,46 @@ inline std::string CheckpointWindowValue(uint64_t position, int64_t window_start
   v.append(state);
   return v;
 }
+inline std::string SnapshotKey(uint32_t mapping_id) {
+  std::string k(kSnapshotPrefix);
+  PutBigEndian32(&k, mapping_id);
+  return k;
+}
+// u8 phase, u64 records, u32 segment count, then per segment u64 sequence,
+// u32 key length, key.
+inline std::string EncodeSnapshot(const log::SnapshotStateData& st) {
+  std::string v(1, static_cast<char>(st.phase));
+  PutFixed64(&v, st.records);
+  PutFixed32(&v, static_cast<uint32_t>(st.segments.size()));
+  for (const auto& seg : st.segments) {
+    PutFixed64(&v, seg.sequence);
+    PutFixed32(&v, static_cast<uint32_t>(seg.last_key.size()));
+    v.append(seg.last_key);
+  }
+  return v;
+}
+// False if `v` is not what EncodeSnapshot writes.
+inline bool DecodeSnapshot(std::string_view v, log::SnapshotStateData* st) {
+  if (v.size() < 13 || static_cast<uint8_t>(v[0]) > 3) return false;
+  st->phase = static_cast<log::SnapshotPhase>(v[0]);
+  st->records = DecodeFixed64(v.data() + 1);
+  const uint32_t n = DecodeFixed32(v.data() + 9);
+  v.remove_prefix(13);
+  st->segments.clear();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (v.size() < 12) return false;
+    log::SnapshotSegmentData seg;
+    seg.sequence = DecodeFixed64(v.data());
+    const uint32_t len = DecodeFixed32(v.data() + 8);
+    v.remove_prefix(12);
+    if (v.size() < len) return false;
+    seg.last_key.assign(v.data(), len);
+    v.remove_prefix(len);
+    st->segments.push_back(std::move(seg));
+  }
+  return v.empty();
+}
+
 }  // namespace runnel::index
 
 #endif  // RUNNEL_DB_INDEX_KEYS_H_

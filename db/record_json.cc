@@ -96,8 +96,12 @@ std::string ImageToJson(std::string_view key, std::string_view value) {
 
 nlohmann::ordered_json RecordJson(const ChangeRecord& r, std::string_view stream_arn,
                                   std::string_view region) {
+  // The records of one snapshot share its sequence number: their ids differ
+  // by the key.
   const std::string id =
-      HexU64(XXH3_64bits(stream_arn.data(), stream_arn.size())) + HexU64(r.sequence);
+      HexU64(XXH3_64bits(stream_arn.data(), stream_arn.size())) +
+      HexU64(r.snapshot ? XXH3_64bits_withSeed(r.key.data(), r.key.size(), r.sequence)
+                        : r.sequence);
   // Field order as the cloud prints it.
   nlohmann::ordered_json ddb = nlohmann::ordered_json::object();
   ddb["ApproximateCreationDateTime"] = static_cast<double>(r.commit_time_micros / 1000) / 1000.0;
@@ -122,6 +126,7 @@ nlohmann::ordered_json RecordJson(const ChangeRecord& r, std::string_view stream
     j["userIdentity"] = {{"type", "Service"}, {"principalId", "dynamodb.amazonaws.com"}};
   }
   j["eventSourceARN"] = std::string(stream_arn);
+  if (r.snapshot) j["runnelSnapshot"] = true;  // beside the cloud's fields
   return j;
 }
 

@@ -779,6 +779,39 @@ TEST_P(CliTest, MappingParallelizationFactor) {
   EXPECT_NE(r.err.find("parallelization factor: must be 1 to 10, got 11"), std::string::npos) << r;
   r = R({"get-event-source-mapping", "--uuid", uuid});
   EXPECT_EQ(r.Json()["ParallelizationFactor"], 10);
+}
+
+// StartingPosition SNAPSHOT (a runnel extension): the table's items first,
+// marked as snapshot records, then the stream; echoed as given.
+TEST_P(CliTest, MappingStartingPositionSnapshot) {
+  MakeTable("Music");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        R({"put-item", "--table-name", "Music", "--key", Numbered("k", i), "--value", "old"}).exit,
+        0);
+  }
+  ASSERT_EQ(R({"create-function", "--function-name", "proc", "--library", PROCESS_STREAM}).exit, 0);
+  Result r = R({"create-event-source-mapping", "--function-name", "proc", "--event-source", "Music",
+                "--batch-size", "2", "--starting-position", "SNAPSHOT"});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["StartingPosition"], "SNAPSHOT");
+  const std::string uuid = r.Json()["UUID"];
+  RunMappingsUntilIdle();
+  r = LogsContaining("proc", "INSERT key=" + Numbered("k", 2));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(r.out.find("INSERT key=" + Numbered("k", i)), std::string::npos) << r.out;
+  }
+  r = R({"get-event-source-mapping", "--uuid", uuid});
+  ASSERT_EQ(r.exit, 0) << r;
+  EXPECT_EQ(r.Json()["StartingPosition"], "SNAPSHOT");
+  // Durable with the checkpoint: the same with or without a host.
+  EXPECT_EQ(r.Json()["RunnelMetrics"]["SnapshotRecords"], 3) << r;
+  EXPECT_EQ(r.Json()["RunnelMetrics"]["SnapshotDone"], true) << r;
+  // A bad name: one error line listing the values, nothing created.
+  r = R({"create-event-source-mapping", "--function-name", "proc", "--event-source", "Music",
+         "--starting-position", "SNAP"});
+  EXPECT_EQ(r.exit, 2) << r;
+  EXPECT_NE(r.err.find("AT_SEQUENCE_NUMBER or SNAPSHOT, got 'SNAP'"), std::string::npos) << r;
   r = R({"list-event-source-mappings"});
   EXPECT_EQ(r.Json()["EventSourceMappings"].size(), 1u) << r;
 }

@@ -127,3 +127,21 @@ add_test(NAME long_trigger_crash_windows_1000_trials
                  --gtest_filter=TriggerCrashWindowsTest.WindowTotalsAreExactAndFinalOnceUnderSigkill)
 set_tests_properties(long_trigger_crash_windows_1000_trials PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_CRASH_WINDOWS_TRIALS=1000" LABELS long TIMEOUT 36000)
+# Snapshot bootstrap under SIGKILL (StartingPosition SNAPSHOT): the child
+# (tests/trigger_crash_snapshot_host.cc) is killed during the snapshot phase
+# while writes race the scan; nothing may be missed or doubled.
+add_executable(trigger_crash_snapshot_host
+               ${CMAKE_CURRENT_SOURCE_DIR}/trigger_crash_snapshot_host.cc)
+target_link_libraries(trigger_crash_snapshot_host PRIVATE runnel_campaign)
+target_compile_options(trigger_crash_snapshot_host PRIVATE ${RUNNEL_WARNING_FLAGS})
+runnel_test(trigger_crash_snapshot_test trigger_crash_snapshot_test.cc LABELS crash TIMEOUT 600
+            LIBS runnel_campaign)
+target_compile_definitions(trigger_crash_snapshot_test PRIVATE
+  SNAPSHOT_HOST_PATH="$<TARGET_FILE:trigger_crash_snapshot_host>"
+  SNAPSHOT_FUNCTION="$<TARGET_FILE:snapshot_function>")
+add_dependencies(trigger_crash_snapshot_test trigger_crash_snapshot_host snapshot_function)
+add_test(NAME long_trigger_snapshot_crash_1000_trials
+         COMMAND trigger_crash_snapshot_test
+                 --gtest_filter=TriggerCrashSnapshotTest.*)
+set_tests_properties(long_trigger_snapshot_crash_1000_trials PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_SNAPSHOT_TRIALS=1000" LABELS long TIMEOUT 3600)

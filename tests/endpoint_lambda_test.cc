@@ -466,6 +466,26 @@ TEST_F(EndpointLambda, TumblingWindowIsAcceptedCheckedAndEchoed) {
   EXPECT_EQ(Body(r)["TumblingWindowInSeconds"], 30);
 }
 
+// StartingPosition SNAPSHOT is a runnel extension (the cloud refuses it):
+// accepted, echoed, and its progress shown beside the cloud's fields.
+TEST_F(EndpointLambda, SnapshotStartingPositionIsARunnelExtension) {
+  ASSERT_EQ(Create("ProcessDynamoDBStream", process_stream_zip_).status, 201);
+  const std::string stream = StreamTable("Music");
+  HttpResponse r = Call("POST", "/2015-03-31/event-source-mappings/",
+                        json{{"EventSourceArn", stream},
+                             {"FunctionName", "ProcessDynamoDBStream"},
+                             {"StartingPosition", "SNAPSHOT"}}
+                            .dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string uuid = Body(r)["UUID"];
+  EXPECT_EQ(Body(r)["StartingPosition"], "SNAPSHOT");
+  r = Call("GET", "/2015-03-31/event-source-mappings/" + uuid, "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["StartingPosition"], "SNAPSHOT");
+  EXPECT_TRUE(Body(r)["RunnelMetrics"].contains("SnapshotRecords")) << r.body;
+  EXPECT_TRUE(Body(r)["RunnelMetrics"].contains("SnapshotDone")) << r.body;
+}
+
 TEST_F(EndpointLambda, MappingLifecycleAndProcessing) {
   ASSERT_EQ(Create("ProcessDynamoDBStream", process_stream_zip_).status, 201);
   const std::string stream = StreamTable("Music");

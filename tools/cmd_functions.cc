@@ -269,7 +269,8 @@ struct MappingFlags {
                                      "A stream ARN, or a table name (its latest stream)")
                            ->required();
       opts["start"] = c->add_option("--starting-position", starting_position,
-                                    "TRIM_HORIZON, LATEST, AT_TIMESTAMP or AT_SEQUENCE_NUMBER")
+                                    "TRIM_HORIZON, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER or "
+                                    "SNAPSHOT (runnel: the table's items first, then the stream)")
                           ->required();
       opts["start_ts"] = c->add_option("--starting-position-timestamp", starting_timestamp,
                                        "For AT_TIMESTAMP: a UTC time or an age (10m)");
@@ -475,8 +476,8 @@ void AddCreateMapping(Registry* r) {
         m.event_source = a->event_source;
         if (!ParseStartingPosition(a->starting_position, &m.starting_position)) {
           return ctx.Usage(
-              "--starting-position: expected TRIM_HORIZON, LATEST, AT_TIMESTAMP or "
-              "AT_SEQUENCE_NUMBER, got '" +
+              "--starting-position: expected TRIM_HORIZON, LATEST, AT_TIMESTAMP, "
+              "AT_SEQUENCE_NUMBER or SNAPSHOT, got '" +
               a->starting_position + "'");
         }
         if (m.starting_position == StartingPosition::kAtTimestamp) {
@@ -638,8 +639,21 @@ void AddMappingByUuid(Registry* r, const char* name, const char* description,
     if (op == &Triggers::GetEventSourceMapping &&
         db->triggers()->GetMappingMetrics(m.uuid, &mm).ok()) {
       // runnel's own figures, beside the cloud's fields.
-      j["RunnelMetrics"] = {{"RecordsFilteredOut", mm.records_filtered_out},
+      // (Counts since the runtime started the mapping, not durable.)
+      j["RunnelMetrics"] = {{"IteratorAgeMs", mm.iterator_age_ms},
+                            {"Invocations", mm.invocations},
+                            {"Errors", mm.errors},
+                            {"RecordsIn", mm.records_in},
+                            {"RecordsFailed", mm.records_failed},
+                            {"RecordsFilteredOut", mm.records_filtered_out},
                             {"ConcurrentLanes", mm.concurrent_lanes}};
+      if (m.starting_position == StartingPosition::kSnapshot) {
+        j["RunnelMetrics"]["SnapshotRecords"] = mm.snapshot_records;
+        j["RunnelMetrics"]["SnapshotDone"] = mm.snapshot_done;
+        if (mm.snapshot_sequence != 0) {
+          j["RunnelMetrics"]["SnapshotSequenceNumber"] = std::to_string(mm.snapshot_sequence);
+        }
+      }
     }
     ctx.Print(j);
     return 0;

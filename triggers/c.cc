@@ -286,10 +286,10 @@ int64_t runnel_mappingconfig_last_modified_micros(const runnel_mappingconfig_t* 
 runnel_mappingconfig_t* runnel_create_event_source_mapping(runnel_t* db,
                                                            const runnel_mappingconfig_t* config,
                                                            char** errptr) {
-  if (config->rep.starting_position > runnel::StartingPosition::kAtSequenceNumber) {
-    SaveError(errptr, Status::InvalidArgument("starting_position must be 0 to 3 "
+  if (config->rep.starting_position > runnel::StartingPosition::kSnapshot) {
+    SaveError(errptr, Status::InvalidArgument("starting_position must be 0 to 4 "
                                               "(runnel_start_trim_horizon to "
-                                              "runnel_start_at_sequence_number)"));
+                                              "runnel_start_snapshot)"));
     return nullptr;
   }
   auto created = std::make_unique<runnel_mappingconfig_t>();

@@ -24,6 +24,7 @@ ChangeRecord ChangeFromAbi(const runnel_record& r) {
   c.key = std::string_view(r.key, r.key_len);
   c.has_old_image = r.has_old_image != 0;
   c.has_new_image = r.has_new_image != 0;
+  c.snapshot = r.snapshot != 0;
   if (c.has_old_image) c.old_image = std::string_view(r.old_image, r.old_image_len);
   if (c.has_new_image) c.new_image = std::string_view(r.new_image, r.new_image_len);
   // The event's StreamViewType: what the images say.
@@ -239,6 +240,8 @@ Status ParseEventJson(std::string_view payload, ParsedEvent* event) {
     Status s = ParseImages(d, key, where, event, &rec);
     if (!s.ok()) return s;
     rec.size_bytes = static_cast<uint32_t>(rec.key_len + rec.old_image_len + rec.new_image_len);
+    rec.snapshot = r.contains("runnelSnapshot") && r["runnelSnapshot"].is_boolean() &&
+                   r["runnelSnapshot"].get<bool>();
     const std::string arn = StringMember(r, "eventSourceARN");
     if (event->event_source_arn.empty()) event->event_source_arn = arn;
     std::string table;

@@ -12,6 +12,12 @@
 
 namespace runnel {
 
+// ABI 3 appended runnel_record.snapshot into the struct's tail padding:
+// version-2 plugins walk the records array with the same stride only while
+// the size stays what version 2 had (104 bytes on LP64).
+static_assert(sizeof(void*) != 8 || sizeof(runnel_record) == 104,
+              "runnel_record must keep its version-2 size");
+
 Status ResolveLibraryPath(const std::string& path, std::string* resolved) {
   if (path.empty()) {
     return Status::InvalidArgument("library: a path to a shared library is required");

@@ -45,6 +45,7 @@ Status LaneCheckpoints::Commit(uint32_t lane, uint64_t position, std::string_vie
   cp.has_window = window.has_window;
   cp.window_start_micros = window.window_start_micros;
   cp.window_state = window.window_state;
+  cp.snapshot = window.snapshot;
   const bool even =
       std::all_of(next.begin(), next.end(), [&](uint64_t p) { return p == next.front(); });
   if (!even) cp.lane_positions = next;
@@ -228,6 +229,10 @@ MappingMetrics MappingLanes::Metrics() const {
     if (l.position != 0)
       m.position = m.position == 0 ? l.position : std::min(m.position, l.position);
     if (!w->Idle()) ++m.concurrent_lanes;
+    // (A snapshot mapping has one lane.)
+    m.snapshot_records += l.snapshot_records;
+    m.snapshot_done = l.snapshot_done;
+    m.snapshot_sequence = std::max(m.snapshot_sequence, l.snapshot_sequence);
   }
   if (!durations.empty()) {
     std::sort(durations.begin(), durations.end());

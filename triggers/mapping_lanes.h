@@ -57,9 +57,9 @@ class LaneCheckpoints {
   uint64_t committed(uint32_t lane) const EXCLUDES(mu_);
   // Commits `writes` and `items` with a checkpoint where `lane` is at
   // `position` (and every other lane where it committed last), as one
-  // frame, with the tumbling window of `window` (has_window,
-  // window_start_micros, window_state; a mapping with windows has one
-  // lane). On failure nothing changes.
+  // frame, with the tumbling window (has_window, window_start_micros,
+  // window_state) and the snapshot progress (snapshot) of `window`; a
+  // mapping with either has one lane. On failure nothing changes.
   Status Commit(uint32_t lane, uint64_t position, std::string_view result, const WriteBatch& writes,
                 const std::vector<ItemMutation>& items, uint8_t chain_depth,
                 const log::CheckpointData& window = {}) EXCLUDES(mu_);

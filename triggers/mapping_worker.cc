@@ -11,6 +11,7 @@
 #include "db/db_internal.h"
 #include "db/record_json.h"
 #include "triggers/invocation.h"
+#include "triggers/snapshot.h"
 #include "triggers/triggers_impl.h"
 #include "util/clock.h"
 #include "util/random.h"
@@ -43,6 +44,7 @@ std::vector<runnel_record> AbiRecords(const std::vector<ChangeRecord>& records) 
     o.new_image = r.new_image.data();
     o.new_image_len = r.new_image.size();
     o.typed = r.typed;
+    o.snapshot = r.snapshot;
   }
   return recs;
 }
@@ -101,6 +103,7 @@ bool MappingWorker::Idle() const {
   if (retry_pending_.load()) return false;
   if (!idle_.load()) return false;
   if (blocked_.load()) return true;
+  if (snap_scanning_.load()) return false;
   // Caught up: nothing of the source table is committed at or after the
   // position (other tables' commits, like other mappings' checkpoints, do
   // not count).
@@ -122,6 +125,9 @@ MappingMetrics MappingWorker::Metrics() const {
     m.duration_p99_ms = d[std::min(d.size() - 1, d.size() * 99 / 100)];
   }
   m.position = position_.load();
+  m.snapshot_records = snap_records_.load();
+  m.snapshot_done = snap_done_.load();
+  m.snapshot_sequence = snap_sequence_.load();
   return m;
 }
 
@@ -149,6 +155,8 @@ void MappingWorker::Run() {
     exists |= e.id == mapping_id_;
   }
   if (exists) PersistPosition();
+  owner_->db()->ClearRetentionFloor(SnapshotFloorOwner(mapping_id_));
+  snap_read_.reset();
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
   finished_ = true;
@@ -200,6 +208,7 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
         {"approximateArrivalOfLastRecord", IsoMicros(records.back().commit_time_micros)},
         {"batchSize", records.size()},
         {"streamArn", arn}};
+    if (records.front().snapshot) j["DDBStreamBatchInfo"]["runnelSnapshot"] = true;
     char key[128];
     std::snprintf(key, sizeof(key), "%s/%020llu", m->uuid.c_str(),
                   static_cast<unsigned long long>(records.front().sequence));
@@ -218,23 +227,12 @@ Status MappingWorker::Discard(const std::vector<ChangeRecord>& records,
   return s;
 }
 
-// The records of one round, and the stream pages their views point into.
-struct MappingWorker::Batch {
-  std::vector<RecordBatch> pages;
-  std::vector<ChangeRecord> records;
-  size_t bytes = 0;
-  // The cursor's position after the records: the checkpoint once they are
-  // done.
-  uint64_t next_position = 0;
-  // The highest trigger chain depth among the records.
-  uint8_t depth = 0;
-};
-
 bool MappingWorker::Round() {
   if (RoundEnd end = RefreshConfiguration()) return *end;
   blocked_ = false;
   if (position_.load() == 0) LoadPosition();
   if (RoundEnd end = ResolveFunction()) return *end;
+  if (snap_.phase == log::SnapshotPhase::kScanning) return SnapshotRound();
   if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
   if (RoundEnd end = CloseWindowIfDue()) return *end;
 
@@ -244,6 +242,7 @@ bool MappingWorker::Round() {
   if (batch.records.empty()) return true;
   idle_ = false;
   batch.next_position = cursor_->position();
+  if (RoundEnd end = SkipSnapshotted(&batch)) return *end;
   if (RoundEnd end = CutAtWindow(&batch.records, &batch.next_position)) return *end;
   if (RoundEnd end = ApplyFilters(&batch)) return *end;
 
@@ -323,6 +322,7 @@ void MappingWorker::LoadPosition() {
   if (position_.load() == 0) position_ = mapping_.initial_position;
   persisted_ = position_.load();
   LoadWindow(position_.load());
+  LoadSnapshot();
 }
 
 MappingWorker::RoundEnd MappingWorker::ResolveFunction() {
@@ -491,11 +491,13 @@ bool MappingWorker::InLane(const ChangeRecord& r) const {
 Status MappingWorker::CommitLane(uint64_t position, const std::string& result,
                                  const WriteBatch& writes, const std::vector<ItemMutation>& items,
                                  uint8_t chain_depth) {
-  // (The tumbling window, if any, goes with the checkpoint: a mapping with
-  // windows has one lane.)
-  log::CheckpointData window;
-  FillWindow(&window);
-  return lanes_->Commit(lane_, position, result, writes, items, chain_depth, window);
+  // (The tumbling window and the snapshot's progress, if any, go with the
+  // checkpoint: a mapping with either has one lane.)
+  log::CheckpointData extra;
+  extra.position = position;
+  FillWindow(&extra);
+  FillSnapshot(&extra);
+  return lanes_->Commit(lane_, position, result, writes, items, chain_depth, extra);
 }
 
 bool MappingWorker::FinishDrain() {

@@ -25,6 +25,7 @@
 
 #include "cdc/catalog.h"
 #include "cdc/stream_cursor.h"
+#include "db/db_internal.h"
 #include "runnel/function.h"
 #include "runnel/stream.h"
 #include "runnel/triggers.h"
@@ -83,7 +84,21 @@ class MappingWorker {
   // Round()'s steps, in the order it takes them. A step that may end the
   // round returns RoundEnd: empty to go on, or the value Round() returns.
   using RoundEnd = std::optional<bool>;
-  struct Batch;
+  // The records of one round, and the stream pages their views point into.
+  struct Batch {
+    std::vector<RecordBatch> pages;
+    std::vector<ChangeRecord> records;
+    size_t bytes = 0;
+    // The cursor's position after the records: the checkpoint once they are
+    // done.
+    uint64_t next_position = 0;
+    // The highest trigger chain depth among the records.
+    uint8_t depth = 0;
+    // Snapshot batches: the items the records' views point into, and the
+    // last key read (filtered-out items included).
+    std::vector<std::pair<std::string, std::string>> items;
+    std::string last_key;
+  };
   // Looks up the mapping, its stream and cursor again if the catalog changed.
   RoundEnd RefreshConfiguration();
   // The position to start from: the checkpoint, or the initial position.
@@ -145,6 +160,26 @@ class MappingWorker {
   bool CommitBarrier();
   // Invoke() on a batch of no records.
   bool InvokeEmpty(const runnel_batch& abi, Invocation* inv);
+  // Snapshot bootstrap (StartingPosition SNAPSHOT; mapping_snapshot.cc).
+  // Loads the progress with the position (a fresh snapshot if none).
+  void LoadSnapshot();
+  // One batch of the table's items, or the end of the scan.
+  bool SnapshotRound();
+  // Reads the next items of the current pass into *batch (opening a pass as
+  // of a new index snapshot first if there is none): false with the round's
+  // result when the round must end.
+  RoundEnd ReadSnapshotBatch(Batch* batch);
+  // The scan reached the end of the table: the stream phase starts.
+  bool FinishSnapshotScan();
+  // Checkpoints a snapshot batch's outcome with `next` as the progress.
+  bool SettleSnapshot(const Batch& batch, Invocation* inv, bool ok);
+  bool RetrySnapshotBatch(const Batch& batch, bool ok);
+  // Stream phase: drops records whose key's snapshot state already holds
+  // them; moves past the batch when none is left.
+  RoundEnd SkipSnapshotted(Batch* batch);
+  // The snapshot progress a checkpoint at cp->position carries.
+  void FillSnapshot(log::CheckpointData* cp) const;
+  void SetSnapshot(log::SnapshotStateData next);
 
   void SetResult(const std::string& result);
   // Sleeps up to `d`; returns false if stopping.
@@ -225,6 +260,18 @@ class MappingWorker {
   std::string shard_arn_;
   std::atomic<uint32_t> source_table_{0};
   SequenceNumber stream_end_ = 0;  // 0 while the stream is enabled
+
+  // Snapshot bootstrap, owned by the worker thread: the progress as last
+  // committed, the current pass (an index snapshot; gone after a restart),
+  // and when the pass started (the records' ApproximateCreationDateTime).
+  log::SnapshotStateData snap_;
+  std::unique_ptr<TableSnapshot> snap_read_;
+  int64_t snap_time_micros_ = 0;
+  // The same, for Idle() and Metrics() on other threads.
+  std::atomic<bool> snap_scanning_{false};
+  std::atomic<bool> snap_done_{false};
+  std::atomic<uint64_t> snap_records_{0};
+  std::atomic<uint64_t> snap_sequence_{0};
 };
 
 }  // namespace runnel

@@ -20,6 +20,7 @@
 #include "triggers/invocation.h"
 #include "triggers/mapping_lanes.h"
 #include "triggers/mapping_worker.h"
+#include "triggers/snapshot.h"
 #include "util/clock.h"
 #include "util/encoding.h"
 #include "util/random.h"
@@ -47,6 +48,8 @@ std::string_view StartingPositionName(StartingPosition p) {
       return "AT_TIMESTAMP";
     case StartingPosition::kAtSequenceNumber:
       return "AT_SEQUENCE_NUMBER";
+    case StartingPosition::kSnapshot:
+      return "SNAPSHOT";
   }
   return "UNKNOWN";
 }
@@ -92,8 +95,9 @@ bool ParseFunctionIsolation(std::string_view name, FunctionIsolation* isolation)
 }
 
 bool ParseStartingPosition(std::string_view name, StartingPosition* p) {
-  for (auto v : {StartingPosition::kTrimHorizon, StartingPosition::kLatest,
-                 StartingPosition::kAtTimestamp, StartingPosition::kAtSequenceNumber}) {
+  for (auto v :
+       {StartingPosition::kTrimHorizon, StartingPosition::kLatest, StartingPosition::kAtTimestamp,
+        StartingPosition::kAtSequenceNumber, StartingPosition::kSnapshot}) {
     if (StartingPositionName(v) == name) {
       *p = v;
       return true;
@@ -523,6 +527,15 @@ Status TriggersImpl::ValidateMapping(const log::MappingEntryData& m) const {
         "ParallelizationFactor above 1 (got " +
         std::to_string(m.parallelization_factor) + "); use one of the two");
   }
+  if (m.starting_position == log::StartingPositionData::kSnapshot &&
+      (m.parallelization_factor > 1 || m.tumbling_window_seconds > 0)) {
+    // (The snapshot's progress is one per mapping, like a window's state.)
+    return Status::InvalidArgument(
+        "starting position: runnel does not yet combine SNAPSHOT with a ParallelizationFactor "
+        "above 1 or a TumblingWindowInSeconds (got " +
+        std::to_string(m.parallelization_factor) + " and " +
+        std::to_string(m.tumbling_window_seconds) + "); use SNAPSHOT alone");
+  }
   if (m.max_retry_attempts < -1 || m.max_retry_attempts > kMaxRetryAttempts) {
     return Status::InvalidArgument(
         "maximum retry attempts: must be -1 (until the records expire) or 0 to "
@@ -605,10 +618,10 @@ Status TriggersImpl::CreateEventSourceMapping(const EventSourceMappingConfigurat
   m.state_transition_reason = "User action";
   Status s = ValidateMapping(m);
   if (!s.ok()) return s;
-  if (static_cast<uint8_t>(config.starting_position) > 3) {
+  if (static_cast<uint8_t>(config.starting_position) > 4) {
     return Status::InvalidArgument(
-        "starting position: must be TRIM_HORIZON, LATEST, AT_TIMESTAMP or "
-        "AT_SEQUENCE_NUMBER");
+        "starting position: must be TRIM_HORIZON, LATEST, AT_TIMESTAMP, "
+        "AT_SEQUENCE_NUMBER or SNAPSHOT");
   }
   if (config.event_source.empty()) {
     return Status::InvalidArgument("event source: a stream ARN or table name is required");
@@ -673,6 +686,8 @@ Status TriggersImpl::ResolveStartingPosition(const EventSourceMappingConfigurati
       req.type = ShardIteratorType::kTrimHorizon;
       break;
     case StartingPosition::kLatest:
+    case StartingPosition::kSnapshot:
+      // The snapshot's own sequence replaces it when the mapping starts.
       req.type = ShardIteratorType::kLatest;
       break;
     case StartingPosition::kAtTimestamp:
@@ -815,6 +830,8 @@ Status TriggersImpl::GetMappingMetrics(std::string_view uuid, MappingMetrics* me
     if (!db_->ReadCheckpoint(m->id, &metrics->position, &result)) {
       metrics->position = m->initial_position;
     }
+    log::SnapshotStateData st;
+    if (db_->ReadSnapshotState(m->id, &st)) SnapshotMetrics(st, metrics);
   }
   return Status::OK();
 }

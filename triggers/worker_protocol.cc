@@ -98,6 +98,7 @@ void EncodeBatch(const runnel_batch& batch, Encoder* e) {
     e->Bytes(r.has_old_image ? std::string_view(r.old_image, r.old_image_len) : "");
     e->Bytes(r.has_new_image ? std::string_view(r.new_image, r.new_image_len) : "");
     e->I32(r.typed);
+    e->I32(r.snapshot);
   }
 }
 
@@ -108,7 +109,8 @@ bool DecodeRecord(Decoder* d, runnel_record* r) {
   bool ok = d->U64(&r->sequence_number) && d->I64(&r->commit_time_micros) &&
             d->I32(&r->event_name) && d->U32(&r->size_bytes) && d->Bytes(&table) &&
             d->Bytes(&key) && d->I32(&r->has_old_image) && d->I32(&r->has_new_image) &&
-            d->Bytes(&old_image) && d->Bytes(&new_image) && d->I32(&r->typed);
+            d->Bytes(&old_image) && d->Bytes(&new_image) && d->I32(&r->typed) &&
+            d->I32(&r->snapshot);
   if (!ok) return false;
   r->table = table.data();
   r->table_len = table.size();

@@ -127,7 +127,10 @@ enum {
   runnel_start_trim_horizon = 0,
   runnel_start_latest = 1,
   runnel_start_at_timestamp = 2,
-  runnel_start_at_sequence_number = 3
+  runnel_start_at_sequence_number = 3,
+  /* A runnel extension: the table's items first, then the stream (see
+   * StartingPosition::kSnapshot in runnel/triggers.h). */
+  runnel_start_snapshot = 4
 };
 
 /* ------------------------------------------------------------------------ */

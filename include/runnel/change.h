@@ -82,6 +82,11 @@ struct ChangeRecord {
   // A deletion by the table's time to live (the cloud's userIdentity
   // {"type":"Service","principalId":"dynamodb.amazonaws.com"}).
   bool ttl_delete = false;
+  // A record of a snapshot mapping's bootstrap (StartingPosition SNAPSHOT,
+  // a runnel extension): an INSERT of an item as the table held it at
+  // `sequence` (the snapshot's), not a change in the stream. Rendered with
+  // "runnelSnapshot": true.
+  bool snapshot = false;
 };
 
 // Iterates over change records in sequence order.

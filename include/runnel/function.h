@@ -17,9 +17,10 @@
  * clear error naming both versions (rebuild the plugin against this header).
  * Version 2 added typed items: runnel_record.typed, the record's images as
  * the cloud's JSON, and reading and writing items of typed tables. Version 3
- * added reads of byte tables (runnel_context_api.get) and tumbling windows
+ * added reads of byte tables (runnel_context_api.get), tumbling windows
  * (runnel_window, and the context's window, set_state and set_response),
- * appended at the end. runnel loads plugins of every version from
+ * appended at the end, and runnel_record.snapshot (in the struct's former
+ * padding: its size and layout are unchanged). runnel loads plugins of every version from
  * RUNNEL_FUNCTION_ABI_MIN_VERSION to RUNNEL_FUNCTION_ABI_VERSION: the
  * context's function table only grows at its end, so an older plugin knows
  * only the members it was built with, and the host never expects it to call
@@ -88,6 +89,13 @@ typedef struct runnel_record {
   size_t new_image_len;
   /* ABI 2: 1 if the record belongs to a typed table. */
   int32_t typed;
+  /* ABI 3: 1 for a snapshot record of a mapping with StartingPosition
+   * SNAPSHOT (a runnel extension): an INSERT of an item as the table held it
+   * at sequence_number (the snapshot's, shared by every record of one
+   * snapshot pass), delivered before the stream after it. It takes the
+   * struct's tail padding, so the record's size and layout stay those of
+   * ABI 2 and version-2 plugins read the same array. */
+  int32_t snapshot;
 } runnel_record;
 
 /* The parts of a record that runnel_record_json renders. */

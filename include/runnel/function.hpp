@@ -51,6 +51,9 @@ class Record {
   // A typed table's record: key() and the images are encoded items; read
   // them as JSON with Context::RecordJson.
   bool typed() const { return r_->typed != 0; }
+  // A snapshot record (StartingPosition SNAPSHOT): the item as the table
+  // held it at sequence(), delivered before the stream after it.
+  bool snapshot() const { return r_->snapshot != 0; }
   const runnel_record& raw() const { return *r_; }
 
  private:

@@ -267,7 +267,16 @@ HttpResponse ServeMappings(ServiceContext& ctx, std::string_view rest, const Htt
     if (m == "GET") {
       Status s = ctx.db->triggers()->GetEventSourceMapping(uuid, &c);
       if (!s.ok()) return ErrorOf(s, kMappingNotFound);
-      return JsonResponse(200, MappingConfigJson(ctx, c));
+      ojson j = MappingConfigJson(ctx, c);
+      MappingMetrics mm;
+      if (c.starting_position == StartingPosition::kSnapshot &&
+          ctx.db->triggers()->GetMappingMetrics(uuid, &mm).ok()) {
+        // StartingPosition SNAPSHOT is a runnel extension (the cloud refuses
+        // it): its progress, as runnel fields beside the cloud's.
+        j["RunnelMetrics"] = {{"SnapshotRecords", mm.snapshot_records},
+                              {"SnapshotDone", mm.snapshot_done}};
+      }
+      return JsonResponse(200, j);
     }
     if (m == "PUT") return Update(ctx, uuid, request);
     if (m == "DELETE") {
