@@ -105,6 +105,8 @@ struct Flags {
   uint64_t recovery_num = 1000000;
   size_t recovery_write_buffer_mb = 512;
   uint64_t overwrite_num = 200000;
+  // Options::key_filter_bits_per_key for runnel; -1: its default.
+  int key_filter_bits = -1;
   bool run_runnel = true;
   // Set in the child of the crash workload: the engine it writes with, and
   // where.
@@ -131,6 +133,8 @@ void Usage() {
       "  --dir=PATH                   scratch directories go here (/tmp)\n"
       "  --workloads=LIST             puts,overwrites,synclat,concurrent,recovery,crash\n"
       "  --overwrite_num=N            keys preloaded, then overwritten (200000)\n"
+      "  --key_filter_bits=N          runnel's absent-key filter, bits per key (10;\n"
+      "                               0 turns it off)\n"
       "  --num=N                      random puts (1000000)\n"
       "  --key_size=N                 key bytes (16)\n"
       "  --value_size=N               value bytes (100)\n"
@@ -187,6 +191,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.recovery_num = num();
     } else if (name == "recovery_write_buffer_mb") {
       f.recovery_write_buffer_mb = num();
+    } else if (name == "key_filter_bits") {
+      f.key_filter_bits = static_cast<int>(num());
     } else if (name == "overwrite_num") {
       f.overwrite_num = num();
     } else if (name == "crash_child") {
@@ -291,9 +297,12 @@ std::unique_ptr<LevelDB> OpenLevelDB(const std::string& dir, size_t write_buffer
   return l;
 }
 
+int g_key_filter_bits = -1;  // Flags::key_filter_bits
+
 std::unique_ptr<runnel::DB> OpenRunnel(const std::string& dir, size_t write_buffer,
                                        bool create_table) {
   runnel::Options o;
+  if (g_key_filter_bits >= 0) o.key_filter_bits_per_key = g_key_filter_bits;
   o.write_buffer_bytes = write_buffer;
   o.block_cache_bytes = 8u << 20;
   std::unique_ptr<runnel::DB> db;
@@ -870,6 +879,7 @@ void PrintTable(const std::vector<Row>& rows) {
 
 int main(int argc, char** argv) {
   const Flags f = ParseFlags(argc, argv);
+  g_key_filter_bits = f.key_filter_bits;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const uint64_t key_count =
       std::max({f.num, f.sync_num + kWarmup, f.recovery_num, f.overwrite_num});
