@@ -173,7 +173,9 @@ TEST_F(TriggersWindowsTest, AStateOverOneMegabyteTerminatesTheWindowEarly) {
   EXPECT_NE(Log("agg").find("exceeds the limit of 1048576 bytes: the window is terminated early"),
             std::string::npos);
   // Turning windows off ends the open window with its final invocation:
-  // the two records left.
+  // the two records left, once the mapping has read them (on a slow
+  // machine the last one may still be on its way).
+  ASSERT_OK(t()->WaitUntilIdle(std::chrono::seconds(60)));
   EventSourceMappingUpdate u;
   u.tumbling_window_seconds = 0;
   ASSERT_OK(t()->UpdateEventSourceMapping(uuid, u, nullptr));
