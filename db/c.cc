@@ -165,6 +165,9 @@ void runnel_options_set_key_filter_bits_per_key(runnel_options_t* o, int bits) {
 void runnel_options_set_run_triggers(runnel_options_t* o, unsigned char v) {
   o->rep.run_triggers = v != 0;
 }
+void runnel_options_set_trigger_threads(runnel_options_t* o, int threads) {
+  o->rep.trigger_threads = threads;
+}
 
 runnel_writeoptions_t* runnel_writeoptions_create(void) { return new runnel_writeoptions_t; }
 void runnel_writeoptions_destroy(runnel_writeoptions_t* options) { delete options; }

@@ -33,6 +33,11 @@ Status DBInternal::Open(const Options& options, const std::string& dir,
   if (options.segment_bytes < (64u << 10)) {
     return Status::InvalidArgument("options.segment_bytes: must be >= 65536");
   }
+  if (options.trigger_threads < 0 || options.trigger_threads > 1024) {
+    return Status::InvalidArgument(
+        "options.trigger_threads: must be 0 (the default) to 1024, got " +
+        std::to_string(options.trigger_threads));
+  }
   if (options.key_filter_bits_per_key < 0 || options.key_filter_bits_per_key > 64) {
     return Status::InvalidArgument("options.key_filter_bits_per_key: must be 0 (off) to 64, got " +
                                    std::to_string(options.key_filter_bits_per_key));
@@ -446,6 +451,17 @@ void DBImpl::Publish(uint64_t last, const std::vector<uint32_t>& tables) {
     { MutexLock lock(&wait_mu_); }
     wait_cv_.SignalAll();
   }
+  // After last_sequence_: a worker woken by the listener reads up to here.
+  if (!tables.empty() && has_listener_.load()) {
+    MutexLock lock(&listener_mu_);
+    if (listener_) listener_(last, tables);
+  }
+}
+
+void DBImpl::SetTableChangeListener(TableChangeListener listener) {
+  MutexLock lock(&listener_mu_);
+  has_listener_ = static_cast<bool>(listener);
+  listener_ = std::move(listener);
 }
 
 Status DBImpl::WaitForSequence(SequenceNumber sequence, std::chrono::microseconds timeout) {

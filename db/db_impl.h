@@ -124,6 +124,7 @@ class DBImpl final : public DBInternal {
                             const std::atomic<bool>* cancel = nullptr) override;
   SequenceNumber LastTableChange(uint32_t table_id) override;
   void WakeWaiters() override;
+  void SetTableChangeListener(TableChangeListener listener) override;
   Status CheckOpenForTriggers() const override { return CheckOpen(); }
   bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) override;
   std::vector<uint64_t> ReadCheckpointLanes(uint32_t mapping_id) override;
@@ -355,6 +356,11 @@ class DBImpl final : public DBInternal {
     CondVar cv;
   };
   std::unordered_map<uint32_t, TableWait> table_wait_ GUARDED_BY(wait_mu_);
+  // SetTableChangeListener's; has_listener_ spares commits the lock when
+  // there is none.
+  Mutex listener_mu_;
+  TableChangeListener listener_ GUARDED_BY(listener_mu_);
+  std::atomic<bool> has_listener_{false};
   Source source_{this};
   StreamReaderImpl streams_{&source_};
 

@@ -143,6 +143,15 @@ class DBInternal : public DB {
   virtual SequenceNumber LastTableChange(uint32_t table_id) = 0;
   // Wakes every waiter so that it rechecks its cancel flag.
   virtual void WakeWaiters() = 0;
+  // Called by every commit that changed tables, once its records are
+  // visible to readers: `last` is the commit's last sequence, `tables` the
+  // tables it changed. It runs on the committing thread while the next
+  // commit waits, so it must be quick and must not call the DB. An empty
+  // function removes it; returns once no call to the previous one is in
+  // progress.
+  using TableChangeListener =
+      std::function<void(SequenceNumber last, const std::vector<uint32_t>& tables)>;
+  virtual void SetTableChangeListener(TableChangeListener listener) = 0;
   // FailedPrecondition once the DB is closed.
   virtual Status CheckOpenForTriggers() const = 0;
   // The checkpoint of a mapping: false if it has none yet (or the DB is

@@ -18,7 +18,7 @@ Status DB::Open(const Options& options, const std::string& dir, std::unique_ptr<
   std::unique_ptr<DBInternal> impl;
   Status s = DBInternal::Open(options, dir, &impl);
   if (!s.ok()) return s;
-  auto runtime = std::make_unique<TriggersImpl>(impl.get());
+  auto runtime = std::make_unique<TriggersImpl>(impl.get(), options.trigger_threads);
   TriggersImpl* triggers = runtime.get();
   impl->Attach(std::move(runtime));
   if (options.run_triggers) {

@@ -60,7 +60,14 @@ MappingLanes::MappingLanes(TriggersImpl* owner, uint32_t mapping_id, uint32_t fa
 MappingLanes::~MappingLanes() { Stop(); }
 
 void MappingLanes::Start() {
-  thread_ = std::thread([this] { Run(); });
+  uint64_t position = 0;
+  std::vector<uint64_t> lanes;
+  if (ReadPositions(&position, &lanes) && !lanes.empty() && lanes.size() != factor_) {
+    // Rare (a factor change): the drain waits for the old lanes.
+    thread_ = std::thread([this] { Run(); });
+    return;
+  }
+  Run();
 }
 
 void MappingLanes::RequestStop() {
@@ -71,7 +78,6 @@ void MappingLanes::RequestStop() {
 
 void MappingLanes::Stop() {
   RequestStop();
-  owner_->db()->WakeWaiters();
   if (thread_.joinable()) thread_.join();
   std::vector<std::unique_ptr<MappingWorker>> workers;
   {

@@ -77,8 +77,9 @@ class MappingLanes {
   MappingLanes(TriggersImpl* owner, uint32_t mapping_id, uint32_t factor);
   ~MappingLanes();  // stops and joins
 
-  // Starts the lanes (after draining a checkpoint of another layout) on a
-  // thread of its own; returns at once.
+  // Starts the lanes on the owner's WorkerPool. A checkpoint of another
+  // layout (the factor changed) is drained first by a thread of its own, so
+  // that Start returns at once; otherwise the lanes start here.
   void Start();
   // As MappingWorker's: asks every lane to stop, without waiting.
   void RequestStop() EXCLUDES(mu_);
@@ -112,7 +113,7 @@ class MappingLanes {
   TriggersImpl* const owner_;
   const uint32_t mapping_id_;
   const uint32_t factor_;
-  std::thread thread_;
+  std::thread thread_;  // only while a factor change drains
   std::atomic<bool> stop_{false};
   // Set when Run() returned without starting the final lanes.
   std::atomic<bool> gave_up_{false};

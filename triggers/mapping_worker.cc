@@ -58,43 +58,34 @@ MappingWorker::MappingWorker(TriggersImpl* owner, uint32_t mapping_id,
       mapping_id_(mapping_id),
       lanes_(std::move(lanes)),
       lane_(lane),
-      drain_barrier_(drain_barrier) {}
+      drain_barrier_(drain_barrier),
+      pool_(owner->pool()) {}
 
 MappingWorker::~MappingWorker() { Stop(); }
 
 void MappingWorker::Start() {
-  thread_ = std::thread([this] { Run(); });
+  started_ = true;
+  pool_->Add(this);
 }
 
 void MappingWorker::RequestStop() {
-  {
-    MutexLock lock(&sleep_mu_);
-    stop_ = true;
-  }
-  sleep_cv_.SignalAll();
+  stop_ = true;
+  pool_->Wake(this);
 }
 
 void MappingWorker::Stop() {
   RequestStop();
-  owner_->db()->WakeWaiters();
-  if (thread_.joinable()) thread_.join();
+  if (started_) pool_->Join(this);
 }
 
 bool MappingWorker::Sleep(std::chrono::milliseconds d) {
-  MutexLock lock(&sleep_mu_);
-  const auto deadline = std::chrono::steady_clock::now() + d;
-  while (!stop_.load() && !retry_pending_.load()) {
-    if (!sleep_cv_.WaitUntil(&sleep_mu_, deadline)) break;
-  }
+  next_ = WorkerPool::Wait::Until(std::chrono::steady_clock::now() + d);
   return !stop_.load();
 }
 
 void MappingWorker::Retry() {
-  {
-    MutexLock lock(&sleep_mu_);
-    retry_pending_ = true;
-  }
-  sleep_cv_.SignalAll();
+  retry_pending_ = true;
+  pool_->Wake(this);
 }
 
 bool MappingWorker::Idle() const {
@@ -141,13 +132,20 @@ void MappingWorker::SetResult(const std::string& result) {
   last_result_ = result;
 }
 
-void MappingWorker::Run() {
-  for (;;) {
-    // A retry requested before this round starts is served by it.
-    const bool retrying = retry_pending_.load();
-    if (stop_.load() || !Round()) break;
+WorkerPool::Wait MappingWorker::Step() {
+  // A retry requested before this round starts is served by it.
+  const bool retrying = retry_pending_.load();
+  next_ = WorkerPool::Wait::None();
+  if (!stop_.load() && Round()) {
     if (retrying) retry_pending_ = false;
+    if (!stop_.load()) return next_;
   }
+  Finish();
+  return WorkerPool::Wait::Done();
+}
+
+void MappingWorker::Finish() {
+  pending_.reset();
   // A deleted mapping's checkpoint was removed with it: do not write it back.
   bool exists = false;
   const auto cat = owner_->db()->CurrentCatalog();  // a range-for would drop it
@@ -233,12 +231,27 @@ bool MappingWorker::Round() {
   if (position_.load() == 0) LoadPosition();
   if (RoundEnd end = ResolveFunction()) return *end;
   if (snap_.phase == log::SnapshotPhase::kScanning) return SnapshotRound();
-  if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
-  if (RoundEnd end = CloseWindowIfDue()) return *end;
+  if (pending_ && pending_catalog_ != catalog_.get()) pending_.reset();  // reconfigured
+  if (!pending_) {
+    if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
+    if (RoundEnd end = CloseWindowIfDue()) return *end;
+    pending_.emplace();
+    pending_catalog_ = catalog_.get();
+    batch_window_end_ =
+        std::chrono::steady_clock::now() +
+        std::chrono::seconds(bisect_limit_ != 0 ? 0 : mapping_.max_batching_window_seconds);
+  }
 
-  // --- Read a batch.
-  Batch batch;
-  if (RoundEnd end = ReadBatch(&batch)) return *end;
+  // --- Read a batch (over several rounds while its batching window is open).
+  batch_open_ = false;
+  if (RoundEnd end = ReadBatch(&*pending_)) {
+    // Kept only while its batching window is open: any other end of the
+    // round (caught up, an error, stopping) reads again from position_.
+    if (!batch_open_) pending_.reset();
+    return *end;
+  }
+  Batch batch = std::move(*pending_);
+  pending_.reset();
   if (batch.records.empty()) return true;
   idle_ = false;
   batch.next_position = cursor_->position();
@@ -357,9 +370,6 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
   const log::MappingEntryData& m = mapping_;
   std::vector<ChangeRecord>& records = batch->records;
   const uint32_t limit = bisect_limit_ != 0 ? bisect_limit_ : m.batch_size;
-  const auto window_end =
-      std::chrono::steady_clock::now() +
-      std::chrono::seconds(bisect_limit_ != 0 ? 0 : m.max_batching_window_seconds);
   for (;;) {
     if (stream_end_ != 0 && cursor_->position() > stream_end_) {
       if (!records.empty()) break;
@@ -428,15 +438,14 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
     const auto now = std::chrono::steady_clock::now();
     // More of the stream is there at once: a lane reads on to fill its batch.
     if (lanes > 1 && page_full) continue;
-    if (now >= window_end) break;
-    // Batching window: wait for more records until it closes or the batch
-    // is full.
+    if (now >= batch_window_end_) break;
+    // Batching window: the next round reads on into this batch, once more
+    // records are committed or the window closes.
     idle_ = false;
-    Status ws = db->WaitForTableChange(
-        source_table_.load(), cursor_->position(),
-        std::chrono::duration_cast<std::chrono::microseconds>(window_end - now), &stop_);
-    if (!ws.ok() && !ws.IsTimedOut()) break;
-    if (stop_.load()) return false;
+    batch_open_ = true;
+    next_ = WorkerPool::Wait::ForTableChange(source_table_.load(), cursor_->position(),
+                                             batch_window_end_);
+    return !stop_.load();
   }
   return std::nullopt;
 }
@@ -463,24 +472,31 @@ bool MappingWorker::DiscardExpired(SequenceNumber before) {
 bool MappingWorker::WaitWhileCaughtUp() {
   // Caught up: persist the position, make the function's log visible,
   // and wait for the next commit to the source table (it wakes us;
-  // commits to other tables do not; the timeout only bounds how long a
-  // Stop or reconfiguration waits).
+  // commits to other tables do not).
   position_ = cursor_->position();
+  const auto since = std::chrono::steady_clock::now() - persisted_at_;
   // With several lanes every commit wakes every lane, and most find nothing
   // of theirs: persisting each time would write a checkpoint per lane per
   // commit. Such a lane persists at most every 100 ms (its next round
   // after the 1 s wait, or Stop, persists the rest; a crash before then
   // only makes it read past other lanes' records again).
-  if (lanes_->lanes() <= 1 ||
-      std::chrono::steady_clock::now() - persisted_at_ >= std::chrono::milliseconds(100)) {
+  // A position that only moved past other tables' records (other mappings'
+  // checkpoints among them) is persisted at most once a minute: else every
+  // checkpoint would move every idle mapping's position, and a thousand idle
+  // mappings would commit a thousand checkpoints a second, for ever. A crash
+  // only makes the mapping read past those records again.
+  const bool passed_ours = owner_->db()->LastTableChange(source_table_.load()) >= persisted_;
+  if (passed_ours ? lanes_->lanes() <= 1 || since >= std::chrono::milliseconds(100)
+                  : since >= std::chrono::seconds(60)) {
     PersistPosition();
   }
   if (log_ != nullptr) log_->Flush();
   idle_ = true;
-  owner_->db()
-      ->WaitForTableChange(source_table_.load(), cursor_->position(),
-                           WindowWait(std::chrono::seconds(1)), &stop_)
-      .ok();
+  // The timeout lets a stream that was disabled, or a window that ended,
+  // be noticed without a commit.
+  next_ = WorkerPool::Wait::ForTableChange(
+      source_table_.load(), cursor_->position(),
+      std::chrono::steady_clock::now() + WindowWait(std::chrono::seconds(1)));
   return !stop_.load();
 }
 

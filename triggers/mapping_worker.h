@@ -1,7 +1,9 @@
 // Copyright 2026 The runnel Authors.
 //
-// MappingWorker: the thread that runs one event source mapping. It waits for
-// records past its position (woken by the commit), builds a batch (size or
+// MappingWorker: runs one event source mapping, as a task of the trigger
+// runtime's WorkerPool: one round per step. Between rounds it waits, without
+// holding a thread, for records past its position (woken by the commit), for
+// its batching window or a backoff to pass. It builds a batch (size or
 // batching window), invokes the function, and advances the checkpoint only
 // when the batch succeeded or was handed to the failure destination; failing
 // batches are retried with capped exponential backoff, bisected if asked,
@@ -20,7 +22,6 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cdc/catalog.h"
@@ -32,6 +33,7 @@
 #include "triggers/filter_pattern.h"
 #include "triggers/mapping_lanes.h"
 #include "triggers/triggers_impl.h"
+#include "triggers/worker_pool.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -39,7 +41,7 @@ namespace runnel {
 
 struct Invocation;
 
-class MappingWorker {
+class MappingWorker final : public WorkerPool::Task {
  public:
   // Runs lane `lane` of `lanes` (lanes->lanes() == 1: the whole mapping),
   // from the position the lane committed. With a `drain_barrier`, the lane
@@ -47,13 +49,13 @@ class MappingWorker {
   // (Drained()).
   MappingWorker(TriggersImpl* owner, uint32_t mapping_id, std::shared_ptr<LaneCheckpoints> lanes,
                 uint32_t lane, uint64_t drain_barrier = 0);
-  ~MappingWorker();  // stops and joins
+  ~MappingWorker() override;  // stops and joins
 
+  // Adds the worker to its owner's pool.
   void Start();
-  // Asks the thread to stop after its current invocation (without waiting);
-  // the caller then wakes the DB's waiters.
+  // Asks the worker to stop after its current invocation (without waiting).
   void RequestStop();
-  // RequestStop, then joins the thread.
+  // RequestStop, then waits until it has stopped. Not on a pool thread.
   void Stop();
 
   uint32_t mapping_id() const { return mapping_id_; }
@@ -65,8 +67,8 @@ class MappingWorker {
   // a function created or updated): wake up and try again now.
   void Retry();
   std::string LastResult() const;
-  // True once the thread has returned (its mapping was disabled or deleted,
-  // or it was stopped).
+  // True once the worker has ended (its mapping was disabled or deleted, or
+  // it was stopped).
   bool Finished() const { return finished_.load(); }
   MappingMetrics Metrics() const;
   // Appends the recent invocation durations (ms).
@@ -76,9 +78,12 @@ class MappingWorker {
   bool Drained() const { return drained_.load(); }
 
  private:
-  void Run();
+  // WorkerPool::Task: one round, then what to wait for.
+  WorkerPool::Wait Step() override;
+  // What is left to do once the rounds end: persist, release, flush.
+  void Finish();
   // One round: read, invoke, checkpoint or retry. Returns false when the
-  // worker should stop.
+  // worker should stop. Before it returns, a step that must wait sets next_.
   bool Round();
 
   // Round()'s steps, in the order it takes them. A step that may end the
@@ -182,7 +187,8 @@ class MappingWorker {
   void SetSnapshot(log::SnapshotStateData next);
 
   void SetResult(const std::string& result);
-  // Sleeps up to `d`; returns false if stopping.
+  // Ends the round: the next one starts in `d` (or when woken). Returns
+  // false if stopping.
   bool Sleep(std::chrono::milliseconds d);
   // Commits the in-memory position as a checkpoint if it moved since the
   // last one.
@@ -197,11 +203,9 @@ class MappingWorker {
   const uint32_t lane_;
   const uint64_t drain_barrier_;  // 0: none
   std::atomic<bool> drained_{false};
-  std::thread thread_;
+  WorkerPool* const pool_;
+  bool started_ = false;  // added to pool_ (by the owner's thread)
   std::atomic<bool> stop_{false};
-  // Sleep() waits on sleep_cv_; RequestStop() and Retry() wake it.
-  Mutex sleep_mu_;
-  CondVar sleep_cv_;
 
   // Progress, read by other threads.
   mutable Mutex mu_;
@@ -216,7 +220,16 @@ class MappingWorker {
   std::atomic<bool> finished_{false};  // failing batch or missing function
   std::atomic<uint64_t> position_{0};
 
-  // Owned by the worker thread.
+  // Owned by the worker's steps.
+  // What the round that just ended waits for (set by Sleep and the waits
+  // for commits).
+  WorkerPool::Wait next_;
+  // A batch whose batching window is still open: the next round reads on
+  // into it. Dropped if the configuration changed meanwhile.
+  std::optional<Batch> pending_;
+  const Catalog* pending_catalog_ = nullptr;
+  std::chrono::steady_clock::time_point batch_window_end_;
+  bool batch_open_ = false;    // ReadBatch left pending_ to wait for more
   uint32_t attempts_ = 0;      // failed attempts of the current batch
   uint32_t bisect_limit_ = 0;  // 0: the mapping's batch size
   // The configuration as of catalog_ (refreshed when the catalog changes).

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "cdc/arn.h"
 #include "cdc/stream_reader.h"
@@ -122,7 +123,8 @@ Status HashFile(const std::string& path, std::string* hash) {
   return Status::OK();
 }
 
-TriggersImpl::TriggersImpl(DBInternal* db) : db_(db) {}
+TriggersImpl::TriggersImpl(DBInternal* db, size_t threads)
+    : db_(db), threads_(threads != 0 ? threads : DefaultTriggerThreads()) {}
 
 TriggersImpl::~TriggersImpl() { Stop(); }
 
@@ -843,6 +845,14 @@ Status TriggersImpl::Start() {
   if (!s.ok()) return s;
   {
     MutexLock lock(&workers_mu_);
+    if (!pool_owner_) {
+      pool_owner_ = std::make_unique<WorkerPool>(threads_);
+      pool_ = pool_owner_.get();
+      WorkerPool* pool = pool_owner_.get();
+      db_->SetTableChangeListener([pool](SequenceNumber last, const std::vector<uint32_t>& tables) {
+        pool->OnTableChange(last, tables);
+      });
+    }
     running_ = true;
   }
   Reconcile();
@@ -861,8 +871,18 @@ void TriggersImpl::Stop() {
   // Signal everyone first, then join: stopping is as slow as the slowest
   // invocation in flight, not the sum of them.
   for (auto& [id, w] : workers) w->RequestStop();
-  db_->WakeWaiters();
   for (auto& [id, w] : workers) w->Stop();
+  workers.clear();
+  std::unique_ptr<WorkerPool> pool;
+  {
+    MutexLock lock(&workers_mu_);
+    // A Start racing with this Stop has made the pool its own again.
+    if (running_.load()) return;
+    if (pool_owner_) db_->SetTableChangeListener(nullptr);
+    pool = std::move(pool_owner_);
+    pool_ = nullptr;
+  }
+  pool.reset();  // joins its threads
 }
 
 void TriggersImpl::Reconcile() {
@@ -874,19 +894,20 @@ void TriggersImpl::Reconcile() {
     MutexLock lock(&workers_mu_);
     if (!running_.load()) return;
     cat = db_->CurrentCatalog();  // the newest, now that we are serialized
+    // Enabled mappings by id, with their factor (a lookup per worker: a
+    // thousand mappings must not make this quadratic).
+    std::unordered_map<uint32_t, uint32_t> enabled_factor;
+    for (const auto& m : cat->data().mappings) {
+      if (m.enabled) enabled_factor[m.id] = m.parallelization_factor;
+    }
     for (auto it = workers_.begin(); it != workers_.end();) {
-      // A worker whose thread returned (it saw its mapping disabled) is
-      // replaced if the mapping is enabled again.
+      // A worker that returned (it saw its mapping disabled) is replaced if
+      // the mapping is enabled again.
       bool keep = !it->second->Finished();
       // A mapping whose ParallelizationFactor changed is restarted: the new
       // lanes drain the old ones' checkpoint first.
-      bool enabled = false;
-      for (const auto& m : cat->data().mappings) {
-        if (m.id == it->first && m.enabled && m.parallelization_factor == it->second->factor()) {
-          enabled = true;
-        }
-      }
-      keep &= enabled;
+      auto e = enabled_factor.find(it->first);
+      keep &= e != enabled_factor.end() && e->second == it->second->factor();
       if (!keep) {
         retired_ids.insert(it->first);
         retired.push_back(std::move(it->second));
@@ -912,7 +933,6 @@ void TriggersImpl::Reconcile() {
   // Stopped outside the lock: a worker finishing an invocation may be
   // describing itself meanwhile.
   for (auto& w : retired) w->RequestStop();
-  if (!retired.empty()) db_->WakeWaiters();
   for (auto& w : retired) w->Stop();
   if (restart) Reconcile();
 }

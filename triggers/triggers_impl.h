@@ -18,6 +18,7 @@
 #include "triggers/function_library.h"
 #include "triggers/function_log.h"
 #include "triggers/isolated_function.h"
+#include "triggers/worker_pool.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -37,7 +38,8 @@ struct ResolvedFunction {
 // Attached to its DB (DBInternal::Attach), which stops it first on Close.
 class TriggersImpl final : public Triggers, public DBInternal::Attachment {
  public:
-  explicit TriggersImpl(DBInternal* db);
+  // `threads`: the WorkerPool's size while running (0: the default).
+  TriggersImpl(DBInternal* db, size_t threads);
   ~TriggersImpl() override;
 
   Status CreateFunction(const FunctionConfiguration& config,
@@ -81,6 +83,8 @@ class TriggersImpl final : public Triggers, public DBInternal::Attachment {
   Status Resolve(const std::string& name, ResolvedFunction* out);
   FunctionLog* LogFor(const std::string& function_name);
   bool running() const { return running_.load(); }
+  // The pool the lanes run on; set from Start() until every lane stopped.
+  WorkerPool* pool() const { return pool_.load(); }
 
  private:
   Status ValidateFunction(const FunctionConfiguration& c, bool library) const;
@@ -106,7 +110,12 @@ class TriggersImpl final : public Triggers, public DBInternal::Attachment {
   void RetryWorkers() EXCLUDES(workers_mu_);
 
   DBInternal* const db_;
+  const size_t threads_;
   std::atomic<bool> running_{false};
+  // Owned by pool_owner_ (created by Start, destroyed by Stop once the lanes
+  // are gone); pool_ lets lanes find it without a lock.
+  std::unique_ptr<WorkerPool> pool_owner_ GUARDED_BY(workers_mu_);
+  std::atomic<WorkerPool*> pool_{nullptr};
 
   Mutex mu_;
   std::map<std::string, InProcessHandler, std::less<>> in_process_ GUARDED_BY(mu_);

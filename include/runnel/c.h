@@ -185,6 +185,10 @@ RUNNEL_C_EXPORT void runnel_options_set_key_filter_bits_per_key(runnel_options_t
 /* Start the trigger runtime at open (default off). */
 RUNNEL_C_EXPORT void runnel_options_set_run_triggers(runnel_options_t* options,
                                                      unsigned char value);
+/* Options::trigger_threads: the trigger runtime's pool, 0 (four per core)
+ * to 1024; another value makes runnel_open fail with an invalid-argument
+ * error. */
+RUNNEL_C_EXPORT void runnel_options_set_trigger_threads(runnel_options_t* options, int threads);
 
 /* Options of one write. Default: not synced. */
 RUNNEL_C_EXPORT runnel_writeoptions_t* runnel_writeoptions_create(void);

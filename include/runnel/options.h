@@ -125,6 +125,14 @@ struct Options {
   // begins invoking its function. Off by default so that tools can open a
   // DB without running user code; see Triggers::Start().
   bool run_triggers = false;
+
+  // The trigger runtime runs every mapping and lane on a pool of this many
+  // threads (0: four per core, at least 4). A lane holds a thread only
+  // while it reads, invokes or commits; one waiting for records, its
+  // batching window or a retry holds none. At most this many handlers run
+  // at once, so a pool smaller than the lanes of a mapping whose handler
+  // waits (I/O, a sleep) caps its parallelism. 0 to 1024.
+  int trigger_threads = 0;
 };
 
 // Options for a single read (DB::Get, DB::Scan). Both fields are passed to
