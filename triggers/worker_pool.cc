@@ -160,7 +160,9 @@ void WorkerPool::Loop() {
       if (timers_.empty()) {
         work_cv_.Wait(&mu_);
       } else {
-        work_cv_.WaitUntil(&mu_, timers_.begin()->first);
+        // A copy: the timer may be erased while this thread waits.
+        const Clock::time_point deadline = timers_.begin()->first;
+        work_cv_.WaitUntil(&mu_, deadline);
       }
       continue;
     }
