@@ -1237,6 +1237,22 @@ TEST(CliVersion, VersionFlagPrintsTheLibraryVersion) {
                                                     std::to_string(RUNNEL_VERSION_PATCH));
 }
 
+// run --trigger-threads sizes the runtime's pool; a size out of range is
+// refused before anything starts.
+TEST_F(CliBase, RunChecksTriggerThreads) {
+  ASSERT_EQ(Runnel({"--db", db(), "create-table", "--table-name", "Music"}).exit, 0);
+  for (const char* bad : {"-1", "1025"}) {
+    Result r = Runnel({"--db", db(), "run", "--until-idle", "--trigger-threads", bad});
+    EXPECT_EQ(r.exit, 2) << r;
+    EXPECT_NE(r.err.find("--trigger-threads: expected 0 (four per core) to 1024, got " +
+                         std::string(bad)),
+              std::string::npos)
+        << r;
+  }
+  Result r = Runnel({"--db", db(), "run", "--until-idle", "--trigger-threads", "1"});
+  EXPECT_EQ(r.exit, 0) << r;
+}
+
 TEST_F(CliBase, MissingDirectoryAndLockedDb) {
   // No DB there: an error, and nothing is created.
   const std::string nowhere = tmp_.Sub("nowhere");

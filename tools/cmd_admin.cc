@@ -54,6 +54,10 @@ int Run(Context& ctx, HostOptions o, const RunFlags& f) {
   }
   if (o.listen.empty() && o.endpoint.unsynced_writes) return ctx.Usage("--no-sync needs --listen");
   if (!o.credentials_file.empty()) o.credentials_file = ctx.Path(o.credentials_file);
+  if (o.trigger_threads < 0 || o.trigger_threads > 1024) {
+    return ctx.Usage("--trigger-threads: expected 0 (four per core) to 1024, got " +
+                     std::to_string(o.trigger_threads));
+  }
   if (f.request_memory_mb < 1 || f.request_memory_mb > (int64_t{1} << 20)) {
     return ctx.Usage("--max-request-memory-mb: expected 1 to 1048576, got " +
                      std::to_string(f.request_memory_mb));
@@ -97,6 +101,9 @@ void AddRun(Registry* r) {
                 "With --listen: request bodies held at once, across all connections, in MiB "
                 "(default 256). A request that would pass it gets the service's throttling error, "
                 "which AWS clients retry; a single body larger than it gets 413");
+  c->add_option("--trigger-threads", o->trigger_threads,
+                "Threads that run every mapping and lane (default 0: four per core). A lane "
+                "waiting for records holds none; at most this many handlers run at once");
   c->add_option("--client-timeout-ms", f->client_timeout_ms)->group("");
   c->add_option("--idle-timeout-ms", f->idle_timeout_ms)->group("");
 }

@@ -444,6 +444,7 @@ int RunHost(Context& ctx, const HostOptions& options) {
   Options o;
   o.create_if_missing = false;
   o.run_triggers = true;
+  o.trigger_threads = options.trigger_threads;
   struct stat st;
   if (::stat((dir + "/IDENTITY").c_str(), &st) != 0) {
     // AWS clients create their tables over the wire: an endpoint may start

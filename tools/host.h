@@ -41,6 +41,8 @@ struct HostOptions {
   // RUNNEL_ACCESS_KEY_ID / RUNNEL_SECRET_ACCESS_KEY); none: no SigV4 check,
   // loopback only.
   std::string credentials_file;
+  // Options::trigger_threads: the trigger runtime's pool (0: the default).
+  int trigger_threads = 0;
   // Region, account, limits and timeouts of the endpoint (credentials are
   // filled in from the two sources above).
   endpoint::ServerOptions endpoint;

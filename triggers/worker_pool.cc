@@ -45,6 +45,7 @@ WorkerPool::~WorkerPool() {
     shutdown_ = true;
   }
   work_cv_.SignalAll();
+  timer_cv_.SignalAll();
   for (auto& t : threads_) t.join();
 }
 
@@ -93,10 +94,15 @@ void WorkerPool::OnTableChange(uint64_t last, const std::vector<uint32_t>& table
   }
 }
 
-void WorkerPool::MakeReady(Task* task) {
+void WorkerPool::MakeReady(Task* task, bool wake) {
   task->state_ = Task::State::kReady;
   ready_.push_back(task);
-  work_cv_.Signal();
+  if (!wake) return;
+  if (sleepers_ > 0) {
+    work_cv_.Signal();
+  } else if (keeper_) {
+    timer_cv_.Signal();
+  }
 }
 
 void WorkerPool::Unpark(Task* task) {
@@ -123,7 +129,9 @@ void WorkerPool::Park(Task* task, const Wait& wait) {
   const bool woken = task->woken_;
   task->woken_ = false;
   if (wait.kind == Wait::Kind::kNone || woken || wait.deadline <= Clock::now()) {
-    MakeReady(task);
+    // The thread that ran the step looks at the queue next: no other needs
+    // waking for it.
+    MakeReady(task, /*wake=*/false);
     return;
   }
   if (wait.kind == Wait::Kind::kTableChange) {
@@ -131,7 +139,7 @@ void WorkerPool::Park(Task* task, const Wait& wait) {
     // the stream's end): then waiting for it would sleep through it.
     auto seen = table_last_.find(wait.table);
     if (seen != table_last_.end() && seen->second >= wait.sequence) {
-      MakeReady(task);
+      MakeReady(task, /*wake=*/false);
       return;
     }
     table_waiters_[wait.table].insert(task);
@@ -140,8 +148,12 @@ void WorkerPool::Park(Task* task, const Wait& wait) {
   task->state_ = Task::State::kWaiting;
   task->timer_ = timers_.emplace(wait.deadline, task);
   task->has_timer_ = true;
-  // A thread asleep until a later deadline must wait for this one instead.
-  if (task->timer_ == timers_.begin()) work_cv_.Signal();
+  if (keeper_) {
+    // The keeper must wait for this one instead.
+    if (wait.deadline < keeper_deadline_) timer_cv_.Signal();
+  } else if (sleepers_ > 0) {
+    work_cv_.Signal();  // one of them becomes the keeper
+  }
 }
 
 void WorkerPool::FireTimers(Clock::time_point now) {
@@ -157,12 +169,17 @@ void WorkerPool::Loop() {
   while (!shutdown_) {
     FireTimers(Clock::now());
     if (ready_.empty()) {
-      if (timers_.empty()) {
-        work_cv_.Wait(&mu_);
-      } else {
+      if (!keeper_ && !timers_.empty()) {
+        keeper_ = true;
         // A copy: the timer may be erased while this thread waits.
-        const Clock::time_point deadline = timers_.begin()->first;
-        work_cv_.WaitUntil(&mu_, deadline);
+        keeper_deadline_ = timers_.begin()->first;
+        const Clock::time_point deadline = keeper_deadline_;
+        timer_cv_.WaitUntil(&mu_, deadline);
+        keeper_ = false;
+      } else {
+        ++sleepers_;
+        work_cv_.Wait(&mu_);
+        --sleepers_;
       }
       continue;
     }

@@ -99,7 +99,8 @@ class WorkerPool {
 
  private:
   void Loop() EXCLUDES(mu_);
-  void MakeReady(Task* task) REQUIRES(mu_);
+  // Queues `task`; with `wake`, wakes a thread for it if one is asleep.
+  void MakeReady(Task* task, bool wake = true) REQUIRES(mu_);
   // Takes a waiting task off its timer and table.
   void Unpark(Task* task) REQUIRES(mu_);
   // After a step: queue the task again, park it, or finish it.
@@ -107,7 +108,15 @@ class WorkerPool {
   void FireTimers(Clock::time_point now) REQUIRES(mu_);
 
   Mutex mu_;
-  CondVar work_cv_;  // a task became ready, a timer was added, or shutdown
+  // Idle threads: at most one, the keeper, sleeps until the earliest timer
+  // (on timer_cv_); the others sleep on work_cv_ until a task is ready. So a
+  // commit wakes one thread, and a timer added later than the one the
+  // keeper watches wakes none.
+  CondVar work_cv_;
+  CondVar timer_cv_;
+  int sleepers_ GUARDED_BY(mu_) = 0;  // on work_cv_
+  bool keeper_ GUARDED_BY(mu_) = false;
+  Clock::time_point keeper_deadline_ GUARDED_BY(mu_);
   CondVar done_cv_;  // a task is done
   bool shutdown_ GUARDED_BY(mu_) = false;
   std::deque<Task*> ready_ GUARDED_BY(mu_);
