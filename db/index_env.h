@@ -13,6 +13,12 @@
 //    sequence applied so far); when it deletes the old .log file the
 //    memtable before the switch has been written to a table and recorded in
 //    a synced MANIFEST, so that sequence is durable. Retention uses it.
+//  * Table files are read through read-only mappings (as LevelDB's own
+//    Env does), but what they keep in the process's RSS is bounded: once
+//    reads through them reach kMappedTableBudget bytes, the pages of every
+//    mapping read since are given back (MADV_DONTNEED; see index_env.cc).
+//    LevelDB's mappings keep every page ever read: a full scan of the index
+//    (the key filter's, at open) left the whole index in RSS.
 //
 // Thread safety: all methods are called by LevelDB from its foreground and
 // compaction threads; internal state is guarded by mu_. The sync hook must not
@@ -28,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "util/mutex.h"
@@ -35,9 +42,16 @@
 
 namespace runnel {
 
+class MappedTables;
+
 class IndexEnv : public leveldb::EnvWrapper {
  public:
-  explicit IndexEnv(leveldb::Env* base) : leveldb::EnvWrapper(base) {}
+  // Bytes read through the table mappings between two give-backs: about the
+  // most their pages hold in RSS.
+  static constexpr uint64_t kMappedTableBudget = 16ull << 20;
+
+  explicit IndexEnv(leveldb::Env* base);
+  ~IndexEnv() override;
 
   // Installed once the log is open; until then (LevelDB's own Open) syncs
   // need no log sync and the applied sequence is the caller's initial value.
@@ -51,6 +65,10 @@ class IndexEnv : public leveldb::EnvWrapper {
   leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override;
   leveldb::Status NewAppendableFile(const std::string& f, leveldb::WritableFile** r) override;
   leveldb::Status RemoveFile(const std::string& f) override;
+  // Through the default Env: a bounded mapping (see above), or the base
+  // Env's file past 1000 live mappings or if mmap fails. Other Envs (tests
+  // inject faults) are read through as they are.
+  leveldb::Status NewRandomAccessFile(const std::string& f, leveldb::RandomAccessFile** r) override;
 
  private:
   leveldb::Status Wrap(leveldb::Status s, leveldb::WritableFile** r);
@@ -63,6 +81,8 @@ class IndexEnv : public leveldb::EnvWrapper {
   // LevelDB log number -> sequence applied when it was created.
   std::map<uint64_t, uint64_t> log_starts_ GUARDED_BY(mu_);
   std::atomic<uint64_t> durable_{0};
+  // Shared with the files, which LevelDB may close after the Env.
+  const std::shared_ptr<MappedTables> mapped_;
 };
 
 }  // namespace runnel
