@@ -15,8 +15,11 @@
 // peak it also sums /proc/self/smaps by what is mapped (log segments, index
 // tables, anonymous memory, ...) to show where the peak is.
 //
+// Sampling goes on for --settle-ms after each phase (see Finish()).
+//
 //   rss_bench [--records N] [--runs R] [--dir DIR] [--plugin PATH]
-//             [--batch-size B] [--sample-ms MS] [--reuse 1]
+//             [--batch-size B] [--sample-ms MS] [--settle-ms MS] [--reuse 1]
+// --reuse 1 keeps the DB in DIR for the next invocation with the same N.
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,9 +196,13 @@ void Baseline(Result* r) {
   r->hwm_reset = clear.good();
 }
 
-void Finish(Result* r, Sampler* sampler, Clock::time_point t0) {
-  sampler->Stop();
+// The sampler goes on for `settle_ms` after the phase: work that the open
+// started in the background (the key filter's scan of the index) belongs to
+// the process too, and a short phase would end before it does.
+void Finish(Result* r, Sampler* sampler, Clock::time_point t0, int settle_ms) {
   r->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
+  sampler->Stop();
   r->peak = sampler->peak;
   r->max_anon = sampler->max_anon;
   r->max_file = sampler->max_file;
@@ -257,11 +264,11 @@ void Setup(const std::string& dir, size_t n, Result* r) {
     }
   }
   r->records = n;
-  Finish(r, &sampler, t0);
+  Finish(r, &sampler, t0, 0);
   Check(db->Close(), "close");
 }
 
-void ReadGetRecords(const std::string& dir, size_t n, int sample_ms, Result* r) {
+void ReadGetRecords(const std::string& dir, size_t n, int sample_ms, int settle_ms, Result* r) {
   std::unique_ptr<runnel::DB> db;
   Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
   Baseline(r);
@@ -282,7 +289,7 @@ void ReadGetRecords(const std::string& dir, size_t n, int sample_ms, Result* r) 
     if (batch.records().empty()) break;
     it = batch.next_shard_iterator();
   }
-  Finish(r, &sampler, t0);
+  Finish(r, &sampler, t0, settle_ms);
   if (r->records != n || bytes != n * (kKeyBytes + kValueBytes)) {
     std::fprintf(stderr, "GetRecords read %llu records, %zu bytes\n",
                  static_cast<unsigned long long>(r->records), bytes);
@@ -292,7 +299,7 @@ void ReadGetRecords(const std::string& dir, size_t n, int sample_ms, Result* r) 
 }
 
 void DeliverThroughMapping(const std::string& dir, const std::string& plugin, size_t n,
-                           uint32_t batch_size, int sample_ms, Result* r) {
+                           uint32_t batch_size, int sample_ms, int settle_ms, Result* r) {
   std::unique_ptr<runnel::DB> db;
   Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
   runnel::FunctionConfiguration f;
@@ -310,7 +317,7 @@ void DeliverThroughMapping(const std::string& dir, const std::string& plugin, si
   Check(db->triggers()->CreateEventSourceMapping(m, &created), "create-mapping");
   Check(db->triggers()->Start(), "start");
   Check(db->triggers()->WaitUntilIdle(std::chrono::minutes(30)), "idle");
-  Finish(r, &sampler, t0);
+  Finish(r, &sampler, t0, settle_ms);
   runnel::MappingMetrics metrics;
   Check(db->triggers()->GetMappingMetrics(created.uuid, &metrics), "metrics");
   r->records = metrics.records_in;
@@ -386,6 +393,7 @@ struct Flags {
   std::string plugin;
   uint32_t batch_size = 100;
   int sample_ms = 10;
+  int settle_ms = 10000;
   bool reuse = false;
 };
 
@@ -418,6 +426,8 @@ Flags Parse(int argc, char** argv) {
       f.batch_size = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
     else if (flag == "--sample-ms")
       f.sample_ms = std::atoi(v);
+    else if (flag == "--settle-ms")
+      f.settle_ms = std::atoi(v);
     else if (flag == "--reuse")
       f.reuse = std::atoi(v) != 0;
     else {
@@ -429,8 +439,10 @@ Flags Parse(int argc, char** argv) {
     std::fprintf(stderr, "--records: at most 10^15 - 1 (16-byte keys)\n");
     std::exit(2);
   }
-  if (f.records == 0 || f.runs < 1 || f.sample_ms < 1 || f.batch_size < 1) {
-    std::fprintf(stderr, "--records, --runs, --sample-ms and --batch-size must be >= 1\n");
+  if (f.records == 0 || f.runs < 1 || f.sample_ms < 1 || f.batch_size < 1 || f.settle_ms < 0) {
+    std::fprintf(stderr,
+                 "--records, --runs, --sample-ms and --batch-size must be >= 1, --settle-ms >= "
+                 "0\n");
     std::exit(2);
   }
   if (!std::filesystem::exists(f.plugin)) {
@@ -447,8 +459,10 @@ int main(int argc, char** argv) {
   const Flags f = Parse(argc, argv);
   const std::string db_dir = f.dir + "/db";
   const std::string marker = f.dir + "/records";
-  std::printf("records=%zu runs=%d mapping batch size=%u sample every %d ms; load average %s\n",
-              f.records, f.runs, f.batch_size, f.sample_ms, LoadAvg().c_str());
+  std::printf(
+      "records=%zu runs=%d mapping batch size=%u sample every %d ms, and %d ms after each phase; "
+      "load average %s\n",
+      f.records, f.runs, f.batch_size, f.sample_ms, f.settle_ms, LoadAvg().c_str());
   size_t have = 0;
   if (f.reuse) std::ifstream(marker) >> have;
   if (have != f.records) {
@@ -462,10 +476,11 @@ int main(int argc, char** argv) {
   std::vector<Result> gets, maps;
   for (int run = 1; run <= f.runs; ++run) {
     std::printf("--- run %d/%d (load average %s)\n", run, f.runs, LoadAvg().c_str());
-    gets.push_back(InChild([&](Result* r) { ReadGetRecords(db_dir, f.records, f.sample_ms, r); }));
+    gets.push_back(InChild(
+        [&](Result* r) { ReadGetRecords(db_dir, f.records, f.sample_ms, f.settle_ms, r); }));
     PrintRun("GetRecords", run, gets.back());
     maps.push_back(InChild([&](Result* r) {
-      DeliverThroughMapping(db_dir, f.plugin, f.records, f.batch_size, f.sample_ms, r);
+      DeliverThroughMapping(db_dir, f.plugin, f.records, f.batch_size, f.sample_ms, f.settle_ms, r);
     }));
     PrintRun("mapping", run, maps.back());
   }
