@@ -8,7 +8,9 @@
 //     a shard iterator and a GetRecords loop (default GetRecordsOptions: what
 //     a stream consumer does);
 //  3. mapping: a child process opens the DB and delivers all N records
-//     through an event source mapping to the no-op plugin (dlopen).
+//     through an event source mapping to the no-op plugin (dlopen);
+//  4. Get (--gets G, 0 to skip): a child process reads G random existing
+//     keys with DB::Get (the index's side, for comparison).
 // Each reading phase is a fresh process (fork of this one before it opened
 // anything), so its peak is its own. A sampler thread reads
 // /proc/self/status every --sample-ms: VmRSS, RssAnon, RssFile; at each new
@@ -18,7 +20,8 @@
 // Sampling goes on for --settle-ms after each phase (see Finish()).
 //
 //   rss_bench [--records N] [--runs R] [--dir DIR] [--plugin PATH]
-//             [--batch-size B] [--sample-ms MS] [--settle-ms MS] [--reuse 1]
+//             [--batch-size B] [--sample-ms MS] [--settle-ms MS] [--gets G]
+//             [--reuse 1]
 // --reuse 1 keeps the DB in DIR for the next invocation with the same N.
 
 #include <sys/wait.h>
@@ -35,6 +38,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -333,6 +337,31 @@ void DeliverThroughMapping(const std::string& dir, const std::string& plugin, si
   Check(db->Close(), "close");
 }
 
+// Point reads of random existing keys: what the index's mapped tables keep
+// in RSS under Gets (and what the give-backs of bounded mappings cost).
+void RandomGets(const std::string& dir, size_t n, size_t gets, int sample_ms, int settle_ms,
+                Result* r) {
+  std::unique_ptr<runnel::DB> db;
+  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
+  Baseline(r);
+  Sampler sampler(sample_ms);
+  std::mt19937_64 rng(3);
+  const auto t0 = Clock::now();
+  std::string value;
+  for (size_t i = 0; i < gets; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof(key), "k%015zu", static_cast<size_t>(rng() % n));
+    Check(db->Get(runnel::ReadOptions(), "src", key, &value), "get");
+    if (value.size() != kValueBytes) {
+      std::fprintf(stderr, "%s: %zu bytes\n", key, value.size());
+      std::exit(1);
+    }
+  }
+  r->records = gets;
+  Finish(r, &sampler, t0, settle_ms);
+  Check(db->Close(), "close");
+}
+
 // --- Report
 
 // The memory the Options ask for (defaults): LevelDB's block cache and
@@ -360,7 +389,7 @@ double ProcessPeak(const Result& r) {
 
 void PrintRun(const char* phase, int run, const Result& r) {
   std::printf(
-      "  run %d %-10s %.1f s (%.2fM rec/s); after open %.1f MiB (anon %.1f, file %.1f; VmHWM "
+      "  run %d %-10s %.1f s (%.2fM/s); after open %.1f MiB (anon %.1f, file %.1f; VmHWM "
       "%.1f); sampled peak %.1f MiB (anon %.1f, file %.1f; max anon %.1f, max file %.1f); "
       "VmHWM %s %.1f MiB\n"
       "      at the peak (smaps, MiB): %s\n",
@@ -394,6 +423,7 @@ struct Flags {
   uint32_t batch_size = 100;
   int sample_ms = 10;
   int settle_ms = 10000;
+  size_t gets = 1000000;
   bool reuse = false;
 };
 
@@ -428,6 +458,8 @@ Flags Parse(int argc, char** argv) {
       f.sample_ms = std::atoi(v);
     else if (flag == "--settle-ms")
       f.settle_ms = std::atoi(v);
+    else if (flag == "--gets")
+      f.gets = std::strtoull(v, nullptr, 10);
     else if (flag == "--reuse")
       f.reuse = std::atoi(v) != 0;
     else {
@@ -473,7 +505,7 @@ int main(int argc, char** argv) {
                 w.seconds, w.records / w.seconds / 1e3, w.hwm / kMiB);
     std::ofstream(marker) << f.records;
   }
-  std::vector<Result> gets, maps;
+  std::vector<Result> gets, maps, points;
   for (int run = 1; run <= f.runs; ++run) {
     std::printf("--- run %d/%d (load average %s)\n", run, f.runs, LoadAvg().c_str());
     gets.push_back(InChild(
@@ -483,6 +515,10 @@ int main(int argc, char** argv) {
       DeliverThroughMapping(db_dir, f.plugin, f.records, f.batch_size, f.sample_ms, f.settle_ms, r);
     }));
     PrintRun("mapping", run, maps.back());
+    if (f.gets == 0) continue;
+    points.push_back(InChild(
+        [&](Result* r) { RandomGets(db_dir, f.records, f.gets, f.sample_ms, f.settle_ms, r); }));
+    PrintRun("Get", run, points.back());
   }
   const Caches c = ConfiguredCaches(f.records);
   std::printf(
@@ -493,6 +529,12 @@ int main(int argc, char** argv) {
   std::printf("medians of %d runs (target: VmHWM <= 64 MiB + configured caches):\n", f.runs);
   PrintSummary("GetRecords", gets, c);
   PrintSummary("mapping", maps, c);
+  if (!points.empty()) {
+    PrintSummary("Get", points, c);
+    std::vector<double> rate;
+    for (const Result& r : points) rate.push_back(r.records / r.seconds);
+    std::printf("Get: %.0fk random point reads/s\n", Median(rate) / 1e3);
+  }
   std::printf("(load average at the end: %s)\n", LoadAvg().c_str());
   if (!f.reuse) std::filesystem::remove_all(f.dir);
   return 0;
