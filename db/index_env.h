@@ -14,11 +14,13 @@
 //    memtable before the switch has been written to a table and recorded in
 //    a synced MANIFEST, so that sequence is durable. Retention uses it.
 //  * Table files are read through read-only mappings (as LevelDB's own
-//    Env does), but what they keep in the process's RSS is bounded: once
-//    reads through them reach kMappedTableBudget bytes, the pages of every
-//    mapping read since are given back (MADV_DONTNEED; see index_env.cc).
-//    LevelDB's mappings keep every page ever read: a full scan of the index
-//    (the key filter's, at open) left the whole index in RSS.
+//    Env does), but what scans leave in the process's RSS is bounded: once
+//    sequential reads (iterators, compactions) have mapped in
+//    kMappedTableBudget bytes, the pages of every mapping read since are
+//    given back (MADV_DONTNEED; see index_env.cc). With LevelDB's mappings
+//    a full scan of the index (the key filter's, at open) left the whole
+//    index in RSS. Point reads (Get) are not counted: their pages stay
+//    mapped until the next give-back, as before.
 //
 // Thread safety: all methods are called by LevelDB from its foreground and
 // compaction threads; internal state is guarded by mu_. The sync hook must not
@@ -46,8 +48,8 @@ class MappedTables;
 
 class IndexEnv : public leveldb::EnvWrapper {
  public:
-  // Bytes read through the table mappings between two give-backs: about the
-  // most their pages hold in RSS.
+  // Bytes of pages mapped in by sequential reads of the table mappings
+  // between two give-backs: about the most a scan leaves in RSS.
   static constexpr uint64_t kMappedTableBudget = 16ull << 20;
 
   explicit IndexEnv(leveldb::Env* base);
