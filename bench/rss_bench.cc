@@ -399,7 +399,10 @@ void PrintRun(const char* phase, int run, const Result& r) {
       r.hwm_reset ? "of the phase" : "of the process", r.hwm / kMiB, r.breakdown);
 }
 
-void PrintSummary(const char* phase, const std::vector<Result>& runs, const Caches& c) {
+// `target`: the phase is one the 64 MiB target is about (streaming); the
+// Get phase is shown beside it.
+void PrintSummary(const char* phase, const std::vector<Result>& runs, const Caches& c,
+                  bool target = true) {
   std::vector<double> base, anon, file, peak;
   for (const Result& r : runs) {
     base.push_back(r.baseline.rss / kMiB);
@@ -412,7 +415,9 @@ void PrintSummary(const char* phase, const std::vector<Result>& runs, const Cach
       "%-10s after open %.1f MiB; peak RSS %.1f MiB (at the sampled peak: anon %.1f, file "
       "%.1f); peak - caches = %.1f MiB = %.2f x 64 MiB (%s)\n",
       phase, Median(base), Median(peak), Median(anon), Median(file), over, over / 64,
-      over <= 64 ? "met" : "MISSED");
+      !target      ? "no target: point reads keep index pages mapped"
+      : over <= 64 ? "met"
+                   : "MISSED");
 }
 
 struct Flags {
@@ -530,7 +535,7 @@ int main(int argc, char** argv) {
   PrintSummary("GetRecords", gets, c);
   PrintSummary("mapping", maps, c);
   if (!points.empty()) {
-    PrintSummary("Get", points, c);
+    PrintSummary("Get", points, c, false);
     std::vector<double> rate;
     for (const Result& r : points) rate.push_back(r.records / r.seconds);
     std::printf("Get: %.0fk random point reads/s\n", Median(rate) / 1e3);
