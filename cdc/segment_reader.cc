@@ -20,6 +20,11 @@ namespace {
 // Address space a mapped reader reserves: the default segment size and a
 // little more (a segment may end with one frame past the size).
 constexpr uint64_t kMapReserveBytes = (64ull << 20) + (1ull << 20);
+// A sequential reader gives back the pages it has passed in steps of this
+// many bytes, keeping the last kKeepBehindBytes (where the views of the
+// batch in hand usually are) mapped in.
+constexpr uint64_t kDropStepBytes = 4ull << 20;
+constexpr uint64_t kKeepBehindBytes = 2ull << 20;
 }  // namespace
 
 Status SegmentReader::Open(leveldb::Env* env, const std::string& dir, uint64_t first_sequence,
@@ -214,7 +219,26 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   frame->offset = offset_;
   frame->payload = raw.substr(kFrameHeaderSize);
   offset_ += h.frame_size();
+  if (mapped_ != nullptr && offset_ >= dropped_ + kDropStepBytes + kKeepBehindBytes) {
+    DropPassedPages();
+  }
   return Result::kFrame;
+}
+
+// Every page of the mapping that a read touched stays in the process's RSS
+// until the mapping goes: a reader that walks a whole segment (a mapping's
+// lane keeps its cursor, and so its segment, from batch to batch) would
+// hold up to the segment size (64 MiB) of file pages. MADV_DONTNEED only
+// takes them out of this process's page tables: the mapping is MAP_SHARED
+// and read-only, so the bytes stay in the page cache and a later touch (a
+// view still held by a batch, a seek back) faults them in again from the
+// file, unchanged. Views stay valid.
+void SegmentReader::DropPassedPages() {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t end = (offset_ - kKeepBehindBytes) / page * page;
+  if (end <= dropped_) return;
+  ::madvise(const_cast<char*>(mapped_) + dropped_, end - dropped_, MADV_DONTNEED);
+  dropped_ = end;
 }
 
 void SegmentReader::SkipDamage(const Damage& damage) {

@@ -118,6 +118,9 @@ class SegmentReader {
   Status ReadFromFile(uint64_t off, size_t n, std::string_view* out, std::vector<uint64_t>* buf);
   // True if an intact frame starts at off.
   bool IntactFrameAt(uint64_t off);
+  // Gives back the pages of the mapping that the reader has passed (see
+  // segment_reader.cc).
+  void DropPassedPages();
   // Finds the first intact frame after `off`; size_ if none. Linear in the
   // bytes scanned: a candidate offset must pass the header check before its
   // payload is hashed.
@@ -130,6 +133,7 @@ class SegmentReader {
   // guard (slot guard_), since another process may cut the file under it.
   const char* mapped_ = nullptr;
   uint64_t map_bytes_ = 0;
+  uint64_t dropped_ = 0;  // the mapping's pages below this were given back
   int guard_ = -1;
   int fd_ = -1;  // the default Env's file when it is not mapped: pread
   std::string path_;

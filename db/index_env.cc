@@ -2,7 +2,15 @@
 
 #include "db/index_env.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <set>
 
 namespace runnel {
 namespace {
@@ -52,6 +60,140 @@ class LogFirstFile final : public leveldb::WritableFile {
 };
 
 }  // namespace
+
+class MappedTable;
+
+// What one read fault of a file mapping maps in, as the budget counts it:
+// Linux maps the pages around the faulting one that are in the page cache
+// too, 64 KiB aligned by default (fault_around_bytes). Counting 4 KiB pages
+// undercounted random point reads sixteenfold: the whole index stayed in.
+constexpr uint64_t kFaultWindow = 64 << 10;
+
+// The live table mappings and the bytes read through them since the last
+// give-back.
+class MappedTables {
+ public:
+  static constexpr int kMaxMappings = 1000;  // as LevelDB's own Env
+
+  // False if kMaxMappings are live.
+  bool Add(MappedTable* t);
+  void Remove(MappedTable* t);
+  // Counts n bytes mapped in; past the budget, gives the pages back.
+  void Charge(size_t n) {
+    if (charged_.fetch_add(n, std::memory_order_relaxed) + n >= IndexEnv::kMappedTableBudget) {
+      GiveBack();
+    }
+  }
+
+ private:
+  void GiveBack();
+
+  Mutex mu_;
+  std::set<MappedTable*> tables_ GUARDED_BY(mu_);
+  std::atomic<uint64_t> charged_{0};
+};
+
+// A table file mapped read-only. LevelDB table files are immutable and only
+// ever deleted, never cut, so a mapping of one never faults past its end.
+class MappedTable final : public leveldb::RandomAccessFile {
+ public:
+  MappedTable(std::shared_ptr<MappedTables> tables, std::string name, const char* base,
+              size_t bytes)
+      : tables_(std::move(tables)), name_(std::move(name)), base_(base), bytes_(bytes) {}
+  ~MappedTable() override {
+    tables_->Remove(this);
+    ::munmap(const_cast<char*>(base_), bytes_);
+  }
+  leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
+                       char* /*scratch*/) const override {
+    if (offset > bytes_ || n > bytes_ - offset) {
+      *result = leveldb::Slice();
+      return leveldb::Status::IOError(name_, std::strerror(EINVAL));
+    }
+    *result = leveldb::Slice(base_ + offset, n);
+    if (!read_.load(std::memory_order_relaxed)) read_.store(true, std::memory_order_relaxed);
+    // Only reads that go on where the last read of this file ended (a scan:
+    // an iterator, a compaction) are charged, by what they may map in (whole
+    // fault windows, not bytes: a compressed block of a few hundred bytes
+    // still maps a window). Point reads are not: charging them made every
+    // Get over an index larger than the budget fault its blocks back in,
+    // which halved random Gets/s (bench/RESULTS.md). Their pages stay mapped
+    // until a scan's give-back, as they did with LevelDB's own mappings.
+    const uint64_t first = offset / kFaultWindow;
+    const uint64_t last = (offset + (n > 0 ? n - 1 : 0)) / kFaultWindow;
+    const uint64_t prev = last_window_.exchange(last, std::memory_order_relaxed);
+    if (prev == first) {
+      if (last > first) tables_->Charge((last - first) * kFaultWindow);
+    } else if (prev != UINT64_MAX && prev + 1 == first) {
+      tables_->Charge((last - first + 1) * kFaultWindow);
+    }
+    return leveldb::Status::OK();
+  }
+  // Gives back the pages of a mapping read since the last call.
+  void GiveBack() {
+    if (!read_.exchange(false, std::memory_order_relaxed)) return;
+    ::madvise(const_cast<char*>(base_), bytes_, MADV_DONTNEED);
+  }
+
+ private:
+  const std::shared_ptr<MappedTables> tables_;
+  const std::string name_;
+  const char* const base_;
+  const size_t bytes_;
+  mutable std::atomic<bool> read_{false};
+  mutable std::atomic<uint64_t> last_window_{UINT64_MAX};
+};
+
+bool MappedTables::Add(MappedTable* t) {
+  MutexLock lock(&mu_);
+  if (tables_.size() >= kMaxMappings) return false;
+  tables_.insert(t);
+  return true;
+}
+
+void MappedTables::Remove(MappedTable* t) {
+  MutexLock lock(&mu_);
+  tables_.erase(t);
+}
+
+// Slices that LevelDB holds into a mapping (a block being parsed, an
+// iterator's block) stay valid: the mappings are MAP_SHARED and read-only,
+// so MADV_DONTNEED only takes the pages out of this process's page tables,
+// the bytes stay in the page cache, and the next touch maps them in again
+// (a minor fault). What is given back is what was read since: the budget
+// bounds the RSS, the page cache keeps the speed.
+void MappedTables::GiveBack() {
+  MutexLock lock(&mu_);
+  if (charged_.load(std::memory_order_relaxed) < IndexEnv::kMappedTableBudget) return;
+  charged_.store(0, std::memory_order_relaxed);
+  for (MappedTable* t : tables_) t->GiveBack();
+}
+
+IndexEnv::IndexEnv(leveldb::Env* base)
+    : leveldb::EnvWrapper(base), mapped_(std::make_shared<MappedTables>()) {}
+
+IndexEnv::~IndexEnv() = default;
+
+leveldb::Status IndexEnv::NewRandomAccessFile(const std::string& f, leveldb::RandomAccessFile** r) {
+  if (target() != leveldb::Env::Default()) return target()->NewRandomAccessFile(f, r);
+  const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return target()->NewRandomAccessFile(f, r);  // its error, as LevelDB words it
+  struct stat st;
+  void* p = MAP_FAILED;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  }
+  ::close(fd);  // the mapping keeps the file
+  if (p == MAP_FAILED) return target()->NewRandomAccessFile(f, r);
+  auto table = std::make_unique<MappedTable>(mapped_, f, static_cast<const char*>(p),
+                                             static_cast<size_t>(st.st_size));
+  if (!mapped_->Add(table.get())) {
+    table.reset();
+    return target()->NewRandomAccessFile(f, r);
+  }
+  *r = table.release();
+  return leveldb::Status::OK();
+}
 
 void IndexEnv::SetHooks(std::function<leveldb::Status()> sync_log,
                         std::function<uint64_t()> applied_sequence) {

@@ -13,6 +13,14 @@
 //    sequence applied so far); when it deletes the old .log file the
 //    memtable before the switch has been written to a table and recorded in
 //    a synced MANIFEST, so that sequence is durable. Retention uses it.
+//  * Table files are read through read-only mappings (as LevelDB's own
+//    Env does), but what scans leave in the process's RSS is bounded: once
+//    sequential reads (iterators, compactions) have mapped in
+//    kMappedTableBudget bytes, the pages of every mapping read since are
+//    given back (MADV_DONTNEED; see index_env.cc). With LevelDB's mappings
+//    a full scan of the index (the key filter's, at open) left the whole
+//    index in RSS. Point reads (Get) are not counted: their pages stay
+//    mapped until the next give-back, as before.
 //
 // Thread safety: all methods are called by LevelDB from its foreground and
 // compaction threads; internal state is guarded by mu_. The sync hook must not
@@ -28,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "util/mutex.h"
@@ -35,9 +44,16 @@
 
 namespace runnel {
 
+class MappedTables;
+
 class IndexEnv : public leveldb::EnvWrapper {
  public:
-  explicit IndexEnv(leveldb::Env* base) : leveldb::EnvWrapper(base) {}
+  // Bytes of pages mapped in by sequential reads of the table mappings
+  // between two give-backs: about the most a scan leaves in RSS.
+  static constexpr uint64_t kMappedTableBudget = 16ull << 20;
+
+  explicit IndexEnv(leveldb::Env* base);
+  ~IndexEnv() override;
 
   // Installed once the log is open; until then (LevelDB's own Open) syncs
   // need no log sync and the applied sequence is the caller's initial value.
@@ -51,6 +67,10 @@ class IndexEnv : public leveldb::EnvWrapper {
   leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override;
   leveldb::Status NewAppendableFile(const std::string& f, leveldb::WritableFile** r) override;
   leveldb::Status RemoveFile(const std::string& f) override;
+  // Through the default Env: a bounded mapping (see above), or the base
+  // Env's file past 1000 live mappings or if mmap fails. Other Envs (tests
+  // inject faults) are read through as they are.
+  leveldb::Status NewRandomAccessFile(const std::string& f, leveldb::RandomAccessFile** r) override;
 
  private:
   leveldb::Status Wrap(leveldb::Status s, leveldb::WritableFile** r);
@@ -63,6 +83,8 @@ class IndexEnv : public leveldb::EnvWrapper {
   // LevelDB log number -> sequence applied when it was created.
   std::map<uint64_t, uint64_t> log_starts_ GUARDED_BY(mu_);
   std::atomic<uint64_t> durable_{0};
+  // Shared with the files, which LevelDB may close after the Env.
+  const std::shared_ptr<MappedTables> mapped_;
 };
 
 }  // namespace runnel
