@@ -8,7 +8,11 @@
 // them alike; the load average is printed before and after.
 //
 //   lanes_bench --plugin PATH [--records N] [--batch-size B] [--runs R]
-//               [--dir DIR]
+//               [--dir DIR] [--trigger-threads T]
+//
+// The runtime runs lanes on a pool (Options::trigger_threads, default four
+// per core): a 1 ms handler sleeps, so 10 lanes need 10 threads to overlap
+// fully; --trigger-threads shows both.
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +29,8 @@
 #include "runnel/triggers.h"
 
 namespace {
+
+int g_trigger_threads = 0;  // Options::trigger_threads
 
 using Clock = std::chrono::steady_clock;
 
@@ -53,7 +59,9 @@ double Run(const std::string& dir, const std::string& plugin, size_t records, ui
            uint32_t factor, uint64_t* invocations) {
   std::filesystem::remove_all(dir);
   std::unique_ptr<runnel::DB> db;
-  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
+  runnel::Options o;
+  o.trigger_threads = g_trigger_threads;
+  Check(runnel::DB::Open(o, dir, &db), "open");
   runnel::StreamSpecification spec;
   spec.stream_enabled = true;
   spec.stream_view_type = runnel::StreamViewType::kNewImage;
@@ -118,6 +126,8 @@ int main(int argc, char** argv) {
       runs = std::atoi(v);
     } else if (a == "--dir") {
       dir = v;
+    } else if (a == "--trigger-threads") {
+      g_trigger_threads = std::atoi(v);
     } else {
       usage = true;
     }
@@ -125,7 +135,7 @@ int main(int argc, char** argv) {
   if (usage) {
     std::fprintf(stderr,
                  "usage: lanes_bench --plugin PATH [--records N] [--batch-size B] "
-                 "[--runs R] [--dir DIR]\n");
+                 "[--runs R] [--dir DIR] [--trigger-threads T]\n");
     return 2;
   }
   if (plugin.empty() || records == 0 || batch_size == 0 || runs < 1) {
@@ -133,8 +143,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const uint32_t factors[] = {1, 2, 4, 10};
-  std::printf("lanes_bench: %zu records, batch size %u, handler 1 ms per batch, %d runs\n", records,
-              batch_size, runs);
+  std::printf(
+      "lanes_bench: %zu records, batch size %u, handler 1 ms per batch, %d runs, "
+      "trigger threads %d (0: four per core)\n",
+      records, batch_size, runs, g_trigger_threads);
   std::printf("load average before: %s\n", LoadAverage().c_str());
   std::map<uint32_t, std::vector<double>> rates;
   std::map<uint32_t, uint64_t> batches;
