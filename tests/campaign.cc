@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "db/db_internal.h"
 #include "runnel/triggers.h"
 #include "tests/child_process.h"
 
@@ -271,6 +274,160 @@ WriteBackCheck CheckWriteBacks(DB* db, const std::string& uuid,
            " records skipped, " + std::to_string(ahead) + " write-backs ahead of the checkpoint");
   }
   return out;
+}
+
+WriteBackCheck CheckLaneWriteBacks(DB* db, const std::string& uuid, uint32_t lanes,
+                                   const std::vector<Rec>& recs,
+                                   const std::map<uint64_t, std::string>& want,
+                                   const std::vector<std::pair<std::string, std::string>>& seen,
+                                   uint64_t* last_position, std::vector<uint64_t>* last_lanes,
+                                   bool* uneven, Violations* v) {
+  WriteBackCheck out;
+  // The lanes' positions are the DB's internals.
+  auto* internal = dynamic_cast<DBInternal*>(db);
+  auto cat = internal != nullptr ? internal->CurrentCatalog() : nullptr;
+  const log::MappingEntryData* m = cat != nullptr ? cat->FindMapping(uuid) : nullptr;
+  if (m == nullptr || m->parallelization_factor != lanes) {
+    v->Add("the mapping " + uuid + " is missing or lost its ParallelizationFactor");
+    return out;
+  }
+  uint64_t p = m->initial_position;
+  std::string result;
+  internal->ReadCheckpoint(m->id, &p, &result);
+  std::vector<uint64_t> at = internal->ReadCheckpointLanes(m->id);
+  *uneven = !at.empty();
+  if (at.empty()) at.assign(lanes, p);
+  if (at.size() != lanes || *std::min_element(at.begin(), at.end()) != p) {
+    v->Add("the checkpoint's " + std::to_string(at.size()) +
+           " lane positions do not match its position " + std::to_string(p));
+    return out;
+  }
+  out.position = p;
+  if (p < *last_position) v->Add("the checkpoint moved back to " + std::to_string(p));
+  *last_position = std::max(*last_position, p);
+  for (uint32_t l = 0; l < lanes && last_lanes->size() == lanes; ++l) {
+    if (at[l] < (*last_lanes)[l]) {
+      v->Add("lane " + std::to_string(l) + " moved back from " + std::to_string((*last_lanes)[l]) +
+             " to " + std::to_string(at[l]));
+    }
+  }
+  *last_lanes = at;
+  std::map<uint64_t, std::string> keys;  // seq -> key
+  for (const Rec& r : recs) keys[r.seq] = r.key;
+  std::map<uint64_t, std::string> got;
+  int shown = 0;
+  for (const auto& [k, value] : seen) {
+    const uint64_t q = std::strtoull(k.c_str(), nullptr, 10);
+    if (want.count(q) == 0 && shown++ < 5) v->Add("write-back " + k + " is not a record's");
+    got[q] = value;
+  }
+  for (const auto& [q, w] : want) {
+    const std::string& key = keys[q];
+    const auto lane = static_cast<uint32_t>(XXH3_64bits(key.data(), key.size()) % lanes);
+    auto it = got.find(q);
+    const std::string where = "record " + std::to_string(q) + " (lane " + std::to_string(lane) +
+                              " at " + std::to_string(at[lane]) + ")";
+    if (q < at[lane]) {
+      ++out.below;
+      if (it == got.end() && shown++ < 5) v->Add(where + " has no write-back (skipped)");
+      if (it != got.end() && it->second != w && shown++ < 5) {
+        v->Add(where + ": write-back " + Short(it->second) + ", want " + Short(w));
+      }
+    } else {
+      ++out.unprocessed;
+      if (it != got.end() && shown++ < 5) {
+        v->Add(where + " has a write-back committed without its lane's checkpoint");
+      }
+    }
+  }
+  if (shown > 5) v->Add(std::to_string(shown) + " lane write-back violations in all");
+  return out;
+}
+
+namespace {
+
+// The windows of the "src" records: window start -> records; *runs: the
+// runs ("k<run>" of a key "k<run * 10^6 + n>") that wrote in each.
+Status SrcWindows(DB* db, std::map<int64_t, uint64_t>* want,
+                  std::map<int64_t, std::set<std::string>>* runs) {
+  std::vector<Rec> recs;
+  Status s = ReadAll(db, 0, &recs);
+  if (!s.ok()) return s;
+  for (const Rec& r : recs) {
+    if (r.table != "src") continue;
+    const int64_t w = r.commit_time_micros / kWindowMicros * kWindowMicros;
+    ++(*want)[w];
+    if (runs != nullptr)
+      (*runs)[w].insert(r.key.substr(0, r.key.size() > 7 ? r.key.size() - 6 : 1));
+  }
+  return s;
+}
+
+}  // namespace
+
+WindowCheck CheckWindowFinals(DB* db, bool all_final, Violations* v) {
+  WindowCheck out;
+  std::map<int64_t, uint64_t> want;
+  std::map<int64_t, std::set<std::string>> runs;
+  Status s = SrcWindows(db, &want, &runs);
+  if (!s.ok()) {
+    v->Add("read the stream: " + s.ToString());
+    return out;
+  }
+  std::vector<std::pair<std::string, std::string>> items;
+  s = ScanAll(db, "totals", &items);
+  if (!s.ok()) {
+    v->Add("scan totals: " + s.ToString());
+    return out;
+  }
+  std::map<int64_t, std::vector<std::string>> finals;
+  for (const auto& [k, val] : items) {
+    if (k.size() < 27 || k[20] != '/' || k.compare(21, 6, "final/") != 0) {
+      v->Add("unexpected write-back '" + k + "' = '" + val + "'");
+      continue;
+    }
+    finals[std::stoll(k.substr(0, 20))].push_back(val);
+  }
+  for (const auto& [w, n] : want) {
+    out.records += n;
+    ++out.windows;
+    if (runs[w].size() > 1) ++out.across_runs;
+    auto it = finals.find(w);
+    if (it == finals.end()) {
+      if (all_final) {
+        v->Add("window " + std::to_string(w) + " (" + std::to_string(n) + " records) has no final");
+      }
+      continue;
+    }
+    ++out.finals;
+    if (it->second.size() != 1) {
+      v->Add("window " + std::to_string(w) + " has " + std::to_string(it->second.size()) +
+             " finals");
+    } else if (it->second[0] != std::to_string(n)) {
+      v->Add("window " + std::to_string(w) + ": final count " + it->second[0] + ", " +
+             std::to_string(n) + " records committed in it");
+    }
+  }
+  for (const auto& [w, f] : finals) {
+    if (want.count(w) == 0) v->Add("a final for window " + std::to_string(w) + " without records");
+  }
+  return out;
+}
+
+Status AllWindowsFinal(DB* db, bool* all, size_t* windows) {
+  std::map<int64_t, uint64_t> want;
+  Status s = SrcWindows(db, &want, nullptr);
+  if (!s.ok()) return s;
+  std::vector<std::pair<std::string, std::string>> items;
+  s = ScanAll(db, "totals", &items);
+  if (!s.ok()) return s;
+  std::set<int64_t> got;
+  for (const auto& [k, val] : items) {
+    if (k.size() > 20 && k[20] == '/') got.insert(std::stoll(k.substr(0, 20)));
+  }
+  *windows = want.size();
+  *all = std::all_of(want.begin(), want.end(), [&](const auto& w) { return got.count(w.first); });
+  return s;
 }
 
 CampaignReport::CampaignReport(const char* name, const char* unit)

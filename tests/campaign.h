@@ -7,7 +7,8 @@
 // with, the model of the tables (operations, states, their difference), the
 // list of violations, and the verifiers that more than one campaign runs
 // (replaying the change stream, matching a write's records, write-backs
-// against their mapping's checkpoint, coverage counters).
+// against their mapping's checkpoint, per lane too, tumbling-window finals
+// against the records, coverage counters).
 
 #ifndef RUNNEL_TESTS_CAMPAIGN_H_
 #define RUNNEL_TESTS_CAMPAIGN_H_
@@ -117,6 +118,44 @@ WriteBackCheck CheckWriteBacks(DB* db, const std::string& uuid,
                                const std::map<uint64_t, std::string>& want,
                                const std::vector<std::pair<std::string, std::string>>& seen,
                                uint64_t* last_position, Violations* v);
+
+// (c) per lane, for a mapping of `lanes` lanes (ParallelizationFactor): the
+// durable checkpoint holds each lane's position L (lane = XXH3-64 of the key
+// mod `lanes`) and P is their minimum. Checks that the write-backs `seen`
+// hold exactly want[q] for every record q of its lane below that lane's L
+// (`recs`: the records, for their keys), none at or above
+// it, and that neither P nor any L moved below *last_position and
+// *last_lanes, which are then raised. *uneven: the lanes' positions were
+// recorded apart (the lanes had moved at different speeds). `db` is a
+// DBInternal (what DB::Open returns).
+WriteBackCheck CheckLaneWriteBacks(DB* db, const std::string& uuid, uint32_t lanes,
+                                   const std::vector<Rec>& recs,
+                                   const std::map<uint64_t, std::string>& want,
+                                   const std::vector<std::pair<std::string, std::string>>& seen,
+                                   uint64_t* last_position, std::vector<uint64_t>* last_lanes,
+                                   bool* uneven, Violations* v);
+
+// The tumbling-window aggregate of tests/plugins/window_function.c with
+// TARGET "totals", windows of kWindowMicros, on the records of the table
+// "src" whose keys are "k<run * 10^6 + n>" (one run per process or
+// iteration). Each final invocation writes "totals" item
+// "<20-digit window start>/final/<request id>" -> the window's count.
+constexpr int64_t kWindowMicros = 1000000;
+struct WindowCheck {
+  uint64_t windows = 0;      // windows with records
+  uint64_t finals = 0;       // ... of them with their final
+  uint64_t across_runs = 0;  // ... with records of more than one run
+  uint64_t records = 0;      // src records
+};
+// Checks `db`'s "totals" against its "src" records: a window has at most
+// one final, its count is the number of src records committed in the window
+// (none lost from the aggregate, none counted twice), no final for a window
+// without records, no other item; with `all_final`, every window with
+// records has its final.
+WindowCheck CheckWindowFinals(DB* db, bool all_final, Violations* v);
+// Whether every window with records of "src" has its final in "totals";
+// *windows: how many windows have records.
+Status AllWindowsFinal(DB* db, bool* all, size_t* windows);
 
 // The closing line of a campaign run: its counters, printed in one line,
 // and the coverage counters among them asserted. A campaign in which nothing

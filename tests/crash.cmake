@@ -15,7 +15,7 @@ target_compile_options(runnel_fault_env PRIVATE ${RUNNEL_WARNING_FLAGS})
 add_library(runnel_campaign STATIC ${CMAKE_CURRENT_SOURCE_DIR}/campaign.cc
             ${CMAKE_CURRENT_SOURCE_DIR}/view_check.cc)
 target_link_libraries(runnel_campaign PUBLIC runnel_testutil Threads::Threads
-                      PRIVATE nlohmann_json::nlohmann_json)
+                      PRIVATE nlohmann_json::nlohmann_json CapnProto::capnp PkgConfig::XXHASH)
 target_compile_options(runnel_campaign PRIVATE ${RUNNEL_WARNING_FLAGS})
 
 # The child process of crash_test: writes and reports acknowledgements.
@@ -80,8 +80,9 @@ set_tests_properties(long_trigger_view_crash_1000_trials PROPERTIES
 runnel_test(trigger_power_loss_test trigger_power_loss_test.cc LABELS power_loss
             TIMEOUT 600 LIBS runnel_fault_env runnel_campaign)
 target_compile_definitions(trigger_power_loss_test PRIVATE
-  MATERIALIZED_VIEW="$<TARGET_FILE:materialized_view>")
-add_dependencies(trigger_power_loss_test materialized_view)
+  MATERIALIZED_VIEW="$<TARGET_FILE:materialized_view>"
+  WINDOW_FUNCTION="$<TARGET_FILE:window_function>")
+add_dependencies(trigger_power_loss_test materialized_view window_function)
 add_test(NAME long_trigger_power_loss_1000_iterations
          COMMAND trigger_power_loss_test
                  --gtest_filter=TriggerPowerLossTest.WriteBacksStayWithTheirCheckpoint)
@@ -92,6 +93,21 @@ add_test(NAME long_trigger_view_power_loss_1000_iterations
                  --gtest_filter=TriggerPowerLossTest.MaterializedViewStaysWithItsCheckpoint)
 set_tests_properties(long_trigger_view_power_loss_1000_iterations PROPERTIES
   ENVIRONMENT "RUNNEL_TRIGGER_VIEW_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_trigger_filter_power_loss_1000_iterations
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.FilteredWriteBacksStayWithTheirCheckpoint)
+set_tests_properties(long_trigger_filter_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_FILTER_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_trigger_lanes_power_loss_1000_iterations
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.FourLanesWriteBacksStayWithTheirCheckpoints)
+set_tests_properties(long_trigger_lanes_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_LANES_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 3600)
+add_test(NAME long_trigger_windows_power_loss_1000_iterations
+         COMMAND trigger_power_loss_test
+                 --gtest_filter=TriggerPowerLossTest.WindowTotalsAreExactAndFinalOnce)
+set_tests_properties(long_trigger_windows_power_loss_1000_iterations PROPERTIES
+  ENVIRONMENT "RUNNEL_TRIGGER_WINDOWS_POWER_LOSS_ITERATIONS=1000" LABELS long TIMEOUT 7200)
 
 # Typed transactions under SIGKILL: the child (tests/items_crash_writer.cc)
 # runs TransactWriteItems until it is killed; each transaction must be all

@@ -61,7 +61,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <chrono>
@@ -77,7 +76,6 @@
 #include <string>
 #include <vector>
 
-#include "db/db_internal.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 #include "tests/campaign.h"
@@ -226,75 +224,6 @@ struct Verified {
   bool uneven_lanes = false;  // the checkpoint's lanes were at different positions
 };
 
-// (c) and (d) per lane: every record of a lane below the lane's durable
-// position has exactly its write-back, none at or above it has one, and no
-// lane's position (nor their minimum P) moves backwards.
-WriteBackCheck CheckLaneWriteBacks(DBInternal* db, const std::string& uuid,
-                                   const std::vector<Rec>& recs,
-                                   const std::map<uint64_t, std::string>& want,
-                                   const std::vector<std::pair<std::string, std::string>>& seen,
-                                   TrialState* ts, bool* uneven, Violations* v) {
-  WriteBackCheck out;
-  auto cat = db->CurrentCatalog();
-  const log::MappingEntryData* m = cat->FindMapping(uuid);
-  if (m == nullptr || m->parallelization_factor != kLanes) {
-    v->Add("the mapping " + uuid + " is missing or lost its ParallelizationFactor");
-    return out;
-  }
-  uint64_t p = m->initial_position;
-  std::string result;
-  db->ReadCheckpoint(m->id, &p, &result);
-  std::vector<uint64_t> lanes = db->ReadCheckpointLanes(m->id);
-  *uneven = !lanes.empty();
-  if (lanes.empty()) lanes.assign(kLanes, p);
-  if (lanes.size() != kLanes || *std::min_element(lanes.begin(), lanes.end()) != p) {
-    v->Add("the checkpoint's " + std::to_string(lanes.size()) +
-           " lane positions do not match its position " + std::to_string(p));
-    return out;
-  }
-  out.position = p;
-  if (p < ts->last_position) v->Add("the checkpoint moved back to " + std::to_string(p));
-  ts->last_position = std::max(ts->last_position, p);
-  for (uint32_t l = 0; l < kLanes && ts->last_lanes.size() == kLanes; ++l) {
-    if (lanes[l] < ts->last_lanes[l]) {
-      v->Add("lane " + std::to_string(l) + " moved back from " + std::to_string(ts->last_lanes[l]) +
-             " to " + std::to_string(lanes[l]));
-    }
-  }
-  ts->last_lanes = lanes;
-  std::map<uint64_t, std::string> keys;  // seq -> key
-  for (const Rec& r : recs) keys[r.seq] = r.key;
-  std::map<uint64_t, std::string> got;
-  int shown = 0;
-  for (const auto& [k, value] : seen) {
-    const uint64_t q = std::strtoull(k.c_str(), nullptr, 10);
-    if (want.count(q) == 0 && shown++ < 5) v->Add("write-back " + k + " is not a record's");
-    got[q] = value;
-  }
-  for (const auto& [q, w] : want) {
-    const std::string& key = keys[q];
-    const auto lane = static_cast<uint32_t>(XXH3_64bits(key.data(), key.size()) % kLanes);
-    const bool done = q < lanes[lane];
-    auto it = got.find(q);
-    const std::string where = "record " + std::to_string(q) + " (lane " + std::to_string(lane) +
-                              " at " + std::to_string(lanes[lane]) + ")";
-    if (done) {
-      ++out.below;
-      if (it == got.end() && shown++ < 5) v->Add(where + " has no write-back (skipped)");
-      if (it != got.end() && it->second != w && shown++ < 5) {
-        v->Add(where + ": write-back " + Short(it->second) + ", want " + Short(w));
-      }
-    } else {
-      ++out.unprocessed;
-      if (it != got.end() && shown++ < 5) {
-        v->Add(where + " has a write-back committed without its lane's checkpoint");
-      }
-    }
-  }
-  if (shown > 5) v->Add(std::to_string(shown) + " lane write-back violations in all");
-  return out;
-}
-
 // `pending` is the write in flight at the kill, if any: it must be applied
 // whole or not at all.
 Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const Write* pending,
@@ -419,10 +348,8 @@ Verified Verify(const std::string& dir, TrialState* ts, bool final_check, const 
   if (mappings.size() == 1) {
     const EventSourceMappingConfiguration& m = mappings[0];
     const WriteBackCheck c =
-        // The lanes' positions are the DB's internals (DB::Open's DB is a
-        // DBInternal).
-        ts->lanes ? CheckLaneWriteBacks(dynamic_cast<DBInternal*>(db.get()), m.uuid, recs, want,
-                                        seen, ts, &out.uneven_lanes, v)
+        ts->lanes ? CheckLaneWriteBacks(db.get(), m.uuid, kLanes, recs, want, seen,
+                                        &ts->last_position, &ts->last_lanes, &out.uneven_lanes, v)
                   : CheckWriteBacks(db.get(), m.uuid, want, seen, &ts->last_position, v);
     const uint64_t p = c.position;
     out.unprocessed = c.unprocessed;

@@ -83,28 +83,6 @@ void Setup(runnel::DB* db, const std::string& plugin, uint32_t batch_size) {
   }
 }
 
-// The windows (of 1 s) that hold records of "src", and those with a final.
-bool AllWindowsFinal(runnel::DB* db, size_t* windows) {
-  std::vector<runnel::test::Rec> recs;
-  runnel::Status s = runnel::test::ReadAll(db, 0, &recs);
-  if (!s.ok()) ChildFail("read the stream", s);
-  std::set<int64_t> want, got;
-  for (const auto& r : recs) {
-    if (r.table == "src") want.insert(r.commit_time_micros / 1000000 * 1000000);
-  }
-  std::vector<std::pair<std::string, std::string>> items;
-  s = runnel::test::ScanAll(db, "totals", &items);
-  if (!s.ok()) ChildFail("scan totals", s);
-  for (const auto& [k, v] : items) {
-    if (k.size() > 20 && k[20] == '/') got.insert(std::stoll(k.substr(0, 20)));
-  }
-  *windows = want.size();
-  for (int64_t w : want) {
-    if (got.count(w) == 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,7 +112,11 @@ int main(int argc, char** argv) {
   // soon after.
   size_t windows = 0;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  while (!AllWindowsFinal(db.get(), &windows)) {
+  for (;;) {
+    bool all = false;
+    const runnel::Status s = runnel::test::AllWindowsFinal(db.get(), &all, &windows);
+    if (!s.ok()) ChildFail("read the windows", s);
+    if (all) break;
     if (std::chrono::steady_clock::now() > give_up) {
       ChildFail("drain", runnel::Status::TimedOut("windows without a final invocation"));
     }

@@ -47,7 +47,6 @@ namespace {
 // at least two kills, and a window of 1 s with kills 0.1-1.5 s apart spans a
 // kill in nearly every trial.
 constexpr uint64_t kMinTrials = 10;
-constexpr int64_t kSecond = 1000000;
 
 struct HostRun : ChildRunBase {
   std::string close_status;
@@ -60,48 +59,12 @@ struct Totals {
 // Checks the drained DB in `dir`: one exact final per window with records.
 void Verify(const std::string& dir, Violations* v, Totals* totals) {
   std::unique_ptr<DB> db;
-  Status s = DB::Open(CampaignOptions(), dir, &db);
+  const Status s = DB::Open(CampaignOptions(), dir, &db);
   if (!s.ok()) return v->Add("reopen: " + s.ToString());
-  std::vector<Rec> recs;
-  s = ReadAll(db.get(), 0, &recs);
-  if (!s.ok()) return v->Add("read the stream: " + s.ToString());
-  std::map<int64_t, uint64_t> want;
-  std::map<int64_t, std::set<std::string>> runs;  // the runs that wrote in each window
-  for (const Rec& r : recs) {
-    if (r.table != "src") continue;
-    const int64_t w = r.commit_time_micros / kSecond * kSecond;
-    ++want[w];
-    runs[w].insert(r.key.substr(0, r.key.size() > 7 ? r.key.size() - 6 : 1));
-    ++totals->records;
-  }
-  std::vector<std::pair<std::string, std::string>> items;
-  s = ScanAll(db.get(), "totals", &items);
-  if (!s.ok()) return v->Add("scan totals: " + s.ToString());
-  std::map<int64_t, std::vector<std::string>> finals;
-  for (const auto& [k, val] : items) {
-    if (k.size() < 27 || k[20] != '/' || k.compare(21, 6, "final/") != 0) {
-      v->Add("unexpected write-back '" + k + "' = '" + val + "'");
-      continue;
-    }
-    finals[std::stoll(k.substr(0, 20))].push_back(val);
-  }
-  for (const auto& [w, n] : want) {
-    auto it = finals.find(w);
-    if (it == finals.end()) {
-      v->Add("window " + std::to_string(w) + " (" + std::to_string(n) + " records) has no final");
-    } else if (it->second.size() != 1) {
-      v->Add("window " + std::to_string(w) + " has " + std::to_string(it->second.size()) +
-             " finals");
-    } else if (it->second[0] != std::to_string(n)) {
-      v->Add("window " + std::to_string(w) + ": final count " + it->second[0] + ", " +
-             std::to_string(n) + " records committed in it");
-    }
-    ++totals->windows;
-    if (runs[w].size() > 1) ++totals->windows_across_kills;
-  }
-  for (const auto& [w, f] : finals) {
-    if (want.count(w) == 0) v->Add("a final for window " + std::to_string(w) + " without records");
-  }
+  const WindowCheck c = CheckWindowFinals(db.get(), /*all_final=*/true, v);
+  totals->windows += c.windows;
+  totals->windows_across_kills += c.across_runs;
+  totals->records += c.records;
 }
 
 TEST(TriggerCrashWindowsTest, WindowTotalsAreExactAndFinalOnceUnderSigkill) {
