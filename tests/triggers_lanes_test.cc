@@ -18,9 +18,11 @@
 
 #include "cdc/codec.h"
 #include "cdc/log.capnp.h"
+#include "db/db_internal.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 #include "tests/testutil.h"
+#include "triggers/mapping_lanes.h"
 
 namespace runnel {
 namespace {
@@ -339,6 +341,43 @@ TEST(LanesFormat, OlderMappingsAreOneLaneAndCheckpointsKeepTheirLanes) {
   log::EncodeBatch(0, {}, &cp, 0, &payload);
   ASSERT_OK(log::DecodeBatch(payload, &batch));
   EXPECT_EQ(batch.checkpoint.lane_positions, (std::vector<uint64_t>{50, 42, 60, 44}));
+}
+
+// A lane that has not invoked since it started (say, it only moved past
+// filtered-out records) has no result of its own: its checkpoint must not
+// take back the "OK" another lane committed, nor the one a restart found.
+TEST_F(TriggersLanes, ALaneWithNoResultOfItsOwnKeepsTheMappingsResult) {
+  Open(/*run=*/false);
+  MakeSource();
+  const std::string uuid = CreateMapping(2, 10);
+  auto* db = dynamic_cast<DBInternal*>(db_.get());
+  ASSERT_NE(db, nullptr);
+  uint32_t id = 0;
+  uint64_t start = 0;
+  const auto cat = db->CurrentCatalog();
+  for (const auto& e : cat->data().mappings) {
+    if (e.uuid == uuid) {
+      id = e.id;
+      start = e.initial_position;
+    }
+  }
+  ASSERT_NE(id, 0u);
+  uint64_t position = 0;
+  std::string result;
+  {
+    LaneCheckpoints lanes(db, id, {start, start});
+    ASSERT_OK(lanes.Commit(0, start + 1, "OK", WriteBatch(), {}, 0));
+    ASSERT_OK(lanes.Commit(1, start + 2, "", WriteBatch(), {}, 0));
+    ASSERT_TRUE(db->ReadCheckpoint(id, &position, &result));
+    EXPECT_EQ(result, "OK");
+    EXPECT_EQ(position, start + 1);
+  }
+  // After a restart: the lanes start over with no result of their own.
+  LaneCheckpoints lanes(db, id, {start + 1, start + 2});
+  ASSERT_OK(lanes.Commit(0, start + 3, "", WriteBatch(), {}, 0));
+  ASSERT_TRUE(db->ReadCheckpoint(id, &position, &result));
+  EXPECT_EQ(result, "OK");
+  EXPECT_EQ(position, start + 2);
 }
 
 TEST_F(TriggersLanes, BadFactorsAreRefusedAndChangeNothing) {

@@ -19,10 +19,14 @@ uint32_t LaneOf(std::string_view key, uint32_t lanes) {
 
 LaneCheckpoints::LaneCheckpoints(DBInternal* db, uint32_t mapping_id,
                                  std::vector<uint64_t> committed)
-    : db_(db),
-      mapping_id_(mapping_id),
-      count_(committed.size()),
-      committed_(std::move(committed)) {}
+    : db_(db), mapping_id_(mapping_id), count_(committed.size()), committed_(std::move(committed)) {
+  uint64_t position = 0;
+  std::string result;
+  if (db_->ReadCheckpoint(mapping_id_, &position, &result)) {
+    MutexLock lock(&mu_);
+    result_ = std::move(result);
+  }
+}
 
 uint64_t LaneCheckpoints::committed(uint32_t lane) const {
   MutexLock lock(&mu_);
@@ -41,7 +45,9 @@ Status LaneCheckpoints::Commit(uint32_t lane, uint64_t position, std::string_vie
   log::CheckpointData cp;
   cp.mapping_id = mapping_id_;
   cp.position = *std::min_element(next.begin(), next.end());
-  cp.result = result;
+  // A lane with no result of its own (it has not invoked since it
+  // started) must not take back the mapping's.
+  cp.result = result.empty() ? std::string_view(result_) : result;
   cp.has_window = window.has_window;
   cp.window_start_micros = window.window_start_micros;
   cp.window_state = window.window_state;
@@ -50,7 +56,10 @@ Status LaneCheckpoints::Commit(uint32_t lane, uint64_t position, std::string_vie
       std::all_of(next.begin(), next.end(), [&](uint64_t p) { return p == next.front(); });
   if (!even) cp.lane_positions = next;
   Status s = db_->CommitCheckpoint(writes, items, cp, chain_depth);
-  if (s.ok()) committed_ = std::move(next);
+  if (s.ok()) {
+    committed_ = std::move(next);
+    if (!result.empty()) result_ = std::string(result);
+  }
   return s;
 }
 
@@ -202,7 +211,7 @@ std::string MappingLanes::LastResult() const {
   for (const auto& w : workers_) {
     std::string r = w->LastResult();
     if (r.rfind("PROBLEM", 0) == 0) return r;
-    if (first.empty()) first = std::move(r);
+    if (first.empty()) first = std::move(r);  // the first lane's that has one
   }
   return first;
 }

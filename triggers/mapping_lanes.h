@@ -70,6 +70,9 @@ class LaneCheckpoints {
   const size_t count_;
   mutable Mutex mu_;
   std::vector<uint64_t> committed_ GUARDED_BY(mu_);
+  // The mapping's LastProcessingResult as last committed: a lane that has
+  // not invoked yet has none of its own and commits this one.
+  std::string result_ GUARDED_BY(mu_);
 };
 
 class MappingLanes {
@@ -90,7 +93,8 @@ class MappingLanes {
   // included; false between the drain and the final lanes.
   bool Idle() const EXCLUDES(mu_);
   void Retry() EXCLUDES(mu_);
-  // A lane's PROBLEM if any has one, else the first lane's result.
+  // A lane's PROBLEM if any has one, else the first lane's result that is
+  // not empty (a lane that has not invoked yet has none).
   std::string LastResult() const EXCLUDES(mu_);
   // True once every lane has returned (disabled, deleted, stopped).
   bool Finished() const EXCLUDES(mu_);
