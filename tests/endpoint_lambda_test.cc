@@ -547,6 +547,13 @@ TEST_F(EndpointLambda, MappingLifecycleAndProcessing) {
       },
       std::chrono::seconds(20)))
       << r.status << " " << all;
+  // runnel's figures beside the cloud's fields: the three records went in.
+  j = Body(Call("GET", "/2015-03-31/event-source-mappings/" + uuid, ""));
+  EXPECT_EQ(j["RunnelMetrics"]["RecordsIn"], 3) << j.dump();
+  EXPECT_GE(j["RunnelMetrics"]["Invocations"], 1) << j.dump();
+  EXPECT_EQ(j["RunnelMetrics"]["Errors"], 0) << j.dump();
+  EXPECT_EQ(j["RunnelMetrics"]["RecordsFilteredOut"], 0) << j.dump();
+  EXPECT_FALSE(j["RunnelMetrics"].contains("SnapshotRecords")) << j.dump();
   EXPECT_NE(all.find("START RequestId: "), std::string::npos) << r.body;
   EXPECT_NE(all.find("INSERT key=song1"), std::string::npos) << all;
   EXPECT_NE(all.find("MODIFY key=song1"), std::string::npos) << all;

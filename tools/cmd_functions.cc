@@ -638,22 +638,7 @@ void AddMappingByUuid(Registry* r, const char* name, const char* description,
     MappingMetrics mm;
     if (op == &Triggers::GetEventSourceMapping &&
         db->triggers()->GetMappingMetrics(m.uuid, &mm).ok()) {
-      // runnel's own figures, beside the cloud's fields.
-      // (Counts since the runtime started the mapping, not durable.)
-      j["RunnelMetrics"] = {{"IteratorAgeMs", mm.iterator_age_ms},
-                            {"Invocations", mm.invocations},
-                            {"Errors", mm.errors},
-                            {"RecordsIn", mm.records_in},
-                            {"RecordsFailed", mm.records_failed},
-                            {"RecordsFilteredOut", mm.records_filtered_out},
-                            {"ConcurrentLanes", mm.concurrent_lanes}};
-      if (m.starting_position == StartingPosition::kSnapshot) {
-        j["RunnelMetrics"]["SnapshotRecords"] = mm.snapshot_records;
-        j["RunnelMetrics"]["SnapshotDone"] = mm.snapshot_done;
-        if (mm.snapshot_sequence != 0) {
-          j["RunnelMetrics"]["SnapshotSequenceNumber"] = std::to_string(mm.snapshot_sequence);
-        }
-      }
+      j["RunnelMetrics"] = MappingMetricsJson(mm, m.starting_position);
     }
     ctx.Print(j);
     return 0;

@@ -159,6 +159,24 @@ ojson FunctionJson(const FunctionConfiguration& f) {
   return j;
 }
 
+ojson MappingMetricsJson(const MappingMetrics& mm, StartingPosition start) {
+  ojson j = {{"IteratorAgeMs", mm.iterator_age_ms},
+             {"Invocations", mm.invocations},
+             {"Errors", mm.errors},
+             {"RecordsIn", mm.records_in},
+             {"RecordsFailed", mm.records_failed},
+             {"RecordsFilteredOut", mm.records_filtered_out},
+             {"ConcurrentLanes", mm.concurrent_lanes}};
+  if (start == StartingPosition::kSnapshot) {
+    j["SnapshotRecords"] = mm.snapshot_records;
+    j["SnapshotDone"] = mm.snapshot_done;
+    if (mm.snapshot_sequence != 0) {
+      j["SnapshotSequenceNumber"] = std::to_string(mm.snapshot_sequence);
+    }
+  }
+  return j;
+}
+
 ojson MappingJson(const EventSourceMappingConfiguration& m) {
   ojson j;
   j["UUID"] = m.uuid;

@@ -38,6 +38,11 @@ nlohmann::ordered_json GetRecordsJson(const RecordBatch& batch, bool with_event_
 nlohmann::ordered_json FunctionJson(const FunctionConfiguration& f);
 // Lambda's EventSourceMappingConfiguration.
 nlohmann::ordered_json MappingJson(const EventSourceMappingConfiguration& m);
+// runnel's own figures of a mapping, shown beside the cloud's fields as
+// "RunnelMetrics" by get-event-source-mapping (the tool and the endpoint):
+// counts since the runtime started the mapping (not durable), plus the
+// snapshot's progress for StartingPosition SNAPSHOT.
+nlohmann::ordered_json MappingMetricsJson(const MappingMetrics& mm, StartingPosition start);
 // Lambda's FilterCriteria ({"Filters":[{"Pattern":"..."}]}; {} and
 // {"Filters":[]} or null Filters: none) into its patterns, checking only
 // the shape (the library checks the patterns). InvalidArgument naming what

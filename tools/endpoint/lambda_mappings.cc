@@ -269,12 +269,10 @@ HttpResponse ServeMappings(ServiceContext& ctx, std::string_view rest, const Htt
       if (!s.ok()) return ErrorOf(s, kMappingNotFound);
       ojson j = MappingConfigJson(ctx, c);
       MappingMetrics mm;
-      if (c.starting_position == StartingPosition::kSnapshot &&
-          ctx.db->triggers()->GetMappingMetrics(uuid, &mm).ok()) {
-        // StartingPosition SNAPSHOT is a runnel extension (the cloud refuses
-        // it): its progress, as runnel fields beside the cloud's.
-        j["RunnelMetrics"] = {{"SnapshotRecords", mm.snapshot_records},
-                              {"SnapshotDone", mm.snapshot_done}};
+      if (ctx.db->triggers()->GetMappingMetrics(uuid, &mm).ok()) {
+        // runnel's figures beside the cloud's fields (AWS clients ignore a
+        // member they do not know).
+        j["RunnelMetrics"] = cli::MappingMetricsJson(mm, c.starting_position);
       }
       return JsonResponse(200, j);
     }
