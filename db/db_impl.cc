@@ -103,6 +103,7 @@ Status DBImpl::Open() {
   StartKeyFilter();
   // Before retention first runs: the stream a snapshot mapping still needs.
   LoadSnapshotFloors();
+  LoadLaneEntries();
 
   retention_thread_ = std::thread([this] { RetentionLoop(); });
   if (options_.ttl_check_seconds > 0) ttl_thread_ = std::thread([this] { TtlLoop(); });
@@ -273,6 +274,15 @@ bool DBImpl::ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string
   *position = DecodeFixed64(v.data());
   result->assign(v, 8);
   return true;
+}
+
+void DBImpl::LoadLaneEntries() {
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
+  const leveldb::Slice prefix(index::kLanesPrefix.data(), index::kLanesPrefix.size());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 4) continue;
+    lane_entries_.insert(DecodeBigEndian32(it->key().data() + prefix.size()));
+  }
 }
 
 std::vector<uint64_t> DBImpl::ReadCheckpointLanes(uint32_t mapping_id) {

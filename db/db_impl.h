@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cdc/catalog.h"
@@ -232,6 +233,8 @@ class DBImpl final : public DBInternal {
   // checkpoints' segments, from the index at Open, and as checkpoints with
   // snapshot progress are committed (the frame at `seq`).
   void LoadSnapshotFloors();
+  // Fills lane_entries_ from the index (at Open, after recovery).
+  void LoadLaneEntries();
   void UpdateSnapshotFloor(uint32_t mapping_id, const log::SnapshotStateData& st, uint64_t seq);
   void DropSnapshotFloor(uint32_t mapping_id);
   // Floors whose clearing waited for the clearing checkpoint to be durable.
@@ -356,6 +359,11 @@ class DBImpl final : public DBInternal {
     CondVar cv;
   };
   std::unordered_map<uint32_t, TableWait> table_wait_ GUARDED_BY(wait_mu_);
+  // The mappings whose checkpoint has lane positions in the index (a
+  // "\0lanes" entry): only theirs is deleted when a checkpoint without lanes
+  // commits, so that the checkpoints of the many one-lane mappings carry no
+  // index delete. Owned by the commit leader (one at a time) and Open.
+  std::unordered_set<uint32_t> lane_entries_;
   // SetTableChangeListener's; has_listener_ spares commits the lock when
   // there is none.
   Mutex listener_mu_;

@@ -180,6 +180,9 @@ struct DBImpl::GroupCommit {
   std::string payload;
   std::string ikey;
   std::vector<uint32_t> touched;  // tables changed by this group
+  // Mappings whose "\0lanes" entry this group deletes (lane_entries_ forgets
+  // them once the index write succeeded).
+  std::vector<uint32_t> lanes_cleared;
 };
 
 Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
@@ -215,6 +218,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   leveldb::WriteOptions wo;  // never sync: the log is the WAL
   s = FromLevelDB(index_->Write(wo, &g.index_batch), "index write");
   if (!s.ok()) return s;
+  for (uint32_t id : g.lanes_cleared) lane_entries_.erase(id);
   {
     MutexLock lock(&stats_mu_);
     for (const auto& [id, d] : g.delta) {
@@ -424,7 +428,17 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
   if (w->checkpoint != nullptr) {
     g->index_batch.Put(index::CheckpointKey(w->checkpoint->mapping_id),
                        index::CheckpointValue(w->checkpoint->position, w->checkpoint->result));
-    index::PutLanes(w->checkpoint->mapping_id, w->checkpoint->lane_positions, &g->index_batch);
+    const uint32_t id = w->checkpoint->mapping_id;
+    if (!w->checkpoint->lane_positions.empty()) {
+      index::PutLanes(id, w->checkpoint->lane_positions, &g->index_batch);
+      lane_entries_.insert(id);
+      // Written again after a delete earlier in this group: it stays.
+      auto& c = g->lanes_cleared;
+      c.erase(std::remove(c.begin(), c.end(), id), c.end());
+    } else if (lane_entries_.count(id) != 0) {
+      index::PutLanes(id, {}, &g->index_batch);  // the lanes are even again
+      g->lanes_cleared.push_back(id);
+    }
     if (w->checkpoint->has_window) {
       g->index_batch.Put(
           index::CheckpointWindowKey(w->checkpoint->mapping_id),

@@ -380,6 +380,48 @@ TEST_F(TriggersLanes, ALaneWithNoResultOfItsOwnKeepsTheMappingsResult) {
   EXPECT_EQ(position, start + 2);
 }
 
+// Lane positions are kept in the index only while the lanes differ: once
+// they are even again the entry goes, also when they became uneven before a
+// reopen (else a restart would resume the lanes from the stale positions and
+// deliver their records again).
+TEST_F(TriggersLanes, EvenLanesDropTheirPositionsAlsoAfterAReopen) {
+  Open(/*run=*/false);
+  MakeSource();
+  const std::string uuid = CreateMapping(2, 10);
+  auto mapping = [&](uint32_t* id, uint64_t* start) {
+    auto* db = dynamic_cast<DBInternal*>(db_.get());
+    const auto cat = db->CurrentCatalog();
+    for (const auto& e : cat->data().mappings) {
+      if (e.uuid == uuid) {
+        *id = e.id;
+        *start = e.initial_position;
+      }
+    }
+    return db;
+  };
+  uint32_t id = 0;
+  uint64_t start = 0;
+  {
+    DBInternal* db = mapping(&id, &start);
+    LaneCheckpoints lanes(db, id, {start, start});
+    ASSERT_OK(lanes.Commit(0, start + 5, "OK", WriteBatch(), {}, 0));
+    EXPECT_EQ(db->ReadCheckpointLanes(id), (std::vector<uint64_t>{start + 5, start}));
+  }
+  Open(/*run=*/false);
+  DBInternal* db = mapping(&id, &start);
+  EXPECT_EQ(db->ReadCheckpointLanes(id), (std::vector<uint64_t>{start + 5, start}));
+  LaneCheckpoints lanes(db, id, {start + 5, start});
+  ASSERT_OK(lanes.Commit(1, start + 5, "OK", WriteBatch(), {}, 0));
+  EXPECT_TRUE(db->ReadCheckpointLanes(id).empty());
+  Open(/*run=*/false);
+  db = mapping(&id, &start);
+  EXPECT_TRUE(db->ReadCheckpointLanes(id).empty());
+  uint64_t position = 0;
+  std::string result;
+  ASSERT_TRUE(db->ReadCheckpoint(id, &position, &result));
+  EXPECT_EQ(position, start + 5);
+}
+
 TEST_F(TriggersLanes, BadFactorsAreRefusedAndChangeNothing) {
   MakeSource();
   for (uint32_t bad : {0u, 11u, 1000u}) {
