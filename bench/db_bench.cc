@@ -67,11 +67,15 @@
 #include <utility>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "runnel/db.h"
 
 extern char** environ;
 
 namespace {
+
+using runnel::bench::LoadAvg;
+using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 
@@ -340,13 +344,6 @@ class ScratchDir {
 void Quiesce() { ::sync(); }
 
 // --- Statistics
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 double Percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return NAN;
@@ -755,15 +752,6 @@ std::string CpuModel() {
     }
   }
   return "unknown";
-}
-
-// The first three fields of /proc/loadavg: other work on the machine shows
-// up here, and in the spread between runs.
-std::string LoadAvg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 std::string MemTotal() {

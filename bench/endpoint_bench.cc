@@ -57,7 +57,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
+
 namespace {
+
+using runnel::bench::LoadAvg;
+using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 
@@ -447,19 +452,6 @@ void MeasureLatency(const Flags& f, int port, int fifo) {
       "p99 %.0f us; PutItem response: p50 %.0f us, p99 %.0f us\n",
       static_cast<unsigned long long>(f.latency_puts), pct(to_handler, 50), pct(to_handler, 99),
       pct(to_response, 50), pct(to_response, 99));
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string LoadAvg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 // --- The machine's own ceilings, measured in the same run.

@@ -48,6 +48,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "db/index_keys.h"
 #include "db/items/item_codec.h"
 #include "db/items/key_codec.h"
@@ -55,6 +56,9 @@
 #include "runnel/item.h"
 
 namespace {
+
+using runnel::bench::LoadAvg;
+using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 using runnel::AttributeValue;
@@ -325,19 +329,6 @@ std::array<double, 3> QueryRun(const Flags& f, QueryFixture* q, uint64_t seed) {
 }
 
 // --- Report
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string LoadAvg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
 
 std::string CpuModel() {
   std::ifstream in("/proc/cpuinfo");

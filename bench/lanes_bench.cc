@@ -25,10 +25,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 
 namespace {
+
+using runnel::bench::LoadAvg;
+using runnel::bench::Median;
 
 int g_trigger_threads = 0;  // Options::trigger_threads
 
@@ -39,18 +43,6 @@ void Check(const runnel::Status& s, const char* what) {
     std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
     std::exit(1);
   }
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 // Records per second with `factor` lanes; *invocations is how many batches
@@ -147,7 +139,7 @@ int main(int argc, char** argv) {
       "lanes_bench: %zu records, batch size %u, handler 1 ms per batch, %d runs, "
       "trigger threads %d (0: four per core)\n",
       records, batch_size, runs, g_trigger_threads);
-  std::printf("load average before: %s\n", LoadAverage().c_str());
+  std::printf("load average before: %s\n", LoadAvg().c_str());
   std::map<uint32_t, std::vector<double>> rates;
   std::map<uint32_t, uint64_t> batches;
   for (int r = 0; r < runs; ++r) {
@@ -157,7 +149,7 @@ int main(int argc, char** argv) {
       batches[factor] = inv;
     }
   }
-  std::printf("load average after:  %s\n", LoadAverage().c_str());
+  std::printf("load average after:  %s\n", LoadAvg().c_str());
   const double base = Median(rates[1]);
   std::printf("%-8s %14s %10s %9s\n", "factor", "records/s", "speed-up", "batches");
   for (uint32_t factor : factors) {

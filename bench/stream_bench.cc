@@ -31,9 +31,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "runnel/db.h"
 
 namespace {
+
+using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 
@@ -60,11 +63,6 @@ std::string Key(std::mt19937_64& rng) {
     std::memcpy(buf + i, &v, 8);
   }
   return std::string(buf, 16);
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 double Percentile(std::vector<double>& v, double p) {

@@ -21,10 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 
 namespace {
+
+using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 
@@ -33,11 +36,6 @@ void Check(const runnel::Status& s, const char* what) {
     std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
     std::exit(1);
   }
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 std::unique_ptr<runnel::DB> Fresh(const std::string& dir) {
