@@ -22,23 +22,17 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_util.h"
+#include "bench/bench_db.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 
 namespace {
 
+using runnel::bench::Check;
 using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 using runnel::FunctionIsolation;
-
-void Check(const runnel::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
 
 struct Figures {
   double per_second = 0;
@@ -49,13 +43,7 @@ struct Figures {
 // Delivers `records` records in batches of `batch_size` to the plugin.
 Figures Run(const std::string& dir, const std::string& plugin, FunctionIsolation isolation,
             size_t records, uint32_t batch_size) {
-  std::filesystem::remove_all(dir);
-  std::unique_ptr<runnel::DB> db;
-  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
-  runnel::StreamSpecification spec;
-  spec.stream_enabled = true;
-  spec.stream_view_type = runnel::StreamViewType::kNewImage;
-  Check(db->CreateTable("src", spec), "create-table");
+  std::unique_ptr<runnel::DB> db = runnel::bench::FreshStreamDb(dir, "src");
   const std::string value(100, 'v');
   runnel::WriteBatch wb;
   for (size_t i = 0; i < records; ++i) {

@@ -25,12 +25,13 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_util.h"
+#include "bench/bench_db.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 
 namespace {
 
+using runnel::bench::Check;
 using runnel::bench::LoadAvg;
 using runnel::bench::Median;
 
@@ -38,26 +39,13 @@ int g_trigger_threads = 0;  // Options::trigger_threads
 
 using Clock = std::chrono::steady_clock;
 
-void Check(const runnel::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
 // Records per second with `factor` lanes; *invocations is how many batches
 // it took.
 double Run(const std::string& dir, const std::string& plugin, size_t records, uint32_t batch_size,
            uint32_t factor, uint64_t* invocations) {
-  std::filesystem::remove_all(dir);
-  std::unique_ptr<runnel::DB> db;
   runnel::Options o;
   o.trigger_threads = g_trigger_threads;
-  Check(runnel::DB::Open(o, dir, &db), "open");
-  runnel::StreamSpecification spec;
-  spec.stream_enabled = true;
-  spec.stream_view_type = runnel::StreamViewType::kNewImage;
-  Check(db->CreateTable("src", spec), "create-table");
+  std::unique_ptr<runnel::DB> db = runnel::bench::FreshStreamDb(dir, "src", o);
   const std::string value(100, 'v');
   runnel::WriteBatch wb;
   for (size_t i = 0; i < records; ++i) {

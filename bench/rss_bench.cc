@@ -44,26 +44,20 @@
 #include <thread>
 #include <vector>
 
-#include "bench/bench_util.h"
+#include "bench/bench_db.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using runnel::bench::Check;
 using runnel::bench::LoadAvg;
 using runnel::bench::Median;
 
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr size_t kValueBytes = 100;
 constexpr size_t kKeyBytes = 16;
-
-void Check(const runnel::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
 
 // --- /proc/self
 
@@ -246,13 +240,7 @@ Result InChild(const std::function<void(Result*)>& fn) {
 }
 
 void Setup(const std::string& dir, size_t n, Result* r) {
-  std::filesystem::remove_all(dir);
-  std::unique_ptr<runnel::DB> db;
-  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
-  runnel::StreamSpecification spec;
-  spec.stream_enabled = true;
-  spec.stream_view_type = runnel::StreamViewType::kNewImage;
-  Check(db->CreateTable("src", spec), "create-table");
+  std::unique_ptr<runnel::DB> db = runnel::bench::FreshStreamDb(dir, "src");
   r->baseline = ReadMem();
   Sampler sampler(50);
   const auto t0 = Clock::now();

@@ -31,23 +31,17 @@
 #include <thread>
 #include <vector>
 
-#include "bench/bench_util.h"
+#include "bench/bench_db.h"
 #include "runnel/db.h"
 
 namespace {
 
+using runnel::bench::Check;
 using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-void Check(const runnel::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
 
 void Check(const rocksdb::Status& s, const char* what) {
   if (!s.ok()) {
@@ -79,13 +73,7 @@ void Pin(int cpu) {
 
 // Records/s reading N puts back through runnel's GetRecords.
 double RunnelGetRecords(const std::string& dir, size_t n) {
-  std::filesystem::remove_all(dir);
-  std::unique_ptr<runnel::DB> db;
-  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
-  runnel::StreamSpecification spec;
-  spec.stream_enabled = true;
-  spec.stream_view_type = runnel::StreamViewType::kNewImage;
-  Check(db->CreateTable("bench", spec), "create");
+  std::unique_ptr<runnel::DB> db = runnel::bench::FreshStreamDb(dir, "bench");
   runnel::TableDescription d;
   Check(db->DescribeTable("bench", &d), "describe");
   std::mt19937_64 rng(1);
@@ -174,13 +162,7 @@ struct Latency {
 // just before its Put; the consumer, blocked in WaitForRecords, notes when it
 // wakes and when it holds the record (after GetRecords).
 Latency CommitToWake(const std::string& dir, size_t commits, int writer_cpu, int reader_cpu) {
-  std::filesystem::remove_all(dir);
-  std::unique_ptr<runnel::DB> db;
-  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
-  runnel::StreamSpecification spec;
-  spec.stream_enabled = true;
-  spec.stream_view_type = runnel::StreamViewType::kNewImage;
-  Check(db->CreateTable("lat", spec), "create");
+  std::unique_ptr<runnel::DB> db = runnel::bench::FreshStreamDb(dir, "lat");
   runnel::TableDescription d;
   Check(db->DescribeTable("lat", &d), "describe");
   runnel::ShardIteratorRequest req;

@@ -21,38 +21,21 @@
 #include <thread>
 #include <vector>
 
-#include "bench/bench_util.h"
+#include "bench/bench_db.h"
 #include "runnel/db.h"
 #include "runnel/triggers.h"
 
 namespace {
 
+using runnel::bench::Check;
 using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
 
-void Check(const runnel::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
-
-std::unique_ptr<runnel::DB> Fresh(const std::string& dir) {
-  std::filesystem::remove_all(dir);
-  std::unique_ptr<runnel::DB> db;
-  Check(runnel::DB::Open(runnel::Options(), dir, &db), "open");
-  runnel::StreamSpecification spec;
-  spec.stream_enabled = true;
-  spec.stream_view_type = runnel::StreamViewType::kNewImage;
-  Check(db->CreateTable("src", spec), "create-table");
-  return db;
-}
-
 // Records per second through a no-op plugin at the given batch size.
 double Throughput(const std::string& dir, const std::string& plugin, size_t records,
                   uint32_t batch_size, uint64_t* invocations) {
-  auto db = Fresh(dir);
+  auto db = runnel::bench::FreshStreamDb(dir, "src");
   const std::string value(100, 'v');
   runnel::WriteBatch wb;
   for (size_t i = 0; i < records; ++i) {
@@ -93,7 +76,7 @@ double Throughput(const std::string& dir, const std::string& plugin, size_t reco
 
 // Commit -> handler start latency for single commits, in microseconds.
 void Latency(const std::string& dir, size_t commits, double* p50, double* p99) {
-  auto db = Fresh(dir);
+  auto db = runnel::bench::FreshStreamDb(dir, "src");
   std::vector<double> lat;
   lat.reserve(commits);
   std::atomic<size_t> seen{0};
