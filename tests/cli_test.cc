@@ -1485,6 +1485,36 @@ TEST_F(CliBase, ProgressBarOnlyOnATerminal) {
 
 // TumblingWindowInSeconds through the tool: refused out of range (the flag
 // named, nothing created), echoed as the cloud does, changed by update.
+// inspect record shows what a checkpoint holds: for a mapping with a
+// tumbling window, the open window's start and the state the handler
+// returned (durable with the position).
+TEST_F(CliBase, InspectShowsAWindowsStateInItsCheckpoint) {
+  MakeTable("src");
+  MakeTable("totals");
+  Result r = R({"create-function", "--function-name", "agg", "--library", WINDOW_FUNCTION,
+                "--environment", "Variables={TARGET=totals}"});
+  ASSERT_EQ(r.exit, 0) << r;
+  r = R({"create-event-source-mapping", "--function-name", "agg", "--event-source", "src",
+         "--starting-position", "TRIM_HORIZON", "--tumbling-window-in-seconds", "900"});
+  ASSERT_EQ(r.exit, 0) << r;
+  for (const char* k : {"a", "b", "c"}) {
+    ASSERT_EQ(R({"put-item", "--table-name", "src", "--key", k, "--value", "v"}).exit, 0);
+  }
+  RunMappingsUntilIdle();
+  json window;
+  for (int seq = 1; seq < 40; ++seq) {
+    r = R({"inspect", "record", std::to_string(seq)});
+    if (r.exit == 0 && r.Json().contains("Checkpoint") &&
+        r.Json()["Checkpoint"].contains("Window")) {
+      window = r.Json()["Checkpoint"]["Window"];  // the last one wins
+    }
+  }
+  ASSERT_FALSE(window.is_null()) << "no checkpoint with a window in the log";
+  EXPECT_EQ(window["Open"], true) << window;
+  EXPECT_EQ(window["State"]["count"], 3) << window;
+  EXPECT_TRUE(window.contains("Start")) << window;
+}
+
 TEST_F(CliBase, TumblingWindowIsCheckedAndEchoed) {
   MakeTable("src");
   Result r = R({"create-function", "--function-name", "agg", "--library", PROCESS_STREAM});

@@ -315,6 +315,55 @@ std::string TextOrBase64(std::string_view bytes, ojson* j, const char* name) {
   return "";
 }
 
+// A mapping checkpoint as inspect shows it: the position and result, and
+// what a checkpoint of a mapping with lanes, a tumbling window or a snapshot
+// also holds (each lane's position, the open window and its state, the
+// snapshot's progress).
+ojson CheckpointJson(const log::CheckpointData& cp) {
+  ojson j = {{"MappingId", cp.mapping_id},
+             {"Position", std::to_string(cp.position)},
+             {"LastProcessingResult", std::string(cp.result)}};
+  if (!cp.lane_positions.empty()) {
+    ojson lanes = ojson::array();
+    for (uint64_t p : cp.lane_positions) lanes.push_back(std::to_string(p));
+    j["LanePositions"] = lanes;
+  }
+  if (cp.has_window) {
+    ojson w;
+    if (cp.window_state.empty()) {
+      w["Open"] = false;
+      w["NextStartNotBefore"] = IsoTime(cp.window_start_micros);
+    } else {
+      w["Open"] = true;
+      w["Start"] = IsoTime(cp.window_start_micros);
+      // The handler's state: JSON as it returned it.
+      ojson state = ojson::parse(cp.window_state, nullptr, /*allow_exceptions=*/false);
+      if (state.is_discarded()) {
+        w["StateText"] = std::string(cp.window_state);
+      } else {
+        w["State"] = std::move(state);
+      }
+    }
+    j["Window"] = std::move(w);
+  }
+  if (cp.snapshot.present()) {
+    static const char* kPhases[] = {"NONE", "SCANNING", "STREAMING", "DONE"};
+    ojson snap;
+    snap["Phase"] = kPhases[static_cast<size_t>(cp.snapshot.phase) % 4];
+    snap["Records"] = cp.snapshot.records;
+    ojson segments = ojson::array();
+    for (const auto& seg : cp.snapshot.segments) {
+      ojson e;
+      TextOrBase64(seg.last_key, &e, "LastKey");
+      e["SequenceNumber"] = std::to_string(seg.sequence);
+      segments.push_back(std::move(e));
+    }
+    snap["Segments"] = std::move(segments);
+    j["Snapshot"] = std::move(snap);
+  }
+  return j;
+}
+
 // A change of a typed table: its key and images as DynamoDB JSON (Keys,
 // OldImage, NewImage), rendered by the stream's own RecordToJson so that
 // inspect shows exactly what a stream reader gets.
@@ -368,9 +417,7 @@ Status DescribeRecord(const log::SegmentReader& reader, const log::Frame& f, uin
         if (ch.has_new) TextOrBase64(ch.new_image, &out, "NewImage");
       }
     } else if (b.has_checkpoint) {
-      out["Checkpoint"] = {{"MappingId", b.checkpoint.mapping_id},
-                           {"Position", std::to_string(b.checkpoint.position)},
-                           {"LastProcessingResult", std::string(b.checkpoint.result)}};
+      out["Checkpoint"] = CheckpointJson(b.checkpoint);
     }
   } else if (f.header.type == log::kMetaFrame) {
     log::MetaData m;
