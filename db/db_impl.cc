@@ -448,11 +448,7 @@ Status DBImpl::Scan(const ReadOptions& options, std::string_view table, const Sc
 void DBImpl::Publish(uint64_t last, const std::vector<uint32_t>& tables) {
   if (!tables.empty()) {
     MutexLock lock(&wait_mu_);
-    for (uint32_t t : tables) {
-      TableWait& w = table_wait_[t];
-      w.last = last;
-      if (w.waiting > 0) w.cv.SignalAll();
-    }
+    for (uint32_t t : tables) table_last_[t] = last;
   }
   last_sequence_.store(last);
   // Sequentially consistent with the waiter's increment-then-check: either
@@ -503,37 +499,13 @@ Status DBImpl::Source::WaitFor(SequenceNumber sequence,
 
 SequenceNumber DBImpl::LastTableChange(uint32_t table_id) {
   MutexLock lock(&wait_mu_);
-  auto it = table_wait_.find(table_id);
-  return it == table_wait_.end() ? 0 : it->second.last;
+  auto it = table_last_.find(table_id);
+  return it == table_last_.end() ? 0 : it->second;
 }
 
 void DBImpl::WakeWaiters() {
   MutexLock lock(&wait_mu_);
   wait_cv_.SignalAll();
-  for (auto& [id, w] : table_wait_) w.cv.SignalAll();
-}
-
-Status DBImpl::WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
-                                  std::chrono::microseconds timeout,
-                                  const std::atomic<bool>* cancel) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  MutexLock lock(&wait_mu_);
-  TableWait& w = table_wait_[table_id];  // nodes are stable in the map
-  ++w.waiting;
-  Status s;
-  while (w.last < sequence) {
-    if (cancel != nullptr && cancel->load()) break;
-    if (closed_.load()) {
-      s = Status::FailedPrecondition("DB is closed");
-      break;
-    }
-    if (!w.cv.WaitUntil(&wait_mu_, deadline) && w.last < sequence) {
-      s = Status::TimedOut("no change to the table before the deadline");
-      break;
-    }
-  }
-  --w.waiting;
-  return s;
 }
 
 Status DBImpl::Source::Catalog(std::shared_ptr<const runnel::Catalog>* c) {

@@ -120,11 +120,7 @@ class DBImpl final : public DBInternal {
                           uint8_t chain_depth) override;
   Status CommitCheckpoint(const WriteBatch& writes, const std::vector<ItemMutation>& items,
                           const log::CheckpointData& checkpoint, uint8_t chain_depth) override;
-  Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
-                            std::chrono::microseconds timeout,
-                            const std::atomic<bool>* cancel = nullptr) override;
   SequenceNumber LastTableChange(uint32_t table_id) override;
-  void WakeWaiters() override;
   void SetTableChangeListener(TableChangeListener listener) override;
   Status CheckOpenForTriggers() const override { return CheckOpen(); }
   bool ReadCheckpoint(uint32_t mapping_id, uint64_t* position, std::string* result) override;
@@ -289,6 +285,8 @@ class DBImpl final : public DBInternal {
   // Makes `last` visible to readers and wakes waiting consumers; `tables`
   // are the tables the published frames changed.
   void Publish(uint64_t last, const std::vector<uint32_t>& tables = {});
+  // Wakes every WaitForSequence waiter (they then see closed_).
+  void WakeWaiters();
 
   // The stream API's view of this DB.
   class Source final : public LogSource {
@@ -350,15 +348,9 @@ class DBImpl final : public DBInternal {
   Mutex wait_mu_;
   CondVar wait_cv_;
   std::atomic<int> waiters_{0};
-  // Per table: the last sequence that changed it (since Open), and the
-  // workers waiting for it, so that a commit wakes only the waiters of the
-  // tables it changed.
-  struct TableWait {
-    uint64_t last = 0;
-    int waiting = 0;
-    CondVar cv;
-  };
-  std::unordered_map<uint32_t, TableWait> table_wait_ GUARDED_BY(wait_mu_);
+  // Per table: the last sequence that changed it (since Open). The trigger
+  // runtime is woken by the commit itself (SetTableChangeListener).
+  std::unordered_map<uint32_t, uint64_t> table_last_ GUARDED_BY(wait_mu_);
   // The mappings whose checkpoint has lane positions in the index (a
   // "\0lanes" entry): only theirs is deleted when a checkpoint without lanes
   // commits, so that the checkpoints of the many one-lane mappings carry no

@@ -130,19 +130,8 @@ class DBInternal : public DB {
   // status is returned and nothing (not even the checkpoint) is committed.
   virtual Status CommitCheckpoint(const WriteBatch& writes, const std::vector<ItemMutation>& items,
                                   const log::CheckpointData& checkpoint, uint8_t chain_depth) = 0;
-  // Waits until a change to table `table_id` with sequence >= `sequence` is
-  // committed (OK), the timeout passes (TimedOut) or the DB closes
-  // (FailedPrecondition). Commits to other tables do not wake the caller: a
-  // trigger worker caught up on a quiet table sleeps through a busy
-  // neighbour. `cancel`, if set, ends the wait early (OK) once true and
-  // WakeWaiters() is called.
-  virtual Status WaitForTableChange(uint32_t table_id, SequenceNumber sequence,
-                                    std::chrono::microseconds timeout,
-                                    const std::atomic<bool>* cancel = nullptr) = 0;
   // The sequence of the last change to the table since Open (0 if none).
   virtual SequenceNumber LastTableChange(uint32_t table_id) = 0;
-  // Wakes every waiter so that it rechecks its cancel flag.
-  virtual void WakeWaiters() = 0;
   // Called by every commit that changed tables, once its records are
   // visible to readers: `last` is the commit's last sequence, `tables` the
   // tables it changed. It runs on the committing thread while the next

@@ -231,12 +231,10 @@ bool MappingWorker::Round() {
   if (position_.load() == 0) LoadPosition();
   if (RoundEnd end = ResolveFunction()) return *end;
   if (snap_.phase == log::SnapshotPhase::kScanning) return SnapshotRound();
-  if (pending_ && pending_catalog_ != catalog_.get()) pending_.reset();  // reconfigured
   if (!pending_) {
     if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
     if (RoundEnd end = CloseWindowIfDue()) return *end;
     pending_.emplace();
-    pending_catalog_ = catalog_.get();
     batch_window_end_ =
         std::chrono::steady_clock::now() +
         std::chrono::seconds(bisect_limit_ != 0 ? 0 : mapping_.max_batching_window_seconds);
@@ -291,6 +289,14 @@ MappingWorker::RoundEnd MappingWorker::RefreshConfiguration() {
     if (e.id == mapping_id_) found = &e;
   }
   if (found == nullptr || !found->enabled) return false;
+  // Any metadata commit swaps the catalog (another mapping created, a table,
+  // a function): a batch whose window is open is kept, its window closing
+  // when it was going to, unless what shapes it changed.
+  if (pending_ && (found->event_source_arn != mapping_.event_source_arn ||
+                   found->batch_size != mapping_.batch_size ||
+                   found->max_batching_window_seconds != mapping_.max_batching_window_seconds)) {
+    pending_.reset();
+  }
   mapping_ = *found;
   function_ok_ = false;
   if (Status fs = FilterSet::Compile(mapping_.filter_patterns, &filters_); !fs.ok()) {
@@ -327,8 +333,11 @@ void MappingWorker::LoadPosition() {
   uint64_t pos = 0;
   std::string result;
   // The position is the one this lane committed (MappingLanes read the
-  // checkpoint); the result is the mapping's last.
-  if (owner_->db()->ReadCheckpoint(mapping_id_, &pos, &result) && !result.empty()) {
+  // checkpoint). A lone lane starts with the mapping's last result; one of
+  // several has none of its own until it invokes (LaneCheckpoints keeps the
+  // mapping's: a lane's stale copy could take back another's newer one).
+  if (lanes_->lanes() == 1 && owner_->db()->ReadCheckpoint(mapping_id_, &pos, &result) &&
+      !result.empty()) {
     SetResult(result);
   }
   position_ = lanes_->committed(lane_);
@@ -413,6 +422,7 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       batch->bytes += r.size_bytes;
     }
     const bool read_some = !b.records().empty();
+    if (read_some) read_end_ = std::max<uint64_t>(read_end_, b.records().back().sequence + 1);
     const bool page_full = b.records().size() >= o.limit;
     batch->pages.push_back(std::move(b));
     if (cut != 0) {
@@ -485,7 +495,7 @@ bool MappingWorker::WaitWhileCaughtUp() {
   // checkpoint would move every idle mapping's position, and a thousand idle
   // mappings would commit a thousand checkpoints a second, for ever. A crash
   // only makes the mapping read past those records again.
-  const bool passed_ours = owner_->db()->LastTableChange(source_table_.load()) >= persisted_;
+  const bool passed_ours = read_end_ > persisted_;
   if (passed_ours ? lanes_->lanes() <= 1 || since >= std::chrono::milliseconds(100)
                   : since >= std::chrono::seconds(60)) {
     PersistPosition();

@@ -220,14 +220,14 @@ class MappingWorker final : public WorkerPool::Task {
   std::atomic<bool> finished_{false};  // failing batch or missing function
   std::atomic<uint64_t> position_{0};
 
-  // Owned by the worker's steps.
+  // Owned by the worker's steps (one at a time, on a pool thread).
   // What the round that just ended waits for (set by Sleep and the waits
   // for commits).
   WorkerPool::Wait next_;
   // A batch whose batching window is still open: the next round reads on
-  // into it. Dropped if the configuration changed meanwhile.
+  // into it. Dropped if the mapping's stream, batch size or batching window
+  // changed meanwhile (RefreshConfiguration).
   std::optional<Batch> pending_;
-  const Catalog* pending_catalog_ = nullptr;
   std::chrono::steady_clock::time_point batch_window_end_;
   bool batch_open_ = false;    // ReadBatch left pending_ to wait for more
   uint32_t attempts_ = 0;      // failed attempts of the current batch
@@ -242,6 +242,10 @@ class MappingWorker final : public WorkerPool::Task {
   bool function_ok_ = false;
   ResolvedFunction function_;
   FunctionLog* log_ = nullptr;
+  // Just past the last record of the source table the cursor returned (of
+  // any lane, filtered out or not): a position past it moved past records
+  // of ours, and is persisted soon.
+  uint64_t read_end_ = 0;
   // The last checkpoint committed, and when.
   uint64_t persisted_ = 0;
   std::chrono::steady_clock::time_point persisted_at_;
@@ -274,7 +278,7 @@ class MappingWorker final : public WorkerPool::Task {
   std::atomic<uint32_t> source_table_{0};
   SequenceNumber stream_end_ = 0;  // 0 while the stream is enabled
 
-  // Snapshot bootstrap, owned by the worker thread: the progress as last
+  // Snapshot bootstrap, owned by the worker's steps: the progress as last
   // committed, the current pass (an index snapshot; gone after a restart),
   // and when the pass started (the records' ApproximateCreationDateTime).
   log::SnapshotStateData snap_;

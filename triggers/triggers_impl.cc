@@ -848,6 +848,9 @@ Status TriggersImpl::Start() {
     if (!pool_owner_) {
       pool_owner_ = std::make_unique<WorkerPool>(threads_);
       pool_ = pool_owner_.get();
+    }
+    if (!listening_) {
+      listening_ = true;
       WorkerPool* pool = pool_owner_.get();
       db_->SetTableChangeListener([pool](SequenceNumber last, const std::vector<uint32_t>& tables) {
         pool->OnTableChange(last, tables);
@@ -873,16 +876,14 @@ void TriggersImpl::Stop() {
   for (auto& [id, w] : workers) w->RequestStop();
   for (auto& [id, w] : workers) w->Stop();
   workers.clear();
-  std::unique_ptr<WorkerPool> pool;
-  {
-    MutexLock lock(&workers_mu_);
-    // A Start racing with this Stop has made the pool its own again.
-    if (running_.load()) return;
-    if (pool_owner_) db_->SetTableChangeListener(nullptr);
-    pool = std::move(pool_owner_);
-    pool_ = nullptr;
+  // The pool itself stays until the runtime is destroyed: lanes that a
+  // Reconcile racing with this Stop retired may still be stopping on it.
+  MutexLock lock(&workers_mu_);
+  // (A Start racing with this Stop wants the commits' wake-ups.)
+  if (!running_.load() && listening_) {
+    db_->SetTableChangeListener(nullptr);
+    listening_ = false;
   }
-  pool.reset();  // joins its threads
 }
 
 void TriggersImpl::Reconcile() {

@@ -83,7 +83,8 @@ class TriggersImpl final : public Triggers, public DBInternal::Attachment {
   Status Resolve(const std::string& name, ResolvedFunction* out);
   FunctionLog* LogFor(const std::string& function_name);
   bool running() const { return running_.load(); }
-  // The pool the lanes run on; set from Start() until every lane stopped.
+  // The pool the lanes run on; set by the first Start(), lives as long as
+  // the runtime.
   WorkerPool* pool() const { return pool_.load(); }
 
  private:
@@ -112,10 +113,13 @@ class TriggersImpl final : public Triggers, public DBInternal::Attachment {
   DBInternal* const db_;
   const size_t threads_;
   std::atomic<bool> running_{false};
-  // Owned by pool_owner_ (created by Start, destroyed by Stop once the lanes
-  // are gone); pool_ lets lanes find it without a lock.
+  // Owned by pool_owner_: created by the first Start, destroyed with the
+  // runtime (after ~TriggersImpl's Stop; a Stop racing with a Reconcile may
+  // leave lanes stopping on it). pool_ lets lanes find it without a lock.
+  // The DB calls it on each commit while listening_ (Start to Stop).
   std::unique_ptr<WorkerPool> pool_owner_ GUARDED_BY(workers_mu_);
   std::atomic<WorkerPool*> pool_{nullptr};
+  bool listening_ GUARDED_BY(workers_mu_) = false;
 
   Mutex mu_;
   std::map<std::string, InProcessHandler, std::less<>> in_process_ GUARDED_BY(mu_);

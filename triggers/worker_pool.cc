@@ -185,6 +185,17 @@ void WorkerPool::Loop() {
     }
     Task* task = ready_.front();
     ready_.pop_front();
+    // More are ready: pass the wake-up on. (A signal sent while a woken
+    // thread had not yet left its wait reached no one else: without this,
+    // a second task made ready with the first could wait for this one's
+    // whole step, or for the keeper's deadline.)
+    if (!ready_.empty()) {
+      if (sleepers_ > 0) {
+        work_cv_.Signal();
+      } else if (keeper_) {
+        timer_cv_.Signal();
+      }
+    }
     task->state_ = Task::State::kRunning;
     mu_.Unlock();
     const Wait wait = task->Step();

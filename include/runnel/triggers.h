@@ -15,7 +15,12 @@
 // survive restarts; a mapping resumes right after its last completed batch.
 //
 // Thread safety: all methods may be called concurrently. Handlers run on the
-// runtime's threads, one batch at a time per mapping.
+// runtime's pool of threads (Options::trigger_threads), one batch at a time
+// per mapping lane. A handler must not call this interface's functions and
+// mappings operations or Start/Stop (say, from a RegisterInProcessFunction
+// handler that captured the DB): stopping a mapping's lanes waits for the
+// pool, and the handler holds one of its threads. It may read and write
+// items through its context, and the DB's data operations.
 
 #ifndef RUNNEL_INCLUDE_TRIGGERS_H_
 #define RUNNEL_INCLUDE_TRIGGERS_H_
