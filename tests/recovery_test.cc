@@ -217,6 +217,22 @@ TEST_F(RecoveryTest, EveryTornLastIndexManifestRecordIsCut) {
   ASSERT_GE(starts.size(), 2u);
   const size_t last = starts.back();
 
+  // Whether the last record deleted table files that are gone now: then a
+  // copy without it references them (see opens() below).
+  bool obsolete_files_gone = false;
+  {
+    std::filesystem::remove_all(dir_.Sub("probe"));
+    std::filesystem::copy(index, dir_.Sub("probe"));
+    std::FILE* f = std::fopen((dir_.Sub("probe") + "/" + current).c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(m.data(), 1, last, f), last);
+    ASSERT_EQ(std::fclose(f), 0);
+    leveldb::DB* raw = nullptr;
+    leveldb::Status ls = leveldb::DB::Open(leveldb::Options(), dir_.Sub("probe"), &raw);
+    delete raw;
+    obsolete_files_gone =
+        ls.IsCorruption() && ls.ToString().find("missing files") != std::string::npos;
+  }
   const std::string scratch = dir_.Sub("scratch");
   int torn = 0;  // variants LevelDB refuses to open
   auto try_variant = [&](const std::string& contents, const std::string& what) {
@@ -234,8 +250,16 @@ TEST_F(RecoveryTest, EveryTornLastIndexManifestRecordIsCut) {
     leveldb::DB* raw = nullptr;
     leveldb::Status ls = leveldb::DB::Open(lo, scratch, &raw);
     delete raw;
+    // Without the last record: if it was a compaction's, the files it made
+    // obsolete are gone from this copy, which a real power cut cannot
+    // produce (LevelDB deletes them only once the record is synced), so
+    // LevelDB's "missing files" is then not a failure of the cut.
+    auto opens = [&](const leveldb::Status& st) {
+      return st.ok() || (st.IsCorruption() && obsolete_files_gone &&
+                         st.ToString().find("missing files") != std::string::npos);
+    };
     if (!t.damaged) {
-      EXPECT_TRUE(ls.ok()) << what << ": " << ls.ToString();
+      EXPECT_TRUE(contents.size() > last ? ls.ok() : opens(ls)) << what << ": " << ls.ToString();
       return;
     }
     EXPECT_TRUE(ls.IsCorruption()) << what << ": " << ls.ToString();
@@ -246,7 +270,7 @@ TEST_F(RecoveryTest, EveryTornLastIndexManifestRecordIsCut) {
     ASSERT_EQ(::truncate((scratch + "/" + current).c_str(), static_cast<off_t>(t.intact_end)), 0);
     ls = leveldb::DB::Open(lo, scratch, &raw);
     delete raw;
-    EXPECT_TRUE(ls.ok()) << what << ", cut back: " << ls.ToString();
+    EXPECT_TRUE(opens(ls)) << what << ", cut back: " << ls.ToString();
   };
   for (size_t keep = last; keep < m.size(); ++keep) {
     try_variant(m.substr(0, keep), "cut at " + std::to_string(keep));
