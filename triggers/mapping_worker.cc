@@ -388,6 +388,13 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       idle_ = true;
       return Sleep(std::chrono::seconds(1));
     }
+    if (cursor_->position() < db->FirstAvailableSequence()) {
+      // Retention removed records before this lane read them. The cursor
+      // need not notice (it may still hold a mapping of the deleted
+      // segment, read to its end): say so here, as for Trimmed.
+      if (!records.empty()) break;
+      return DiscardExpired(cursor_->position());
+    }
     GetRecordsOptions o;
     // A lane keeps about 1/lanes of what it reads: read that much more.
     const uint32_t lanes = lanes_->lanes();
