@@ -234,7 +234,7 @@ bool MappingWorker::Round() {
   if (!pending_) {
     if (cursor_->position() != position_.load()) cursor_->Seek(position_.load());
     if (RoundEnd end = CloseWindowIfDue()) return *end;
-    pending_.emplace();
+    pending_ = std::make_unique<Batch>();
     batch_window_end_ =
         std::chrono::steady_clock::now() +
         std::chrono::seconds(bisect_limit_ != 0 ? 0 : mapping_.max_batching_window_seconds);
@@ -388,13 +388,6 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       idle_ = true;
       return Sleep(std::chrono::seconds(1));
     }
-    if (cursor_->position() < db->FirstAvailableSequence()) {
-      // Retention removed records before this lane read them. The cursor
-      // need not notice (it may still hold a mapping of the deleted
-      // segment, read to its end): say so here, as for Trimmed.
-      if (!records.empty()) break;
-      return DiscardExpired(cursor_->position());
-    }
     GetRecordsOptions o;
     // A lane keeps about 1/lanes of what it reads: read that much more.
     const uint32_t lanes = lanes_->lanes();
@@ -450,6 +443,12 @@ MappingWorker::RoundEnd MappingWorker::ReadBatch(Batch* batch) {
       if (stop_.load()) return false;
       batch->pages.clear();
       continue;
+    }
+    if (records.empty() && cursor_->position() < db->FirstAvailableSequence()) {
+      // Nothing more to read, yet retention removed what follows: the
+      // cursor may still hold the deleted segment (read to its end) and not
+      // notice. Say so, as for Trimmed, rather than wait for ever.
+      return DiscardExpired(cursor_->position());
     }
     if (records.empty()) return WaitWhileCaughtUp();
     const auto now = std::chrono::steady_clock::now();

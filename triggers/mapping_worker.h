@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -227,7 +228,7 @@ class MappingWorker final : public WorkerPool::Task {
   // A batch whose batching window is still open: the next round reads on
   // into it. Dropped if the mapping's stream, batch size or batching window
   // changed meanwhile (RefreshConfiguration).
-  std::optional<Batch> pending_;
+  std::unique_ptr<Batch> pending_;  // (not std::optional: clang sees Batch incomplete)
   std::chrono::steady_clock::time_point batch_window_end_;
   bool batch_open_ = false;    // ReadBatch left pending_ to wait for more
   uint32_t attempts_ = 0;      // failed attempts of the current batch
