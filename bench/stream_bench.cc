@@ -3,18 +3,30 @@
 // Stream benchmarks, with their anchor in the same run:
 //  1. GetRecords throughput over N committed records (16 B keys, 100 B
 //     values) against RocksDB's GetUpdatesSince reading the same N puts from
-//     its WAL. Both read every key and value.
+//     its WAL, five times over. Both read every key and value, on a reader
+//     pinned to CPU 0,
+//     each run twice: on a quiet machine and "busy", with a CPU-bound thread
+//     spinning on the other core (the engines' background work, a flush or a
+//     compaction after the writes, then shares that core with it).
+//     Instructions per record come from the CPU's counter where the machine
+//     has one (perf_event_open); in a VM without one, run the read loops
+//     under callgrind (bench/RESULTS.md has the command): ReadAllRunnel and
+//     ReadAllRocks are the functions to collect.
 //  2. Commit -> waiting consumer wake-up latency over M commits, with the
 //     writer and the consumer on the same core and on different cores.
 //
 //   stream_bench [--records N] [--commits M] [--runs R] [--dir DIR]
+//                [--modes quiet,busy] [--latency 0|1]
 
+#include <linux/perf_event.h>
 #include <pthread.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -37,6 +49,7 @@
 namespace {
 
 using runnel::bench::Check;
+using runnel::bench::LoadAvg;
 using runnel::bench::Median;
 
 using Clock = std::chrono::steady_clock;
@@ -71,8 +84,106 @@ void Pin(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+// Pins the calling thread to CPU 0 for its lifetime (the readers: "busy"
+// spins on CPU 1), then lets it run anywhere again. Threads the engines
+// start meanwhile would inherit the pin, so none is started inside.
+class PinReader {
+ public:
+  PinReader() {
+    pthread_getaffinity_np(pthread_self(), sizeof(saved_), &saved_);
+    Pin(0);
+  }
+  ~PinReader() { pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_); }
+
+ private:
+  cpu_set_t saved_;
+};
+
+// Counts the instructions the calling thread retires between Start and
+// Stop, user and kernel, where the CPU exposes a counter (most VMs do not:
+// then available() is false).
+class InstructionCounter {
+ public:
+  InstructionCounter() {
+    perf_event_attr a{};
+    a.type = PERF_TYPE_HARDWARE;
+    a.size = sizeof(a);
+    a.config = PERF_COUNT_HW_INSTRUCTIONS;
+    a.disabled = 1;
+    fd_ = static_cast<int>(syscall(SYS_perf_event_open, &a, 0, -1, -1, 0));
+  }
+  ~InstructionCounter() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool available() const { return fd_ >= 0; }
+  void Start() {
+    if (fd_ < 0) return;
+    ioctl(fd_, PERF_EVENT_IOC_RESET, 0);
+    ioctl(fd_, PERF_EVENT_IOC_ENABLE, 0);
+  }
+  uint64_t Stop() {
+    if (fd_ < 0) return 0;
+    ioctl(fd_, PERF_EVENT_IOC_DISABLE, 0);
+    uint64_t n = 0;
+    if (read(fd_, &n, sizeof(n)) != sizeof(n)) return 0;
+    return n;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A thread spinning on `cpu` until destroyed: the "busy" machine.
+class Spinner {
+ public:
+  explicit Spinner(int cpu)
+      : thread_([this, cpu] {
+          Pin(cpu);
+          uint64_t x = 1;
+          while (!stop_.load(std::memory_order_relaxed)) {
+            for (int i = 0; i < 1000; ++i) x = x * 6364136223846793005ull + 1442695040888963407ull;
+          }
+          sink_ = x;
+        }) {}
+  ~Spinner() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  uint64_t sink_ = 0;
+  std::thread thread_;
+};
+
+// Each run reads what it wrote this many times from the start (a short read
+// is at the mercy of one scheduling hiccup).
+constexpr int kPasses = 5;
+
+struct ReadResult {
+  double records_per_sec = 0;
+  double instructions_per_record = 0;  // 0: no counter
+};
+
+// Reads the whole stream from `it` through GetRecords, touching every key
+// and value. Not inlined: callgrind collects it by name.
+__attribute__((noinline)) void ReadAllRunnel(runnel::DB* db, std::string it, size_t* records,
+                                             size_t* bytes) {
+  runnel::GetRecordsOptions o;
+  o.limit = 10000;
+  o.max_bytes = SIZE_MAX;
+  for (;;) {
+    runnel::RecordBatch batch;
+    Check(db->streams()->GetRecords(it, o, &batch), "get-records");
+    for (const auto& r : batch.records()) *bytes += r.key.size() + r.new_image.size();
+    *records += batch.records().size();
+    if (batch.records().empty()) break;
+    it = batch.next_shard_iterator();
+  }
+}
+
 // Records/s reading N puts back through runnel's GetRecords.
-double RunnelGetRecords(const std::string& dir, size_t n) {
+ReadResult RunnelGetRecords(const std::string& dir, size_t n, bool busy) {
   std::unique_ptr<runnel::DB> db = runnel::bench::FreshStreamDb(dir, "bench");
   runnel::TableDescription d;
   Check(db->DescribeTable("bench", &d), "describe");
@@ -85,27 +196,28 @@ double RunnelGetRecords(const std::string& dir, size_t n) {
   req.stream_arn = d.latest_stream_arn;
   std::string it;
   Check(db->streams()->GetShardIterator(req, &it), "iterator");
-  runnel::GetRecordsOptions o;
-  o.limit = 10000;
-  o.max_bytes = SIZE_MAX;
   size_t records = 0, bytes = 0;
-  const auto t0 = Clock::now();
-  for (;;) {
-    runnel::RecordBatch batch;
-    Check(db->streams()->GetRecords(it, o, &batch), "get-records");
-    for (const auto& r : batch.records()) bytes += r.key.size() + r.new_image.size();
-    records += batch.records().size();
-    if (batch.records().empty()) break;
-    it = batch.next_shard_iterator();
+  InstructionCounter counter;
+  std::unique_ptr<Spinner> spinner;
+  if (busy) spinner = std::make_unique<Spinner>(1);
+  double secs;
+  uint64_t instructions;
+  {
+    PinReader pin;
+    const auto t0 = Clock::now();
+    counter.Start();
+    for (int i = 0; i < kPasses; ++i) ReadAllRunnel(db.get(), it, &records, &bytes);
+    instructions = counter.Stop();
+    secs = Seconds(Clock::now() - t0);
   }
-  const double secs = Seconds(Clock::now() - t0);
-  if (records != n || bytes != n * 116) {
+  spinner.reset();
+  if (records != kPasses * n || bytes != kPasses * n * 116) {
     std::fprintf(stderr, "runnel read %zu records, %zu bytes\n", records, bytes);
     std::exit(1);
   }
   Check(db->Close(), "close");
   std::filesystem::remove_all(dir);
-  return static_cast<double>(records) / secs;
+  return {static_cast<double>(records) / secs, static_cast<double>(instructions) / records};
 }
 
 class CountingHandler : public rocksdb::WriteBatch::Handler {
@@ -118,8 +230,18 @@ class CountingHandler : public rocksdb::WriteBatch::Handler {
   size_t records = 0, bytes = 0;
 };
 
+// Reads every write batch since sequence 1, as ReadAllRunnel.
+__attribute__((noinline)) void ReadAllRocks(rocksdb::DB* db, CountingHandler* h) {
+  std::unique_ptr<rocksdb::TransactionLogIterator> iter;
+  Check(db->GetUpdatesSince(1, &iter), "GetUpdatesSince");
+  for (; iter->Valid(); iter->Next()) {
+    rocksdb::BatchResult b = iter->GetBatch();
+    Check(b.writeBatchPtr->Iterate(h), "iterate");
+  }
+}
+
 // Records/s reading the same N puts back through RocksDB GetUpdatesSince.
-double RocksGetUpdatesSince(const std::string& dir, size_t n) {
+ReadResult RocksGetUpdatesSince(const std::string& dir, size_t n, bool busy) {
   std::filesystem::remove_all(dir);
   rocksdb::Options o;
   o.create_if_missing = true;
@@ -136,22 +258,27 @@ double RocksGetUpdatesSince(const std::string& dir, size_t n) {
     Check(db->Put(rocksdb::WriteOptions(), Key(rng), value), "rocksdb put");
   }
   CountingHandler h;
-  const auto t0 = Clock::now();
-  std::unique_ptr<rocksdb::TransactionLogIterator> iter;
-  Check(db->GetUpdatesSince(1, &iter), "GetUpdatesSince");
-  for (; iter->Valid(); iter->Next()) {
-    rocksdb::BatchResult b = iter->GetBatch();
-    Check(b.writeBatchPtr->Iterate(&h), "iterate");
+  InstructionCounter counter;
+  std::unique_ptr<Spinner> spinner;
+  if (busy) spinner = std::make_unique<Spinner>(1);
+  double secs;
+  uint64_t instructions;
+  {
+    PinReader pin;
+    const auto t0 = Clock::now();
+    counter.Start();
+    for (int i = 0; i < kPasses; ++i) ReadAllRocks(db.get(), &h);
+    instructions = counter.Stop();
+    secs = Seconds(Clock::now() - t0);
   }
-  const double secs = Seconds(Clock::now() - t0);
-  if (h.records != n || h.bytes != n * 116) {
+  spinner.reset();
+  if (h.records != kPasses * n || h.bytes != kPasses * n * 116) {
     std::fprintf(stderr, "rocksdb read %zu records\n", h.records);
     std::exit(1);
   }
-  iter.reset();
   db.reset();
   std::filesystem::remove_all(dir);
-  return static_cast<double>(h.records) / secs;
+  return {static_cast<double>(h.records) / secs, static_cast<double>(instructions) / h.records};
 }
 
 struct Latency {
@@ -238,38 +365,90 @@ void PrintMachine() {
 int main(int argc, char** argv) {
   size_t records = 1000000, commits = 100000;
   int runs = 3;
+  bool latency = true;
   std::string dir = "/tmp/runnel-stream-bench";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  std::vector<bool> modes = {false, true};  // quiet, busy
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--records")
-      records = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--commits")
-      commits = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--runs")
-      runs = std::atoi(argv[i + 1]);
-    else if (flag == "--dir")
-      dir = argv[i + 1];
-    else {
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n", flag.c_str());
+      return 2;
+    }
+    const std::string value = argv[i + 1];
+    if (flag == "--records") {
+      records = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (flag == "--commits") {
+      commits = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (flag == "--runs") {
+      runs = std::atoi(value.c_str());
+    } else if (flag == "--dir") {
+      dir = value;
+    } else if (flag == "--latency") {
+      latency = value != "0";
+    } else if (flag == "--modes") {
+      modes.clear();
+      for (const std::string m : {"quiet", "busy"}) {
+        if (value.find(m) != std::string::npos) modes.push_back(m == std::string("busy"));
+      }
+      if (modes.empty()) {
+        std::fprintf(stderr, "--modes: expected quiet, busy or quiet,busy, got '%s'\n",
+                     value.c_str());
+        return 2;
+      }
+    } else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
     }
   }
+  if (records == 0 || runs <= 0) {
+    std::fprintf(stderr, "--records and --runs must be positive\n");
+    return 2;
+  }
   PrintMachine();
   std::filesystem::create_directories(dir);
-  std::printf("records=%zu commits=%zu runs=%d (medians of the runs)\n\n", records, commits, runs);
+  std::printf("records=%zu commits=%zu runs=%d (medians of the runs), load average %s\n\n", records,
+              commits, runs, LoadAvg().c_str());
 
-  std::vector<double> ours, rocks, ratio;
-  for (int r = 0; r < runs; ++r) {
-    ours.push_back(RunnelGetRecords(dir + "/runnel", records));
-    rocks.push_back(RocksGetUpdatesSince(dir + "/rocksdb", records));
-    ratio.push_back(ours.back() / rocks.back());
-    std::printf("  run %d: runnel %.2fM rec/s, rocksdb %.2fM rec/s, ratio %.2f\n", r + 1,
-                ours.back() / 1e6, rocks.back() / 1e6, ratio.back());
+  for (const bool busy : modes) {
+    const char* name = busy ? "busy (a spinning thread on the other core)" : "quiet";
+    std::vector<double> ours, rocks, ratio, ours_ipr, rocks_ipr;
+    for (int r = 0; r < runs; ++r) {
+      // Alternate which engine goes first: what one leaves behind (page
+      // cache, dirty pages being written back) falls on both alike.
+      ReadResult a, b;
+      if (r % 2 == 0) {
+        a = RunnelGetRecords(dir + "/runnel", records, busy);
+        b = RocksGetUpdatesSince(dir + "/rocksdb", records, busy);
+      } else {
+        b = RocksGetUpdatesSince(dir + "/rocksdb", records, busy);
+        a = RunnelGetRecords(dir + "/runnel", records, busy);
+      }
+      ours.push_back(a.records_per_sec);
+      rocks.push_back(b.records_per_sec);
+      ratio.push_back(a.records_per_sec / b.records_per_sec);
+      ours_ipr.push_back(a.instructions_per_record);
+      rocks_ipr.push_back(b.instructions_per_record);
+      std::printf("  %s run %d: runnel %.2fM rec/s, rocksdb %.2fM rec/s, ratio %.2f (load %s)\n",
+                  busy ? "busy" : "quiet", r + 1, ours.back() / 1e6, rocks.back() / 1e6,
+                  ratio.back(), LoadAvg().c_str());
+    }
+    std::printf(
+        "GetRecords throughput, %s: runnel %.2fM rec/s, RocksDB GetUpdatesSince "
+        "%.2fM rec/s, ratio %.2fx (target >= 1.5x)\n",
+        name, Median(ours) / 1e6, Median(rocks) / 1e6, Median(ratio));
+    if (Median(ours_ipr) > 0) {
+      std::printf("  instructions per record: runnel %.0f, RocksDB %.0f\n\n", Median(ours_ipr),
+                  Median(rocks_ipr));
+    } else {
+      std::printf(
+          "  instructions per record: no hardware counter on this machine (see "
+          "bench/RESULTS.md for the callgrind command)\n\n");
+    }
   }
-  std::printf(
-      "GetRecords throughput: runnel %.2fM rec/s, RocksDB GetUpdatesSince "
-      "%.2fM rec/s, ratio %.2fx (target >= 1.5x and >= 6M rec/s)\n\n",
-      Median(ours) / 1e6, Median(rocks) / 1e6, Median(ratio));
+  if (!latency) {
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
 
   for (auto [name, wcpu, rcpu] :
        {std::tuple<const char*, int, int>{"same core", 0, 0}, {"cross core", 0, 1}}) {

@@ -628,8 +628,10 @@ bool DecodeBatchFast(std::string_view payload, BatchData* batch) {
     }
   }
   if (offset != data.size()) return false;
+  // Both decoders leave a default checkpoint when there is none: resetting
+  // only after a checkpoint frame keeps a reader's per frame work small.
+  if (batch->has_checkpoint) batch->checkpoint = CheckpointData();
   batch->has_checkpoint = false;
-  batch->checkpoint = CheckpointData();
   batch->chain_depth = root_section.Get<uint8_t>(l.chain_depth);
   batch->ttl_delete = root_section.Bit(l.ttl_delete_bit);
   return true;
@@ -679,6 +681,9 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
     if (offset != data.size()) {
       return Status::Corruption("batch frame: data holds bytes of no change");
     }
+    // A reused BatchData may hold an earlier frame's checkpoint (its lane
+    // positions would otherwise be appended to).
+    batch->checkpoint = CheckpointData();
     batch->has_checkpoint = root.hasCheckpoint();
     if (batch->has_checkpoint) {
       auto cp = root.getCheckpoint();
@@ -694,8 +699,6 @@ Status DecodeBatchWithCapnp(std::string_view payload, BatchData* batch) {
         batch->checkpoint.window_state = std::string_view(state.cStr(), state.size());
       }
       batch->checkpoint.snapshot = ReadSnapshotState(cp);
-    } else {
-      batch->checkpoint = CheckpointData();
     }
     batch->chain_depth = root.getChainDepth();
     batch->ttl_delete = root.getTtlDelete();

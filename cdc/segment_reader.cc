@@ -200,6 +200,7 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
   if (remaining < kFrameHeaderSize) {
     return damaged("frame header cut short (" + std::to_string(remaining) + " bytes left)");
   }
+  if (mapped_ != nullptr) Prefetch();
   std::string_view raw;
   status_ = Read(offset_, kFrameHeaderSize, &raw, &buf_);
   if (!status_.ok()) return Result::kError;
@@ -223,6 +224,16 @@ SegmentReader::Result SegmentReader::Next(Frame* frame, Damage* damage) {
     DropPassedPages();
   }
   return Result::kFrame;
+}
+
+// Reading a log is a walk from memory (page cache) to the CPU that the
+// hash of each frame is the first to touch; the hardware prefetcher stops at
+// every 4 KiB page boundary. Asking for the bytes kPrefetchAhead ahead keeps
+// the walk from waiting on each miss.
+void SegmentReader::Prefetch() {
+  const uint64_t want = std::min<uint64_t>(size_, offset_ + kPrefetchAhead);
+  if (prefetched_ < offset_) prefetched_ = offset_ & ~uint64_t{63};
+  for (; prefetched_ < want; prefetched_ += 64) __builtin_prefetch(mapped_ + prefetched_);
 }
 
 // Every page of the mapping that a read touched stays in the process's RSS

@@ -121,6 +121,8 @@ class SegmentReader {
   // Gives back the pages of the mapping that the reader has passed (see
   // segment_reader.cc).
   void DropPassedPages();
+  void Prefetch();
+  static constexpr uint64_t kPrefetchAhead = 2048;
   // Finds the first intact frame after `off`; size_ if none. Linear in the
   // bytes scanned: a candidate offset must pass the header check before its
   // payload is hashed.
@@ -133,7 +135,8 @@ class SegmentReader {
   // guard (slot guard_), since another process may cut the file under it.
   const char* mapped_ = nullptr;
   uint64_t map_bytes_ = 0;
-  uint64_t dropped_ = 0;  // the mapping's pages below this were given back
+  uint64_t dropped_ = 0;     // the mapping's pages below this were given back
+  uint64_t prefetched_ = 0;  // the mapping's bytes below this were prefetched
   int guard_ = -1;
   int fd_ = -1;  // the default Env's file when it is not mapped: pread
   std::string path_;

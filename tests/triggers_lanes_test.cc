@@ -341,6 +341,22 @@ TEST(LanesFormat, OlderMappingsAreOneLaneAndCheckpointsKeepTheirLanes) {
   log::EncodeBatch(0, {}, &cp, 0, &payload);
   ASSERT_OK(log::DecodeBatch(payload, &batch));
   EXPECT_EQ(batch.checkpoint.lane_positions, (std::vector<uint64_t>{50, 42, 60, 44}));
+  // A reader decodes frame after frame into one BatchData: the next
+  // checkpoint's lanes replace the last one's, a frame without a checkpoint
+  // shows none.
+  ASSERT_OK(log::DecodeBatch(payload, &batch));
+  EXPECT_EQ(batch.checkpoint.lane_positions, (std::vector<uint64_t>{50, 42, 60, 44}));
+  log::ChangeData change;
+  change.table_id = 1;
+  change.key = "k";
+  change.has_new = true;
+  change.new_image = "v";
+  payload.clear();
+  log::EncodeBatch(0, {change}, nullptr, 0, &payload);
+  ASSERT_OK(log::DecodeBatch(payload, &batch));
+  EXPECT_FALSE(batch.has_checkpoint);
+  EXPECT_TRUE(batch.checkpoint.lane_positions.empty());
+  EXPECT_EQ(batch.checkpoint.position, 0u);
 }
 
 // A lane that has not invoked since it started (say, it only moved past
