@@ -194,6 +194,16 @@ class DBImpl final : public DBInternal {
   Status ApplyMeta(const log::MetaData& meta, uint64_t seq);
   void AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                   leveldb::WriteBatch* batch);
+  // Adds the index's marker for `seq` to *batch: "\0applied" = seq, and the
+  // statistics of every table changed since the last marker (and by
+  // `delta`, the group's own, not yet in stats_). Leader only.
+  void AddMarkerTo(uint64_t seq, const std::unordered_map<uint32_t, TableStats>& delta,
+                   leveldb::WriteBatch* batch);
+  // After an index write: applies `delta` to stats_, notes the write's
+  // sequence, and if the write carried a marker, that the index now names
+  // `seq` (the statistics are clean). Leader only.
+  void NoteIndexWrite(uint64_t seq, bool marker,
+                      const std::unordered_map<uint32_t, TableStats>& delta);
 
   // CommitBatches()'s steps, over the state of one group's commit.
   struct GroupCommit;
@@ -369,6 +379,26 @@ class DBImpl final : public DBInternal {
 
   mutable Mutex stats_mu_;
   std::unordered_map<uint32_t, TableStats> stats_ GUARDED_BY(stats_mu_);
+  // Tables whose statistics changed since the index's last marker.
+  std::unordered_set<uint32_t> stats_dirty_ GUARDED_BY(stats_mu_);
+
+  // The index's marker ("\0applied", with the statistics) is written with
+  // every kMarkerEvery-th group commit, not with each: two entries less per
+  // commit in LevelDB's memtable, and in every table it flushes and
+  // compacts. Recovery replays from the marker; the items of the groups
+  // after it are replayed onto themselves (a record's effect is absolute)
+  // and the statistics are rebuilt from the records (each carries its old
+  // size), so the result is exact either way.
+  static constexpr uint32_t kMarkerEvery = 64;
+  uint32_t groups_since_marker_ = 0;  // leader only
+  // The sequence of the last marker written: what the index names once the
+  // memtable holding it is flushed (IndexEnv's durable sequence).
+  std::atomic<uint64_t> index_marker_{0};
+  // The last sequence whose index write has returned. Held across each
+  // commit's index write, so that a LevelDB snapshot taken under it pairs
+  // with the exact sequence it reflects (TableSnapshot).
+  Mutex index_write_mu_;
+  uint64_t index_applied_ GUARDED_BY(index_write_mu_) = 0;
 
   // Retention.
   Mutex retention_mu_;

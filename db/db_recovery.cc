@@ -144,6 +144,11 @@ Status DBImpl::LoadIndexState(uint64_t* applied) {
   } else if (!ls.IsNotFound()) {
     return FromLevelDB(ls, "index");
   }
+  index_marker_.store(*applied);
+  {
+    MutexLock lock(&index_write_mu_);
+    index_applied_ = *applied;
+  }
   log::CatalogData data;
   ls = index_->Get(ro, ToSlice(index::kCatalogKey), &v);
   if (ls.ok()) {
@@ -364,7 +369,7 @@ void DBImpl::CreateLogWriter() {
         Status s = log_->SyncAppended();
         return s.ok() ? leveldb::Status::OK() : leveldb::Status::IOError(s.ToString());
       },
-      [this] { return last_sequence_.load(); });
+      [this] { return index_marker_.load(); });
   log_->SetRotationListener([this](uint64_t) { KickRetention(); });
   log_->SetSegmentPreamble([this](uint64_t first_sequence) {
     std::string payload, frame;
@@ -402,8 +407,14 @@ Status DBImpl::FlushReplay(ReplayPass* pass) {
   pass->pending.MoveTo(&pass->batch);
   pass->batch.Put(ToSlice(index::kAppliedKey), v);
   AddStatsTo(pass->delta, &pass->batch);
-  Status fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pass->batch), "index write");
+  Status fs;
+  {
+    MutexLock lock(&index_write_mu_);
+    fs = FromLevelDB(index_->Write(leveldb::WriteOptions(), &pass->batch), "index write");
+    if (fs.ok()) index_applied_ = pass->pending_last;
+  }
   if (!fs.ok()) return fs;
+  index_marker_.store(pass->pending_last);
   {
     MutexLock lock(&stats_mu_);
     for (const auto& [id, d] : pass->delta) {

@@ -17,19 +17,17 @@ namespace {
 
 class TableSnapshotImpl : public TableSnapshot {
  public:
-  TableSnapshotImpl(leveldb::DB* index, uint32_t table_id)
-      : index_(index), snapshot_(index->GetSnapshot()), prefix_(index::ItemPrefix(table_id)) {
+  // `snapshot` holds exactly the changes up to `sequence` (taken under
+  // the index write lock).
+  TableSnapshotImpl(leveldb::DB* index, const leveldb::Snapshot* snapshot, uint64_t sequence,
+                    uint32_t table_id)
+      : index_(index),
+        snapshot_(snapshot),
+        prefix_(index::ItemPrefix(table_id)),
+        sequence_(sequence) {
     leveldb::ReadOptions ro;
     ro.snapshot = snapshot_;
     ro.fill_cache = false;  // one pass over the table: keep the cache for reads
-    std::string v;
-    // Every index batch carries the applied sequence, so the snapshot's
-    // value of it names exactly the changes the snapshot holds.
-    if (index_->Get(ro, leveldb::Slice(index::kAppliedKey.data(), index::kAppliedKey.size()), &v)
-            .ok() &&
-        v.size() == 8) {
-      sequence_ = DecodeFixed64(v.data());
-    }
     it_.reset(index_->NewIterator(ro));
   }
   ~TableSnapshotImpl() override {
@@ -86,7 +84,17 @@ uint64_t FloorOf(const log::SnapshotStateData& st) {
 Status DBImpl::NewTableSnapshot(uint32_t table_id, std::unique_ptr<TableSnapshot>* snapshot) {
   Status s = CheckOpen();
   if (!s.ok()) return s;
-  *snapshot = std::make_unique<TableSnapshotImpl>(index_.get(), table_id);
+  // Not every index write carries the applied sequence any more (the
+  // marker is sparse): the snapshot is paired with the sequence of the last
+  // index write under the lock every commit holds across its write.
+  const leveldb::Snapshot* snap;
+  uint64_t sequence;
+  {
+    MutexLock lock(&index_write_mu_);
+    snap = index_->GetSnapshot();
+    sequence = index_applied_;
+  }
+  *snapshot = std::make_unique<TableSnapshotImpl>(index_.get(), snap, sequence, table_id);
   return Status::OK();
 }
 

@@ -213,19 +213,17 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   if (!s.ok()) return s;
   if (seq == first_seq) return Status::OK();
 
-  g.index_batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq - 1));
-  AddStatsTo(g.delta, &g.index_batch);
+  const bool marker = groups_since_marker_ + 1 >= kMarkerEvery;
+  if (marker) AddMarkerTo(seq - 1, g.delta, &g.index_batch);
   leveldb::WriteOptions wo;  // never sync: the log is the WAL
-  s = FromLevelDB(index_->Write(wo, &g.index_batch), "index write");
+  {
+    MutexLock lock(&index_write_mu_);
+    s = FromLevelDB(index_->Write(wo, &g.index_batch), "index write");
+    if (s.ok()) index_applied_ = seq - 1;
+  }
   if (!s.ok()) return s;
   for (uint32_t id : g.lanes_cleared) lane_entries_.erase(id);
-  {
-    MutexLock lock(&stats_mu_);
-    for (const auto& [id, d] : g.delta) {
-      stats_[id].count += d.count;
-      stats_[id].bytes += d.bytes;
-    }
-  }
+  NoteIndexWrite(seq - 1, marker, g.delta);
   next_sequence_ = seq;
   Publish(seq - 1, g.touched);
   return Status::OK();
@@ -456,6 +454,50 @@ void DBImpl::AppendBatchFrame(GroupCommit* g, Writer* w) {
   g->seq += count;
 }
 
+void DBImpl::AddMarkerTo(uint64_t seq, const std::unordered_map<uint32_t, TableStats>& delta,
+                         leveldb::WriteBatch* batch) {
+  batch->Put(ToSlice(index::kAppliedKey), Fixed64(seq));
+  MutexLock lock(&stats_mu_);
+  std::vector<uint32_t> ids(stats_dirty_.begin(), stats_dirty_.end());
+  for (const auto& entry : delta) {
+    if (stats_dirty_.count(entry.first) == 0) ids.push_back(entry.first);
+  }
+  for (uint32_t id : ids) {
+    TableStats cur;
+    auto it = stats_.find(id);
+    auto d = delta.find(id);
+    if (it == stats_.end() && d == delta.end()) continue;  // a deleted table's
+    if (it != stats_.end()) cur = it->second;
+    if (d != delta.end()) {
+      cur.count += d->second.count;
+      cur.bytes += d->second.bytes;
+    }
+    std::string v;
+    PutFixed64(&v, static_cast<uint64_t>(cur.count));
+    PutFixed64(&v, static_cast<uint64_t>(cur.bytes));
+    batch->Put(index::StatsKey(id), v);
+  }
+}
+
+void DBImpl::NoteIndexWrite(uint64_t seq, bool marker,
+                            const std::unordered_map<uint32_t, TableStats>& delta) {
+  {
+    MutexLock lock(&stats_mu_);
+    for (const auto& [id, d] : delta) {
+      stats_[id].count += d.count;
+      stats_[id].bytes += d.bytes;
+      if (!marker) stats_dirty_.insert(id);
+    }
+    if (marker) stats_dirty_.clear();
+  }
+  if (marker) {
+    groups_since_marker_ = 0;
+    index_marker_.store(seq);
+  } else {
+    ++groups_since_marker_;
+  }
+}
+
 void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                         leveldb::WriteBatch* batch) {
   MutexLock lock(&stats_mu_);
@@ -586,9 +628,9 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   std::string encoded;
   log::EncodeCatalog(next->data(), &encoded);
   batch.Put(ToSlice(index::kCatalogKey), encoded);
-  batch.Put(ToSlice(index::kAppliedKey), Fixed64(seq));
+  AddMarkerTo(seq, {}, &batch);
   if (meta.kind == log::MetaData::Kind::kDeleteTable) {
-    batch.Delete(index::StatsKey(meta.table_id));
+    batch.Delete(index::StatsKey(meta.table_id));  // after the marker's: it wins
   }
   if (meta.kind == log::MetaData::Kind::kDeleteMapping) {
     batch.Delete(index::CheckpointKey(meta.mapping_id));
@@ -597,8 +639,14 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
     batch.Delete(index::SnapshotKey(meta.mapping_id));
     DropSnapshotFloor(meta.mapping_id);
   }
-  Status s = FromLevelDB(index_->Write(wo, &batch), "index write");
+  Status s;
+  {
+    MutexLock lock(&index_write_mu_);
+    s = FromLevelDB(index_->Write(wo, &batch), "index write");
+    if (s.ok()) index_applied_ = seq;
+  }
   if (!s.ok()) return s;
+  NoteIndexWrite(seq, /*marker=*/true, {});
   {
     MutexLock lock(&stats_mu_);
     if (meta.kind == log::MetaData::Kind::kDeleteTable) {

@@ -10,9 +10,10 @@
 //    index is always a prefix of the durable log.
 //  * It tracks which applied sequence number is durable in the index: when
 //    LevelDB switches memtables it creates a new .log file (we note the
-//    sequence applied so far); when it deletes the old .log file the
-//    memtable before the switch has been written to a table and recorded in
-//    a synced MANIFEST, so that sequence is durable. Retention uses it.
+//    sequence of the index's last marker, "\0applied", so far); when it
+//    deletes the old .log file the memtable before the switch has been
+//    written to a table and recorded in a synced MANIFEST, so that marker is
+//    durable: a reopen replays from it. Retention uses it.
 //  * Table files are read through read-only mappings (as LevelDB's own
 //    Env does), but what scans leave in the process's RSS is bounded: once
 //    sequential reads (iterators, compactions) have mapped in

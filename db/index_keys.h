@@ -2,9 +2,13 @@
 //
 // The layout of the LevelDB index.
 //
-//   "\x00applied"            u64: last sequence number applied (in every
-//                            index batch, so the durable index names the log
-//                            position it reflects)
+//   "\x00applied"            u64: the index's marker, a sequence number
+//                            such that every change up to it is in the index
+//                            and the "\0stats" entries are exact as of it
+//                            (written with every 64th commit, and with each
+//                            metadata change and replay batch; changes after
+//                            it may be in the index too: replay applies them
+//                            again, see DBImpl::kMarkerEvery)
 //   "\x00catalog"            schema::Catalog (cdc/log.capnp)
 //   "\x00stats" be32(table)  u64 item count, u64 bytes
 //   "\x00ckpt" be32(mapping) u64 position, then LastProcessingResult
