@@ -348,6 +348,11 @@ class DBImpl final : public DBInternal {
   // writers_ touches these, and only while it leads).
   uint64_t next_sequence_ = 1;
   std::string frames_;
+  struct GroupCommitState {
+    GroupCommitState();
+    ~GroupCommitState();
+    std::unique_ptr<GroupCommit> group;  // reused from group to group
+  } group_state_;
 
   // The last sequence applied to the index and visible to readers.
   std::atomic<uint64_t> last_sequence_{0};
