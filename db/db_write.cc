@@ -184,13 +184,21 @@ struct DBImpl::GroupCommit {
   // them once the index write succeeded).
   std::vector<uint32_t> lanes_cleared;
 
+  static constexpr size_t kKeptBytes = 1 << 20;
+
   // Empties the state for the next group, keeping the containers' memory:
   // a commit of one small put allocated and freed a dozen blocks for them.
+  // What a large group grew is given back, not kept for good.
   void Reset() {
     cat.reset();
     now = 0;
     first_seq = seq = 0;
-    index_batch.Clear();
+    if (index_batch.ApproximateSize() > kKeptBytes) {
+      index_batch = leveldb::WriteBatch();
+    } else {
+      index_batch.Clear();
+    }
+    if (payload.capacity() > kKeptBytes) std::string().swap(payload);
     delta.clear();
     use_overlay = false;
     overlay.clear();
@@ -215,6 +223,7 @@ Status DBImpl::CommitBatches(const std::vector<Writer*>& group) {
   g.now = NowMicros(env_);
   g.first_seq = next_sequence_;
   g.seq = g.first_seq;
+  if (frames_.capacity() > GroupCommit::kKeptBytes) std::string().swap(frames_);
   frames_.clear();
 
   size_t total_ops = 0;
@@ -630,8 +639,9 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   const std::shared_ptr<const Catalog> next = catalog()->Apply(meta, seq);
   leveldb::WriteOptions wo;
   if (meta.kind == log::MetaData::Kind::kDeleteTable) {
-    // Remove the items in bounded batches. Each carries the previous applied
-    // sequence: if we crash midway, replay of this frame deletes the rest.
+    // Remove the items in bounded batches, without a marker: if we crash
+    // midway, the index's marker is still before this frame, and replay of
+    // it deletes the rest.
     const std::string prefix = index::ItemPrefix(meta.table_id);
     std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
     leveldb::WriteBatch chunk;

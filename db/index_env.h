@@ -30,6 +30,12 @@
 //    two cores with one busy, GetRecords fell to half speed under the
 //    index's compaction); writes cannot outrun it, LevelDB slows them down
 //    when level 0 fills. Other LevelDBs in the process keep their priority.
+//    The price: while it holds a lock the foreground needs (LevelDB's
+//    mutex, the log's I/O mutex in the sync hook) it runs at its low share
+//    if the process's own threads keep the CPUs busy, and a write that
+//    waits at level 0's stop waits for it at that share. With autogroup
+//    scheduling (Linux's default) nice ranks it against this process's
+//    threads, not against other processes.
 //
 // Thread safety: all methods are called by LevelDB from its foreground and
 // compaction threads; internal state is guarded by mu_. The sync hook must not
