@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,42 +172,7 @@ void MappedTables::GiveBack() {
 IndexEnv::IndexEnv(leveldb::Env* base)
     : leveldb::EnvWrapper(base), mapped_(std::make_shared<MappedTables>()) {}
 
-IndexEnv::~IndexEnv() {
-  {
-    MutexLock lock(&bg_mu_);
-    if (!bg_started_) return;
-    bg_stop_ = true;
-    bg_cv_.SignalAll();
-  }
-  bg_thread_.join();
-}
-
-void IndexEnv::Schedule(void (*fn)(void*), void* arg) {
-  MutexLock lock(&bg_mu_);
-  if (!bg_started_) {
-    bg_started_ = true;
-    bg_thread_ = std::thread([this] { BackgroundThread(); });
-  }
-  bg_queue_.emplace_back(fn, arg);
-  bg_cv_.Signal();
-}
-
-void IndexEnv::BackgroundThread() {
-  // On Linux a thread id given to setpriority names that thread alone. A
-  // failure leaves the thread at the default priority: slower reads under
-  // a compaction, nothing worse.
-  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice);
-  MutexLock lock(&bg_mu_);
-  for (;;) {
-    while (bg_queue_.empty() && !bg_stop_) bg_cv_.Wait(&bg_mu_);
-    if (bg_queue_.empty()) return;  // stopping, and nothing left
-    const auto [fn, arg] = bg_queue_.front();
-    bg_queue_.pop_front();
-    bg_mu_.Unlock();
-    fn(arg);
-    bg_mu_.Lock();
-  }
-}
+IndexEnv::~IndexEnv() = default;
 
 leveldb::Status IndexEnv::NewRandomAccessFile(const std::string& f, leveldb::RandomAccessFile** r) {
   if (target() != leveldb::Env::Default()) return target()->NewRandomAccessFile(f, r);
