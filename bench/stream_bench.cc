@@ -165,6 +165,28 @@ struct ReadResult {
   double instructions_per_record = 0;  // 0: no counter
 };
 
+struct Timed {
+  double seconds = 0;
+  uint64_t instructions = 0;  // 0: no counter
+};
+
+// Runs read_all kPasses times on the pinned reader (with the other core
+// spinning if busy): the seconds and instructions it took.
+template <typename ReadAll>
+Timed TimeReads(bool busy, ReadAll read_all) {
+  InstructionCounter counter;
+  std::unique_ptr<Spinner> spinner;
+  if (busy) spinner = std::make_unique<Spinner>(1);
+  Timed t;
+  PinReader pin;
+  const auto t0 = Clock::now();
+  counter.Start();
+  for (int i = 0; i < kPasses; ++i) read_all();
+  t.instructions = counter.Stop();
+  t.seconds = Seconds(Clock::now() - t0);
+  return t;
+}
+
 // Reads the whole stream from `it` through GetRecords, touching every key
 // and value. Not inlined: callgrind collects it by name.
 __attribute__((noinline)) void ReadAllRunnel(runnel::DB* db, std::string it, size_t* records,
@@ -197,27 +219,15 @@ ReadResult RunnelGetRecords(const std::string& dir, size_t n, bool busy) {
   std::string it;
   Check(db->streams()->GetShardIterator(req, &it), "iterator");
   size_t records = 0, bytes = 0;
-  InstructionCounter counter;
-  std::unique_ptr<Spinner> spinner;
-  if (busy) spinner = std::make_unique<Spinner>(1);
-  double secs;
-  uint64_t instructions;
-  {
-    PinReader pin;
-    const auto t0 = Clock::now();
-    counter.Start();
-    for (int i = 0; i < kPasses; ++i) ReadAllRunnel(db.get(), it, &records, &bytes);
-    instructions = counter.Stop();
-    secs = Seconds(Clock::now() - t0);
-  }
-  spinner.reset();
+  const Timed t = TimeReads(busy, [&] { ReadAllRunnel(db.get(), it, &records, &bytes); });
   if (records != kPasses * n || bytes != kPasses * n * 116) {
     std::fprintf(stderr, "runnel read %zu records, %zu bytes\n", records, bytes);
     std::exit(1);
   }
   Check(db->Close(), "close");
   std::filesystem::remove_all(dir);
-  return {static_cast<double>(records) / secs, static_cast<double>(instructions) / records};
+  return {static_cast<double>(records) / t.seconds,
+          static_cast<double>(t.instructions) / static_cast<double>(records)};
 }
 
 class CountingHandler : public rocksdb::WriteBatch::Handler {
@@ -258,27 +268,15 @@ ReadResult RocksGetUpdatesSince(const std::string& dir, size_t n, bool busy) {
     Check(db->Put(rocksdb::WriteOptions(), Key(rng), value), "rocksdb put");
   }
   CountingHandler h;
-  InstructionCounter counter;
-  std::unique_ptr<Spinner> spinner;
-  if (busy) spinner = std::make_unique<Spinner>(1);
-  double secs;
-  uint64_t instructions;
-  {
-    PinReader pin;
-    const auto t0 = Clock::now();
-    counter.Start();
-    for (int i = 0; i < kPasses; ++i) ReadAllRocks(db.get(), &h);
-    instructions = counter.Stop();
-    secs = Seconds(Clock::now() - t0);
-  }
-  spinner.reset();
+  const Timed t = TimeReads(busy, [&] { ReadAllRocks(db.get(), &h); });
   if (h.records != kPasses * n || h.bytes != kPasses * n * 116) {
     std::fprintf(stderr, "rocksdb read %zu records\n", h.records);
     std::exit(1);
   }
   db.reset();
   std::filesystem::remove_all(dir);
-  return {static_cast<double>(h.records) / secs, static_cast<double>(instructions) / h.records};
+  return {static_cast<double>(h.records) / t.seconds,
+          static_cast<double>(t.instructions) / static_cast<double>(h.records)};
 }
 
 struct Latency {
