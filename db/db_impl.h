@@ -8,6 +8,7 @@
 #define RUNNEL_DB_DB_IMPL_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -173,6 +174,7 @@ class DBImpl final : public DBInternal {
     Status status;
     CommitInfo info;
     CondVar cv;  // waited on with mu_
+    std::thread::id thread = std::this_thread::get_id();
   };
 
   // --- db_write.cc
@@ -183,6 +185,10 @@ class DBImpl final : public DBInternal {
   Status Commit(Writer* w);
   // Leader only: commits the writers, which are the front of writers_.
   Status CommitGroup(const std::vector<Writer*>& group);
+  // A sync leader's short wait for the threads whose sync writes committed
+  // lately and that are not queued yet (see db_write.cc).
+  void GatherSyncSiblings(Writer* leader) REQUIRES(mu_);
+  void NoteSyncGroup(const std::vector<Writer*>& group) REQUIRES(mu_);
   Status CommitBatches(const std::vector<Writer*>& group);
   Status CommitMetaGroup(Writer* w);
   // Validates a metadata request against the catalog; fills *meta.
@@ -340,6 +346,22 @@ class DBImpl final : public DBInternal {
   mutable Mutex mu_;
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   CondVar idle_cv_;  // signalled when writers_ drains
+  // Threads whose sync writes committed lately, and when: a sync leader
+  // waits briefly for those not queued so that they share its fsync.
+  struct RecentSyncWriter {
+    std::thread::id thread;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::vector<RecentSyncWriter> recent_sync_ GUARDED_BY(mu_);
+  // While a leader waits for them: the queue length it waits for (the
+  // writer that brings the queue to it wakes the leader); 0 otherwise.
+  size_t gather_target_ GUARDED_BY(mu_) = 0;
+  // Waits in a row that nobody joined, and leaders that skipped the wait
+  // since (GatherSyncSiblings).
+  int gather_misses_ GUARDED_BY(mu_) = 0;
+  uint64_t gather_skipped_ GUARDED_BY(mu_) = 0;
+  // Moving average of the log's fsync, in nanoseconds (0: none yet).
+  std::atomic<int64_t> sync_nanos_{0};
   // Sticky: once the log or the index failed a write, every write fails.
   Status bg_error_ GUARDED_BY(mu_);
   std::atomic<bool> closed_{false};
@@ -395,6 +417,13 @@ class DBImpl final : public DBInternal {
   // and the statistics are rebuilt from the records (each carries its old
   // size), so the result is exact either way.
   static constexpr uint32_t kMarkerEvery = 64;
+  // GatherSyncSiblings: a thread is a sibling for this many fsyncs after its
+  // last sync write; a leader waits at most this long for them.
+  static constexpr int64_t kSiblingWindowSyncs = 4;
+  static constexpr int64_t kMaxSiblingWaitNanos = 1000000;
+  static constexpr size_t kMaxRecentSyncWriters = 64;
+  static constexpr int kGatherMissLimit = 4;
+  static constexpr uint64_t kGatherProbeEvery = 16;
   uint32_t groups_since_marker_ = 0;  // leader only
   // The sequence of the last marker written: what the index names once the
   // memtable holding it is flushed (IndexEnv's durable sequence).
