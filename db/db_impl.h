@@ -198,6 +198,7 @@ class DBImpl final : public DBInternal {
   // Adds the index effects of a metadata frame at `seq` to the catalog and
   // the index (deleting a table's items in chunks). Used by commit and replay.
   Status ApplyMeta(const log::MetaData& meta, uint64_t seq);
+  Status PurgeTableItems(uint32_t table_id);
   void AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                   leveldb::WriteBatch* batch);
   // Adds the index's marker for `seq` to *batch: "\0applied" = seq, and the

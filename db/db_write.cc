@@ -705,29 +705,31 @@ Status DBImpl::CommitMetaGroup(Writer* w) {
   return Status::OK();
 }
 
+// Removes a deleted table's items in bounded batches, without a marker: if
+// we crash midway, the index's marker is still before the delete's frame,
+// and replay of it deletes the rest.
+Status DBImpl::PurgeTableItems(uint32_t table_id) {
+  leveldb::WriteOptions wo;
+  const std::string prefix = index::ItemPrefix(table_id);
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
+  leveldb::WriteBatch chunk;
+  size_t n = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    chunk.Delete(it->key());
+    if (++n % kPurgeChunk == 0) {
+      Status s = FromLevelDB(index_->Write(wo, &chunk), "table purge");
+      if (!s.ok()) return s;
+      chunk.Clear();
+    }
+  }
+  Status s = FromLevelDB(it->status(), "table purge");
+  if (s.ok()) s = FromLevelDB(index_->Write(wo, &chunk), "table purge");
+  return s;
+}
+
 Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   const std::shared_ptr<const Catalog> next = catalog()->Apply(meta, seq);
   leveldb::WriteOptions wo;
-  if (meta.kind == log::MetaData::Kind::kDeleteTable) {
-    // Remove the items in bounded batches, without a marker: if we crash
-    // midway, the index's marker is still before this frame, and replay of
-    // it deletes the rest.
-    const std::string prefix = index::ItemPrefix(meta.table_id);
-    std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
-    leveldb::WriteBatch chunk;
-    size_t n = 0;
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      chunk.Delete(it->key());
-      if (++n % kPurgeChunk == 0) {
-        Status s = FromLevelDB(index_->Write(wo, &chunk), "table purge");
-        if (!s.ok()) return s;
-        chunk.Clear();
-      }
-    }
-    Status s = FromLevelDB(it->status(), "table purge");
-    if (s.ok()) s = FromLevelDB(index_->Write(wo, &chunk), "table purge");
-    if (!s.ok()) return s;
-  }
   leveldb::WriteBatch batch;
   std::string encoded;
   log::EncodeCatalog(next->data(), &encoded);
@@ -745,8 +747,12 @@ Status DBImpl::ApplyMeta(const log::MetaData& meta, uint64_t seq) {
   }
   Status s;
   {
+    // The purge and the change are one step to a table snapshot, which
+    // pairs the index with index_applied_ under this lock: it sees the
+    // table whole before the delete or gone after it, never half purged.
     MutexLock lock(&index_write_mu_);
-    s = FromLevelDB(index_->Write(wo, &batch), "index write");
+    if (meta.kind == log::MetaData::Kind::kDeleteTable) s = PurgeTableItems(meta.table_id);
+    if (s.ok()) s = FromLevelDB(index_->Write(wo, &batch), "index write");
     if (s.ok()) index_applied_ = seq;
   }
   if (!s.ok()) return s;
