@@ -199,6 +199,9 @@ class DBImpl final : public DBInternal {
   // the index (deleting a table's items in chunks). Used by commit and replay.
   Status ApplyMeta(const log::MetaData& meta, uint64_t seq);
   Status PurgeTableItems(uint32_t table_id);
+  // Sets every table's statistics to what its items in the index add up
+  // to (after a recovery that skipped damage).
+  Status RecountStats();
   void AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                   leveldb::WriteBatch* batch);
   // Adds the index's marker for `seq` to *batch: "\0applied" = seq, and the

@@ -358,8 +358,46 @@ Status DBImpl::Recover(uint64_t applied) {
     pass.reader.reset();  // closed before the next one opens, and before the log resumes
   }
   s = FlushReplay(&pass);
+  if (s.ok() && !report_.skipped.empty()) s = RecountStats();
   if (!s.ok()) return s;
   return FinishReplay(&pass);
+}
+
+// Replay rebuilds the statistics after the index's marker from the records
+// (each carries its old size). A frame that kSkipAnyCorruptedRecords skipped
+// takes its delta with it, yet its items may be in the index already: a
+// memtable flush after the marker took them. So a recovery that skipped
+// damage counts the statistics again from the items themselves, one scan of
+// the index; the others never pay for it.
+Status DBImpl::RecountStats() {
+  std::unordered_map<uint32_t, TableStats> counted;
+  const char tag = index::kItemTag;
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(leveldb::Slice(&tag, 1)); it->Valid(); it->Next()) {
+    const leveldb::Slice k = it->key();
+    if (k.empty() || k[0] != tag) break;
+    if (k.size() < index::kItemKeyPrefixBytes) return Status::Corruption("index: short item key");
+    TableStats& st = counted[DecodeBigEndian32(k.data() + 1)];
+    st.count += 1;
+    st.bytes += static_cast<int64_t>(k.size() - index::kItemKeyPrefixBytes + it->value().size());
+  }
+  Status s = FromLevelDB(it->status(), "index");
+  if (!s.ok()) return s;
+  leveldb::WriteBatch batch;
+  {
+    MutexLock lock(&stats_mu_);
+    for (const auto& [id, st] : stats_) counted.try_emplace(id);  // tables left empty
+    for (const auto& [id, st] : counted) {
+      std::string v;
+      PutFixed64(&v, static_cast<uint64_t>(st.count));
+      PutFixed64(&v, static_cast<uint64_t>(st.bytes));
+      batch.Put(index::StatsKey(id), v);
+    }
+    stats_ = std::move(counted);
+  }
+  Info("recovery: skipped damage, so table statistics were counted again from the index");
+  MutexLock lock(&index_write_mu_);
+  return FromLevelDB(index_->Write(leveldb::WriteOptions(), &batch), "index write");
 }
 
 void DBImpl::CreateLogWriter() {
