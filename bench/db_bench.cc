@@ -111,6 +111,8 @@ struct Flags {
   uint64_t overwrite_num = 200000;
   // Options::key_filter_bits_per_key for runnel; -1: its default.
   int key_filter_bits = -1;
+  // Options::sync_group_wait_micros for runnel; -1: its default.
+  int sync_group_wait_us = -1;
   bool run_runnel = true;
   // Set in the child of the crash workload: the engine it writes with, and
   // where.
@@ -139,6 +141,9 @@ void Usage() {
       "  --overwrite_num=N            keys preloaded, then overwritten (200000)\n"
       "  --key_filter_bits=N          runnel's absent-key filter, bits per key (10;\n"
       "                               0 turns it off)\n"
+      "  --sync_group_wait_us=N       runnel's sync leader waits up to N us for\n"
+      "                               the sync writers on their way back (1000;\n"
+      "                               0 turns the wait off)\n"
       "  --num=N                      random puts (1000000)\n"
       "  --key_size=N                 key bytes (16)\n"
       "  --value_size=N               value bytes (100)\n"
@@ -197,6 +202,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.recovery_write_buffer_mb = num();
     } else if (name == "key_filter_bits") {
       f.key_filter_bits = static_cast<int>(num());
+    } else if (name == "sync_group_wait_us") {
+      f.sync_group_wait_us = static_cast<int>(num());
     } else if (name == "overwrite_num") {
       f.overwrite_num = num();
     } else if (name == "crash_child") {
@@ -301,12 +308,16 @@ std::unique_ptr<LevelDB> OpenLevelDB(const std::string& dir, size_t write_buffer
   return l;
 }
 
-int g_key_filter_bits = -1;  // Flags::key_filter_bits
+int g_key_filter_bits = -1;     // Flags::key_filter_bits
+int g_sync_group_wait_us = -1;  // Flags::sync_group_wait_us
 
 std::unique_ptr<runnel::DB> OpenRunnel(const std::string& dir, size_t write_buffer,
                                        bool create_table) {
   runnel::Options o;
   if (g_key_filter_bits >= 0) o.key_filter_bits_per_key = g_key_filter_bits;
+  if (g_sync_group_wait_us >= 0) {
+    o.sync_group_wait_micros = static_cast<uint32_t>(g_sync_group_wait_us);
+  }
   o.write_buffer_bytes = write_buffer;
   o.block_cache_bytes = 8u << 20;
   std::unique_ptr<runnel::DB> db;
@@ -868,6 +879,7 @@ void PrintTable(const std::vector<Row>& rows) {
 int main(int argc, char** argv) {
   const Flags f = ParseFlags(argc, argv);
   g_key_filter_bits = f.key_filter_bits;
+  g_sync_group_wait_us = f.sync_group_wait_us;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const uint64_t key_count =
       std::max({f.num, f.sync_num + kWarmup, f.recovery_num, f.overwrite_num});

@@ -38,6 +38,11 @@ Status DBInternal::Open(const Options& options, const std::string& dir,
         "options.trigger_threads: must be 0 (the default) to 1024, got " +
         std::to_string(options.trigger_threads));
   }
+  if (options.sync_group_wait_micros > 100000) {
+    return Status::InvalidArgument(
+        "options.sync_group_wait_micros: must be 0 (off) to 100000 (0.1 s), got " +
+        std::to_string(options.sync_group_wait_micros));
+  }
   if (options.key_filter_bits_per_key < 0 || options.key_filter_bits_per_key > 64) {
     return Status::InvalidArgument("options.key_filter_bits_per_key: must be 0 (off) to 64, got " +
                                    std::to_string(options.key_filter_bits_per_key));

@@ -357,9 +357,11 @@ class DBImpl final : public DBInternal {
     std::chrono::steady_clock::time_point at;
   };
   std::vector<RecentSyncWriter> recent_sync_ GUARDED_BY(mu_);
-  // While a leader waits for them: the queue length it waits for (the
-  // writer that brings the queue to it wakes the leader); 0 otherwise.
-  size_t gather_target_ GUARDED_BY(mu_) = 0;
+  // While a leader waits for them: the threads it waits for, and how many
+  // of them have queued since (the last one wakes it).
+  bool gathering_ GUARDED_BY(mu_) = false;
+  std::vector<std::thread::id> gather_expected_ GUARDED_BY(mu_);
+  size_t gather_arrived_ GUARDED_BY(mu_) = 0;
   // Waits in a row that nobody joined, and leaders that skipped the wait
   // since (GatherSyncSiblings).
   int gather_misses_ GUARDED_BY(mu_) = 0;
@@ -422,9 +424,8 @@ class DBImpl final : public DBInternal {
   // size), so the result is exact either way.
   static constexpr uint32_t kMarkerEvery = 64;
   // GatherSyncSiblings: a thread is a sibling for this many fsyncs after its
-  // last sync write; a leader waits at most this long for them.
+  // last sync write.
   static constexpr int64_t kSiblingWindowSyncs = 4;
-  static constexpr int64_t kMaxSiblingWaitNanos = 1000000;
   static constexpr size_t kMaxRecentSyncWriters = 64;
   static constexpr int kGatherMissLimit = 4;
   static constexpr uint64_t kGatherProbeEvery = 16;

@@ -107,7 +107,14 @@ Status DBImpl::Commit(Writer* w) {
   MutexLock lock(&mu_);
   if (closed_.load()) return Status::FailedPrecondition("DB is closed");
   writers_.push_back(w);
-  if (gather_target_ != 0 && writers_.size() >= gather_target_) writers_.front()->cv.Signal();
+  // A sibling a gathering leader waits for (GatherSyncSiblings): the last
+  // one to come wakes it.
+  if (gathering_ && w->sync &&
+      std::find(gather_expected_.begin(), gather_expected_.end(), w->thread) !=
+          gather_expected_.end() &&
+      ++gather_arrived_ == gather_expected_.size()) {
+    writers_.front()->cv.Signal();
+  }
   while (!w->done && w != writers_.front()) w->cv.Wait(&mu_);
   if (w->done) return w->status;
   if (w->sync && w->meta == nullptr) GatherSyncSiblings(w);
@@ -163,7 +170,8 @@ Status DBImpl::Commit(Writer* w) {
 // they return to queue again the next leader has already started with
 // whoever queued meanwhile. With 8 threads the groups settled into two
 // alternating cohorts of about 4 (LevelDB's too), an fsync each. So a sync
-// leader first waits, for at most half an fsync, for the threads that
+// leader first waits, for at most half an fsync (and at most
+// Options::sync_group_wait_micros), for the threads that
 // committed sync writes within the last few fsyncs and are not queued: the
 // cohorts merge, one fsync serves all of them. A lone writer never waits
 // (it is its only recent thread); a thread that stopped writing costs the
@@ -172,30 +180,39 @@ Status DBImpl::Commit(Writer* w) {
 // commit_delay/commit_siblings do this by hand; here it is measured.
 void DBImpl::GatherSyncSiblings(Writer* leader) {
   const int64_t sync_ns = sync_nanos_.load(std::memory_order_relaxed);
-  if (sync_ns <= 0) return;
+  const int64_t cap_ns = int64_t{options_.sync_group_wait_micros} * 1000;
+  if (sync_ns <= 0 || cap_ns <= 0 || !bg_error_.ok()) return;
+  // Who queues behind a metadata change or past the group's byte budget
+  // cannot join this group anyway.
+  size_t bytes = 0;
+  for (const Writer* x : writers_) {
+    if (x->meta != nullptr) return;
+    bytes += x->batch->ApproximateSize() + ApproximateItemBytes(x->items);
+  }
+  if (bytes > options_.max_group_bytes) return;
   const auto now = std::chrono::steady_clock::now();
   const auto forget = now - std::chrono::nanoseconds(kSiblingWindowSyncs * sync_ns);
   std::erase_if(recent_sync_, [&](const RecentSyncWriter& r) { return r.at < forget; });
-  size_t expected = 0;
+  gather_expected_.clear();
   for (const RecentSyncWriter& r : recent_sync_) {
-    bool queued = false;
-    for (const Writer* x : writers_) queued |= x->thread == r.thread;
-    if (!queued) ++expected;
+    if (std::none_of(writers_.begin(), writers_.end(),
+                     [&](const Writer* x) { return x->thread == r.thread; })) {
+      gather_expected_.push_back(r.thread);
+    }
   }
-  if (expected == 0) return;
-  // Threads that write now and then (not in a loop) are recent but rarely
+  if (gather_expected_.empty()) return;
+  // Threads that write now and then (not in a loop) are recent but do not
   // come back within the wait: after kGatherMissLimit waits in a row that
-  // nobody joined, only every kGatherProbeEvery-th leader waits.
+  // ran out before all of them came, only every kGatherProbeEvery-th leader
+  // waits, until one wait sees them all.
   if (gather_misses_ >= kGatherMissLimit && ++gather_skipped_ % kGatherProbeEvery != 0) return;
-  const size_t queued = writers_.size();
-  const size_t target = queued + expected;
-  const auto deadline =
-      now + std::chrono::nanoseconds(std::min<int64_t>(sync_ns / 2, kMaxSiblingWaitNanos));
-  gather_target_ = target;
-  while (writers_.size() < target && leader->cv.WaitUntil(&mu_, deadline)) {
+  gather_arrived_ = 0;
+  const auto deadline = now + std::chrono::nanoseconds(std::min(sync_ns / 2, cap_ns));
+  gathering_ = true;
+  while (gather_arrived_ < gather_expected_.size() && leader->cv.WaitUntil(&mu_, deadline)) {
   }
-  gather_target_ = 0;
-  if (writers_.size() > queued) {
+  gathering_ = false;
+  if (gather_arrived_ == gather_expected_.size()) {
     gather_misses_ = 0;
   } else if (gather_misses_ < kGatherMissLimit) {
     ++gather_misses_;
