@@ -198,10 +198,12 @@ class DBImpl final : public DBInternal {
   // Adds the index effects of a metadata frame at `seq` to the catalog and
   // the index (deleting a table's items in chunks). Used by commit and replay.
   Status ApplyMeta(const log::MetaData& meta, uint64_t seq);
-  Status PurgeTableItems(uint32_t table_id);
+  Status PurgeTableItems(uint32_t table_id) REQUIRES(index_write_mu_);
   // Sets every table's statistics to what its items in the index add up
   // to (after a recovery that skipped damage).
   Status RecountStats();
+  // Notes in the index that a recount is due (written when damage is skipped).
+  Status FlagRecount();
   void AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
                   leveldb::WriteBatch* batch);
   // Adds the index's marker for `seq` to *batch: "\0applied" = seq, and the

@@ -325,6 +325,11 @@ Status DBImpl::Recover(uint64_t applied) {
   last_sequence_.store(applied);
   CreateLogWriter();
 
+  // A recovery that skipped damage may have made a marker past the damage
+  // durable but not yet its recount of the statistics: do it again.
+  std::string flag;
+  const bool recount = index_->Get(leveldb::ReadOptions(), ToSlice(index::kRecountKey), &flag).ok();
+
   ReplayPass pass;
   pass.applied = applied;
   Status s = log::ListSegments(env_, wal_dir_, &pass.segs);
@@ -358,7 +363,7 @@ Status DBImpl::Recover(uint64_t applied) {
     pass.reader.reset();  // closed before the next one opens, and before the log resumes
   }
   s = FlushReplay(&pass);
-  if (s.ok() && !report_.skipped.empty()) s = RecountStats();
+  if (s.ok() && (recount || !report_.skipped.empty())) s = RecountStats();
   if (!s.ok()) return s;
   return FinishReplay(&pass);
 }
@@ -368,11 +373,23 @@ Status DBImpl::Recover(uint64_t applied) {
 // takes its delta with it, yet its items may be in the index already: a
 // memtable flush after the marker took them. So a recovery that skipped
 // damage counts the statistics again from the items themselves, one scan of
-// the index; the others never pay for it.
+// the index; the others never pay for it. The "\0recount" flag, written when
+// the damage was skipped (ReplayDamage), goes in the same batch as the
+// recount: LevelDB flushes memtables in write order, so a durable marker
+// past the damage (after which no replay sees it again) always comes with
+// either the flag or the recount.
+Status DBImpl::FlagRecount() {
+  // Before any marker past the damage.
+  return FromLevelDB(index_->Put(leveldb::WriteOptions(), ToSlice(index::kRecountKey), ""),
+                     "index write");
+}
+
 Status DBImpl::RecountStats() {
   std::unordered_map<uint32_t, TableStats> counted;
   const char tag = index::kItemTag;
-  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(leveldb::ReadOptions()));
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;  // one pass over every item: keep the cache
+  std::unique_ptr<leveldb::Iterator> it(index_->NewIterator(ro));
   for (it->Seek(leveldb::Slice(&tag, 1)); it->Valid(); it->Next()) {
     const leveldb::Slice k = it->key();
     if (k.empty() || k[0] != tag) break;
@@ -395,6 +412,7 @@ Status DBImpl::RecountStats() {
     }
     stats_ = std::move(counted);
   }
+  batch.Delete(ToSlice(index::kRecountKey));
   Info("recovery: skipped damage, so table statistics were counted again from the index");
   MutexLock lock(&index_write_mu_);
   return FromLevelDB(index_->Write(leveldb::WriteOptions(), &batch), "index write");
@@ -496,7 +514,7 @@ Status DBImpl::OpenReplaySegment(ReplayPass* pass, uint64_t segment) {
     report_.skipped.push_back({name, 0, size, pass->last_seq + 1, 0, s.ToString()});
     Info("recovery: skipped unreadable segment " + name + ": " + s.ToString());
     pass->gap_allowed = true;
-    return Status::OK();
+    return FlagRecount();
   }
   return s.WithContext("wal/" + name);
 }
@@ -567,7 +585,7 @@ Status DBImpl::ReplayDamage(ReplayPass* pass, bool* segment_done) {
        " bytes): " + damage.reason);
   report_.skipped.push_back(sk);
   pass->gap_allowed = true;
-  return Status::OK();
+  return FlagRecount();
 }
 
 Status DBImpl::ReplayFrame(ReplayPass* pass) {

@@ -49,6 +49,12 @@ inline constexpr std::string_view kStatsPrefix(
     "\x00"
     "stats",
     6);
+// Present while a recovery that skipped damage has not yet made its
+// recount of the table statistics durable (DBImpl::RecountStats).
+inline constexpr std::string_view kRecountKey(
+    "\x00"
+    "recount",
+    8);
 inline constexpr std::string_view kCheckpointPrefix(
     "\x00"
     "ckpt",

@@ -605,9 +605,10 @@ TEST_F(DBTest, TableSnapshotNeverSeesPartOfADeletedTablesPurge) {
       }
     }
   });
-  ASSERT_OK(db_->DeleteTable("purged"));
+  const Status deleted = db_->DeleteTable("purged");
   done = true;
   snapshots.join();
+  ASSERT_OK(deleted);
   EXPECT_EQ(torn.load(), 0) << whole.load() << " whole, " << gone.load() << " gone";
   EXPECT_GT(gone.load(), 0);
 }
