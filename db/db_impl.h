@@ -359,9 +359,8 @@ class DBImpl final : public DBInternal {
     std::chrono::steady_clock::time_point at;
   };
   std::vector<RecentSyncWriter> recent_sync_ GUARDED_BY(mu_);
-  // While a leader waits for them: the threads it waits for, and how many
-  // of them have queued since (the last one wakes it).
-  bool gathering_ GUARDED_BY(mu_) = false;
+  // While a leader waits for them (empty otherwise): the threads it waits
+  // for, and how many of them have queued since (the last one wakes it).
   std::vector<std::thread::id> gather_expected_ GUARDED_BY(mu_);
   size_t gather_arrived_ GUARDED_BY(mu_) = 0;
   // Waits in a row that nobody joined, and leaders that skipped the wait

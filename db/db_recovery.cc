@@ -405,10 +405,7 @@ Status DBImpl::RecountStats() {
     MutexLock lock(&stats_mu_);
     for (const auto& [id, st] : stats_) counted.try_emplace(id);  // tables left empty
     for (const auto& [id, st] : counted) {
-      std::string v;
-      PutFixed64(&v, static_cast<uint64_t>(st.count));
-      PutFixed64(&v, static_cast<uint64_t>(st.bytes));
-      batch.Put(index::StatsKey(id), v);
+      batch.Put(index::StatsKey(id), index::StatsValue(st.count, st.bytes));
     }
     stats_ = std::move(counted);
   }

@@ -109,7 +109,7 @@ Status DBImpl::Commit(Writer* w) {
   writers_.push_back(w);
   // A sibling a gathering leader waits for (GatherSyncSiblings): the last
   // one to come wakes it.
-  if (gathering_ && w->sync &&
+  if (w->sync && !gather_expected_.empty() &&
       std::find(gather_expected_.begin(), gather_expected_.end(), w->thread) !=
           gather_expected_.end() &&
       ++gather_arrived_ == gather_expected_.size()) {
@@ -205,18 +205,20 @@ void DBImpl::GatherSyncSiblings(Writer* leader) {
   // come back within the wait: after kGatherMissLimit waits in a row that
   // ran out before all of them came, only every kGatherProbeEvery-th leader
   // waits, until one wait sees them all.
-  if (gather_misses_ >= kGatherMissLimit && ++gather_skipped_ % kGatherProbeEvery != 0) return;
+  if (gather_misses_ >= kGatherMissLimit && ++gather_skipped_ % kGatherProbeEvery != 0) {
+    gather_expected_.clear();
+    return;
+  }
   gather_arrived_ = 0;
   const auto deadline = now + std::chrono::nanoseconds(std::min(sync_ns / 2, cap_ns));
-  gathering_ = true;
   while (gather_arrived_ < gather_expected_.size() && leader->cv.WaitUntil(&mu_, deadline)) {
   }
-  gathering_ = false;
   if (gather_arrived_ == gather_expected_.size()) {
     gather_misses_ = 0;
   } else if (gather_misses_ < kGatherMissLimit) {
     ++gather_misses_;
   }
+  gather_expected_.clear();  // no longer waiting
 }
 
 void DBImpl::NoteSyncGroup(const std::vector<Writer*>& group) {
@@ -592,10 +594,7 @@ void DBImpl::AddMarkerTo(uint64_t seq, const std::unordered_map<uint32_t, TableS
       cur.count += d->second.count;
       cur.bytes += d->second.bytes;
     }
-    std::string v;
-    PutFixed64(&v, static_cast<uint64_t>(cur.count));
-    PutFixed64(&v, static_cast<uint64_t>(cur.bytes));
-    batch->Put(index::StatsKey(id), v);
+    batch->Put(index::StatsKey(id), index::StatsValue(cur.count, cur.bytes));
   }
 }
 
@@ -625,10 +624,7 @@ void DBImpl::AddStatsTo(const std::unordered_map<uint32_t, TableStats>& delta,
     TableStats cur;
     auto it = stats_.find(id);
     if (it != stats_.end()) cur = it->second;
-    std::string v;
-    PutFixed64(&v, static_cast<uint64_t>(cur.count + d.count));
-    PutFixed64(&v, static_cast<uint64_t>(cur.bytes + d.bytes));
-    batch->Put(index::StatsKey(id), v);
+    batch->Put(index::StatsKey(id), index::StatsValue(cur.count + d.count, cur.bytes + d.bytes));
   }
 }
 

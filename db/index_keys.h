@@ -97,6 +97,13 @@ inline std::string StatsKey(uint32_t table_id) {
   PutBigEndian32(&k, table_id);
   return k;
 }
+// A table's "\0stats" value: item count, then bytes of keys and values.
+inline std::string StatsValue(int64_t count, int64_t bytes) {
+  std::string v;
+  PutFixed64(&v, static_cast<uint64_t>(count));
+  PutFixed64(&v, static_cast<uint64_t>(bytes));
+  return v;
+}
 
 inline std::string CheckpointKey(uint32_t mapping_id) {
   std::string k(kCheckpointPrefix);

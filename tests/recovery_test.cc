@@ -581,21 +581,11 @@ TEST_F(RecoveryTest, SkippedDamageLeavesStatisticsThatMatchTheItems) {
   EXPECT_EQ(r.skipped[0].first_lost, sequences[victim]);
 
   auto expect_exact = [&](const std::string& when) {
-    uint64_t count = 0, bytes = 0;
-    std::string after;
-    for (;;) {
-      ScanOptions so;
-      so.exclusive_start_key = after;
-      so.limit = 500;
-      ScanResult page;
-      ASSERT_OK(db_->Scan(ReadOptions(), "tbl", so, &page));
-      for (const auto& [k, val] : page.items) {
-        ++count;
-        bytes += k.size() + val.size();
-      }
-      if (!page.has_more) break;
-      after = page.last_evaluated_key;
-    }
+    std::vector<std::pair<std::string, std::string>> items;
+    ASSERT_OK(test::ScanAll(db_.get(), "tbl", &items));
+    const uint64_t count = items.size();
+    uint64_t bytes = 0;
+    for (const auto& [k, val] : items) bytes += k.size() + val.size();
     EXPECT_EQ(count, 2000u) << when;  // the victim's item is in the index
     TableDescription d;
     ASSERT_OK(db_->DescribeTable("tbl", &d));
